@@ -1,0 +1,4 @@
+DROP TABLE idempotency_keys;
+DROP TABLE projects;
+DROP TABLE agencies;
+DROP TABLE cocs;

@@ -1,0 +1,250 @@
+//! HTTP: the app factory shared by `main` and the tests, the OpenAPI contract, middleware.
+
+pub mod agencies;
+pub mod cocs;
+pub mod ops;
+pub mod support;
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, App, HttpMessage, HttpResponse, ResponseError};
+use tracing::Instrument;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, Response};
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{AppError, FieldError, Problem};
+use crate::AppState;
+use support::{sanitize_request_id, RequestId};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hearth",
+        description = "HMIS client records with a consent engine that decides, for every request, who may see what. \
+Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (claims sub, agency_id, roles, iss, aud, exp, iat).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "operations", description = "Liveness, readiness, metrics"),
+        (name = "tenants", description = "CoCs and their consent policy, agencies, projects"),
+    )
+)]
+struct ApiDoc;
+
+/// Everything the router registers, shared by the server, the tests and the contract.
+fn register<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.configure(ops::configure).service(
+        scope::scope("/v1")
+            .configure(cocs::configure)
+            .configure(agencies::configure),
+    )
+}
+
+/// The OpenAPI document the service serves at `/openapi.json`.
+pub fn openapi() -> OpenApiDoc {
+    let (_, api) =
+        register(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    finalize(api)
+}
+
+/// Adds the bearer scheme, and the problem schema to every operation's error responses.
+fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
+    api.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let components = api.components.get_or_insert_with(Default::default);
+    let mut bearer = Http::new(HttpAuthScheme::Bearer);
+    bearer.bearer_format = Some("JWT".into());
+    components
+        .security_schemes
+        .insert("bearer".into(), RefOr::T(SecurityScheme::Http(bearer)));
+    api.security = Some(vec![SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    let problem = || {
+        RefOr::T(Content::new(Some(RefOr::Ref(Ref::from_schema_name(
+            "Problem",
+        )))))
+    };
+    for item in api.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            let public = op
+                .security
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+            let mut defaults = vec![
+                ("500", "Unexpected error (a bug)"),
+                ("503", "Database unavailable; retry"),
+            ];
+            if !public {
+                defaults.extend([
+                    ("400", "Malformed request"),
+                    ("401", "Missing or invalid bearer token"),
+                    ("403", "The caller's roles do not allow this"),
+                ]);
+            }
+            for (code, desc) in defaults {
+                op.responses
+                    .responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| RefOr::T(Response::new(desc)));
+            }
+            for (code, resp) in op.responses.responses.iter_mut() {
+                if code.starts_with('4') || code.starts_with('5') {
+                    if let RefOr::T(r) = resp {
+                        r.content.clear();
+                        r.content
+                            .insert("application/problem+json".into(), problem());
+                    }
+                }
+            }
+        }
+    }
+    api
+}
+
+/// Builds the application: routes, the contract, the API viewer and the middleware.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = state.max_body_bytes;
+    let (app, api) = register(
+        App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(state.auth.clone()))
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::PathConfig::default().error_handler(|_, _| {
+                AppError::BadRequest("A path parameter is malformed (ids are UUIDs).".into()).into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                AppError::BadRequest("A query parameter is malformed.".into()).into()
+            })),
+    )
+    .split_for_parts();
+    let api = finalize(api);
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header((header::LOCATION, "/docs/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, AppError>(AppError::NotFound)
+        }))
+        .wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
+        .wrap(state.metrics.http.clone())
+        .wrap_fn(|req, srv| {
+            let rid = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .and_then(sanitize_request_id)
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            req.extensions_mut().insert(RequestId(rid.clone()));
+            let span = tracing::info_span!("http", request_id = %rid, method = %req.method());
+            let started = Instant::now();
+            let fut = {
+                let _e = span.enter();
+                srv.call(req)
+            };
+            async move {
+                let mut res = fut.await?;
+                if let Ok(v) = HeaderValue::from_str(&rid) {
+                    res.headers_mut()
+                        .insert(HeaderName::from_static("x-request-id"), v);
+                }
+                // The route pattern, never the path: paths carry ids, and logs carry no data.
+                let route = res
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "UNMATCHED".into());
+                tracing::info!(
+                    route = %route,
+                    status = res.status().as_u16(),
+                    elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "request"
+                );
+                Ok(res)
+            }
+            .instrument(span)
+        })
+}
+
+/// actix answers some errors itself (405, 413, 404 on an unknown path) in plain text; those
+/// become problem documents too.
+fn problem_for_framework_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let already = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if already || res.status().as_u16() < 400 {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let err = match status {
+        StatusCode::NOT_FOUND => AppError::NotFound,
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::PayloadTooLarge("The request body is too large.".into())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            AppError::UnsupportedMediaType("Send application/json.".into())
+        }
+        s if s.is_server_error() => AppError::Internal(format!("framework error {s}")),
+        _ => AppError::BadRequest(String::new()),
+    };
+    let mut problem = err.to_problem();
+    if let AppError::BadRequest(_) = err {
+        problem.status = status.as_u16();
+        problem.title = status.canonical_reason().unwrap_or("Error").to_string();
+        problem.kind = format!("urn:hearth:problem:http-{}", status.as_u16());
+        problem.detail = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed on this resource.".into(),
+            _ => "The request could not be processed.".into(),
+        };
+    }
+    let (req, old) = res.into_parts();
+    let mut new = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.append_header((name.clone(), value.clone()));
+        }
+    }
+    let new = new.content_type("application/problem+json").json(problem);
+    let _ = err.status_code();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,242 @@
+//! Bearer JWT authentication: claims, key handling, and the `Principal` extractor.
+
+use std::future::{ready, Ready};
+use std::sync::Arc;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::consent::Role;
+use crate::error::AppError;
+
+/// The claims Hearth reads (api.md). `roles` holds the role words; unknown words are ignored so
+/// that an identity provider can carry roles meant for other systems.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_id: Option<Uuid>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+}
+
+/// Who is calling, as the token says. The agency's CoC and sharing flag are looked up by the
+/// services, which build the consent engine's `Viewer` from this.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub sub: String,
+    pub agency_id: Option<Uuid>,
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_system_admin(&self) -> bool {
+        self.has_role(Role::SystemAdmin)
+    }
+
+    /// 403 unless the caller holds one of `roles`.
+    pub fn require_any(&self, roles: &[Role], action: &str) -> Result<(), AppError> {
+        if roles.iter().any(|r| self.has_role(*r)) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(AppError::Forbidden(format!(
+                "{action} needs one of the roles: {}.",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+pub struct AuthConfig {
+    hmac: Option<(EncodingKey, DecodingKey)>,
+    public: Option<(DecodingKey, Vec<Algorithm>)>,
+    issuer: String,
+    audience: String,
+}
+
+impl AuthConfig {
+    pub fn new(
+        secret: Option<&str>,
+        public_key_pem: Option<&str>,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<AuthConfig, String> {
+        let hmac = secret.map(|s| {
+            (
+                EncodingKey::from_secret(s.as_bytes()),
+                DecodingKey::from_secret(s.as_bytes()),
+            )
+        });
+        let public = match public_key_pem {
+            None => None,
+            Some(pem) => {
+                let pem = pem.as_bytes();
+                if let Ok(k) = DecodingKey::from_ed_pem(pem) {
+                    Some((k, vec![Algorithm::EdDSA]))
+                } else if let Ok(k) = DecodingKey::from_rsa_pem(pem) {
+                    Some((k, vec![Algorithm::RS256]))
+                } else {
+                    return Err("HEARTH_JWT_PUBLIC_KEY is neither an Ed25519 nor an RSA public key in PEM form".into());
+                }
+            }
+        };
+        if hmac.is_none() && public.is_none() {
+            return Err("no JWT key: set HEARTH_JWT_SECRET or HEARTH_JWT_PUBLIC_KEY".into());
+        }
+        Ok(AuthConfig {
+            hmac,
+            public,
+            issuer: issuer.into(),
+            audience: audience.into(),
+        })
+    }
+
+    /// Signs a token with the HS256 secret (development, demos, tests).
+    pub fn mint(
+        &self,
+        sub: &str,
+        roles: &[Role],
+        agency_id: Option<Uuid>,
+        ttl: chrono::Duration,
+    ) -> Result<String, String> {
+        let (enc, _) = self
+            .hmac
+            .as_ref()
+            .ok_or("minting needs HEARTH_JWT_SECRET")?;
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: sub.into(),
+            agency_id,
+            roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + ttl.num_seconds(),
+            nbf: None,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, enc)
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
+        let unauthorized = |m: &str| AppError::Unauthorized(m.to_string());
+        // `alg: none` and unknown algorithms fail here: jsonwebtoken has no such variant.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| {
+            unauthorized(
+                "The bearer token is malformed or uses an algorithm Hearth does not accept.",
+            )
+        })?;
+        let (key, algs) = match (header.alg, &self.hmac, &self.public) {
+            (Algorithm::HS256, Some((_, dec)), _) => (dec, vec![Algorithm::HS256]),
+            (alg, _, Some((dec, algs))) if algs.contains(&alg) => (dec, algs.clone()),
+            _ => {
+                return Err(unauthorized(
+                    "The bearer token uses an algorithm Hearth does not accept.",
+                ))
+            }
+        };
+        let mut validation = Validation::new(algs[0]);
+        validation.algorithms = algs;
+        validation.leeway = 30;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            unauthorized(match e.kind() {
+                K::ExpiredSignature => "The bearer token has expired.",
+                K::ImmatureSignature => "The bearer token is not valid yet.",
+                K::InvalidIssuer => {
+                    "The bearer token was issued by an issuer Hearth does not trust."
+                }
+                K::InvalidAudience => "The bearer token is not meant for this service (audience).",
+                K::InvalidSignature => "The bearer token's signature does not verify.",
+                K::MissingRequiredClaim(_) => {
+                    "The bearer token lacks a required claim (sub, iss, aud, exp)."
+                }
+                _ => "The bearer token is malformed.",
+            })
+        })?;
+        let claims = data.claims;
+        let roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
+        if claims.agency_id.is_none() && roles.iter().any(|r| *r != Role::SystemAdmin) {
+            return Err(unauthorized(
+                "The bearer token's roles need an agency_id claim.",
+            ));
+        }
+        if claims.sub.trim().is_empty() {
+            return Err(unauthorized("The bearer token's sub claim is empty."));
+        }
+        Ok(Principal {
+            sub: claims.sub,
+            agency_id: claims.agency_id,
+            roles,
+        })
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Ready<Result<Principal, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Principal, AppError> {
+    let auth = req
+        .app_data::<web::Data<Arc<AuthConfig>>>()
+        .ok_or_else(|| AppError::Internal("auth configuration missing".into()))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| {
+            AppError::Unauthorized("This request needs an Authorization: Bearer token.".into())
+        })?
+        .to_str()
+        .map_err(|_| AppError::Unauthorized("The Authorization header is malformed.".into()))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            AppError::Unauthorized("The Authorization header must be `Bearer <token>`.".into())
+        })?;
+    auth.verify(token)
+}
+
+/// Parses a lifetime such as `90s`, `15m`, `1h`, `7d`.
+pub fn parse_ttl(s: &str) -> Result<chrono::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("bad ttl {s:?}: use e.g. 30m, 1h, 7d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => return Err(format!("bad ttl unit in {s:?}: use s, m, h or d")),
+    };
+    if secs <= 0 {
+        return Err("ttl must be positive".into());
+    }
+    Ok(chrono::Duration::seconds(secs))
+}

@@ -1,0 +1,10 @@
+//! The consent engine: who may see what. Pure rules (no I/O, no clock) and, beside them, the SQL
+//! filter that applies the same rules to lists.
+
+pub mod engine;
+pub mod model;
+pub mod window;
+
+pub use engine::*;
+pub use model::*;
+pub use window::*;

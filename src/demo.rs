@@ -1,0 +1,156 @@
+//! Demo data: two CoCs, agencies that do and do not share data, projects of several HUD types.
+//! Loading is idempotent: fixed ids, and rows already there are left alone.
+
+use chrono::Utc;
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use crate::repo::tenants::{self as repo, AgencyRow, CocRow, ProjectRow};
+
+pub struct DemoAgency {
+    pub id: Uuid,
+    pub coc: &'static str,
+    pub name: &'static str,
+    pub shares_data: bool,
+    pub victim_service_provider: bool,
+}
+
+pub const CHICAGO: &str = "IL-510";
+pub const SPOKANE: &str = "WA-502";
+
+pub fn agencies() -> Vec<DemoAgency> {
+    let a = |n: u128, coc, name, shares_data, vsp| DemoAgency {
+        id: Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0000 | n),
+        coc,
+        name,
+        shares_data,
+        victim_service_provider: vsp,
+    };
+    vec![
+        a(0xa1, CHICAGO, "Lakeshore Shelter Network", true, false),
+        a(0xa2, CHICAGO, "West Side Outreach", true, false),
+        a(0xa3, CHICAGO, "All Chicago (CoC lead)", true, false),
+        a(0xa4, CHICAGO, "Northside Youth Services", false, false),
+        a(0xb1, SPOKANE, "Spokane Family Services", true, false),
+        a(0xb2, SPOKANE, "Inland Safe Haven", false, true),
+        a(0xb3, SPOKANE, "Spokane CHHS (CoC lead)", true, false),
+    ]
+}
+
+fn projects() -> Vec<(u128, u128, &'static str, i16)> {
+    vec![
+        (0x11, 0xa1, "Lakeshore Emergency Shelter", 0),
+        (0x12, 0xa1, "Lakeshore Rapid Re-Housing", 13),
+        (0x13, 0xa2, "West Side Street Outreach", 4),
+        (0x14, 0xa3, "Chicago Coordinated Entry", 14),
+        (0x15, 0xa4, "Northside Transitional Housing", 2),
+        (0x21, 0xb1, "Family Shelter Night-by-Night", 1),
+        (0x22, 0xb1, "Family PSH", 3),
+        (0x23, 0xb2, "Safe Haven", 8),
+        (0x24, 0xb3, "Spokane Coordinated Entry", 14),
+    ]
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0000 | n)
+}
+
+/// Loads the demo rows that are not there yet; answers how many it added.
+pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
+    conn.transaction(|conn| {
+        let now = Utc::now();
+        let mut added = 0;
+        for (code, name, dob_rule, ce_option_b) in [
+            (CHICAGO, "Chicago CoC", "jan1_of_birth_year", true),
+            (
+                SPOKANE,
+                "Spokane City & County CoC",
+                "jan1_of_next_year_unless_young_or_old",
+                false,
+            ),
+        ] {
+            if repo::find_coc(conn, code)?.is_none() {
+                repo::insert_coc(
+                    conn,
+                    &CocRow {
+                        code: code.into(),
+                        name: name.into(),
+                        anonymous_name_format: if code == SPOKANE {
+                            "anonymous_anonymous"
+                        } else {
+                            "uid_anonymous"
+                        }
+                        .into(),
+                        anonymous_dob_rule: dob_rule.into(),
+                        anonymous_ssn_quality: 99,
+                        roi_grant_mode: "window".into(),
+                        roi_default_term_months: None,
+                        observational_assessment_after_refusals: 2,
+                        locked_visible_to_ce_assessors: ce_option_b,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                added += 1;
+            }
+        }
+        for a in agencies() {
+            if repo::find_agency(conn, a.id)?.is_none() {
+                repo::insert_agency(
+                    conn,
+                    &AgencyRow {
+                        id: a.id,
+                        coc_code: a.coc.into(),
+                        name: a.name.into(),
+                        shares_data: a.shares_data,
+                        victim_service_provider: a.victim_service_provider,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                added += 1;
+            }
+        }
+        for (pid, aid, name, ptype) in projects() {
+            if repo::find_project(conn, id(pid))?.is_none() {
+                repo::insert_project(
+                    conn,
+                    &ProjectRow {
+                        id: id(pid),
+                        agency_id: id(aid),
+                        name: name.into(),
+                        project_type: ptype,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                added += 1;
+            }
+        }
+        Ok(added)
+    })
+}
+
+/// What `hearth demo` prints: who is who, and how to get a token.
+pub fn summary() -> String {
+    let mut s = String::from("Demo agencies (mint a token with `hearth token --sub you --role case_worker --agency ID`):\n");
+    for a in agencies() {
+        s.push_str(&format!(
+            "  {}  {}  {}{}{}\n",
+            a.id,
+            a.coc,
+            a.name,
+            if a.shares_data { "  [shares data]" } else { "" },
+            if a.victim_service_provider {
+                "  [victim service provider]"
+            } else {
+                ""
+            }
+        ));
+    }
+    s
+}

@@ -1,0 +1,313 @@
+use super::*;
+use proptest::prelude::*;
+
+use PiiKind::{Date, Email, Phone, Ssn};
+
+fn kinds(text: &str) -> Vec<PiiKind> {
+    scan_pii(text)
+}
+
+/// Each example alone, then inside a sentence with punctuation right after it.
+fn assert_found(kind: PiiKind, examples: &[&str]) {
+    for ex in examples {
+        assert_eq!(kinds(ex), vec![kind], "{ex:?} alone");
+        let framed = format!("Client said: {ex}. Then left.");
+        assert_eq!(kinds(&framed), vec![kind], "{framed:?}");
+        let framed = format!("({ex}), noted");
+        assert_eq!(kinds(&framed), vec![kind], "{framed:?}");
+    }
+}
+
+fn assert_clean(examples: &[&str]) {
+    for ex in examples {
+        assert_eq!(kinds(ex), vec![], "{ex:?}");
+    }
+}
+
+#[test]
+fn ssn_positives() {
+    assert_found(
+        Ssn,
+        &["123-45-6789", "123 45 6789", "123456789", "000-00-0000"],
+    );
+    assert_eq!(kinds("SSN:123-45-6789"), vec![Ssn]);
+    assert_eq!(kinds("ssn #123456789"), vec![Ssn]);
+}
+
+#[test]
+fn ssn_negatives() {
+    assert_clean(&[
+        "123-45-678",
+        "1234-56-7890",
+        "123-456-789",
+        "123-45 6789",
+        "12345678",
+        "1234567890123",
+        "123456789012",
+        "$123456789",
+        "ab123456789",
+        "1-123-45-6789",
+        "123,456,789",
+    ]);
+}
+
+#[test]
+fn phone_positives() {
+    assert_found(
+        Phone,
+        &[
+            "(312) 555-0100",
+            "(312)555-0100",
+            "312-555-0100",
+            "312.555.0100",
+            "312 555 0100",
+            "312 555-0100",
+            "3125550100",
+            "+1 312 555 0100",
+            "+1-312-555-0100",
+            "+13125550100",
+            "+1 (312) 555-0100",
+            "1-312-555-0100",
+            "1 (312) 555-0100",
+            "1(312)555-0100",
+        ],
+    );
+    assert_eq!(kinds("call 312-555-0100x12"), vec![Phone]);
+    assert_eq!(kinds("tel:3125550100"), vec![Phone]);
+    // Nine digits are an SSN, not a short phone number.
+    assert_eq!(kinds("312555010"), vec![Ssn]);
+    // Not US formats, but the US-shaped part is still a phone number.
+    assert_eq!(kinds("+2 312 555 0100"), vec![Phone]);
+    assert_eq!(kinds("(312 555-0100"), vec![Phone]);
+}
+
+#[test]
+fn phone_negatives() {
+    assert_clean(&[
+        "555-0100",
+        "312-555-010",
+        "312-5550-100",
+        "31255501000",
+        "13125550100",
+        "123-456-7890",
+        "312-055-0100",
+        "10.312.555.0100",
+        "192.168.100.1000",
+        "2-312-555-0100",
+        "id3125550100",
+        "$3125550100",
+    ]);
+}
+
+#[test]
+fn email_positives() {
+    assert_found(
+        Email,
+        &[
+            "john@example.com",
+            "mary.ann+hmis@mail.example.org",
+            "x_y%z@sub-domain.co.uk",
+            "A1@B2.IO",
+        ],
+    );
+    assert_eq!(kinds("write to john@example.com."), vec![Email]);
+}
+
+#[test]
+fn email_negatives() {
+    assert_clean(&[
+        "@handle",
+        "john@",
+        "john@localhost",
+        "john@example.c",
+        "john@example.123",
+        "john@.com",
+        "john@-x.com",
+        "...@example.com",
+        "john @ example.com",
+        "meet @ 10",
+        "a@b",
+    ]);
+}
+
+#[test]
+fn date_positives() {
+    assert_found(
+        Date,
+        &[
+            "3/13/2001",
+            "03/13/2001",
+            "03-13-2001",
+            "13/03/2001",
+            "13.03.2001",
+            "2001-03-13",
+            "2001/3/13",
+            "3/13/01",
+            "March 13, 2001",
+            "March 13 2001",
+            "march 13,2001",
+            "Mar 13 2001",
+            "Mar. 13, 2001",
+            "Sept 1, 2020",
+            "March 13th, 2001",
+            "13 March 2001",
+            "13 Mar 2001",
+            "13 March, 2001",
+            "13th of March 2001",
+            "13-Mar-2001",
+            "29 February 2000",
+        ],
+    );
+    assert_eq!(kinds("at 2001-03-13T10:30:00Z"), vec![Date]);
+    // Another separator does not chain: ranges of dates are dates.
+    assert_eq!(kinds("stayed 12/31/1999-01/01/2000"), vec![Date]);
+    assert_eq!(kinds("stayed 1999-12-31/2000-01-01"), vec![Date]);
+    assert_eq!(kinds("5-13 March 2001"), vec![Date]);
+}
+
+#[test]
+fn date_negatives() {
+    assert_clean(&[
+        "2001",
+        "March 2001",
+        "Mar 2001",
+        "March 13",
+        "13 March",
+        "10:30",
+        "10:30 AM",
+        "10:30:15",
+        "$1,200",
+        "$1,200.50",
+        "13/13/2001",
+        "32/01/2001",
+        "2001-13-01",
+        "2001-02-30",
+        "29 February 2001",
+        "3/13",
+        "1/2",
+        "3-13-01",
+        "3.13.01",
+        "Marching 13 2001",
+        "Mayor 13, 2001",
+        "March 132001",
+        "13 March 20011",
+        "1/3/13/2001",
+        "2001-03-13-5",
+    ]);
+}
+
+#[test]
+fn not_pii() {
+    assert_clean(&[
+        "",
+        "Client stayed 3 nights; paid $1,200 at 10:30.",
+        "Born in 2001, moved here in March 2001.",
+        "Room 4 bed 12, case 4821.",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "ref 123e4567-e89b-12d3-a456-426614174000 done",
+        "12345678-1234-1234-1234-123456789012",
+        "4111 1111 1111 1111",
+        "Score 12/40, up from 9/40",
+        "Gave 2 bus passes and 1 voucher",
+        "Address 1234 N Main",
+        "émile@ nowhere",
+    ]);
+}
+
+#[test]
+fn several_kinds_come_back_distinct_and_in_order() {
+    let text = "DOB 3/13/2001, email a@b.org, phone 312-555-0100, ssn 123-45-6789, \
+                again 123456789 and 3/14/2001";
+    assert_eq!(kinds(text), vec![Ssn, Phone, Email, Date]);
+    assert!(contains_pii(text));
+    assert!(!contains_pii("nothing to see"));
+}
+
+#[test]
+fn kind_names() {
+    for k in PiiKind::ALL {
+        let json = serde_json::to_string(&k).unwrap();
+        assert_eq!(json, format!("\"{}\"", k.as_str()));
+        assert_eq!(serde_json::from_str::<PiiKind>(&json).unwrap(), k);
+    }
+    assert_eq!(PiiKind::Ssn.as_str(), "ssn");
+}
+
+#[test]
+fn long_inputs_stay_fast() {
+    let digits = "1".repeat(100_000);
+    assert!(kinds(&digits).is_empty());
+    let ats = "a@".repeat(50_000);
+    assert!(kinds(&ats).is_empty());
+    let seps = "1-".repeat(50_000);
+    assert!(kinds(&seps).is_empty());
+}
+
+fn nanp3() -> impl Strategy<Value = String> {
+    (2u32..10, 0u32..100).prop_map(|(a, b)| format!("{a}{b:02}"))
+}
+
+proptest! {
+    #[test]
+    fn never_panics(s in "\\PC{0,80}") {
+        let k = scan_pii(&s);
+        let mut sorted = k.clone();
+        sorted.sort();
+        sorted.dedup();
+        prop_assert_eq!(k, sorted);
+    }
+
+    #[test]
+    fn text_without_digits_or_at_is_clean(s in "[a-zA-Z ,.;:!?'()-]{0,80}") {
+        prop_assert!(scan_pii(&s).is_empty());
+    }
+
+    #[test]
+    fn any_ssn_shape_is_found(d in "[0-9]{9}", sep in prop_oneof![Just(""), Just("-"), Just(" ")],
+                              pre in "[a-z ]{0,10}", post in "[a-z ]{0,10}") {
+        let ssn = format!("{}{sep}{}{sep}{}", &d[..3], &d[3..5], &d[5..]);
+        let text = format!("{pre} {ssn} {post}");
+        prop_assert!(scan_pii(&text).contains(&Ssn), "{}", text);
+    }
+
+    #[test]
+    fn long_digit_runs_are_neither_ssn_nor_phone(d in "[0-9]{12,30}") {
+        let text = format!("id {d} x");
+        prop_assert!(scan_pii(&text).is_empty());
+    }
+
+    #[test]
+    fn any_us_phone_shape_is_found(a in nanp3(), e in nanp3(), l in "[0-9]{4}", form in 0usize..6) {
+        let text = match form {
+            0 => format!("({a}) {e}-{l}"),
+            1 => format!("{a}-{e}-{l}"),
+            2 => format!("{a}.{e}.{l}"),
+            3 => format!("{a}{e}{l}"),
+            4 => format!("+1 {a} {e} {l}"),
+            _ => format!("1-{a}-{e}-{l}"),
+        };
+        let framed = format!("call {text} now");
+        prop_assert_eq!(scan_pii(&framed), vec![Phone], "{}", text);
+    }
+
+    #[test]
+    fn any_real_date_is_found(days in 0i64..73_000, form in 0usize..6) {
+        let d = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days);
+        let fmt = ["%m/%d/%Y", "%-m/%-d/%Y", "%Y-%m-%d", "%d.%m.%Y", "%B %-d, %Y", "%-d %b %Y"][form];
+        let text = format!("seen {} today", d.format(fmt));
+        prop_assert_eq!(scan_pii(&text), vec![Date], "{}", text);
+    }
+
+    #[test]
+    fn uuids_are_clean(h in "[0-9a-f]{32}") {
+        let u = format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]);
+        let text = format!("ref {u}.");
+        prop_assert!(scan_pii(&text).is_empty(), "{}", u);
+    }
+
+    #[test]
+    fn years_times_and_money_are_clean(y in 1900u32..2100, h in 0u32..24, m in 0u32..60, n in 0u32..100_000) {
+        let text = format!("in {y}, at {h}:{m:02}, paid ${n} and ${},{:03}", n / 1000 + 1, n % 1000);
+        prop_assert!(scan_pii(&text).is_empty(), "{}", text);
+    }
+}

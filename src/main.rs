@@ -1,0 +1,199 @@
+//! The `hearth` command: serve, migrate, token, demo, openapi.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use hearth::auth::{parse_ttl, AuthConfig};
+use hearth::config::Config;
+use hearth::consent::Role;
+use hearth::db::{build_pool, run_migrations, SessionSettings};
+use hearth::{AppState, Database};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "hearth",
+    version,
+    about = "HMIS client records with a consent engine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrations are applied first).
+    Serve {
+        /// Load the demo data before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print a JWT signed with the configured HS256 secret (development, demos, tests).
+    Token {
+        #[arg(long)]
+        sub: String,
+        /// A role; repeat for several (case_worker, agency_admin, coc_admin, ce_assessor,
+        /// system_admin, priority_list_reader).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        agency: Option<Uuid>,
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+    /// Load the demo data (idempotent) and print who is who.
+    Demo,
+    /// Print the OpenAPI document the service serves.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    hearth::telemetry::init(config.log_json);
+    let result = match cli.command {
+        Command::Serve { demo } => serve(&config, demo),
+        Command::Migrate => with_database(&config, |_, _| Ok(())),
+        Command::Token {
+            sub,
+            roles,
+            agency,
+            ttl,
+        } => token(&config, &sub, &roles, agency, &ttl),
+        Command::Demo => with_database(&config, |pool, _| {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let added = hearth::demo::load(&mut conn).map_err(|e| e.to_string())?;
+            println!(
+                "Demo data: {added} rows added.\n{}",
+                hearth::demo::summary()
+            );
+            Ok(())
+        }),
+        Command::Openapi => {
+            let doc = hearth::api::openapi();
+            doc.to_pretty_json()
+                .map(|s| println!("{s}"))
+                .map_err(|e| e.to_string())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("hearth: {msg}");
+    ExitCode::FAILURE
+}
+
+fn token(
+    config: &Config,
+    sub: &str,
+    roles: &[String],
+    agency: Option<Uuid>,
+    ttl: &str,
+) -> Result<(), String> {
+    let roles = roles
+        .iter()
+        .map(|r| Role::parse(r).ok_or_else(|| format!("unknown role {r:?}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if agency.is_none() && roles.iter().any(|r| *r != Role::SystemAdmin) {
+        return Err("every role but system_admin needs --agency".into());
+    }
+    let secret = config.resolve_jwt_secret().map_err(|e| e.to_string())?;
+    let auth = AuthConfig::new(
+        Some(&secret),
+        None,
+        &config.jwt_issuer,
+        &config.jwt_audience,
+    )?;
+    println!("{}", auth.mint(sub, &roles, agency, parse_ttl(ttl)?)?);
+    Ok(())
+}
+
+/// Opens the database (embedded when no DATABASE_URL), migrates, runs `f`, and stops an
+/// embedded cluster this process started.
+fn with_database(
+    config: &Config,
+    f: impl FnOnce(&hearth::db::DbPool, &Database) -> Result<(), String>,
+) -> Result<(), String> {
+    let db = Database::open(config)?;
+    let result = (|| {
+        let pool = build_pool(
+            &db.url,
+            config.pool_size,
+            config.pool_checkout_timeout,
+            SessionSettings {
+                statement_timeout: config.statement_timeout,
+                test_transaction: false,
+            },
+        )?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let n = run_migrations(&mut conn)?;
+        if n > 0 {
+            tracing::info!(applied = n, "migrations applied");
+        }
+        drop(conn);
+        f(&pool, &db)
+    })();
+    db.close();
+    result
+}
+
+fn serve(config: &Config, demo: bool) -> Result<(), String> {
+    with_database(config, |pool, db| {
+        if demo {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let added = hearth::demo::load(&mut conn).map_err(|e| e.to_string())?;
+            tracing::info!(rows_added = added, "demo data loaded");
+            println!("{}", hearth::demo::summary());
+        }
+        let secret = match (&config.jwt_secret, &config.jwt_public_key_pem) {
+            (None, Some(_)) => None,
+            _ => Some(config.resolve_jwt_secret().map_err(|e| e.to_string())?),
+        };
+        let auth = AuthConfig::new(
+            secret.as_deref(),
+            config.jwt_public_key_pem.as_deref(),
+            &config.jwt_issuer,
+            &config.jwt_audience,
+        )?;
+        let state = AppState {
+            pool: pool.clone(),
+            auth: Arc::new(auth),
+            metrics: Arc::new(hearth::api::ops::Metrics::new()),
+            max_body_bytes: config.max_body_bytes,
+        };
+        if db.embedded.is_some() {
+            tracing::info!(
+                "using the embedded PostgreSQL under {}",
+                config.data_dir.display()
+            );
+        }
+        tracing::info!(bind = %config.bind, "hearth listening");
+        let bind = config.bind.clone();
+        let workers = config.workers;
+        actix_web::rt::System::new()
+            .block_on(async move {
+                let mut server = actix_web::HttpServer::new(move || hearth::app(state.clone()))
+                    .shutdown_timeout(20)
+                    .bind(&bind)?;
+                if let Some(w) = workers {
+                    server = server.workers(w);
+                }
+                // actix stops gracefully on SIGINT and SIGTERM: in-flight requests finish.
+                server.run().await
+            })
+            .map_err(|e| format!("server error: {e}"))
+    })
+}

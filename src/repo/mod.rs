@@ -1,0 +1,3 @@
+//! Diesel queries on `&mut PgConnection`. Repositories never decide access.
+
+pub mod tenants;

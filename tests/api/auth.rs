@@ -1,0 +1,161 @@
+//! Bearer JWT: every way a token can be wrong answers 401; a role that may not act answers 403.
+
+use base64::Engine;
+use hearth::auth::{AuthConfig, Claims};
+use hearth::consent::Role;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
+
+use crate::harness::*;
+
+fn claims(offset_exp: i64) -> Claims {
+    let now = chrono::Utc::now().timestamp();
+    Claims {
+        sub: "user-1".into(),
+        agency_id: None,
+        roles: vec!["system_admin".into()],
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        exp: now + offset_exp,
+        iat: now,
+        nbf: None,
+    }
+}
+
+fn sign(c: &Claims, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        c,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn b64(v: &serde_json::Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+}
+
+#[actix_web::test]
+async fn bad_tokens_answer_401_problems() {
+    let app = spawn().await;
+    let good = sign(&claims(3600), SECRET);
+    assert_eq!(app.get("/v1/cocs", &good).await.status, 200);
+
+    let mut wrong_iss = claims(3600);
+    wrong_iss.iss = "someone-else".into();
+    let mut wrong_aud = claims(3600);
+    wrong_aud.aud = "other-api".into();
+    let mut future_nbf = claims(3600);
+    future_nbf.nbf = Some(chrono::Utc::now().timestamp() + 3600);
+    let mut roles_without_agency = claims(3600);
+    roles_without_agency.roles = vec!["case_worker".into()];
+    let parts: Vec<&str> = good.split('.').collect();
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        parts[1]
+    );
+    let hs512 = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS512),
+        &claims(3600),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(&json!({"sub": "x", "roles": ["system_admin"], "exp": 9999999999i64})),
+        parts[2]
+    );
+
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("missing", None),
+        ("malformed", Some("not-a-jwt".into())),
+        ("expired", Some(sign(&claims(-3600), SECRET))),
+        ("not yet valid", Some(sign(&future_nbf, SECRET))),
+        (
+            "wrong signature",
+            Some(sign(&claims(3600), "another-secret")),
+        ),
+        ("alg none", Some(alg_none)),
+        ("other algorithm", Some(hs512)),
+        ("tampered payload", Some(tampered)),
+        ("wrong issuer", Some(sign(&wrong_iss, SECRET))),
+        ("wrong audience", Some(sign(&wrong_aud, SECRET))),
+        (
+            "roles without agency",
+            Some(sign(&roles_without_agency, SECRET)),
+        ),
+    ];
+    for (name, token) in cases {
+        let r = app
+            .send(Call {
+                method: "GET",
+                path: "/v1/cocs",
+                token: token.as_deref(),
+                body: None,
+                headers: vec![],
+            })
+            .await;
+        assert_eq!(r.status, 401, "{name}: {}", r.body);
+        r.problem(401);
+        assert_eq!(
+            r.header("www-authenticate").as_deref(),
+            Some("Bearer"),
+            "{name}"
+        );
+    }
+    // A scheme other than Bearer.
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/v1/cocs",
+            token: None,
+            body: None,
+            headers: vec![("Authorization", format!("Basic {}", "dXNlcjpwYXNz"))],
+        })
+        .await;
+    r.problem(401);
+}
+
+#[actix_web::test]
+async fn a_role_that_may_not_act_gets_403() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let worker = app.token("w1", &[Role::CaseWorker], Some(agency));
+    let r = app
+        .post(
+            "/v1/cocs",
+            &worker,
+            json!({"code": random_coc_code(), "name": "x"}),
+        )
+        .await;
+    r.problem(403);
+    let r = app
+        .post(
+            "/v1/agencies",
+            &worker,
+            json!({"coc_code": coc, "name": "x"}),
+        )
+        .await;
+    r.problem(403);
+}
+
+#[actix_web::test]
+async fn eddsa_tokens_from_an_identity_provider_verify_with_the_public_key() {
+    let public = include_str!("keys/ed25519-public.pem");
+    let private = include_str!("keys/ed25519-private.pem");
+    let auth = AuthConfig::new(None, Some(public), ISSUER, AUDIENCE).unwrap();
+    let key = EncodingKey::from_ed_pem(private.as_bytes()).unwrap();
+    let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims(600), &key).unwrap();
+    let p = auth.verify(&token).expect("valid EdDSA token");
+    assert!(p.is_system_admin());
+    // With only a public key configured, HS256 tokens are refused.
+    assert!(auth.verify(&sign(&claims(600), SECRET)).is_err());
+    // And a token signed by another Ed25519 key is refused.
+    let mut bad = token.clone();
+    bad.pop();
+    bad.push(if token.ends_with('A') { 'B' } else { 'A' });
+    assert!(auth.verify(&bad).is_err());
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary: the real actix-web app against a real PostgreSQL.
+//!
+//! The database is `DATABASE_URL` when set, otherwise a throwaway cluster this binary starts
+//! (and stops at exit) from the system's PostgreSQL binaries. Each test runs in its own
+//! transaction that is never committed, so tests are isolated and leave nothing behind.
+
+mod harness;
+
+mod auth;
+mod contract;
+mod ops;
+mod tenants;

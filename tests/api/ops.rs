@@ -1,0 +1,154 @@
+//! Operations endpoints and cross-cutting conventions.
+
+use serde_json::json;
+
+use crate::harness::*;
+
+#[actix_web::test]
+async fn health_readiness_and_metrics() {
+    let app = spawn().await;
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/healthz",
+            token: None,
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    assert_eq!(r.ok(200)["status"], "ok");
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/readyz",
+            token: None,
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    assert_eq!(r.ok(200)["migrations"], "applied");
+    let _ = app.get("/v1/cocs", &app.admin).await;
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/metrics",
+            token: None,
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    let text = String::from_utf8(r.raw.clone()).unwrap();
+    assert_eq!(r.status, 200);
+    assert!(
+        text.contains(
+            "hearth_http_requests_total{endpoint=\"/v1/cocs\",method=\"GET\",status=\"200\"}"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("hearth_http_requests_duration_seconds_bucket"));
+    assert!(text.contains("hearth_db_pool_max_connections 1"));
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = spawn().await;
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/healthz",
+            token: None,
+            body: None,
+            headers: vec![("X-Request-Id", "abc-123".into())],
+        })
+        .await;
+    assert_eq!(r.header("x-request-id").as_deref(), Some("abc-123"));
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/healthz",
+            token: None,
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    assert_eq!(r.header("x-request-id").map(|v| v.len()), Some(36));
+    // Unsafe ids are replaced, not echoed into logs.
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/healthz",
+            token: None,
+            body: None,
+            headers: vec![("X-Request-Id", "a b<script>".into())],
+        })
+        .await;
+    assert_ne!(r.header("x-request-id").as_deref(), Some("a b<script>"));
+    // Errors carry it too.
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/v1/cocs",
+            token: None,
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    assert!(r.header("x-request-id").is_some());
+}
+
+#[actix_web::test]
+async fn framework_errors_are_problems() {
+    let app = spawn().await;
+    let r = app.get("/no/such/route", &app.admin).await;
+    r.problem(404);
+    let r = app
+        .send(Call {
+            method: "DELETE",
+            path: "/v1/cocs",
+            token: Some(&app.admin),
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    assert!(r.status.is_client_error());
+    r.problem(r.status.as_u16());
+    let r = app.get("/v1/agencies/not-a-uuid", &app.admin).await;
+    r.problem(400);
+    let r = app.get("/v1/cocs?limit=abc", &app.admin).await;
+    r.problem(400);
+    let r = app.get("/v1/cocs?limit=0", &app.admin).await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "limit");
+    let r = app.get("/v1/cocs?cursor=%%%", &app.admin).await;
+    assert!(r.status.is_client_error());
+    let r = app
+        .get("/v1/cocs?cursor=bm90LWEtY3Vyc29y", &app.admin)
+        .await;
+    r.problem(422);
+}
+
+#[actix_web::test]
+async fn docs_are_served_offline() {
+    let app = spawn().await;
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/docs/",
+            token: None,
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(String::from_utf8_lossy(&r.raw).contains("swagger"));
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/docs",
+            token: None,
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    assert!(r.status.is_redirection());
+    let _ = json!({});
+}
