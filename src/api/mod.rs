@@ -1,7 +1,9 @@
 //! HTTP: the app factory shared by `main` and the tests, the OpenAPI contract, middleware.
 
 pub mod agencies;
+pub mod clients;
 pub mod cocs;
+pub mod consents;
 pub mod ops;
 pub mod support;
 
@@ -36,6 +38,8 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
     tags(
         (name = "operations", description = "Liveness, readiness, metrics"),
         (name = "tenants", description = "CoCs and their consent policy, agencies, projects"),
+        (name = "clients", description = "Client records, decided by the consent engine"),
+        (name = "consents", description = "ROI grant, history and revocation"),
     )
 )]
 struct ApiDoc;

@@ -1,3 +1,5 @@
 //! Diesel queries on `&mut PgConnection`. Repositories never decide access.
 
+pub mod audit;
+pub mod clients;
 pub mod tenants;

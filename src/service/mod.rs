@@ -1,6 +1,14 @@
 //! Workflows. Each public function owns its transaction, asks the consent engine, calls
 //! repositories and writes audit events.
 
+pub mod access;
+pub mod client_input;
+pub mod client_view;
+pub mod clients;
+pub mod consents;
+pub mod context;
 pub mod idempotency;
+pub mod search;
+pub mod sharing;
 pub mod tenants;
 pub mod viewer;

@@ -7,6 +7,9 @@
 mod harness;
 
 mod auth;
+mod clients;
+mod consent_sql;
+mod consents;
 mod contract;
 mod ops;
 mod tenants;

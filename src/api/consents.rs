@@ -1,0 +1,91 @@
+//! `/v1/clients/{id}/consents`: ROI grant, history, revocation.
+
+use actix_web::{get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::support::{create_idempotent, parse_json, run_db, ApiJson, IdempotencyKey, JsonReply};
+use crate::error::AppResult;
+use crate::service::consents::{self, ConsentOutcome, NewRoi, RevokeRoi, RoiView};
+use crate::service::context::Caller;
+use crate::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(grant).service(list).service(revoke);
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ConsentList {
+    pub items: Vec<RoiView>,
+}
+
+/// Record an ROI. In the CoC's `window` mode the record becomes open; data collected from
+/// `effective_from` on is shared, earlier data stays with whoever entered it.
+#[utoipa::path(
+    tag = "consents",
+    request_body = NewRoi,
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
+    responses(
+        (status = 201, body = ConsentOutcome),
+        (status = 404, description = "No such record, or the caller may not see it"),
+        (status = 409, description = "Superseded/merged record, or the CoC uses split mode"),
+        (status = 422, description = "Invalid ROI (ends before it starts, unknown CoC in scope)"),
+    )
+)]
+#[post("/clients/{id}/consents")]
+async fn grant(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: ApiJson<NewRoi>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let principal = caller.principal.clone();
+    create_idempotent(&state, &principal, key, "POST /v1/clients/{id}/consents", format!("{id} {}", body.digest), move |conn| {
+        let o = consents::grant(conn, &caller, id, body.value)?;
+        let cid = o.consent.id;
+        JsonReply::created(&o, format!("/v1/clients/{id}/consents/{cid}"))
+    })
+    .await
+}
+
+/// The record's ROI history, oldest first.
+#[utoipa::path(
+    tag = "consents",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ConsentList), (status = 404, description = "No such record, or the caller may not see it"))
+)]
+#[get("/clients/{id}/consents")]
+async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let items = run_db(&state, move |conn| consents::list(conn, &caller, id)).await?;
+    JsonReply::ok(&ConsentList { items })
+}
+
+/// Revoke an ROI. With no other ROI active the record closes; where other agencies have data
+/// they keep it as contributors (scenario 2), and a helpdesk notice is recorded.
+#[utoipa::path(
+    tag = "consents",
+    request_body = RevokeRoi,
+    params(("id" = Uuid, Path), ("consent_id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ConsentOutcome),
+        (status = 404, description = "No such record or consent"),
+        (status = 409, description = "Already revoked or expired"),
+        (status = 422, description = "revoked_on in the future"),
+    )
+)]
+#[post("/clients/{id}/consents/{consent_id}/revoke")]
+async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Bytes,
+) -> AppResult<JsonReply> {
+    let (id, consent_id) = path.into_inner();
+    // The body is optional (revoked_on defaults to today), but when sent it is parsed strictly.
+    let input: RevokeRoi = if body.iter().all(u8::is_ascii_whitespace) { RevokeRoi::default() } else { parse_json(&body)? };
+    let o = run_db(&state, move |conn| consents::revoke(conn, &caller, id, consent_id, input)).await?;
+    JsonReply::ok(&o)
+}

@@ -1,0 +1,133 @@
+//! The consent filter in SQL: the record rule of `engine::decide_record`, row for row, as one
+//! `CASE` over a `clients` row aliased `c`. Lists and searches select it as the access basis and
+//! keep the rows where it is not null. A test (`tests/api/consent_sql.rs`) builds random worlds
+//! and checks that this answer equals the engine's for every viewer and record.
+//!
+//! Values are written as literals, never user text: UUIDs and dates print only hex digits,
+//! dashes and digits, and a CoC code is re-parsed against `^[A-Z]{2}-\d{3}$` first.
+
+use chrono::NaiveDate;
+
+use super::model::{AccessBasis, AccessLevel, Role, Viewer};
+use crate::domain::CocCode;
+
+/// SQL that is true when the client `c` has an active Coordinated Entry enrollment.
+pub const ACTIVE_CE_ENROLLMENT: &str = "EXISTS (SELECT 1 FROM enrollments e JOIN projects p ON p.id = e.project_id \
+     WHERE e.client_id = c.id AND p.project_type = 14 AND e.exit_date IS NULL)";
+
+/// SQL that is true when an ROI of `c` is active on `today` and its scope covers `coc`.
+fn roi_active(coc: &str, today: NaiveDate) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM roi_consents r WHERE r.client_id = c.id \
+         AND r.effective_from <= DATE '{today}' \
+         AND (r.revoked_on IS NULL OR DATE '{today}' < r.revoked_on) \
+         AND (r.expires_on IS NULL OR DATE '{today}' < r.expires_on) \
+         AND (r.scope_statewide OR '{coc}' = ANY (r.scope_cocs)))"
+    )
+}
+
+/// The access basis of `viewer` on `c` as a SQL text expression (`NULL` for level none).
+pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
+    if viewer.has_role(Role::SystemAdmin) {
+        return format!("'{}'::text", AccessBasis::Helpdesk.as_str());
+    }
+    let Some(agency) = viewer.agency_id else {
+        return "NULL::text".into();
+    };
+    let coc = viewer.coc_code.as_deref().and_then(|c| CocCode::parse(c).ok());
+    let mut arms: Vec<(String, AccessBasis)> = vec![(format!("c.created_by_agency = '{agency}'"), AccessBasis::CreatingAgency)];
+    let coc_admin = viewer.has_role(Role::CocAdmin);
+    let open_here = coc.as_ref().map(|c| format!("(c.visibility = 'open' AND {})", roi_active(c.as_str(), today)));
+    if let (true, Some(open)) = (viewer.agency_shares_data || coc_admin, &open_here) {
+        arms.push((open.clone(), AccessBasis::StatewideRoi));
+    }
+    arms.push((
+        format!(
+            "(c.visibility IN ('closed', 'open') AND EXISTS (SELECT 1 FROM client_contributors cc \
+             WHERE cc.client_id = c.id AND cc.agency_id = '{agency}'))"
+        ),
+        AccessBasis::Contributor,
+    ));
+    if let Some(coc) = &coc {
+        let coc = coc.as_str();
+        let in_coc = format!("c.coc_code = '{coc}'");
+        if viewer.has_role(Role::CeAssessor) {
+            arms.push((
+                format!(
+                    "({in_coc} AND c.visibility = 'locked' AND \
+                     (SELECT k.locked_visible_to_ce_assessors FROM cocs k WHERE k.code = c.coc_code))"
+                ),
+                AccessBasis::CeAssessor,
+            ));
+        }
+        // In the record's CoC, the viewer's CoC is the record's: "open here" is the same test.
+        let open = open_here.clone().unwrap_or_else(|| "FALSE".into());
+        if coc_admin {
+            arms.push((format!("({in_coc} AND NOT {open})"), AccessBasis::CocAggregate));
+        }
+        if viewer.has_role(Role::PriorityListReader) {
+            arms.push((format!("({in_coc} AND {open} AND {ACTIVE_CE_ENROLLMENT})"), AccessBasis::PriorityList));
+        }
+    }
+    let mut sql = String::from("(CASE");
+    for (cond, basis) in arms {
+        sql.push_str(&format!(" WHEN {cond} THEN '{}'", basis.as_str()));
+    }
+    sql.push_str(" ELSE NULL END)");
+    sql
+}
+
+/// The level that goes with a basis (the record rule's table).
+pub fn level_of(basis: AccessBasis) -> AccessLevel {
+    match basis {
+        AccessBasis::CocAggregate | AccessBasis::PriorityList => AccessLevel::Limited,
+        _ => AccessLevel::Full,
+    }
+}
+
+/// The bases that carry level `full`, as a SQL list, for searches that match on PII.
+pub fn full_bases_sql() -> String {
+    let full: Vec<String> = AccessBasis::ALL
+        .iter()
+        .filter(|b| level_of(**b) == AccessLevel::Full)
+        .map(|b| format!("'{}'", b.as_str()))
+        .collect();
+    format!("({})", full.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn system_admin_and_agencyless_viewers() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let admin = Viewer { roles: vec![Role::SystemAdmin], ..Default::default() };
+        assert_eq!(basis_sql(&admin, today), "'helpdesk'::text");
+        let nobody = Viewer { roles: vec![Role::CaseWorker], ..Default::default() };
+        assert_eq!(basis_sql(&nobody, today), "NULL::text");
+    }
+
+    #[test]
+    fn a_malformed_coc_never_reaches_the_sql() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let v = Viewer {
+            agency_id: Some(Uuid::nil()),
+            coc_code: Some("x' OR 1=1 --".into()),
+            agency_shares_data: true,
+            roles: vec![Role::CocAdmin, Role::PriorityListReader],
+        };
+        let sql = basis_sql(&v, today);
+        assert!(!sql.contains("OR 1=1"));
+        assert!(!sql.contains("statewide_roi"));
+    }
+
+    #[test]
+    fn full_bases() {
+        assert_eq!(
+            full_bases_sql(),
+            "('helpdesk', 'creating_agency', 'statewide_roi', 'contributor', 'ce_assessor')"
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Client records, their ROI consents and contributors.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::db::schema::{client_contributors, clients, cocs, roi_consents};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = clients, treat_none_as_null = true)]
+pub struct ClientRow {
+    pub id: Uuid,
+    pub short_uid: String,
+    pub person_id: Uuid,
+    pub coc_code: String,
+    pub created_by_agency: Uuid,
+    pub created_by_user: String,
+    pub identity_mode: String,
+    pub visibility: String,
+    pub lifecycle: String,
+    pub superseded_by: Option<Uuid>,
+    pub merged_into: Option<Uuid>,
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name_suffix: Option<String>,
+    pub alias: Option<String>,
+    pub name_quality: i16,
+    pub ssn: Option<String>,
+    pub ssn_quality: i16,
+    pub dob: Option<NaiveDate>,
+    pub dob_quality: i16,
+    pub race: Vec<String>,
+    pub race_none: Option<i16>,
+    pub additional_race_ethnicity: Option<String>,
+    pub gender: Vec<i16>,
+    pub gender_none: Option<i16>,
+    pub different_identity_text: Option<String>,
+    pub sex: Option<i16>,
+    pub veteran_status: i16,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = roi_consents)]
+pub struct RoiRow {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub recording_agency_id: Uuid,
+    pub recorded_by_user: String,
+    pub effective_from: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub revoked_on: Option<NaiveDate>,
+    pub scope_statewide: bool,
+    pub scope_cocs: Vec<String>,
+    pub method: String,
+    pub documentation_note: Option<String>,
+    pub revoked_by_user: Option<String>,
+    pub revoked_by_agency_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn insert(conn: &mut PgConnection, row: &ClientRow) -> QueryResult<ClientRow> {
+    diesel::insert_into(clients::table).values(row).returning(ClientRow::as_returning()).get_result(conn)
+}
+
+/// The record with its CoC's `locked_visible_to_ce_assessors` policy flag.
+pub fn find_with_policy(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(ClientRow, bool)>> {
+    clients::table
+        .inner_join(cocs::table)
+        .filter(clients::id.eq(id))
+        .select((ClientRow::as_select(), cocs::locked_visible_to_ce_assessors))
+        .first(conn)
+        .optional()
+}
+
+/// Locks the row for a write workflow.
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ClientRow>> {
+    clients::table.find(id).select(ClientRow::as_select()).for_update().first(conn).optional()
+}
+
+/// Writes every column and bumps the version.
+pub fn update(conn: &mut PgConnection, row: &ClientRow) -> QueryResult<ClientRow> {
+    let mut next = row.clone();
+    next.version = row.version + 1;
+    next.updated_at = Utc::now();
+    diesel::update(clients::table.find(row.id)).set(&next).returning(ClientRow::as_returning()).get_result(conn)
+}
+
+pub fn short_uid_taken(conn: &mut PgConnection, uid: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(clients::table.filter(clients::short_uid.eq(uid)))).get_result(conn)
+}
+
+pub fn rois(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<RoiRow>> {
+    roi_consents::table
+        .filter(roi_consents::client_id.eq(client))
+        .order((roi_consents::effective_from.asc(), roi_consents::id.asc()))
+        .select(RoiRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_roi(conn: &mut PgConnection, row: &RoiRow) -> QueryResult<RoiRow> {
+    diesel::insert_into(roi_consents::table).values(row).returning(RoiRow::as_returning()).get_result(conn)
+}
+
+pub fn lock_roi(conn: &mut PgConnection, client: Uuid, id: Uuid) -> QueryResult<Option<RoiRow>> {
+    roi_consents::table
+        .filter(roi_consents::id.eq(id).and(roi_consents::client_id.eq(client)))
+        .select(RoiRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn revoke_roi(
+    conn: &mut PgConnection,
+    id: Uuid,
+    on: NaiveDate,
+    by_user: &str,
+    by_agency: Option<Uuid>,
+) -> QueryResult<RoiRow> {
+    diesel::update(roi_consents::table.find(id))
+        .set((
+            roi_consents::revoked_on.eq(on),
+            roi_consents::revoked_by_user.eq(by_user),
+            roi_consents::revoked_by_agency_id.eq(by_agency),
+        ))
+        .returning(RoiRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn contributors(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<Uuid>> {
+    client_contributors::table
+        .filter(client_contributors::client_id.eq(client))
+        .order(client_contributors::first_contributed_at.asc())
+        .select(client_contributors::agency_id)
+        .load(conn)
+}
+
+/// Records that `agency` entered a datum; answers true when it is new as a contributor.
+pub fn add_contributor(conn: &mut PgConnection, client: Uuid, agency: Uuid) -> QueryResult<bool> {
+    let n = diesel::insert_into(client_contributors::table)
+        .values((client_contributors::client_id.eq(client), client_contributors::agency_id.eq(agency)))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(n == 1)
+}

@@ -1,0 +1,110 @@
+//! Loads a record's consent facts and asks the engine. The one place a single read is decided.
+
+use diesel::prelude::*;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::consent::sql::ACTIVE_CE_ENROLLMENT;
+use crate::consent::{
+    decide_record, AccessDecision, AccessLevel, IdentityMode, Lifecycle, RecordFacts, RoiFacts, RoiScope, Viewer,
+    Visibility,
+};
+use crate::error::{AppError, AppResult};
+use crate::repo::clients::{self as repo, ClientRow, RoiRow};
+use crate::service::context::Caller;
+
+/// A record as the engine sees it, with the decision for one viewer.
+pub struct Decided {
+    pub row: ClientRow,
+    pub rois: Vec<RoiRow>,
+    pub facts: RecordFacts,
+    pub viewer: Viewer,
+    pub decision: AccessDecision,
+}
+
+pub fn roi_facts(r: &RoiRow) -> RoiFacts {
+    RoiFacts {
+        effective_from: r.effective_from,
+        expires_on: r.expires_on,
+        revoked_on: r.revoked_on,
+        scope: if r.scope_statewide { RoiScope::Statewide } else { RoiScope::Cocs(r.scope_cocs.clone()) },
+    }
+}
+
+#[derive(QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    v: bool,
+}
+
+pub fn has_active_ce_enrollment(conn: &mut PgConnection, client: Uuid) -> AppResult<bool> {
+    let q = format!("SELECT {ACTIVE_CE_ENROLLMENT} AS v FROM clients c WHERE c.id = $1");
+    let flag = diesel::sql_query(q).bind::<diesel::sql_types::Uuid, _>(client).get_result::<Flag>(conn).optional()?;
+    Ok(flag.is_some_and(|f| f.v))
+}
+
+/// The record's facts, or `None` when no record has this id.
+pub fn load_facts(conn: &mut PgConnection, id: Uuid) -> AppResult<Option<(ClientRow, Vec<RoiRow>, RecordFacts)>> {
+    let Some((row, locked_visible)) = repo::find_with_policy(conn, id)? else {
+        return Ok(None);
+    };
+    let rois = repo::rois(conn, id)?;
+    let contributors = repo::contributors(conn, id)?;
+    let active_ce = has_active_ce_enrollment(conn, id)?;
+    let facts = RecordFacts {
+        creating_agency: row.created_by_agency,
+        coc_code: row.coc_code.clone(),
+        visibility: Visibility::parse(&row.visibility).ok_or_else(|| AppError::Internal("bad visibility".into()))?,
+        identity: IdentityMode::parse(&row.identity_mode).ok_or_else(|| AppError::Internal("bad identity mode".into()))?,
+        lifecycle: Lifecycle::parse(&row.lifecycle).ok_or_else(|| AppError::Internal("bad lifecycle".into()))?,
+        rois: rois.iter().map(roi_facts).collect(),
+        contributors,
+        active_ce_enrollment: active_ce,
+        locked_visible_to_ce_assessors: locked_visible,
+    };
+    Ok(Some((row, rois, facts)))
+}
+
+/// Decides the caller's access to record `id`. Level none answers 404, exactly as an unknown id.
+pub fn decide(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Decided> {
+    let viewer = caller.viewer(conn)?;
+    decide_for(conn, caller, viewer, id)
+}
+
+pub fn decide_for(conn: &mut PgConnection, caller: &Caller, viewer: Viewer, id: Uuid) -> AppResult<Decided> {
+    let (row, rois, facts) = load_facts(conn, id)?.ok_or(AppError::NotFound)?;
+    let decision = decide_record(&viewer, &facts, caller.today);
+    if decision.level == AccessLevel::None {
+        return Err(AppError::NotFound);
+    }
+    Ok(Decided { row, rois, facts, viewer, decision })
+}
+
+impl Decided {
+    /// Writes need full access and an active record (superseded and merged records name the
+    /// record to use).
+    pub fn require_writable(&self) -> AppResult<()> {
+        if self.decision.level != AccessLevel::Full {
+            return Err(AppError::Forbidden(
+                "Your access to this record is limited (no personal identifying information); you cannot change it.".into(),
+            ));
+        }
+        match self.facts.lifecycle {
+            Lifecycle::Active => Ok(()),
+            Lifecycle::Superseded => Err(AppError::Conflict {
+                code: "record-superseded",
+                detail: "This record is superseded (DO NOT USE); write to the record named in use_record.".into(),
+                use_record: self.row.superseded_by,
+            }),
+            Lifecycle::Merged => Err(AppError::Conflict {
+                code: "record-merged",
+                detail: "This record was merged; write to the record named in use_record.".into(),
+                use_record: self.row.merged_into,
+            }),
+        }
+    }
+
+    pub fn is_creating_agency(&self) -> bool {
+        self.viewer.agency_id == Some(self.row.created_by_agency)
+    }
+}

@@ -1,0 +1,391 @@
+//! Client records: create in one identity mode, read (decided by the engine), update.
+
+use chrono::Utc;
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::consent::{AccessLevel, IdentityMode, Lifecycle, Role, Visibility};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::repo::clients::{self as repo, ClientRow};
+use crate::repo::tenants as tenants_repo;
+use crate::service::access::decide;
+use crate::service::client_input::{validate_identity, Identity, IdentityFields, Race};
+use crate::service::client_view::{client_view, ClientView};
+use crate::service::consents::{build_roi, NewRoi};
+use crate::service::context::Caller;
+use crate::service::tenants::CocPolicy;
+
+crate::identity_body! {
+    /// A new client record. What the server accepts depends on `identity_mode` (consent.md).
+    NewClient {
+        pub identity_mode: IdentityMode,
+        /// Default: `open` when `roi` is sent, `locked` for code-name records, else `closed`.
+        pub visibility: Option<Visibility>,
+        /// An ROI signed or given verbally at intake (needed for an `open` identified record).
+        pub roi: Option<NewRoi>,
+    }
+}
+
+/// A created or changed record, with what the server did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClientWrite {
+    pub client: ClientView,
+    pub changes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub(crate) fn require_agency(caller: &Caller, action: &str) -> AppResult<Uuid> {
+    let p = &caller.principal;
+    if p.roles.iter().all(|r| *r == Role::PriorityListReader) {
+        return Err(AppError::Forbidden(format!("{action} needs a case worker, assessor or admin role.")));
+    }
+    p.agency_id.ok_or_else(|| AppError::Forbidden(format!("{action} needs a token for an agency.")))
+}
+
+fn new_short_uid(conn: &mut PgConnection) -> AppResult<String> {
+    use rand::Rng;
+    for _ in 0..16 {
+        let n: u64 = rand::rng().random_range(0..(1u64 << 36));
+        let uid = format!("{n:09X}");
+        if !repo::short_uid_taken(conn, &uid)? {
+            return Ok(uid);
+        }
+    }
+    Err(AppError::Internal("could not draw a free short uid".into()))
+}
+
+pub(crate) fn apply_identity(row: &mut ClientRow, id: Identity) {
+    row.first_name = id.first_name;
+    row.middle_name = id.middle_name;
+    row.last_name = id.last_name;
+    row.name_suffix = id.name_suffix;
+    row.alias = id.alias;
+    row.name_quality = id.name_quality;
+    row.ssn = id.ssn;
+    row.ssn_quality = id.ssn_quality;
+    row.dob = id.dob;
+    row.dob_quality = id.dob_quality;
+    row.race = id.race;
+    row.race_none = id.race_none;
+    row.additional_race_ethnicity = id.additional_race_ethnicity;
+    row.gender = id.gender;
+    row.gender_none = id.gender_none;
+    row.different_identity_text = id.different_identity_text;
+    row.sex = id.sex;
+    row.veteran_status = id.veteran_status;
+}
+
+/// The visibilities a mode allows at creation (consent.md, "Identity modes").
+fn check_initial_visibility(mode: IdentityMode, v: Visibility, has_roi: bool) -> Result<(), FieldError> {
+    use IdentityMode as M;
+    use Visibility as V;
+    let ok = match (mode, v) {
+        (M::Identified, V::Open) => has_roi,
+        (M::Identified, _) => true,
+        (M::ConsentRefused, V::Closed | V::Private) => true,
+        (M::ConsentRefused, _) => false,
+        (M::CodeName, V::Locked) => true,
+        (M::CodeName, _) => false,
+        (M::Anonymous, _) => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    let message = match (mode, v) {
+        (M::Identified, V::Open) => "An identified record is open only with an ROI in the same request.".to_string(),
+        (M::ConsentRefused, _) => "A consent-refused record is closed or private (ROI permission: No).".into(),
+        (M::CodeName, _) => "A code-name record starts locked; designate sharing once consent is received.".into(),
+        _ => format!("Visibility {} is not allowed here.", v.as_str()),
+    };
+    Err(FieldError::new("visibility", "visibility_not_allowed", message))
+}
+
+pub fn create(conn: &mut PgConnection, caller: &Caller, input: NewClient) -> AppResult<ClientWrite> {
+    let agency_id = require_agency(caller, "Creating a client record")?;
+    conn.transaction(|conn| {
+        let agency = tenants_repo::find_agency(conn, agency_id)?
+            .ok_or_else(|| AppError::Forbidden("The token's agency is not known to Hearth.".into()))?;
+        let coc = tenants_repo::find_coc(conn, &agency.coc_code)?.ok_or(AppError::NotFound)?;
+        let policy = CocPolicy::from_row(&coc);
+        let mode = input.identity_mode;
+        let mut errs = Vec::new();
+        if agency.victim_service_provider && mode == IdentityMode::Identified {
+            // VAWA: victim service providers keep identifying data out of HMIS.
+            errs.push(FieldError::new(
+                "identity_mode",
+                "victim_service_provider",
+                "A victim service provider records clients without identifying data (anonymous or consent_refused).",
+            ));
+        }
+        let visibility = input.visibility.unwrap_or(match (mode, input.roi.is_some()) {
+            (IdentityMode::CodeName, _) => Visibility::Locked,
+            (IdentityMode::ConsentRefused, _) => Visibility::Closed,
+            (_, true) => Visibility::Open,
+            (_, false) => Visibility::Closed,
+        });
+        if let Err(e) = check_initial_visibility(mode, visibility, input.roi.is_some()) {
+            errs.push(e);
+        }
+        if input.roi.is_some() && matches!(mode, IdentityMode::ConsentRefused | IdentityMode::CodeName) {
+            errs.push(FieldError::new(
+                "roi",
+                "forbidden_for_identity_mode",
+                "Record consent later: a consent-refused or code-name record is created without an ROI.",
+            ));
+        }
+        let short_uid = new_short_uid(conn)?;
+        let identity = match validate_identity(&input.identity_fields(), mode, &policy, &short_uid, caller.today) {
+            Ok(i) => Some(i),
+            Err(mut e) => {
+                errs.append(&mut e);
+                None
+            }
+        };
+        let id = Uuid::now_v7();
+        let roi = match &input.roi {
+            Some(r) => match build_roi(conn, caller, id, mode, &policy, r, "roi.") {
+                Ok(r) => Some(r),
+                Err(AppError::Validation(mut e)) => {
+                    errs.append(&mut e);
+                    None
+                }
+                Err(other) => return Err(other),
+            },
+            None => None,
+        };
+        let identity = match (identity, errs.is_empty()) {
+            (Some(i), true) => i,
+            _ => return Err(AppError::Validation(errs)),
+        };
+        let now = Utc::now();
+        let mut row = ClientRow {
+            id,
+            short_uid,
+            person_id: Uuid::now_v7(),
+            coc_code: agency.coc_code.clone(),
+            created_by_agency: agency.id,
+            created_by_user: caller.principal.sub.clone(),
+            identity_mode: mode.as_str().into(),
+            visibility: visibility.as_str().into(),
+            lifecycle: Lifecycle::Active.as_str().into(),
+            superseded_by: None,
+            merged_into: None,
+            first_name: None,
+            middle_name: None,
+            last_name: None,
+            name_suffix: None,
+            alias: None,
+            name_quality: 99,
+            ssn: None,
+            ssn_quality: 99,
+            dob: None,
+            dob_quality: 99,
+            race: vec![],
+            race_none: None,
+            additional_race_ethnicity: None,
+            gender: vec![],
+            gender_none: None,
+            different_identity_text: None,
+            sex: None,
+            veteran_status: 99,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        apply_identity(&mut row, identity);
+        let row = repo::insert(conn, &row)?;
+        repo::add_contributor(conn, row.id, agency.id)?;
+        let mut changes = vec![format!("Record created in identity mode {}, {}.", mode.as_str(), visibility.as_str())];
+        let mut warnings = Vec::new();
+        if let Some(roi) = roi {
+            let roi = repo::insert_roi(conn, &roi)?;
+            changes.push(format!("ROI recorded, effective {}.", roi.effective_from));
+            if roi.effective_from > caller.today {
+                warnings.push("The ROI takes effect later; until then the record is treated as closed.".into());
+            }
+        } else if visibility == Visibility::Open {
+            warnings.push("The record is open without an ROI, so it is treated as closed until one is recorded.".into());
+        }
+        if mode == IdentityMode::Anonymous {
+            warnings.push(format!(
+                "Keep the client id and short UID {} in your agency's own tracking sheet: the record holds no name.",
+                row.short_uid
+            ));
+        }
+        let d = decide(conn, caller, row.id)?;
+        caller.audit(conn, Some(row.id), "create", d.decision.basis, None)?;
+        Ok(ClientWrite { client: client_view(&d.row, &d.viewer, &d.decision), changes, warnings })
+    })
+}
+
+/// Reads a record; a full read is audited, and a helpdesk read needs a reason.
+pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<ClientView> {
+    conn.transaction(|conn| {
+        let d = decide(conn, caller, id)?;
+        if d.decision.level == AccessLevel::Full {
+            caller.require_reason_for(&d.decision)?;
+            caller.audit(conn, Some(id), "read", d.decision.basis, None)?;
+        }
+        Ok(client_view(&d.row, &d.viewer, &d.decision))
+    })
+}
+
+/// A JSON merge patch of the identity fields; `null` clears a field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPatch {
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub middle_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub name_suffix: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub alias: Option<Option<String>>,
+    pub name_data_quality: Option<i16>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub ssn: Option<Option<String>>,
+    pub ssn_data_quality: Option<i16>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<chrono::NaiveDate>, nullable)]
+    pub dob: Option<Option<chrono::NaiveDate>>,
+    pub dob_data_quality: Option<i16>,
+    /// Anonymous records: recompute the DOB from a birth year by the CoC policy.
+    pub birth_year: Option<i32>,
+    pub race: Option<Vec<Race>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<i16>, nullable)]
+    pub race_none: Option<Option<i16>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub additional_race_ethnicity: Option<Option<String>>,
+    pub gender: Option<Vec<i16>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<i16>, nullable)]
+    pub gender_none: Option<Option<i16>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub different_identity_text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[schema(value_type = Option<i16>, nullable)]
+    pub sex: Option<Option<i16>>,
+    pub veteran_status: Option<i16>,
+}
+
+/// The record's fields as a caller would send them, so a patch is validated like a create.
+/// Fields the server sets in a mode (anonymous names, DOB by policy) are left out.
+fn fields_from_row(row: &ClientRow, mode: IdentityMode) -> IdentityFields {
+    let server_sets_names = matches!(mode, IdentityMode::Anonymous);
+    let server_sets_dob = matches!(mode, IdentityMode::Anonymous);
+    IdentityFields {
+        first_name: if server_sets_names { None } else { row.first_name.clone() },
+        middle_name: row.middle_name.clone(),
+        last_name: if server_sets_names { None } else { row.last_name.clone() },
+        name_suffix: row.name_suffix.clone(),
+        alias: row.alias.clone(),
+        name_data_quality: Some(row.name_quality),
+        ssn: row.ssn.clone(),
+        ssn_data_quality: Some(row.ssn_quality),
+        dob: if server_sets_dob { None } else { row.dob },
+        dob_data_quality: if server_sets_dob { None } else { Some(row.dob_quality) },
+        birth_year: None,
+        race: row.race.iter().filter_map(|r| Race::parse(r)).collect(),
+        race_none: row.race_none,
+        additional_race_ethnicity: row.additional_race_ethnicity.clone(),
+        gender: row.gender.clone(),
+        gender_none: row.gender_none,
+        different_identity_text: row.different_identity_text.clone(),
+        sex: row.sex,
+        veteran_status: Some(row.veteran_status),
+    }
+}
+
+pub fn patch(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    if_match: impl FnOnce(i32) -> AppResult<()>,
+    p: ClientPatch,
+) -> AppResult<ClientWrite> {
+    conn.transaction(|conn| {
+        repo::lock(conn, id)?;
+        let d = decide(conn, caller, id)?;
+        d.require_writable()?;
+        caller.require_reason_for(&d.decision)?;
+        if_match(d.row.version)?;
+        let mode = d.facts.identity;
+        let policy = crate::service::consents::load_policy(conn, &d.row.coc_code)?;
+        let mut f = fields_from_row(&d.row, mode);
+        macro_rules! set {
+            ($($field:ident),*) => { $(if let Some(v) = p.$field { f.$field = v; })* };
+        }
+        set!(first_name, middle_name, last_name, name_suffix, alias, ssn, dob, race_none, additional_race_ethnicity);
+        set!(gender_none, different_identity_text, sex);
+        macro_rules! set_some {
+            ($($field:ident),*) => { $(if let Some(v) = p.$field { f.$field = Some(v); })* };
+        }
+        set_some!(name_data_quality, ssn_data_quality, dob_data_quality, veteran_status, birth_year);
+        if let Some(v) = p.race {
+            f.race = v;
+            if p.race_none.is_none() {
+                f.race_none = None;
+            }
+        }
+        if let Some(v) = p.gender {
+            f.gender = v;
+            if p.gender_none.is_none() {
+                f.gender_none = None;
+            }
+        }
+        if mode == IdentityMode::Anonymous {
+            // The server set these from the policy: a patch may not send them.
+            for (sent, name) in [
+                (p.name_data_quality.is_some(), "name_data_quality"),
+                (p.ssn_data_quality.is_some(), "ssn_data_quality"),
+                (p.dob_data_quality.is_some(), "dob_data_quality"),
+            ] {
+                if sent {
+                    return Err(AppError::validation(
+                        name,
+                        "quality_set_by_identity_mode",
+                        "An anonymous record's data quality codes are set by the CoC policy.",
+                    ));
+                }
+            }
+            f.name_data_quality = None;
+            f.ssn_data_quality = None;
+        }
+        let mut identity = validate_identity(&f, mode, &policy, &d.row.short_uid, caller.today).map_err(AppError::Validation)?;
+        if mode == IdentityMode::Anonymous {
+            // Names were generated at creation; the DOB changes only with a new birth year.
+            identity.first_name = d.row.first_name.clone();
+            identity.last_name = d.row.last_name.clone();
+            if p.birth_year.is_none() {
+                identity.dob = d.row.dob;
+                identity.dob_quality = d.row.dob_quality;
+            }
+        }
+        let mut row = d.row.clone();
+        apply_identity(&mut row, identity);
+        let row = repo::update(conn, &row)?;
+        let mut changes = vec!["Record updated.".to_string()];
+        if let Some(agency) = caller.principal.agency_id {
+            if repo::add_contributor(conn, id, agency)? {
+                changes.push("Your agency is now a contributor to this record.".into());
+            }
+        }
+        caller.audit(conn, Some(id), "update", d.decision.basis, None)?;
+        let view = client_view(&row, &d.viewer, &d.decision);
+        Ok(ClientWrite { client: view, changes, warnings: vec![] })
+    })
+}

@@ -1,0 +1,342 @@
+//! ROI consents: grant (window mode), history, revocation with the ROI job aid's two scenarios.
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::consent::{AccessLevel, IdentityMode, Visibility};
+use crate::domain::CocCode;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::repo::audit::{self as audit_repo, NoticeRow};
+use crate::repo::clients::{self as repo, RoiRow};
+use crate::repo::tenants as tenants_repo;
+use crate::service::access::{decide, Decided};
+use crate::service::client_input::free_text;
+use crate::service::client_view::{redecide, ClientView};
+use crate::service::context::Caller;
+use crate::service::tenants::{CocPolicy, RoiGrantMode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoiMethod {
+    Signed,
+    Verbal,
+}
+
+/// Whom the client consents to share with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RoiScopeBody {
+    /// Every sharing agency of the installation.
+    Statewide,
+    /// Only the listed CoCs.
+    Cocs { coc_codes: Vec<String> },
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRoi {
+    /// The day the ROI takes effect (default today). Data collected from this day on is shared.
+    pub effective_from: Option<NaiveDate>,
+    /// The first day it no longer holds; default: the CoC's `roi_default_term_months`, else none.
+    pub expires_on: Option<NaiveDate>,
+    /// Default statewide.
+    pub scope: Option<RoiScopeBody>,
+    pub method: RoiMethod,
+    /// Where the signed form is kept, or who witnessed verbal consent. No client PII.
+    pub documentation_note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RoiView {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub recording_agency_id: Uuid,
+    pub effective_from: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub revoked_on: Option<NaiveDate>,
+    pub scope: RoiScopeBody,
+    pub method: RoiMethod,
+    /// Active today (in its window, not revoked, not expired).
+    pub active: bool,
+    /// Free text: shown at level full only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documentation_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn roi_view(r: &RoiRow, today: NaiveDate, full: bool) -> RoiView {
+    RoiView {
+        id: r.id,
+        client_id: r.client_id,
+        recording_agency_id: r.recording_agency_id,
+        effective_from: r.effective_from,
+        expires_on: r.expires_on,
+        revoked_on: r.revoked_on,
+        scope: if r.scope_statewide {
+            RoiScopeBody::Statewide
+        } else {
+            RoiScopeBody::Cocs { coc_codes: r.scope_cocs.clone() }
+        },
+        method: if r.method == "verbal" { RoiMethod::Verbal } else { RoiMethod::Signed },
+        active: crate::service::access::roi_facts(r).is_active(today),
+        documentation_note: if full { r.documentation_note.clone() } else { None },
+        created_at: r.created_at,
+    }
+}
+
+/// Validates an ROI for `client` and builds its row. `prefix` names the body path (`roi.`).
+pub fn build_roi(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+    mode: IdentityMode,
+    policy: &CocPolicy,
+    input: &NewRoi,
+    prefix: &str,
+) -> AppResult<RoiRow> {
+    let agency = caller
+        .principal
+        .agency_id
+        .ok_or_else(|| AppError::Forbidden("Recording an ROI needs a token for an agency.".into()))?;
+    let mut errs = Vec::new();
+    let from = input.effective_from.unwrap_or(caller.today);
+    let expires = input.expires_on.or_else(|| {
+        policy.roi_default_term_months.and_then(|m| from.checked_add_months(Months::new(m as u32)))
+    });
+    if expires.is_some_and(|e| e <= from) {
+        errs.push(FieldError::new(
+            format!("{prefix}expires_on"),
+            "roi_ends_before_it_starts",
+            "expires_on must be after effective_from.",
+        ));
+    }
+    if from < NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(from) {
+        errs.push(FieldError::new(format!("{prefix}effective_from"), "out_of_range", "effective_from is too early."));
+    }
+    let (statewide, cocs) = match input.scope.clone().unwrap_or(RoiScopeBody::Statewide) {
+        RoiScopeBody::Statewide => (true, vec![]),
+        RoiScopeBody::Cocs { coc_codes } => {
+            if coc_codes.is_empty() {
+                errs.push(FieldError::new(format!("{prefix}scope.coc_codes"), "required", "Name at least one CoC."));
+            }
+            let mut out = Vec::new();
+            for (i, c) in coc_codes.iter().enumerate() {
+                let field = format!("{prefix}scope.coc_codes[{i}]");
+                match CocCode::parse(c) {
+                    Err(e) => errs.push(FieldError::new(field, e.code, e.message)),
+                    Ok(code) => {
+                        if tenants_repo::find_coc(conn, code.as_str())?.is_none() {
+                            errs.push(FieldError::new(field, "unknown_coc", "No CoC has this code."));
+                        } else if !out.contains(&code.as_str().to_string()) {
+                            out.push(code.as_str().to_string());
+                        }
+                    }
+                }
+            }
+            (false, out)
+        }
+    };
+    let note = free_text(&format!("{prefix}documentation_note"), &input.documentation_note, mode, &mut errs);
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    Ok(RoiRow {
+        id: Uuid::now_v7(),
+        client_id: client,
+        recording_agency_id: agency,
+        recorded_by_user: caller.principal.sub.clone(),
+        effective_from: from,
+        expires_on: expires,
+        revoked_on: None,
+        scope_statewide: statewide,
+        scope_cocs: cocs,
+        method: match input.method {
+            RoiMethod::Signed => "signed".into(),
+            RoiMethod::Verbal => "verbal".into(),
+        },
+        documentation_note: note,
+        revoked_by_user: None,
+        revoked_by_agency_id: None,
+        created_at: Utc::now(),
+    })
+}
+
+pub fn load_policy(conn: &mut PgConnection, coc: &str) -> AppResult<CocPolicy> {
+    let row = tenants_repo::find_coc(conn, coc)?.ok_or_else(|| AppError::Internal("record's CoC missing".into()))?;
+    Ok(CocPolicy::from_row(&row))
+}
+
+/// What a workflow changed, in words, and what the caller should know.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsentOutcome {
+    pub consent: RoiView,
+    /// The record as the caller sees it now (null if the change ended the caller's access).
+    pub client: Option<ClientView>,
+    pub changes: Vec<String>,
+    pub warnings: Vec<String>,
+    /// For a revocation: `creating_agency_only` (scenario 1) or `other_agencies_have_data` (scenario 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// The helpdesk notice the server recorded for the CoC admins, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helpdesk_notice_id: Option<Uuid>,
+}
+
+/// Records an ROI; in `window` mode the record becomes open from its effective date.
+pub fn grant(conn: &mut PgConnection, caller: &Caller, client: Uuid, input: NewRoi) -> AppResult<ConsentOutcome> {
+    conn.transaction(|conn| {
+        repo::lock(conn, client)?;
+        let d = decide(conn, caller, client)?;
+        d.require_writable()?;
+        let policy = load_policy(conn, &d.row.coc_code)?;
+        if policy.roi_grant_mode == RoiGrantMode::Split {
+            return Err(AppError::conflict(
+                "split-mode-unsupported",
+                "This CoC's policy grants ROIs in split mode, which Hearth does not perform yet; a coc_admin can set roi_grant_mode to window.",
+            ));
+        }
+        let roi = build_roi(conn, caller, client, d.facts.identity, &policy, &input, "")?;
+        let roi = repo::insert_roi(conn, &roi)?;
+        let mut changes = vec![format!("ROI recorded, effective {}.", roi.effective_from)];
+        let mut warnings = Vec::new();
+        let mut row = d.row.clone();
+        if row.visibility != Visibility::Open.as_str() {
+            changes.push(format!("Visibility changed from {} to open.", row.visibility));
+            row.visibility = Visibility::Open.as_str().into();
+            row = repo::update(conn, &row)?;
+        }
+        if roi.effective_from > caller.today {
+            warnings.push(format!(
+                "The ROI takes effect on {}; until then the record is treated as closed.",
+                roi.effective_from
+            ));
+        }
+        if !roi.scope_statewide && !roi.scope_cocs.contains(&row.coc_code) {
+            warnings.push("The ROI's scope does not include the record's own CoC.".into());
+        }
+        caller.audit(
+            conn,
+            Some(client),
+            "roi_granted",
+            d.decision.basis,
+            Some(serde_json::json!({"consent_id": roi.id, "effective_from": roi.effective_from})),
+        )?;
+        Ok(ConsentOutcome {
+            consent: roi_view(&roi, caller.today, true),
+            client: redecide(conn, caller, &d, client)?,
+            changes,
+            warnings,
+            scenario: None,
+            helpdesk_notice_id: None,
+        })
+    })
+}
+
+pub fn list(conn: &mut PgConnection, caller: &Caller, client: Uuid) -> AppResult<Vec<RoiView>> {
+    let d = decide(conn, caller, client)?;
+    let full = d.decision.level == AccessLevel::Full;
+    Ok(d.rois.iter().map(|r| roi_view(r, caller.today, full)).collect())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRoi {
+    /// The day consent ended (default today; not in the future).
+    pub revoked_on: Option<NaiveDate>,
+}
+
+/// Revokes an ROI. With no other ROI active, the record closes; where other agencies have data
+/// (scenario 2) they keep it as contributors, and the server records the helpdesk notice the
+/// job aid asked staff to email.
+pub fn revoke(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+    consent: Uuid,
+    input: RevokeRoi,
+) -> AppResult<ConsentOutcome> {
+    conn.transaction(|conn| {
+        repo::lock(conn, client)?;
+        let d: Decided = decide(conn, caller, client)?;
+        d.require_writable()?;
+        let roi = repo::lock_roi(conn, client, consent)?.ok_or(AppError::NotFound)?;
+        let on = input.revoked_on.unwrap_or(caller.today);
+        if on > caller.today {
+            return Err(AppError::validation("revoked_on", "in_future", "revoked_on cannot be in the future."));
+        }
+        if roi.revoked_on.is_some() {
+            return Err(AppError::conflict("already-revoked", "This ROI was already revoked."));
+        }
+        if roi.expires_on.is_some_and(|e| e <= on) {
+            return Err(AppError::conflict("already-expired", "This ROI had already expired on that date."));
+        }
+        let agency = caller.principal.agency_id;
+        let roi = repo::revoke_roi(conn, roi.id, on, &caller.principal.sub, agency)?;
+        let mut changes = vec![format!("ROI revoked on {on}.")];
+        let mut warnings = Vec::new();
+        let (_, _, facts) =
+            crate::service::access::load_facts(conn, client)?.ok_or_else(|| AppError::Internal("record vanished".into()))?;
+        let others: Vec<Uuid> = facts.contributors.iter().copied().filter(|a| *a != facts.creating_agency).collect();
+        let scenario = if others.is_empty() { "creating_agency_only" } else { "other_agencies_have_data" };
+        let still_open = facts.rois.iter().any(|r| r.is_active(caller.today));
+        let mut row = d.row.clone();
+        if still_open {
+            changes.push("Another ROI is still active: the record stays open under it.".into());
+        } else if row.visibility == Visibility::Open.as_str() {
+            row.visibility = Visibility::Closed.as_str().into();
+            row = repo::update(conn, &row)?;
+            changes.push("Visibility changed from open to closed.".into());
+        }
+        if !still_open && facts.active_ce_enrollment {
+            warnings.push(
+                "The client has an active Coordinated Entry enrollment and no longer pulls onto the priority list.".into(),
+            );
+        }
+        let message = if others.is_empty() {
+            "ROI revoked; the record is closed and only the creating agency has access to it.".to_string()
+        } else {
+            changes.push(format!(
+                "{} other agenc{} keep access to the data they entered, as contributors; data entered from now on stays with whoever enters it.",
+                others.len(),
+                if others.len() == 1 { "y" } else { "ies" }
+            ));
+            warnings.push(
+                "Other agencies have data in this record and keep access to it as contributors; the client should be told."
+                    .into(),
+            );
+            format!(
+                "ROI revoked on a record with data from {} other agenc{}; the record was closed to statewide sharing.",
+                others.len(),
+                if others.len() == 1 { "y" } else { "ies" }
+            )
+        };
+        let notice = NoticeRow {
+            id: Uuid::now_v7(),
+            coc_code: row.coc_code.clone(),
+            client_id: Some(client),
+            kind: format!("roi_revoked_{scenario}"),
+            message,
+            created_by_agency: agency,
+            created_at: Utc::now(),
+        };
+        audit_repo::add_notice(conn, &notice)?;
+        caller.audit(
+            conn,
+            Some(client),
+            "roi_revoked",
+            d.decision.basis,
+            Some(serde_json::json!({"consent_id": roi.id, "revoked_on": on, "scenario": scenario})),
+        )?;
+        Ok(ConsentOutcome {
+            consent: roi_view(&roi, caller.today, true),
+            client: redecide(conn, caller, &d, client)?,
+            changes,
+            warnings,
+            scenario: Some(scenario.into()),
+            helpdesk_notice_id: Some(notice.id),
+        })
+    })
+}

@@ -1,0 +1,68 @@
+//! Who is asking, and under which request: what every workflow needs for decisions and audit.
+
+use chrono::NaiveDate;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::consent::{AccessBasis, AccessDecision, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::repo::audit::{self, NewAuditEvent};
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub request_id: String,
+    /// `X-Access-Reason`: a system administrator's reason for a break-glass read.
+    pub access_reason: Option<String>,
+    pub today: NaiveDate,
+}
+
+impl Caller {
+    pub fn new(principal: Principal, request_id: String, access_reason: Option<String>) -> Caller {
+        Caller { principal, request_id, access_reason, today: chrono::Utc::now().date_naive() }
+    }
+
+    pub fn viewer(&self, conn: &mut PgConnection) -> AppResult<Viewer> {
+        crate::service::viewer::load_viewer(conn, &self.principal)
+    }
+
+    /// Break-glass: a helpdesk read of PII needs a reason (consent.md, rule 1).
+    pub fn require_reason_for(&self, decision: &AccessDecision) -> AppResult<()> {
+        if decision.basis == Some(AccessBasis::Helpdesk) && self.access_reason.is_none() {
+            return Err(AppError::Forbidden(
+                "A system administrator's read of personal identifying information needs an X-Access-Reason header; it is audited."
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// An audit event for `client` (no PII: ids, words and codes only).
+    pub fn event(&self, client: Option<Uuid>, action: &str, basis: Option<AccessBasis>) -> NewAuditEvent {
+        NewAuditEvent {
+            actor: self.principal.sub.clone(),
+            actor_agency_id: self.principal.agency_id,
+            client_id: client,
+            action: action.into(),
+            basis: basis.map(|b| b.as_str().to_string()),
+            request_id: Some(self.request_id.clone()).filter(|r| !r.is_empty()),
+            access_reason: if basis == Some(AccessBasis::Helpdesk) { self.access_reason.clone() } else { None },
+            detail: None,
+        }
+    }
+
+    pub fn audit(
+        &self,
+        conn: &mut PgConnection,
+        client: Option<Uuid>,
+        action: &str,
+        basis: Option<AccessBasis>,
+        detail: Option<serde_json::Value>,
+    ) -> AppResult<()> {
+        let mut e = self.event(client, action, basis);
+        e.detail = detail;
+        audit::append(conn, &[e])?;
+        Ok(())
+    }
+}

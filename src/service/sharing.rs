@@ -1,0 +1,326 @@
+//! Sharing a record: visibility changes, designate sharing, the explained decision, the
+//! accounting of disclosures, and helpdesk notices.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::consent::{
+    decide_record, roi_active_for, AccessBasis, AccessLevel, IdentityMode, Role, Viewer, Visibility,
+};
+use crate::error::{AppError, AppResult};
+use crate::repo::audit as audit_repo;
+use crate::repo::clients as repo;
+use crate::repo::tenants as tenants_repo;
+use crate::service::access::{decide, Decided};
+use crate::service::client_input::validate_identity;
+use crate::service::client_view::redecide;
+use crate::service::clients::{apply_identity, ClientWrite};
+use crate::service::consents::{build_roi, load_policy, NewRoi};
+use crate::service::context::Caller;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisibilityChange {
+    pub visibility: Visibility,
+}
+
+/// Only the creating agency (or a system administrator) decides how its record is shared.
+fn require_owner(d: &Decided, caller: &Caller, action: &str) -> AppResult<()> {
+    if d.is_creating_agency() || caller.principal.is_system_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("Only the agency that created the record can {action}.")))
+    }
+}
+
+/// The guards of consent.md on private and locked records.
+fn check_target(d: &Decided, target: Visibility, today: NaiveDate) -> AppResult<()> {
+    let others = d.facts.contributors.iter().any(|a| *a != d.facts.creating_agency);
+    match target {
+        Visibility::Private | Visibility::Locked if others => Err(AppError::conflict(
+            "other-agencies-contributed",
+            format!(
+                "Other agencies have entered data into this record, so it cannot be made {}; make it closed instead.",
+                target.as_str()
+            ),
+        )),
+        Visibility::Private if d.facts.active_ce_enrollment => Err(AppError::conflict(
+            "active-ce-enrollment",
+            "The client has an active Coordinated Entry enrollment: CE needs the agencies in the process to see the record, so it cannot be private.",
+        )),
+        Visibility::Open if !roi_active_for(&d.facts, &d.facts.coc_code, today) => Err(AppError::conflict(
+            "open-needs-roi",
+            "An open record needs an active ROI covering its CoC; record one with POST /v1/clients/{id}/consents.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn set_visibility(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    if_match: Option<Box<dyn FnOnce(i32) -> AppResult<()> + Send>>,
+    input: VisibilityChange,
+) -> AppResult<ClientWrite> {
+    conn.transaction(|conn| {
+        repo::lock(conn, id)?;
+        let d = decide(conn, caller, id)?;
+        d.require_writable()?;
+        require_owner(&d, caller, "change its visibility")?;
+        if let Some(check) = if_match {
+            check(d.row.version)?;
+        }
+        let target = input.visibility;
+        if d.facts.identity == IdentityMode::CodeName && !matches!(target, Visibility::Locked | Visibility::Private) {
+            return Err(AppError::conflict(
+                "designate-sharing-needed",
+                "A code-name record stays locked or private until the client designates sharing (POST designate-sharing).",
+            ));
+        }
+        check_target(&d, target, caller.today)?;
+        let mut changes = Vec::new();
+        if d.facts.visibility != target {
+            let mut row = d.row.clone();
+            row.visibility = target.as_str().into();
+            repo::update(conn, &row)?;
+            changes.push(format!("Visibility changed from {} to {}.", d.row.visibility, target.as_str()));
+            caller.audit(
+                conn,
+                Some(id),
+                "visibility_changed",
+                d.decision.basis,
+                Some(serde_json::json!({"from": d.row.visibility, "to": target.as_str()})),
+            )?;
+        } else {
+            changes.push(format!("Visibility was already {}.", target.as_str()));
+        }
+        let client = redecide(conn, caller, &d, id)?.ok_or(AppError::NotFound)?;
+        Ok(ClientWrite { client, changes, warnings: vec![] })
+    })
+}
+
+crate::identity_body! {
+    /// Chicago: once consent is received, the client designates how the record is shared. The
+    /// record becomes identified, with the identity given here.
+    DesignateSharing {
+        pub visibility: Visibility,
+        /// Needed for `open` unless an ROI is already active.
+        pub roi: Option<NewRoi>,
+    }
+}
+
+pub fn designate_sharing(conn: &mut PgConnection, caller: &Caller, id: Uuid, input: DesignateSharing) -> AppResult<ClientWrite> {
+    conn.transaction(|conn| {
+        repo::lock(conn, id)?;
+        let d = decide(conn, caller, id)?;
+        d.require_writable()?;
+        require_owner(&d, caller, "designate how it is shared")?;
+        if d.facts.identity != IdentityMode::CodeName && d.facts.visibility != Visibility::Locked {
+            return Err(AppError::conflict(
+                "not-locked",
+                "Designate sharing applies to code-name and locked records.",
+            ));
+        }
+        let policy = load_policy(conn, &d.row.coc_code)?;
+        let identity = validate_identity(&input.identity_fields(), IdentityMode::Identified, &policy, &d.row.short_uid, caller.today)
+            .map_err(AppError::Validation)?;
+        let mut changes = Vec::new();
+        if let Some(r) = &input.roi {
+            let roi = build_roi(conn, caller, id, IdentityMode::Identified, &policy, r, "roi.")?;
+            let roi = repo::insert_roi(conn, &roi)?;
+            changes.push(format!("ROI recorded, effective {}.", roi.effective_from));
+        }
+        let (_, _, facts) = crate::service::access::load_facts(conn, id)?.ok_or(AppError::NotFound)?;
+        let mut after = Decided { facts, ..clone_decided(&d) };
+        after.facts.identity = IdentityMode::Identified;
+        check_target(&after, input.visibility, caller.today)?;
+        let mut row = d.row.clone();
+        apply_identity(&mut row, identity);
+        row.identity_mode = IdentityMode::Identified.as_str().into();
+        row.visibility = input.visibility.as_str().into();
+        repo::update(conn, &row)?;
+        changes.push(format!(
+            "Identity mode changed from {} to identified; visibility from {} to {}.",
+            d.row.identity_mode,
+            d.row.visibility,
+            input.visibility.as_str()
+        ));
+        caller.audit(
+            conn,
+            Some(id),
+            "designate_sharing",
+            d.decision.basis,
+            Some(serde_json::json!({"from": d.row.visibility, "to": input.visibility.as_str()})),
+        )?;
+        let client = redecide(conn, caller, &d, id)?.ok_or(AppError::NotFound)?;
+        Ok(ClientWrite { client, changes, warnings: vec![] })
+    })
+}
+
+fn clone_decided(d: &Decided) -> Decided {
+    Decided {
+        row: d.row.clone(),
+        rois: d.rois.clone(),
+        facts: d.facts.clone(),
+        viewer: d.viewer.clone(),
+        decision: d.decision.clone(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ViewerView {
+    pub agency_id: Option<Uuid>,
+    pub coc_code: Option<String>,
+    pub agency_shares_data: bool,
+    pub roles: Vec<Role>,
+}
+
+/// The engine's decision, in its own words.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccessExplanation {
+    pub client_id: Uuid,
+    pub viewer: ViewerView,
+    pub level: AccessLevel,
+    pub basis: Option<AccessBasis>,
+    /// The row of the record rule that decided (1 to 8).
+    pub rule: u8,
+    pub explanation: String,
+    pub reasons: Vec<String>,
+}
+
+/// A system administrator may ask for another agency's decision.
+pub struct AskFor {
+    pub agency_id: Uuid,
+    pub roles: Vec<Role>,
+}
+
+pub fn explain(conn: &mut PgConnection, caller: &Caller, id: Uuid, ask_for: Option<AskFor>) -> AppResult<AccessExplanation> {
+    let viewer = match ask_for {
+        None => caller.viewer(conn)?,
+        Some(a) => {
+            caller.principal.require_any(&[Role::SystemAdmin], "Asking for another agency's access")?;
+            let agency = tenants_repo::find_agency(conn, a.agency_id)?
+                .ok_or_else(|| AppError::validation("agency_id", "unknown_agency", "No agency has this id."))?;
+            Viewer {
+                agency_id: Some(agency.id),
+                coc_code: Some(agency.coc_code),
+                agency_shares_data: agency.shares_data,
+                roles: a.roles,
+            }
+        }
+    };
+    // The caller must see the record itself; an admin asking for another agency may see "none".
+    let own = decide(conn, caller, id)?;
+    let (decision, viewer) = if own.viewer == viewer {
+        (own.decision, own.viewer)
+    } else {
+        (decide_record(&viewer, &own.facts, caller.today), viewer)
+    };
+    Ok(AccessExplanation {
+        client_id: id,
+        viewer: ViewerView {
+            agency_id: viewer.agency_id,
+            coc_code: viewer.coc_code.clone(),
+            agency_shares_data: viewer.agency_shares_data,
+            roles: viewer.roles.clone(),
+        },
+        level: decision.level,
+        basis: decision.basis,
+        rule: decision.rule,
+        explanation: decision.explanation(),
+        reasons: decision.reasons.clone(),
+    })
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// The acting user (`sub`).
+    pub actor: String,
+    pub actor_agency_id: Option<Uuid>,
+    pub action: String,
+    pub basis: Option<String>,
+    pub request_id: Option<String>,
+    /// A system administrator's stated reason for a break-glass read.
+    pub access_reason: Option<String>,
+    pub detail: Option<serde_json::Value>,
+}
+
+/// The accounting of disclosures: the creating agency's agency_admin, the record's CoC admins,
+/// system admins.
+pub fn audit_trail(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    after: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<AuditEvent>> {
+    let d = decide(conn, caller, id)?;
+    let p = &caller.principal;
+    let allowed = p.is_system_admin()
+        || (p.has_role(Role::AgencyAdmin) && d.is_creating_agency())
+        || (p.has_role(Role::CocAdmin) && d.viewer.coc_code.as_deref() == Some(d.row.coc_code.as_str()));
+    if !allowed {
+        return Err(AppError::Forbidden(
+            "The audit trail is for the creating agency's agency_admin, the CoC's coc_admin and system admins.".into(),
+        ));
+    }
+    Ok(audit_repo::for_client(conn, id, after, limit)?
+        .into_iter()
+        .map(|r| AuditEvent {
+            id: r.id,
+            occurred_at: r.occurred_at,
+            actor: r.actor,
+            actor_agency_id: r.actor_agency_id,
+            action: r.action,
+            basis: r.basis,
+            request_id: r.request_id,
+            access_reason: r.access_reason,
+            detail: r.detail,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HelpdeskNotice {
+    pub id: Uuid,
+    pub coc_code: String,
+    pub client_id: Option<Uuid>,
+    pub kind: String,
+    pub message: String,
+    pub created_by_agency: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the server did that a helpdesk used to do by hand: a CoC's admins see their CoC's.
+pub fn helpdesk_notices(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    after: Option<Uuid>,
+    limit: i64,
+) -> AppResult<Vec<HelpdeskNotice>> {
+    let p = &caller.principal;
+    let coc = if p.is_system_admin() {
+        None
+    } else {
+        p.require_any(&[Role::CocAdmin], "Reading helpdesk notices")?;
+        Some(caller.viewer(conn)?.coc_code.ok_or(AppError::Forbidden("No CoC for this token.".into()))?)
+    };
+    Ok(audit_repo::notices(conn, coc.as_deref(), after, limit)?
+        .into_iter()
+        .map(|n| HelpdeskNotice {
+            id: n.id,
+            coc_code: n.coc_code,
+            client_id: n.client_id,
+            kind: n.kind,
+            message: n.message,
+            created_by_agency: n.created_by_agency,
+            created_at: n.created_at,
+        })
+        .collect())
+}

@@ -1,0 +1,1 @@
+//! The consent filter in SQL agrees with the pure engine on random worlds.

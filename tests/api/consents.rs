@@ -1,0 +1,1 @@
+//! ROI grant, history and revocation through the API.
