@@ -131,8 +131,87 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                 added += 1;
             }
         }
+        added += load_clients(conn)?;
         Ok(added)
     })
+}
+
+fn demo_caller(agency: u128, roles: Vec<crate::consent::Role>) -> crate::service::context::Caller {
+    let principal = crate::auth::Principal {
+        sub: "demo-loader".into(),
+        agency_id: Some(id(agency)),
+        roles,
+    };
+    crate::service::context::Caller::new(principal, "demo".into(), None)
+}
+
+fn new_client(v: serde_json::Value) -> AppResult<crate::service::clients::NewClient> {
+    crate::api::support::parse_json(v.to_string().as_bytes())
+}
+
+/// Clients in every identity mode and visibility, once (the loader's user marks them).
+fn load_clients(conn: &mut PgConnection) -> AppResult<usize> {
+    use crate::consent::Role::CaseWorker;
+    use crate::db::schema::clients;
+    use crate::service::clients::create;
+    use diesel::prelude::*;
+    use serde_json::json;
+    let loaded: i64 = clients::table
+        .filter(clients::created_by_user.eq("demo-loader"))
+        .count()
+        .get_result(conn)?;
+    if loaded > 0 {
+        return Ok(0);
+    }
+    let roi = json!({"method": "signed", "documentation_note": "Form on file at intake desk"});
+    let specs = [
+        (
+            0xa1,
+            json!({"identity_mode": "identified", "first_name": "Maria", "last_name": "Lopez", "ssn": "234-56-7890", "dob": "1985-04-12", "race": ["hispanic_latinao"], "gender": [0], "veteran_status": 0, "roi": roi}),
+        ),
+        (
+            0xa1,
+            json!({"identity_mode": "identified", "first_name": "John", "last_name": "Smith", "ssn_data_quality": 8, "dob": "1972-11-02", "race": ["white"], "gender": [1], "veteran_status": 1}),
+        ),
+        (
+            0xa1,
+            json!({"identity_mode": "consent_refused", "visibility": "private", "dob_data_quality": 9, "race": ["black_af_american"], "gender": [1]}),
+        ),
+        (
+            0xa2,
+            json!({"identity_mode": "code_name", "first_name": "Blue", "last_name": "Jacket", "birth_year": 1968, "gender": [1]}),
+        ),
+        (
+            0xa2,
+            json!({"identity_mode": "anonymous", "birth_year": 1990, "race": ["white"], "gender": [0]}),
+        ),
+        (
+            0xa4,
+            json!({"identity_mode": "identified", "first_name": "Tyrell", "last_name": "Banks", "ssn": "6789", "ssn_data_quality": 2, "dob": "2007-03-09", "visibility": "locked", "race": ["black_af_american"], "gender": [1]}),
+        ),
+        (
+            0xb1,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Petrova", "dob": "1979-08-30", "race": ["white"], "gender": [0], "roi": {"method": "verbal", "scope": {"type": "cocs", "coc_codes": ["WA-502"]}}}),
+        ),
+        (
+            0xb1,
+            json!({"identity_mode": "anonymous", "birth_year": 1979, "visibility": "open", "race": ["am_ind_ak_native"], "gender": [1], "roi": {"method": "signed"}}),
+        ),
+        (
+            0xb2,
+            json!({"identity_mode": "anonymous", "birth_year": 2001, "visibility": "private", "race": ["asian"], "gender": [0]}),
+        ),
+    ];
+    let mut n = 0;
+    for (agency, body) in specs {
+        create(
+            conn,
+            &demo_caller(agency, vec![CaseWorker]),
+            new_client(body)?,
+        )?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// What `hearth demo` prints: who is who, and how to get a token.

@@ -6,14 +6,18 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{create_idempotent, paginate, run_db, ApiJson, IdempotencyKey, IfMatch, JsonReply, PageQuery};
+use crate::api::support::{
+    create_idempotent, paginate, run_db, ApiJson, IdempotencyKey, IfMatch, JsonReply, PageQuery,
+};
 use crate::consent::Role;
 use crate::error::{AppError, AppResult};
 use crate::service::client_view::ClientView;
 use crate::service::clients::{self, ClientPatch, ClientWrite, NewClient};
 use crate::service::context::Caller;
 use crate::service::search::{self, ClientSearch, SearchResult};
-use crate::service::sharing::{self, AccessExplanation, AskFor, AuditEvent, DesignateSharing, HelpdeskNotice, VisibilityChange};
+use crate::service::sharing::{
+    self, AccessExplanation, AskFor, AuditEvent, DesignateSharing, HelpdeskNotice, VisibilityChange,
+};
 use crate::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -47,11 +51,18 @@ async fn create_client(
     body: ApiJson<NewClient>,
 ) -> AppResult<JsonReply> {
     let principal = caller.principal.clone();
-    create_idempotent(&state, &principal, key, "POST /v1/clients", body.digest, move |conn| {
-        let w = clients::create(conn, &caller, body.value)?;
-        let (id, version) = (w.client.id, w.client.version);
-        Ok(JsonReply::created(&w, format!("/v1/clients/{id}"))?.with_etag(version))
-    })
+    create_idempotent(
+        &state,
+        &principal,
+        key,
+        "POST /v1/clients",
+        body.digest,
+        move |conn| {
+            let w = clients::create(conn, &caller, body.value)?;
+            let (id, version) = (w.client.id, w.client.version);
+            Ok(JsonReply::created(&w, format!("/v1/clients/{id}"))?.with_etag(version))
+        },
+    )
     .await
 }
 
@@ -66,7 +77,11 @@ async fn create_client(
     responses((status = 200, body = ClientView), (status = 404, description = "No such record, or the caller may not see it"))
 )]
 #[get("/clients/{id}")]
-async fn get_client(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> AppResult<JsonReply> {
+async fn get_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let v = run_db(&state, move |conn| clients::get(conn, &caller, id)).await?;
     Ok(JsonReply::ok(&v)?.with_etag(v.version))
@@ -95,7 +110,10 @@ async fn patch_client(
     body: ApiJson<ClientPatch>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let w = run_db(&state, move |conn| clients::patch(conn, &caller, id, |v| if_match.check(v), body.value)).await?;
+    let w = run_db(&state, move |conn| {
+        clients::patch(conn, &caller, id, |v| if_match.check(v), body.value)
+    })
+    .await?;
     let version = w.client.version;
     Ok(JsonReply::ok(&w)?.with_etag(version))
 }
@@ -132,14 +150,18 @@ async fn get_access(
                 .unwrap_or("case_worker")
                 .split(',')
                 .map(|r| {
-                    Role::parse(r.trim())
-                        .ok_or_else(|| AppError::validation("roles", "unknown_value", "Unknown role."))
+                    Role::parse(r.trim()).ok_or_else(|| {
+                        AppError::validation("roles", "unknown_value", "Unknown role.")
+                    })
                 })
                 .collect::<AppResult<Vec<_>>>()?;
             Some(AskFor { agency_id, roles })
         }
     };
-    let e = run_db(&state, move |conn| sharing::explain(conn, &caller, id, ask_for)).await?;
+    let e = run_db(&state, move |conn| {
+        sharing::explain(conn, &caller, id, ask_for)
+    })
+    .await?;
     JsonReply::ok(&e)
 }
 
@@ -174,7 +196,10 @@ async fn put_visibility(
             Some(Box::new(move |v| m.check(v)) as Box<dyn FnOnce(i32) -> AppResult<()> + Send>)
         }
     };
-    let w = run_db(&state, move |conn| sharing::set_visibility(conn, &caller, id, if_match, body.value)).await?;
+    let w = run_db(&state, move |conn| {
+        sharing::set_visibility(conn, &caller, id, if_match, body.value)
+    })
+    .await?;
     let version = w.client.version;
     Ok(JsonReply::ok(&w)?.with_etag(version))
 }
@@ -200,7 +225,10 @@ async fn designate_sharing(
     body: ApiJson<DesignateSharing>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let w = run_db(&state, move |conn| sharing::designate_sharing(conn, &caller, id, body.value)).await?;
+    let w = run_db(&state, move |conn| {
+        sharing::designate_sharing(conn, &caller, id, body.value)
+    })
+    .await?;
     let version = w.client.version;
     Ok(JsonReply::ok(&w)?.with_etag(version))
 }
@@ -213,8 +241,15 @@ async fn designate_sharing(
     responses((status = 200, body = SearchResult), (status = 422, description = "No criteria, or invalid ones"))
 )]
 #[post("/clients/search")]
-async fn search_clients(state: web::Data<AppState>, caller: Caller, body: ApiJson<ClientSearch>) -> AppResult<JsonReply> {
-    let r = run_db(&state, move |conn| search::search(conn, &caller, body.value)).await?;
+async fn search_clients(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<ClientSearch>,
+) -> AppResult<JsonReply> {
+    let r = run_db(&state, move |conn| {
+        search::search(conn, &caller, body.value)
+    })
+    .await?;
     JsonReply::ok(&r)
 }
 
@@ -241,7 +276,10 @@ async fn get_audit(
     let id = id.into_inner();
     let limit = q.limit()?;
     let after: Option<i64> = q.after()?;
-    let rows = run_db(&state, move |conn| sharing::audit_trail(conn, &caller, id, after, limit + 1)).await?;
+    let rows = run_db(&state, move |conn| {
+        sharing::audit_trail(conn, &caller, id, after, limit + 1)
+    })
+    .await?;
     let (items, next_cursor) = paginate(rows, limit, |e| e.id);
     JsonReply::ok(&AuditPage { items, next_cursor })
 }
@@ -255,10 +293,17 @@ pub struct NoticePage {
 /// What the server did that a helpdesk used to do by hand (coc_admin: its CoC's; system_admin: all).
 #[utoipa::path(tag = "clients", params(PageQuery), responses((status = 200, body = NoticePage)))]
 #[get("/helpdesk-notices")]
-async fn list_helpdesk_notices(state: web::Data<AppState>, caller: Caller, q: web::Query<PageQuery>) -> AppResult<JsonReply> {
+async fn list_helpdesk_notices(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<PageQuery>,
+) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;
-    let rows = run_db(&state, move |conn| sharing::helpdesk_notices(conn, &caller, after, limit + 1)).await?;
+    let rows = run_db(&state, move |conn| {
+        sharing::helpdesk_notices(conn, &caller, after, limit + 1)
+    })
+    .await?;
     let (items, next_cursor) = paginate(rows, limit, |n| n.id);
     JsonReply::ok(&NoticePage { items, next_cursor })
 }

@@ -4,7 +4,9 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{create_idempotent, parse_json, run_db, ApiJson, IdempotencyKey, JsonReply};
+use crate::api::support::{
+    create_idempotent, parse_json, run_db, ApiJson, IdempotencyKey, JsonReply,
+};
 use crate::error::AppResult;
 use crate::service::consents::{self, ConsentOutcome, NewRoi, RevokeRoi, RoiView};
 use crate::service::context::Caller;
@@ -42,11 +44,18 @@ async fn grant(
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let principal = caller.principal.clone();
-    create_idempotent(&state, &principal, key, "POST /v1/clients/{id}/consents", format!("{id} {}", body.digest), move |conn| {
-        let o = consents::grant(conn, &caller, id, body.value)?;
-        let cid = o.consent.id;
-        JsonReply::created(&o, format!("/v1/clients/{id}/consents/{cid}"))
-    })
+    create_idempotent(
+        &state,
+        &principal,
+        key,
+        "POST /v1/clients/{id}/consents",
+        format!("{id} {}", body.digest),
+        move |conn| {
+            let o = consents::grant(conn, &caller, id, body.value)?;
+            let cid = o.consent.id;
+            JsonReply::created(&o, format!("/v1/clients/{id}/consents/{cid}"))
+        },
+    )
     .await
 }
 
@@ -57,7 +66,11 @@ async fn grant(
     responses((status = 200, body = ConsentList), (status = 404, description = "No such record, or the caller may not see it"))
 )]
 #[get("/clients/{id}/consents")]
-async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> AppResult<JsonReply> {
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let items = run_db(&state, move |conn| consents::list(conn, &caller, id)).await?;
     JsonReply::ok(&ConsentList { items })
@@ -85,7 +98,14 @@ async fn revoke(
 ) -> AppResult<JsonReply> {
     let (id, consent_id) = path.into_inner();
     // The body is optional (revoked_on defaults to today), but when sent it is parsed strictly.
-    let input: RevokeRoi = if body.iter().all(u8::is_ascii_whitespace) { RevokeRoi::default() } else { parse_json(&body)? };
-    let o = run_db(&state, move |conn| consents::revoke(conn, &caller, id, consent_id, input)).await?;
+    let input: RevokeRoi = if body.iter().all(u8::is_ascii_whitespace) {
+        RevokeRoi::default()
+    } else {
+        parse_json(&body)?
+    };
+    let o = run_db(&state, move |conn| {
+        consents::revoke(conn, &caller, id, consent_id, input)
+    })
+    .await?;
     JsonReply::ok(&o)
 }

@@ -421,17 +421,25 @@ impl FromRequest for crate::service::context::Caller {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let caller = (|| {
             let principal = crate::auth::Principal::from_request(req, payload).into_inner()?;
-            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+            let request_id = req
+                .extensions()
+                .get::<RequestId>()
+                .map(|r| r.0.clone())
+                .unwrap_or_default();
             let reason = match req.headers().get("x-access-reason") {
                 None => None,
                 Some(v) => {
                     let s = v
                         .to_str()
-                        .map_err(|_| AppError::BadRequest("X-Access-Reason must be plain text.".into()))?
+                        .map_err(|_| {
+                            AppError::BadRequest("X-Access-Reason must be plain text.".into())
+                        })?
                         .trim()
                         .to_string();
                     if s.is_empty() || s.chars().count() > 500 {
-                        return Err(AppError::BadRequest("X-Access-Reason must be 1 to 500 characters.".into()));
+                        return Err(AppError::BadRequest(
+                            "X-Access-Reason must be 1 to 500 characters.".into(),
+                        ));
                     }
                     // The reason is stored in the audit trail, which never holds PII.
                     if crate::domain::contains_pii(&s) {
@@ -442,7 +450,9 @@ impl FromRequest for crate::service::context::Caller {
                     Some(s)
                 }
             };
-            Ok(crate::service::context::Caller::new(principal, request_id, reason))
+            Ok(crate::service::context::Caller::new(
+                principal, request_id, reason,
+            ))
         })();
         std::future::ready(caller)
     }

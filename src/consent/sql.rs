@@ -12,7 +12,8 @@ use super::model::{AccessBasis, AccessLevel, Role, Viewer};
 use crate::domain::CocCode;
 
 /// SQL that is true when the client `c` has an active Coordinated Entry enrollment.
-pub const ACTIVE_CE_ENROLLMENT: &str = "EXISTS (SELECT 1 FROM enrollments e JOIN projects p ON p.id = e.project_id \
+pub const ACTIVE_CE_ENROLLMENT: &str =
+    "EXISTS (SELECT 1 FROM enrollments e JOIN projects p ON p.id = e.project_id \
      WHERE e.client_id = c.id AND p.project_type = 14 AND e.exit_date IS NULL)";
 
 /// SQL that is true when an ROI of `c` is active on `today` and its scope covers `coc`.
@@ -34,10 +35,21 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
     let Some(agency) = viewer.agency_id else {
         return "NULL::text".into();
     };
-    let coc = viewer.coc_code.as_deref().and_then(|c| CocCode::parse(c).ok());
-    let mut arms: Vec<(String, AccessBasis)> = vec![(format!("c.created_by_agency = '{agency}'"), AccessBasis::CreatingAgency)];
+    let coc = viewer
+        .coc_code
+        .as_deref()
+        .and_then(|c| CocCode::parse(c).ok());
+    let mut arms: Vec<(String, AccessBasis)> = vec![(
+        format!("c.created_by_agency = '{agency}'"),
+        AccessBasis::CreatingAgency,
+    )];
     let coc_admin = viewer.has_role(Role::CocAdmin);
-    let open_here = coc.as_ref().map(|c| format!("(c.visibility = 'open' AND {})", roi_active(c.as_str(), today)));
+    let open_here = coc.as_ref().map(|c| {
+        format!(
+            "(c.visibility = 'open' AND {})",
+            roi_active(c.as_str(), today)
+        )
+    });
     if let (true, Some(open)) = (viewer.agency_shares_data || coc_admin, &open_here) {
         arms.push((open.clone(), AccessBasis::StatewideRoi));
     }
@@ -63,10 +75,16 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
         // In the record's CoC, the viewer's CoC is the record's: "open here" is the same test.
         let open = open_here.clone().unwrap_or_else(|| "FALSE".into());
         if coc_admin {
-            arms.push((format!("({in_coc} AND NOT {open})"), AccessBasis::CocAggregate));
+            arms.push((
+                format!("({in_coc} AND NOT {open})"),
+                AccessBasis::CocAggregate,
+            ));
         }
         if viewer.has_role(Role::PriorityListReader) {
-            arms.push((format!("({in_coc} AND {open} AND {ACTIVE_CE_ENROLLMENT})"), AccessBasis::PriorityList));
+            arms.push((
+                format!("({in_coc} AND {open} AND {ACTIVE_CE_ENROLLMENT})"),
+                AccessBasis::PriorityList,
+            ));
         }
     }
     let mut sql = String::from("(CASE");
@@ -103,9 +121,15 @@ mod tests {
     #[test]
     fn system_admin_and_agencyless_viewers() {
         let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let admin = Viewer { roles: vec![Role::SystemAdmin], ..Default::default() };
+        let admin = Viewer {
+            roles: vec![Role::SystemAdmin],
+            ..Default::default()
+        };
         assert_eq!(basis_sql(&admin, today), "'helpdesk'::text");
-        let nobody = Viewer { roles: vec![Role::CaseWorker], ..Default::default() };
+        let nobody = Viewer {
+            roles: vec![Role::CaseWorker],
+            ..Default::default()
+        };
         assert_eq!(basis_sql(&nobody, today), "NULL::text");
     }
 

@@ -39,10 +39,17 @@ pub fn append(conn: &mut PgConnection, events: &[NewAuditEvent]) -> QueryResult<
     if events.is_empty() {
         return Ok(0);
     }
-    diesel::insert_into(audit_events::table).values(events).execute(conn)
+    diesel::insert_into(audit_events::table)
+        .values(events)
+        .execute(conn)
 }
 
-pub fn for_client(conn: &mut PgConnection, client: Uuid, after: Option<i64>, limit: i64) -> QueryResult<Vec<AuditRow>> {
+pub fn for_client(
+    conn: &mut PgConnection,
+    client: Uuid,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
     let mut q = audit_events::table
         .filter(audit_events::client_id.eq(client))
         .order(audit_events::id.asc())
@@ -68,10 +75,17 @@ pub struct NoticeRow {
 }
 
 pub fn add_notice(conn: &mut PgConnection, row: &NoticeRow) -> QueryResult<usize> {
-    diesel::insert_into(helpdesk_notices::table).values(row).execute(conn)
+    diesel::insert_into(helpdesk_notices::table)
+        .values(row)
+        .execute(conn)
 }
 
-pub fn notices(conn: &mut PgConnection, coc: Option<&str>, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<NoticeRow>> {
+pub fn notices(
+    conn: &mut PgConnection,
+    coc: Option<&str>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<NoticeRow>> {
     let mut q = helpdesk_notices::table
         .order(helpdesk_notices::id.asc())
         .limit(limit)

@@ -64,11 +64,17 @@ pub struct RoiRow {
 }
 
 pub fn insert(conn: &mut PgConnection, row: &ClientRow) -> QueryResult<ClientRow> {
-    diesel::insert_into(clients::table).values(row).returning(ClientRow::as_returning()).get_result(conn)
+    diesel::insert_into(clients::table)
+        .values(row)
+        .returning(ClientRow::as_returning())
+        .get_result(conn)
 }
 
 /// The record with its CoC's `locked_visible_to_ce_assessors` policy flag.
-pub fn find_with_policy(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(ClientRow, bool)>> {
+pub fn find_with_policy(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> QueryResult<Option<(ClientRow, bool)>> {
     clients::table
         .inner_join(cocs::table)
         .filter(clients::id.eq(id))
@@ -79,7 +85,12 @@ pub fn find_with_policy(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option
 
 /// Locks the row for a write workflow.
 pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ClientRow>> {
-    clients::table.find(id).select(ClientRow::as_select()).for_update().first(conn).optional()
+    clients::table
+        .find(id)
+        .select(ClientRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
 }
 
 /// Writes every column and bumps the version.
@@ -87,11 +98,17 @@ pub fn update(conn: &mut PgConnection, row: &ClientRow) -> QueryResult<ClientRow
     let mut next = row.clone();
     next.version = row.version + 1;
     next.updated_at = Utc::now();
-    diesel::update(clients::table.find(row.id)).set(&next).returning(ClientRow::as_returning()).get_result(conn)
+    diesel::update(clients::table.find(row.id))
+        .set(&next)
+        .returning(ClientRow::as_returning())
+        .get_result(conn)
 }
 
 pub fn short_uid_taken(conn: &mut PgConnection, uid: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(clients::table.filter(clients::short_uid.eq(uid)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        clients::table.filter(clients::short_uid.eq(uid)),
+    ))
+    .get_result(conn)
 }
 
 pub fn rois(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<RoiRow>> {
@@ -103,12 +120,19 @@ pub fn rois(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<RoiRow>> {
 }
 
 pub fn insert_roi(conn: &mut PgConnection, row: &RoiRow) -> QueryResult<RoiRow> {
-    diesel::insert_into(roi_consents::table).values(row).returning(RoiRow::as_returning()).get_result(conn)
+    diesel::insert_into(roi_consents::table)
+        .values(row)
+        .returning(RoiRow::as_returning())
+        .get_result(conn)
 }
 
 pub fn lock_roi(conn: &mut PgConnection, client: Uuid, id: Uuid) -> QueryResult<Option<RoiRow>> {
     roi_consents::table
-        .filter(roi_consents::id.eq(id).and(roi_consents::client_id.eq(client)))
+        .filter(
+            roi_consents::id
+                .eq(id)
+                .and(roi_consents::client_id.eq(client)),
+        )
         .select(RoiRow::as_select())
         .for_update()
         .first(conn)
@@ -143,7 +167,10 @@ pub fn contributors(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<Uu
 /// Records that `agency` entered a datum; answers true when it is new as a contributor.
 pub fn add_contributor(conn: &mut PgConnection, client: Uuid, agency: Uuid) -> QueryResult<bool> {
     let n = diesel::insert_into(client_contributors::table)
-        .values((client_contributors::client_id.eq(client), client_contributors::agency_id.eq(agency)))
+        .values((
+            client_contributors::client_id.eq(client),
+            client_contributors::agency_id.eq(agency),
+        ))
         .on_conflict_do_nothing()
         .execute(conn)?;
     Ok(n == 1)

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use crate::consent::sql::ACTIVE_CE_ENROLLMENT;
 use crate::consent::{
-    decide_record, AccessDecision, AccessLevel, IdentityMode, Lifecycle, RecordFacts, RoiFacts, RoiScope, Viewer,
-    Visibility,
+    decide_record, AccessDecision, AccessLevel, IdentityMode, Lifecycle, RecordFacts, RoiFacts,
+    RoiScope, Viewer, Visibility,
 };
 use crate::error::{AppError, AppResult};
 use crate::repo::clients::{self as repo, ClientRow, RoiRow};
@@ -27,7 +27,11 @@ pub fn roi_facts(r: &RoiRow) -> RoiFacts {
         effective_from: r.effective_from,
         expires_on: r.expires_on,
         revoked_on: r.revoked_on,
-        scope: if r.scope_statewide { RoiScope::Statewide } else { RoiScope::Cocs(r.scope_cocs.clone()) },
+        scope: if r.scope_statewide {
+            RoiScope::Statewide
+        } else {
+            RoiScope::Cocs(r.scope_cocs.clone())
+        },
     }
 }
 
@@ -39,12 +43,18 @@ struct Flag {
 
 pub fn has_active_ce_enrollment(conn: &mut PgConnection, client: Uuid) -> AppResult<bool> {
     let q = format!("SELECT {ACTIVE_CE_ENROLLMENT} AS v FROM clients c WHERE c.id = $1");
-    let flag = diesel::sql_query(q).bind::<diesel::sql_types::Uuid, _>(client).get_result::<Flag>(conn).optional()?;
+    let flag = diesel::sql_query(q)
+        .bind::<diesel::sql_types::Uuid, _>(client)
+        .get_result::<Flag>(conn)
+        .optional()?;
     Ok(flag.is_some_and(|f| f.v))
 }
 
 /// The record's facts, or `None` when no record has this id.
-pub fn load_facts(conn: &mut PgConnection, id: Uuid) -> AppResult<Option<(ClientRow, Vec<RoiRow>, RecordFacts)>> {
+pub fn load_facts(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> AppResult<Option<(ClientRow, Vec<RoiRow>, RecordFacts)>> {
     let Some((row, locked_visible)) = repo::find_with_policy(conn, id)? else {
         return Ok(None);
     };
@@ -54,9 +64,12 @@ pub fn load_facts(conn: &mut PgConnection, id: Uuid) -> AppResult<Option<(Client
     let facts = RecordFacts {
         creating_agency: row.created_by_agency,
         coc_code: row.coc_code.clone(),
-        visibility: Visibility::parse(&row.visibility).ok_or_else(|| AppError::Internal("bad visibility".into()))?,
-        identity: IdentityMode::parse(&row.identity_mode).ok_or_else(|| AppError::Internal("bad identity mode".into()))?,
-        lifecycle: Lifecycle::parse(&row.lifecycle).ok_or_else(|| AppError::Internal("bad lifecycle".into()))?,
+        visibility: Visibility::parse(&row.visibility)
+            .ok_or_else(|| AppError::Internal("bad visibility".into()))?,
+        identity: IdentityMode::parse(&row.identity_mode)
+            .ok_or_else(|| AppError::Internal("bad identity mode".into()))?,
+        lifecycle: Lifecycle::parse(&row.lifecycle)
+            .ok_or_else(|| AppError::Internal("bad lifecycle".into()))?,
         rois: rois.iter().map(roi_facts).collect(),
         contributors,
         active_ce_enrollment: active_ce,
@@ -71,13 +84,24 @@ pub fn decide(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<D
     decide_for(conn, caller, viewer, id)
 }
 
-pub fn decide_for(conn: &mut PgConnection, caller: &Caller, viewer: Viewer, id: Uuid) -> AppResult<Decided> {
+pub fn decide_for(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    viewer: Viewer,
+    id: Uuid,
+) -> AppResult<Decided> {
     let (row, rois, facts) = load_facts(conn, id)?.ok_or(AppError::NotFound)?;
     let decision = decide_record(&viewer, &facts, caller.today);
     if decision.level == AccessLevel::None {
         return Err(AppError::NotFound);
     }
-    Ok(Decided { row, rois, facts, viewer, decision })
+    Ok(Decided {
+        row,
+        rois,
+        facts,
+        viewer,
+        decision,
+    })
 }
 
 impl Decided {

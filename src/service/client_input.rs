@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use crate::consent::IdentityMode;
 use crate::domain::{
-    anonymous_dob, check_code, check_quality, check_ssn_quality, normalize_name, scan_pii, validate_dob, HudList,
-    QualityField, Ssn,
+    anonymous_dob, check_code, check_quality, check_ssn_quality, normalize_name, scan_pii,
+    validate_dob, HudList, QualityField, Ssn,
 };
 use crate::error::FieldError;
 use crate::service::tenants::{AnonymousNameFormat, CocPolicy};
@@ -173,7 +173,10 @@ fn forbidden(field: &str, mode: IdentityMode) -> FieldError {
     FieldError::new(
         field,
         "forbidden_for_identity_mode",
-        format!("A record in identity mode {} does not accept {field}.", mode.as_str()),
+        format!(
+            "A record in identity mode {} does not accept {field}.",
+            mode.as_str()
+        ),
     )
 }
 
@@ -193,9 +196,25 @@ pub fn validate_identity(
     // Which identity fields the mode refuses outright.
     let refused: &[&str] = match mode {
         M::Identified => &["birth_year"],
-        M::ConsentRefused => &["first_name", "middle_name", "last_name", "name_suffix", "alias", "ssn", "birth_year"],
+        M::ConsentRefused => &[
+            "first_name",
+            "middle_name",
+            "last_name",
+            "name_suffix",
+            "alias",
+            "ssn",
+            "birth_year",
+        ],
         M::CodeName => &["ssn", "alias", "name_suffix"],
-        M::Anonymous => &["first_name", "middle_name", "last_name", "name_suffix", "alias", "ssn", "dob"],
+        M::Anonymous => &[
+            "first_name",
+            "middle_name",
+            "last_name",
+            "name_suffix",
+            "alias",
+            "ssn",
+            "dob",
+        ],
     };
     let sent = |name: &str| match name {
         "first_name" => f.first_name.is_some(),
@@ -233,20 +252,28 @@ pub fn validate_identity(
     id.name_suffix = name("name_suffix", &f.name_suffix);
     id.alias = name("alias", &f.alias);
     let has_name = id.first_name.is_some() || id.last_name.is_some();
-    let server_quality = |field: &str, sent: Option<i16>, value: i16, errs: &mut Vec<FieldError>| {
-        if sent.is_some_and(|q| q != value) {
-            errs.push(FieldError::new(
-                field,
-                "quality_set_by_identity_mode",
-                format!("In identity mode {} this data quality code is {value}.", mode.as_str()),
-            ));
-        }
-        value
-    };
+    let server_quality =
+        |field: &str, sent: Option<i16>, value: i16, errs: &mut Vec<FieldError>| {
+            if sent.is_some_and(|q| q != value) {
+                errs.push(FieldError::new(
+                    field,
+                    "quality_set_by_identity_mode",
+                    format!(
+                        "In identity mode {} this data quality code is {value}.",
+                        mode.as_str()
+                    ),
+                ));
+            }
+            value
+        };
     match mode {
         M::Identified => {
             if !has_name {
-                errs.push(FieldError::new("first_name", "required", "An identified record needs a first or last name."));
+                errs.push(FieldError::new(
+                    "first_name",
+                    "required",
+                    "An identified record needs a first or last name.",
+                ));
             }
             id.name_quality = f.name_data_quality.unwrap_or(1);
             if !matches!(id.name_quality, 1 | 2) {
@@ -259,15 +286,22 @@ pub fn validate_identity(
         }
         M::CodeName => {
             if !has_name {
-                errs.push(FieldError::new("first_name", "required", "A code-name record needs its street or code name."));
+                errs.push(FieldError::new(
+                    "first_name",
+                    "required",
+                    "A code-name record needs its street or code name.",
+                ));
             }
-            id.name_quality = server_quality("name_data_quality", f.name_data_quality, 2, &mut errs);
+            id.name_quality =
+                server_quality("name_data_quality", f.name_data_quality, 2, &mut errs);
         }
         M::ConsentRefused => {
-            id.name_quality = server_quality("name_data_quality", f.name_data_quality, 9, &mut errs);
+            id.name_quality =
+                server_quality("name_data_quality", f.name_data_quality, 9, &mut errs);
         }
         M::Anonymous => {
-            id.name_quality = server_quality("name_data_quality", f.name_data_quality, 9, &mut errs);
+            id.name_quality =
+                server_quality("name_data_quality", f.name_data_quality, 9, &mut errs);
             match policy.anonymous_name_format {
                 AnonymousNameFormat::UidAnonymous => id.first_name = Some(short_uid.to_string()),
                 AnonymousNameFormat::AnonymousAnonymous => id.first_name = Some("Anonymous".into()),
@@ -295,11 +329,19 @@ pub fn validate_identity(
             }
             id.ssn = ssn.map(|s| s.digits().to_string());
         }
-        M::ConsentRefused => id.ssn_quality = server_quality("ssn_data_quality", f.ssn_data_quality, 9, &mut errs),
-        M::CodeName => id.ssn_quality = server_quality("ssn_data_quality", f.ssn_data_quality, 99, &mut errs),
+        M::ConsentRefused => {
+            id.ssn_quality = server_quality("ssn_data_quality", f.ssn_data_quality, 9, &mut errs)
+        }
+        M::CodeName => {
+            id.ssn_quality = server_quality("ssn_data_quality", f.ssn_data_quality, 99, &mut errs)
+        }
         M::Anonymous => {
-            id.ssn_quality =
-                server_quality("ssn_data_quality", f.ssn_data_quality, policy.anonymous_ssn_quality, &mut errs)
+            id.ssn_quality = server_quality(
+                "ssn_data_quality",
+                f.ssn_data_quality,
+                policy.anonymous_ssn_quality,
+                &mut errs,
+            )
         }
     }
 
@@ -308,20 +350,30 @@ pub fn validate_identity(
         M::Anonymous => match anonymous_dob(policy.anonymous_dob_rule, f.birth_year, today) {
             Ok((dob, q)) => {
                 id.dob = dob;
-                id.dob_quality = server_quality("dob_data_quality", f.dob_data_quality, q, &mut errs);
+                id.dob_quality =
+                    server_quality("dob_data_quality", f.dob_data_quality, q, &mut errs);
             }
             Err(e) => errs.push(FieldError::new("birth_year", e.code, e.message)),
         },
         M::CodeName if f.birth_year.is_some() => {
-            match anonymous_dob(crate::domain::AnonymousDobRule::Jan1OfBirthYear, f.birth_year, today) {
+            match anonymous_dob(
+                crate::domain::AnonymousDobRule::Jan1OfBirthYear,
+                f.birth_year,
+                today,
+            ) {
                 Ok((dob, q)) => {
                     id.dob = dob;
-                    id.dob_quality = server_quality("dob_data_quality", f.dob_data_quality, q, &mut errs);
+                    id.dob_quality =
+                        server_quality("dob_data_quality", f.dob_data_quality, q, &mut errs);
                 }
                 Err(e) => errs.push(FieldError::new("birth_year", e.code, e.message)),
             }
             if f.dob.is_some() {
-                errs.push(FieldError::new("dob", "conflicting_fields", "Send either dob or birth_year, not both."));
+                errs.push(FieldError::new(
+                    "dob",
+                    "conflicting_fields",
+                    "Send either dob or birth_year, not both.",
+                ));
             }
         }
         _ => {
@@ -344,7 +396,8 @@ pub fn validate_identity(
                     "quality_mismatch",
                     "A code-name record holds only an approximate DOB (quality 2).",
                 ));
-            } else if let Err(e) = check_quality(QualityField::Dob, f.dob.is_some(), id.dob_quality) {
+            } else if let Err(e) = check_quality(QualityField::Dob, f.dob.is_some(), id.dob_quality)
+            {
                 errs.push(FieldError::new("dob_data_quality", e.code, e.message));
             }
         }
@@ -363,7 +416,12 @@ pub fn validate_identity(
             errs.push(FieldError::new("gender", e.code, e.message));
         }
     }
-    id.gender_none = missing_code("gender_none", id.gender.is_empty(), f.gender_none, &mut errs);
+    id.gender_none = missing_code(
+        "gender_none",
+        id.gender.is_empty(),
+        f.gender_none,
+        &mut errs,
+    );
     if let Some(s) = f.sex {
         if let Err(e) = check_code(HudList::Sex, "sex", s as i32) {
             errs.push(FieldError::new("sex", e.code, e.message));
@@ -371,11 +429,25 @@ pub fn validate_identity(
     }
     id.sex = f.sex;
     id.veteran_status = f.veteran_status.unwrap_or(99);
-    if let Err(e) = check_code(HudList::NoYesReasonsForMissingData, "veteran_status", id.veteran_status as i32) {
+    if let Err(e) = check_code(
+        HudList::NoYesReasonsForMissingData,
+        "veteran_status",
+        id.veteran_status as i32,
+    ) {
         errs.push(FieldError::new("veteran_status", e.code, e.message));
     }
-    id.additional_race_ethnicity = free_text("additional_race_ethnicity", &f.additional_race_ethnicity, mode, &mut errs);
-    id.different_identity_text = free_text("different_identity_text", &f.different_identity_text, mode, &mut errs);
+    id.additional_race_ethnicity = free_text(
+        "additional_race_ethnicity",
+        &f.additional_race_ethnicity,
+        mode,
+        &mut errs,
+    );
+    id.different_identity_text = free_text(
+        "different_identity_text",
+        &f.different_identity_text,
+        mode,
+        &mut errs,
+    );
     if id.different_identity_text.is_some() && !id.gender.contains(&3) {
         errs.push(FieldError::new(
             "different_identity_text",
@@ -392,12 +464,21 @@ pub fn validate_identity(
 }
 
 /// A "none" code (8, 9, 99) goes with an empty multi-select and only then; 99 by default.
-fn missing_code(field: &str, empty: bool, sent: Option<i16>, errs: &mut Vec<FieldError>) -> Option<i16> {
+fn missing_code(
+    field: &str,
+    empty: bool,
+    sent: Option<i16>,
+    errs: &mut Vec<FieldError>,
+) -> Option<i16> {
     match (empty, sent) {
         (true, None) => Some(99),
         (true, Some(c @ (8 | 9 | 99))) => Some(c),
         (true, Some(_)) => {
-            errs.push(FieldError::new(field, "code_not_in_list", format!("{field} is 8, 9 or 99.")));
+            errs.push(FieldError::new(
+                field,
+                "code_not_in_list",
+                format!("{field} is 8, 9 or 99."),
+            ));
             None
         }
         (false, None) => None,
@@ -414,10 +495,19 @@ fn missing_code(field: &str, empty: bool, sent: Option<i16>, errs: &mut Vec<Fiel
 
 /// Free text: bounded, and for anonymous and code-name records refused when it matches a PII
 /// pattern (the kind is named, never the match).
-pub fn free_text(field: &str, v: &Option<String>, mode: IdentityMode, errs: &mut Vec<FieldError>) -> Option<String> {
+pub fn free_text(
+    field: &str,
+    v: &Option<String>,
+    mode: IdentityMode,
+    errs: &mut Vec<FieldError>,
+) -> Option<String> {
     let text = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     if text.chars().count() > 10_000 {
-        errs.push(FieldError::new(field, "too_long", format!("{field} is at most 10000 characters.")));
+        errs.push(FieldError::new(
+            field,
+            "too_long",
+            format!("{field} is at most 10000 characters."),
+        ));
         return None;
     }
     if matches!(mode, IdentityMode::Anonymous | IdentityMode::CodeName) {

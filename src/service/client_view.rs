@@ -5,7 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::{AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, Role, Viewer, Visibility};
+use crate::consent::{
+    AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, Role, Viewer, Visibility,
+};
 use crate::repo::clients::ClientRow;
 use crate::service::client_input::Race;
 
@@ -18,7 +20,10 @@ pub struct AccessView {
 
 impl From<&AccessDecision> for AccessView {
     fn from(d: &AccessDecision) -> Self {
-        AccessView { level: d.level, basis: d.basis }
+        AccessView {
+            level: d.level,
+            basis: d.basis,
+        }
     }
 }
 
@@ -134,7 +139,8 @@ pub fn redecide(
     before: &crate::service::access::Decided,
     id: Uuid,
 ) -> crate::error::AppResult<Option<ClientView>> {
-    let (row, _, facts) = crate::service::access::load_facts(conn, id)?.ok_or(crate::error::AppError::NotFound)?;
+    let (row, _, facts) =
+        crate::service::access::load_facts(conn, id)?.ok_or(crate::error::AppError::NotFound)?;
     let decision = crate::consent::decide_record(&before.viewer, &facts, caller.today);
     Ok((decision.level != AccessLevel::None).then(|| client_view(&row, &before.viewer, &decision)))
 }

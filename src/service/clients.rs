@@ -39,9 +39,12 @@ pub struct ClientWrite {
 pub(crate) fn require_agency(caller: &Caller, action: &str) -> AppResult<Uuid> {
     let p = &caller.principal;
     if p.roles.iter().all(|r| *r == Role::PriorityListReader) {
-        return Err(AppError::Forbidden(format!("{action} needs a case worker, assessor or admin role.")));
+        return Err(AppError::Forbidden(format!(
+            "{action} needs a case worker, assessor or admin role."
+        )));
     }
-    p.agency_id.ok_or_else(|| AppError::Forbidden(format!("{action} needs a token for an agency.")))
+    p.agency_id
+        .ok_or_else(|| AppError::Forbidden(format!("{action} needs a token for an agency.")))
 }
 
 fn new_short_uid(conn: &mut PgConnection) -> AppResult<String> {
@@ -78,7 +81,11 @@ pub(crate) fn apply_identity(row: &mut ClientRow, id: Identity) {
 }
 
 /// The visibilities a mode allows at creation (consent.md, "Identity modes").
-fn check_initial_visibility(mode: IdentityMode, v: Visibility, has_roi: bool) -> Result<(), FieldError> {
+fn check_initial_visibility(
+    mode: IdentityMode,
+    v: Visibility,
+    has_roi: bool,
+) -> Result<(), FieldError> {
     use IdentityMode as M;
     use Visibility as V;
     let ok = match (mode, v) {
@@ -94,15 +101,29 @@ fn check_initial_visibility(mode: IdentityMode, v: Visibility, has_roi: bool) ->
         return Ok(());
     }
     let message = match (mode, v) {
-        (M::Identified, V::Open) => "An identified record is open only with an ROI in the same request.".to_string(),
-        (M::ConsentRefused, _) => "A consent-refused record is closed or private (ROI permission: No).".into(),
-        (M::CodeName, _) => "A code-name record starts locked; designate sharing once consent is received.".into(),
+        (M::Identified, V::Open) => {
+            "An identified record is open only with an ROI in the same request.".to_string()
+        }
+        (M::ConsentRefused, _) => {
+            "A consent-refused record is closed or private (ROI permission: No).".into()
+        }
+        (M::CodeName, _) => {
+            "A code-name record starts locked; designate sharing once consent is received.".into()
+        }
         _ => format!("Visibility {} is not allowed here.", v.as_str()),
     };
-    Err(FieldError::new("visibility", "visibility_not_allowed", message))
+    Err(FieldError::new(
+        "visibility",
+        "visibility_not_allowed",
+        message,
+    ))
 }
 
-pub fn create(conn: &mut PgConnection, caller: &Caller, input: NewClient) -> AppResult<ClientWrite> {
+pub fn create(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    input: NewClient,
+) -> AppResult<ClientWrite> {
     let agency_id = require_agency(caller, "Creating a client record")?;
     conn.transaction(|conn| {
         let agency = tenants_repo::find_agency(conn, agency_id)?
@@ -288,16 +309,28 @@ fn fields_from_row(row: &ClientRow, mode: IdentityMode) -> IdentityFields {
     let server_sets_names = matches!(mode, IdentityMode::Anonymous);
     let server_sets_dob = matches!(mode, IdentityMode::Anonymous);
     IdentityFields {
-        first_name: if server_sets_names { None } else { row.first_name.clone() },
+        first_name: if server_sets_names {
+            None
+        } else {
+            row.first_name.clone()
+        },
         middle_name: row.middle_name.clone(),
-        last_name: if server_sets_names { None } else { row.last_name.clone() },
+        last_name: if server_sets_names {
+            None
+        } else {
+            row.last_name.clone()
+        },
         name_suffix: row.name_suffix.clone(),
         alias: row.alias.clone(),
         name_data_quality: Some(row.name_quality),
         ssn: row.ssn.clone(),
         ssn_data_quality: Some(row.ssn_quality),
         dob: if server_sets_dob { None } else { row.dob },
-        dob_data_quality: if server_sets_dob { None } else { Some(row.dob_quality) },
+        dob_data_quality: if server_sets_dob {
+            None
+        } else {
+            Some(row.dob_quality)
+        },
         birth_year: None,
         race: row.race.iter().filter_map(|r| Race::parse(r)).collect(),
         race_none: row.race_none,
@@ -329,12 +362,28 @@ pub fn patch(
         macro_rules! set {
             ($($field:ident),*) => { $(if let Some(v) = p.$field { f.$field = v; })* };
         }
-        set!(first_name, middle_name, last_name, name_suffix, alias, ssn, dob, race_none, additional_race_ethnicity);
+        set!(
+            first_name,
+            middle_name,
+            last_name,
+            name_suffix,
+            alias,
+            ssn,
+            dob,
+            race_none,
+            additional_race_ethnicity
+        );
         set!(gender_none, different_identity_text, sex);
         macro_rules! set_some {
             ($($field:ident),*) => { $(if let Some(v) = p.$field { f.$field = Some(v); })* };
         }
-        set_some!(name_data_quality, ssn_data_quality, dob_data_quality, veteran_status, birth_year);
+        set_some!(
+            name_data_quality,
+            ssn_data_quality,
+            dob_data_quality,
+            veteran_status,
+            birth_year
+        );
         if let Some(v) = p.race {
             f.race = v;
             if p.race_none.is_none() {
@@ -365,7 +414,8 @@ pub fn patch(
             f.name_data_quality = None;
             f.ssn_data_quality = None;
         }
-        let mut identity = validate_identity(&f, mode, &policy, &d.row.short_uid, caller.today).map_err(AppError::Validation)?;
+        let mut identity = validate_identity(&f, mode, &policy, &d.row.short_uid, caller.today)
+            .map_err(AppError::Validation)?;
         if mode == IdentityMode::Anonymous {
             // Names were generated at creation; the DOB changes only with a new birth year.
             identity.first_name = d.row.first_name.clone();
@@ -386,6 +436,10 @@ pub fn patch(
         }
         caller.audit(conn, Some(id), "update", d.decision.basis, None)?;
         let view = client_view(&row, &d.viewer, &d.decision);
-        Ok(ClientWrite { client: view, changes, warnings: vec![] })
+        Ok(ClientWrite {
+            client: view,
+            changes,
+            warnings: vec![],
+        })
     })
 }

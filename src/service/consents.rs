@@ -78,11 +78,21 @@ pub fn roi_view(r: &RoiRow, today: NaiveDate, full: bool) -> RoiView {
         scope: if r.scope_statewide {
             RoiScopeBody::Statewide
         } else {
-            RoiScopeBody::Cocs { coc_codes: r.scope_cocs.clone() }
+            RoiScopeBody::Cocs {
+                coc_codes: r.scope_cocs.clone(),
+            }
         },
-        method: if r.method == "verbal" { RoiMethod::Verbal } else { RoiMethod::Signed },
+        method: if r.method == "verbal" {
+            RoiMethod::Verbal
+        } else {
+            RoiMethod::Signed
+        },
         active: crate::service::access::roi_facts(r).is_active(today),
-        documentation_note: if full { r.documentation_note.clone() } else { None },
+        documentation_note: if full {
+            r.documentation_note.clone()
+        } else {
+            None
+        },
         created_at: r.created_at,
     }
 }
@@ -97,14 +107,15 @@ pub fn build_roi(
     input: &NewRoi,
     prefix: &str,
 ) -> AppResult<RoiRow> {
-    let agency = caller
-        .principal
-        .agency_id
-        .ok_or_else(|| AppError::Forbidden("Recording an ROI needs a token for an agency.".into()))?;
+    let agency = caller.principal.agency_id.ok_or_else(|| {
+        AppError::Forbidden("Recording an ROI needs a token for an agency.".into())
+    })?;
     let mut errs = Vec::new();
     let from = input.effective_from.unwrap_or(caller.today);
     let expires = input.expires_on.or_else(|| {
-        policy.roi_default_term_months.and_then(|m| from.checked_add_months(Months::new(m as u32)))
+        policy
+            .roi_default_term_months
+            .and_then(|m| from.checked_add_months(Months::new(m as u32)))
     });
     if expires.is_some_and(|e| e <= from) {
         errs.push(FieldError::new(
@@ -114,13 +125,21 @@ pub fn build_roi(
         ));
     }
     if from < NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(from) {
-        errs.push(FieldError::new(format!("{prefix}effective_from"), "out_of_range", "effective_from is too early."));
+        errs.push(FieldError::new(
+            format!("{prefix}effective_from"),
+            "out_of_range",
+            "effective_from is too early.",
+        ));
     }
     let (statewide, cocs) = match input.scope.clone().unwrap_or(RoiScopeBody::Statewide) {
         RoiScopeBody::Statewide => (true, vec![]),
         RoiScopeBody::Cocs { coc_codes } => {
             if coc_codes.is_empty() {
-                errs.push(FieldError::new(format!("{prefix}scope.coc_codes"), "required", "Name at least one CoC."));
+                errs.push(FieldError::new(
+                    format!("{prefix}scope.coc_codes"),
+                    "required",
+                    "Name at least one CoC.",
+                ));
             }
             let mut out = Vec::new();
             for (i, c) in coc_codes.iter().enumerate() {
@@ -129,7 +148,11 @@ pub fn build_roi(
                     Err(e) => errs.push(FieldError::new(field, e.code, e.message)),
                     Ok(code) => {
                         if tenants_repo::find_coc(conn, code.as_str())?.is_none() {
-                            errs.push(FieldError::new(field, "unknown_coc", "No CoC has this code."));
+                            errs.push(FieldError::new(
+                                field,
+                                "unknown_coc",
+                                "No CoC has this code.",
+                            ));
                         } else if !out.contains(&code.as_str().to_string()) {
                             out.push(code.as_str().to_string());
                         }
@@ -139,7 +162,12 @@ pub fn build_roi(
             (false, out)
         }
     };
-    let note = free_text(&format!("{prefix}documentation_note"), &input.documentation_note, mode, &mut errs);
+    let note = free_text(
+        &format!("{prefix}documentation_note"),
+        &input.documentation_note,
+        mode,
+        &mut errs,
+    );
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
@@ -165,7 +193,8 @@ pub fn build_roi(
 }
 
 pub fn load_policy(conn: &mut PgConnection, coc: &str) -> AppResult<CocPolicy> {
-    let row = tenants_repo::find_coc(conn, coc)?.ok_or_else(|| AppError::Internal("record's CoC missing".into()))?;
+    let row = tenants_repo::find_coc(conn, coc)?
+        .ok_or_else(|| AppError::Internal("record's CoC missing".into()))?;
     Ok(CocPolicy::from_row(&row))
 }
 
@@ -186,7 +215,12 @@ pub struct ConsentOutcome {
 }
 
 /// Records an ROI; in `window` mode the record becomes open from its effective date.
-pub fn grant(conn: &mut PgConnection, caller: &Caller, client: Uuid, input: NewRoi) -> AppResult<ConsentOutcome> {
+pub fn grant(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+    input: NewRoi,
+) -> AppResult<ConsentOutcome> {
     conn.transaction(|conn| {
         repo::lock(conn, client)?;
         let d = decide(conn, caller, client)?;
@@ -238,7 +272,10 @@ pub fn grant(conn: &mut PgConnection, caller: &Caller, client: Uuid, input: NewR
 pub fn list(conn: &mut PgConnection, caller: &Caller, client: Uuid) -> AppResult<Vec<RoiView>> {
     let d = decide(conn, caller, client)?;
     let full = d.decision.level == AccessLevel::Full;
-    Ok(d.rois.iter().map(|r| roi_view(r, caller.today, full)).collect())
+    Ok(d.rois
+        .iter()
+        .map(|r| roi_view(r, caller.today, full))
+        .collect())
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

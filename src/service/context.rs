@@ -20,7 +20,12 @@ pub struct Caller {
 
 impl Caller {
     pub fn new(principal: Principal, request_id: String, access_reason: Option<String>) -> Caller {
-        Caller { principal, request_id, access_reason, today: chrono::Utc::now().date_naive() }
+        Caller {
+            principal,
+            request_id,
+            access_reason,
+            today: chrono::Utc::now().date_naive(),
+        }
     }
 
     pub fn viewer(&self, conn: &mut PgConnection) -> AppResult<Viewer> {
@@ -39,7 +44,12 @@ impl Caller {
     }
 
     /// An audit event for `client` (no PII: ids, words and codes only).
-    pub fn event(&self, client: Option<Uuid>, action: &str, basis: Option<AccessBasis>) -> NewAuditEvent {
+    pub fn event(
+        &self,
+        client: Option<Uuid>,
+        action: &str,
+        basis: Option<AccessBasis>,
+    ) -> NewAuditEvent {
         NewAuditEvent {
             actor: self.principal.sub.clone(),
             actor_agency_id: self.principal.agency_id,
@@ -47,7 +57,11 @@ impl Caller {
             action: action.into(),
             basis: basis.map(|b| b.as_str().to_string()),
             request_id: Some(self.request_id.clone()).filter(|r| !r.is_empty()),
-            access_reason: if basis == Some(AccessBasis::Helpdesk) { self.access_reason.clone() } else { None },
+            access_reason: if basis == Some(AccessBasis::Helpdesk) {
+                self.access_reason.clone()
+            } else {
+                None
+            },
             detail: None,
         }
     }

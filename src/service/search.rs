@@ -67,11 +67,21 @@ enum Bind {
     Date(NaiveDate),
 }
 
-pub fn search(conn: &mut PgConnection, caller: &Caller, input: ClientSearch) -> AppResult<SearchResult> {
+pub fn search(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    input: ClientSearch,
+) -> AppResult<SearchResult> {
     let limit = match input.limit {
         None => 20,
         Some(n @ 1..=50) => n as i64,
-        Some(_) => return Err(AppError::validation("limit", "out_of_range", "limit must be between 1 and 50.")),
+        Some(_) => {
+            return Err(AppError::validation(
+                "limit",
+                "out_of_range",
+                "limit must be between 1 and 50.",
+            ))
+        }
     };
     let mut binds: Vec<Bind> = Vec::new();
     let mut arg = |b: Bind| {
@@ -85,7 +95,12 @@ pub fn search(conn: &mut PgConnection, caller: &Caller, input: ClientSearch) -> 
         let p = arg(Bind::Uuid(id));
         conds.push((format!("c.id = {p}"), "1.0".into(), "client_id"));
     }
-    if let Some(uid) = input.short_uid.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(uid) = input
+        .short_uid
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let p = arg(Bind::Text(uid.to_uppercase()));
         conds.push((format!("c.short_uid = {p}"), "1.0".into(), "short_uid"));
     }
@@ -99,21 +114,38 @@ pub fn search(conn: &mut PgConnection, caller: &Caller, input: ClientSearch) -> 
                 if let Some(dob) = input.dob {
                     let l4 = arg(Bind::Text(ssn.last_four().to_string()));
                     let d = arg(Bind::Date(dob));
-                    conds.push((format!("(length(c.ssn) = 4 AND c.ssn = {l4} AND c.dob = {d})"), "0.95".into(), "ssn_last4_dob"));
+                    conds.push((
+                        format!("(length(c.ssn) = 4 AND c.ssn = {l4} AND c.dob = {d})"),
+                        "0.95".into(),
+                        "ssn_last4_dob",
+                    ));
                 }
             }
             Ok(ssn) => match input.dob {
-                None => errs.push(FieldError::new("dob", "required", "A search by the last four SSN digits needs dob.")),
+                None => errs.push(FieldError::new(
+                    "dob",
+                    "required",
+                    "A search by the last four SSN digits needs dob.",
+                )),
                 Some(dob) => {
                     let l4 = arg(Bind::Text(ssn.last_four().to_string()));
                     let d = arg(Bind::Date(dob));
-                    conds.push((format!("(right(c.ssn, 4) = {l4} AND c.dob = {d})"), "0.95".into(), "ssn_last4_dob"));
+                    conds.push((
+                        format!("(right(c.ssn, 4) = {l4} AND c.dob = {d})"),
+                        "0.95".into(),
+                        "ssn_last4_dob",
+                    ));
                 }
             },
         }
     }
     let name = |field: &'static str, v: &Option<String>, errs: &mut Vec<FieldError>| {
-        v.as_deref().and_then(|s| normalize_name(field, s).map_err(|e| errs.push(FieldError::new(field, e.code, e.message))).ok().flatten())
+        v.as_deref().and_then(|s| {
+            normalize_name(field, s)
+                .map_err(|e| errs.push(FieldError::new(field, e.code, e.message)))
+                .ok()
+                .flatten()
+        })
     };
     let first = name("first_name", &input.first_name, &mut errs);
     let last = name("last_name", &input.last_name, &mut errs);
@@ -122,13 +154,19 @@ pub fn search(conn: &mut PgConnection, caller: &Caller, input: ClientSearch) -> 
         let sim = |col: &str, v: &Option<String>, arg: &mut dyn FnMut(Bind) -> String| match v {
             Some(v) => {
                 let p = arg(Bind::Text(v.to_lowercase()));
-                (format!("lower(c.{col}) % {p}"), format!("coalesce(similarity(lower(c.{col}), {p}), 0)"))
+                (
+                    format!("lower(c.{col}) % {p}"),
+                    format!("coalesce(similarity(lower(c.{col}), {p}), 0)"),
+                )
             }
             None => ("FALSE".into(), "0".into()),
         };
         let (fc, fs) = sim("first_name", &first, &mut arg);
         let (lc, ls) = sim("last_name", &last, &mut arg);
-        let parts = [first.is_some(), last.is_some()].iter().filter(|b| **b).count();
+        let parts = [first.is_some(), last.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
         let dob_bonus = match input.dob {
             Some(d) => {
                 let p = arg(Bind::Date(d));
@@ -142,7 +180,11 @@ pub fn search(conn: &mut PgConnection, caller: &Caller, input: ClientSearch) -> 
             "name",
         ));
     } else if input.dob.is_some() && input.ssn.is_none() {
-        errs.push(FieldError::new("dob", "needs_name", "Search by DOB together with a name or the SSN's last four."));
+        errs.push(FieldError::new(
+            "dob",
+            "needs_name",
+            "Search by DOB together with a name or the SSN's last four.",
+        ));
     }
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
@@ -162,11 +204,20 @@ pub fn search(conn: &mut PgConnection, caller: &Caller, input: ClientSearch) -> 
     let viewer = caller.viewer(conn)?;
     let basis = basis_sql(&viewer, caller.today);
     let any: Vec<String> = conds.iter().map(|(c, _, _)| c.clone()).collect();
-    let score: Vec<String> = conds.iter().map(|(c, s, _)| format!("CASE WHEN {c} THEN {s} ELSE 0 END")).collect();
-    let labels: Vec<String> =
-        conds.iter().map(|(c, _, l)| format!("CASE WHEN {c} THEN '{l}' END")).collect();
+    let score: Vec<String> = conds
+        .iter()
+        .map(|(c, s, _)| format!("CASE WHEN {c} THEN {s} ELSE 0 END"))
+        .collect();
+    let labels: Vec<String> = conds
+        .iter()
+        .map(|(c, _, l)| format!("CASE WHEN {c} THEN '{l}' END"))
+        .collect();
     // Matching on PII reaches only records the caller sees in full; ids and UIDs reach any it sees.
-    let reach = if pii { format!("x.basis IN {}", full_bases_sql()) } else { "x.basis IS NOT NULL".into() };
+    let reach = if pii {
+        format!("x.basis IN {}", full_bases_sql())
+    } else {
+        "x.basis IS NOT NULL".into()
+    };
     let sql = format!(
         "SELECT x.id, x.basis, x.score, x.matched_on FROM (\
            SELECT c.id, {basis} AS basis, GREATEST({score}) AS score, \
@@ -187,19 +238,35 @@ pub fn search(conn: &mut PgConnection, caller: &Caller, input: ClientSearch) -> 
     }
     let hits: Vec<Hit> = q.load(conn)?;
     let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
-    let rows: Vec<ClientRow> = clients::table.filter(clients::id.eq_any(&ids)).select(ClientRow::as_select()).load(conn)?;
+    let rows: Vec<ClientRow> = clients::table
+        .filter(clients::id.eq_any(&ids))
+        .select(ClientRow::as_select())
+        .load(conn)?;
     let mut items = Vec::with_capacity(hits.len());
     let mut events = Vec::new();
     for h in hits {
-        let Some(row) = rows.iter().find(|r| r.id == h.id) else { continue };
-        let basis = AccessBasis::parse(&h.basis).ok_or_else(|| AppError::Internal("unknown basis".into()))?;
-        let decision = AccessDecision { level: level_of(basis), basis: Some(basis), rule: 0, reasons: vec![] };
+        let Some(row) = rows.iter().find(|r| r.id == h.id) else {
+            continue;
+        };
+        let basis = AccessBasis::parse(&h.basis)
+            .ok_or_else(|| AppError::Internal("unknown basis".into()))?;
+        let decision = AccessDecision {
+            level: level_of(basis),
+            basis: Some(basis),
+            rule: 0,
+            reasons: vec![],
+        };
         if decision.level == AccessLevel::Full {
             events.push(caller.event(Some(row.id), "search_result", Some(basis)));
         }
         items.push(SearchHit {
             score: (h.score * 1000.0).round() / 1000.0,
-            matched_on: h.matched_on.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            matched_on: h
+                .matched_on
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
             client: client_view(row, &viewer, &decision),
         });
     }

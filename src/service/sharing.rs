@@ -32,13 +32,19 @@ fn require_owner(d: &Decided, caller: &Caller, action: &str) -> AppResult<()> {
     if d.is_creating_agency() || caller.principal.is_system_admin() {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!("Only the agency that created the record can {action}.")))
+        Err(AppError::Forbidden(format!(
+            "Only the agency that created the record can {action}."
+        )))
     }
 }
 
 /// The guards of consent.md on private and locked records.
 fn check_target(d: &Decided, target: Visibility, today: NaiveDate) -> AppResult<()> {
-    let others = d.facts.contributors.iter().any(|a| *a != d.facts.creating_agency);
+    let others = d
+        .facts
+        .contributors
+        .iter()
+        .any(|a| *a != d.facts.creating_agency);
     match target {
         Visibility::Private | Visibility::Locked if others => Err(AppError::conflict(
             "other-agencies-contributed",
@@ -113,7 +119,12 @@ crate::identity_body! {
     }
 }
 
-pub fn designate_sharing(conn: &mut PgConnection, caller: &Caller, id: Uuid, input: DesignateSharing) -> AppResult<ClientWrite> {
+pub fn designate_sharing(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    input: DesignateSharing,
+) -> AppResult<ClientWrite> {
     conn.transaction(|conn| {
         repo::lock(conn, id)?;
         let d = decide(conn, caller, id)?;
@@ -126,16 +137,34 @@ pub fn designate_sharing(conn: &mut PgConnection, caller: &Caller, id: Uuid, inp
             ));
         }
         let policy = load_policy(conn, &d.row.coc_code)?;
-        let identity = validate_identity(&input.identity_fields(), IdentityMode::Identified, &policy, &d.row.short_uid, caller.today)
-            .map_err(AppError::Validation)?;
+        let identity = validate_identity(
+            &input.identity_fields(),
+            IdentityMode::Identified,
+            &policy,
+            &d.row.short_uid,
+            caller.today,
+        )
+        .map_err(AppError::Validation)?;
         let mut changes = Vec::new();
         if let Some(r) = &input.roi {
-            let roi = build_roi(conn, caller, id, IdentityMode::Identified, &policy, r, "roi.")?;
+            let roi = build_roi(
+                conn,
+                caller,
+                id,
+                IdentityMode::Identified,
+                &policy,
+                r,
+                "roi.",
+            )?;
             let roi = repo::insert_roi(conn, &roi)?;
             changes.push(format!("ROI recorded, effective {}.", roi.effective_from));
         }
-        let (_, _, facts) = crate::service::access::load_facts(conn, id)?.ok_or(AppError::NotFound)?;
-        let mut after = Decided { facts, ..clone_decided(&d) };
+        let (_, _, facts) =
+            crate::service::access::load_facts(conn, id)?.ok_or(AppError::NotFound)?;
+        let mut after = Decided {
+            facts,
+            ..clone_decided(&d)
+        };
         after.facts.identity = IdentityMode::Identified;
         check_target(&after, input.visibility, caller.today)?;
         let mut row = d.row.clone();
@@ -157,7 +186,11 @@ pub fn designate_sharing(conn: &mut PgConnection, caller: &Caller, id: Uuid, inp
             Some(serde_json::json!({"from": d.row.visibility, "to": input.visibility.as_str()})),
         )?;
         let client = redecide(conn, caller, &d, id)?.ok_or(AppError::NotFound)?;
-        Ok(ClientWrite { client, changes, warnings: vec![] })
+        Ok(ClientWrite {
+            client,
+            changes,
+            warnings: vec![],
+        })
     })
 }
 
@@ -198,13 +231,21 @@ pub struct AskFor {
     pub roles: Vec<Role>,
 }
 
-pub fn explain(conn: &mut PgConnection, caller: &Caller, id: Uuid, ask_for: Option<AskFor>) -> AppResult<AccessExplanation> {
+pub fn explain(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    ask_for: Option<AskFor>,
+) -> AppResult<AccessExplanation> {
     let viewer = match ask_for {
         None => caller.viewer(conn)?,
         Some(a) => {
-            caller.principal.require_any(&[Role::SystemAdmin], "Asking for another agency's access")?;
-            let agency = tenants_repo::find_agency(conn, a.agency_id)?
-                .ok_or_else(|| AppError::validation("agency_id", "unknown_agency", "No agency has this id."))?;
+            caller
+                .principal
+                .require_any(&[Role::SystemAdmin], "Asking for another agency's access")?;
+            let agency = tenants_repo::find_agency(conn, a.agency_id)?.ok_or_else(|| {
+                AppError::validation("agency_id", "unknown_agency", "No agency has this id.")
+            })?;
             Viewer {
                 agency_id: Some(agency.id),
                 coc_code: Some(agency.coc_code),
@@ -264,7 +305,8 @@ pub fn audit_trail(
     let p = &caller.principal;
     let allowed = p.is_system_admin()
         || (p.has_role(Role::AgencyAdmin) && d.is_creating_agency())
-        || (p.has_role(Role::CocAdmin) && d.viewer.coc_code.as_deref() == Some(d.row.coc_code.as_str()));
+        || (p.has_role(Role::CocAdmin)
+            && d.viewer.coc_code.as_deref() == Some(d.row.coc_code.as_str()));
     if !allowed {
         return Err(AppError::Forbidden(
             "The audit trail is for the creating agency's agency_admin, the CoC's coc_admin and system admins.".into(),
@@ -309,7 +351,12 @@ pub fn helpdesk_notices(
         None
     } else {
         p.require_any(&[Role::CocAdmin], "Reading helpdesk notices")?;
-        Some(caller.viewer(conn)?.coc_code.ok_or(AppError::Forbidden("No CoC for this token.".into()))?)
+        Some(
+            caller
+                .viewer(conn)?
+                .coc_code
+                .ok_or(AppError::Forbidden("No CoC for this token.".into()))?,
+        )
     };
     Ok(audit_repo::notices(conn, coc.as_deref(), after, limit)?
         .into_iter()

@@ -68,6 +68,11 @@ fn database() -> &'static TestDb {
     })
 }
 
+/// The URL of the test database (migrated).
+pub fn test_database_url() -> String {
+    database().url.clone()
+}
+
 /// A committed-nothing pool: one connection inside a test transaction.
 pub fn test_pool() -> hearth::db::DbPool {
     let db = database();

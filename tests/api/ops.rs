@@ -152,3 +152,42 @@ async fn docs_are_served_offline() {
     assert!(r.status.is_redirection());
     let _ = json!({});
 }
+
+/// Every migration goes down and up again cleanly, on a database of its own.
+#[test]
+fn migrations_go_down_and_up() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    use diesel_migrations::MigrationHarness;
+    let base = test_database_url();
+    let name = format!("hearth_migrations_{}", std::process::id());
+    let mut admin = PgConnection::establish(&base).unwrap();
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("DATABASE_URL has no database name"),
+    };
+    {
+        let mut conn = PgConnection::establish(&url).unwrap();
+        let up = conn
+            .run_pending_migrations(hearth::db::MIGRATIONS)
+            .unwrap()
+            .len();
+        assert!(up >= 2);
+        conn.revert_all_migrations(hearth::db::MIGRATIONS).unwrap();
+        assert_eq!(
+            conn.run_pending_migrations(hearth::db::MIGRATIONS)
+                .unwrap()
+                .len(),
+            up
+        );
+        assert!(hearth::db::migrations_applied(&mut conn).unwrap());
+    }
+    diesel::sql_query(format!("DROP DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+}
