@@ -52,7 +52,9 @@ where
     app.configure(ops::configure).service(
         scope::scope("/v1")
             .configure(cocs::configure)
-            .configure(agencies::configure),
+            .configure(agencies::configure)
+            .configure(clients::configure)
+            .configure(consents::configure),
     )
 }
 

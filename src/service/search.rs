@@ -220,7 +220,7 @@ pub fn search(
     };
     let sql = format!(
         "SELECT x.id, x.basis, x.score, x.matched_on FROM (\
-           SELECT c.id, {basis} AS basis, GREATEST({score}) AS score, \
+           SELECT c.id, {basis} AS basis, GREATEST({score})::float8 AS score, \
                   concat_ws(',', {labels}) AS matched_on \
            FROM clients c WHERE c.lifecycle <> 'merged' AND ({any})\
          ) x WHERE {reach} ORDER BY x.score DESC, x.id LIMIT {limit}",

@@ -178,6 +178,9 @@ pub async fn spawn_with(
 ) -> TestApp<
     impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
 > {
+    if std::env::var_os("RUST_LOG").is_some() {
+        hearth::telemetry::init(false);
+    }
     let state = state_with(pool);
     let svc = test::init_service(hearth::app(state)).await;
     let auth = auth_config();
