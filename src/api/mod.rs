@@ -1,10 +1,12 @@
 //! HTTP: the app factory shared by `main` and the tests, the OpenAPI contract, middleware.
 
 pub mod agencies;
+pub mod client_data;
 pub mod clients;
 pub mod cocs;
 pub mod consents;
 pub mod ops;
+pub mod stays;
 pub mod support;
 
 use std::time::Instant;
@@ -40,6 +42,8 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "tenants", description = "CoCs and their consent policy, agencies, projects"),
         (name = "clients", description = "Client records, decided by the consent engine"),
         (name = "consents", description = "ROI grant, history and revocation"),
+        (name = "stays", description = "Project stays, households, and the data attached to a stay"),
+        (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
     )
 )]
 struct ApiDoc;
@@ -54,7 +58,9 @@ where
             .configure(cocs::configure)
             .configure(agencies::configure)
             .configure(clients::configure)
-            .configure(consents::configure),
+            .configure(consents::configure)
+            .configure(stays::configure)
+            .configure(client_data::configure),
     )
 }
 

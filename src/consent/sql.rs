@@ -8,7 +8,7 @@
 
 use chrono::NaiveDate;
 
-use super::model::{AccessBasis, AccessLevel, Role, Viewer};
+use super::model::{AccessBasis, AccessLevel, DatumAccess, DatumKind, Role, Viewer};
 use crate::domain::CocCode;
 
 /// SQL that is true when the client `c` has an active Coordinated Entry enrollment.
@@ -95,11 +95,58 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
     sql
 }
 
+/// The datum rule of `engine::decide_datum` in SQL: `'full'`, `'non_pii'` or `NULL` for a datum
+/// row aliased `d` (with `entered_by_agency`, `collected_on`, `client_id`), given the record's
+/// basis expression (usually `basis_sql` over the joined `clients c`).
+pub fn datum_access_sql(viewer: &Viewer, basis: &str, kind: DatumKind) -> String {
+    let at_limited = if kind == DatumKind::Structured {
+        "'non_pii'"
+    } else {
+        "NULL"
+    };
+    let own = match viewer.agency_id {
+        Some(a) => format!(" WHEN d.entered_by_agency = '{a}' THEN 'full'"),
+        None => String::new(),
+    };
+    let in_window = match viewer
+        .coc_code
+        .as_deref()
+        .and_then(|c| CocCode::parse(c).ok())
+    {
+        None => "FALSE".to_string(),
+        Some(coc) => format!(
+            "EXISTS (SELECT 1 FROM roi_consents w WHERE w.client_id = d.client_id \
+             AND (w.scope_statewide OR '{coc}' = ANY (w.scope_cocs)) \
+             AND w.effective_from <= d.collected_on \
+             AND (w.revoked_on IS NULL OR d.collected_on < w.revoked_on) \
+             AND (w.expires_on IS NULL OR d.collected_on < w.expires_on))",
+            coc = coc.as_str()
+        ),
+    };
+    format!(
+        "(CASE WHEN ({basis}) IS NULL THEN NULL{own} \
+         WHEN ({basis}) IN ('helpdesk', 'creating_agency', 'ce_assessor') THEN 'full' \
+         WHEN ({basis}) IN ('statewide_roi', 'contributor') AND {in_window} THEN 'full' \
+         WHEN ({basis}) = 'priority_list' AND {in_window} THEN {at_limited} \
+         WHEN ({basis}) = 'coc_aggregate' THEN {at_limited} \
+         ELSE NULL END)"
+    )
+}
+
 /// The level that goes with a basis (the record rule's table).
 pub fn level_of(basis: AccessBasis) -> AccessLevel {
     match basis {
         AccessBasis::CocAggregate | AccessBasis::PriorityList => AccessLevel::Limited,
         _ => AccessLevel::Full,
+    }
+}
+
+/// Reads the word `datum_access_sql` answers.
+pub fn parse_datum_access(s: Option<&str>) -> DatumAccess {
+    match s {
+        Some("full") => DatumAccess::Full,
+        Some("non_pii") => DatumAccess::NonPiiOnly,
+        _ => DatumAccess::Hidden,
     }
 }
 

@@ -175,6 +175,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enrollment_data (id) {
+        id -> Uuid,
+        kind -> Text,
+        enrollment_id -> Uuid,
+        client_id -> Uuid,
+        occurred_on -> Date,
+        fields -> Jsonb,
+        text -> Nullable<Text>,
+        entered_by_agency -> Uuid,
+        entered_by_user -> Text,
+        collected_on -> Date,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Uuid,
+        client_id -> Uuid,
+        kind -> Text,
+        value -> Text,
+        entered_by_agency -> Uuid,
+        entered_by_user -> Text,
+        collected_on -> Date,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Uuid,
+        client_id -> Uuid,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> Int4,
+        sha256 -> Text,
+        content -> Bytea,
+        description -> Nullable<Text>,
+        entered_by_agency -> Uuid,
+        entered_by_user -> Text,
+        collected_on -> Date,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(agencies -> cocs (coc_code));
 diesel::joinable!(projects -> agencies (agency_id));
 
@@ -182,6 +228,7 @@ diesel::joinable!(clients -> cocs (coc_code));
 diesel::joinable!(roi_consents -> clients (client_id));
 diesel::joinable!(enrollments -> clients (client_id));
 diesel::joinable!(enrollments -> projects (project_id));
+diesel::joinable!(enrollment_data -> enrollments (enrollment_id));
 diesel::joinable!(client_contributors -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -195,4 +242,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     helpdesk_notices,
     enrollments,
+    enrollment_data,
+    contacts,
+    documents,
 );

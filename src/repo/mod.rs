@@ -2,4 +2,5 @@
 
 pub mod audit;
 pub mod clients;
+pub mod stays;
 pub mod tenants;

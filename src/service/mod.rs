@@ -2,13 +2,17 @@
 //! repositories and writes audit events.
 
 pub mod access;
+pub mod client_data;
 pub mod client_input;
 pub mod client_view;
 pub mod clients;
 pub mod consents;
 pub mod context;
+pub mod datum_access;
 pub mod idempotency;
 pub mod search;
 pub mod sharing;
+pub mod stay_data;
+pub mod stays;
 pub mod tenants;
 pub mod viewer;

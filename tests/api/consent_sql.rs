@@ -5,10 +5,10 @@
 use chrono::{Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
-use hearth::consent::sql::basis_sql;
+use hearth::consent::sql::{basis_sql, datum_access_sql, parse_datum_access};
 use hearth::consent::{
-    decide_record, IdentityMode, Lifecycle, RecordFacts, RoiFacts, RoiScope, Role, Viewer,
-    Visibility,
+    decide_datum, decide_record, DatumAccess, DatumFacts, DatumKind, IdentityMode, Lifecycle,
+    RecordFacts, RoiFacts, RoiScope, Role, Viewer, Visibility,
 };
 use hearth::repo::clients::{self as clients_repo, ClientRow, RoiRow};
 use hearth::repo::tenants::{self as tenants_repo, AgencyRow, CocRow, ProjectRow};
@@ -22,6 +22,8 @@ struct World {
     cocs: Vec<String>,
     agencies: Vec<AgencyRow>,
     records: Vec<(Uuid, RecordFacts)>,
+    /// Data items: (id, client, entered by, collected on).
+    data: Vec<(Uuid, Uuid, Uuid, NaiveDate)>,
 }
 
 fn pick<'a, T>(rng: &mut StdRng, xs: &'a [T]) -> &'a T {
@@ -91,6 +93,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
         agencies.push(a);
     }
     let mut records = Vec::new();
+    let mut data = Vec::new();
     for n in 0..30 {
         let creator = pick(rng, &agencies).clone();
         let visibility = *pick(rng, Visibility::ALL);
@@ -244,12 +247,48 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             active_ce_enrollment: active_ce,
             locked_visible_to_ce_assessors: policy[&creator.coc_code],
         };
+        // Data, entered by contributors (and now and then by an agency that is not one), collected
+        // around the ROI windows.
+        for _ in 0..rng.random_range(0..4) {
+            let by = if rng.random_bool(0.8) {
+                *pick(rng, &facts.contributors)
+            } else {
+                pick(rng, &agencies).id
+            };
+            let collected = today + Duration::days(rng.random_range(-400..1));
+            // Half the time on a window's edge: its first day, or the day it closes.
+            let edges: Vec<NaiveDate> = facts
+                .rois
+                .iter()
+                .flat_map(|r| [Some(r.effective_from), r.revoked_on, r.expires_on])
+                .flatten()
+                .filter(|d| *d <= today)
+                .collect();
+            let collected = if !edges.is_empty() && rng.random_bool(0.5) {
+                *pick(rng, &edges)
+            } else {
+                collected
+            };
+            let did = Uuid::now_v7();
+            diesel::sql_query(
+                "INSERT INTO contacts (id, client_id, kind, value, entered_by_agency, entered_by_user, collected_on) \
+                 VALUES ($1, $2, 'phone', '312-555-0100', $3, 'world', $4)",
+            )
+            .bind::<SqlUuid, _>(did)
+            .bind::<SqlUuid, _>(id)
+            .bind::<SqlUuid, _>(by)
+            .bind::<diesel::sql_types::Date, _>(collected)
+            .execute(conn)
+            .unwrap();
+            data.push((did, id, by, collected));
+        }
         records.push((id, facts));
     }
     World {
         cocs,
         agencies,
         records,
+        data,
     }
 }
 
@@ -294,6 +333,14 @@ fn viewers(world: &World, rng: &mut StdRng) -> Vec<Viewer> {
 }
 
 #[derive(QueryableByName)]
+struct DatumRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Nullable<Text>)]
+    access: Option<String>,
+}
+
+#[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
@@ -311,6 +358,8 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
     let pool = test_pool();
     let mut conn = pool.get().unwrap();
     let mut compared = 0usize;
+    let mut data_compared = 0usize;
+    let mut by_access: std::collections::BTreeMap<&str, usize> = Default::default();
     let mut by_basis: std::collections::BTreeMap<String, usize> = Default::default();
     for world_no in 0..12 {
         let today = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()
@@ -361,9 +410,66 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                     .or_default() += 1;
                 compared += 1;
             }
+            // The datum rule: SQL against the engine, for every kind of datum.
+            let data_ids: Vec<Uuid> = world.data.iter().map(|d| d.0).collect();
+            for kind in [
+                DatumKind::Structured,
+                DatumKind::FreeText,
+                DatumKind::Document,
+                DatumKind::Contact,
+            ] {
+                let sql = format!(
+                    "SELECT d.id, {} AS access FROM contacts d JOIN clients c ON c.id = d.client_id \
+                     CROSS JOIN LATERAL (SELECT {} AS basis) b WHERE d.id = ANY($1)",
+                    datum_access_sql(&viewer, "b.basis", kind),
+                    basis_sql(&viewer, today)
+                );
+                let rows: Vec<DatumRow> = diesel::sql_query(sql)
+                    .bind::<diesel::sql_types::Array<SqlUuid>, _>(&data_ids)
+                    .load(&mut conn)
+                    .unwrap();
+                assert_eq!(rows.len(), data_ids.len());
+                for row in rows {
+                    let (_, client, by, collected) =
+                        *world.data.iter().find(|d| d.0 == row.id).unwrap();
+                    let facts = &world
+                        .records
+                        .iter()
+                        .find(|(id, _)| *id == client)
+                        .unwrap()
+                        .1;
+                    let decision = decide_record(&viewer, facts, today);
+                    let datum = DatumFacts {
+                        entered_by_agency: by,
+                        collected_on: collected,
+                        kind,
+                    };
+                    let engine = decide_datum(&viewer, &decision, facts, &datum);
+                    assert_eq!(
+                        parse_datum_access(row.access.as_deref()),
+                        engine,
+                        "datum rule differs (seed {seed}), kind {kind:?}, today {today}\nviewer {viewer:?}\nrecord {facts:?}\ndatum {datum:?}"
+                    );
+                    *by_access
+                        .entry(match engine {
+                            DatumAccess::Full => "full",
+                            DatumAccess::NonPiiOnly => "non_pii",
+                            DatumAccess::Hidden => "hidden",
+                        })
+                        .or_default() += 1;
+                    data_compared += 1;
+                }
+            }
         }
     }
     assert!(compared > 10_000, "compared {compared}");
+    assert!(data_compared > 10_000, "compared {data_compared} data");
+    for access in ["full", "non_pii", "hidden"] {
+        assert!(
+            by_access.get(access).copied().unwrap_or(0) > 0,
+            "no datum reached {access}: {by_access:?} (seed {seed})"
+        );
+    }
     // Every outcome of the record rule occurred, so the comparison covered every row.
     for basis in [
         "helpdesk",

@@ -1,0 +1,3 @@
+DROP TABLE documents;
+DROP TABLE contacts;
+DROP TABLE enrollment_data;

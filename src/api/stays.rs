@@ -1,0 +1,263 @@
+//! `/v1/clients/{id}/enrollments` and `/v1/enrollments/{id}/...`: stays, households, and the
+//! data attached to a stay.
+
+use actix_web::{get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::support::{create_idempotent, run_db, ApiJson, IdempotencyKey, JsonReply};
+use crate::error::AppResult;
+use crate::service::context::Caller;
+use crate::service::stay_data::{
+    self, NewAssessment, NewCaseNote, NewCeEvent, NewCurrentLivingSituation, NewService,
+    NewStayDatum, StayDatum, StayDatumKind, StayDatumWrite,
+};
+use crate::service::stays::{self, EnrollmentView, EnrollmentWrite, ExitStay, NewEnrollment};
+use crate::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_enrollment)
+        .service(list_enrollments)
+        .service(get_enrollment)
+        .service(exit_enrollment)
+        .service(remove_from_household)
+        .service(add_service)
+        .service(list_services)
+        .service(add_assessment)
+        .service(list_assessments)
+        .service(add_ce_event)
+        .service(list_ce_events)
+        .service(add_current_living_situation)
+        .service(list_current_living_situations)
+        .service(add_note)
+        .service(list_notes);
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct EnrollmentList {
+    pub items: Vec<EnrollmentView>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct StayDatumList {
+    pub items: Vec<StayDatum>,
+}
+
+/// Enroll the client in one of the caller's agency's projects; start a household (head,
+/// relationship 1) or join one with `household_id`.
+#[utoipa::path(
+    tag = "stays",
+    request_body = NewEnrollment,
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
+    responses(
+        (status = 201, body = EnrollmentWrite),
+        (status = 404, description = "No such record, or the caller may not see it"),
+        (status = 409, description = "Superseded or merged record; client already in the household"),
+        (status = 422, description = "Invalid codes or dates, a second head of household, a mixed anonymous household"),
+    )
+)]
+#[post("/clients/{id}/enrollments")]
+async fn create_enrollment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: ApiJson<NewEnrollment>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let principal = caller.principal.clone();
+    create_idempotent(
+        &state,
+        &principal,
+        key,
+        "POST /v1/clients/{id}/enrollments",
+        format!("{id} {}", body.digest),
+        move |conn| {
+            let w = stays::create(conn, &caller, id, body.value)?;
+            let (eid, version) = (w.enrollment.id, w.enrollment.version);
+            Ok(JsonReply::created(&w, format!("/v1/enrollments/{eid}"))?.with_etag(version))
+        },
+    )
+    .await
+}
+
+/// The client's stays the caller may see (datum rule), newest first.
+#[utoipa::path(
+    tag = "stays",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = EnrollmentList), (status = 404, description = "No such record, or the caller may not see it"))
+)]
+#[get("/clients/{id}/enrollments")]
+async fn list_enrollments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let items = run_db(&state, move |conn| stays::list(conn, &caller, id)).await?;
+    JsonReply::ok(&EnrollmentList { items })
+}
+
+/// Read a stay.
+#[utoipa::path(
+    tag = "stays",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = EnrollmentView), (status = 404, description = "No such stay, or the caller may not see it"))
+)]
+#[get("/enrollments/{id}")]
+async fn get_enrollment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let e = run_db(&state, move |conn| stays::get(conn, &caller, id)).await?;
+    Ok(JsonReply::ok(&e)?.with_etag(e.version))
+}
+
+/// Exit a stay (3.11, 3.12; 3.12.A with destination 435).
+#[utoipa::path(
+    tag = "stays",
+    request_body = ExitStay,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = EnrollmentWrite),
+        (status = 404, description = "No such stay, or the caller may not see it"),
+        (status = 409, description = "Already exited"),
+        (status = 422, description = "Exit before entry, a code outside HUD's list, 435 without a subsidy type"),
+    )
+)]
+#[post("/enrollments/{id}/exit")]
+async fn exit_enrollment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<ExitStay>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let w = run_db(&state, move |conn| {
+        stays::exit(conn, &caller, id, body.value)
+    })
+    .await?;
+    let version = w.enrollment.version;
+    Ok(JsonReply::ok(&w)?.with_etag(version))
+}
+
+/// Take a member out of its household (e.g. fleeing domestic violence): the stay heads a
+/// household of its own.
+#[utoipa::path(
+    tag = "stays",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = EnrollmentWrite),
+        (status = 404, description = "No such stay, or the caller may not see it"),
+        (status = 409, description = "The head of household, or the only member"),
+    )
+)]
+#[post("/enrollments/{id}/remove-from-household")]
+async fn remove_from_household(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let w = run_db(&state, move |conn| {
+        stays::remove_from_household(conn, &caller, id)
+    })
+    .await?;
+    JsonReply::ok(&w)
+}
+
+async fn add(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    datum: NewStayDatum,
+) -> AppResult<JsonReply> {
+    let w = run_db(&state, move |conn| stay_data::add(conn, &caller, id, datum)).await?;
+    let location = format!("/v1/enrollments/{id}");
+    JsonReply::created(&w, location)
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    kind: StayDatumKind,
+) -> AppResult<JsonReply> {
+    let items = run_db(&state, move |conn| stay_data::list(conn, &caller, id, kind)).await?;
+    JsonReply::ok(&StayDatumList { items })
+}
+
+macro_rules! stay_datum_routes {
+    ($add:ident, $list:ident, $path:literal, $body:ty, $variant:ident, $what:literal) => {
+        #[doc = concat!("Record ", $what, " for the stay.")]
+        #[utoipa::path(
+            tag = "stays",
+            request_body = $body,
+            params(("id" = Uuid, Path)),
+            responses(
+                (status = 201, body = StayDatumWrite),
+                (status = 404, description = "No such stay, or the caller may not see it"),
+                (status = 409, description = "Superseded or merged record"),
+                (status = 422, description = "Invalid codes or dates, or PII in an anonymous record's text"),
+            )
+        )]
+        #[post($path)]
+        async fn $add(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>, body: ApiJson<$body>) -> AppResult<JsonReply> {
+            add(state, caller, id.into_inner(), NewStayDatum::$variant(body.value)).await
+        }
+
+        #[doc = concat!("The stay's ", $what, " the caller may see (datum rule), oldest first.")]
+        #[utoipa::path(
+            tag = "stays",
+            params(("id" = Uuid, Path)),
+            responses((status = 200, body = StayDatumList), (status = 404, description = "No such stay, or the caller may not see it"))
+        )]
+        #[get($path)]
+        async fn $list(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> AppResult<JsonReply> {
+            list(state, caller, id.into_inner(), StayDatumKind::$variant).await
+        }
+    };
+}
+
+stay_datum_routes!(
+    add_service,
+    list_services,
+    "/enrollments/{id}/services",
+    NewService,
+    Service,
+    "services"
+);
+stay_datum_routes!(
+    add_assessment,
+    list_assessments,
+    "/enrollments/{id}/assessments",
+    NewAssessment,
+    Assessment,
+    "assessments"
+);
+stay_datum_routes!(
+    add_ce_event,
+    list_ce_events,
+    "/enrollments/{id}/ce-events",
+    NewCeEvent,
+    CeEvent,
+    "Coordinated Entry events"
+);
+stay_datum_routes!(
+    add_current_living_situation,
+    list_current_living_situations,
+    "/enrollments/{id}/current-living-situations",
+    NewCurrentLivingSituation,
+    CurrentLivingSituation,
+    "current living situations"
+);
+stay_datum_routes!(
+    add_note,
+    list_notes,
+    "/enrollments/{id}/notes",
+    NewCaseNote,
+    CaseNote,
+    "case notes"
+);

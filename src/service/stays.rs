@@ -1,0 +1,497 @@
+//! Project stays: enrollment (3.10, 3.15, 3.16, 3.917), exit (3.11, 3.12, 3.12.A), households.
+
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::consent::{decide_datum, DatumAccess, DatumFacts, DatumKind, IdentityMode};
+use crate::db::schema::clients;
+use crate::domain::{check_code, destination_needs_subsidy, CocCode, HudList};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::repo::clients as client_repo;
+use crate::repo::stays::{self as repo, EnrollmentRow};
+use crate::repo::tenants as tenants_repo;
+use crate::service::access::{decide, Decided};
+use crate::service::context::Caller;
+use crate::service::datum_access::list_visible;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnrollment {
+    pub project_id: Uuid,
+    /// HUD 3.10 Project Start Date: the first day the project served the client.
+    pub entry_date: NaiveDate,
+    /// HUD 3.15: 1 self (head of household), 2 child, 3 spouse or partner, 4 other relative,
+    /// 5 unrelated member, 99.
+    pub relationship_to_hoh: i16,
+    /// Join this household (an existing enrollment's `household_id` in the same project);
+    /// omit to start a new household, headed by this client.
+    pub household_id: Option<Uuid>,
+    /// HUD 3.16 Enrollment CoC (default: the project's CoC).
+    pub enrollment_coc: Option<String>,
+    /// HUD 3.917 Prior Living Situation.
+    pub living_situation: Option<i16>,
+    /// 3.917.2
+    pub length_of_stay: Option<i16>,
+    /// 0 no, 1 yes.
+    pub los_under_threshold: Option<i16>,
+    /// 0 no, 1 yes.
+    pub previous_street_essh: Option<i16>,
+    pub date_to_street_essh: Option<NaiveDate>,
+    /// 3.917.4
+    pub times_homeless_past_three_years: Option<i16>,
+    /// 3.917.5
+    pub months_homeless_past_three_years: Option<i16>,
+    /// When the data was collected (default: entry_date). Other agencies see it only if this
+    /// day falls in an ROI window.
+    pub collected_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnrollmentView {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub project_id: Uuid,
+    pub household_id: Uuid,
+    pub relationship_to_hoh: i16,
+    pub entry_date: NaiveDate,
+    pub exit_date: Option<NaiveDate>,
+    pub destination: Option<i16>,
+    pub destination_subsidy_type: Option<i16>,
+    pub enrollment_coc: Option<String>,
+    pub living_situation: Option<i16>,
+    pub length_of_stay: Option<i16>,
+    pub los_under_threshold: Option<i16>,
+    pub previous_street_essh: Option<i16>,
+    pub date_to_street_essh: Option<NaiveDate>,
+    pub times_homeless_past_three_years: Option<i16>,
+    pub months_homeless_past_three_years: Option<i16>,
+    /// Set on stays re-created by an ROI split: the project's entry assessment is due again.
+    pub entry_assessment_required: bool,
+    pub entered_by_agency_id: Uuid,
+    pub entered_by_your_agency: bool,
+    pub collected_on: NaiveDate,
+    #[serde(skip)]
+    pub version: i32,
+}
+
+pub fn enrollment_view(r: &EnrollmentRow, caller: &Caller) -> EnrollmentView {
+    EnrollmentView {
+        id: r.id,
+        client_id: r.client_id,
+        project_id: r.project_id,
+        household_id: r.household_id,
+        relationship_to_hoh: r.relationship_to_hoh,
+        entry_date: r.entry_date,
+        exit_date: r.exit_date,
+        destination: r.destination,
+        destination_subsidy_type: r.destination_subsidy_type,
+        enrollment_coc: r.enrollment_coc.clone(),
+        living_situation: r.living_situation,
+        length_of_stay: r.length_of_stay,
+        los_under_threshold: r.los_under_threshold,
+        previous_street_essh: r.previous_street_essh,
+        date_to_street_essh: r.date_to_street_essh,
+        times_homeless_past_three_years: r.times_homeless_past_three_years,
+        months_homeless_past_three_years: r.months_homeless_past_three_years,
+        entry_assessment_required: r.entry_assessment_required,
+        entered_by_agency_id: r.entered_by_agency,
+        entered_by_your_agency: caller.principal.agency_id == Some(r.entered_by_agency),
+        collected_on: r.collected_on,
+        version: r.version,
+    }
+}
+
+/// An agency's first datum in a record makes it a contributor.
+pub fn note_contribution(
+    conn: &mut PgConnection,
+    client: Uuid,
+    agency: Uuid,
+    changes: &mut Vec<String>,
+) -> AppResult<()> {
+    if client_repo::add_contributor(conn, client, agency)? {
+        changes.push("Your agency is now a contributor to this record.".into());
+    }
+    Ok(())
+}
+
+fn code(list: HudList, field: &'static str, v: Option<i16>, errs: &mut Vec<FieldError>) {
+    if let Some(v) = v {
+        if let Err(e) = check_code(list, field, v as i32) {
+            errs.push(FieldError::new(field, e.code, e.message));
+        }
+    }
+}
+
+/// The date checks every datum shares: not in the future, not absurdly old.
+pub fn check_date(field: &str, d: NaiveDate, today: NaiveDate, errs: &mut Vec<FieldError>) {
+    if d > today {
+        errs.push(FieldError::new(
+            field,
+            "in_future",
+            format!("{field} cannot be in the future."),
+        ));
+    } else if d < NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(d) {
+        errs.push(FieldError::new(
+            field,
+            "out_of_range",
+            format!("{field} is too early."),
+        ));
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnrollmentWrite {
+    pub enrollment: EnrollmentView,
+    pub changes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub fn create(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+    input: NewEnrollment,
+) -> AppResult<EnrollmentWrite> {
+    let agency = crate::service::clients::require_agency(caller, "Enrolling a client")?;
+    conn.transaction(|conn| {
+        client_repo::lock(conn, client)?;
+        let d = decide(conn, caller, client)?;
+        d.require_writable()?;
+        let (project, project_agency) = tenants_repo::find_project(conn, input.project_id)?
+            .ok_or_else(|| AppError::validation("project_id", "unknown_project", "No project has this id."))?;
+        if project_agency.id != agency {
+            return Err(AppError::Forbidden("An agency enrolls clients only into its own projects.".into()));
+        }
+        let mut errs = Vec::new();
+        check_date("entry_date", input.entry_date, caller.today, &mut errs);
+        if let Some(c) = input.collected_on {
+            check_date("collected_on", c, caller.today, &mut errs);
+        }
+        code(HudList::RelationshipToHoH, "relationship_to_hoh", Some(input.relationship_to_hoh), &mut errs);
+        code(HudList::LivingSituation, "living_situation", input.living_situation, &mut errs);
+        code(HudList::LengthOfStay, "length_of_stay", input.length_of_stay, &mut errs);
+        code(HudList::TimesHomelessPastThreeYears, "times_homeless_past_three_years", input.times_homeless_past_three_years, &mut errs);
+        code(HudList::MonthsHomelessPastThreeYears, "months_homeless_past_three_years", input.months_homeless_past_three_years, &mut errs);
+        for (field, v) in [("los_under_threshold", input.los_under_threshold), ("previous_street_essh", input.previous_street_essh)] {
+            if v.is_some_and(|v| !(0..=1).contains(&v)) {
+                errs.push(FieldError::new(field, "code_not_in_list", format!("{field} is 0 (no) or 1 (yes).")));
+            }
+        }
+        if let Some(d2) = input.date_to_street_essh {
+            if d2 > input.entry_date {
+                errs.push(FieldError::new("date_to_street_essh", "after_entry", "date_to_street_essh is on or before entry_date."));
+            }
+        }
+        let enrollment_coc = match &input.enrollment_coc {
+            None => Some(project_agency.coc_code.clone()),
+            Some(c) => match CocCode::parse(c) {
+                Ok(c) => Some(c.as_str().to_string()),
+                Err(e) => {
+                    errs.push(FieldError::new("enrollment_coc", e.code, e.message));
+                    None
+                }
+            },
+        };
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+        let household_id = match input.household_id {
+            None => {
+                if input.relationship_to_hoh != 1 {
+                    return Err(AppError::validation(
+                        "relationship_to_hoh",
+                        "household_needs_head",
+                        "A new household starts with its head (relationship_to_hoh 1); send household_id to join one.",
+                    ));
+                }
+                Uuid::now_v7()
+            }
+            Some(h) => {
+                check_household_join(conn, h, project.id, client, d.facts.identity, input.relationship_to_hoh)?;
+                h
+            }
+        };
+        let now = Utc::now();
+        let row = EnrollmentRow {
+            id: Uuid::now_v7(),
+            client_id: client,
+            project_id: project.id,
+            household_id,
+            relationship_to_hoh: input.relationship_to_hoh,
+            entry_date: input.entry_date,
+            exit_date: None,
+            destination: None,
+            destination_subsidy_type: None,
+            enrollment_coc,
+            living_situation: input.living_situation,
+            length_of_stay: input.length_of_stay,
+            los_under_threshold: input.los_under_threshold,
+            previous_street_essh: input.previous_street_essh,
+            date_to_street_essh: input.date_to_street_essh,
+            times_homeless_past_three_years: input.times_homeless_past_three_years,
+            months_homeless_past_three_years: input.months_homeless_past_three_years,
+            entry_assessment_required: false,
+            entered_by_agency: agency,
+            entered_by_user: caller.principal.sub.clone(),
+            collected_on: input.collected_on.unwrap_or(input.entry_date),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let row = repo::insert_enrollment(conn, &row)?;
+        let mut changes = vec![format!("Enrolled in project {} from {}.", project.id, row.entry_date)];
+        note_contribution(conn, client, agency, &mut changes)?;
+        caller.audit(conn, Some(client), "enrollment_created", d.decision.basis, Some(serde_json::json!({"enrollment_id": row.id})))?;
+        Ok(EnrollmentWrite { enrollment: enrollment_view(&row, caller), changes, warnings: vec![] })
+    })
+}
+
+/// Joining a household: same project, one head, one stay per member, and no mixing of
+/// anonymous and identified members (anonymize job aid).
+fn check_household_join(
+    conn: &mut PgConnection,
+    household: Uuid,
+    project: Uuid,
+    client: Uuid,
+    mode: IdentityMode,
+    relationship: i16,
+) -> AppResult<()> {
+    let members = repo::household(conn, household)?;
+    let open: Vec<&EnrollmentRow> = members.iter().filter(|m| m.exit_date.is_none()).collect();
+    if open.is_empty() {
+        return Err(AppError::validation(
+            "household_id",
+            "unknown_household",
+            "No open household has this id.",
+        ));
+    }
+    if open.iter().any(|m| m.project_id != project) {
+        return Err(AppError::validation(
+            "household_id",
+            "other_project",
+            "The household is enrolled in another project.",
+        ));
+    }
+    if open.iter().any(|m| m.client_id == client) {
+        return Err(AppError::conflict(
+            "already-in-household",
+            "The client already has an open stay in this household.",
+        ));
+    }
+    if relationship == 1 && open.iter().any(|m| m.relationship_to_hoh == 1) {
+        return Err(AppError::validation(
+            "relationship_to_hoh",
+            "household_has_head",
+            "The household already has a head; a household has exactly one.",
+        ));
+    }
+    let ids: Vec<Uuid> = open.iter().map(|m| m.client_id).collect();
+    let modes: Vec<String> = clients::table
+        .filter(clients::id.eq_any(&ids))
+        .select(clients::identity_mode)
+        .load(conn)?;
+    let anonymous = IdentityMode::Anonymous.as_str();
+    let has_anonymous = modes.iter().any(|m| m == anonymous);
+    let all_anonymous = modes.iter().all(|m| m == anonymous);
+    if (mode == IdentityMode::Anonymous && !all_anonymous)
+        || (mode != IdentityMode::Anonymous && has_anonymous)
+    {
+        return Err(AppError::validation(
+            "household_id",
+            "anonymous_household",
+            "A household that holds an anonymous member holds only anonymous members.",
+        ));
+    }
+    Ok(())
+}
+
+/// A stay the caller may see, with the record's decision and the stay's datum access.
+pub struct Stay {
+    pub record: Decided,
+    pub row: EnrollmentRow,
+    pub access: DatumAccess,
+}
+
+pub fn load_stay(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    lock: bool,
+) -> AppResult<Stay> {
+    let row = if lock {
+        repo::lock_enrollment(conn, id)?
+    } else {
+        repo::find_enrollment(conn, id)?
+    };
+    let row = row.ok_or(AppError::NotFound)?;
+    let record = decide(conn, caller, row.client_id)?;
+    let datum = DatumFacts {
+        entered_by_agency: row.entered_by_agency,
+        collected_on: row.collected_on,
+        kind: DatumKind::Structured,
+    };
+    let access = decide_datum(&record.viewer, &record.decision, &record.facts, &datum);
+    if access == DatumAccess::Hidden {
+        return Err(AppError::NotFound);
+    }
+    Ok(Stay {
+        record,
+        row,
+        access,
+    })
+}
+
+impl Stay {
+    /// Data is added to a stay by callers with full access to the record and the stay.
+    pub fn require_writable(&self) -> AppResult<()> {
+        self.record.require_writable()?;
+        if self.access != DatumAccess::Full {
+            return Err(AppError::Forbidden(
+                "Your access to this stay is limited; you cannot add to it.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<EnrollmentView> {
+    let stay = load_stay(conn, caller, id, false)?;
+    Ok(enrollment_view(&stay.row, caller))
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+) -> AppResult<Vec<EnrollmentView>> {
+    let d = decide(conn, caller, client)?;
+    let rows = list_visible::<EnrollmentRow>(
+        conn,
+        &d.viewer,
+        caller.today,
+        "enrollments",
+        "d.*",
+        DatumKind::Structured,
+        "d.client_id = $1",
+        "x.entry_date DESC, x.id",
+        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
+    )?;
+    Ok(rows
+        .iter()
+        .map(|v| enrollment_view(&v.row, caller))
+        .collect())
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExitStay {
+    /// HUD 3.11 Project Exit Date: on or after the entry date, not in the future.
+    pub exit_date: NaiveDate,
+    /// HUD 3.12 Destination.
+    pub destination: i16,
+    /// HUD 3.12.A, required when destination is 435.
+    pub destination_subsidy_type: Option<i16>,
+}
+
+/// Exits a stay (the agency that enrolled the client).
+pub fn exit(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    input: ExitStay,
+) -> AppResult<EnrollmentWrite> {
+    conn.transaction(|conn| {
+        let stay = load_stay(conn, caller, id, true)?;
+        stay.require_writable()?;
+        if caller.principal.agency_id != Some(stay.row.entered_by_agency) && !caller.principal.is_system_admin() {
+            return Err(AppError::Forbidden("Only the agency that enrolled the client exits the stay.".into()));
+        }
+        if stay.row.exit_date.is_some() {
+            return Err(AppError::conflict("already-exited", "This stay already has an exit."));
+        }
+        let mut errs = Vec::new();
+        if input.exit_date < stay.row.entry_date {
+            errs.push(FieldError::new("exit_date", "exit_before_entry", "exit_date is on or after the stay's entry_date."));
+        }
+        check_date("exit_date", input.exit_date, caller.today, &mut errs);
+        code(HudList::Destination, "destination", Some(input.destination), &mut errs);
+        match (destination_needs_subsidy(input.destination as i32), input.destination_subsidy_type) {
+            (true, None) => errs.push(FieldError::new(
+                "destination_subsidy_type",
+                "required",
+                "Destination 435 (rental with ongoing subsidy) needs destination_subsidy_type (3.12.A).",
+            )),
+            (true, s) => code(HudList::RentalSubsidyType, "destination_subsidy_type", s, &mut errs),
+            (false, Some(_)) => errs.push(FieldError::new(
+                "destination_subsidy_type",
+                "not_applicable",
+                "destination_subsidy_type goes only with destination 435.",
+            )),
+            (false, None) => {}
+        }
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+        let mut row = stay.row.clone();
+        row.exit_date = Some(input.exit_date);
+        row.destination = Some(input.destination);
+        row.destination_subsidy_type = input.destination_subsidy_type;
+        let row = repo::update_enrollment(conn, &row)?;
+        let mut changes = vec![format!("Exited on {} to destination {}.", input.exit_date, input.destination)];
+        let mut warnings = Vec::new();
+        if let Some(agency) = caller.principal.agency_id {
+            note_contribution(conn, row.client_id, agency, &mut changes)?;
+        }
+        if row.relationship_to_hoh == 1 {
+            let others = repo::household(conn, row.household_id)?
+                .into_iter()
+                .filter(|m| m.id != row.id && m.exit_date.is_none())
+                .count();
+            if others > 0 {
+                warnings.push(format!("{others} other household member(s) still have open stays; exit them or name a new head."));
+            }
+        }
+        caller.audit(conn, Some(row.client_id), "enrollment_exited", stay.record.decision.basis, Some(serde_json::json!({"enrollment_id": row.id})))?;
+        Ok(EnrollmentWrite { enrollment: enrollment_view(&row, caller), changes, warnings })
+    })
+}
+
+/// Takes a member out of its household (Spokane: members fleeing domestic violence): the stay
+/// gets a household of its own, headed by the member.
+pub fn remove_from_household(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<EnrollmentWrite> {
+    conn.transaction(|conn| {
+        let stay = load_stay(conn, caller, id, true)?;
+        stay.require_writable()?;
+        if caller.principal.agency_id != Some(stay.row.entered_by_agency) && !caller.principal.is_system_admin() {
+            return Err(AppError::Forbidden("Only the agency that enrolled the client changes its household.".into()));
+        }
+        let others: Vec<EnrollmentRow> = repo::household(conn, stay.row.household_id)?
+            .into_iter()
+            .filter(|m| m.id != stay.row.id && m.exit_date.is_none())
+            .collect();
+        if others.is_empty() {
+            return Err(AppError::conflict("alone-in-household", "The stay is the only open one in its household."));
+        }
+        if stay.row.relationship_to_hoh == 1 {
+            return Err(AppError::conflict(
+                "head-of-household",
+                "The head of household cannot leave while others remain; remove the other members instead.",
+            ));
+        }
+        let mut row = stay.row.clone();
+        row.household_id = Uuid::now_v7();
+        row.relationship_to_hoh = 1;
+        let row = repo::update_enrollment(conn, &row)?;
+        let changes = vec!["Removed from the household; the stay now heads a household of its own.".to_string()];
+        caller.audit(conn, Some(row.client_id), "household_member_removed", stay.record.decision.basis, Some(serde_json::json!({"enrollment_id": row.id})))?;
+        Ok(EnrollmentWrite { enrollment: enrollment_view(&row, caller), changes, warnings: vec![] })
+    })
+}
