@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::stays::{self as repo, ContactRow, DocumentMeta, NewDocumentRow};
 use crate::service::access::{decide, Decided};
 use crate::service::context::Caller;
-use crate::service::datum_access::list_visible;
+use crate::service::datum_access::{list_visible, DataQuery};
 use crate::service::stays::{check_date, note_contribution};
 
 /// The largest document accepted, decoded.
@@ -193,11 +193,13 @@ pub fn list_contacts(
             conn,
             &d.viewer,
             caller.today,
-            "contacts",
-            "d.*",
-            DatumKind::Contact,
-            "d.client_id = $1",
-            "x.created_at, x.id",
+            DataQuery {
+                table: "contacts",
+                columns: "d.*",
+                kind: DatumKind::Contact,
+                condition: "d.client_id = $1",
+                order: "x.created_at, x.id",
+            },
             |q| q.bind::<diesel::sql_types::Uuid, _>(client),
         )?;
         if !rows.is_empty() {
@@ -443,11 +445,13 @@ pub fn list_documents(
             conn,
             &d.viewer,
             caller.today,
-            "documents",
-            DOCUMENT_COLUMNS,
-            DatumKind::Document,
-            "d.client_id = $1",
-            "x.created_at, x.id",
+            DataQuery {
+                table: "documents",
+                columns: DOCUMENT_COLUMNS,
+                kind: DatumKind::Document,
+                condition: "d.client_id = $1",
+                order: "x.created_at, x.id",
+            },
             |q| q.bind::<diesel::sql_types::Uuid, _>(client),
         )?;
         if !rows.is_empty() {

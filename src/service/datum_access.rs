@@ -33,20 +33,32 @@ pub struct Visible<T> {
     pub access: DatumAccess,
 }
 
-/// `SELECT {columns}` of `table` (aliased `d`, with `client_id`, `entered_by_agency` and
-/// `collected_on`) where `condition` holds and the viewer sees the datum; `bind` adds the
-/// condition's parameters in order.
+/// Which data a list reads: `SELECT {columns}` of `table` (aliased `d`, with `client_id`,
+/// `entered_by_agency` and `collected_on`) where `condition` holds, in `order` (over alias `x`).
+pub struct DataQuery<'a> {
+    pub table: &'a str,
+    pub columns: &'a str,
+    pub kind: DatumKind,
+    pub condition: &'a str,
+    pub order: &'a str,
+}
+
+/// The rows of `q` the viewer sees, with their access; `bind` adds the condition's parameters
+/// in order.
 pub fn list_visible<T: QueryableByName<Pg> + 'static>(
     conn: &mut PgConnection,
     viewer: &Viewer,
     today: chrono::NaiveDate,
-    table: &str,
-    columns: &str,
-    kind: DatumKind,
-    condition: &str,
-    order: &str,
+    q: DataQuery<'_>,
     bind: impl FnOnce(BoxedSqlQuery<'static, Pg, SqlQuery>) -> BoxedSqlQuery<'static, Pg, SqlQuery>,
 ) -> AppResult<Vec<Visible<T>>> {
+    let DataQuery {
+        table,
+        columns,
+        kind,
+        condition,
+        order,
+    } = q;
     let access = datum_access_sql(viewer, "b.basis", kind);
     let sql = format!(
         "SELECT * FROM (SELECT {columns}, {access} AS datum_access \

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::stays::{self as repo, DatumRow};
 use crate::service::client_input::free_text;
 use crate::service::context::Caller;
-use crate::service::datum_access::list_visible;
+use crate::service::datum_access::{list_visible, DataQuery};
 use crate::service::stays::{check_date, load_stay, note_contribution};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -470,11 +470,13 @@ pub fn list(
         conn,
         &stay.record.viewer,
         caller.today,
-        "enrollment_data",
-        "d.*",
-        datum_kind,
-        "d.enrollment_id = $1 AND d.kind = $2",
-        "x.occurred_on, x.id",
+        DataQuery {
+            table: "enrollment_data",
+            columns: "d.*",
+            kind: datum_kind,
+            condition: "d.enrollment_id = $1 AND d.kind = $2",
+            order: "x.occurred_on, x.id",
+        },
         |q| {
             q.bind::<diesel::sql_types::Uuid, _>(enrollment)
                 .bind::<diesel::sql_types::Text, _>(kind.as_str())

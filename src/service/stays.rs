@@ -16,7 +16,7 @@ use crate::repo::stays::{self as repo, EnrollmentRow};
 use crate::repo::tenants as tenants_repo;
 use crate::service::access::{decide, Decided};
 use crate::service::context::Caller;
-use crate::service::datum_access::list_visible;
+use crate::service::datum_access::{list_visible, DataQuery};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -373,11 +373,13 @@ pub fn list(
         conn,
         &d.viewer,
         caller.today,
-        "enrollments",
-        "d.*",
-        DatumKind::Structured,
-        "d.client_id = $1",
-        "x.entry_date DESC, x.id",
+        DataQuery {
+            table: "enrollments",
+            columns: "d.*",
+            kind: DatumKind::Structured,
+            condition: "d.client_id = $1",
+            order: "x.entry_date DESC, x.id",
+        },
         |q| q.bind::<diesel::sql_types::Uuid, _>(client),
     )?;
     Ok(rows
