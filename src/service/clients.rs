@@ -249,7 +249,21 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Clie
             caller.require_reason_for(&d.decision)?;
             caller.audit(conn, Some(id), "read", d.decision.basis, None)?;
         }
-        Ok(client_view(&d.row, &d.viewer, &d.decision))
+        let mut view = client_view(&d.row, &d.viewer, &d.decision);
+        // A tombstone names its survivor only to those who may see the survivor.
+        if let Some(survivor) = view.merged_into {
+            let seen = match crate::service::access::load_facts(conn, survivor)? {
+                Some((_, _, facts)) => {
+                    crate::consent::decide_record(&d.viewer, &facts, caller.today).level
+                        != AccessLevel::None
+                }
+                None => false,
+            };
+            if !seen {
+                view.merged_into = None;
+            }
+        }
+        Ok(view)
     })
 }
 

@@ -12,4 +12,5 @@ mod consent_sql;
 mod consents;
 mod contract;
 mod ops;
+mod stays;
 mod tenants;
