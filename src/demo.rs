@@ -145,10 +145,6 @@ fn demo_caller(agency: u128, roles: Vec<crate::consent::Role>) -> crate::service
     crate::service::context::Caller::new(principal, "demo".into(), None)
 }
 
-fn new_client(v: serde_json::Value) -> AppResult<crate::service::clients::NewClient> {
-    crate::api::support::parse_json(v.to_string().as_bytes())
-}
-
 /// Clients in every identity mode and visibility, once (the loader's user marks them).
 fn load_clients(conn: &mut PgConnection) -> AppResult<usize> {
     use crate::consent::Role::CaseWorker;
@@ -202,16 +198,63 @@ fn load_clients(conn: &mut PgConnection) -> AppResult<usize> {
             json!({"identity_mode": "anonymous", "birth_year": 2001, "visibility": "private", "race": ["asian"], "gender": [0]}),
         ),
     ];
-    let mut n = 0;
+    let mut ids = Vec::new();
     for (agency, body) in specs {
-        create(
-            conn,
-            &demo_caller(agency, vec![CaseWorker]),
-            new_client(body)?,
-        )?;
-        n += 1;
+        let caller = demo_caller(agency, vec![CaseWorker]);
+        ids.push(create(conn, &caller, parse(body)?)?.client.id);
     }
-    Ok(n)
+    load_stays(conn, &ids)?;
+    Ok(ids.len())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
+    crate::api::support::parse_json(v.to_string().as_bytes())
+}
+
+/// Stays with services, assessments, CE events and notes for some of the demo clients.
+fn load_stays(conn: &mut PgConnection, clients: &[Uuid]) -> AppResult<()> {
+    use crate::consent::Role::CaseWorker;
+    use crate::service::stay_data::{add, NewStayDatum};
+    use crate::service::stays::create;
+    use serde_json::json;
+    let today = Utc::now().date_naive();
+    let day = |n: i64| (today - chrono::Duration::days(n)).to_string();
+    // (client index, agency, project, entry days ago)
+    let stays = [
+        (0, 0xa1, 0x11, 40),
+        (0, 0xa3, 0x14, 20),
+        (1, 0xa1, 0x11, 15),
+        (3, 0xa2, 0x13, 30),
+        (4, 0xa2, 0x13, 10),
+        (6, 0xb1, 0x21, 12),
+    ];
+    for (client, agency, project, entry) in stays {
+        let caller = demo_caller(agency, vec![CaseWorker]);
+        let body = json!({"project_id": id(project), "entry_date": day(entry), "relationship_to_hoh": 1,
+                          "living_situation": 116, "length_of_stay": 2});
+        let stay = create(conn, &caller, clients[client], parse(body)?)?
+            .enrollment
+            .id;
+        let service = json!({"date_provided": day(entry - 1), "service_type": "meal", "quantity": 1,
+                             "note": "Hot meal at the drop-in."});
+        add(conn, &caller, stay, NewStayDatum::Service(parse(service)?))?;
+        let note = json!({"note_date": day(entry - 2), "text": "Talked about housing options and next steps."});
+        add(conn, &caller, stay, NewStayDatum::CaseNote(parse(note)?))?;
+        if project == 0x14 || project == 0x13 {
+            let assessment = json!({"assessment_date": day(entry - 3), "assessment_type": 3, "assessment_level": 2,
+                                    "prioritization_status": 1, "priority_score": 12 + entry % 7,
+                                    "text": "Housing needs assessment completed."});
+            add(
+                conn,
+                &caller,
+                stay,
+                NewStayDatum::Assessment(parse(assessment)?),
+            )?;
+            let event = json!({"event_date": day(entry - 4), "event": 4});
+            add(conn, &caller, stay, NewStayDatum::CeEvent(parse(event)?))?;
+        }
+    }
+    Ok(())
 }
 
 /// What `hearth demo` prints: who is who, and how to get a token.
