@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::db::schema::{client_contributors, clients, cocs, roi_consents};
+use crate::db::schema::{client_contributors, clients, roi_consents};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, QueryableByName)]
 #[diesel(table_name = clients, treat_none_as_null = true)]
 pub struct ClientRow {
     pub id: Uuid,
@@ -44,7 +44,7 @@ pub struct ClientRow {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = roi_consents)]
 pub struct RoiRow {
     pub id: Uuid,
@@ -70,16 +70,36 @@ pub fn insert(conn: &mut PgConnection, row: &ClientRow) -> QueryResult<ClientRow
         .get_result(conn)
 }
 
-/// The record with its CoC's `locked_visible_to_ce_assessors` policy flag.
-pub fn find_with_policy(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> QueryResult<Option<(ClientRow, bool)>> {
-    clients::table
-        .inner_join(cocs::table)
-        .filter(clients::id.eq(id))
-        .select((ClientRow::as_select(), cocs::locked_visible_to_ce_assessors))
-        .first(conn)
+/// Everything the consent engine needs about a record, in one round trip: the row, its CoC's
+/// CE-assessor policy, its ROIs, its contributors and whether it has an active CE stay.
+#[derive(QueryableByName)]
+pub struct RecordFactsRow {
+    #[diesel(embed)]
+    pub client: ClientRow,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub locked_visible_to_ce_assessors: bool,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    pub rois: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Uuid>)]
+    pub contributors: Vec<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub active_ce_enrollment: bool,
+}
+
+pub fn record_facts(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<RecordFactsRow>> {
+    let sql = format!(
+        "SELECT c.*, k.locked_visible_to_ce_assessors, \
+           COALESCE((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.effective_from, r.id) \
+                     FROM roi_consents r WHERE r.client_id = c.id), '[]'::jsonb) AS rois, \
+           ARRAY(SELECT cc.agency_id FROM client_contributors cc WHERE cc.client_id = c.id \
+                 ORDER BY cc.first_contributed_at, cc.agency_id) AS contributors, \
+           {} AS active_ce_enrollment \
+         FROM clients c JOIN cocs k ON k.code = c.coc_code WHERE c.id = $1",
+        crate::consent::sql::ACTIVE_CE_ENROLLMENT
+    );
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .get_result(conn)
         .optional()
 }
 
@@ -109,14 +129,6 @@ pub fn short_uid_taken(conn: &mut PgConnection, uid: &str) -> QueryResult<bool> 
         clients::table.filter(clients::short_uid.eq(uid)),
     ))
     .get_result(conn)
-}
-
-pub fn rois(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<RoiRow>> {
-    roi_consents::table
-        .filter(roi_consents::client_id.eq(client))
-        .order((roi_consents::effective_from.asc(), roi_consents::id.asc()))
-        .select(RoiRow::as_select())
-        .load(conn)
 }
 
 pub fn insert_roi(conn: &mut PgConnection, row: &RoiRow) -> QueryResult<RoiRow> {
@@ -154,14 +166,6 @@ pub fn revoke_roi(
         ))
         .returning(RoiRow::as_returning())
         .get_result(conn)
-}
-
-pub fn contributors(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<Uuid>> {
-    client_contributors::table
-        .filter(client_contributors::client_id.eq(client))
-        .order(client_contributors::first_contributed_at.asc())
-        .select(client_contributors::agency_id)
-        .load(conn)
 }
 
 /// Records that `agency` entered a datum; answers true when it is new as a contributor.

@@ -1,10 +1,8 @@
 //! Loads a record's consent facts and asks the engine. The one place a single read is decided.
 
-use diesel::prelude::*;
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::consent::sql::ACTIVE_CE_ENROLLMENT;
 use crate::consent::{
     decide_record, AccessDecision, AccessLevel, IdentityMode, Lifecycle, RecordFacts, RoiFacts,
     RoiScope, Viewer, Visibility,
@@ -35,32 +33,22 @@ pub fn roi_facts(r: &RoiRow) -> RoiFacts {
     }
 }
 
-#[derive(QueryableByName)]
-struct Flag {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    v: bool,
-}
-
-pub fn has_active_ce_enrollment(conn: &mut PgConnection, client: Uuid) -> AppResult<bool> {
-    let q = format!("SELECT {ACTIVE_CE_ENROLLMENT} AS v FROM clients c WHERE c.id = $1");
-    let flag = diesel::sql_query(q)
-        .bind::<diesel::sql_types::Uuid, _>(client)
-        .get_result::<Flag>(conn)
-        .optional()?;
-    Ok(flag.is_some_and(|f| f.v))
-}
-
 /// The record's facts, or `None` when no record has this id.
 pub fn load_facts(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> AppResult<Option<(ClientRow, Vec<RoiRow>, RecordFacts)>> {
-    let Some((row, locked_visible)) = repo::find_with_policy(conn, id)? else {
+    let Some(f) = repo::record_facts(conn, id)? else {
         return Ok(None);
     };
-    let rois = repo::rois(conn, id)?;
-    let contributors = repo::contributors(conn, id)?;
-    let active_ce = has_active_ce_enrollment(conn, id)?;
+    let row = f.client;
+    let rois: Vec<RoiRow> =
+        serde_json::from_value(f.rois).map_err(|e| AppError::Internal(format!("roi rows: {e}")))?;
+    let (contributors, active_ce, locked_visible) = (
+        f.contributors,
+        f.active_ce_enrollment,
+        f.locked_visible_to_ce_assessors,
+    );
     let facts = RecordFacts {
         creating_agency: row.created_by_agency,
         coc_code: row.coc_code.clone(),
