@@ -67,7 +67,21 @@ pub fn load_facts(
 }
 
 /// Decides the caller's access to record `id`. Level none answers 404, exactly as an unknown id.
+/// A system administrator's (break-glass) access to a record needs `X-Access-Reason`, whatever
+/// the endpoint: every answer about a record may carry PII.
 pub fn decide(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Decided> {
+    let d = decide_unaudited_reason(conn, caller, id)?;
+    caller.require_reason_for(&d.decision)?;
+    Ok(d)
+}
+
+/// As `decide`, without the break-glass reason: only for answers that hold no PII (the access
+/// explanation, the audit trail).
+pub fn decide_unaudited_reason(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<Decided> {
     let viewer = caller.viewer(conn)?;
     decide_for(conn, caller, viewer, id)
 }

@@ -246,7 +246,6 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Clie
     conn.transaction(|conn| {
         let d = decide(conn, caller, id)?;
         if d.decision.level == AccessLevel::Full {
-            caller.require_reason_for(&d.decision)?;
             caller.audit(conn, Some(id), "read", d.decision.basis, None)?;
         }
         let mut view = client_view(&d.row, &d.viewer, &d.decision);
@@ -368,7 +367,6 @@ pub fn patch(
         repo::lock(conn, id)?;
         let d = decide(conn, caller, id)?;
         d.require_writable()?;
-        caller.require_reason_for(&d.decision)?;
         if_match(d.row.version)?;
         let mode = d.facts.identity;
         let policy = crate::service::consents::load_policy(conn, &d.row.coc_code)?;

@@ -300,8 +300,19 @@ pub fn revoke(
         let d: Decided = decide(conn, caller, client)?;
         d.require_writable()?;
         let roi = repo::lock_roi(conn, client, consent)?.ok_or(AppError::NotFound)?;
-        let on = input.revoked_on.unwrap_or(caller.today);
-        if on > caller.today {
+        let on = match input.revoked_on {
+            // Consent withdrawn before a future ROI took effect: its window is empty.
+            None => caller.today.max(roi.effective_from),
+            Some(d) if d < roi.effective_from => {
+                return Err(AppError::validation(
+                    "revoked_on",
+                    "before_effective_from",
+                    "revoked_on cannot be before the ROI's effective_from.",
+                ))
+            }
+            Some(d) => d,
+        };
+        if input.revoked_on.is_some_and(|d| d > caller.today) {
             return Err(AppError::validation("revoked_on", "in_future", "revoked_on cannot be in the future."));
         }
         if roi.revoked_on.is_some() {

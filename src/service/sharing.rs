@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::repo::audit as audit_repo;
 use crate::repo::clients as repo;
 use crate::repo::tenants as tenants_repo;
-use crate::service::access::{decide, Decided};
+use crate::service::access::{decide, decide_unaudited_reason, Decided};
 use crate::service::client_input::validate_identity;
 use crate::service::client_view::redecide;
 use crate::service::clients::{apply_identity, ClientWrite};
@@ -255,7 +255,7 @@ pub fn explain(
         }
     };
     // The caller must see the record itself; an admin asking for another agency may see "none".
-    let own = decide(conn, caller, id)?;
+    let own = decide_unaudited_reason(conn, caller, id)?;
     let (decision, viewer) = if own.viewer == viewer {
         (own.decision, own.viewer)
     } else {
@@ -301,7 +301,7 @@ pub fn audit_trail(
     after: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<AuditEvent>> {
-    let d = decide(conn, caller, id)?;
+    let d = decide_unaudited_reason(conn, caller, id)?;
     let p = &caller.principal;
     let allowed = p.is_system_admin()
         || (p.has_role(Role::AgencyAdmin) && d.is_creating_agency())

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::harness::*;
 
-/// The app type `spawn()` answers, nameable in helpers.
+/// The app type `spawn()` answers, nameable in helpers (consents.rs uses these helpers too).
 pub trait Svc:
     Service<Request, Response = ServiceResponse<Self::Out>, Error = actix_web::Error>
 {
@@ -29,70 +29,54 @@ const FIRST: &str = "Rosalind";
 const LAST: &str = "Featherstonehaugh";
 const SSN: &str = "524-71-9932";
 const DOB: &str = "1981-06-14";
+const SEARCH: &str = "/v1/clients/search";
 /// Keys that carry PII (consent.md, "Access levels"): absent, not null, below level full.
-const PII_KEYS: &[&str] = &[
-    "first_name",
-    "middle_name",
-    "last_name",
-    "name_suffix",
-    "alias",
-    "ssn",
-    "dob",
-    "additional_race_ethnicity",
-    "different_identity_text",
-];
+const PII_KEYS: &str = "first_name middle_name last_name name_suffix alias ssn dob \
+    additional_race_ethnicity different_identity_text";
 
 fn identified() -> Value {
     json!({"identity_mode": "identified", "first_name": FIRST, "last_name": LAST,
            "ssn": SSN, "dob": DOB, "veteran_status": 0})
 }
 
-/// `identified()` with `extra`'s keys set (a null removes the key).
-fn with(extra: Value) -> Value {
-    let mut b = identified();
+/// `base` with `extra`'s keys set (a null removes the key).
+fn merge(mut base: Value, extra: &Value) -> Value {
     for (k, v) in extra.as_object().unwrap() {
         match v {
-            Value::Null => b.as_object_mut().unwrap().remove(k),
-            _ => b.as_object_mut().unwrap().insert(k.clone(), v.clone()),
+            Value::Null => base.as_object_mut().unwrap().remove(k),
+            _ => base.as_object_mut().unwrap().insert(k.clone(), v.clone()),
         };
     }
-    b
+    base
 }
 
-fn text(r: &Reply) -> String {
+fn with(extra: Value) -> Value {
+    merge(identified(), &extra)
+}
+
+pub(crate) fn text(r: &Reply) -> String {
     String::from_utf8_lossy(&r.raw).into_owned()
 }
 
-fn today() -> chrono::NaiveDate {
+pub(crate) fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
 /// A 4xx problem naming `field`, repeating neither `secret` nor the PII of `identified()`.
 fn assert_refused(r: &Reply, field: &str, secret: &str, what: &str) {
-    assert!(
-        r.status.is_client_error(),
-        "{what}: {} {}",
-        r.status,
-        r.body
-    );
+    assert!(r.status.is_client_error(), "{what}: {}", r.body);
     let ct = r.header("content-type");
     assert_eq!(ct.as_deref(), Some("application/problem+json"), "{what}");
     let fields = r.error_fields();
-    assert!(
-        fields.iter().any(|f| f == field),
-        "{what}: want {field}, got {fields:?}"
-    );
+    assert!(fields.iter().any(|f| f == field), "{what}: {fields:?}");
     for v in [secret, FIRST, LAST, SSN, DOB] {
-        assert!(
-            v.is_empty() || !text(r).contains(v),
-            "{what}: echoes {v}: {}",
-            text(r)
-        );
+        let echoed = !v.is_empty() && text(r).contains(v);
+        assert!(!echoed, "{what}: echoes {v}: {}", text(r));
     }
 }
 
 fn assert_no_pii(client: &Value) {
-    for k in PII_KEYS {
+    for k in PII_KEYS.split_whitespace() {
         assert!(client.get(k).is_none(), "key {k} present: {client}");
     }
     let s = client.to_string();
@@ -101,13 +85,24 @@ fn assert_no_pii(client: &Value) {
     }
 }
 
-fn access(v: &Value) -> (String, String) {
+/// `level/basis` of a client payload.
+pub(crate) fn access(v: &Value) -> String {
     let s = |x: &Value| x.as_str().unwrap_or("null").to_string();
-    (s(&v["access"]["level"]), s(&v["access"]["basis"]))
+    format!("{}/{}", s(&v["access"]["level"]), s(&v["access"]["basis"]))
 }
 
-fn pair(level: &str, basis: &str) -> (String, String) {
-    (level.to_string(), basis.to_string())
+/// Asserts that `v` holds every key of `want` with the same value.
+pub(crate) fn has(v: &Value, want: Value) {
+    for (k, w) in want.as_object().unwrap() {
+        assert_eq!(&v[k], w, "{k} in {v}");
+    }
+}
+
+/// `has!(value, {json})`.
+macro_rules! has {
+    ($v:expr, $($want:tt)+) => {
+        has(&$v, json!($($want)+))
+    };
 }
 
 struct Tenant {
@@ -116,29 +111,49 @@ struct Tenant {
     worker: String,
 }
 
-/// A CoC with `policy`, an agency in it and a case worker of that agency.
+/// A CoC with `policy`, a sharing agency in it and a case worker of that agency.
 async fn tenant<S: Svc>(app: &TestApp<S>, policy: Value) -> Tenant {
     let coc = app.coc(policy).await;
     let (agency, worker) = member(app, &coc, true, &[Role::CaseWorker]).await;
+    let t = (coc, agency, worker);
     Tenant {
-        coc,
-        agency,
-        worker,
+        coc: t.0,
+        agency: t.1,
+        worker: t.2,
     }
 }
 
 /// Another agency in `coc`, with a token holding `roles`.
-async fn member<S: Svc>(
+pub(crate) async fn member<S: Svc>(
     app: &TestApp<S>,
     coc: &str,
     shares: bool,
     roles: &[Role],
 ) -> (Uuid, String) {
     let agency = app.agency(coc, shares).await;
-    (
-        agency,
-        app.token(&format!("u-{agency}"), roles, Some(agency)),
-    )
+    let token = app.token(&format!("u-{agency}"), roles, Some(agency));
+    (agency, token)
+}
+
+/// A request with one extra header.
+pub(crate) async fn send<S: Svc>(
+    app: &TestApp<S>,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    header: (&str, &str),
+) -> Reply {
+    let headers = vec![(header.0, header.1.to_string())];
+    let token = Some(token);
+    app.send(Call {
+        method,
+        path,
+        token,
+        body,
+        headers,
+    })
+    .await
 }
 
 async fn new_client<S: Svc>(app: &TestApp<S>, token: &str, body: Value) -> Reply {
@@ -168,37 +183,25 @@ async fn etag_of<S: Svc>(app: &TestApp<S>, id: &str, token: &str) -> String {
     r.header("etag").expect("ETag on GET")
 }
 
-async fn get_with_reason<S: Svc>(app: &TestApp<S>, path: &str, reason: &str) -> Reply {
-    let headers = vec![("X-Access-Reason", reason.to_string())];
-    let token = Some(app.admin.as_str());
-    app.send(Call {
-        method: "GET",
-        path,
-        token,
-        body: None,
-        headers,
-    })
-    .await
+/// The ids a search finds (asserting a 200).
+async fn find<S: Svc>(app: &TestApp<S>, token: &str, criteria: Value) -> Vec<String> {
+    let r = app.post(SEARCH, token, criteria).await;
+    let items = r.ok(200)["items"].as_array().unwrap();
+    items
+        .iter()
+        .map(|h| h["client"]["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
-/// Asserts that `v` holds every key of `want` with the same value.
-fn has(v: &Value, want: Value) {
-    for (k, w) in want.as_object().unwrap() {
-        assert_eq!(&v[k], w, "{k} in {v}");
-    }
-}
-
-/// `has!(value, {json})`.
-macro_rules! has {
-    ($v:expr, $($want:tt)+) => {
-        has(&$v, json!($($want)+))
-    };
+fn hit_for<'a>(r: &'a Reply, id: &str) -> Option<&'a Value> {
+    let items = r.body["items"].as_array()?;
+    items.iter().find(|h| h["client"]["id"] == id)
 }
 
 // ---------------------------------------------------------------- identity modes
 
 #[actix_web::test]
-async fn anonymous_record_is_named_and_dated_by_the_default_policy() {
+async fn anonymous_record_is_named_and_dated_by_the_coc_policy() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let body = json!({"identity_mode": "anonymous", "birth_year": 1979, "veteran_status": 0});
@@ -210,17 +213,13 @@ async fn anonymous_record_is_named_and_dated_by_the_default_policy() {
         "access": {"level": "full", "basis": "creating_agency"}});
     let id = c["id"].as_str().unwrap();
     assert_eq!(r.header("location"), Some(format!("/v1/clients/{id}")));
-    assert!(r.header("etag").is_some());
-}
-
-#[actix_web::test]
-async fn anonymous_record_follows_a_non_default_policy() {
-    let app = spawn().await;
+    assert_eq!(r.header("etag"), Some(etag_of(&app, id, &t.worker).await));
+    // Another CoC's policy: "Anonymous Anonymous", SSN quality 9, and Spokane's DOB rule
+    // (Jan 1 of the next year, the true year when age <= 24 or > 60).
     let policy = json!({"anonymous_name_format": "anonymous_anonymous",
         "anonymous_dob_rule": "jan1_of_next_year_unless_young_or_old", "anonymous_ssn_quality": 9});
     let t = tenant(&app, policy).await;
     let y = today().year();
-    // Spokane: Jan 1 of the next year, the true year when age <= 24 or > 60.
     for (born, shown) in [(y - 47, y - 46), (y - 20, y - 20), (y - 70, y - 70)] {
         let body = json!({"identity_mode": "anonymous", "birth_year": born});
         let r = new_client(&app, &t.worker, body).await;
@@ -234,26 +233,28 @@ async fn anonymous_record_refuses_every_pii_field_without_echoing_it() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     for (field, value) in [
-        ("first_name", "Zebulon"),
-        ("last_name", "Quartermaine"),
-        ("middle_name", "Ignatius"),
-        ("alias", "Zebbie"),
-        ("name_suffix", "Jr"),
-        ("ssn", "524-71-9932"),
-        ("dob", "1979-03-13"),
-        ("additional_race_ethnicity", "call me at 509-555-0147"),
-        ("additional_race_ethnicity", "write zeb.q@example.org"),
+        ("first_name", json!("Zebulon")),
+        ("last_name", json!("Quartermaine")),
+        ("middle_name", json!("Ignatius")),
+        ("alias", json!("Zebbie")),
+        ("name_suffix", json!("Jr")),
+        ("ssn", json!("524-71-9932")),
+        ("dob", json!("1979-03-13")),
+        (
+            "additional_race_ethnicity",
+            json!("call me at 509-555-0147"),
+        ),
+        (
+            "additional_race_ethnicity",
+            json!("write zeb.q@example.org"),
+        ),
+        ("name_data_quality", json!(1)),
     ] {
         let body = json!({"identity_mode": "anonymous", "birth_year": 1979, field: value});
         let r = new_client(&app, &t.worker, body).await;
         r.problem(422);
-        assert_refused(&r, field, value, field);
+        assert_refused(&r, field, value.as_str().unwrap_or(""), field);
     }
-    // The quality codes the mode and policy set cannot be overridden.
-    let body = json!({"identity_mode": "anonymous", "name_data_quality": 1});
-    let r = new_client(&app, &t.worker, body).await;
-    r.problem(422);
-    assert_refused(&r, "name_data_quality", "", "anonymous name quality 1");
 }
 
 #[actix_web::test]
@@ -267,22 +268,17 @@ async fn consent_refused_record_holds_no_name_or_ssn_and_is_never_open() {
     let body = json!({"identity_mode": "consent_refused", "visibility": "private", "dob": DOB});
     let r = new_client(&app, &t.worker, body).await;
     has!(r.ok(201)["client"], {"visibility": "private", "dob": DOB});
-    for (field, value) in [
-        ("first_name", "Zebulon"),
-        ("last_name", "Zed"),
-        ("ssn", SSN),
-    ] {
+    let refused = json!({"first_name": "Zebulon", "last_name": "Zed", "ssn": SSN,
+        "visibility": "open", "roi": {"method": "signed"}});
+    for (field, value) in refused.as_object().unwrap() {
         let body = json!({"identity_mode": "consent_refused", field: value});
         let r = new_client(&app, &t.worker, body).await;
         r.problem(422);
-        assert_refused(&r, field, value, field);
+        assert_refused(&r, field, value.as_str().unwrap_or(""), field);
     }
-    for v in ["open", "locked"] {
-        let body = json!({"identity_mode": "consent_refused", "visibility": v});
-        let r = new_client(&app, &t.worker, body).await;
-        r.problem(422);
-        assert_refused(&r, "visibility", "", v);
-    }
+    let body = json!({"identity_mode": "consent_refused", "visibility": "locked"});
+    let r = new_client(&app, &t.worker, body).await;
+    assert_refused(&r, "visibility", "", "locked");
 }
 
 #[actix_web::test]
@@ -308,13 +304,31 @@ async fn identified_record_is_open_only_with_an_roi_in_the_same_request() {
     let r = new_client(&app, &t.worker, with(json!({"visibility": "open"}))).await;
     r.problem(422);
     assert_refused(&r, "visibility", "", "open without roi");
-
     let r = new_client(&app, &t.worker, identified()).await;
     has!(r.ok(201)["client"], {"visibility": "closed", "first_name": FIRST, "ssn": SSN,
         "name_data_quality": 1, "ssn_data_quality": 1, "created_by_your_agency": true});
     let (id, _) = create_open(&app, &t.worker).await;
     let r = app.get(&format!("/v1/clients/{id}"), &t.worker).await;
     assert_eq!(r.ok(200)["visibility"], "open");
+}
+
+#[actix_web::test]
+async fn quality_codes_default_by_mode_and_last_four_is_partial() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({"anonymous_dob_rule": "not_collected"})).await;
+    let al = json!({"identity_mode": "identified", "first_name": "Al"});
+    let cases = json!([
+        [{"identity_mode": "consent_refused", "first_name": null}, {"dob": null, "dob_data_quality": 9}],
+        [{}, {"ssn": null, "ssn_data_quality": 99, "dob_data_quality": 99}],
+        [{"ssn": "9932"}, {"ssn": "9932", "ssn_data_quality": 2}],
+        [{"dob": DOB, "dob_data_quality": 2}, {"dob_data_quality": 2}],
+        [{"identity_mode": "code_name", "birth_year": 1970}, {"dob": "1970-01-01", "dob_data_quality": 2}],
+        [{"identity_mode": "anonymous", "first_name": null, "birth_year": 1970}, {"dob": null, "dob_data_quality": 99}]
+    ]);
+    for case in cases.as_array().unwrap() {
+        let r = new_client(&app, &t.worker, merge(al.clone(), &case[0])).await;
+        has(&r.ok(201)["client"], case[1].clone());
+    }
 }
 
 // ---------------------------------------------------------------- validation
@@ -326,9 +340,10 @@ async fn validation_names_the_field_never_the_value_and_never_5xx() {
     let future = (today() + chrono::Duration::days(30)).to_string();
     // [field, changes to identified()]; a body naming another identity mode is sent as is.
     let cases = json!([
-        ["name_data_quality", {"name_data_quality": 9}],
+        ["name_data_quality", {"name_data_quality": 9}], ["name_data_quality", {"name_data_quality": 8}],
         ["ssn_data_quality", {"ssn_data_quality": 99}],
         ["ssn_data_quality", {"ssn": null, "ssn_data_quality": 1}],
+        ["ssn_data_quality", {"ssn": "9932", "ssn_data_quality": 1}],
         ["dob_data_quality", {"dob_data_quality": 99}],
         ["dob_data_quality", {"dob": null, "dob_data_quality": 1}],
         ["ssn", {"ssn": "000-00-0000"}], ["ssn", {"ssn": "111-11-1111"}],
@@ -336,11 +351,9 @@ async fn validation_names_the_field_never_the_value_and_never_5xx() {
         ["ssn", {"ssn": "900-12-3456"}], ["ssn", {"ssn": "52-471-99321"}],
         ["ssn", {"ssn": "5247199x2"}], ["ssn", {"ssn": 524719932}],
         ["dob", {"dob": future}], ["dob", {"dob": "1899-12-31"}], ["dob", {"dob": "1981-02-30"}],
-        ["identity_mode", {"identity_mode": "famous"}],
-        ["identity_mode", {"identity_mode": null}],
+        ["identity_mode", {"identity_mode": "famous"}], ["identity_mode", {"identity_mode": null}],
         ["visibility", {"visibility": "public"}],
-        ["first_name", {"first_name": 4242424}],
-        ["first_name", {"first_name": "Ros\u{0}alind"}],
+        ["first_name", {"first_name": 4242424}], ["first_name", {"first_name": "Ros\u{0}alind"}],
         ["name_data_quality", {"name_data_quality": "one"}],
         ["veteran_status", {"veteran_status": 7}],
         ["favourite_colour", {"favourite_colour": "teal"}],
@@ -353,13 +366,9 @@ async fn validation_names_the_field_never_the_value_and_never_5xx() {
     ]);
     for case in cases.as_array().unwrap() {
         let (field, extra) = (case[0].as_str().unwrap(), &case[1]);
-        let other_mode = extra["identity_mode"]
-            .as_str()
-            .is_some_and(|m| m != "famous");
-        let body = if other_mode {
-            extra.clone()
-        } else {
-            with(extra.clone())
+        let body = match extra["identity_mode"].as_str().unwrap_or("famous") {
+            "famous" => with(extra.clone()),
+            _ => extra.clone(),
         };
         let r = new_client(&app, &t.worker, body.clone()).await;
         // The value sent, when it is long enough to tell apart from the problem's own words.
@@ -369,9 +378,9 @@ async fn validation_names_the_field_never_the_value_and_never_5xx() {
         assert_eq!(r.body["status"], r.status.as_u16(), "{body}");
     }
     // None of them created anything.
-    let by_name = json!({"last_name": LAST});
-    let r = app.post("/v1/clients/search", &t.worker, by_name).await;
-    assert_eq!(r.ok(200)["items"], json!([]));
+    assert!(find(&app, &t.worker, json!({ "last_name": LAST }))
+        .await
+        .is_empty());
 }
 
 // ---------------------------------------------------------------- reading
@@ -383,10 +392,8 @@ async fn read_levels_and_a_hidden_record_answers_like_an_unknown_one() {
     let (id, _) = create_identified(&app, &t.worker).await;
     let path = format!("/v1/clients/{id}");
     let r = app.get(&path, &t.worker).await;
-    assert_eq!(access(r.ok(200)), pair("full", "creating_agency"));
+    assert_eq!(access(r.ok(200)), "full/creating_agency");
     assert_eq!(r.body["first_name"], FIRST);
-    assert!(r.header("etag").is_some());
-
     // Another CoC's sharing agency: 404, the same bytes as an id that does not exist.
     let other = tenant(&app, json!({})).await;
     let hidden = app.get(&path, &other.worker).await;
@@ -397,19 +404,62 @@ async fn read_levels_and_a_hidden_record_answers_like_an_unknown_one() {
     assert_eq!(text(&hidden), text(&unknown));
     // A sharing agency of the same CoC does not see a closed record either.
     let (_, neighbour) = member(&app, &t.coc, true, &[Role::CaseWorker]).await;
-    let r = app.get(&path, &neighbour).await;
-    assert_eq!(text(&r), text(&unknown));
-
+    assert_eq!(text(&app.get(&path, &neighbour).await), text(&unknown));
     // The CoC lead (rule 6): limited, coc_aggregate, no PII keys at all.
     let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
     let r = app.get(&path, &lead).await;
     let c = r.ok(200);
-    assert_eq!(access(c), pair("limited", "coc_aggregate"));
+    assert_eq!(access(c), "limited/coc_aggregate");
     assert_eq!(c["veteran_status"], 0);
     assert_no_pii(c);
     // Another CoC's lead: none.
     let (_, far_lead) = member(&app, &other.coc, false, &[Role::CocAdmin]).await;
     assert_eq!(text(&app.get(&path, &far_lead).await), text(&unknown));
+}
+
+#[actix_web::test]
+async fn no_endpoint_confirms_that_a_hidden_record_exists() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let (id, etag) = create_identified(&app, &t.worker).await;
+    let other = tenant(&app, json!({})).await;
+    let w = &other.worker;
+    let unknown = Uuid::now_v7().to_string();
+    // The problem body carries the status, so equal bytes mean equal answers.
+    for suffix in ["", "/access", "/consents", "/audit"] {
+        let hidden = app.get(&format!("/v1/clients/{id}{suffix}"), w).await;
+        let none = app.get(&format!("/v1/clients/{unknown}{suffix}"), w).await;
+        assert_eq!(text(&hidden), text(&none), "GET {suffix}");
+        none.problem(404);
+    }
+    let revoke = format!("/consents/{}/revoke", Uuid::now_v7());
+    for (method, suffix, body) in [
+        ("PATCH", "", json!({"veteran_status": 1})),
+        ("PUT", "/visibility", json!({"visibility": "closed"})),
+        ("POST", "/consents", json!({"method": "signed"})),
+        ("POST", revoke.as_str(), json!({})),
+        (
+            "POST",
+            "/designate-sharing",
+            json!({"visibility": "closed"}),
+        ),
+    ] {
+        let mut answers = Vec::new();
+        for target in [&id, &unknown] {
+            let (path, ifm) = (
+                format!("/v1/clients/{target}{suffix}"),
+                ("If-Match", &*etag),
+            );
+            let r = send(&app, method, &path, w, Some(body.clone()), ifm).await;
+            answers.push(text(&r));
+        }
+        assert_eq!(answers[0], answers[1], "{method} {suffix}");
+        assert!(
+            answers[0].contains("\"status\":404"),
+            "{method} {suffix}: {}",
+            answers[0]
+        );
+    }
 }
 
 #[actix_web::test]
@@ -425,7 +475,6 @@ async fn a_sharing_agency_sees_an_open_record_until_its_roi_is_revoked() {
     // Not a sharing agency: none, although the record is open.
     let (_, loner) = member(&app, &other.coc, false, &[Role::CaseWorker]).await;
     app.get(&path, &loner).await.problem(404);
-
     let roi = app.get(&format!("{path}/consents"), &t.worker).await;
     let cid = roi.ok(200)["items"][0]["id"].as_str().unwrap().to_string();
     let revoke = format!("{path}/consents/{cid}/revoke");
@@ -434,21 +483,83 @@ async fn a_sharing_agency_sees_an_open_record_until_its_roi_is_revoked() {
 }
 
 #[actix_web::test]
-async fn break_glass_read_needs_a_reason_and_is_audited() {
+async fn ce_assessors_see_locked_records_only_where_the_policy_says_so() {
+    let app = spawn().await;
+    let code = json!({"identity_mode": "code_name", "first_name": "Shorty"});
+    for (policy, want) in [(true, Some("full/ce_assessor")), (false, None)] {
+        let t = tenant(&app, json!({ "locked_visible_to_ce_assessors": policy })).await;
+        let (id, _) = create_with(&app, &t.worker, code.clone()).await;
+        let path = format!("/v1/clients/{id}");
+        let (_, assessor) = member(&app, &t.coc, false, &[Role::CeAssessor]).await;
+        let r = app.get(&path, &assessor).await;
+        match want {
+            Some(w) => assert_eq!(access(r.ok(200)), w),
+            None => assert_eq!(r.problem(404)["status"], 404),
+        }
+        // Chicago: the CoC lead keeps the locked record for aggregate reporting, without PII.
+        let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
+        let r = app.get(&path, &lead).await;
+        assert_eq!(access(r.ok(200)), "limited/coc_aggregate");
+        assert!(r.body.get("first_name").is_none() && !text(&r).contains("Shorty"));
+        // An assessor of another CoC never sees it.
+        let far = app.coc(json!({})).await;
+        let (_, far_assessor) = member(&app, &far, true, &[Role::CeAssessor]).await;
+        app.get(&path, &far_assessor).await.problem(404);
+    }
+}
+
+#[actix_web::test]
+async fn break_glass_needs_a_reason_for_every_answer_that_carries_pii() {
+    // consent.md rule 1: a system admin's read of PII needs X-Access-Reason, 403 without.
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let (id, _) = create_identified(&app, &t.worker).await;
-    let path = format!("/v1/clients/{id}");
-    app.get(&path, &app.admin).await.problem(403);
-    let r = get_with_reason(&app, &path, "ticket HD-4411").await;
+    let (path, admin) = (format!("/v1/clients/{id}"), app.admin.clone());
+    app.get(&path, &admin).await.problem(403);
+    let reason = ("X-Access-Reason", "ticket HD-4411");
+    let r = send(&app, "GET", &path, &admin, None, reason).await;
     has!(r.ok(200), {"first_name": FIRST, "access": {"level": "full", "basis": "helpdesk"}});
-
-    let r = app.get(&format!("{path}/audit"), &app.admin).await;
+    let by_id = json!({ "client_id": id });
+    let r = send(&app, "POST", SEARCH, &admin, Some(by_id.clone()), reason).await;
+    let hit = hit_for(&r, &id).expect("a hit");
+    assert_eq!(hit["client"]["first_name"], FIRST);
+    // The audit trail shows the reason with each break-glass read.
+    let r = app.get(&format!("{path}/audit"), &admin).await;
     let items = r.ok(200)["items"].as_array().unwrap().clone();
-    let glass = |e: &&Value| e["basis"] == "helpdesk" && e["action"] == "read";
-    let glass: Vec<&Value> = items.iter().filter(glass).collect();
-    assert_eq!(glass.len(), 1, "{items:?}");
-    has!(glass[0], {"access_reason": "ticket HD-4411", "actor": "admin-1"});
+    let glass: Vec<&Value> = items.iter().filter(|e| e["basis"] == "helpdesk").collect();
+    assert_eq!(glass.len(), 2, "{items:?}");
+    for e in glass {
+        has!(e, {"access_reason": "ticket HD-4411", "actor": "admin-1"});
+    }
+    let by_ssn = json!({ "ssn": SSN });
+    app.post(SEARCH, &admin, by_ssn).await.problem(403);
+    // A reason holding PII is refused and never stored.
+    let pii_reason = ("X-Access-Reason", "client 524-71-9932");
+    let r = send(&app, "GET", &path, &admin, None, pii_reason).await;
+    assert!(r.status.is_client_error(), "{}", r.body);
+    assert!(!text(&r).contains(SSN));
+    assert!(!text(&app.get(&format!("{path}/audit"), &admin).await).contains(SSN));
+    // Without a reason, no other answer carries the record's PII either.
+    let short = app.get(&path, &t.worker).await.body["short_uid"].clone();
+    let vis = format!("{path}/visibility");
+    let mut leaks = Vec::new();
+    let (by_uid, private) = (
+        json!({ "short_uid": short }),
+        json!({"visibility": "private"}),
+    );
+    for (what, r) in [
+        ("search by client_id", app.post(SEARCH, &admin, by_id).await),
+        (
+            "search by short_uid",
+            app.post(SEARCH, &admin, by_uid).await,
+        ),
+        ("PUT visibility", app.put(&vis, &admin, private).await),
+    ] {
+        if text(&r).contains(FIRST) || text(&r).contains(SSN) {
+            leaks.push(format!("{what}: {} {}", r.status, text(&r)));
+        }
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}");
 }
 
 // ---------------------------------------------------------------- PATCH
@@ -463,9 +574,8 @@ async fn patch_needs_a_current_if_match() {
     let change = json!({"first_name": "Rosalyn"});
     app.patch(&path, w, None, change.clone()).await.problem(428);
     let stale = Some("\"v999\"");
-    app.patch(&path, w, stale, change.clone())
-        .await
-        .problem(412);
+    let r = app.patch(&path, w, stale, change.clone()).await;
+    r.problem(412);
     let r = app.patch(&path, w, Some(&etag), change.clone()).await;
     assert_eq!(r.ok(200)["client"]["first_name"], "Rosalyn");
     let new_etag = r.header("etag").unwrap();
@@ -480,9 +590,8 @@ async fn patch_needs_a_current_if_match() {
     // The CoC lead sees the record without PII and may not change it.
     let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
     let vet = json!({"veteran_status": 1});
-    app.patch(&path, &lead, Some(&new_etag), vet)
-        .await
-        .problem(403);
+    let r = app.patch(&path, &lead, Some(&new_etag), vet).await;
+    r.problem(403);
 }
 
 #[actix_web::test]
@@ -516,7 +625,6 @@ async fn access_is_explained_and_an_admin_can_ask_for_another_agency() {
     let e = app.get(&path, &lead).await.ok(200).clone();
     has!(e, {"level": "limited", "basis": "coc_aggregate", "rule": 6});
     assert!(!e.to_string().contains(FIRST));
-
     let other = tenant(&app, json!({})).await;
     let for_other = format!("{path}?agency_id={}", other.agency);
     let e = app.get(&for_other, &app.admin).await.ok(200).clone();
@@ -550,7 +658,6 @@ async fn visibility_changes_follow_the_rules() {
     assert_eq!(r.ok(200)["client"]["visibility"], "private");
     let r = app.put(&vis, w, to("closed")).await;
     assert_eq!(r.ok(200)["client"]["visibility"], "closed");
-
     // An open record: a sharing agency of the CoC sees it in full and enters data.
     let (id, _) = create_open(&app, w).await;
     let path = format!("/v1/clients/{id}");
@@ -559,7 +666,7 @@ async fn visibility_changes_follow_the_rules() {
     let etag = etag_of(&app, &id, &partner).await;
     let vet = json!({"veteran_status": 1});
     let r = app.patch(&path, &partner, Some(&etag), vet).await;
-    assert_eq!(access(&r.ok(200)["client"]), pair("full", "statewide_roi"));
+    assert_eq!(access(&r.ok(200)["client"]), "full/statewide_roi");
     // Only the creating agency decides how its record is shared.
     app.put(&vis, &partner, to("closed")).await.problem(403);
     // Another agency contributed: private and locked are refused; closed is the way.
@@ -571,7 +678,7 @@ async fn visibility_changes_follow_the_rules() {
     let r = app.put(&vis, w, to("closed")).await;
     assert_eq!(r.ok(200)["client"]["visibility"], "closed");
     let r = app.get(&path, &partner).await;
-    assert_eq!(access(r.ok(200)), pair("full", "contributor"));
+    assert_eq!(access(r.ok(200)), "full/contributor");
 }
 
 #[actix_web::test]
@@ -588,7 +695,6 @@ async fn designate_sharing_turns_a_code_name_record_identified() {
         "first_name": FIRST, "name_data_quality": 1});
     // A second time: the record is no longer code-name or locked.
     app.post(&designate, w, named("private")).await.problem(409);
-
     // Open needs an ROI, which may come in the same request.
     let (id, _) = create_with(&app, w, code.clone()).await;
     let designate = format!("/v1/clients/{id}/designate-sharing");
@@ -599,7 +705,7 @@ async fn designate_sharing_turns_a_code_name_record_identified() {
     assert_eq!(r.ok(200)["client"]["visibility"], "open");
     let other = tenant(&app, json!({})).await;
     let r = app.get(&format!("/v1/clients/{id}"), &other.worker).await;
-    assert_eq!(access(r.ok(200)), pair("full", "statewide_roi"));
+    assert_eq!(access(r.ok(200)), "full/statewide_roi");
     // Someone who cannot see a code-name record cannot designate it either.
     let (id, _) = create_with(&app, w, code).await;
     let designate = format!("/v1/clients/{id}/designate-sharing");
@@ -609,11 +715,6 @@ async fn designate_sharing_turns_a_code_name_record_identified() {
 
 // ---------------------------------------------------------------- search
 
-fn hit_for<'a>(r: &'a Reply, id: &str) -> Option<&'a Value> {
-    let items = r.body["items"].as_array()?;
-    items.iter().find(|h| h["client"]["id"] == id)
-}
-
 #[actix_web::test]
 async fn search_finds_what_the_caller_may_see_and_nothing_else() {
     let app = spawn().await;
@@ -621,7 +722,6 @@ async fn search_finds_what_the_caller_may_see_and_nothing_else() {
     let (id, _) = create_identified(&app, &t.worker).await;
     let r = app.get(&format!("/v1/clients/{id}"), &t.worker).await;
     let uid = r.body["short_uid"].as_str().unwrap().to_string();
-    let search = "/v1/clients/search";
     let fuzzy = json!({"first_name": "Rosalynd", "last_name": "Featherstonhaugh"});
     for criteria in [
         json!({"client_id": id}),
@@ -633,7 +733,7 @@ async fn search_finds_what_the_caller_may_see_and_nothing_else() {
         fuzzy.clone(),
         json!({"last_name": "Featherstone", "dob": DOB}),
     ] {
-        let r = app.post(search, &t.worker, criteria.clone()).await;
+        let r = app.post(SEARCH, &t.worker, criteria.clone()).await;
         r.ok(200);
         let hit = hit_for(&r, &id).unwrap_or_else(|| panic!("{criteria}: {}", r.body));
         has!(hit["client"], {"created_by_your_agency": true,
@@ -642,21 +742,21 @@ async fn search_finds_what_the_caller_may_see_and_nothing_else() {
         assert!(score > 0.0 && score <= 1.0, "{criteria}: {score}");
         assert!(!hit["matched_on"].as_array().unwrap().is_empty());
     }
-    let r = app.post(search, &t.worker, fuzzy).await;
+    let r = app.post(SEARCH, &t.worker, fuzzy).await;
     assert!(hit_for(&r, &id).unwrap()["score"].as_f64().unwrap() < 1.0);
     // Last four without DOB; no criteria at all; a placeholder.
-    let r = app.post(search, &t.worker, json!({"ssn": "9932"})).await;
+    let r = app.post(SEARCH, &t.worker, json!({"ssn": "9932"})).await;
     r.problem(422);
     assert!(!r.error_fields().is_empty());
-    app.post(search, &t.worker, json!({})).await.problem(422);
+    app.post(SEARCH, &t.worker, json!({})).await.problem(422);
     let placeholder = json!({"ssn": "123-45-6789"});
-    let r = app.post(search, &t.worker, placeholder).await;
+    let r = app.post(SEARCH, &t.worker, placeholder).await;
     assert_refused(&r, "ssn", "123-45-6789", "placeholder search");
-
     // An agency that may not see the record never finds it.
     let other = tenant(&app, json!({})).await;
     let (_, neighbour) = member(&app, &t.coc, true, &[Role::CaseWorker]).await;
-    for token in [&other.worker, &neighbour] {
+    let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
+    for token in [&other.worker, &neighbour, &lead] {
         for criteria in [
             json!({"ssn": SSN}),
             json!({"ssn": "9932", "dob": DOB}),
@@ -664,15 +764,40 @@ async fn search_finds_what_the_caller_may_see_and_nothing_else() {
             json!({"client_id": id}),
             json!({"short_uid": uid}),
         ] {
-            let r = app.post(search, token, criteria.clone()).await;
+            let r = app.post(SEARCH, token, criteria.clone()).await;
             r.ok(200);
-            assert!(hit_for(&r, &id).is_none(), "{criteria}: {}", r.body);
-            assert!(!text(&r).contains(FIRST), "{criteria}");
+            let by_pii = criteria.get("ssn").or(criteria.get("first_name")).is_some();
+            match hit_for(&r, &id) {
+                None => assert!(
+                    by_pii || token != &lead,
+                    "{criteria}: the lead finds it by id"
+                ),
+                // The CoC lead reaches it by id, at level limited, without PII.
+                Some(hit) if !by_pii && token == &lead => {
+                    assert_eq!(access(&hit["client"]), "limited/coc_aggregate");
+                    assert_no_pii(&hit["client"]);
+                }
+                Some(_) => panic!("{criteria} found it: {}", r.body),
+            }
         }
+    }
+    // The short UID on an agency's tracking sheet finds an anonymous record; a record holding
+    // only the last four is found by them and the DOB, or by a full SSN and the DOB.
+    let anon = json!({"identity_mode": "anonymous", "birth_year": 1979});
+    let r = new_client(&app, &t.worker, anon).await;
+    let c = r.ok(201)["client"].clone();
+    let found = find(&app, &t.worker, json!({ "short_uid": c["short_uid"] })).await;
+    assert!(found.contains(&c["id"].as_str().unwrap().to_string()));
+    let four =
+        json!({"identity_mode": "identified", "first_name": "Al", "ssn": "4321", "dob": DOB});
+    let (four_id, _) = create_with(&app, &t.worker, four).await;
+    for ssn in ["4321", "524-71-4321"] {
+        let found = find(&app, &t.worker, json!({"ssn": ssn, "dob": DOB})).await;
+        assert!(found.contains(&four_id), "{ssn}");
     }
     // Once a record is open, a sharing agency finds it (not as its own).
     let (open_id, _) = create_open(&app, &t.worker).await;
-    let r = app.post(search, &other.worker, json!({"ssn": SSN})).await;
+    let r = app.post(SEARCH, &other.worker, json!({"ssn": SSN})).await;
     let hit = hit_for(&r, &open_id).unwrap_or_else(|| panic!("{}", r.body));
     has!(hit["client"], {"created_by_your_agency": false,
         "access": {"level": "full", "basis": "statewide_roi"}});
@@ -681,29 +806,82 @@ async fn search_finds_what_the_caller_may_see_and_nothing_else() {
 // ---------------------------------------------------------------- audit
 
 #[actix_web::test]
-async fn audit_trail_for_the_creating_agency_admin_holds_no_pii() {
+async fn audit_trail_lists_reads_and_writes_without_pii_for_its_audience() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
-    let (id, _) = create_identified(&app, &t.worker).await;
+    let (id, etag) = create_open(&app, &t.worker).await;
     let path = format!("/v1/clients/{id}");
     let audit = format!("{path}/audit");
     app.get(&path, &t.worker).await.ok(200);
+    let other = tenant(&app, json!({})).await;
+    let rid = ("X-Request-Id", "req-audit-42");
+    let r = send(&app, "GET", &path, &other.worker, None, rid).await;
+    assert_eq!(r.header("x-request-id").as_deref(), Some("req-audit-42"));
+    assert_eq!(
+        find(&app, &other.worker, json!({ "ssn": SSN })).await,
+        vec![id.clone()]
+    );
+    let vet = json!({"veteran_status": 1});
+    app.patch(&path, &t.worker, Some(&etag), vet).await.ok(200);
     let admin = app.token("aa-1", &[Role::AgencyAdmin], Some(t.agency));
     let r = app.get(&audit, &admin).await;
     let items = r.ok(200)["items"].as_array().unwrap().clone();
-    let find = |action: &str| items.iter().find(|e| e["action"] == action).cloned();
-    let create = find("create").unwrap_or_else(|| panic!("{items:?}"));
+    let pick = |f: &dyn Fn(&Value) -> bool| items.iter().find(|e| f(e)).cloned();
+    let create = pick(&|e| e["action"] == "create").expect("create");
     has!(create, {"basis": "creating_agency", "actor_agency_id": t.agency});
-    let read = find("read").unwrap_or_else(|| panic!("{items:?}"));
-    assert_eq!(read["basis"], "creating_agency");
-    assert!(read["request_id"].is_string());
+    let own_read = pick(&|e| e["action"] == "read").expect("read");
+    assert!(own_read["basis"] == "creating_agency" && own_read["request_id"].is_string());
+    let shared = pick(&|e| e["request_id"] == "req-audit-42").expect("the sharing read");
+    has!(shared, {"action": "read", "basis": "statewide_roi", "actor_agency_id": other.agency});
+    assert!(pick(&|e| e["action"] == "update").is_some(), "{items:?}");
+    // A search answering the record in full is a disclosure too.
+    let hit = pick(&|e| e["actor_agency_id"] == json!(other.agency) && e["action"] != "read");
+    assert_eq!(
+        hit.expect("the search")["basis"],
+        "statewide_roi",
+        "{items:?}"
+    );
     for v in [FIRST, LAST, SSN, "524719932", "9932", DOB] {
         assert!(!text(&r).contains(v), "audit holds {v}: {}", text(&r));
     }
+    // Cursor pages, oldest first, every event once.
+    let (mut seen, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let page = app.get(&format!("{audit}?limit=1{cursor}"), &admin).await;
+        let body = page.ok(200).clone();
+        let ids = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].clone());
+        seen.extend(ids);
+        match body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        items.iter().map(|e| e["id"].clone()).collect::<Vec<_>>()
+    );
+    // Its audience: not a case worker, and not another agency's admin.
     app.get(&audit, &t.worker).await.problem(403);
     let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
     app.get(&audit, &lead).await.ok(200);
-    let other = tenant(&app, json!({})).await;
     let other_admin = app.token("aa-2", &[Role::AgencyAdmin], Some(other.agency));
-    app.get(&audit, &other_admin).await.problem(404);
+    app.get(&audit, &other_admin).await.problem(403);
+}
+
+#[actix_web::test]
+async fn create_with_an_idempotency_key_replays_the_first_result() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let (key, p, w) = (("Idempotency-Key", "intake-77"), "/v1/clients", &t.worker);
+    let first = send(&app, "POST", p, w, Some(identified()), key).await;
+    let again = send(&app, "POST", p, w, Some(identified()), key).await;
+    assert_eq!(again.ok(201)["client"]["id"], first.ok(201)["client"]["id"]);
+    assert_eq!(again.header("etag"), first.header("etag"));
+    let changed = Some(with(json!({"first_name": "Other"})));
+    send(&app, "POST", p, w, changed, key).await.problem(422);
+    assert_eq!(find(&app, w, json!({ "ssn": SSN })).await.len(), 1);
 }

@@ -2,109 +2,92 @@
 //!
 //! Written from design/consent.md ("Workflows", "Record rule", "Datum rule") and the ROI job aid.
 
-use actix_http::Request;
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use hearth::consent::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::clients::{access, has, member, send, text, today, Svc};
 use crate::harness::*;
+
+/// `has!(value, {json})`.
+macro_rules! has {
+    ($v:expr, $($want:tt)+) => {
+        has(&$v, json!($($want)+))
+    };
+}
+
+const NOTICES: &str = "/v1/helpdesk-notices";
 
 fn identified() -> Value {
     json!({"identity_mode": "identified", "first_name": "Octavia", "last_name": "Brackenridge",
            "dob": "1975-09-02"})
 }
 
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+/// Today plus `days`, as the API writes dates.
+fn day(days: i64) -> String {
+    (today() + chrono::Duration::days(days)).to_string()
 }
 
-fn access(v: &Value) -> (String, String) {
-    (
-        v["access"]["level"].as_str().unwrap_or("?").to_string(),
-        v["access"]["basis"].as_str().unwrap_or("null").to_string(),
-    )
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
 }
 
-fn pair(level: &str, basis: &str) -> (String, String) {
-    (level.to_string(), basis.to_string())
-}
-
-/// A CoC, one agency in it and a case worker of that agency.
+/// A CoC, a sharing agency in it and a case worker of that agency.
 struct Tenant {
     coc: String,
     worker: String,
 }
 
-async fn tenant<S, B>(app: &TestApp<S>, policy: Value) -> Tenant
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
+async fn tenant<S: Svc>(app: &TestApp<S>, policy: Value) -> Tenant {
     let coc = app.coc(policy).await;
     let (_, worker) = member(app, &coc, true, &[Role::CaseWorker]).await;
     Tenant { coc, worker }
 }
 
-async fn member<S, B>(app: &TestApp<S>, coc: &str, shares: bool, roles: &[Role]) -> (Uuid, String)
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let agency = app.agency(coc, shares).await;
-    (
-        agency,
-        app.token(&format!("u-{agency}"), roles, Some(agency)),
-    )
+/// A record created from `body`: its path.
+async fn record<S: Svc>(app: &TestApp<S>, token: &str, body: Value) -> String {
+    let r = app.post("/v1/clients", token, body).await;
+    format!("/v1/clients/{}", id_of(&r.ok(201)["client"]))
 }
 
 /// A closed identified record: its path.
-async fn closed_record<S, B>(app: &TestApp<S>, token: &str) -> String
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let r = app.post("/v1/clients", token, identified()).await;
-    assert_eq!(r.ok(201)["client"]["visibility"], "closed");
-    format!("/v1/clients/{}", r.body["client"]["id"].as_str().unwrap())
+async fn closed_record<S: Svc>(app: &TestApp<S>, token: &str) -> String {
+    record(app, token, identified()).await
+}
+
+async fn grant<S: Svc>(app: &TestApp<S>, path: &str, token: &str, roi: Value) -> Reply {
+    app.post(&format!("{path}/consents"), token, roi).await
+}
+
+async fn revoke<S: Svc>(app: &TestApp<S>, path: &str, cid: &str, token: &str) -> Reply {
+    revoke_on(app, path, cid, token, json!({})).await
+}
+
+async fn revoke_on<S: Svc>(
+    app: &TestApp<S>,
+    path: &str,
+    cid: &str,
+    token: &str,
+    body: Value,
+) -> Reply {
+    app.post(&format!("{path}/consents/{cid}/revoke"), token, body)
+        .await
 }
 
 /// A closed record opened by a statewide ROI: (record path, consent id).
-async fn opened_record<S, B>(app: &TestApp<S>, token: &str) -> (String, String)
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
+async fn opened_record<S: Svc>(app: &TestApp<S>, token: &str) -> (String, String) {
     let path = closed_record(app, token).await;
-    let r = app
-        .post(
-            &format!("{path}/consents"),
-            token,
-            json!({"method": "signed"}),
-        )
-        .await;
-    let cid = r.ok(201)["consent"]["id"].as_str().unwrap().to_string();
+    let r = grant(app, &path, token, json!({"method": "signed"})).await;
+    let cid = id_of(&r.ok(201)["consent"]);
     (path, cid)
 }
 
-/// `agency_token` enters data into the record (a PATCH while it sees it in full).
-async fn contribute<S, B>(app: &TestApp<S>, path: &str, agency_token: &str)
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let r = app.get(path, agency_token).await;
-    r.ok(200);
-    let etag = r.header("etag").unwrap();
-    app.patch(
-        path,
-        agency_token,
-        Some(&etag),
-        json!({"veteran_status": 1}),
-    )
-    .await
-    .ok(200);
+/// `token`'s agency enters data into the record (a PATCH while it sees it in full).
+async fn contribute<S: Svc>(app: &TestApp<S>, path: &str, token: &str) {
+    let r = app.get(path, token).await;
+    let etag = r.header("etag").expect("an ETag");
+    let vet = json!({"veteran_status": 1});
+    app.patch(path, token, Some(&etag), vet).await.ok(200);
 }
 
 fn changes(v: &Value) -> String {
@@ -118,32 +101,24 @@ async fn grant_in_window_mode_opens_a_closed_record_to_sharing_agencies() {
     let path = closed_record(&app, &t.worker).await;
     let other = tenant(&app, json!({})).await;
     app.get(&path, &other.worker).await.problem(404);
-
-    let r = app
-        .post(
-            &format!("{path}/consents"),
-            &t.worker,
-            json!({"method": "signed", "documentation_note": "form in binder 3"}),
-        )
-        .await;
+    let roi = json!({"method": "signed", "documentation_note": "form in binder 3"});
+    let r = grant(&app, &path, &t.worker, roi).await;
     let o = r.ok(201);
-    assert_eq!(o["consent"]["active"], true);
-    assert_eq!(o["consent"]["effective_from"], today().to_string());
-    assert_eq!(o["consent"]["scope"]["type"], "statewide");
-    assert_eq!(o["consent"]["revoked_on"], Value::Null);
+    has!(o["consent"], {"active": true, "effective_from": day(0), "revoked_on": null,
+        "scope": {"type": "statewide"}});
     assert_eq!(o["client"]["visibility"], "open");
     assert!(changes(o).contains("open"), "{o}");
     assert!(r.header("location").is_some());
-
-    // Record rule row 3: a sharing agency anywhere in the installation, full.
+    // Record rule row 3: a sharing agency anywhere in the installation, full; the datum
+    // rule's window opens from the ROI's date.
     let r = app.get(&path, &other.worker).await;
-    assert_eq!(access(r.ok(200)), pair("full", "statewide_roi"));
+    assert_eq!(access(r.ok(200)), "full/statewide_roi");
     assert_eq!(r.body["first_name"], "Octavia");
     // The CoC lead of the record's CoC too, now in full.
     let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
     assert_eq!(
         access(app.get(&path, &lead).await.ok(200)),
-        pair("full", "statewide_roi")
+        "full/statewide_roi"
     );
     // Not a sharing agency: still none.
     let (_, loner) = member(&app, &other.coc, false, &[Role::CaseWorker]).await;
@@ -155,14 +130,13 @@ async fn a_future_roi_opens_nothing_until_it_takes_effect() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let path = closed_record(&app, &t.worker).await;
-    let from = today() + chrono::Duration::days(10);
-    let r = app
-        .post(
-            &format!("{path}/consents"),
-            &t.worker,
-            json!({"method": "verbal", "effective_from": from}),
-        )
-        .await;
+    let r = grant(
+        &app,
+        &path,
+        &t.worker,
+        json!({"method": "verbal", "effective_from": day(10)}),
+    )
+    .await;
     let o = r.ok(201);
     assert_eq!(o["consent"]["active"], false);
     assert!(!o["warnings"].as_array().unwrap().is_empty(), "{o}");
@@ -177,14 +151,8 @@ async fn a_future_roi_opens_nothing_until_it_takes_effect() {
         )
         .await;
     assert_eq!(e.ok(200)["level"], "none");
-    assert!(
-        e.body["explanation"]
-            .as_str()
-            .unwrap()
-            .contains(&from.to_string()),
-        "{}",
-        e.body
-    );
+    let explanation = e.body["explanation"].as_str().unwrap();
+    assert!(explanation.contains(&day(10)), "{explanation}");
 }
 
 #[actix_web::test]
@@ -194,20 +162,18 @@ async fn an_roi_scoped_to_cocs_opens_the_record_to_those_cocs_only() {
     let near = tenant(&app, json!({})).await;
     let far = tenant(&app, json!({})).await;
     let path = closed_record(&app, &t.worker).await;
-    let r = app
-        .post(
-            &format!("{path}/consents"),
-            &t.worker,
-            json!({"method": "signed", "scope": {"type": "cocs", "coc_codes": [t.coc, near.coc]}}),
-        )
-        .await;
-    assert_eq!(
-        r.ok(201)["consent"]["scope"]["coc_codes"],
-        json!([t.coc, near.coc])
-    );
+    let scope = json!({"type": "cocs", "coc_codes": [t.coc, near.coc]});
+    let r = grant(
+        &app,
+        &path,
+        &t.worker,
+        json!({"method": "signed", "scope": scope}),
+    )
+    .await;
+    assert_eq!(r.ok(201)["consent"]["scope"], scope);
     assert_eq!(
         access(app.get(&path, &near.worker).await.ok(200)),
-        pair("full", "statewide_roi")
+        "full/statewide_roi"
     );
     app.get(&path, &far.worker).await.problem(404);
 }
@@ -217,32 +183,15 @@ async fn history_lists_every_roi_oldest_first() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let (path, first) = opened_record(&app, &t.worker).await;
-    app.post(
-        &format!("{path}/consents/{first}/revoke"),
-        &t.worker,
-        json!({}),
-    )
-    .await
-    .ok(200);
-    let r = app
-        .post(
-            &format!("{path}/consents"),
-            &t.worker,
-            json!({"method": "verbal"}),
-        )
-        .await;
-    let second = r.ok(201)["consent"]["id"].as_str().unwrap().to_string();
+    revoke(&app, &path, &first, &t.worker).await.ok(200);
+    let r = grant(&app, &path, &t.worker, json!({"method": "verbal"})).await;
+    let second = id_of(&r.ok(201)["consent"]);
     assert_eq!(r.body["client"]["visibility"], "open");
-
     let r = app.get(&format!("{path}/consents"), &t.worker).await;
     let items = r.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 2, "{items:?}");
-    assert_eq!(items[0]["id"], first.as_str());
-    assert_eq!(items[0]["revoked_on"], today().to_string());
-    assert_eq!(items[0]["active"], false);
-    assert_eq!(items[1]["id"], second.as_str());
-    assert_eq!(items[1]["method"], "verbal");
-    assert_eq!(items[1]["active"], true);
+    has!(items[0], {"id": first, "revoked_on": day(0), "active": false});
+    has!(items[1], {"id": second, "method": "verbal", "active": true});
     // Someone who cannot see the record cannot see its consents.
     let other = tenant(&app, json!({})).await;
     let (_, loner) = member(&app, &other.coc, false, &[Role::CaseWorker]).await;
@@ -258,35 +207,26 @@ async fn revoke_scenario_1_closes_a_record_only_its_creator_has_data_in() {
     let (path, cid) = opened_record(&app, &t.worker).await;
     let other = tenant(&app, json!({})).await;
     app.get(&path, &other.worker).await.ok(200);
-
-    let r = app
-        .post(
-            &format!("{path}/consents/{cid}/revoke"),
-            &t.worker,
-            json!({}),
-        )
-        .await;
+    let r = revoke(&app, &path, &cid, &t.worker).await;
     let o = r.ok(200);
-    assert_eq!(o["scenario"], "creating_agency_only");
+    has!(o, {"scenario": "creating_agency_only"});
+    has!(o["consent"], {"revoked_on": day(0), "active": false});
     assert_eq!(o["client"]["visibility"], "closed");
-    assert_eq!(o["consent"]["revoked_on"], today().to_string());
-    assert_eq!(o["consent"]["active"], false);
     assert!(changes(o).contains("closed"), "{o}");
     // The job aid emails the helpdesk in both scenarios; the server records a notice instead.
     assert!(o["helpdesk_notice_id"].is_string(), "{o}");
     app.get(&path, &other.worker).await.problem(404);
     assert_eq!(
         access(app.get(&path, &t.worker).await.ok(200)),
-        pair("full", "creating_agency")
+        "full/creating_agency"
     );
     // Revoking it again is a conflict.
-    app.post(
-        &format!("{path}/consents/{cid}/revoke"),
-        &t.worker,
-        json!({}),
-    )
-    .await
-    .problem(409);
+    revoke(&app, &path, &cid, &t.worker).await.problem(409);
+    // A sharing agency may record the revocation too; the answer then holds no record.
+    let (path, cid) = opened_record(&app, &t.worker).await;
+    let r = revoke(&app, &path, &cid, &other.worker).await;
+    has!(r.ok(200), {"client": null, "scenario": "creating_agency_only"});
+    app.get(&path, &other.worker).await.problem(404);
 }
 
 #[actix_web::test]
@@ -300,58 +240,36 @@ async fn revoke_scenario_2_leaves_contributors_their_access_and_tells_the_helpde
     let onlooker = tenant(&app, json!({})).await;
     contribute(&app, &path, &contributor.worker).await;
     app.get(&path, &onlooker.worker).await.ok(200);
-
-    let r = app
-        .post(
-            &format!("{path}/consents/{cid}/revoke"),
-            &t.worker,
-            json!({"revoked_on": today()}),
-        )
-        .await;
+    let r = revoke_on(&app, &path, &cid, &t.worker, json!({"revoked_on": day(0)})).await;
     let o = r.ok(200).clone();
-    assert_eq!(o["scenario"], "other_agencies_have_data");
+    has!(o, {"scenario": "other_agencies_have_data"});
     assert_eq!(o["client"]["visibility"], "closed");
     assert!(!o["warnings"].as_array().unwrap().is_empty(), "{o}");
     let notice_id = o["helpdesk_notice_id"]
         .as_str()
         .expect("a notice")
         .to_string();
-
     // Record rule row 4: the contributor keeps full access; the onlooker loses it.
     let r = app.get(&path, &contributor.worker).await;
-    assert_eq!(access(r.ok(200)), pair("full", "contributor"));
+    assert_eq!(access(r.ok(200)), "full/contributor");
     app.get(&path, &onlooker.worker).await.problem(404);
-
     // The CoC's admins see the notice; another CoC's do not; a case worker may not list them.
     let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
-    let r = app.get("/v1/helpdesk-notices", &lead).await;
+    let r = app.get(NOTICES, &lead).await;
     let items = r.ok(200)["items"].as_array().unwrap().clone();
     let n = items
         .iter()
         .find(|n| n["id"] == notice_id.as_str())
-        .unwrap_or_else(|| panic!("{items:?}"));
-    assert_eq!(n["client_id"], client_id.as_str());
-    assert_eq!(n["coc_code"], t.coc.as_str());
+        .expect("the notice");
+    has!(n, {"client_id": client_id, "coc_code": t.coc});
     assert!(n["kind"].as_str().unwrap().contains("revoked"), "{n}");
     assert!(!n.to_string().contains("Octavia"));
     let (_, far_lead) = member(&app, &onlooker.coc, false, &[Role::CocAdmin]).await;
-    let r = app.get("/v1/helpdesk-notices", &far_lead).await;
-    assert!(!r.ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|n| n["id"] == notice_id.as_str()));
-    app.get("/v1/helpdesk-notices", &t.worker)
-        .await
-        .problem(403);
-
-    app.post(
-        &format!("{path}/consents/{cid}/revoke"),
-        &t.worker,
-        json!({}),
-    )
-    .await
-    .problem(409);
+    let r = app.get(NOTICES, &far_lead).await;
+    assert!(!text(&r).contains(&notice_id), "{}", r.body);
+    app.get(NOTICES, &t.worker).await.problem(403);
+    assert!(text(&app.get(NOTICES, &app.admin).await).contains(&notice_id));
+    revoke(&app, &path, &cid, &t.worker).await.problem(409);
 }
 
 #[actix_web::test]
@@ -359,68 +277,54 @@ async fn invalid_rois_are_refused() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let path = closed_record(&app, &t.worker).await;
-    let consents = format!("{path}/consents");
-    let d = |days: i64| (today() + chrono::Duration::days(days)).to_string();
-    for (body, field) in [
+    for (field, roi) in [
         (
-            json!({"method": "signed", "effective_from": d(0), "expires_on": d(-5)}),
             "expires_on",
+            json!({"method": "signed", "effective_from": day(0), "expires_on": day(-5)}),
         ),
         (
-            json!({"method": "signed", "effective_from": d(3), "expires_on": d(3)}),
             "expires_on",
+            json!({"method": "signed", "effective_from": day(3), "expires_on": day(3)}),
         ),
         (
-            json!({"method": "signed", "scope": {"type": "cocs", "coc_codes": ["ZQ-999"]}}),
             "scope.coc_codes[0]",
+            json!({"method": "signed", "scope": {"type": "cocs", "coc_codes": ["ZQ-999"]}}),
         ),
-        (json!({"effective_from": d(0)}), "method"),
-        (json!({"method": "telepathic"}), "method"),
         (
-            json!({"method": "signed", "expires_on": "someday"}),
+            "scope.coc_codes[0]",
+            json!({"method": "signed", "scope": {"type": "cocs", "coc_codes": ["nowhere"]}}),
+        ),
+        ("method", json!({"effective_from": day(0)})),
+        ("method", json!({"method": "telepathic"})),
+        (
             "expires_on",
+            json!({"method": "signed", "expires_on": "someday"}),
         ),
     ] {
-        let r = app.post(&consents, &t.worker, body.clone()).await;
+        let r = grant(&app, &path, &t.worker, roi.clone()).await;
         r.problem(422);
         assert!(
             r.error_fields().iter().any(|f| f == field),
-            "{body}: {:?}",
+            "{roi}: {:?}",
             r.error_fields()
         );
     }
     // Nothing was recorded, and the record is still closed.
-    let r = app.get(&consents, &t.worker).await;
+    let r = app.get(&format!("{path}/consents"), &t.worker).await;
     assert_eq!(r.ok(200)["items"], json!([]));
     assert_eq!(app.get(&path, &t.worker).await.body["visibility"], "closed");
-
     // A revocation dated in the future; a consent that does not exist.
     let (path, cid) = opened_record(&app, &t.worker).await;
-    let r = app
-        .post(
-            &format!("{path}/consents/{cid}/revoke"),
-            &t.worker,
-            json!({"revoked_on": d(7)}),
-        )
-        .await;
+    let r = revoke_on(&app, &path, &cid, &t.worker, json!({"revoked_on": day(7)})).await;
     assert_eq!(r.problem(422)["errors"][0]["field"], "revoked_on");
-    app.post(
-        &format!("{path}/consents/{}/revoke", Uuid::now_v7()),
-        &t.worker,
-        json!({}),
-    )
-    .await
-    .problem(404);
+    let unknown = Uuid::now_v7().to_string();
+    revoke(&app, &path, &unknown, &t.worker).await.problem(404);
     // A record the caller cannot see: 404, not 403.
     let other = tenant(&app, json!({})).await;
     let hidden = closed_record(&app, &t.worker).await;
-    app.post(
-        &format!("{hidden}/consents"),
-        &other.worker,
-        json!({"method": "signed"}),
-    )
-    .await
-    .problem(404);
+    grant(&app, &hidden, &other.worker, json!({"method": "signed"}))
+        .await
+        .problem(404);
 }
 
 #[actix_web::test]
@@ -428,14 +332,9 @@ async fn split_mode_is_not_supported_yet() {
     let app = spawn().await;
     let t = tenant(&app, json!({"roi_grant_mode": "split"})).await;
     let path = closed_record(&app, &t.worker).await;
-    let r = app
-        .post(
-            &format!("{path}/consents"),
-            &t.worker,
-            json!({"method": "signed"}),
-        )
-        .await;
-    r.problem(409);
+    grant(&app, &path, &t.worker, json!({"method": "signed"}))
+        .await
+        .problem(409);
     let r = app.get(&format!("{path}/consents"), &t.worker).await;
     assert_eq!(r.ok(200)["items"], json!([]));
     assert_eq!(app.get(&path, &t.worker).await.body["visibility"], "closed");
@@ -446,21 +345,172 @@ async fn grant_and_revoke_are_audited() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let (path, cid) = opened_record(&app, &t.worker).await;
-    app.post(
-        &format!("{path}/consents/{cid}/revoke"),
-        &t.worker,
-        json!({}),
-    )
-    .await
-    .ok(200);
+    revoke(&app, &path, &cid, &t.worker).await.ok(200);
     let r = app.get(&format!("{path}/audit"), &app.admin).await;
-    let actions: Vec<String> = r.ok(200)["items"]
-        .as_array()
-        .unwrap()
+    let items = r.ok(200)["items"].as_array().unwrap();
+    let actions: Vec<&str> = items
         .iter()
-        .map(|e| e["action"].as_str().unwrap().to_string())
+        .map(|e| e["action"].as_str().unwrap())
         .collect();
     for a in ["create", "roi_granted", "roi_revoked"] {
-        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+        assert!(actions.contains(&a), "{a} in {actions:?}");
     }
+}
+
+// ---------------------------------------------------------------- date windows and edges
+
+#[actix_web::test]
+async fn a_revocation_dated_before_the_roi_started_is_refused() {
+    // consent.md: a window is effective_from <= d < revoked_on; one that ends before it
+    // starts is refused, as for expires_on.
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let path = closed_record(&app, &t.worker).await;
+    let r = grant(
+        &app,
+        &path,
+        &t.worker,
+        json!({"method": "signed", "effective_from": day(-3)}),
+    )
+    .await;
+    let cid = id_of(&r.ok(201)["consent"]);
+    let r = revoke_on(
+        &app,
+        &path,
+        &cid,
+        &t.worker,
+        json!({"revoked_on": day(-10)}),
+    )
+    .await;
+    r.problem(422);
+    assert_eq!(r.error_fields(), vec!["revoked_on".to_string()]);
+    // A revocation on the day it took effect is a window of no days, and allowed.
+    let r = revoke_on(&app, &path, &cid, &t.worker, json!({"revoked_on": day(-3)})).await;
+    assert_eq!(r.ok(200)["consent"]["revoked_on"], day(-3));
+}
+
+#[actix_web::test]
+async fn an_expired_roi_opens_nothing_and_cannot_be_revoked() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let path = closed_record(&app, &t.worker).await;
+    let roi =
+        json!({"method": "signed", "effective_from": "2024-01-01", "expires_on": "2024-07-01"});
+    let r = grant(&app, &path, &t.worker, roi).await;
+    let cid = id_of(&r.ok(201)["consent"]);
+    assert_eq!(r.body["consent"]["active"], false);
+    // "Effectively open" needs an active ROI: the open record is treated as closed.
+    let other = tenant(&app, json!({})).await;
+    app.get(&path, &other.worker).await.problem(404);
+    let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
+    assert_eq!(
+        access(app.get(&path, &lead).await.ok(200)),
+        "limited/coc_aggregate"
+    );
+    revoke(&app, &path, &cid, &t.worker).await.problem(409);
+    // expires_on is the first day it no longer holds.
+    for (expires, active) in [(day(0), false), (day(1), true)] {
+        let path = closed_record(&app, &t.worker).await;
+        let roi = json!({"method": "signed", "effective_from": day(-30), "expires_on": expires});
+        let r = grant(&app, &path, &t.worker, roi).await;
+        assert_eq!(r.ok(201)["consent"]["active"], active, "{expires}");
+        let seen = app.get(&path, &other.worker).await.status == 200;
+        assert_eq!(seen, active, "expires {expires}");
+    }
+}
+
+#[actix_web::test]
+async fn the_policy_term_sets_a_default_expiry() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({"roi_default_term_months": 12})).await;
+    let path = closed_record(&app, &t.worker).await;
+    let roi = json!({"method": "verbal", "effective_from": "2026-03-31"});
+    let r = grant(&app, &path, &t.worker, roi).await;
+    assert_eq!(r.ok(201)["consent"]["expires_on"], "2027-03-31");
+    let roi = json!({"method": "verbal", "expires_on": day(30)});
+    let r = grant(&app, &path, &t.worker, roi).await;
+    assert_eq!(r.ok(201)["consent"]["expires_on"], day(30));
+}
+
+#[actix_web::test]
+async fn a_grant_opens_private_locked_and_consent_refused_records() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let other = tenant(&app, json!({})).await;
+    for body in [
+        json!({"identity_mode": "identified", "first_name": "Octavia", "visibility": "private"}),
+        json!({"identity_mode": "code_name", "first_name": "Shorty"}),
+        json!({"identity_mode": "consent_refused"}),
+        json!({"identity_mode": "anonymous", "birth_year": 1980}),
+    ] {
+        let path = record(&app, &t.worker, body.clone()).await;
+        let r = grant(&app, &path, &t.worker, json!({"method": "signed"})).await;
+        assert_eq!(r.ok(201)["client"]["visibility"], "open", "{body}");
+        let r = app.get(&path, &other.worker).await;
+        assert_eq!(access(r.ok(200)), "full/statewide_roi", "{body}");
+    }
+}
+
+#[actix_web::test]
+async fn roi_notes_are_free_text_and_follow_the_record() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    // An anonymous record refuses free text that looks like PII.
+    let path = record(&app, &t.worker, json!({"identity_mode": "anonymous"})).await;
+    let roi = json!({"method": "verbal", "documentation_note": "witness: call 509-555-0147"});
+    let r = grant(&app, &path, &t.worker, roi).await;
+    r.problem(422);
+    assert_eq!(r.error_fields(), vec!["documentation_note".to_string()]);
+    assert!(!text(&r).contains("509-555-0147"));
+    // The note is PII: a limited viewer does not get it.
+    let path = closed_record(&app, &t.worker).await;
+    let roi = json!({"method": "signed", "documentation_note": "binder 3, Octavia's folder"});
+    let cid = id_of(&grant(&app, &path, &t.worker, roi).await.ok(201)["consent"]);
+    let r = app.get(&format!("{path}/consents"), &t.worker).await;
+    assert!(r.ok(200)["items"][0]["documentation_note"].is_string());
+    revoke(&app, &path, &cid, &t.worker).await.ok(200);
+    let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
+    let r = app.get(&format!("{path}/consents"), &lead).await;
+    let item = &r.ok(200)["items"][0];
+    assert!(item.get("documentation_note").is_none(), "{item}");
+}
+
+#[actix_web::test]
+async fn break_glass_covers_consent_answers() {
+    // consent.md rule 1: a system admin's read of PII needs X-Access-Reason (403 without).
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let path = closed_record(&app, &t.worker).await;
+    let roi = json!({"method": "signed", "documentation_note": "form in binder 3"});
+    let cid = id_of(&grant(&app, &path, &t.worker, roi).await.ok(201)["consent"]);
+    let mut leaks = Vec::new();
+    let r = app.get(&format!("{path}/consents"), &app.admin).await;
+    if text(&r).contains("binder 3") {
+        leaks.push(format!("GET consents: {}", r.body));
+    }
+    let r = revoke(&app, &path, &cid, &app.admin).await;
+    if text(&r).contains("Octavia") {
+        leaks.push(format!("revoke: {} {}", r.status, r.body));
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}");
+}
+
+#[actix_web::test]
+async fn a_grant_with_an_idempotency_key_replays_the_first_result() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let path = closed_record(&app, &t.worker).await;
+    let consents = format!("{path}/consents");
+    let (roi, key) = (
+        Some(json!({"method": "signed"})),
+        ("Idempotency-Key", "roi-form-9"),
+    );
+    let first = send(&app, "POST", &consents, &t.worker, roi.clone(), key).await;
+    let again = send(&app, "POST", &consents, &t.worker, roi, key).await;
+    assert_eq!(
+        again.ok(201)["consent"]["id"],
+        first.ok(201)["consent"]["id"]
+    );
+    let r = app.get(&consents, &t.worker).await;
+    assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
 }
