@@ -191,3 +191,37 @@ fn migrations_go_down_and_up() {
         .execute(&mut admin)
         .unwrap();
 }
+
+/// The audit trail is append-only for every database role, the application's included.
+#[actix_web::test]
+async fn audit_events_are_append_only() {
+    use diesel::{Connection, RunQueryDsl};
+    let pool = test_pool();
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, false).await;
+    let w = app.token("w", &[hearth::consent::Role::CaseWorker], Some(agency));
+    app.post(
+        "/v1/clients",
+        &w,
+        json!({"identity_mode": "anonymous", "birth_year": 1990}),
+    )
+    .await
+    .ok(201);
+    let mut conn = pool.get().unwrap();
+    for sql in [
+        "UPDATE audit_events SET action = 'tampered'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ] {
+        let r = conn.transaction(|c| diesel::sql_query(sql).execute(c));
+        let e = r.expect_err(sql).to_string();
+        assert!(e.contains("append-only"), "{sql}: {e}");
+    }
+    let n: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "count(*) FROM audit_events",
+    ))
+    .get_result(&mut conn)
+    .unwrap();
+    assert!(n >= 1);
+}
