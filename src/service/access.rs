@@ -12,12 +12,15 @@ use crate::repo::clients::{self as repo, ClientRow, RoiRow};
 use crate::service::context::Caller;
 
 /// A record as the engine sees it, with the decision for one viewer.
+#[derive(Clone)]
 pub struct Decided {
     pub row: ClientRow,
     pub rois: Vec<RoiRow>,
     pub facts: RecordFacts,
     pub viewer: Viewer,
     pub decision: AccessDecision,
+    /// The superseding or surviving record, if this viewer may know it.
+    pub successor: Option<Uuid>,
 }
 
 pub fn roi_facts(r: &RoiRow) -> RoiFacts {
@@ -97,13 +100,32 @@ pub fn decide_for(
     if decision.level == AccessLevel::None {
         return Err(AppError::NotFound);
     }
-    Ok(Decided {
-        row,
-        rois,
-        facts,
-        viewer,
-        decision,
-    })
+    let successor = successor_for(conn, &viewer, &row, caller.today)?;
+    Ok(Decided { row, rois, facts, viewer, decision, successor })
+}
+
+/// The record to use instead of a superseded or merged one, as far as this viewer may know it:
+/// a split names its new record to the splitting agency (which created it) and admins; a merge
+/// names the survivor to whoever may see the survivor.
+fn successor_for(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    row: &ClientRow,
+    today: chrono::NaiveDate,
+) -> AppResult<Option<Uuid>> {
+    let admin = viewer.has_role(crate::consent::Role::SystemAdmin);
+    let Some(next) = row.merged_into.or(row.superseded_by) else {
+        return Ok(None);
+    };
+    let Some((next_row, _, next_facts)) = load_facts(conn, next)? else {
+        return Ok(None);
+    };
+    let known = if row.merged_into.is_some() {
+        decide_record(viewer, &next_facts, today).level != AccessLevel::None
+    } else {
+        admin || viewer.agency_id == Some(next_row.created_by_agency)
+    };
+    Ok(known.then_some(next))
 }
 
 impl Decided {
@@ -120,14 +142,19 @@ impl Decided {
             Lifecycle::Superseded => Err(AppError::Conflict {
                 code: "record-superseded",
                 detail: "This record is superseded (DO NOT USE); write to the record named in use_record.".into(),
-                use_record: self.row.superseded_by,
+                use_record: self.successor,
             }),
             Lifecycle::Merged => Err(AppError::Conflict {
                 code: "record-merged",
                 detail: "This record was merged; write to the record named in use_record.".into(),
-                use_record: self.row.merged_into,
+                use_record: self.successor,
             }),
         }
+    }
+
+    /// The record as this viewer sees it.
+    pub fn view(&self) -> crate::service::client_view::ClientView {
+        crate::service::client_view::client_view(&self.row, &self.viewer, &self.decision, self.successor)
     }
 
     pub fn is_creating_agency(&self) -> bool {

@@ -89,7 +89,13 @@ fn format_ssn(s: &str) -> String {
     }
 }
 
-pub fn client_view(row: &ClientRow, viewer: &Viewer, decision: &AccessDecision) -> ClientView {
+/// `successor`: the record to use instead, when the viewer may know it (see `access::Decided`).
+pub fn client_view(
+    row: &ClientRow,
+    viewer: &Viewer,
+    decision: &AccessDecision,
+    successor: Option<Uuid>,
+) -> ClientView {
     let admin = viewer.has_role(Role::SystemAdmin);
     let creator = viewer.agency_id == Some(row.created_by_agency);
     let full = decision.level == AccessLevel::Full;
@@ -104,8 +110,8 @@ pub fn client_view(row: &ClientRow, viewer: &Viewer, decision: &AccessDecision) 
         created_by_your_agency: creator,
         access: decision.into(),
         person_id: admin.then_some(row.person_id),
-        superseded_by: row.superseded_by.filter(|_| admin || creator),
-        merged_into: row.merged_into,
+        superseded_by: row.superseded_by.filter(|s| successor == Some(*s)),
+        merged_into: row.merged_into.filter(|s| successor == Some(*s)),
         name_data_quality: row.name_quality,
         ssn_data_quality: row.ssn_quality,
         dob_data_quality: row.dob_quality,
@@ -142,5 +148,5 @@ pub fn redecide(
     let (row, _, facts) =
         crate::service::access::load_facts(conn, id)?.ok_or(crate::error::AppError::NotFound)?;
     let decision = crate::consent::decide_record(&before.viewer, &facts, caller.today);
-    Ok((decision.level != AccessLevel::None).then(|| client_view(&row, &before.viewer, &decision)))
+    Ok((decision.level != AccessLevel::None).then(|| client_view(&row, &before.viewer, &decision, None)))
 }

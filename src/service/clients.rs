@@ -237,7 +237,7 @@ pub fn create(
         }
         let d = decide(conn, caller, row.id)?;
         caller.audit(conn, Some(row.id), "create", d.decision.basis, None)?;
-        Ok(ClientWrite { client: client_view(&d.row, &d.viewer, &d.decision), changes, warnings })
+        Ok(ClientWrite { client: d.view(), changes, warnings })
     })
 }
 
@@ -248,21 +248,7 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Clie
         if d.decision.level == AccessLevel::Full {
             caller.audit(conn, Some(id), "read", d.decision.basis, None)?;
         }
-        let mut view = client_view(&d.row, &d.viewer, &d.decision);
-        // A tombstone names its survivor only to those who may see the survivor.
-        if let Some(survivor) = view.merged_into {
-            let seen = match crate::service::access::load_facts(conn, survivor)? {
-                Some((_, _, facts)) => {
-                    crate::consent::decide_record(&d.viewer, &facts, caller.today).level
-                        != AccessLevel::None
-                }
-                None => false,
-            };
-            if !seen {
-                view.merged_into = None;
-            }
-        }
-        Ok(view)
+        Ok(d.view())
     })
 }
 
@@ -447,7 +433,7 @@ pub fn patch(
             }
         }
         caller.audit(conn, Some(id), "update", d.decision.basis, None)?;
-        let view = client_view(&row, &d.viewer, &d.decision);
+        let view = client_view(&row, &d.viewer, &d.decision, d.successor);
         Ok(ClientWrite {
             client: view,
             changes,

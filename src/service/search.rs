@@ -269,7 +269,7 @@ pub fn search(
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
-            client: client_view(row, &viewer, &decision),
+            client: client_view(row, &viewer, &decision, None),
         });
     }
     audit_repo::append(conn, &events)?;

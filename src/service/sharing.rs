@@ -163,7 +163,7 @@ pub fn designate_sharing(
             crate::service::access::load_facts(conn, id)?.ok_or(AppError::NotFound)?;
         let mut after = Decided {
             facts,
-            ..clone_decided(&d)
+            ..d.clone()
         };
         after.facts.identity = IdentityMode::Identified;
         check_target(&after, input.visibility, caller.today)?;
@@ -192,16 +192,6 @@ pub fn designate_sharing(
             warnings: vec![],
         })
     })
-}
-
-fn clone_decided(d: &Decided) -> Decided {
-    Decided {
-        row: d.row.clone(),
-        rois: d.rois.clone(),
-        facts: d.facts.clone(),
-        viewer: d.viewer.clone(),
-        decision: d.decision.clone(),
-    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
