@@ -101,7 +101,14 @@ pub fn decide_for(
         return Err(AppError::NotFound);
     }
     let successor = successor_for(conn, &viewer, &row, caller.today)?;
-    Ok(Decided { row, rois, facts, viewer, decision, successor })
+    Ok(Decided {
+        row,
+        rois,
+        facts,
+        viewer,
+        decision,
+        successor,
+    })
 }
 
 /// The record to use instead of a superseded or merged one, as far as this viewer may know it:
@@ -154,7 +161,12 @@ impl Decided {
 
     /// The record as this viewer sees it.
     pub fn view(&self) -> crate::service::client_view::ClientView {
-        crate::service::client_view::client_view(&self.row, &self.viewer, &self.decision, self.successor)
+        crate::service::client_view::client_view(
+            &self.row,
+            &self.viewer,
+            &self.decision,
+            self.successor,
+        )
     }
 
     pub fn is_creating_agency(&self) -> bool {

@@ -148,5 +148,6 @@ pub fn redecide(
     let (row, _, facts) =
         crate::service::access::load_facts(conn, id)?.ok_or(crate::error::AppError::NotFound)?;
     let decision = crate::consent::decide_record(&before.viewer, &facts, caller.today);
-    Ok((decision.level != AccessLevel::None).then(|| client_view(&row, &before.viewer, &decision, None)))
+    Ok((decision.level != AccessLevel::None)
+        .then(|| client_view(&row, &before.viewer, &decision, None)))
 }

@@ -47,7 +47,7 @@ pub(crate) fn require_agency(caller: &Caller, action: &str) -> AppResult<Uuid> {
         .ok_or_else(|| AppError::Forbidden(format!("{action} needs a token for an agency.")))
 }
 
-fn new_short_uid(conn: &mut PgConnection) -> AppResult<String> {
+pub(crate) fn new_short_uid(conn: &mut PgConnection) -> AppResult<String> {
     use rand::Rng;
     for _ in 0..16 {
         let n: u64 = rand::rng().random_range(0..(1u64 << 36));

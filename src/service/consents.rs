@@ -16,6 +16,7 @@ use crate::service::access::{decide, Decided};
 use crate::service::client_input::free_text;
 use crate::service::client_view::{redecide, ClientView};
 use crate::service::context::Caller;
+use crate::service::split::{move_open_stays, split_record};
 use crate::service::tenants::{CocPolicy, RoiGrantMode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -212,6 +213,80 @@ pub struct ConsentOutcome {
     /// The helpdesk notice the server recorded for the CoC admins, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub helpdesk_notice_id: Option<Uuid>,
+    /// Split mode: the old record, now superseded ("DO NOT USE"); `client` is the new one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_client_id: Option<Uuid>,
+}
+
+/// Split mode (ROI job aid): the old record keeps its data, stays closed and becomes "DO NOT
+/// USE"; a new open record ("SHARED", with the ROI date) takes the ROI, and the granting
+/// agency's open stays move to it on the ROI date.
+fn grant_split(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    d: &Decided,
+    policy: &CocPolicy,
+    input: &NewRoi,
+) -> AppResult<ConsentOutcome> {
+    let agency = caller.principal.agency_id.ok_or_else(|| {
+        AppError::Forbidden("Recording an ROI needs a token for an agency.".into())
+    })?;
+    let mut roi = build_roi(
+        conn,
+        caller,
+        Uuid::nil(),
+        d.facts.identity,
+        policy,
+        input,
+        "",
+    )?;
+    let new = split_record(
+        conn,
+        caller,
+        &d.row,
+        agency,
+        Visibility::Open,
+        format!("SHARED - ROI {}", roi.effective_from),
+        "DO NOT USE",
+    )?;
+    roi.client_id = new.id;
+    let roi = repo::insert_roi(conn, &roi)?;
+    let moved = move_open_stays(conn, caller, d.row.id, new.id, agency, roi.effective_from)?;
+    let mut changes = vec![
+        format!("This record is kept closed with alias DO NOT USE; it keeps its data and is superseded by {}.", new.id),
+        format!("New open record {} (alias SHARED - ROI {}) holds the ROI.", new.id, roi.effective_from),
+        format!("ROI recorded, effective {}.", roi.effective_from),
+    ];
+    let mut warnings = vec![
+        "Lengths of stay restart in funder reports: the new record's stays begin on the ROI date."
+            .to_string(),
+    ];
+    if moved > 0 {
+        changes.push(format!(
+            "{moved} open stay(s) of your agency exited on {} with the destination matching the project type, and re-entered in the new record.",
+            roi.effective_from
+        ));
+        warnings.push(
+            "Complete the project's entry assessment for the new record: assessments in the old record are not visible there."
+                .into(),
+        );
+    }
+    caller.audit(
+        conn,
+        Some(new.id),
+        "roi_granted",
+        Some(crate::consent::AccessBasis::CreatingAgency),
+        Some(serde_json::json!({"consent_id": roi.id, "effective_from": roi.effective_from, "split_from": d.row.id})),
+    )?;
+    Ok(ConsentOutcome {
+        consent: roi_view(&roi, caller.today, true),
+        client: redecide(conn, caller, d, new.id)?,
+        changes,
+        warnings,
+        scenario: None,
+        helpdesk_notice_id: None,
+        superseded_client_id: Some(d.row.id),
+    })
 }
 
 /// Records an ROI; in `window` mode the record becomes open from its effective date.
@@ -227,10 +302,7 @@ pub fn grant(
         d.require_writable()?;
         let policy = load_policy(conn, &d.row.coc_code)?;
         if policy.roi_grant_mode == RoiGrantMode::Split {
-            return Err(AppError::conflict(
-                "split-mode-unsupported",
-                "This CoC's policy grants ROIs in split mode, which Hearth does not perform yet; a coc_admin can set roi_grant_mode to window.",
-            ));
+            return grant_split(conn, caller, &d, &policy, &input);
         }
         let roi = build_roi(conn, caller, client, d.facts.identity, &policy, &input, "")?;
         let roi = repo::insert_roi(conn, &roi)?;
@@ -238,7 +310,10 @@ pub fn grant(
         let mut warnings = Vec::new();
         let mut row = d.row.clone();
         if row.visibility != Visibility::Open.as_str() {
-            changes.push(format!("Visibility changed from {} to open.", row.visibility));
+            changes.push(format!(
+                "Visibility changed from {} to open.",
+                row.visibility
+            ));
             row.visibility = Visibility::Open.as_str().into();
             row = repo::update(conn, &row)?;
         }
@@ -265,6 +340,7 @@ pub fn grant(
             warnings,
             scenario: None,
             helpdesk_notice_id: None,
+            superseded_client_id: None,
         })
     })
 }
@@ -361,6 +437,32 @@ pub fn revoke(
                 if others.len() == 1 { "y" } else { "ies" }
             )
         };
+        // Split mode, scenario 2: the revoking agency goes on in a new closed record, and the old
+        // one is marked for everyone (ROI job aid).
+        let policy = load_policy(conn, &row.coc_code)?;
+        let split = if !others.is_empty() && !still_open && policy.roi_grant_mode == RoiGrantMode::Split {
+            let agency = agency.ok_or_else(|| AppError::Forbidden("A split needs a token for an agency.".into()))?;
+            let new = split_record(
+                conn,
+                caller,
+                &row,
+                agency,
+                Visibility::Closed,
+                "CLOSED - USE THIS FILE".into(),
+                "DO NOT USE - CLIENT REVOKED CONSENT",
+            )?;
+            let moved = move_open_stays(conn, caller, client, new.id, agency, on)?;
+            changes.push(format!(
+                "Split: this record is marked DO NOT USE - CLIENT REVOKED CONSENT; your agency goes on in the new closed record {} (CLOSED - USE THIS FILE).",
+                new.id
+            ));
+            if moved > 0 {
+                changes.push(format!("{moved} open stay(s) of your agency exited on {on} and re-entered in the new record."));
+            }
+            Some(new.id)
+        } else {
+            None
+        };
         let notice = NoticeRow {
             id: Uuid::now_v7(),
             coc_code: row.coc_code.clone(),
@@ -380,11 +482,12 @@ pub fn revoke(
         )?;
         Ok(ConsentOutcome {
             consent: roi_view(&roi, caller.today, true),
-            client: redecide(conn, caller, &d, client)?,
+            client: redecide(conn, caller, &d, split.unwrap_or(client))?,
             changes,
             warnings,
             scenario: Some(scenario.into()),
             helpdesk_notice_id: Some(notice.id),
+            superseded_client_id: split.map(|_| client),
         })
     })
 }

@@ -12,6 +12,7 @@ pub mod datum_access;
 pub mod idempotency;
 pub mod search;
 pub mod sharing;
+pub mod split;
 pub mod stay_data;
 pub mod stays;
 pub mod tenants;

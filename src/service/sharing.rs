@@ -161,10 +161,7 @@ pub fn designate_sharing(
         }
         let (_, _, facts) =
             crate::service::access::load_facts(conn, id)?.ok_or(AppError::NotFound)?;
-        let mut after = Decided {
-            facts,
-            ..d.clone()
-        };
+        let mut after = Decided { facts, ..d.clone() };
         after.facts.identity = IdentityMode::Identified;
         check_target(&after, input.visibility, caller.today)?;
         let mut row = d.row.clone();

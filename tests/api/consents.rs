@@ -328,19 +328,6 @@ async fn invalid_rois_are_refused() {
 }
 
 #[actix_web::test]
-async fn split_mode_is_not_supported_yet() {
-    let app = spawn().await;
-    let t = tenant(&app, json!({"roi_grant_mode": "split"})).await;
-    let path = closed_record(&app, &t.worker).await;
-    grant(&app, &path, &t.worker, json!({"method": "signed"}))
-        .await
-        .problem(409);
-    let r = app.get(&format!("{path}/consents"), &t.worker).await;
-    assert_eq!(r.ok(200)["items"], json!([]));
-    assert_eq!(app.get(&path, &t.worker).await.body["visibility"], "closed");
-}
-
-#[actix_web::test]
 async fn grant_and_revoke_are_audited() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;

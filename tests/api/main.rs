@@ -12,5 +12,6 @@ mod consent_sql;
 mod consents;
 mod contract;
 mod ops;
+mod split;
 mod stays;
 mod tenants;

@@ -1,0 +1,123 @@
+//! The ROI job aid's split procedure, for CoCs whose policy `roi_grant_mode` is `split`: what
+//! staff did by hand (a "DO NOT USE" record, exits, a new "SHARED" record, new stays), done in
+//! one transaction.
+
+use chrono::{NaiveDate, Utc};
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::consent::{Lifecycle, Visibility};
+use crate::domain::destination_for_project_type;
+use crate::error::{AppError, AppResult};
+use crate::repo::clients::{self as repo, ClientRow};
+use crate::repo::stays::{self as stays_repo, EnrollmentRow};
+use crate::repo::tenants as tenants_repo;
+use crate::service::context::Caller;
+
+/// A new record for `agency`, copying `old`'s identity; `old` becomes superseded by it.
+pub fn split_record(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    old: &ClientRow,
+    agency: Uuid,
+    new_visibility: Visibility,
+    new_alias: String,
+    old_alias: &str,
+) -> AppResult<ClientRow> {
+    let now = Utc::now();
+    let mut new = old.clone();
+    new.id = Uuid::now_v7();
+    new.short_uid = crate::service::clients::new_short_uid(conn)?;
+    // Anonymous records are named after their own UID.
+    if old.first_name.as_deref() == Some(old.short_uid.as_str()) {
+        new.first_name = Some(new.short_uid.clone());
+    }
+    new.created_by_agency = agency;
+    new.created_by_user = caller.principal.sub.clone();
+    new.visibility = new_visibility.as_str().into();
+    new.lifecycle = Lifecycle::Active.as_str().into();
+    new.superseded_by = None;
+    new.merged_into = None;
+    new.alias = Some(new_alias);
+    new.version = 1;
+    new.created_at = now;
+    new.updated_at = now;
+    let new = repo::insert(conn, &new)?;
+    repo::add_contributor(conn, new.id, agency)?;
+    let mut old_row = old.clone();
+    old_row.alias = Some(old_alias.into());
+    if old_row.visibility == Visibility::Open.as_str() {
+        old_row.visibility = Visibility::Closed.as_str().into();
+    }
+    old_row.lifecycle = Lifecycle::Superseded.as_str().into();
+    old_row.superseded_by = Some(new.id);
+    repo::update(conn, &old_row)?;
+    caller.audit(
+        conn,
+        Some(old.id),
+        "split_superseded",
+        None,
+        Some(serde_json::json!({"superseded_by": new.id})),
+    )?;
+    caller.audit(
+        conn,
+        Some(new.id),
+        "split_created",
+        None,
+        Some(serde_json::json!({"split_from": old.id})),
+    )?;
+    Ok(new)
+}
+
+/// Exits `agency`'s open stays in `old` on `on`, with the destination that matches each
+/// project's type, and opens the same stays in `new` from that day, flagged for a new entry
+/// assessment. Answers how many moved.
+pub fn move_open_stays(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    old: Uuid,
+    new: Uuid,
+    agency: Uuid,
+    on: NaiveDate,
+) -> AppResult<usize> {
+    use crate::db::schema::enrollments as e;
+    use diesel::prelude::*;
+    let open: Vec<EnrollmentRow> = e::table
+        .filter(
+            e::client_id
+                .eq(old)
+                .and(e::exit_date.is_null())
+                .and(e::entered_by_agency.eq(agency)),
+        )
+        .select(EnrollmentRow::as_select())
+        .for_update()
+        .load(conn)?;
+    for stay in &open {
+        let (project, _) =
+            tenants_repo::find_project(conn, stay.project_id)?.ok_or(AppError::NotFound)?;
+        let day = on.max(stay.entry_date);
+        let mut exited = stay.clone();
+        exited.exit_date = Some(day);
+        exited.destination = Some(destination_for_project_type(project.project_type as i32) as i16);
+        exited.destination_subsidy_type = None;
+        stays_repo::update_enrollment(conn, &exited)?;
+        let now = Utc::now();
+        let reopened = EnrollmentRow {
+            id: Uuid::now_v7(),
+            client_id: new,
+            entry_date: day,
+            exit_date: None,
+            destination: None,
+            destination_subsidy_type: None,
+            entry_assessment_required: true,
+            entered_by_user: caller.principal.sub.clone(),
+            collected_on: day,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            ..stay.clone()
+        };
+        stays_repo::insert_enrollment(conn, &reopened)?;
+    }
+    Ok(open.len())
+}

@@ -1,0 +1,191 @@
+//! The ROI job aid's split procedure, for a CoC whose policy is `roi_grant_mode: split`.
+
+use hearth::consent::Role;
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+fn days_ago(n: i64) -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).to_string()
+}
+
+fn s(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("string in {v}"))
+        .to_string()
+}
+
+#[actix_web::test]
+async fn granting_an_roi_splits_the_record_as_the_job_aid_does() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let a = app.agency(&coc, true).await;
+    let b = app.agency(&coc, true).await;
+    let shelter = app.project(a, 0).await;
+    let ta = app.token("a", &[Role::CaseWorker], Some(a));
+    let tb = app.token("b", &[Role::CaseWorker], Some(b));
+    let r = app
+        .post("/v1/clients", &ta, json!({"identity_mode": "identified", "first_name": "John", "last_name": "Smith", "dob": "1980-02-03"}))
+        .await;
+    let old = s(&r.ok(201)["client"]["id"]);
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/enrollments"),
+            &ta,
+            json!({"project_id": shelter, "entry_date": days_ago(20), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let old_stay = s(&r.ok(201)["enrollment"]["id"]);
+
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents"),
+            &ta,
+            json!({"method": "signed"}),
+        )
+        .await;
+    let body = r.ok(201).clone();
+    let new = s(&body["client"]["id"]);
+    assert_ne!(new, old);
+    assert_eq!(body["superseded_client_id"], old.as_str());
+    assert_eq!(body["client"]["visibility"], "open");
+    assert!(
+        s(&body["client"]["alias"]).starts_with("SHARED - ROI "),
+        "{body}"
+    );
+    assert_eq!(body["client"]["last_name"], "Smith");
+    assert_eq!(body["consent"]["client_id"], new.as_str());
+    assert!(
+        body["warnings"]
+            .to_string()
+            .contains("Lengths of stay restart"),
+        "{body}"
+    );
+
+    // The old record: closed, DO NOT USE, superseded by the new one (named to A).
+    let r = app.get(&format!("/v1/clients/{old}"), &ta).await;
+    let o = r.ok(200);
+    assert_eq!(o["alias"], "DO NOT USE");
+    assert_eq!(o["visibility"], "closed");
+    assert_eq!(o["lifecycle"], "superseded");
+    assert_eq!(o["superseded_by"], new.as_str());
+    // A's open stay was exited on the ROI date with the shelter's destination (101), and
+    // re-entered in the new record, flagged for a new entry assessment.
+    let r = app.get(&format!("/v1/enrollments/{old_stay}"), &ta).await;
+    assert_eq!(r.ok(200)["destination"], 101);
+    assert_eq!(
+        r.body["exit_date"],
+        chrono::Utc::now().date_naive().to_string()
+    );
+    let r = app
+        .get(&format!("/v1/clients/{new}/enrollments"), &ta)
+        .await;
+    let stays = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(stays.len(), 1);
+    assert_eq!(stays[0]["entry_assessment_required"], true);
+    assert_eq!(stays[0]["exit_date"], Value::Null);
+    // Writes to the old record are refused, naming the record to use.
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/contacts"),
+            &ta,
+            json!({"kind": "phone", "value": "312-555-0100"}),
+        )
+        .await;
+    assert_eq!(r.problem(409)["use_record"], new.as_str());
+    // A sharing agency sees the new record only; the old stays with A.
+    assert_eq!(
+        app.get(&format!("/v1/clients/{new}"), &tb).await.ok(200)["access"]["basis"],
+        "statewide_roi"
+    );
+    app.get(&format!("/v1/clients/{old}"), &tb)
+        .await
+        .problem(404);
+    // One person, two records: the same HUD Personal ID, seen by a system admin.
+    let mut person = Vec::new();
+    for id in [&old, &new] {
+        let path = format!("/v1/clients/{id}");
+        let headers = vec![("X-Access-Reason", "ticket 7".to_string())];
+        let r = app
+            .send(Call {
+                method: "GET",
+                path: &path,
+                token: Some(&app.admin),
+                body: None,
+                headers,
+            })
+            .await;
+        person.push(r.ok(200)["person_id"].clone());
+    }
+    let (p_old, p_new) = (&person[0], &person[1]);
+    assert!(p_old.is_string());
+    assert_eq!(p_old, p_new);
+}
+
+#[actix_web::test]
+async fn revoking_with_other_agencies_data_splits_off_a_closed_record() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let a = app.agency(&coc, true).await;
+    let b = app.agency(&coc, true).await;
+    let pb = app.project(b, 4).await;
+    let ta = app.token("a", &[Role::CaseWorker], Some(a));
+    let tb = app.token("b", &[Role::CaseWorker], Some(b));
+    let coc_admin = app.token(
+        "lead",
+        &[Role::CocAdmin],
+        Some(app.agency(&coc, true).await),
+    );
+    // Created open with an ROI at intake: no split needed.
+    let r = app
+        .post("/v1/clients", &ta, json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Diaz", "roi": {"method": "verbal"}}))
+        .await;
+    let old = s(&r.ok(201)["client"]["id"]);
+    let consents = app.get(&format!("/v1/clients/{old}/consents"), &ta).await;
+    let cid = s(&consents.ok(200)["items"][0]["id"]);
+    // B enters data: a contributor.
+    app.post(
+        &format!("/v1/clients/{old}/enrollments"),
+        &tb,
+        json!({"project_id": pb, "entry_date": days_ago(2), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents/{cid}/revoke"),
+            &ta,
+            json!({}),
+        )
+        .await;
+    let body = r.ok(200).clone();
+    assert_eq!(body["scenario"], "other_agencies_have_data");
+    assert_eq!(body["superseded_client_id"], old.as_str());
+    let new = s(&body["client"]["id"]);
+    assert_eq!(body["client"]["alias"], "CLOSED - USE THIS FILE");
+    assert_eq!(body["client"]["visibility"], "closed");
+    let o = app.get(&format!("/v1/clients/{old}"), &ta).await;
+    assert_eq!(o.ok(200)["alias"], "DO NOT USE - CLIENT REVOKED CONSENT");
+    assert_eq!(o.body["superseded_by"], new.as_str());
+    // B keeps the old record as a contributor but is not told where A went, and cannot write.
+    let r = app.get(&format!("/v1/clients/{old}"), &tb).await;
+    assert_eq!(r.ok(200)["access"]["basis"], "contributor");
+    assert!(r.body.get("superseded_by").is_none());
+    let w = app
+        .post(
+            &format!("/v1/clients/{old}/contacts"),
+            &tb,
+            json!({"kind": "phone", "value": "312-555-0100"}),
+        )
+        .await;
+    assert!(w.problem(409).get("use_record").is_none());
+    app.get(&format!("/v1/clients/{new}"), &tb)
+        .await
+        .problem(404);
+    // The helpdesk notice the job aid asked staff to email.
+    let n = app.get("/v1/helpdesk-notices", &coc_admin).await;
+    assert!(n.ok(200)["items"]
+        .to_string()
+        .contains("roi_revoked_other_agencies_have_data"));
+}
