@@ -11,10 +11,9 @@ use chrono::NaiveDate;
 use super::model::{AccessBasis, AccessLevel, DatumAccess, DatumKind, Role, Viewer};
 use crate::domain::CocCode;
 
-/// SQL that is true when the client `c` has an active Coordinated Entry enrollment.
-pub const ACTIVE_CE_ENROLLMENT: &str =
-    "EXISTS (SELECT 1 FROM enrollments e JOIN projects p ON p.id = e.project_id \
-     WHERE e.client_id = c.id AND p.project_type = 14 AND e.exit_date IS NULL)";
+/// SQL that is true when the client `c` has an active Coordinated Entry enrollment (the function
+/// is defined once, in migration 4).
+pub const ACTIVE_CE_ENROLLMENT: &str = "client_has_active_ce(c.id)";
 
 /// SQL that is true when an ROI of `c` is active on `today` and its scope covers `coc`.
 fn roi_active(coc: &str, today: NaiveDate) -> String {

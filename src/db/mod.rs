@@ -49,6 +49,9 @@ pub fn build_pool(
         .max_size(size)
         .min_idle(Some(size.min(2)))
         .connection_timeout(checkout_timeout)
+        // A broken connection fails its query and is then discarded; a `SELECT 1` on every
+        // checkout would cost a round trip per request.
+        .test_on_check_out(false)
         .connection_customizer(Box::new(settings))
         .build(ConnectionManager::<PgConnection>::new(url))
         .map_err(|e| format!("cannot connect to the database: {e}"))

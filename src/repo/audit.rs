@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use crate::db::schema::{audit_events, helpdesk_notices};
 
+/// `None` is written as NULL, not DEFAULT, so the statement's text is fixed and prepared once.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 pub struct NewAuditEvent {
     pub actor: String,
     pub actor_agency_id: Option<Uuid>,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::db::schema::{client_contributors, clients, roi_consents};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize)]
 #[diesel(table_name = clients, treat_none_as_null = true)]
 pub struct ClientRow {
     pub id: Uuid,
@@ -71,36 +71,28 @@ pub fn insert(conn: &mut PgConnection, row: &ClientRow) -> QueryResult<ClientRow
 }
 
 /// Everything the consent engine needs about a record, in one round trip: the row, its CoC's
-/// CE-assessor policy, its ROIs, its contributors and whether it has an active CE stay.
-#[derive(QueryableByName)]
+/// CE-assessor policy, its ROIs, its contributors and whether it has an active CE stay (the
+/// `record_facts` function of migration 4, whose plan PostgreSQL caches).
+#[derive(Debug, serde::Deserialize)]
 pub struct RecordFactsRow {
-    #[diesel(embed)]
     pub client: ClientRow,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
     pub locked_visible_to_ce_assessors: bool,
-    #[diesel(sql_type = diesel::sql_types::Jsonb)]
-    pub rois: serde_json::Value,
-    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Uuid>)]
+    pub rois: Vec<RoiRow>,
     pub contributors: Vec<Uuid>,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
     pub active_ce_enrollment: bool,
 }
 
-pub fn record_facts(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<RecordFactsRow>> {
-    let sql = format!(
-        "SELECT c.*, k.locked_visible_to_ce_assessors, \
-           COALESCE((SELECT jsonb_agg(to_jsonb(r) ORDER BY r.effective_from, r.id) \
-                     FROM roi_consents r WHERE r.client_id = c.id), '[]'::jsonb) AS rois, \
-           ARRAY(SELECT cc.agency_id FROM client_contributors cc WHERE cc.client_id = c.id \
-                 ORDER BY cc.first_contributed_at, cc.agency_id) AS contributors, \
-           {} AS active_ce_enrollment \
-         FROM clients c JOIN cocs k ON k.code = c.coc_code WHERE c.id = $1",
-        crate::consent::sql::ACTIVE_CE_ENROLLMENT
-    );
-    diesel::sql_query(sql)
-        .bind::<diesel::sql_types::Uuid, _>(id)
-        .get_result(conn)
-        .optional()
+diesel::define_sql_function! {
+    fn record_facts(id: diesel::sql_types::Uuid) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
+}
+
+pub fn record_facts_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<RecordFactsRow>> {
+    let json: Option<serde_json::Value> = diesel::select(record_facts(id)).get_result(conn)?;
+    json.map(|j| {
+        serde_json::from_value(j)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+    })
+    .transpose()
 }
 
 /// Locks the row for a write workflow.

@@ -41,12 +41,11 @@ pub fn load_facts(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> AppResult<Option<(ClientRow, Vec<RoiRow>, RecordFacts)>> {
-    let Some(f) = repo::record_facts(conn, id)? else {
+    let Some(f) = repo::record_facts_of(conn, id)? else {
         return Ok(None);
     };
     let row = f.client;
-    let rois: Vec<RoiRow> =
-        serde_json::from_value(f.rois).map_err(|e| AppError::Internal(format!("roi rows: {e}")))?;
+    let rois: Vec<RoiRow> = f.rois;
     let (contributors, active_ce, locked_visible) = (
         f.contributors,
         f.active_ce_enrollment,
