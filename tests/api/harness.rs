@@ -38,7 +38,12 @@ fn database() -> &'static TestDb {
         let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(url) => url,
             None => {
-                let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hearth-test-pg");
+                // Under the system's temp dir, which PostgreSQL's own user can always traverse
+                // (a checkout under /root could not be), one per checkout.
+                let checkout = env!("CARGO_MANIFEST_DIR")
+                    .bytes()
+                    .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+                let dir = std::env::temp_dir().join(format!("hearth-test-pg-{checkout:016x}"));
                 let opts = EmbeddedOptions {
                     data_dir: dir,
                     fast_unsafe: true,
