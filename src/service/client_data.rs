@@ -242,23 +242,42 @@ pub fn delete_contact(
     client: Uuid,
     id: Uuid,
 ) -> AppResult<()> {
+    delete_datum(
+        conn,
+        caller,
+        client,
+        ("contact", DatumKind::Contact, id),
+        |conn| {
+            Ok(
+                repo::find_contact(conn, client, id)?
+                    .map(|r| (r.entered_by_agency, r.collected_on)),
+            )
+        },
+        |conn| repo::delete_contact(conn, id),
+    )
+}
+
+/// Deletes a datum the caller sees, if its agency entered it; audited.
+fn delete_datum(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+    (what, kind, id): (&str, DatumKind, Uuid),
+    find: impl FnOnce(&mut PgConnection) -> AppResult<Option<(Uuid, NaiveDate)>>,
+    delete: impl FnOnce(&mut PgConnection) -> diesel::QueryResult<usize>,
+) -> AppResult<()> {
     conn.transaction(|conn| {
         let d = decide(conn, caller, client)?;
-        let row = repo::find_contact(conn, client, id)?.ok_or(AppError::NotFound)?;
-        visible_datum(
-            &d,
-            row.entered_by_agency,
-            row.collected_on,
-            DatumKind::Contact,
-        )?;
-        require_enterer(caller, row.entered_by_agency)?;
-        repo::delete_contact(conn, id)?;
+        let (entered_by, collected_on) = find(conn)?.ok_or(AppError::NotFound)?;
+        visible_datum(&d, entered_by, collected_on, kind)?;
+        require_enterer(caller, entered_by)?;
+        delete(conn)?;
         caller.audit(
             conn,
             Some(client),
-            "contact_deleted",
+            &format!("{what}_deleted"),
             d.decision.basis,
-            Some(serde_json::json!({"contact_id": id})),
+            None,
         )?;
         Ok(())
     })
@@ -499,24 +518,15 @@ pub fn delete_document(
     client: Uuid,
     id: Uuid,
 ) -> AppResult<()> {
-    conn.transaction(|conn| {
-        let d = decide(conn, caller, client)?;
-        let meta = repo::find_document(conn, client, id)?.ok_or(AppError::NotFound)?;
-        visible_datum(
-            &d,
-            meta.entered_by_agency,
-            meta.collected_on,
-            DatumKind::Document,
-        )?;
-        require_enterer(caller, meta.entered_by_agency)?;
-        repo::delete_document(conn, id)?;
-        caller.audit(
-            conn,
-            Some(client),
-            "document_deleted",
-            d.decision.basis,
-            Some(serde_json::json!({"document_id": id})),
-        )?;
-        Ok(())
-    })
+    delete_datum(
+        conn,
+        caller,
+        client,
+        ("document", DatumKind::Document, id),
+        |conn| {
+            Ok(repo::find_document(conn, client, id)?
+                .map(|r| (r.entered_by_agency, r.collected_on)))
+        },
+        |conn| repo::delete_document(conn, id),
+    )
 }
