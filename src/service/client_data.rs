@@ -277,7 +277,7 @@ fn delete_datum(
             Some(client),
             &format!("{what}_deleted"),
             d.decision.basis,
-            None,
+            Some(serde_json::json!({ format!("{what}_id"): id })),
         )?;
         Ok(())
     })
