@@ -51,7 +51,9 @@ impl Config {
                 ConfigError(format!("HEARTH_JWT_PUBLIC_KEY: cannot read {path}: {e}"))
             })?),
         };
-        let pool_size: u32 = parsed("HEARTH_DB_POOL_SIZE", 10)?;
+        // At least the expected request concurrency: r2d2 does not serve waiters in order, so a
+        // smaller pool makes a long latency tail (docs/benchmarks.md).
+        let pool_size: u32 = parsed("HEARTH_DB_POOL_SIZE", 16)?;
         if pool_size < 2 {
             return Err(ConfigError("HEARTH_DB_POOL_SIZE must be at least 2".into()));
         }

@@ -37,12 +37,16 @@ pub struct AuditRow {
 }
 
 pub fn append(conn: &mut PgConnection, events: &[NewAuditEvent]) -> QueryResult<usize> {
-    if events.is_empty() {
-        return Ok(0);
+    match events {
+        [] => Ok(0),
+        // One row: a fixed statement diesel prepares once (a batch insert is never cached).
+        [one] => diesel::insert_into(audit_events::table)
+            .values(one)
+            .execute(conn),
+        many => diesel::insert_into(audit_events::table)
+            .values(many)
+            .execute(conn),
     }
-    diesel::insert_into(audit_events::table)
-        .values(events)
-        .execute(conn)
 }
 
 pub fn for_client(
