@@ -349,9 +349,17 @@ where
     }
 }
 
+/// A CoC code no other test of this process has drawn: tests run at once, each in its own
+/// transaction, and two inserting one code would wait on each other and then collide.
 pub fn random_coc_code() -> String {
-    use rand::Rng;
-    let mut r = rand::rng();
-    let l = |r: &mut rand::rngs::ThreadRng| (b'A' + r.random_range(0..26u8)) as char;
-    format!("{}{}-{:03}", l(&mut r), l(&mut r), r.random_range(0..1000))
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: OnceLock<AtomicU32> = OnceLock::new();
+    let n = NEXT
+        .get_or_init(|| AtomicU32::new(rand::random::<u32>() % 676_000))
+        .fetch_add(1, Ordering::Relaxed)
+        % 676_000;
+    let (letters, digits) = (n / 1000, n % 1000);
+    let a = (b'A' + (letters / 26) as u8) as char;
+    let b = (b'A' + (letters % 26) as u8) as char;
+    format!("{a}{b}-{digits:03}")
 }
