@@ -401,3 +401,10 @@ pub fn decide_datum(
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
+
+/// Who is told which record supersedes a split one (consent.md, "Grant ROI", split mode): the
+/// agency that split it, which created the new record, and system administrators. A merged
+/// record's survivor is named instead to whoever may see the survivor (`decide_record`).
+pub fn may_know_split_successor(viewer: &Viewer, successor_creating_agency: uuid::Uuid) -> bool {
+    viewer.has_role(Role::SystemAdmin) || viewer.agency_id == Some(successor_creating_agency)
+}

@@ -466,3 +466,30 @@ proptest! {
         prop_assert!(!(w.is_empty() && w.contains(x)));
     }
 }
+
+#[test]
+fn a_split_successor_is_named_to_the_splitting_agency_and_admins_only() {
+    let splitter = Uuid::from_u128(1);
+    let other = Uuid::from_u128(2);
+    let at = |agency: Option<Uuid>, role: Role| Viewer {
+        agency_id: agency,
+        roles: vec![role],
+        ..Default::default()
+    };
+    assert!(may_know_split_successor(
+        &at(Some(splitter), Role::CaseWorker),
+        splitter
+    ));
+    assert!(may_know_split_successor(
+        &at(None, Role::SystemAdmin),
+        splitter
+    ));
+    assert!(!may_know_split_successor(
+        &at(Some(other), Role::CocAdmin),
+        splitter
+    ));
+    assert!(!may_know_split_successor(
+        &at(None, Role::CaseWorker),
+        splitter
+    ));
+}

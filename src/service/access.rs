@@ -119,7 +119,6 @@ fn successor_for(
     row: &ClientRow,
     today: chrono::NaiveDate,
 ) -> AppResult<Option<Uuid>> {
-    let admin = viewer.has_role(crate::consent::Role::SystemAdmin);
     let Some(next) = row.merged_into.or(row.superseded_by) else {
         return Ok(None);
     };
@@ -129,7 +128,7 @@ fn successor_for(
     let known = if row.merged_into.is_some() {
         decide_record(viewer, &next_facts, today).level != AccessLevel::None
     } else {
-        admin || viewer.agency_id == Some(next_row.created_by_agency)
+        crate::consent::may_know_split_successor(viewer, next_row.created_by_agency)
     };
     Ok(known.then_some(next))
 }
