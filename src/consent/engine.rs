@@ -402,9 +402,18 @@ pub fn decide_datum(
 #[path = "engine_tests.rs"]
 mod tests;
 
-/// Who is told which record supersedes a split one (consent.md, "Grant ROI", split mode): the
-/// agency that split it, which created the new record, and system administrators. A merged
-/// record's survivor is named instead to whoever may see the survivor (`decide_record`).
-pub fn may_know_split_successor(viewer: &Viewer, successor_creating_agency: uuid::Uuid) -> bool {
-    viewer.has_role(Role::SystemAdmin) || viewer.agency_id == Some(successor_creating_agency)
+/// Whether the viewer acts for `agency`, or is a system administrator: who manages what an
+/// agency created or entered (a record's sharing, a stay, a datum), and who is told which record
+/// supersedes one it split (consent.md, "Grant ROI", split mode).
+pub fn acts_for(viewer: &Viewer, agency: uuid::Uuid) -> bool {
+    viewer.has_role(Role::SystemAdmin) || viewer.agency_id == Some(agency)
+}
+
+/// Who reads a record's accounting of disclosures: the creating agency's agency_admin, the
+/// record's CoC admins, system administrators.
+pub fn may_read_audit(viewer: &Viewer, record: &RecordFacts) -> bool {
+    viewer.has_role(Role::SystemAdmin)
+        || (viewer.has_role(Role::AgencyAdmin) && viewer.agency_id == Some(record.creating_agency))
+        || (viewer.has_role(Role::CocAdmin)
+            && viewer.coc_code.as_deref() == Some(record.coc_code.as_str()))
 }

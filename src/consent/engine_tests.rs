@@ -468,7 +468,7 @@ proptest! {
 }
 
 #[test]
-fn a_split_successor_is_named_to_the_splitting_agency_and_admins_only() {
+fn only_the_agency_itself_and_admins_act_for_an_agency() {
     let splitter = Uuid::from_u128(1);
     let other = Uuid::from_u128(2);
     let at = |agency: Option<Uuid>, role: Role| Viewer {
@@ -476,20 +476,8 @@ fn a_split_successor_is_named_to_the_splitting_agency_and_admins_only() {
         roles: vec![role],
         ..Default::default()
     };
-    assert!(may_know_split_successor(
-        &at(Some(splitter), Role::CaseWorker),
-        splitter
-    ));
-    assert!(may_know_split_successor(
-        &at(None, Role::SystemAdmin),
-        splitter
-    ));
-    assert!(!may_know_split_successor(
-        &at(Some(other), Role::CocAdmin),
-        splitter
-    ));
-    assert!(!may_know_split_successor(
-        &at(None, Role::CaseWorker),
-        splitter
-    ));
+    assert!(acts_for(&at(Some(splitter), Role::CaseWorker), splitter));
+    assert!(acts_for(&at(None, Role::SystemAdmin), splitter));
+    assert!(!acts_for(&at(Some(other), Role::CocAdmin), splitter));
+    assert!(!acts_for(&at(None, Role::CaseWorker), splitter));
 }

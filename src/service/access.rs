@@ -128,7 +128,7 @@ fn successor_for(
     let known = if row.merged_into.is_some() {
         decide_record(viewer, &next_facts, today).level != AccessLevel::None
     } else {
-        crate::consent::may_know_split_successor(viewer, next_row.created_by_agency)
+        crate::consent::acts_for(viewer, next_row.created_by_agency)
     };
     Ok(known.then_some(next))
 }
@@ -165,9 +165,5 @@ impl Decided {
             &self.decision,
             self.successor,
         )
-    }
-
-    pub fn is_creating_agency(&self) -> bool {
-        self.viewer.agency_id == Some(self.row.created_by_agency)
     }
 }

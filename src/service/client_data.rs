@@ -209,8 +209,8 @@ pub fn list_contacts(
 }
 
 /// The entering agency (or a system administrator) deletes what it entered.
-fn require_enterer(caller: &Caller, entered_by: Uuid) -> AppResult<()> {
-    if caller.principal.agency_id == Some(entered_by) || caller.principal.is_system_admin() {
+fn require_enterer(d: &Decided, entered_by: Uuid) -> AppResult<()> {
+    if crate::consent::acts_for(&d.viewer, entered_by) {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -270,7 +270,7 @@ fn delete_datum(
         let d = decide(conn, caller, client)?;
         let (entered_by, collected_on) = find(conn)?.ok_or(AppError::NotFound)?;
         visible_datum(&d, entered_by, collected_on, kind)?;
-        require_enterer(caller, entered_by)?;
+        require_enterer(&d, entered_by)?;
         delete(conn)?;
         caller.audit(
             conn,

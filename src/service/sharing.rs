@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::{
-    decide_record, roi_active_for, AccessBasis, AccessLevel, IdentityMode, Role, Viewer, Visibility,
+    acts_for, decide_record, may_read_audit, roi_active_for, AccessBasis, AccessLevel,
+    IdentityMode, Role, Viewer, Visibility,
 };
 use crate::error::{AppError, AppResult};
 use crate::repo::audit as audit_repo;
@@ -28,8 +29,8 @@ pub struct VisibilityChange {
 }
 
 /// Only the creating agency (or a system administrator) decides how its record is shared.
-fn require_owner(d: &Decided, caller: &Caller, action: &str) -> AppResult<()> {
-    if d.is_creating_agency() || caller.principal.is_system_admin() {
+fn require_owner(d: &Decided, action: &str) -> AppResult<()> {
+    if acts_for(&d.viewer, d.facts.creating_agency) {
         Ok(())
     } else {
         Err(AppError::Forbidden(format!(
@@ -76,7 +77,7 @@ pub fn set_visibility(
         repo::lock(conn, id)?;
         let d = decide(conn, caller, id)?;
         d.require_writable()?;
-        require_owner(&d, caller, "change its visibility")?;
+        require_owner(&d, "change its visibility")?;
         if let Some(check) = if_match {
             check(d.row.version)?;
         }
@@ -129,7 +130,7 @@ pub fn designate_sharing(
         repo::lock(conn, id)?;
         let d = decide(conn, caller, id)?;
         d.require_writable()?;
-        require_owner(&d, caller, "designate how it is shared")?;
+        require_owner(&d, "designate how it is shared")?;
         if d.facts.identity != IdentityMode::CodeName && d.facts.visibility != Visibility::Locked {
             return Err(AppError::conflict(
                 "not-locked",
@@ -289,12 +290,7 @@ pub fn audit_trail(
     limit: i64,
 ) -> AppResult<Vec<AuditEvent>> {
     let d = decide_unaudited_reason(conn, caller, id)?;
-    let p = &caller.principal;
-    let allowed = p.is_system_admin()
-        || (p.has_role(Role::AgencyAdmin) && d.is_creating_agency())
-        || (p.has_role(Role::CocAdmin)
-            && d.viewer.coc_code.as_deref() == Some(d.row.coc_code.as_str()));
-    if !allowed {
+    if !may_read_audit(&d.viewer, &d.facts) {
         return Err(AppError::Forbidden(
             "The audit trail is for the creating agency's agency_admin, the CoC's coc_admin and system admins.".into(),
         ));

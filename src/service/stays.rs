@@ -409,7 +409,7 @@ pub fn exit(
     conn.transaction(|conn| {
         let stay = load_stay(conn, caller, id, true)?;
         stay.require_writable()?;
-        if caller.principal.agency_id != Some(stay.row.entered_by_agency) && !caller.principal.is_system_admin() {
+        if !crate::consent::acts_for(&stay.record.viewer, stay.row.entered_by_agency) {
             return Err(AppError::Forbidden("Only the agency that enrolled the client exits the stay.".into()));
         }
         if stay.row.exit_date.is_some() {
@@ -472,7 +472,7 @@ pub fn remove_from_household(
     conn.transaction(|conn| {
         let stay = load_stay(conn, caller, id, true)?;
         stay.require_writable()?;
-        if caller.principal.agency_id != Some(stay.row.entered_by_agency) && !caller.principal.is_system_admin() {
+        if !crate::consent::acts_for(&stay.record.viewer, stay.row.entered_by_agency) {
             return Err(AppError::Forbidden("Only the agency that enrolled the client changes its household.".into()));
         }
         let others: Vec<EnrollmentRow> = repo::household(conn, stay.row.household_id)?
