@@ -38,7 +38,7 @@ pub fn sanitize_request_id(v: &str) -> Option<String> {
     let ok = !v.is_empty()
         && v.len() <= 128
         && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     ok.then(|| v.to_string())
 }
 
@@ -89,9 +89,11 @@ fn mime_json() -> &'static str {
 /// Deserializes with the failing field's path, and turns serde's message (which may quote the
 /// value) into one that only says what was expected.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    // NUL, over-long text, lone surrogates, far dates and trailing bytes, once for every body.
+    crate::api::edge::check_json_body(body)?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+        let path = crate::api::edge::field_path(e.path());
         let inner = e.into_inner();
         use serde_json::error::Category;
         match inner.classify() {
@@ -110,28 +112,24 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
 }
 
 fn describe_data_error(path: &str, msg: &str) -> (String, &'static str, String) {
-    let field = if path == "." {
-        String::new()
-    } else {
-        path.to_string()
-    };
+    let field = path.to_string();
     let expected = msg
         .split_once("expected ")
         .map(|(_, e)| e.split(" at line").next().unwrap_or(e).trim().to_string());
     if let Some(rest) = msg.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or("");
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
         let full = if field.is_empty() {
-            name.to_string()
+            name
         } else {
             format!("{field}.{name}")
         };
         return (full, "required", "This field is required.".into());
     }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or("");
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
         // The path already ends at the unknown key.
         let full = if field.is_empty() {
-            name.to_string()
+            name
         } else {
             field.clone()
         };
