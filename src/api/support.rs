@@ -54,32 +54,70 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .map(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()))
-            .unwrap_or(false);
+        let content_type_ok = is_json(req);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
-                    "Send the body as application/json.".into(),
-                ));
+                return Err(not_json());
             }
-            let body = bytes
-                .await
-                .map_err(|e| match e.as_response_error().status_code() {
-                    StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
-                        "The request body is larger than this endpoint accepts.".into(),
-                    ),
-                    _ => AppError::BadRequest("The request body could not be read.".into()),
-                })?;
+            let body = read_body(bytes).await?;
             let digest = hex(&Sha256::digest(&body));
             let value = parse_json::<T>(&body)?;
             Ok(ApiJson { value, digest })
         })
     }
+}
+
+/// A JSON body that may be left out (an empty body, or `null`, is `T::default()`); when sent,
+/// it is held to the same rules as [`ApiJson`], its content type included.
+pub struct OptionalApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = read_body(bytes).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalApiJson(T::default()));
+            }
+            if !content_type_ok {
+                return Err(not_json());
+            }
+            if body.trim_ascii() == b"null" {
+                return Ok(OptionalApiJson(T::default()));
+            }
+            parse_json::<T>(&body).map(OptionalApiJson)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.mime_type()
+        .ok()
+        .flatten()
+        .map(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()))
+        .unwrap_or(false)
+}
+
+fn not_json() -> AppError {
+    AppError::UnsupportedMediaType("Send the body as application/json.".into())
+}
+
+async fn read_body(
+    bytes: impl Future<Output = Result<web::Bytes, actix_web::Error>>,
+) -> AppResult<web::Bytes> {
+    bytes
+        .await
+        .map_err(|e| match e.as_response_error().status_code() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
+                "The request body is larger than this endpoint accepts.".into(),
+            ),
+            _ => AppError::BadRequest("The request body could not be read.".into()),
+        })
 }
 
 fn mime_json() -> &'static str {

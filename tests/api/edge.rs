@@ -331,6 +331,11 @@ async fn every_string_in_the_contract_refuses_nul_overlong_text_and_lone_surroga
                         sent += 1;
                         let why = format!("{what} {case} in {field}");
                         assert!(r.status.is_client_error(), "{why}: {}", r.status);
+                        assert!(
+                            listed(op, r.status),
+                            "{why}: {} is not in the contract",
+                            r.status
+                        );
                         assert_eq!(
                             r.header("content-type").as_deref(),
                             Some("application/problem+json"),
@@ -379,6 +384,7 @@ async fn every_string_in_the_contract_refuses_nul_overlong_text_and_lone_surroga
                     sent += 1;
                     let why = format!("{what} {case} in {place} parameter {name}");
                     r.problem(400);
+                    assert!(listed(op, r.status), "{why}: 400 is not in the contract");
                     assert!(
                         !r.raw.windows(20).any(|w| w == &long.as_bytes()[..20]),
                         "{why}"
@@ -392,6 +398,126 @@ async fn every_string_in_the_contract_refuses_nul_overlong_text_and_lone_surroga
         "{bodies} bodies, {params} parameters"
     );
     eprintln!("edge: {bodies} bodies, {params} parameters, {sent} requests");
+}
+
+/// Whether the operation's responses list this status.
+fn listed(op: &Value, status: StatusCode) -> bool {
+    op["responses"].get(status.as_str()).is_some()
+}
+
+/// What every operation answers to a body that is not JSON, a `limit` of 0 and a cursor this
+/// service did not issue is what its contract lists.
+#[actix_web::test]
+async fn the_contract_lists_what_the_edge_answers() {
+    let app = spawn().await;
+    let doc = contract();
+    let (mut bodies, mut lists) = (0, 0);
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let path = template
+            .replace("{code}", "XX-000")
+            .split('/')
+            .map(|seg| {
+                if seg.starts_with('{') {
+                    Uuid::nil().to_string()
+                } else {
+                    seg.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (method, op) in item.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let req = || {
+                TestRequest::default()
+                    .method(method.parse().unwrap())
+                    .insert_header(("Authorization", format!("Bearer {}", app.admin)))
+                    .insert_header(("X-Access-Reason", "edge test"))
+                    .insert_header(("If-Match", "*"))
+            };
+            if op.get("requestBody").is_some() {
+                bodies += 1;
+                let r = app
+                    .raw(
+                        req()
+                            .uri(&path)
+                            .insert_header(("Content-Type", "text/plain"))
+                            .set_payload("{}")
+                            .to_request(),
+                    )
+                    .await;
+                r.problem(415);
+                assert!(
+                    listed(op, r.status),
+                    "{method} {template}: 415 is not listed"
+                );
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params
+                .iter()
+                .any(|p| p["name"] == "limit" && p["in"] == "query")
+            {
+                lists += 1;
+                for q in ["limit=0", "limit=201", "cursor=not-a-cursor"] {
+                    let r = app
+                        .raw(req().uri(&format!("{path}?{q}")).to_request())
+                        .await;
+                    r.problem(422);
+                    assert!(
+                        listed(op, r.status),
+                        "{method} {template}?{q}: 422 is not listed"
+                    );
+                    let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+                    assert_eq!(limit["schema"]["minimum"], 1, "{method} {template}");
+                }
+            }
+        }
+    }
+    assert!(bodies >= 15 && lists >= 4, "{bodies} bodies, {lists} lists");
+    let search = &doc["components"]["schemas"]["ClientSearch"]["properties"]["limit"];
+    assert_eq!(search["minimum"], 1);
+    let r = app
+        .post(
+            "/v1/clients/search",
+            &app.admin,
+            json!({"last_name": "Rivera", "limit": 0}),
+        )
+        .await;
+    r.problem(422);
+}
+
+#[actix_web::test]
+async fn document_downloads_say_nosniff() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(agency));
+    let client = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await
+        .ok(201)["client"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/documents"),
+            &w,
+            json!({"file_name": "note.txt", "content_type": "text/plain", "content_base64": "aGVsbG8="}),
+        )
+        .await;
+    let location = r.ok(201);
+    let url = r.header("location").unwrap_or_else(|| panic!("{location}"));
+    let r = app.get(&url, &w).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.raw, b"hello");
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
 }
 
 #[actix_web::test]
