@@ -144,7 +144,7 @@ run_st() {
     local out="$logs/schemathesis-$who.txt" rc=0
     (cd "$work" && "$venv/bin/st" --config-file "$work/schemathesis.toml" run "$url/openapi.json" \
         --checks "$checks" --phases examples,coverage,fuzzing --max-time "$max_time" \
-        --seed "$seed" --workers 2 --request-timeout 20 --output-truncate true \
+        --seed "$seed" --workers 2 --request-timeout 20 --request-retries 2 --output-truncate true \
         --suppress-health-check all "$@") >"$out" 2>&1 || rc=$?
     local ops cases
     ops=$(grep -oE 'Tested: [0-9]+' "$out" | head -1 | grep -oE '[0-9]+' || echo "?")

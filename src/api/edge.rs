@@ -137,7 +137,7 @@ fn is_out_of_range_date(s: &str) -> bool {
     if digits < 4 || (!signed && digits == 4) {
         return false;
     }
-    let tail = rest[digits..].as_bytes();
+    let tail = &rest.as_bytes()[digits..];
     tail.len() >= 6
         && tail[0] == b'-'
         && tail[1..3].iter().all(u8::is_ascii_digit)
