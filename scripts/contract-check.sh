@@ -3,7 +3,8 @@
 #  1. openapi/openapi.json validates as OpenAPI 3.1 (openapi-spec-validator);
 #  2. a Hearth server on a throwaway embedded cluster, with the demo data, serves it;
 #  3. a Python client generated from it (openapi-python-client) creates a CoC, an agency, a
-#     project, a client, reads the client, searches and enrolls (scripts/contract-smoke.py);
+#     project, a client, reads the client, searches, enrolls, adds a contact and a document and
+#     grants an ROI (scripts/contract-smoke.py);
 #  4. schemathesis runs against the served /openapi.json with the checks not_a_server_error,
 #     status_code_conformance, response_schema_conformance and content_type_conformance, once
 #     as a system admin (with X-Access-Reason) and once as a case worker.
@@ -109,7 +110,7 @@ say "smoke run through the generated client"
 ids=$(cd "$work" && PYTHONPATH="$work" HEARTH_URL="$url" HEARTH_ADMIN_TOKEN="$admin" \
     HEARTH_TOKEN_CMD="$hearth token --sub contract-worker --role case_worker --agency" \
     "$venv/bin/python" "$root/scripts/contract-smoke.py")
-eval "$ids" # HEARTH_COC, HEARTH_AGENCY, HEARTH_PROJECT, HEARTH_CLIENT, HEARTH_ENROLLMENT
+eval "$ids" # HEARTH_COC, _AGENCY, _PROJECT, _CLIENT, _ENROLLMENT, _CONTACT, _DOCUMENT, _CONSENT
 worker=$("$hearth" token --sub contract-worker --role case_worker --agency "$HEARTH_AGENCY")
 
 # --- 4. schemathesis against the served contract ------------------------------------------
@@ -117,7 +118,7 @@ worker=$("$hearth" token --sub contract-worker --role case_worker --agency "$HEA
 cat >"$work/schemathesis.toml" <<EOF
 [[operations]]
 include-path-regex = "^/v1/clients/\\\\{id\\\\}"
-parameters = { "path.id" = "$HEARTH_CLIENT" }
+parameters = { "path.id" = "$HEARTH_CLIENT", "path.contact_id" = "$HEARTH_CONTACT", "path.document_id" = "$HEARTH_DOCUMENT", "path.consent_id" = "$HEARTH_CONSENT" }
 
 [[operations]]
 include-path-regex = "^/v1/enrollments/\\\\{id\\\\}"

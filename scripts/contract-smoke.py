@@ -17,11 +17,19 @@ import subprocess
 import sys
 
 from hearth_client import AuthenticatedClient
+from hearth_client.api.client_data import add_contact, add_document, document_content
 from hearth_client.api.clients import create_client, get_client, search_clients
+from hearth_client.api.consents import grant
 from hearth_client.api.stays import create_enrollment
 from hearth_client.api.tenants import create_agency, create_coc, create_project, get_coc
 from hearth_client.models import (
     ClientSearch,
+    ConsentOutcome,
+    ContactKind,
+    NewContact,
+    NewDocument,
+    NewRoi,
+    RoiMethod,
     ClientView,
     ClientWrite,
     Coc,
@@ -100,12 +108,44 @@ def main():
         object,
         "enroll",
     )
+    contact = expect(
+        add_contact.sync_detailed(id=client_id, client=worker, body=NewContact(kind=ContactKind.EMAIL, value="smoke@example.org")),
+        201,
+        object,
+        "add contact",
+    )
+    document = expect(
+        add_document.sync_detailed(
+            id=client_id,
+            client=worker,
+            body=NewDocument(file_name="intake.txt", content_type="text/plain", content_base64="aW50YWtlIGZvcm0K"),
+        ),
+        201,
+        object,
+        "add document",
+    )
+    content = document_content.sync_detailed(id=client_id, document_id=document.id, client=worker)
+    if content.status_code != 200 or content.content != b"intake form\n":
+        sys.exit(f"contract smoke: the document reads back as {int(content.status_code)} {content.content[:100]!r}")
+    consent = expect(
+        grant.sync_detailed(id=client_id, client=worker, body=NewRoi(method=RoiMethod.SIGNED)),
+        201,
+        ConsentOutcome,
+        "grant an ROI",
+    )
+    print(f"HEARTH_CONTACT={contact.id}")
+    print(f"HEARTH_DOCUMENT={document.id}")
+    print(f"HEARTH_CONSENT={consent.consent.id}")
     print(f"HEARTH_COC={code}")
     print(f"HEARTH_AGENCY={agency.id}")
     print(f"HEARTH_PROJECT={project.id}")
     print(f"HEARTH_CLIENT={client_id}")
     print(f"HEARTH_ENROLLMENT={stay.enrollment.id}")
-    print("contract smoke: CoC, agency, project, client, read, search and enrollment through the generated client: ok", file=sys.stderr)
+    print(
+        "contract smoke: CoC, agency, project, client, read, search, enrollment, contact, document and ROI "
+        "through the generated client: ok",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -518,6 +518,15 @@ async fn document_downloads_say_nosniff() {
         r.header("x-content-type-options").as_deref(),
         Some("nosniff")
     );
+    // The contract lists the content type the download answers.
+    let doc = contract();
+    let listed = &doc["paths"]["/v1/clients/{id}/documents/{document_id}/content"]["get"]
+        ["responses"]["200"]["content"];
+    let answered = r.header("content-type").unwrap();
+    assert!(
+        listed.get(&answered).is_some(),
+        "{answered} is not in {listed}"
+    );
 }
 
 #[actix_web::test]
