@@ -12,6 +12,7 @@ mod consent_sql;
 mod consents;
 mod contract;
 mod idempotency;
+mod layering;
 mod ops;
 mod permissions;
 mod split;
