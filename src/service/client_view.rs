@@ -138,6 +138,18 @@ pub fn client_view(
 }
 
 /// The record as the caller sees it after a change (`None` when the change ended its access).
+/// The record as `before`'s viewer sees it after a change the workflow made itself: `row` and
+/// `facts` are the changed record, so nothing is loaded again.
+pub fn redecide_changed(
+    caller: &crate::service::context::Caller,
+    before: &crate::service::access::Decided,
+    row: &ClientRow,
+    facts: &crate::consent::RecordFacts,
+) -> Option<ClientView> {
+    let decision = crate::consent::decide_record(&before.viewer, facts, caller.today);
+    (decision.level != AccessLevel::None).then(|| client_view(row, &before.viewer, &decision, None))
+}
+
 pub fn redecide(
     conn: &mut diesel::PgConnection,
     caller: &crate::service::context::Caller,
