@@ -362,7 +362,24 @@ async fn postgres_restart_and_outage_end_in_clean_503s_and_recover_on_their_own(
     );
     assert!(v.last_503 <= 3.0, "503s until {:.2} s", v.last_503);
 
-    // 2. PostgreSQL down: every DB-backed request answers 503 within the checkout timeout,
+    // 2. Restarted while idle: every connection left in the pool is dead. Light traffic after it
+    // must not get one (the pool tests each before handing it out).
+    cluster.stop().await;
+    cluster.pg = Some(cluster.start_again().await);
+    let back = Instant::now();
+    let idle = pool_connections(&app).await;
+    let load = Load::start(&app, 1, Duration::from_millis(100), &requests);
+    actix_web::rt::time::sleep(Duration::from_millis(3500)).await;
+    let log = load.finish().await;
+    let v = judge("restart while idle", &log, back);
+    println!(
+        "faults: restart while idle ({idle} pooled connections), then light traffic: {} \
+         requests, {} answered 503; first 200 {:.2} s after PostgreSQL was back",
+        v.requests, v.failed, v.first_ok
+    );
+    assert_eq!(v.failed, 0, "dead pooled connections were handed out");
+
+    // 3. PostgreSQL down: every DB-backed request answers 503 within the checkout timeout,
     // saying the database cannot be reached; /readyz 503, /healthz 200.
     cluster.stop().await;
     let down_at = Instant::now();
@@ -414,7 +431,7 @@ async fn postgres_restart_and_outage_end_in_clean_503s_and_recover_on_their_own(
         slowest_503 = slowest_503.max(o.took());
     }
 
-    // 3. Light traffic through the rest of a 5 s outage and after it: normal answers within
+    // 4. Light traffic through the rest of a 5 s outage and after it: normal answers within
     // 3 s of PostgreSQL being back.
     let load = Load::start(&app, 1, Duration::from_millis(100), &requests);
     let outage = Duration::from_secs(5).saturating_sub(down_at.elapsed());
@@ -439,6 +456,28 @@ async fn postgres_restart_and_outage_end_in_clean_503s_and_recover_on_their_own(
     assert!(v.last_503 <= 3.0, "503s until {:.2} s", v.last_503);
     let r = app.get("/readyz", &app.admin).await;
     r.ok(200);
+}
+
+/// Open connections in the app's pool, as `/metrics` reports them.
+async fn pool_connections<S, B>(app: &TestApp<S>) -> String
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/metrics",
+            token: None,
+            body: None,
+            headers: vec![],
+        })
+        .await;
+    let text = String::from_utf8_lossy(&r.raw).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix("hearth_db_pool_connections "))
+        .unwrap_or("?")
+        .to_string()
 }
 
 #[actix_web::test]
