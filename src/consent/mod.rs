@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod guards;
+pub mod listing;
 pub mod model;
 pub mod permissions;
 pub mod sql;

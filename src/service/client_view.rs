@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::{
-    AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, Role, Viewer, Visibility,
+    AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, Viewer, Visibility,
 };
 use crate::repo::clients::ClientRow;
 use crate::service::client_input::Race;
@@ -96,7 +96,6 @@ pub fn client_view(
     decision: &AccessDecision,
     successor: Option<Uuid>,
 ) -> ClientView {
-    let admin = viewer.has_role(Role::SystemAdmin);
     let creator = viewer.agency_id == Some(row.created_by_agency);
     let full = decision.level == AccessLevel::Full;
     ClientView {
@@ -109,7 +108,7 @@ pub fn client_view(
         created_by_agency_id: row.created_by_agency,
         created_by_your_agency: creator,
         access: decision.into(),
-        person_id: admin.then_some(row.person_id),
+        person_id: crate::consent::listing::sees_person_id(viewer).then_some(row.person_id),
         superseded_by: row.superseded_by.filter(|s| successor == Some(*s)),
         merged_into: row.merged_into.filter(|s| successor == Some(*s)),
         name_data_quality: row.name_quality,
