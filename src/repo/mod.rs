@@ -5,3 +5,4 @@ pub mod clients;
 pub mod idempotency;
 pub mod stays;
 pub mod tenants;
+pub mod visible;
