@@ -109,7 +109,8 @@ now() { date +%s; }
 say "repository $REPO at $(git -C "$REPO" rev-parse --short HEAD) ($(git -C "$REPO" log -1 --format=%cd --date=iso))"
 [ -z "$(git -C "$REPO" status --porcelain)" ] || say "note: uncommitted changes are not part of the check (it clones HEAD)"
 say "Debian $SUITE from $MIRROR into $ROOT"
-say "the README's two commands: ${COMMANDS[*]/#/[}]"
+say "the README's two commands: '${COMMANDS[0]}', then '${COMMANDS[1]}'"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # 1. A minimal Debian root.
 [ ! -e "$ROOT" ] || die "$ROOT exists (from a --keep run?); remove it first"
@@ -164,14 +165,23 @@ t=$(now)
 setsid "${SHELL_IN_ROOT[@]}" "cd /root/hearth && ${COMMANDS[0]}" >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 ready=false
+t_build= t_start=
+# serve-demo.sh announces its steps; note when each begins (to within the 5 s poll).
 while kill -0 "$SERVER_PID" 2>/dev/null && [ $(($(now) - t)) -lt "$BUILD_TIMEOUT" ]; do
+    [ -n "$t_build" ] || ! grep -q 'serve-demo: \[2/3\]' "$WORK/serve.log" || t_build=$(now)
+    [ -n "$t_start" ] || ! grep -q 'serve-demo: \[3/3\]' "$WORK/serve.log" || t_start=$(now)
     if grep -q 'hearth listening' "$WORK/serve.log"; then ready=true; break; fi
     sleep 5
 done
 build_line=$(grep -E '^ *Finished .dev. profile' "$WORK/serve.log" | tail -n 1 | sed 's/^ *//' || true)
 say "serve-demo output (apt, cargo) is in $WORK/serve.log; ${build_line:-no build line}"
+if [ -n "$t_build" ] && [ -n "$t_start" ]; then
+    phases="packages $((t_build - t)) s, build $((t_start - t_build)) s (cargo: ${build_line##* in }), start $(($(now) - t_start)) s"
+else
+    phases="did not reach the build and the start"
+fi
 if $ready; then
-    record "${COMMANDS[0]} until 'hearth listening' (packages, build: ${build_line##* in }, start)" $(($(now) - t)) pass
+    record "${COMMANDS[0]} until 'hearth listening': $phases" $(($(now) - t)) pass
 else
     tail -n 30 "$WORK/serve.log" >&2
     record "${COMMANDS[0]} until 'hearth listening'" $(($(now) - t)) fail
@@ -211,7 +221,7 @@ test_build=$(grep -E '^ *Finished .test. profile' "$WORK/test.log" | tail -n 1 |
 record "${COMMANDS[1]} ($counts; build ${test_build:-?})" $(($(now) - t)) $result
 
 echo
-echo "Fresh-machine check, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD), Debian $SUITE minbase from $MIRROR, $(nproc) cores:"
+echo "Fresh-machine check, finished $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD), Debian $SUITE minbase from $MIRROR, $(nproc) cores, load average $LOAD_START at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end:"
 echo
 echo "| step | time | result |"
 echo "|---|---|---|"

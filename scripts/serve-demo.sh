@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "serve-demo: [1/3] checking the packages Hearth needs"
 bash scripts/ensure-deps.sh
-echo "serve-demo: [2/3] building Hearth (the first build takes about 7 minutes on 2 cores)"
+echo "serve-demo: [2/3] building Hearth (the first build takes about 7 minutes on 2 idle cores)"
 cargo build --locked
 echo "serve-demo: [3/3] starting Hearth with the demo data (Ctrl-C stops it)"
 exec cargo run --locked --quiet -- serve --demo
