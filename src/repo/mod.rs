@@ -2,5 +2,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod idempotency;
 pub mod stays;
 pub mod tenants;
+pub mod visible;

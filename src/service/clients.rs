@@ -256,47 +256,47 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Clie
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub middle_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub name_suffix: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub alias: Option<Option<String>>,
     pub name_data_quality: Option<i16>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub ssn: Option<Option<String>>,
     pub ssn_data_quality: Option<i16>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<chrono::NaiveDate>, nullable)]
     pub dob: Option<Option<chrono::NaiveDate>>,
     pub dob_data_quality: Option<i16>,
     /// Anonymous records: recompute the DOB from a birth year by the CoC policy.
     pub birth_year: Option<i32>,
     pub race: Option<Vec<Race>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<i16>, nullable)]
     pub race_none: Option<Option<i16>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub additional_race_ethnicity: Option<Option<String>>,
     pub gender: Option<Vec<i16>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<i16>, nullable)]
     pub gender_none: Option<Option<i16>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub different_identity_text: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<i16>, nullable)]
     pub sex: Option<Option<i16>>,
     pub veteran_status: Option<i16>,

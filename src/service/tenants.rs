@@ -79,7 +79,7 @@ pub struct PolicyPatch {
     pub anonymous_ssn_quality: Option<i16>,
     pub roi_grant_mode: Option<RoiGrantMode>,
     /// `null` removes the default term.
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<i32>, nullable)]
     pub roi_default_term_months: Option<Option<i32>>,
     pub observational_assessment_after_refusals: Option<i32>,
