@@ -16,6 +16,7 @@ mod idempotency;
 mod layering;
 mod ops;
 mod permissions;
+mod setup;
 mod split;
 mod stays;
 mod tenants;
