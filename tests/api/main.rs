@@ -11,6 +11,7 @@ mod clients;
 mod consent_sql;
 mod consents;
 mod contract;
+mod edge;
 mod faults;
 mod idempotency;
 mod layering;
