@@ -17,6 +17,7 @@ mod idempotency;
 mod layering;
 mod ops;
 mod permissions;
+mod setup;
 mod split;
 mod stays;
 mod tenants;
