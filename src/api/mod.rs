@@ -1,13 +1,17 @@
 //! HTTP: the app factory shared by `main` and the tests, the OpenAPI contract, middleware.
 
 pub mod agencies;
+pub mod blocking;
 pub mod client_data;
 pub mod clients;
 pub mod cocs;
 pub mod consents;
 pub mod edge;
+pub mod extract;
 pub mod guard;
 pub mod ops;
+pub mod pages;
+pub mod reply;
 pub mod stays;
 pub mod support;
 
