@@ -5,6 +5,7 @@ pub mod client_data;
 pub mod clients;
 pub mod cocs;
 pub mod consents;
+pub mod deidentify;
 pub mod ops;
 pub mod stays;
 pub mod support;
@@ -44,6 +45,7 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "consents", description = "ROI grant, history and revocation"),
         (name = "stays", description = "Project stays, households, and the data attached to a stay"),
         (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
+        (name = "deidentification", description = "Spokane's de-identification requests, completed with no residue"),
     )
 )]
 struct ApiDoc;
@@ -60,7 +62,8 @@ where
             .configure(clients::configure)
             .configure(consents::configure)
             .configure(stays::configure)
-            .configure(client_data::configure),
+            .configure(client_data::configure)
+            .configure(deidentify::configure),
     )
 }
 

@@ -79,8 +79,46 @@ pub fn run_idempotent(
                 ik::response_body.eq(&reply.body),
                 ik::response_etag.eq(&reply.etag),
                 ik::response_location.eq(&reply.location),
+                ik::client_ids.eq(subject_ids(&reply.body)),
             ))
             .execute(conn)?;
         Ok(Outcome::Fresh(reply))
     })
+}
+
+/// The client records a stored response is about (`client_id` anywhere, the `id` of a `client`
+/// object, `superseded_client_id`), so de-identification can find the stored bodies that may
+/// hold their PII.
+pub fn subject_ids(body: &serde_json::Value) -> Vec<uuid::Uuid> {
+    use serde_json::Value;
+    fn walk(v: &Value, out: &mut Vec<uuid::Uuid>) {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    let id = match (k.as_str(), x) {
+                        (
+                            "client_id" | "superseded_client_id" | "merged_client_id",
+                            Value::String(s),
+                        ) => s.parse().ok(),
+                        ("client", Value::Object(c)) => c
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .and_then(|s| s.parse().ok()),
+                        _ => None,
+                    };
+                    if let Some(id) = id {
+                        if !out.contains(&id) {
+                            out.push(id);
+                        }
+                    }
+                    walk(x, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, &mut out);
+    out
 }

@@ -9,6 +9,8 @@ pub mod clients;
 pub mod consents;
 pub mod context;
 pub mod datum_access;
+pub mod deidentify;
+pub mod dry_run;
 pub mod idempotency;
 pub mod search;
 pub mod sharing;

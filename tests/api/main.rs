@@ -11,6 +11,7 @@ mod clients;
 mod consent_sql;
 mod consents;
 mod contract;
+mod deidentify;
 mod ops;
 mod split;
 mod stays;
