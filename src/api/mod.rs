@@ -6,6 +6,7 @@ pub mod clients;
 pub mod cocs;
 pub mod consents;
 pub mod deidentify;
+pub mod guard;
 pub mod ops;
 pub mod stays;
 pub mod support;

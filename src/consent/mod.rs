@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod permissions;
 pub mod sql;
 pub mod window;
 

@@ -296,7 +296,11 @@ pub type StoredBody = (String, String, serde_json::Value, Option<String>);
 
 pub fn stored_bodies(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<StoredBody>> {
     idempotency_keys::table
-        .filter(idempotency_keys::client_ids.overlaps_with(ids))
+        .filter(
+            idempotency_keys::client_ids
+                .overlaps_with(ids)
+                .or(idempotency_keys::client_id.eq_any(ids)),
+        )
         .select((
             idempotency_keys::principal,
             idempotency_keys::key,

@@ -3,5 +3,6 @@
 pub mod audit;
 pub mod clients;
 pub mod deidentify;
+pub mod idempotency;
 pub mod stays;
 pub mod tenants;

@@ -482,6 +482,16 @@ pub fn list(
                 .bind::<diesel::sql_types::Text, _>(kind.as_str())
         },
     )?;
+    // consent.md, Audit: every read at level full is audited, once per request and client.
+    if stay.record.decision.level == crate::consent::AccessLevel::Full && !rows.is_empty() {
+        caller.audit(
+            conn,
+            Some(stay.row.client_id),
+            "stay_data_read",
+            stay.record.decision.basis,
+            Some(serde_json::json!({"enrollment_id": enrollment, "kind": kind.as_str()})),
+        )?;
+    }
     Ok(rows
         .iter()
         .map(|v| view(&v.row, kind, v.access, caller))

@@ -262,18 +262,13 @@ fn check_household_join(
 ) -> AppResult<()> {
     let members = repo::household(conn, household)?;
     let open: Vec<&EnrollmentRow> = members.iter().filter(|m| m.exit_date.is_none()).collect();
-    if open.is_empty() {
+    // A household of another project (another agency's, perhaps) answers exactly as an unknown
+    // id: a household id confirms nothing about stays the caller may not see.
+    if open.is_empty() || open.iter().any(|m| m.project_id != project) {
         return Err(AppError::validation(
             "household_id",
             "unknown_household",
-            "No open household has this id.",
-        ));
-    }
-    if open.iter().any(|m| m.project_id != project) {
-        return Err(AppError::validation(
-            "household_id",
-            "other_project",
-            "The household is enrolled in another project.",
+            "No open household of this project has this id.",
         ));
     }
     if open.iter().any(|m| m.client_id == client) {
@@ -360,6 +355,15 @@ impl Stay {
 
 pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<EnrollmentView> {
     let stay = load_stay(conn, caller, id, false)?;
+    if stay.record.decision.level == crate::consent::AccessLevel::Full {
+        caller.audit(
+            conn,
+            Some(stay.row.client_id),
+            "enrollment_read",
+            stay.record.decision.basis,
+            Some(serde_json::json!({"enrollment_id": id})),
+        )?;
+    }
     Ok(enrollment_view(&stay.row, caller))
 }
 
@@ -382,6 +386,15 @@ pub fn list(
         },
         |q| q.bind::<diesel::sql_types::Uuid, _>(client),
     )?;
+    if d.decision.level == crate::consent::AccessLevel::Full && !rows.is_empty() {
+        caller.audit(
+            conn,
+            Some(client),
+            "enrollments_read",
+            d.decision.basis,
+            None,
+        )?;
+    }
     Ok(rows
         .iter()
         .map(|v| enrollment_view(&v.row, caller))
