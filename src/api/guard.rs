@@ -92,6 +92,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/v1/enrollments/{id}/notes", ReadClient),
     ("POST", "/v1/enrollments/{id}/notes", WriteData),
     ("GET", "/v1/helpdesk-notices", ReadHelpdeskNotices),
+    ("POST", "/v1/clients/{id}/merge", MergeRecords),
     // An agency files and lists its own requests; the service scopes the list (agency, CoC, all).
     ("POST", "/v1/deidentification-requests", ConsentWorkflow),
     ("GET", "/v1/deidentification-requests", ReadClient),

@@ -7,6 +7,7 @@ pub mod cocs;
 pub mod consents;
 pub mod deidentify;
 pub mod guard;
+pub mod merge;
 pub mod ops;
 pub mod stays;
 pub mod support;
@@ -64,7 +65,8 @@ where
             .configure(consents::configure)
             .configure(stays::configure)
             .configure(client_data::configure)
-            .configure(deidentify::configure),
+            .configure(deidentify::configure)
+            .configure(merge::configure),
     )
 }
 

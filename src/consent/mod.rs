@@ -2,6 +2,7 @@
 //! filter that applies the same rules to lists.
 
 pub mod engine;
+pub mod merge;
 pub mod model;
 pub mod permissions;
 pub mod sql;

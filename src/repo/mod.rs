@@ -4,5 +4,6 @@ pub mod audit;
 pub mod clients;
 pub mod deidentify;
 pub mod idempotency;
+pub mod merge;
 pub mod stays;
 pub mod tenants;

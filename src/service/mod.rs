@@ -12,6 +12,7 @@ pub mod datum_access;
 pub mod deidentify;
 pub mod dry_run;
 pub mod idempotency;
+pub mod merge;
 pub mod search;
 pub mod sharing;
 pub mod split;

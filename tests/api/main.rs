@@ -13,6 +13,7 @@ mod consents;
 mod contract;
 mod deidentify;
 mod idempotency;
+mod merge;
 mod ops;
 mod permissions;
 mod split;
