@@ -16,6 +16,7 @@ mod idempotency;
 mod merge;
 mod ops;
 mod permissions;
+mod pii_scan;
 mod split;
 mod stays;
 mod tenants;
