@@ -12,6 +12,7 @@ mod consent_sql;
 mod consents;
 mod contract;
 mod deidentify;
+mod dry_run;
 mod idempotency;
 mod merge;
 mod ops;
