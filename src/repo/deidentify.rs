@@ -326,15 +326,6 @@ pub fn set_stored_body(conn: &mut PgConnection, row: &StoredBody) -> QueryResult
     .execute(conn)
 }
 
-/// True when this connection is inside a transaction (a test's, or a dry run's): VACUUM cannot
-/// run there.
-pub fn in_transaction(conn: &mut PgConnection) -> bool {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    AnsiTransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .map_or(true, |d| d.is_some())
-}
-
 /// The tables a de-identification rewrites: VACUUM (ANALYZE) drops the dead row versions that
 /// still hold the old values, their index entries, and the old values from the planner's
 /// statistics samples.

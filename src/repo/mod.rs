@@ -7,3 +7,5 @@ pub mod idempotency;
 pub mod merge;
 pub mod stays;
 pub mod tenants;
+pub mod tx;
+pub mod visible;

@@ -514,7 +514,7 @@ pub fn complete(
     let outcome = crate::service::dry_run::run(conn, dry_run, |conn| {
         conn.transaction(|conn| complete_in(conn, caller, id))
     })?;
-    if !dry_run && !repo::in_transaction(conn) {
+    if !dry_run && !crate::repo::tx::in_transaction(conn) {
         // Outside the transaction by necessity: VACUUM cannot run inside one. A failure here
         // leaves dead row versions for autovacuum; it does not undo the completion.
         if let Err(e) = repo::vacuum(conn, &repo::TOUCHED_TABLES) {

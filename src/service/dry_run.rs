@@ -2,10 +2,10 @@
 //! transaction that is always rolled back, so the answer (changes, warnings, the record after)
 //! is the real one and nothing is committed, audit rows and helpdesk notices included.
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::PgConnection;
 
 use crate::error::AppResult;
+use crate::repo::tx;
 
 /// Runs `workflow`; when `dry`, inside a transaction that is rolled back whatever it answers.
 pub fn run<T>(
@@ -16,8 +16,8 @@ pub fn run<T>(
     if !dry {
         return workflow(conn);
     }
-    AnsiTransactionManager::begin_transaction(conn)?;
+    tx::begin(conn)?;
     let answer = workflow(conn);
-    AnsiTransactionManager::rollback_transaction(conn)?;
+    tx::rollback(conn)?;
     answer
 }
