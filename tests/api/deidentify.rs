@@ -680,3 +680,43 @@ fn audit_rows_stay_append_only_outside_the_sanctioned_scrub() {
     )
     .is_err());
 }
+
+#[test]
+fn demo_data_holds_a_deidentified_household_and_a_merged_pair() {
+    let pool = test_pool();
+    let mut conn = pool.get().unwrap();
+    hearth::demo::load(&mut conn).unwrap();
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |conn: &mut PgConnection, sql: &str| {
+        diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
+    };
+    let q = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid'";
+    assert_eq!(count(&mut conn, q), 6);
+    let anonymous = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid' \
+                     AND identity_mode = 'anonymous' AND last_name = 'Anonymous' AND ssn IS NULL";
+    assert_eq!(count(&mut conn, anonymous), 4);
+    let completed = "SELECT count(*) AS n FROM deidentification_requests r JOIN clients c ON c.id = r.client_id \
+                     WHERE c.created_by_user = 'demo-loader-deid' AND r.status = 'completed' \
+                     AND cardinality(r.dv_member_ids) = 1";
+    assert_eq!(count(&mut conn, completed), 1);
+    let households = "SELECT count(DISTINCT e.household_id) AS n FROM enrollments e JOIN clients c ON c.id = e.client_id \
+                      WHERE c.created_by_user = 'demo-loader-deid'";
+    assert_eq!(
+        count(&mut conn, households),
+        2,
+        "the member fleeing DV heads her own household"
+    );
+    let leftovers = "SELECT count(*) AS n FROM enrollment_data d JOIN clients c ON c.id = d.client_id \
+                     WHERE c.created_by_user = 'demo-loader-deid' AND (d.text ILIKE '%Morrow%' OR d.text LIKE '%555-0134%')";
+    assert_eq!(count(&mut conn, leftovers), 0);
+    let merged = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid' \
+                  AND lifecycle = 'merged' AND merged_into IS NOT NULL";
+    assert_eq!(count(&mut conn, merged), 1);
+    // Loading again adds nothing.
+    hearth::demo::load(&mut conn).unwrap();
+    assert_eq!(count(&mut conn, q), 6);
+}
