@@ -318,6 +318,7 @@ fn load_deidentified_and_merged(conn: &mut PgConnection) -> AppResult<usize> {
                          "description": "Please make this family anonymous; one adult member is fleeing DV and leaves the household."});
     let filed = deidentify::file(conn, &worker, parse(request)?)?;
     deidentify::complete(conn, &admin, filed.request.id, false)?;
+    deidentify::vacuum_after(conn)?;
 
     let chicago = caller(Some(0xa1), CaseWorker);
     let a = json!({"identity_mode": "identified", "first_name": "Darnell", "last_name": "Price", "dob": "1969-07-04"});

@@ -89,7 +89,8 @@ async fn list_requests(
 
 /// Complete a pending request (system_admin), in one transaction: each record becomes
 /// anonymous in the CoC policy's form (its id stays), contacts and documents are deleted, and
-/// the former values are scrubbed from every table; then the touched tables are vacuumed.
+/// the former values are scrubbed from every table. After the answer, the touched tables are
+/// vacuumed so dead row versions and index entries do not keep the old values.
 #[utoipa::path(
     tag = "deidentification",
     params(("id" = Uuid, Path), DryRunQuery),
@@ -112,6 +113,15 @@ async fn complete_request(
         deidentify::complete(conn, &caller, id, dry)
     })
     .await?;
+    if !dry {
+        // After the answer, on a connection of its own: its cost grows with the tables.
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = run_db(&state, deidentify::vacuum_after).await {
+                tracing::warn!(error = %e, "vacuum after de-identification failed; autovacuum will reclaim the dead rows");
+            }
+        });
+    }
     Ok(q.mark(JsonReply::ok(&o)?))
 }
 

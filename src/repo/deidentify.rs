@@ -326,8 +326,8 @@ pub fn set_stored_body(conn: &mut PgConnection, row: &StoredBody) -> QueryResult
     .execute(conn)
 }
 
-/// The tables a de-identification rewrites: VACUUM (ANALYZE) drops the dead row versions that
-/// still hold the old values, their index entries, and the old values from the planner's
+/// The tables a de-identification rewrites: VACUUM drops the dead row versions that still hold
+/// the old values and their index entries; ANALYZE drops the old values from the planner's
 /// statistics samples.
 pub const TOUCHED_TABLES: [&str; 10] = [
     "clients",
@@ -344,7 +344,11 @@ pub const TOUCHED_TABLES: [&str; 10] = [
 
 pub fn vacuum(conn: &mut PgConnection, tables: &[&str]) -> QueryResult<()> {
     for t in tables {
-        diesel::sql_query(format!("VACUUM (ANALYZE) {t}")).execute(conn)?;
+        // INDEX_CLEANUP ON: PostgreSQL may otherwise skip the indexes when few rows died, and
+        // their entries would keep the old keys (SSN, DOB, trigrams of names).
+        diesel::sql_query(format!("VACUUM (INDEX_CLEANUP ON) {t}")).execute(conn)?;
     }
+    // The planner's statistics sample column values (pg_statistic); re-sample the identities.
+    diesel::sql_query("ANALYZE clients").execute(conn)?;
     Ok(())
 }

@@ -504,24 +504,29 @@ fn scrub_everywhere(
     Ok(s)
 }
 
-/// Completes a request in one transaction (see the module comment), then vacuums.
+/// Completes a request in one transaction (see the module comment). The caller then runs
+/// [`vacuum_after`] on a connection of its own (the HTTP handler does so after answering).
 pub fn complete(
     conn: &mut PgConnection,
     caller: &Caller,
     id: Uuid,
     dry_run: bool,
 ) -> AppResult<DeidentificationOutcome> {
-    let outcome = crate::service::dry_run::run(conn, dry_run, |conn| {
+    crate::service::dry_run::run(conn, dry_run, |conn| {
         conn.transaction(|conn| complete_in(conn, caller, id))
-    })?;
-    if !dry_run && !crate::repo::tx::in_transaction(conn) {
-        // Outside the transaction by necessity: VACUUM cannot run inside one. A failure here
-        // leaves dead row versions for autovacuum; it does not undo the completion.
-        if let Err(e) = repo::vacuum(conn, &repo::TOUCHED_TABLES) {
-            tracing::warn!(error = %e, "vacuum after de-identification failed; autovacuum will reclaim the dead rows");
-        }
+    })
+}
+
+/// After a completion: VACUUM the rewritten tables (index cleanup forced, so the search and
+/// trigram indexes lose their entries for the old values) and re-sample `clients`' statistics.
+/// It cannot run inside a transaction (a test's or a dry run's): there it does nothing. Its
+/// cost grows with the size of those tables and their indexes, so it runs after the answer.
+pub fn vacuum_after(conn: &mut PgConnection) -> AppResult<()> {
+    if crate::repo::tx::in_transaction(conn) {
+        return Ok(());
     }
-    Ok(outcome)
+    repo::vacuum(conn, &repo::TOUCHED_TABLES)?;
+    Ok(())
 }
 
 fn complete_in(
