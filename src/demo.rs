@@ -132,6 +132,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
             }
         }
         added += load_clients(conn)?;
+        added += load_deidentified_and_merged(conn)?;
         Ok(added)
     })
 }
@@ -255,6 +256,78 @@ fn load_stays(conn: &mut PgConnection, clients: &[Uuid]) -> AppResult<()> {
         }
     }
     Ok(())
+}
+
+/// Spokane: a household of four de-identified by request, one member (fleeing domestic
+/// violence) removed into a household of her own; Chicago: two records of one person merged.
+/// Once: the loader's user marks them.
+fn load_deidentified_and_merged(conn: &mut PgConnection) -> AppResult<usize> {
+    use crate::consent::Role::{CaseWorker, SystemAdmin};
+    use crate::db::schema::clients;
+    use crate::service::{clients::create, deidentify, merge, stay_data, stays};
+    use diesel::prelude::*;
+    use serde_json::json;
+    const LOADER: &str = "demo-loader-deid";
+    let loaded: i64 = clients::table
+        .filter(clients::created_by_user.eq(LOADER))
+        .count()
+        .get_result(conn)?;
+    if loaded > 0 {
+        return Ok(0);
+    }
+    let caller = |agency: Option<u128>, role| {
+        let principal = crate::auth::Principal {
+            sub: LOADER.into(),
+            agency_id: agency.map(id),
+            roles: vec![role],
+        };
+        crate::service::context::Caller::new(principal, "demo".into(), Some("demo data".into()))
+    };
+    let worker = caller(Some(0xb1), CaseWorker);
+    let admin = caller(None, SystemAdmin);
+    let today = Utc::now().date_naive();
+    let entry = (today - chrono::Duration::days(20)).to_string();
+    let people = [
+        ("Lena", "Morrow", "1988-02-17", 1),
+        ("Max", "Morrow", "2014-09-03", 2),
+        ("Ivy", "Morrow", "2017-12-24", 2),
+        ("Rosa", "Vance", "1991-05-30", 4),
+    ];
+    let mut ids = Vec::new();
+    let mut household = None;
+    for (first, last, dob, rel) in people {
+        let body = json!({"identity_mode": "identified", "first_name": first, "last_name": last, "dob": dob});
+        let client = create(conn, &worker, parse(body)?)?.client.id;
+        let mut stay =
+            json!({"project_id": id(0x21), "entry_date": entry, "relationship_to_hoh": rel});
+        if let Some(h) = household {
+            stay["household_id"] = json!(h);
+        }
+        let e = stays::create(conn, &worker, client, parse(stay)?)?.enrollment;
+        household.get_or_insert(e.household_id);
+        let note = json!({"note_date": entry, "text": format!("{first} {last} (DOB {dob}) checked in; call (509) 555-0134 for the family.")});
+        stay_data::add(
+            conn,
+            &worker,
+            e.id,
+            stay_data::NewStayDatum::CaseNote(parse(note)?),
+        )?;
+        ids.push(client);
+    }
+    let request = json!({"client_id": ids[0], "member_ids": [ids[1], ids[2]], "dv_member_ids": [ids[3]],
+                         "description": "Please make this family anonymous; one adult member is fleeing DV and leaves the household."});
+    let filed = deidentify::file(conn, &worker, parse(request)?)?;
+    deidentify::complete(conn, &admin, filed.request.id, false)?;
+    deidentify::vacuum_after(conn)?;
+
+    let chicago = caller(Some(0xa1), CaseWorker);
+    let a = json!({"identity_mode": "identified", "first_name": "Darnell", "last_name": "Price", "dob": "1969-07-04"});
+    let b = json!({"identity_mode": "identified", "first_name": "Darnel", "last_name": "Price", "ssn": "345-67-8901"});
+    let survivor = create(conn, &chicago, parse(a)?)?.client.id;
+    let duplicate = create(conn, &chicago, parse(b)?)?.client.id;
+    let body = json!({"duplicate_id": duplicate, "confirm_same_person": true});
+    merge::merge(conn, &admin, survivor, parse(body)?, false)?;
+    Ok(ids.len() + 2)
 }
 
 /// What `hearth demo` prints: who is who, and how to get a token.

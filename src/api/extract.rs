@@ -7,7 +7,9 @@ use std::pin::Pin;
 use actix_web::http::{header, StatusCode};
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
 
 use super::reply::etag;
 use crate::error::{AppError, AppResult, FieldError};
@@ -299,5 +301,33 @@ impl FromRequest for crate::service::context::Caller {
             ))
         })();
         std::future::ready(caller)
+    }
+}
+
+/// `?dry_run=true` on a consent workflow: the same answer, nothing committed.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DryRunQuery {
+    /// Answer what the workflow would change and warn, in the same shape, without committing
+    /// anything (the response carries `Hearth-Dry-Run: true`).
+    pub dry_run: Option<bool>,
+}
+
+impl DryRunQuery {
+    pub fn is_dry(&self) -> bool {
+        self.dry_run == Some(true)
+    }
+
+    /// Marks a dry run's answer.
+    pub fn mark(&self, reply: super::reply::JsonReply) -> actix_web::HttpResponse {
+        let dry = self.is_dry();
+        let mut r = reply.into_response();
+        if dry {
+            r.headers_mut().insert(
+                header::HeaderName::from_static("hearth-dry-run"),
+                header::HeaderValue::from_static("true"),
+            );
+        }
+        r
     }
 }

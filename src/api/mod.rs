@@ -6,9 +6,11 @@ pub mod client_data;
 pub mod clients;
 pub mod cocs;
 pub mod consents;
+pub mod deidentify;
 pub mod edge;
 pub mod extract;
 pub mod guard;
+pub mod merge;
 pub mod ops;
 pub mod pages;
 pub mod reply;
@@ -51,6 +53,7 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "consents", description = "ROI grant, history and revocation"),
         (name = "stays", description = "Project stays, households, and the data attached to a stay"),
         (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
+        (name = "deidentification", description = "Spokane's de-identification requests, completed with no residue"),
     )
 )]
 struct ApiDoc;
@@ -67,7 +70,9 @@ where
             .configure(clients::configure)
             .configure(consents::configure)
             .configure(stays::configure)
-            .configure(client_data::configure),
+            .configure(client_data::configure)
+            .configure(deidentify::configure)
+            .configure(merge::configure),
     )
 }
 

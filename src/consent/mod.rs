@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod guards;
 pub mod listing;
+pub mod merge;
 pub mod model;
 pub mod permissions;
 pub mod sql;

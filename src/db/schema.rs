@@ -54,6 +54,7 @@ diesel::table! {
         created_at -> Timestamptz,
         client_id -> Nullable<Uuid>,
         access_level -> Nullable<Text>,
+        client_ids -> Array<Uuid>,
     }
 }
 
@@ -223,6 +224,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deidentification_requests (id) {
+        id -> Uuid,
+        coc_code -> Text,
+        client_id -> Uuid,
+        member_ids -> Array<Uuid>,
+        dv_member_ids -> Array<Uuid>,
+        duplicate_ids -> Array<Uuid>,
+        description -> Nullable<Text>,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        requested_by_agency -> Uuid,
+        requested_by_user -> Text,
+        decided_by_user -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(agencies -> cocs (coc_code));
 diesel::joinable!(projects -> agencies (agency_id));
 
@@ -247,4 +267,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollment_data,
     contacts,
     documents,
+    deidentification_requests,
 );

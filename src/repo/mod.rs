@@ -2,7 +2,10 @@
 
 pub mod audit;
 pub mod clients;
+pub mod deidentify;
 pub mod idempotency;
+pub mod merge;
 pub mod stays;
 pub mod tenants;
+pub mod tx;
 pub mod visible;
