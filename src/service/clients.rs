@@ -91,7 +91,7 @@ fn check_initial_visibility(
     let ok = match (mode, v) {
         (M::Identified, V::Open) => has_roi,
         (M::Identified, _) => true,
-        (M::ConsentRefused, V::Closed | V::Private) => true,
+        (M::ConsentRefused, V::Open | V::Closed | V::Private) => true,
         (M::ConsentRefused, _) => false,
         (M::CodeName, V::Locked) => true,
         (M::CodeName, _) => false,
@@ -105,7 +105,8 @@ fn check_initial_visibility(
             "An identified record is open only with an ROI in the same request.".to_string()
         }
         (M::ConsentRefused, _) => {
-            "A consent-refused record is closed or private (ROI permission: No).".into()
+            "A consent-refused record is open (the default, no ROI needed), closed, or private."
+                .into()
         }
         (M::CodeName, _) => {
             "A code-name record starts locked; designate sharing once consent is received.".into()
@@ -142,7 +143,9 @@ pub fn create(
         }
         let visibility = input.visibility.unwrap_or(match (mode, input.roi.is_some()) {
             (IdentityMode::CodeName, _) => Visibility::Locked,
-            (IdentityMode::ConsentRefused, _) => Visibility::Closed,
+            // The consent-refused job aid's default: visible to sharing agencies without PII,
+            // as Coordinated Entry requires.
+            (IdentityMode::ConsentRefused, _) => Visibility::Open,
             (_, true) => Visibility::Open,
             (_, false) => Visibility::Closed,
         });

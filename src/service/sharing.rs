@@ -58,10 +58,16 @@ fn check_target(d: &Decided, target: Visibility, today: NaiveDate) -> AppResult<
             "active-ce-enrollment",
             "The client has an active Coordinated Entry enrollment: CE needs the agencies in the process to see the record, so it cannot be private.",
         )),
-        Visibility::Open if !roi_active_for(&d.facts, &d.facts.coc_code, today) => Err(AppError::conflict(
+        // A de-identified record is open without an ROI (consent.md, record rule row 4).
+        Visibility::Open
+            if !d.facts.identity.is_deidentified()
+                && !roi_active_for(&d.facts, &d.facts.coc_code, today) =>
+        {
+            Err(AppError::conflict(
             "open-needs-roi",
             "An open record needs an active ROI covering its CoC; record one with POST /v1/clients/{id}/consents.",
-        )),
+            ))
+        }
         _ => Ok(()),
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::{decide_datum, DatumAccess, DatumFacts, DatumKind, IdentityMode};
+use crate::consent::{decide_datum, AccessBasis, DatumAccess, DatumFacts, DatumKind, IdentityMode};
 use crate::db::schema::clients;
 use crate::domain::{check_code, destination_needs_subsidy, CocCode, HudList};
 use crate::error::{AppError, AppResult, FieldError};
@@ -160,7 +160,7 @@ pub fn create(
     conn.transaction(|conn| {
         client_repo::lock(conn, client)?;
         let d = decide(conn, caller, client)?;
-        d.require_writable()?;
+        d.require_contributable()?;
         let (project, project_agency) = tenants_repo::find_project(conn, input.project_id)?
             .ok_or_else(|| AppError::validation("project_id", "unknown_project", "No project has this id."))?;
         if project_agency.id != agency {
@@ -348,8 +348,9 @@ pub fn load_stay(
 impl Stay {
     /// Data is added to a stay by callers with full access to the record and the stay.
     pub fn require_writable(&self) -> AppResult<()> {
-        self.record.require_writable()?;
-        if self.access != DatumAccess::Full {
+        self.record.require_contributable()?;
+        let deidentified = self.record.decision.basis == Some(AccessBasis::Deidentified);
+        if self.access != DatumAccess::Full && !deidentified {
             return Err(AppError::Forbidden(
                 "Your access to this stay is limited; you cannot add to it.".into(),
             ));

@@ -97,7 +97,18 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
     for n in 0..30 {
         let creator = pick(rng, &agencies).clone();
         let visibility = *pick(rng, Visibility::ALL);
-        let identity = *pick(rng, IdentityMode::ALL);
+        // De-identified open records (record rule row 4) a quarter of the time.
+        let (visibility, identity) = if rng.random_bool(0.25) {
+            (
+                Visibility::Open,
+                *pick(
+                    rng,
+                    &[IdentityMode::ConsentRefused, IdentityMode::Anonymous],
+                ),
+            )
+        } else {
+            (visibility, *pick(rng, IdentityMode::ALL))
+        };
         let lifecycle = *pick(
             rng,
             &[
@@ -476,6 +487,7 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
         "helpdesk",
         "creating_agency",
         "statewide_roi",
+        "deidentified",
         "contributor",
         "ce_assessor",
         "coc_aggregate",

@@ -7,6 +7,7 @@
 mod harness;
 
 mod auth;
+mod ce;
 mod clients;
 mod consent_sql;
 mod consents;
