@@ -156,6 +156,19 @@ pub fn insert_datum(conn: &mut PgConnection, row: &DatumRow) -> QueryResult<Datu
         .get_result(conn)
 }
 
+/// Refusals recorded for a client on Coordinated Entry stays of a CoC's projects.
+pub fn count_ce_refusals(conn: &mut PgConnection, client: Uuid, coc: &str) -> QueryResult<i64> {
+    use crate::db::schema::{agencies, projects};
+    enrollment_data::table
+        .inner_join(enrollments::table.inner_join(projects::table.inner_join(agencies::table)))
+        .filter(enrollment_data::client_id.eq(client))
+        .filter(enrollment_data::kind.eq("refusal"))
+        .filter(projects::project_type.eq(14))
+        .filter(agencies::coc_code.eq(coc))
+        .count()
+        .get_result(conn)
+}
+
 pub fn insert_contact(conn: &mut PgConnection, row: &ContactRow) -> QueryResult<ContactRow> {
     diesel::insert_into(contacts::table)
         .values(row)

@@ -163,8 +163,24 @@ pub fn create(
         d.require_contributable()?;
         let (project, project_agency) = tenants_repo::find_project(conn, input.project_id)?
             .ok_or_else(|| AppError::validation("project_id", "unknown_project", "No project has this id."))?;
-        if project_agency.id != agency {
-            return Err(AppError::Forbidden("An agency enrolls clients only into its own projects.".into()));
+        let own = tenants_repo::find_agency(conn, agency)?
+            .ok_or_else(|| AppError::Forbidden("The token's agency is not known to Hearth.".into()))?;
+        let is_ce = project.project_type == 14;
+        crate::consent::ce::may_enroll(&crate::consent::ce::EnrollmentScene {
+            agency,
+            agency_coc: own.coc_code.clone(),
+            agency_participates_in_ce: own.participates_in_ce,
+            project_agency: project_agency.id,
+            project_coc: project_agency.coc_code.clone(),
+            project_is_ce: is_ce,
+            ce_entry_point: project.ce_entry_point,
+        })
+        .map_err(|m| AppError::Forbidden(m.into()))?;
+        if is_ce && d.facts.visibility == crate::consent::Visibility::Private {
+            return Err(AppError::conflict(
+                "private-record-in-ce",
+                "A private record cannot be enrolled in Coordinated Entry: CE needs the agencies in the process to see the record.",
+            ));
         }
         let mut errs = Vec::new();
         check_date("entry_date", input.entry_date, caller.today, &mut errs);
