@@ -4,6 +4,7 @@
 pub mod ce;
 pub mod engine;
 pub mod model;
+pub mod permissions;
 pub mod sql;
 pub mod window;
 

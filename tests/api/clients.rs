@@ -427,9 +427,12 @@ async fn no_endpoint_confirms_that_a_hidden_record_exists() {
     let (id, etag) = create_identified(&app, &t.worker).await;
     let other = tenant(&app, json!({})).await;
     let w = &other.worker;
+    // The audit trail is for agency admins (the permission table): ask as one.
+    let admin = app.token("aa", &[Role::AgencyAdmin], Some(other.agency));
     let unknown = Uuid::now_v7().to_string();
     // The problem body carries the status, so equal bytes mean equal answers.
     for suffix in ["", "/access", "/consents", "/audit"] {
+        let w = if suffix == "/audit" { &admin } else { w };
         let hidden = app.get(&format!("/v1/clients/{id}{suffix}"), w).await;
         let none = app.get(&format!("/v1/clients/{unknown}{suffix}"), w).await;
         assert_eq!(text(&hidden), text(&none), "GET {suffix}");

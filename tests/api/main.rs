@@ -13,6 +13,7 @@ mod consent_sql;
 mod consents;
 mod contract;
 mod ops;
+mod permissions;
 mod split;
 mod stays;
 mod tenants;
