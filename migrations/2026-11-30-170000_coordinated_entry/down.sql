@@ -10,11 +10,12 @@ DROP FUNCTION ce_project_coc(uuid);
 DROP FUNCTION ce_refresh(uuid, text);
 DROP TABLE ce_list_log;
 DROP TABLE ce_priority;
-DROP TRIGGER roi_consents_revoked_at ON roi_consents;
-DROP FUNCTION roi_consents_revoked_at();
-DROP INDEX roi_consents_from_idx, roi_consents_expires_idx, roi_consents_revoked_on_idx,
-    roi_consents_created_idx, roi_consents_revoked_at_idx;
-ALTER TABLE roi_consents DROP COLUMN revoked_at;
+DROP TRIGGER roi_consents_recorded ON roi_consents;
+DROP FUNCTION roi_consents_recorded();
+DROP INDEX roi_consents_from_idx, roi_consents_expires_idx, roi_consents_revoked_on_idx;
+ALTER TABLE roi_consents DROP COLUMN revoked_at, DROP COLUMN recorded_at;
+DROP FUNCTION ce_feed_as_of(text);
+DROP FUNCTION ce_feed_lock(text);
 DELETE FROM enrollment_data WHERE kind = 'refusal';
 ALTER TABLE enrollment_data DROP CONSTRAINT enrollment_data_kind_check;
 ALTER TABLE enrollment_data ADD CONSTRAINT enrollment_data_kind_check

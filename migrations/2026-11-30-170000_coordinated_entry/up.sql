@@ -16,25 +16,48 @@ ALTER TABLE enrollment_data DROP CONSTRAINT enrollment_data_kind_check;
 ALTER TABLE enrollment_data ADD CONSTRAINT enrollment_data_kind_check
     CHECK (kind IN ('service', 'assessment', 'ce_event', 'current_living_situation', 'case_note', 'refusal'));
 
--- When a revocation was written (revoked_on is the day it takes effect): an incremental pull
--- rebuilds what was listed at a past instant from what was known then.
+-- When an ROI was recorded and when its revocation was written (revoked_on is the day it takes
+-- effect): an incremental pull rebuilds what was listed at a past instant from what was known
+-- then. Writers of a CoC's list facts hold a shared advisory lock (8008, hash of the CoC) until
+-- they commit, so a pull can tell the earliest instant an uncommitted change may carry.
+CREATE FUNCTION ce_feed_lock(p_coc text) RETURNS void LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock_shared(8008, hashtext(p_coc))
+$$;
+
+-- The instant up to which every change to the CoC's list facts is committed: now, or the start
+-- of the oldest transaction still writing them.
+CREATE FUNCTION ce_feed_as_of(p_coc text) RETURNS timestamptz LANGUAGE sql VOLATILE AS $$
+    SELECT LEAST(clock_timestamp(), (
+        SELECT min(a.xact_start) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.classid = 8008
+           AND l.objid = hashtext(p_coc)::oid AND l.objsubid = 2 AND l.pid <> pg_backend_pid()))
+$$;
+
+ALTER TABLE roi_consents ADD COLUMN recorded_at timestamptz;
 ALTER TABLE roi_consents ADD COLUMN revoked_at timestamptz;
+UPDATE roi_consents SET recorded_at = created_at;
 UPDATE roi_consents SET revoked_at = created_at WHERE revoked_on IS NOT NULL;
-CREATE FUNCTION roi_consents_revoked_at() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION roi_consents_recorded() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    k text;
 BEGIN
-    IF NEW.revoked_on IS DISTINCT FROM OLD.revoked_on THEN
-        NEW.revoked_at := now();
+    FOR k IN SELECT coc_code FROM ce_priority WHERE client_id = NEW.client_id LOOP
+        PERFORM ce_feed_lock(k);
+    END LOOP;
+    IF TG_OP = 'INSERT' THEN
+        NEW.recorded_at := clock_timestamp();
+        IF NEW.revoked_on IS NOT NULL THEN
+            NEW.revoked_at := NEW.recorded_at;
+        END IF;
+    ELSIF NEW.revoked_on IS DISTINCT FROM OLD.revoked_on THEN
+        NEW.revoked_at := clock_timestamp();
     END IF;
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER roi_consents_revoked_at BEFORE UPDATE ON roi_consents
-    FOR EACH ROW EXECUTE FUNCTION roi_consents_revoked_at();
 CREATE INDEX roi_consents_from_idx ON roi_consents (effective_from);
 CREATE INDEX roi_consents_expires_idx ON roi_consents (expires_on) WHERE expires_on IS NOT NULL;
 CREATE INDEX roi_consents_revoked_on_idx ON roi_consents (revoked_on) WHERE revoked_on IS NOT NULL;
-CREATE INDEX roi_consents_created_idx ON roi_consents (created_at);
-CREATE INDEX roi_consents_revoked_at_idx ON roi_consents (revoked_at) WHERE revoked_at IS NOT NULL;
 
 -- The priority list's rows: the client's earliest active CE stay in the CoC, its latest CE
 -- assessment, its refusals. rank_key sorts ascending: minus the score, +Infinity without one.
@@ -65,7 +88,7 @@ CREATE TABLE ce_list_log (
     id bigserial PRIMARY KEY,
     coc_code text NOT NULL,
     client_id uuid NOT NULL,
-    at timestamptz NOT NULL DEFAULT now(),
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
     active_ce boolean NOT NULL,
     visibility text NOT NULL,
     identity_mode text NOT NULL
@@ -82,6 +105,7 @@ DECLARE
     n integer;
     active boolean;
 BEGIN
+    PERFORM ce_feed_lock(p_coc);
     SELECT e.id, e.household_id, e.entry_date, e.entered_by_agency, e.collected_on INTO s
       FROM enrollments e JOIN projects p ON p.id = e.project_id JOIN agencies g ON g.id = p.agency_id
      WHERE e.client_id = p_client AND p.project_type = 14 AND e.exit_date IS NULL AND g.coc_code = p_coc
@@ -187,6 +211,8 @@ BEGIN
     RETURN NULL;
 END
 $$;
+CREATE TRIGGER roi_consents_recorded BEFORE INSERT OR UPDATE ON roi_consents
+    FOR EACH ROW EXECUTE FUNCTION roi_consents_recorded();
 CREATE TRIGGER ce_client_changed AFTER UPDATE OF visibility, identity_mode ON clients
     FOR EACH ROW EXECUTE FUNCTION ce_client_changed();
 CREATE TRIGGER ce_roi_changed AFTER INSERT OR UPDATE ON roi_consents
@@ -201,7 +227,7 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
         SELECT l.active_ce AND (p_any_visibility OR (l.visibility = 'open' AND (
             l.identity_mode IN ('consent_refused', 'anonymous')
             OR EXISTS (SELECT 1 FROM roi_consents r
-                        WHERE r.client_id = p_client AND r.created_at < p_at
+                        WHERE r.client_id = p_client AND r.recorded_at < p_at
                           AND r.effective_from <= (p_at AT TIME ZONE 'UTC')::date
                           AND (r.revoked_on IS NULL OR r.revoked_at >= p_at
                                OR (p_at AT TIME ZONE 'UTC')::date < r.revoked_on)

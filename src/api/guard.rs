@@ -94,7 +94,11 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/v1/enrollments/{id}/refusals", ReadClient),
     ("POST", "/v1/enrollments/{id}/refusals", WriteData),
     ("GET", "/v1/cocs/{code}/priority-list", ReadPriorityList),
-    ("GET", "/v1/cocs/{code}/reports/active-homeless", ReadReports),
+    (
+        "GET",
+        "/v1/cocs/{code}/reports/active-homeless",
+        ReadReports,
+    ),
     ("GET", "/v1/helpdesk-notices", ReadHelpdeskNotices),
 ];
 

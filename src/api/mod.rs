@@ -7,6 +7,7 @@ pub mod cocs;
 pub mod consents;
 pub mod guard;
 pub mod ops;
+pub mod priority_list;
 pub mod stays;
 pub mod support;
 
@@ -45,6 +46,7 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "consents", description = "ROI grant, history and revocation"),
         (name = "stays", description = "Project stays, households, and the data attached to a stay"),
         (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
+        (name = "coordinated entry", description = "The priority list and the CoC's aggregate reports"),
     )
 )]
 struct ApiDoc;
@@ -61,7 +63,8 @@ where
             .configure(clients::configure)
             .configure(consents::configure)
             .configure(stays::configure)
-            .configure(client_data::configure),
+            .configure(client_data::configure)
+            .configure(priority_list::configure),
     )
 }
 

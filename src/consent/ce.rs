@@ -42,9 +42,72 @@ pub fn refusals_still_needed(recorded: i64, policy_threshold: i32) -> i64 {
     (i64::from(policy_threshold) - recorded).max(0)
 }
 
+/// Who reads a CoC's priority list: its priority list readers, CE assessors, CoC admins and
+/// the users of its agencies (the permission table has already limited the roles); a system
+/// administrator as helpdesk. The CoC view (every record with an active CE stay) is the
+/// coc_admin's.
+pub fn may_read_priority_list(
+    viewer: &super::Viewer,
+    list_coc: &str,
+    coc_view: bool,
+) -> Result<(), &'static str> {
+    use super::Role;
+    if viewer.has_role(Role::SystemAdmin) {
+        return Ok(());
+    }
+    if viewer.agency_id.is_none() || viewer.coc_code.as_deref() != Some(list_coc) {
+        return Err("The priority list of a CoC is read by its own agencies and staff; yours belongs to another CoC.");
+    }
+    if coc_view && !viewer.has_role(Role::CocAdmin) {
+        return Err("The CoC view of the priority list is for the CoC's admins (coc_admin).");
+    }
+    Ok(())
+}
+
+/// Who reads a CoC's aggregate reports: its coc_admins and system administrators.
+pub fn may_read_coc_reports(viewer: &super::Viewer, coc: &str) -> Result<(), &'static str> {
+    use super::Role;
+    if viewer.has_role(Role::SystemAdmin)
+        || (viewer.has_role(Role::CocAdmin) && viewer.coc_code.as_deref() == Some(coc))
+    {
+        return Ok(());
+    }
+    Err("A CoC's reports are read by its coc_admins and system administrators.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consent::{Role, Viewer};
+
+    fn at(coc: &str, roles: &[Role]) -> Viewer {
+        Viewer {
+            agency_id: Some(Uuid::from_u128(9)),
+            coc_code: Some(coc.into()),
+            agency_shares_data: false,
+            roles: roles.to_vec(),
+        }
+    }
+
+    #[test]
+    fn who_reads_the_priority_list_and_reports() {
+        let plr = at("IL-510", &[Role::PriorityListReader]);
+        assert!(may_read_priority_list(&plr, "IL-510", false).is_ok());
+        assert!(may_read_priority_list(&plr, "WA-502", false).is_err());
+        assert!(may_read_priority_list(&plr, "IL-510", true).is_err());
+        let admin = at("IL-510", &[Role::CocAdmin]);
+        assert!(may_read_priority_list(&admin, "IL-510", true).is_ok());
+        assert!(may_read_priority_list(&admin, "WA-502", true).is_err());
+        let sys = Viewer {
+            roles: vec![Role::SystemAdmin],
+            ..Default::default()
+        };
+        assert!(may_read_priority_list(&sys, "WA-502", true).is_ok());
+        assert!(may_read_coc_reports(&admin, "IL-510").is_ok());
+        assert!(may_read_coc_reports(&admin, "WA-502").is_err());
+        assert!(may_read_coc_reports(&plr, "IL-510").is_err());
+        assert!(may_read_coc_reports(&sys, "WA-502").is_ok());
+    }
 
     fn scene() -> EnrollmentScene {
         EnrollmentScene {

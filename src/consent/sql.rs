@@ -30,6 +30,20 @@ fn roi_active(coc: &str, today: NaiveDate) -> String {
     )
 }
 
+/// SQL that is true when `c` pulls onto the priority list of `coc` (judged by the list's CoC,
+/// consent.md): effectively open for that CoC, or de-identified open. `any_visibility` is the
+/// coc_admin's CoC view, which lists every record with an active CE stay (Chicago: prioritize
+/// without an assessment).
+pub fn priority_listed_sql(coc: &CocCode, today: NaiveDate, any_visibility: bool) -> String {
+    if any_visibility {
+        return "TRUE".into();
+    }
+    format!(
+        "(c.visibility = 'open' AND ({} OR {DEIDENTIFIED_OPEN}))",
+        roi_active(coc.as_str(), today)
+    )
+}
+
 /// The access basis of `viewer` on `c` as a SQL text expression (`NULL` for level none).
 pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
     if viewer.has_role(Role::SystemAdmin) {

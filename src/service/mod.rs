@@ -10,6 +10,7 @@ pub mod consents;
 pub mod context;
 pub mod datum_access;
 pub mod idempotency;
+pub mod priority_list;
 pub mod search;
 pub mod sharing;
 pub mod split;

@@ -14,6 +14,7 @@ mod consents;
 mod contract;
 mod ops;
 mod permissions;
+mod priority_list;
 mod split;
 mod stays;
 mod tenants;
