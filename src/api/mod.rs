@@ -8,6 +8,7 @@ pub mod consents;
 pub mod guard;
 pub mod ops;
 pub mod priority_list;
+pub mod reports;
 pub mod stays;
 pub mod support;
 
@@ -64,7 +65,8 @@ where
             .configure(consents::configure)
             .configure(stays::configure)
             .configure(client_data::configure)
-            .configure(priority_list::configure),
+            .configure(priority_list::configure)
+            .configure(reports::configure),
     )
 }
 

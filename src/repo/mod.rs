@@ -3,5 +3,6 @@
 pub mod audit;
 pub mod clients;
 pub mod priority_list;
+pub mod reports;
 pub mod stays;
 pub mod tenants;

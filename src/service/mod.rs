@@ -11,6 +11,7 @@ pub mod context;
 pub mod datum_access;
 pub mod idempotency;
 pub mod priority_list;
+pub mod reports;
 pub mod search;
 pub mod sharing;
 pub mod split;

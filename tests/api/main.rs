@@ -15,6 +15,7 @@ mod contract;
 mod ops;
 mod permissions;
 mod priority_list;
+mod reports;
 mod split;
 mod stays;
 mod tenants;
