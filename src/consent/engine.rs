@@ -437,6 +437,43 @@ pub fn decide_datum(
     }
 }
 
+/// How a stay answers a viewer (datum rule 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StayAnswer {
+    /// The stay with its entry, at this access.
+    Entry(DatumAccess),
+    /// The entry was collected outside every window that releases it, but data of the stay is
+    /// released: the stay is answered as a continuation, its entry's own fields withheld.
+    Continuation,
+    /// Not found.
+    Hidden,
+}
+
+/// Datum rule 6: what the rule releases is reachable. `entry` is the stay's entry datum;
+/// `data` the data attached to the stay.
+pub fn decide_stay(
+    viewer: &Viewer,
+    decision: &AccessDecision,
+    record: &RecordFacts,
+    entry: &DatumFacts,
+    data: &[DatumFacts],
+) -> StayAnswer {
+    match decide_datum(viewer, decision, record, entry) {
+        DatumAccess::Hidden => {
+            let released = data
+                .iter()
+                .any(|d| decide_datum(viewer, decision, record, d) != DatumAccess::Hidden);
+            if released {
+                StayAnswer::Continuation
+            } else {
+                StayAnswer::Hidden
+            }
+        }
+        a => StayAnswer::Entry(a),
+    }
+}
+
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;

@@ -521,3 +521,58 @@ fn only_the_agency_itself_and_admins_act_for_an_agency() {
     assert!(!acts_for(&at(Some(other), Role::CocAdmin), splitter));
     assert!(!acts_for(&at(None, Role::CaseWorker), splitter));
 }
+
+#[test]
+fn a_stay_across_the_window_start_answers_as_a_continuation() {
+    use DatumKind::{FreeText, Structured};
+    // ROI from 2024-03-01; the stay began 2024-02-01 (entry collected then).
+    let r = rec(V::Open, vec![statewide("2024-03-01")]);
+    let sharer = worker(OTHER, true);
+    let dec = decide_record(&sharer, &r, today());
+    let entry = datum(CREATOR, "2024-02-01", Structured);
+    let service_after = datum(CREATOR, "2024-03-05", Structured);
+    let service_before = datum(CREATOR, "2024-02-10", Structured);
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &entry, &[service_before, service_after]),
+        StayAnswer::Continuation
+    );
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &entry, &[service_before]),
+        StayAnswer::Hidden
+    );
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &entry, &[]),
+        StayAnswer::Hidden
+    );
+    // An entry inside the window answers as itself.
+    let inside = datum(CREATOR, "2024-03-02", Structured);
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &inside, &[]),
+        StayAnswer::Entry(DatumAccess::Full)
+    );
+    // A case note after the ROI date releases the stay too, at full; at limited it does not.
+    let note = datum(CREATOR, "2024-03-05", FreeText);
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &entry, &[note]),
+        StayAnswer::Continuation
+    );
+    let plr = viewer(Some(OTHER), "IL-510", false, &[Role::PriorityListReader]);
+    let listed = with(r.clone(), |x| x.active_ce_enrollment = true);
+    let dec = decide_record(&plr, &listed, today());
+    assert_eq!(
+        decide_stay(&plr, &dec, &listed, &entry, &[note]),
+        StayAnswer::Hidden
+    );
+    // Nobody at level none reaches anything.
+    let none = decide_record(&worker(OTHER, false), &rec(V::Closed, vec![]), today());
+    assert_eq!(
+        decide_stay(
+            &worker(OTHER, false),
+            &none,
+            &rec(V::Closed, vec![]),
+            &entry,
+            &[service_after]
+        ),
+        StayAnswer::Hidden
+    );
+}

@@ -171,6 +171,25 @@ pub fn datum_access_sql(viewer: &Viewer, basis: &str, kind: DatumKind) -> String
     )
 }
 
+/// The datum access of a stay's entry, over an `enrollments e` row, given the record's basis.
+pub fn stay_entry_access_sql(viewer: &Viewer, basis: &str) -> String {
+    format!(
+        "(SELECT {} FROM (SELECT e.client_id, e.entered_by_agency, e.collected_on) d)",
+        datum_access_sql(viewer, basis, DatumKind::Structured)
+    )
+}
+
+/// True when data of the stay `e` is released to the viewer (datum rule 6: the stay is then
+/// reachable as a continuation even where its entry is not). Case notes are free text.
+pub fn stay_has_released_data_sql(viewer: &Viewer, basis: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM enrollment_data d WHERE d.enrollment_id = e.id AND \
+         (CASE WHEN d.kind = 'case_note' THEN {} ELSE {} END) IS NOT NULL)",
+        datum_access_sql(viewer, basis, DatumKind::FreeText),
+        datum_access_sql(viewer, basis, DatumKind::Structured)
+    )
+}
+
 /// The level that goes with a basis (the record rule's table).
 pub fn level_of(basis: AccessBasis) -> AccessLevel {
     match basis {

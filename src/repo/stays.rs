@@ -149,6 +149,69 @@ pub fn household(conn: &mut PgConnection, household: Uuid) -> QueryResult<Vec<En
         .load(conn)
 }
 
+/// A stay the viewer reaches, with its entry's datum access (`None`: a continuation, datum rule
+/// 6).
+#[derive(Debug, Clone)]
+pub struct VisibleStay {
+    pub row: EnrollmentRow,
+    pub entry_access: Option<String>,
+}
+
+impl QueryableByName<diesel::pg::Pg> for VisibleStay {
+    fn build<'a>(
+        row: &impl diesel::row::NamedRow<'a, diesel::pg::Pg>,
+    ) -> diesel::deserialize::Result<Self> {
+        use diesel::sql_types::{Nullable, Text};
+        Ok(VisibleStay {
+            entry_access: diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(
+                row,
+                "entry_access",
+            )?,
+            row: <EnrollmentRow as QueryableByName<diesel::pg::Pg>>::build(row)?,
+        })
+    }
+}
+
+/// The client's stays the viewer reaches (consent filter and datum rule in SQL, `consent::sql`),
+/// newest first.
+pub fn visible_stays(
+    conn: &mut PgConnection,
+    viewer: &crate::consent::Viewer,
+    today: NaiveDate,
+    client: Uuid,
+) -> QueryResult<Vec<VisibleStay>> {
+    use crate::consent::sql::{basis_sql, stay_entry_access_sql, stay_has_released_data_sql};
+    let sql = format!(
+        "SELECT * FROM (SELECT e.*, {entry} AS entry_access, {released} AS released \
+           FROM enrollments e JOIN clients c ON c.id = e.client_id \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
+           WHERE e.client_id = $1 AND b.basis IS NOT NULL) x \
+         WHERE x.entry_access IS NOT NULL OR x.released \
+         ORDER BY x.entry_date DESC, x.id",
+        entry = stay_entry_access_sql(viewer, "b.basis"),
+        released = stay_has_released_data_sql(viewer, "b.basis"),
+        basis = basis_sql(viewer, today),
+    );
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Uuid, _>(client)
+        .load(conn)
+}
+
+/// The datum-rule facts of a stay's data: who entered each, when collected, its kind.
+pub fn stay_data_facts(
+    conn: &mut PgConnection,
+    enrollment: Uuid,
+) -> QueryResult<Vec<(Uuid, NaiveDate, String)>> {
+    enrollment_data::table
+        .filter(enrollment_data::enrollment_id.eq(enrollment))
+        .select((
+            enrollment_data::entered_by_agency,
+            enrollment_data::collected_on,
+            enrollment_data::kind,
+        ))
+        .load(conn)
+}
+
 pub fn insert_datum(conn: &mut PgConnection, row: &DatumRow) -> QueryResult<DatumRow> {
     diesel::insert_into(enrollment_data::table)
         .values(row)

@@ -282,3 +282,79 @@ async fn refusals_open_the_way_to_an_observational_assessment() {
     assert_eq!(items[1]["entered_by_agency_id"], lead.to_string());
     assert_eq!(items[1]["fields"]["reason_code"], Value::Null);
 }
+
+#[actix_web::test]
+async fn a_stay_across_the_roi_date_answers_as_a_continuation() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let creator = app.agency(&coc, true).await;
+    let sharer = app.agency(&coc, true).await;
+    let shelter = app.project(creator, 1).await;
+    let w = |a| app.token("w", &[Role::CaseWorker], Some(a));
+    let r = app
+        .post(
+            "/v1/clients",
+            &w(creator),
+            json!({"identity_mode": "identified", "first_name": "Win", "last_name": "Dow"}),
+        )
+        .await;
+    let client = id_of(r.ok(201), "client");
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            &w(creator),
+            json!({"project_id": shelter, "entry_date": days_ago(20), "relationship_to_hoh": 1, "living_situation": 116}),
+        )
+        .await;
+    let stay = id_of(r.ok(201), "enrollment");
+    for (day, kind) in [(15, "before"), (5, "after")] {
+        app.post(
+            &format!("/v1/enrollments/{stay}/services"),
+            &w(creator),
+            json!({"date_provided": days_ago(day), "service_type": kind}),
+        )
+        .await
+        .ok(201);
+    }
+    // The record opens (window mode) ten days ago: the stay began before, one service after.
+    app.post(
+        &format!("/v1/clients/{client}/consents"),
+        &w(creator),
+        json!({"method": "signed", "effective_from": days_ago(10)}),
+    )
+    .await
+    .ok(201);
+    let r = app
+        .get(&format!("/v1/clients/{client}/enrollments"), &w(sharer))
+        .await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    let s = &items[0];
+    assert_eq!(s["entry_withheld"], true);
+    assert_eq!(s["entry_date"], Value::Null);
+    assert_eq!(s["living_situation"], Value::Null);
+    assert!(s["household_id"].as_str().is_some());
+    let r = app
+        .get(&format!("/v1/enrollments/{stay}"), &w(sharer))
+        .await;
+    assert_eq!(r.ok(200)["entry_withheld"], true);
+    let r = app
+        .get(&format!("/v1/enrollments/{stay}/services"), &w(sharer))
+        .await;
+    let services = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0]["fields"]["service_type"], "after");
+    // The creator sees it whole; the sharer cannot add to a continuation.
+    let r = app
+        .get(&format!("/v1/enrollments/{stay}"), &w(creator))
+        .await;
+    assert_eq!(r.ok(200)["entry_withheld"], false);
+    assert_eq!(r.body["entry_date"], days_ago(20));
+    app.post(
+        &format!("/v1/enrollments/{stay}/services"),
+        &w(sharer),
+        json!({"date_provided": days_ago(1), "service_type": "meal"}),
+    )
+    .await
+    .problem(403);
+}
