@@ -82,6 +82,7 @@ pub fn verify_cursor(cursor: &str) -> AppResult<PageState> {
 #[into_params(parameter_in = Query)]
 pub struct PriorityListQuery {
     /// Entries per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page (it carries the view, `as_of` and `changed_since`).
     pub cursor: Option<String>,

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 use crate::error::{AppError, AppResult, FieldError};
 use crate::AppState;
@@ -38,7 +39,7 @@ pub fn sanitize_request_id(v: &str) -> Option<String> {
     let ok = !v.is_empty()
         && v.len() <= 128
         && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     ok.then(|| v.to_string())
 }
 
@@ -54,32 +55,70 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .map(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()))
-            .unwrap_or(false);
+        let content_type_ok = is_json(req);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
-                    "Send the body as application/json.".into(),
-                ));
+                return Err(not_json());
             }
-            let body = bytes
-                .await
-                .map_err(|e| match e.as_response_error().status_code() {
-                    StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
-                        "The request body is larger than this endpoint accepts.".into(),
-                    ),
-                    _ => AppError::BadRequest("The request body could not be read.".into()),
-                })?;
+            let body = read_body(bytes).await?;
             let digest = hex(&Sha256::digest(&body));
             let value = parse_json::<T>(&body)?;
             Ok(ApiJson { value, digest })
         })
     }
+}
+
+/// A JSON body that may be left out (an empty body, or `null`, is `T::default()`); when sent,
+/// it is held to the same rules as [`ApiJson`], its content type included.
+pub struct OptionalApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = read_body(bytes).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalApiJson(T::default()));
+            }
+            if !content_type_ok {
+                return Err(not_json());
+            }
+            if body.trim_ascii() == b"null" {
+                return Ok(OptionalApiJson(T::default()));
+            }
+            parse_json::<T>(&body).map(OptionalApiJson)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.mime_type()
+        .ok()
+        .flatten()
+        .map(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()))
+        .unwrap_or(false)
+}
+
+fn not_json() -> AppError {
+    AppError::UnsupportedMediaType("Send the body as application/json.".into())
+}
+
+async fn read_body(
+    bytes: impl Future<Output = Result<web::Bytes, actix_web::Error>>,
+) -> AppResult<web::Bytes> {
+    bytes
+        .await
+        .map_err(|e| match e.as_response_error().status_code() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
+                "The request body is larger than this endpoint accepts.".into(),
+            ),
+            _ => AppError::BadRequest("The request body could not be read.".into()),
+        })
 }
 
 fn mime_json() -> &'static str {
@@ -89,9 +128,11 @@ fn mime_json() -> &'static str {
 /// Deserializes with the failing field's path, and turns serde's message (which may quote the
 /// value) into one that only says what was expected.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    // NUL, over-long text, lone surrogates, far dates and trailing bytes, once for every body.
+    crate::api::edge::check_json_body(body)?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+        let path = crate::api::edge::field_path(e.path());
         let inner = e.into_inner();
         use serde_json::error::Category;
         match inner.classify() {
@@ -110,28 +151,24 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
 }
 
 fn describe_data_error(path: &str, msg: &str) -> (String, &'static str, String) {
-    let field = if path == "." {
-        String::new()
-    } else {
-        path.to_string()
-    };
+    let field = path.to_string();
     let expected = msg
         .split_once("expected ")
         .map(|(_, e)| e.split(" at line").next().unwrap_or(e).trim().to_string());
     if let Some(rest) = msg.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or("");
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
         let full = if field.is_empty() {
-            name.to_string()
+            name
         } else {
             format!("{field}.{name}")
         };
         return (full, "required", "This field is required.".into());
     }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or("");
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
         // The path already ends at the unknown key.
         let full = if field.is_empty() {
-            name.to_string()
+            name
         } else {
             field.clone()
         };
@@ -246,6 +283,7 @@ impl FromRequest for IdempotencyKey {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items to return, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -326,6 +364,8 @@ pub struct JsonReply {
     pub body: serde_json::Value,
     pub etag: Option<String>,
     pub location: Option<String>,
+    /// The client record this answer is about, for authorizing an idempotent replay again.
+    pub client: Option<Uuid>,
     pub replayed: bool,
 }
 
@@ -336,6 +376,7 @@ impl JsonReply {
             body: serde_json::to_value(body).map_err(|e| AppError::Internal(e.to_string()))?,
             etag: None,
             location: None,
+            client: None,
             replayed: false,
         })
     }
@@ -345,6 +386,11 @@ impl JsonReply {
         r.status = StatusCode::CREATED;
         r.location = Some(location);
         Ok(r)
+    }
+
+    pub fn about_client(mut self, client: Uuid) -> Self {
+        self.client = Some(client);
+        self
     }
 
     pub fn with_etag(mut self, version: i32) -> Self {
@@ -375,6 +421,7 @@ impl actix_web::Responder for JsonReply {
 }
 
 /// A creating POST: runs `create` under the caller's `Idempotency-Key` (if any) in one transaction.
+/// For answers that are not about a client record (CoCs, agencies, projects).
 pub async fn create_idempotent<F>(
     state: &AppState,
     principal: &crate::auth::Principal,
@@ -386,19 +433,72 @@ pub async fn create_idempotent<F>(
 where
     F: FnOnce(&mut PgConnection) -> AppResult<JsonReply> + Send + 'static,
 {
+    run_keyed(state, principal.clone(), None, key, route, digest, create).await
+}
+
+/// As `create_idempotent`, for answers about a client record (`JsonReply::about_client`): a
+/// replay is decided by the consent engine again, for the caller as it asks now.
+pub async fn create_idempotent_about_client<F>(
+    state: &AppState,
+    caller: &crate::service::context::Caller,
+    key: IdempotencyKey,
+    route: &'static str,
+    digest: String,
+    create: F,
+) -> AppResult<JsonReply>
+where
+    F: FnOnce(&mut PgConnection) -> AppResult<JsonReply> + Send + 'static,
+{
+    run_keyed(
+        state,
+        caller.principal.clone(),
+        Some(caller.clone()),
+        key,
+        route,
+        digest,
+        create,
+    )
+    .await
+}
+
+async fn run_keyed<F>(
+    state: &AppState,
+    principal: crate::auth::Principal,
+    replayer: Option<crate::service::context::Caller>,
+    key: IdempotencyKey,
+    route: &'static str,
+    digest: String,
+    create: F,
+) -> AppResult<JsonReply>
+where
+    F: FnOnce(&mut PgConnection) -> AppResult<JsonReply> + Send + 'static,
+{
     use crate::service::idempotency::{run_idempotent, Outcome, StoredReply};
-    let sub = principal.sub.clone();
     let fingerprint = format!("{route} {digest}");
     let outcome = run_db(state, move |conn| {
-        run_idempotent(conn, &sub, key.0.as_deref(), &fingerprint, |conn| {
-            let r = create(conn)?;
-            Ok(StoredReply {
-                status: r.status.as_u16(),
-                body: r.body,
-                etag: r.etag,
-                location: r.location,
-            })
-        })
+        let access_to = |conn: &mut PgConnection, client: Uuid| match &replayer {
+            Some(c) => crate::service::access::access_level_now(conn, c, client),
+            None => Err(AppError::Internal(
+                "an answer about a client needs create_idempotent_about_client".into(),
+            )),
+        };
+        run_idempotent(
+            conn,
+            &principal,
+            key.0.as_deref(),
+            &fingerprint,
+            access_to,
+            |conn| {
+                let r = create(conn)?;
+                Ok(StoredReply {
+                    status: r.status.as_u16(),
+                    body: r.body,
+                    etag: r.etag,
+                    location: r.location,
+                    client: r.client,
+                })
+            },
+        )
     })
     .await?;
     let (stored, replayed) = match outcome {
@@ -410,6 +510,7 @@ where
         body: stored.body,
         etag: stored.etag,
         location: stored.location,
+        client: stored.client,
         replayed,
     })
 }

@@ -3,6 +3,8 @@
 
 pub mod ce;
 pub mod engine;
+pub mod guards;
+pub mod listing;
 pub mod model;
 pub mod permissions;
 pub mod sql;

@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod clients;
+pub mod idempotency;
 pub mod priority_list;
 pub mod reports;
 pub mod stays;
 pub mod tenants;
+pub mod visible;

@@ -149,54 +149,6 @@ pub fn household(conn: &mut PgConnection, household: Uuid) -> QueryResult<Vec<En
         .load(conn)
 }
 
-/// A stay the viewer reaches, with its entry's datum access (`None`: a continuation, datum rule
-/// 6).
-#[derive(Debug, Clone)]
-pub struct VisibleStay {
-    pub row: EnrollmentRow,
-    pub entry_access: Option<String>,
-}
-
-impl QueryableByName<diesel::pg::Pg> for VisibleStay {
-    fn build<'a>(
-        row: &impl diesel::row::NamedRow<'a, diesel::pg::Pg>,
-    ) -> diesel::deserialize::Result<Self> {
-        use diesel::sql_types::{Nullable, Text};
-        Ok(VisibleStay {
-            entry_access: diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(
-                row,
-                "entry_access",
-            )?,
-            row: <EnrollmentRow as QueryableByName<diesel::pg::Pg>>::build(row)?,
-        })
-    }
-}
-
-/// The client's stays the viewer reaches (consent filter and datum rule in SQL, `consent::sql`),
-/// newest first.
-pub fn visible_stays(
-    conn: &mut PgConnection,
-    viewer: &crate::consent::Viewer,
-    today: NaiveDate,
-    client: Uuid,
-) -> QueryResult<Vec<VisibleStay>> {
-    use crate::consent::sql::{basis_sql, stay_entry_access_sql, stay_has_released_data_sql};
-    let sql = format!(
-        "SELECT * FROM (SELECT e.*, {entry} AS entry_access, {released} AS released \
-           FROM enrollments e JOIN clients c ON c.id = e.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
-           WHERE e.client_id = $1 AND b.basis IS NOT NULL) x \
-         WHERE x.entry_access IS NOT NULL OR x.released \
-         ORDER BY x.entry_date DESC, x.id",
-        entry = stay_entry_access_sql(viewer, "b.basis"),
-        released = stay_has_released_data_sql(viewer, "b.basis"),
-        basis = basis_sql(viewer, today),
-    );
-    diesel::sql_query(sql)
-        .bind::<diesel::sql_types::Uuid, _>(client)
-        .load(conn)
-}
-
 /// The datum-rule facts of a stay's data: who entered each, when collected, its kind.
 pub fn stay_data_facts(
     conn: &mut PgConnection,
@@ -283,4 +235,22 @@ pub fn document_content(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<u8
 
 pub fn delete_document(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(documents::table.find(id)).execute(conn)
+}
+
+/// The open stays `agency` entered in record `client`, locked for update.
+pub fn lock_open_stays_of_agency(
+    conn: &mut PgConnection,
+    client: Uuid,
+    agency: Uuid,
+) -> QueryResult<Vec<EnrollmentRow>> {
+    enrollments::table
+        .filter(
+            enrollments::client_id
+                .eq(client)
+                .and(enrollments::exit_date.is_null())
+                .and(enrollments::entered_by_agency.eq(agency)),
+        )
+        .select(EnrollmentRow::as_select())
+        .for_update()
+        .load(conn)
 }

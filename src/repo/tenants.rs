@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::PgConnection;
+
+use crate::consent::listing::TenantScope;
 use uuid::Uuid;
 
 use crate::db::schema::{agencies, cocs, projects};
@@ -129,10 +131,10 @@ pub fn find_agency(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Agen
         .optional()
 }
 
-/// Agencies in `coc` or taking part in sharing; all of them when `coc` is `None` (admins).
+/// The agencies in `scope` (consent::listing).
 pub fn list_agencies(
     conn: &mut PgConnection,
-    visible_from_coc: Option<&str>,
+    scope: &TenantScope,
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<AgencyRow>> {
@@ -141,7 +143,7 @@ pub fn list_agencies(
         .order(agencies::id.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(coc) = visible_from_coc {
+    if let TenantScope::CocAndSharing(coc) = scope {
         q = q.filter(
             agencies::coc_code
                 .eq(coc.to_string())
@@ -173,9 +175,10 @@ pub fn find_project(
         .optional()
 }
 
+/// The projects of the agencies in `scope` (consent::listing).
 pub fn list_projects(
     conn: &mut PgConnection,
-    visible_from_coc: Option<&str>,
+    scope: &TenantScope,
     agency: Option<Uuid>,
     after: Option<Uuid>,
     limit: i64,
@@ -186,7 +189,7 @@ pub fn list_projects(
         .order(projects::id.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(coc) = visible_from_coc {
+    if let TenantScope::CocAndSharing(coc) = scope {
         q = q.filter(
             agencies::coc_code
                 .eq(coc.to_string())

@@ -271,6 +271,10 @@ async fn consent_refused_record_holds_no_name_or_ssn_and_is_open_by_default() {
     let body = json!({"identity_mode": "consent_refused", "visibility": "closed"});
     let r = new_client(&app, &t.worker, body).await;
     has!(r.ok(201)["client"], {"visibility": "closed"});
+    // Open needs no ROI: the record holds no identity (consent.md, record rule row 4).
+    let body = json!({"identity_mode": "consent_refused", "visibility": "open"});
+    let r = new_client(&app, &t.worker, body).await;
+    has!(r.ok(201)["client"], {"visibility": "open", "first_name": null});
     let refused = json!({"first_name": "Zebulon", "last_name": "Zed", "ssn": SSN,
         "roi": {"method": "signed"}});
     for (field, value) in refused.as_object().unwrap() {
