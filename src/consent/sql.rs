@@ -70,9 +70,12 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
     if let (true, Some(open)) = (viewer.agency_shares_data || coc_admin, &open_here) {
         arms.push((open.clone(), AccessBasis::StatewideRoi));
     }
+    // A scalar probe of the primary key (at most one row), not `EXISTS`: PostgreSQL turns an
+    // `EXISTS` in a `CASE` into a hash of every contribution of the agency, built once per use,
+    // a fixed cost that dominated a page of the priority list (docs/benchmarks.md).
     let contributor = format!(
-        "EXISTS (SELECT 1 FROM client_contributors cc WHERE cc.client_id = c.id \
-         AND cc.agency_id = '{agency}')"
+        "COALESCE((SELECT true FROM client_contributors cc WHERE cc.client_id = c.id \
+         AND cc.agency_id = '{agency}'), false)"
     );
     // Row 4: who sees a de-identified open record without an ROI.
     let mut deid_viewers = vec![contributor.clone()];
