@@ -88,6 +88,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                         roi_default_term_months: None,
                         observational_assessment_after_refusals: 2,
                         locked_visible_to_ce_assessors: ce_option_b,
+                        inactivity_days: 90,
                         version: 1,
                         created_at: now,
                         updated_at: now,
@@ -106,6 +107,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                         name: a.name.into(),
                         shares_data: a.shares_data,
                         victim_service_provider: a.victim_service_provider,
+                        participates_in_ce: !a.victim_service_provider,
                         version: 1,
                         created_at: now,
                         updated_at: now,
@@ -123,6 +125,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                         agency_id: id(aid),
                         name: name.into(),
                         project_type: ptype,
+                        ce_entry_point: ptype == 14,
                         version: 1,
                         created_at: now,
                         updated_at: now,
@@ -205,7 +208,61 @@ fn load_clients(conn: &mut PgConnection) -> AppResult<usize> {
         ids.push(create(conn, &caller, parse(body)?)?.client.id);
     }
     load_stays(conn, &ids)?;
-    Ok(ids.len())
+    let ce_clients = load_ce_list(conn, ids[1])?;
+    Ok(ids.len() + ce_clients)
+}
+
+/// Chicago's ranked Coordinated Entry list: Maria (open, ROI) is on it from her CE stay; a
+/// consent-refused client enrolled by outreach into the CoC-wide CE entry point refuses twice
+/// and gets an observational assessment, and is on the list by client id; John Smith (closed)
+/// is assessed in CE but does not pull onto the list (only the coc_admin's CoC view shows him).
+fn load_ce_list(conn: &mut PgConnection, closed_client: Uuid) -> AppResult<usize> {
+    use crate::consent::Role::CaseWorker;
+    use crate::service::stay_data::{add, NewStayDatum};
+    use crate::service::stays::create;
+    use serde_json::json;
+    let today = Utc::now().date_naive();
+    let day = |n: i64| (today - chrono::Duration::days(n)).to_string();
+    let outreach = demo_caller(0xa2, vec![CaseWorker]);
+    let shelter = demo_caller(0xa1, vec![CaseWorker]);
+    let refused = json!({"identity_mode": "consent_refused", "dob_data_quality": 9,
+                         "race": ["white"], "gender": [1], "veteran_status": 1});
+    let client = crate::service::clients::create(conn, &outreach, parse(refused)?)?
+        .client
+        .id;
+    let ce = json!({"project_id": id(0x14), "entry_date": day(30), "relationship_to_hoh": 1,
+                    "living_situation": 116, "times_homeless_past_three_years": 4,
+                    "months_homeless_past_three_years": 113});
+    let stay = create(conn, &outreach, client, parse(ce)?)?.enrollment.id;
+    for (caller, days, reason) in [
+        (&outreach, 25, json!("declined_assessment")),
+        (&shelter, 14, json!(null)),
+    ] {
+        let refusal = json!({"refused_on": day(days), "reason_code": reason});
+        add(conn, caller, stay, NewStayDatum::Refusal(parse(refusal)?))?;
+    }
+    let observational = json!({"assessment_date": day(7), "assessment_kind": "observational",
+                               "assessment_type": 3, "assessment_level": 2,
+                               "prioritization_status": 1, "priority_score": 18});
+    add(
+        conn,
+        &outreach,
+        stay,
+        NewStayDatum::Assessment(parse(observational)?),
+    )?;
+    let ce = json!({"project_id": id(0x14), "entry_date": day(9), "relationship_to_hoh": 1});
+    let closed_stay = create(conn, &shelter, closed_client, parse(ce)?)?
+        .enrollment
+        .id;
+    let assessment = json!({"assessment_date": day(8), "assessment_type": 3, "assessment_level": 2,
+                            "prioritization_status": 1, "priority_score": 25});
+    add(
+        conn,
+        &shelter,
+        closed_stay,
+        NewStayDatum::Assessment(parse(assessment)?),
+    )?;
+    Ok(1)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
@@ -347,5 +404,11 @@ pub fn summary() -> String {
             }
         ));
     }
+    s.push_str(
+        "Coordinated Entry: GET /v1/cocs/IL-510/priority-list (a priority_list_reader, ce_assessor, \
+         coc_admin or any IL-510 agency user) ranks a consent-refused client (two refusals, an \
+         observational assessment) and Maria Lopez; John Smith is closed and shows only in \
+         ?view=coc (coc_admin).\n",
+    );
     s
 }

@@ -13,7 +13,9 @@ pub mod guard;
 pub mod merge;
 pub mod ops;
 pub mod pages;
+pub mod priority_list;
 pub mod reply;
+pub mod reports;
 pub mod stays;
 pub mod support;
 
@@ -54,6 +56,7 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "stays", description = "Project stays, households, and the data attached to a stay"),
         (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
         (name = "deidentification", description = "Spokane's de-identification requests, completed with no residue"),
+        (name = "coordinated entry", description = "The priority list and the CoC's aggregate reports"),
     )
 )]
 struct ApiDoc;
@@ -72,7 +75,9 @@ where
             .configure(stays::configure)
             .configure(client_data::configure)
             .configure(deidentify::configure)
-            .configure(merge::configure),
+            .configure(merge::configure)
+            .configure(priority_list::configure)
+            .configure(reports::configure),
     )
 }
 

@@ -5,6 +5,8 @@ pub mod clients;
 pub mod deidentify;
 pub mod idempotency;
 pub mod merge;
+pub mod priority_list;
+pub mod reports;
 pub mod stays;
 pub mod tenants;
 pub mod tx;

@@ -132,26 +132,52 @@ pub fn documents_of(
     )
 }
 
-/// A client's stays the viewer sees, newest first.
+/// A stay the viewer reaches, with its entry's datum access (`None`: a continuation, datum rule
+/// 6).
+#[derive(Debug, Clone)]
+pub struct VisibleStay {
+    pub row: EnrollmentRow,
+    pub entry_access: Option<String>,
+}
+
+impl QueryableByName<diesel::pg::Pg> for VisibleStay {
+    fn build<'a>(
+        row: &impl diesel::row::NamedRow<'a, diesel::pg::Pg>,
+    ) -> diesel::deserialize::Result<Self> {
+        use diesel::sql_types::{Nullable, Text};
+        Ok(VisibleStay {
+            entry_access: diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(
+                row,
+                "entry_access",
+            )?,
+            row: <EnrollmentRow as QueryableByName<diesel::pg::Pg>>::build(row)?,
+        })
+    }
+}
+
+/// The client's stays the viewer reaches (consent filter and datum rule in SQL, `consent::sql`),
+/// newest first.
 pub fn enrollments_of(
     conn: &mut PgConnection,
-    viewer: &Viewer,
+    viewer: &crate::consent::Viewer,
     today: chrono::NaiveDate,
     client: Uuid,
-) -> AppResult<Vec<Visible<EnrollmentRow>>> {
-    list_visible(
-        conn,
-        viewer,
-        today,
-        DataQuery {
-            table: "enrollments",
-            columns: "d.*",
-            kind: DatumKind::Structured,
-            condition: "d.client_id = $1",
-            order: "x.entry_date DESC, x.id",
-        },
-        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
-    )
+) -> AppResult<Vec<VisibleStay>> {
+    use crate::consent::sql::{basis_sql, stay_entry_access_sql, stay_has_released_data_sql};
+    let sql = format!(
+        "SELECT * FROM (SELECT e.*, {entry} AS entry_access, {released} AS released \
+           FROM enrollments e JOIN clients c ON c.id = e.client_id \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
+           WHERE e.client_id = $1 AND b.basis IS NOT NULL) x \
+         WHERE x.entry_access IS NOT NULL OR x.released \
+         ORDER BY x.entry_date DESC, x.id",
+        entry = stay_entry_access_sql(viewer, "b.basis"),
+        released = stay_has_released_data_sql(viewer, "b.basis"),
+        basis = basis_sql(viewer, today),
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Uuid, _>(client)
+        .load(conn)?)
 }
 
 /// A stay's data of one kind (`enrollment_data.kind`) the viewer sees, oldest first. Case notes

@@ -12,6 +12,8 @@ pub mod deidentify;
 pub mod dry_run;
 pub mod idempotency;
 pub mod merge;
+pub mod priority_list;
+pub mod reports;
 pub mod search;
 pub mod sharing;
 pub mod split;

@@ -7,6 +7,7 @@
 mod harness;
 
 mod auth;
+mod ce;
 mod clients;
 mod consent_sql;
 mod consents;
@@ -21,6 +22,8 @@ mod merge;
 mod ops;
 mod permissions;
 mod pii_scan;
+mod priority_list;
+mod reports;
 mod setup;
 mod split;
 mod stays;
