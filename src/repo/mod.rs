@@ -2,5 +2,6 @@
 
 pub mod audit;
 pub mod clients;
+pub mod search;
 pub mod stays;
 pub mod tenants;

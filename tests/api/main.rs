@@ -12,6 +12,7 @@ mod consent_sql;
 mod consents;
 mod contract;
 mod ops;
+mod search;
 mod split;
 mod stays;
 mod tenants;
