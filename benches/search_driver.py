@@ -3,7 +3,8 @@
 pgbench replaying it, recall per error kind, the report. Standard library only.
 
 Environment (set by search.sh): BENCH_TMP, BENCH_PGURL, BENCH_PGLOG, BENCH_HEARTH, BENCH_TOKEN,
-BENCH_PGBENCH, BENCH_PSQL, BENCH_DURATION, BENCH_WARMUP, BENCH_RECALL, BENCH_OUT, BENCH_CONCURRENCY.
+BENCH_PGBENCH, BENCH_PSQL, BENCH_DURATION, BENCH_WARMUP, BENCH_RECALL, BENCH_OUT, BENCH_CONCURRENCY,
+BENCH_BEFORE (1: also replay the replaced search statement).
 """
 import json
 import os
@@ -166,9 +167,9 @@ def capture(kind):
     return scripts, statements
 
 
-def run_pgbench(kind, scripts, conns, seconds, tag):
+def run_pgbench(kind, scripts, conns, seconds, tag, mode="prepared"):
     prefix = os.path.join(TMP, "pgblog-%s-%s" % (kind, tag))
-    args = [PGBENCH, PGURL, "-n", "-M", "prepared", "-c", str(conns), "-j", str(min(conns, 2)),
+    args = [PGBENCH, PGURL, "-n", "-M", mode, "-c", str(conns), "-j", str(min(conns, 2)),
             "-T", str(seconds)]
     if tag != "warmup":
         args += ["-l", "--log-prefix=" + prefix]
@@ -190,6 +191,68 @@ def run_pgbench(kind, scripts, conns, seconds, tag):
 
 
 # ------------------------------------------------------------------------------------------------
+# Before: the search statement of the code this replaced (one `sql_query`, OR of two pg_trgm
+# conditions, the DOB only in the score), for the same queries, replayed by pgbench as that code
+# sent it (an unnamed statement, parsed and planned each time: -M extended; JIT at its default),
+# over the trigram indexes it used (rebuilt for this phase).
+FULL = "('helpdesk', 'creating_agency', 'statewide_roi', 'contributor', 'ce_assessor')"
+
+
+def lit(v):
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def old_sql(q, basis):
+    conds = []  # (condition, score, label)
+    pii = False
+    if "client_id" in q:
+        conds.append(("c.id = %s" % lit(q["client_id"]), "1.0", "client_id"))
+    if "short_uid" in q:
+        conds.append(("c.short_uid = %s" % lit(q["short_uid"].upper()), "1.0", "short_uid"))
+    if "ssn" in q:
+        pii = True
+        if len(q["ssn"]) == 9:
+            conds.append(("c.ssn = %s" % lit(q["ssn"]), "1.0", "ssn"))
+        else:
+            conds.append(("(right(c.ssn, 4) = %s AND c.dob = %s)" % (lit(q["ssn"]), lit(q["dob"])),
+                          "0.95", "ssn_last4_dob"))
+    if "first_name" in q:
+        pii = True
+        f, l = lit(q["first_name"].lower()), lit(q["last_name"].lower())
+        bonus = "CASE WHEN c.dob = %s THEN 0.25 ELSE 0 END" % lit(q["dob"]) if "dob" in q else "0"
+        conds.append(("(lower(c.first_name) %% %s OR lower(c.last_name) %% %s)" % (f, l),
+                      "LEAST(1.0, (coalesce(similarity(lower(c.first_name), %s), 0) + coalesce(similarity("
+                      "lower(c.last_name), %s), 0)) / 2.0 * 0.75 + %s)" % (f, l, bonus), "name"))
+    reach = "x.basis IN %s" % FULL if pii else "x.basis IS NOT NULL"
+    score = ", ".join("CASE WHEN %s THEN %s ELSE 0 END" % (c, s) for c, s, _ in conds)
+    labels = ", ".join("CASE WHEN %s THEN '%s' END" % (c, l) for c, _, l in conds)
+    return ("SELECT x.id, x.basis, x.score, x.matched_on FROM (SELECT c.id, %s AS basis, GREATEST(%s)::float8 "
+            "AS score, concat_ws(',', %s) AS matched_on FROM clients c WHERE c.lifecycle <> 'merged' AND (%s)) x "
+            "WHERE %s ORDER BY x.score DESC, x.id LIMIT 20;" % (basis, score, labels, " OR ".join(c for c, _, _ in conds), reach))
+
+
+def before(basis):
+    log("before: rebuilding the trigram indexes the replaced search used")
+    psql("SET maintenance_work_mem = '512MB'; "
+         "CREATE INDEX IF NOT EXISTS bench_first_trgm ON clients USING gin (lower(first_name) gin_trgm_ops); "
+         "CREATE INDEX IF NOT EXISTS bench_last_trgm ON clients USING gin (lower(last_name) gin_trgm_ops); "
+         "ANALYZE clients")
+    out = {}
+    for kind in KINDS:
+        scripts = []
+        for n, q in enumerate(QUERIES[kind][:REPLAYS]):
+            path = os.path.join(TMP, "before-%s-%03d.sql" % (kind, n))
+            with open(path, "w") as f:
+                f.write(old_sql(q, basis) + "\n")
+            scripts.append(path)
+        for c in CONCURRENCY:
+            log("before, pgbench %s: %ds at %d concurrent" % (kind, DURATION, c))
+            out["%s@%d" % (kind, c)] = run_pgbench(kind, scripts, c, DURATION, "before%d" % c, "extended")
+            log("  %s" % out["%s@%d" % (kind, c)])
+    psql("DROP INDEX bench_first_trgm, bench_last_trgm")
+    return out
+
+
 def recall():
     per = {}
     by_kind = {}
@@ -229,6 +292,10 @@ def main():
             run_pgbench(kind, scripts, c, WARMUP, "warmup")
             result["pgbench"]["%s@%d" % (kind, c)] = run_pgbench(kind, scripts, c, DURATION, str(c))
             log("  %s" % result["pgbench"]["%s@%d" % (kind, c)])
+    if os.environ.get("BENCH_BEFORE", "1") == "1":
+        with open(os.path.join(TMP, "replay-exact-000.sql")) as f:
+            m = re.search(r"SELECT c\.id, (\(CASE .*? END\)) AS basis FROM clients c", f.read())
+        result["before_pgbench"] = before(m.group(1))
     log("recall: %d duplicates per error kind, name + DOB and name alone, original in the top %d"
         % (RECALL_N, TOP))
     result["recall"], result["recall_overall"] = recall()
@@ -244,6 +311,11 @@ def main():
         print("%-14s %8.1f %8.2f %8.2f %8.2f | %8.1f %8.2f %8.2f %8.2f | %6.3f" % (
             k, h["per_s"], h["p50_ms"], h["p95_ms"], h["p99_ms"], p["per_s"], p["p50_ms"], p["p95_ms"],
             p["p99_ms"], result["ratio_hearth_to_pgbench"][k]))
+    if "before_pgbench" in result:
+        print()
+        print("before (the replaced search statement, pgbench -M extended): tx/s, p50, p95, p99 ms")
+        for k, b in result["before_pgbench"].items():
+            print("  %-14s %8.1f %8.2f %8.2f %8.2f" % (k, b["per_s"], b["p50_ms"], b["p95_ms"], b["p99_ms"]))
     print()
     print("recall (original in the top %d)   name+DOB   name alone   name alone truncated" % TOP)
     for kind, r in result["recall"].items():

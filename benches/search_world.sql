@@ -66,7 +66,10 @@ SELECT i, 1 + (i - 1) % 100 AS ag,
        fb.name AS first_name, lb.name AS last_name,
        DATE '1940-01-01' + (abs(hashint4(i * 3)) % 29220) AS dob,
        CASE WHEN i % 20 = 7 THEN 'private' WHEN i % 10 = 3 THEN 'closed' ELSE 'open' END AS visibility,
-       lpad((100000000 + abs(hashint4(i * 5)) % 800000000)::text, 9, '0') AS ssn
+       -- a valid SSN (area 001-899 but 666, group 01-99, serial 0001-9999)
+       lpad((1 + abs(hashint4(i * 5)) % 898 + (1 + abs(hashint4(i * 5)) % 898 >= 666)::int)::text, 3, '0')
+         || lpad((1 + abs(hashint4(i * 11)) % 99)::text, 2, '0')
+         || lpad((1 + abs(hashint4(i * 13)) % 9999)::text, 4, '0') AS ssn
 FROM generate_series(1, :n - :n / 50) i
 JOIN first_bag fb ON fb.k = abs(hashint4(i)) % (SELECT count(*) FROM first_bag)
 JOIN last_bag lb ON lb.k = abs(hashint4(i * 7 + 1)) % (SELECT count(*) FROM last_bag);
