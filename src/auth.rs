@@ -194,7 +194,8 @@ impl FromRequest for Principal {
     type Future = Ready<Result<Principal, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        // Authenticated, then checked against the permission table before anything else runs.
+        ready(authenticate(req).and_then(|p| crate::api::guard::authorize(req, p)))
     }
 }
 

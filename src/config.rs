@@ -57,6 +57,7 @@ impl Config {
         if pool_size < 2 {
             return Err(ConfigError("HEARTH_DB_POOL_SIZE must be at least 2".into()));
         }
+        idempotency_ttl()?;
         Ok(Config {
             database_url: var("DATABASE_URL"),
             bind: var("HEARTH_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -108,4 +109,16 @@ impl Config {
         }
         Ok(secret)
     }
+}
+
+/// How long an `Idempotency-Key`'s stored answer is kept (`HEARTH_IDEMPOTENCY_TTL_HOURS`, default
+/// 24): long enough for a retry, short because stored answers may hold PII.
+pub fn idempotency_ttl() -> Result<Duration, ConfigError> {
+    let hours: u64 = parsed("HEARTH_IDEMPOTENCY_TTL_HOURS", 24)?;
+    if hours == 0 || hours > 24 * 30 {
+        return Err(ConfigError(
+            "HEARTH_IDEMPOTENCY_TTL_HOURS must be 1 to 720".into(),
+        ));
+    }
+    Ok(Duration::from_secs(hours * 3600))
 }

@@ -7,7 +7,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent, paginate, run_db, ApiJson, IdempotencyKey, IfMatch, JsonReply, PageQuery,
+    create_idempotent_about_client, paginate, run_db, ApiJson, IdempotencyKey, IfMatch, JsonReply,
+    PageQuery,
 };
 use crate::consent::Role;
 use crate::error::{AppError, AppResult};
@@ -50,17 +51,19 @@ async fn create_client(
     key: IdempotencyKey,
     body: ApiJson<NewClient>,
 ) -> AppResult<JsonReply> {
-    let principal = caller.principal.clone();
-    create_idempotent(
+    let replayer = caller.clone();
+    create_idempotent_about_client(
         &state,
-        &principal,
+        &replayer,
         key,
         "POST /v1/clients",
         body.digest,
         move |conn| {
             let w = clients::create(conn, &caller, body.value)?;
             let (id, version) = (w.client.id, w.client.version);
-            Ok(JsonReply::created(&w, format!("/v1/clients/{id}"))?.with_etag(version))
+            Ok(JsonReply::created(&w, format!("/v1/clients/{id}"))?
+                .with_etag(version)
+                .about_client(id))
         },
     )
     .await

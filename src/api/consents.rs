@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent, parse_json, run_db, ApiJson, IdempotencyKey, JsonReply,
+    create_idempotent_about_client, parse_json, run_db, ApiJson, IdempotencyKey, JsonReply,
 };
 use crate::error::AppResult;
 use crate::service::consents::{self, ConsentOutcome, NewRoi, RevokeRoi, RoiView};
@@ -43,17 +43,20 @@ async fn grant(
     body: ApiJson<NewRoi>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let principal = caller.principal.clone();
-    create_idempotent(
+    let replayer = caller.clone();
+    create_idempotent_about_client(
         &state,
-        &principal,
+        &replayer,
         key,
         "POST /v1/clients/{id}/consents",
         format!("{id} {}", body.digest),
         move |conn| {
             let o = consents::grant(conn, &caller, id, body.value)?;
             let cid = o.consent.id;
-            JsonReply::created(&o, format!("/v1/clients/{id}/consents/{cid}"))
+            Ok(
+                JsonReply::created(&o, format!("/v1/clients/{id}/consents/{cid}"))?
+                    .about_client(id),
+            )
         },
     )
     .await

@@ -5,6 +5,7 @@ pub mod client_data;
 pub mod clients;
 pub mod cocs;
 pub mod consents;
+pub mod guard;
 pub mod ops;
 pub mod stays;
 pub mod support;

@@ -5,7 +5,9 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{create_idempotent, run_db, ApiJson, IdempotencyKey, JsonReply};
+use crate::api::support::{
+    create_idempotent_about_client, run_db, ApiJson, IdempotencyKey, JsonReply,
+};
 use crate::error::AppResult;
 use crate::service::context::Caller;
 use crate::service::stay_data::{
@@ -65,17 +67,19 @@ async fn create_enrollment(
     body: ApiJson<NewEnrollment>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let principal = caller.principal.clone();
-    create_idempotent(
+    let replayer = caller.clone();
+    create_idempotent_about_client(
         &state,
-        &principal,
+        &replayer,
         key,
         "POST /v1/clients/{id}/enrollments",
         format!("{id} {}", body.digest),
         move |conn| {
             let w = stays::create(conn, &caller, id, body.value)?;
             let (eid, version) = (w.enrollment.id, w.enrollment.version);
-            Ok(JsonReply::created(&w, format!("/v1/enrollments/{eid}"))?.with_etag(version))
+            Ok(JsonReply::created(&w, format!("/v1/enrollments/{eid}"))?
+                .with_etag(version)
+                .about_client(id))
         },
     )
     .await

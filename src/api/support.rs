@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 use crate::error::{AppError, AppResult, FieldError};
 use crate::AppState;
@@ -326,6 +327,8 @@ pub struct JsonReply {
     pub body: serde_json::Value,
     pub etag: Option<String>,
     pub location: Option<String>,
+    /// The client record this answer is about, for authorizing an idempotent replay again.
+    pub client: Option<Uuid>,
     pub replayed: bool,
 }
 
@@ -336,6 +339,7 @@ impl JsonReply {
             body: serde_json::to_value(body).map_err(|e| AppError::Internal(e.to_string()))?,
             etag: None,
             location: None,
+            client: None,
             replayed: false,
         })
     }
@@ -345,6 +349,11 @@ impl JsonReply {
         r.status = StatusCode::CREATED;
         r.location = Some(location);
         Ok(r)
+    }
+
+    pub fn about_client(mut self, client: Uuid) -> Self {
+        self.client = Some(client);
+        self
     }
 
     pub fn with_etag(mut self, version: i32) -> Self {
@@ -375,6 +384,7 @@ impl actix_web::Responder for JsonReply {
 }
 
 /// A creating POST: runs `create` under the caller's `Idempotency-Key` (if any) in one transaction.
+/// For answers that are not about a client record (CoCs, agencies, projects).
 pub async fn create_idempotent<F>(
     state: &AppState,
     principal: &crate::auth::Principal,
@@ -386,19 +396,72 @@ pub async fn create_idempotent<F>(
 where
     F: FnOnce(&mut PgConnection) -> AppResult<JsonReply> + Send + 'static,
 {
+    run_keyed(state, principal.clone(), None, key, route, digest, create).await
+}
+
+/// As `create_idempotent`, for answers about a client record (`JsonReply::about_client`): a
+/// replay is decided by the consent engine again, for the caller as it asks now.
+pub async fn create_idempotent_about_client<F>(
+    state: &AppState,
+    caller: &crate::service::context::Caller,
+    key: IdempotencyKey,
+    route: &'static str,
+    digest: String,
+    create: F,
+) -> AppResult<JsonReply>
+where
+    F: FnOnce(&mut PgConnection) -> AppResult<JsonReply> + Send + 'static,
+{
+    run_keyed(
+        state,
+        caller.principal.clone(),
+        Some(caller.clone()),
+        key,
+        route,
+        digest,
+        create,
+    )
+    .await
+}
+
+async fn run_keyed<F>(
+    state: &AppState,
+    principal: crate::auth::Principal,
+    replayer: Option<crate::service::context::Caller>,
+    key: IdempotencyKey,
+    route: &'static str,
+    digest: String,
+    create: F,
+) -> AppResult<JsonReply>
+where
+    F: FnOnce(&mut PgConnection) -> AppResult<JsonReply> + Send + 'static,
+{
     use crate::service::idempotency::{run_idempotent, Outcome, StoredReply};
-    let sub = principal.sub.clone();
     let fingerprint = format!("{route} {digest}");
     let outcome = run_db(state, move |conn| {
-        run_idempotent(conn, &sub, key.0.as_deref(), &fingerprint, |conn| {
-            let r = create(conn)?;
-            Ok(StoredReply {
-                status: r.status.as_u16(),
-                body: r.body,
-                etag: r.etag,
-                location: r.location,
-            })
-        })
+        let access_to = |conn: &mut PgConnection, client: Uuid| match &replayer {
+            Some(c) => crate::service::access::access_level_now(conn, c, client),
+            None => Err(AppError::Internal(
+                "an answer about a client needs create_idempotent_about_client".into(),
+            )),
+        };
+        run_idempotent(
+            conn,
+            &principal,
+            key.0.as_deref(),
+            &fingerprint,
+            access_to,
+            |conn| {
+                let r = create(conn)?;
+                Ok(StoredReply {
+                    status: r.status.as_u16(),
+                    body: r.body,
+                    etag: r.etag,
+                    location: r.location,
+                    client: r.client,
+                })
+            },
+        )
     })
     .await?;
     let (stored, replayed) = match outcome {
@@ -410,6 +473,7 @@ where
         body: stored.body,
         etag: stored.etag,
         location: stored.location,
+        client: stored.client,
         replayed,
     })
 }

@@ -52,6 +52,8 @@ diesel::table! {
         response_location -> Nullable<Text>,
         response_etag -> Nullable<Text>,
         created_at -> Timestamptz,
+        client_id -> Nullable<Uuid>,
+        access_level -> Nullable<Text>,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod coc_code;
 pub mod dob;
 pub mod hud;
 pub mod names;
+pub mod patch;
 pub mod pii;
 pub mod quality;
 pub mod ssn;

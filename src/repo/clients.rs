@@ -171,3 +171,11 @@ pub fn add_contributor(conn: &mut PgConnection, client: Uuid, agency: Uuid) -> Q
         .execute(conn)?;
     Ok(n == 1)
 }
+
+/// The identity modes (as stored) of the records `ids`.
+pub fn identity_modes_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String>> {
+    clients::table
+        .filter(clients::id.eq_any(ids))
+        .select(clients::identity_mode)
+        .load(conn)
+}

@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod clients;
+pub mod idempotency;
 pub mod search;
 pub mod stays;
 pub mod tenants;
+pub mod visible;

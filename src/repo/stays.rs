@@ -208,3 +208,21 @@ pub fn document_content(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<u8
 pub fn delete_document(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(documents::table.find(id)).execute(conn)
 }
+
+/// The open stays `agency` entered in record `client`, locked for update.
+pub fn lock_open_stays_of_agency(
+    conn: &mut PgConnection,
+    client: Uuid,
+    agency: Uuid,
+) -> QueryResult<Vec<EnrollmentRow>> {
+    enrollments::table
+        .filter(
+            enrollments::client_id
+                .eq(client)
+                .and(enrollments::exit_date.is_null())
+                .and(enrollments::entered_by_agency.eq(agency)),
+        )
+        .select(EnrollmentRow::as_select())
+        .for_update()
+        .load(conn)
+}

@@ -77,6 +77,16 @@ pub fn decide(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<D
     Ok(d)
 }
 
+/// The caller's access level to record `id` now, for authorizing an idempotent replay again:
+/// 404 when it has none, 403 for a break-glass read without a reason.
+pub fn access_level_now(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<crate::consent::AccessLevel> {
+    Ok(decide(conn, caller, id)?.decision.level)
+}
+
 /// As `decide`, without the break-glass reason: only for answers that hold no PII (the access
 /// explanation, the audit trail).
 pub fn decide_unaudited_reason(

@@ -12,9 +12,9 @@ use uuid::Uuid;
 use crate::consent::{decide_datum, DatumAccess, DatumFacts, DatumKind, IdentityMode};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::stays::{self as repo, ContactRow, DocumentMeta, NewDocumentRow};
+use crate::repo::visible;
 use crate::service::access::{decide, Decided};
 use crate::service::context::Caller;
-use crate::service::datum_access::{list_visible, DataQuery};
 use crate::service::stays::{check_date, note_contribution};
 
 /// The largest document accepted, decoded.
@@ -188,19 +188,7 @@ pub fn list_contacts(
 ) -> AppResult<Vec<Contact>> {
     conn.transaction(|conn| {
         let d = decide(conn, caller, client)?;
-        let rows = list_visible::<ContactRow>(
-            conn,
-            &d.viewer,
-            caller.today,
-            DataQuery {
-                table: "contacts",
-                columns: "d.*",
-                kind: DatumKind::Contact,
-                condition: "d.client_id = $1",
-                order: "x.created_at, x.id",
-            },
-            |q| q.bind::<diesel::sql_types::Uuid, _>(client),
-        )?;
+        let rows = visible::contacts_of(conn, &d.viewer, caller.today, client)?;
         if !rows.is_empty() {
             caller.audit(conn, Some(client), "contacts_read", d.decision.basis, None)?;
         }
@@ -426,7 +414,10 @@ pub fn add_document(
                 file_name: input.file_name.trim().to_string(),
                 content_type: input.content_type.trim().to_ascii_lowercase(),
                 size_bytes: bytes.len() as i32,
-                sha256: crate::api::support::hex(&Sha256::digest(&bytes)),
+                sha256: Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
                 content: bytes,
                 description,
                 entered_by_agency: agency,
@@ -447,10 +438,6 @@ pub fn add_document(
     })
 }
 
-const DOCUMENT_COLUMNS: &str =
-    "d.id, d.client_id, d.file_name, d.content_type, d.size_bytes, d.sha256, d.description, \
-     d.entered_by_agency, d.entered_by_user, d.collected_on, d.created_at";
-
 pub fn list_documents(
     conn: &mut PgConnection,
     caller: &Caller,
@@ -458,19 +445,7 @@ pub fn list_documents(
 ) -> AppResult<Vec<Document>> {
     conn.transaction(|conn| {
         let d = decide(conn, caller, client)?;
-        let rows = list_visible::<DocumentMeta>(
-            conn,
-            &d.viewer,
-            caller.today,
-            DataQuery {
-                table: "documents",
-                columns: DOCUMENT_COLUMNS,
-                kind: DatumKind::Document,
-                condition: "d.client_id = $1",
-                order: "x.created_at, x.id",
-            },
-            |q| q.bind::<diesel::sql_types::Uuid, _>(client),
-        )?;
+        let rows = visible::documents_of(conn, &d.viewer, caller.today, client)?;
         if !rows.is_empty() {
             caller.audit(
                 conn,

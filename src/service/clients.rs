@@ -80,43 +80,14 @@ pub(crate) fn apply_identity(row: &mut ClientRow, id: Identity) {
     row.veteran_status = id.veteran_status;
 }
 
-/// The visibilities a mode allows at creation (consent.md, "Identity modes").
+/// The visibilities a mode allows at creation (`consent::guards`), as a field error.
 fn check_initial_visibility(
     mode: IdentityMode,
     v: Visibility,
     has_roi: bool,
 ) -> Result<(), FieldError> {
-    use IdentityMode as M;
-    use Visibility as V;
-    let ok = match (mode, v) {
-        (M::Identified, V::Open) => has_roi,
-        (M::Identified, _) => true,
-        (M::ConsentRefused, V::Closed | V::Private) => true,
-        (M::ConsentRefused, _) => false,
-        (M::CodeName, V::Locked) => true,
-        (M::CodeName, _) => false,
-        (M::Anonymous, _) => true,
-    };
-    if ok {
-        return Ok(());
-    }
-    let message = match (mode, v) {
-        (M::Identified, V::Open) => {
-            "An identified record is open only with an ROI in the same request.".to_string()
-        }
-        (M::ConsentRefused, _) => {
-            "A consent-refused record is closed or private (ROI permission: No).".into()
-        }
-        (M::CodeName, _) => {
-            "A code-name record starts locked; designate sharing once consent is received.".into()
-        }
-        _ => format!("Visibility {} is not allowed here.", v.as_str()),
-    };
-    Err(FieldError::new(
-        "visibility",
-        "visibility_not_allowed",
-        message,
-    ))
+    crate::consent::guards::initial_visibility(mode, v, has_roi)
+        .map_err(|r| FieldError::new("visibility", r.code, r.message))
 }
 
 pub fn create(
@@ -256,47 +227,47 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Clie
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub middle_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub name_suffix: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub alias: Option<Option<String>>,
     pub name_data_quality: Option<i16>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub ssn: Option<Option<String>>,
     pub ssn_data_quality: Option<i16>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<chrono::NaiveDate>, nullable)]
     pub dob: Option<Option<chrono::NaiveDate>>,
     pub dob_data_quality: Option<i16>,
     /// Anonymous records: recompute the DOB from a birth year by the CoC policy.
     pub birth_year: Option<i32>,
     pub race: Option<Vec<Race>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<i16>, nullable)]
     pub race_none: Option<Option<i16>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub additional_race_ethnicity: Option<Option<String>>,
     pub gender: Option<Vec<i16>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<i16>, nullable)]
     pub gender_none: Option<Option<i16>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub different_identity_text: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::api::support::double_option")]
+    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
     #[schema(value_type = Option<i16>, nullable)]
     pub sex: Option<Option<i16>>,
     pub veteran_status: Option<i16>,

@@ -1,11 +1,16 @@
 //! `Idempotency-Key` on creating POSTs: the first result is stored in the same transaction as
-//! the creation and answered again to a replay of the same request.
+//! the creation and answered again to a replay of the same request by the same principal, after
+//! the replay is authorized again.
 
-use diesel::prelude::*;
-use diesel::PgConnection;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use crate::db::schema::idempotency_keys as ik;
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::consent::AccessLevel;
 use crate::error::{AppError, AppResult};
+use crate::repo::idempotency as repo;
 
 /// A created resource's response, as stored for replays.
 #[derive(Debug, Clone)]
@@ -14,6 +19,8 @@ pub struct StoredReply {
     pub body: serde_json::Value,
     pub etag: Option<String>,
     pub location: Option<String>,
+    /// The client record the answer is about, if any: a replay is authorized against it again.
+    pub client: Option<Uuid>,
 }
 
 pub enum Outcome {
@@ -21,66 +28,124 @@ pub enum Outcome {
     Replayed(StoredReply),
 }
 
-/// Runs `create` once per (caller, key). Requests with the same key wait for each other (an
+/// Keys belong to the whole principal: the same `sub` under another agency or other roles is
+/// another caller and never replays this one's answers.
+pub fn scope_of(p: &Principal) -> String {
+    let mut roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();
+    roles.sort_unstable();
+    format!(
+        "{}\u{1f}{}\u{1f}{}",
+        p.sub,
+        p.agency_id.map(|a| a.to_string()).unwrap_or_default(),
+        roles.join(",")
+    )
+}
+
+fn ttl_seconds() -> AppResult<i64> {
+    crate::config::idempotency_ttl()
+        .map(|d| d.as_secs() as i64)
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Purges expired answers at most once a minute per process, from the requests that use keys.
+fn purge_now_and_then(conn: &mut PgConnection, ttl: i64) -> AppResult<()> {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = chrono::Utc::now().timestamp();
+    let last = LAST.load(Ordering::Relaxed);
+    if now - last >= 60
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        repo::purge_expired(conn, ttl)?;
+    }
+    Ok(())
+}
+
+/// Deletes every stored answer older than the configured time to live; answers how many.
+pub fn purge_expired(conn: &mut PgConnection) -> AppResult<usize> {
+    Ok(repo::purge_expired(conn, ttl_seconds()?)?)
+}
+
+/// Runs `create` once per (principal, key). Requests with the same key wait for each other (an
 /// advisory lock for the transaction), so two concurrent replays cannot both create.
+/// `access_to(conn, client)` answers the caller's access level to a client record now (404 or
+/// 403 when it has none or lacks a break-glass reason): a replay about a record is answered only
+/// while the caller still has at least the access the first answer was given at.
 pub fn run_idempotent(
     conn: &mut PgConnection,
-    principal: &str,
+    principal: &Principal,
     key: Option<&str>,
     fingerprint: &str,
+    access_to: impl Fn(&mut PgConnection, Uuid) -> AppResult<AccessLevel>,
     create: impl FnOnce(&mut PgConnection) -> AppResult<StoredReply>,
 ) -> AppResult<Outcome> {
     let Some(key) = key else {
         return create(conn).map(Outcome::Fresh);
     };
+    let scope = scope_of(principal);
+    let ttl = ttl_seconds()?;
     conn.transaction(|conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind::<diesel::sql_types::Text, _>(format!("{principal}\u{1f}{key}"))
-            .execute(conn)?;
-        let existing = ik::table
-            .filter(ik::principal.eq(principal).and(ik::key.eq(key)))
-            .select((
-                ik::request_fingerprint,
-                ik::response_status,
-                ik::response_body,
-                ik::response_etag,
-                ik::response_location,
-            ))
-            .first::<(
-                String,
-                i16,
-                serde_json::Value,
-                Option<String>,
-                Option<String>,
-            )>(conn)
-            .optional()?;
-        if let Some((fp, status, body, etag, location)) = existing {
-            if fp != fingerprint {
+        purge_now_and_then(conn, ttl)?;
+        repo::lock_key(conn, &scope, key)?;
+        if let Some(row) = repo::find(conn, &scope, key, ttl)? {
+            if row.request_fingerprint != fingerprint {
                 return Err(AppError::validation(
                     "Idempotency-Key",
                     "idempotency_key_reused",
                     "This Idempotency-Key was already used for a different request.",
                 ));
             }
+            if let Some(client) = row.client_id {
+                let now = access_to(conn, client)?;
+                let then = row
+                    .access_level
+                    .as_deref()
+                    .and_then(AccessLevel::parse)
+                    .unwrap_or(AccessLevel::Full);
+                if rank(now) < rank(then) {
+                    return Err(AppError::Conflict {
+                        code: "idempotent-replay-access-changed",
+                        detail: "Your access to this record changed since the first request; send the request again with a new Idempotency-Key.".into(),
+                        use_record: None,
+                    });
+                }
+            }
             return Ok(Outcome::Replayed(StoredReply {
-                status: status as u16,
-                body,
-                etag,
-                location,
+                status: row.response_status as u16,
+                body: row.response_body,
+                etag: row.response_etag,
+                location: row.response_location,
+                client: row.client_id,
             }));
         }
         let reply = create(conn)?;
-        diesel::insert_into(ik::table)
-            .values((
-                ik::principal.eq(principal),
-                ik::key.eq(key),
-                ik::request_fingerprint.eq(fingerprint),
-                ik::response_status.eq(reply.status as i16),
-                ik::response_body.eq(&reply.body),
-                ik::response_etag.eq(&reply.etag),
-                ik::response_location.eq(&reply.location),
-            ))
-            .execute(conn)?;
+        let level = match reply.client {
+            Some(c) => Some(access_to(conn, c)?),
+            None => None,
+        };
+        repo::store(
+            conn,
+            repo::NewStored {
+                scope: &scope,
+                key,
+                fingerprint,
+                status: reply.status as i16,
+                body: &reply.body,
+                etag: reply.etag.as_deref(),
+                location: reply.location.as_deref(),
+                client_id: reply.client,
+                access_level: level.map(|l| l.as_str()),
+            },
+        )?;
         Ok(Outcome::Fresh(reply))
     })
+}
+
+fn rank(l: AccessLevel) -> u8 {
+    match l {
+        AccessLevel::None => 0,
+        AccessLevel::Limited => 1,
+        AccessLevel::Full => 2,
+    }
 }

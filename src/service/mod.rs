@@ -8,7 +8,6 @@ pub mod client_view;
 pub mod clients;
 pub mod consents;
 pub mod context;
-pub mod datum_access;
 pub mod idempotency;
 pub mod search;
 pub mod sharing;

@@ -80,18 +80,7 @@ pub fn move_open_stays(
     agency: Uuid,
     on: NaiveDate,
 ) -> AppResult<usize> {
-    use crate::db::schema::enrollments as e;
-    use diesel::prelude::*;
-    let open: Vec<EnrollmentRow> = e::table
-        .filter(
-            e::client_id
-                .eq(old)
-                .and(e::exit_date.is_null())
-                .and(e::entered_by_agency.eq(agency)),
-        )
-        .select(EnrollmentRow::as_select())
-        .for_update()
-        .load(conn)?;
+    let open = stays_repo::lock_open_stays_of_agency(conn, old, agency)?;
     for stay in &open {
         let (project, _) =
             tenants_repo::find_project(conn, stay.project_id)?.ok_or(AppError::NotFound)?;

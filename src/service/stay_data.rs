@@ -12,9 +12,9 @@ use crate::consent::{DatumAccess, DatumKind, IdentityMode};
 use crate::domain::{check_code, HudList};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::stays::{self as repo, DatumRow};
+use crate::repo::visible;
 use crate::service::client_input::free_text;
 use crate::service::context::Caller;
-use crate::service::datum_access::{list_visible, DataQuery};
 use crate::service::stays::{check_date, load_stay, note_contribution};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -466,22 +466,24 @@ pub fn list(
     } else {
         DatumKind::Structured
     };
-    let rows = list_visible::<DatumRow>(
+    let rows = visible::stay_data_of(
         conn,
         &stay.record.viewer,
         caller.today,
-        DataQuery {
-            table: "enrollment_data",
-            columns: "d.*",
-            kind: datum_kind,
-            condition: "d.enrollment_id = $1 AND d.kind = $2",
-            order: "x.occurred_on, x.id",
-        },
-        |q| {
-            q.bind::<diesel::sql_types::Uuid, _>(enrollment)
-                .bind::<diesel::sql_types::Text, _>(kind.as_str())
-        },
+        enrollment,
+        kind.as_str(),
+        datum_kind,
     )?;
+    // consent.md, Audit: every read at level full is audited, once per request and client.
+    if stay.record.decision.level == crate::consent::AccessLevel::Full && !rows.is_empty() {
+        caller.audit(
+            conn,
+            Some(stay.row.client_id),
+            "stay_data_read",
+            stay.record.decision.basis,
+            Some(serde_json::json!({"enrollment_id": enrollment, "kind": kind.as_str()})),
+        )?;
+    }
     Ok(rows
         .iter()
         .map(|v| view(&v.row, kind, v.access, caller))

@@ -1,22 +1,20 @@
 //! Project stays: enrollment (3.10, 3.15, 3.16, 3.917), exit (3.11, 3.12, 3.12.A), households.
 
 use chrono::{NaiveDate, Utc};
-use diesel::prelude::*;
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::{decide_datum, DatumAccess, DatumFacts, DatumKind, IdentityMode};
-use crate::db::schema::clients;
 use crate::domain::{check_code, destination_needs_subsidy, CocCode, HudList};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::clients as client_repo;
 use crate::repo::stays::{self as repo, EnrollmentRow};
 use crate::repo::tenants as tenants_repo;
+use crate::repo::visible;
 use crate::service::access::{decide, Decided};
 use crate::service::context::Caller;
-use crate::service::datum_access::{list_visible, DataQuery};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -262,18 +260,13 @@ fn check_household_join(
 ) -> AppResult<()> {
     let members = repo::household(conn, household)?;
     let open: Vec<&EnrollmentRow> = members.iter().filter(|m| m.exit_date.is_none()).collect();
-    if open.is_empty() {
+    // A household of another project (another agency's, perhaps) answers exactly as an unknown
+    // id: a household id confirms nothing about stays the caller may not see.
+    if open.is_empty() || open.iter().any(|m| m.project_id != project) {
         return Err(AppError::validation(
             "household_id",
             "unknown_household",
-            "No open household has this id.",
-        ));
-    }
-    if open.iter().any(|m| m.project_id != project) {
-        return Err(AppError::validation(
-            "household_id",
-            "other_project",
-            "The household is enrolled in another project.",
+            "No open household of this project has this id.",
         ));
     }
     if open.iter().any(|m| m.client_id == client) {
@@ -290,10 +283,7 @@ fn check_household_join(
         ));
     }
     let ids: Vec<Uuid> = open.iter().map(|m| m.client_id).collect();
-    let modes: Vec<String> = clients::table
-        .filter(clients::id.eq_any(&ids))
-        .select(clients::identity_mode)
-        .load(conn)?;
+    let modes = client_repo::identity_modes_of(conn, &ids)?;
     let anonymous = IdentityMode::Anonymous.as_str();
     let has_anonymous = modes.iter().any(|m| m == anonymous);
     let all_anonymous = modes.iter().all(|m| m == anonymous);
@@ -360,6 +350,15 @@ impl Stay {
 
 pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<EnrollmentView> {
     let stay = load_stay(conn, caller, id, false)?;
+    if stay.record.decision.level == crate::consent::AccessLevel::Full {
+        caller.audit(
+            conn,
+            Some(stay.row.client_id),
+            "enrollment_read",
+            stay.record.decision.basis,
+            Some(serde_json::json!({"enrollment_id": id})),
+        )?;
+    }
     Ok(enrollment_view(&stay.row, caller))
 }
 
@@ -369,19 +368,16 @@ pub fn list(
     client: Uuid,
 ) -> AppResult<Vec<EnrollmentView>> {
     let d = decide(conn, caller, client)?;
-    let rows = list_visible::<EnrollmentRow>(
-        conn,
-        &d.viewer,
-        caller.today,
-        DataQuery {
-            table: "enrollments",
-            columns: "d.*",
-            kind: DatumKind::Structured,
-            condition: "d.client_id = $1",
-            order: "x.entry_date DESC, x.id",
-        },
-        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
-    )?;
+    let rows = visible::enrollments_of(conn, &d.viewer, caller.today, client)?;
+    if d.decision.level == crate::consent::AccessLevel::Full && !rows.is_empty() {
+        caller.audit(
+            conn,
+            Some(client),
+            "enrollments_read",
+            d.decision.basis,
+            None,
+        )?;
+    }
     Ok(rows
         .iter()
         .map(|v| enrollment_view(&v.row, caller))

@@ -258,7 +258,7 @@ async fn anonymous_record_refuses_every_pii_field_without_echoing_it() {
 }
 
 #[actix_web::test]
-async fn consent_refused_record_holds_no_name_or_ssn_and_is_never_open() {
+async fn consent_refused_record_holds_no_name_or_ssn_and_opens_without_an_roi() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let body = json!({"identity_mode": "consent_refused"});
@@ -268,8 +268,12 @@ async fn consent_refused_record_holds_no_name_or_ssn_and_is_never_open() {
     let body = json!({"identity_mode": "consent_refused", "visibility": "private", "dob": DOB});
     let r = new_client(&app, &t.worker, body).await;
     has!(r.ok(201)["client"], {"visibility": "private", "dob": DOB});
+    // Open needs no ROI: the record holds no identity (consent.md, record rule row 4).
+    let body = json!({"identity_mode": "consent_refused", "visibility": "open"});
+    let r = new_client(&app, &t.worker, body).await;
+    has!(r.ok(201)["client"], {"visibility": "open", "first_name": null});
     let refused = json!({"first_name": "Zebulon", "last_name": "Zed", "ssn": SSN,
-        "visibility": "open", "roi": {"method": "signed"}});
+        "roi": {"method": "signed"}});
     for (field, value) in refused.as_object().unwrap() {
         let body = json!({"identity_mode": "consent_refused", field: value});
         let r = new_client(&app, &t.worker, body).await;
@@ -424,9 +428,12 @@ async fn no_endpoint_confirms_that_a_hidden_record_exists() {
     let (id, etag) = create_identified(&app, &t.worker).await;
     let other = tenant(&app, json!({})).await;
     let w = &other.worker;
+    // The audit trail is for agency admins (the permission table): ask as one.
+    let admin = app.token("aa", &[Role::AgencyAdmin], Some(other.agency));
     let unknown = Uuid::now_v7().to_string();
     // The problem body carries the status, so equal bytes mean equal answers.
     for suffix in ["", "/access", "/consents", "/audit"] {
+        let w = if suffix == "/audit" { &admin } else { w };
         let hidden = app.get(&format!("/v1/clients/{id}{suffix}"), w).await;
         let none = app.get(&format!("/v1/clients/{unknown}{suffix}"), w).await;
         assert_eq!(text(&hidden), text(&none), "GET {suffix}");

@@ -85,6 +85,11 @@ async fn enroll_exit_and_household_rules() {
         .post(&format!("/v1/clients/{spouse}/enrollments"), &w, json!({"project_id": other_project, "entry_date": days_ago(3), "relationship_to_hoh": 3, "household_id": household}))
         .await;
     assert_eq!(r.problem(422)["errors"][0]["field"], "household_id");
+    // ... answers exactly as a household id that does not exist (ids confirm nothing).
+    let unknown = app
+        .post(&format!("/v1/clients/{spouse}/enrollments"), &w, json!({"project_id": other_project, "entry_date": days_ago(3), "relationship_to_hoh": 3, "household_id": Uuid::now_v7()}))
+        .await;
+    assert_eq!(unknown.raw, r.raw);
     let r = app
         .post(
             &format!("/v1/clients/{spouse}/enrollments"),
@@ -859,4 +864,72 @@ async fn data_of_a_record_the_caller_cannot_see_is_not_found() {
     )
     .await
     .problem(404);
+}
+
+/// consent.md, Audit: every read at level full is audited, once per request and client; a read
+/// at level limited is not a disclosure of PII and writes none (issue 11, item 13).
+#[actix_web::test]
+async fn listing_stays_and_their_data_at_full_is_audited_once_per_request() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let a = app.agency(&coc, false).await;
+    let lead = app.agency(&coc, false).await;
+    let project = app.project(a, 1).await;
+    let ta = app.token("a", &[Role::CaseWorker], Some(a));
+    let admin_a = app.token("aa", &[Role::AgencyAdmin], Some(a));
+    let coc_admin = app.token("lead", &[Role::CocAdmin], Some(lead));
+    let client = id_of(
+        app.post(
+            "/v1/clients",
+            &ta,
+            json!({"identity_mode": "code_name", "first_name": "Heron"}),
+        )
+        .await
+        .ok(201),
+        "client",
+    );
+    let stay = stay_with_data(&app, &ta, client, project, &days_ago(2)).await;
+    let audit_actions = || async {
+        app.get(&format!("/v1/clients/{client}/audit"), &admin_a)
+            .await
+            .ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let before = audit_actions().await;
+    let reads = [
+        (
+            format!("/v1/clients/{client}/enrollments"),
+            "enrollments_read",
+        ),
+        (format!("/v1/enrollments/{stay}"), "enrollment_read"),
+        (format!("/v1/enrollments/{stay}/notes"), "stay_data_read"),
+        (format!("/v1/enrollments/{stay}/services"), "stay_data_read"),
+        (
+            format!("/v1/enrollments/{stay}/assessments"),
+            "stay_data_read",
+        ),
+        (
+            format!("/v1/enrollments/{stay}/ce-events"),
+            "stay_data_read",
+        ),
+        (
+            format!("/v1/enrollments/{stay}/current-living-situations"),
+            "stay_data_read",
+        ),
+    ];
+    let mut expected = before.len();
+    for (path, action) in &reads {
+        app.get(path, &ta).await.ok(200);
+        expected += 1;
+        let now = audit_actions().await;
+        assert_eq!(now.len(), expected, "{path}: {now:?}");
+        assert!(now.iter().filter(|a| a == action).count() >= 1, "{path}");
+        // The CoC admin sees the code-name record at limited: no PII disclosed, no event.
+        app.get(path, &coc_admin).await.ok(200);
+        assert_eq!(audit_actions().await.len(), expected, "{path} at limited");
+    }
 }

@@ -1,0 +1,150 @@
+//! Which action each operation is, for the permission table of `consent::permissions`.
+//!
+//! Every authenticated operation has a row here; the `Principal` extractor looks the matched
+//! route up and answers 403 before anything else runs when none of the caller's roles permits
+//! the action. An operation without a row is refused (fail closed), and a test walks the
+//! contract's operation list so that a new endpoint without a row fails it.
+
+use actix_web::http::Method;
+use actix_web::HttpRequest;
+
+use crate::auth::Principal;
+use crate::consent::permissions::{roles_for, roles_permit, Action};
+use crate::error::AppError;
+
+use Action::*;
+
+/// (method, route pattern as the contract spells it, action).
+pub const ROUTES: &[(&str, &str, Action)] = &[
+    ("GET", "/v1/cocs", ReadTenants),
+    ("POST", "/v1/cocs", ManageTenants),
+    ("GET", "/v1/cocs/{code}", ReadTenants),
+    ("PATCH", "/v1/cocs/{code}/policy", EditCocPolicy),
+    ("GET", "/v1/agencies", ReadTenants),
+    ("POST", "/v1/agencies", ManageTenants),
+    ("GET", "/v1/agencies/{id}", ReadTenants),
+    ("GET", "/v1/projects", ReadTenants),
+    ("POST", "/v1/projects", ManageTenants),
+    ("GET", "/v1/projects/{id}", ReadTenants),
+    ("POST", "/v1/clients", WriteRecord),
+    ("POST", "/v1/clients/search", SearchClients),
+    ("GET", "/v1/clients/{id}", ReadClient),
+    ("PATCH", "/v1/clients/{id}", WriteRecord),
+    ("GET", "/v1/clients/{id}/access", ReadClient),
+    ("GET", "/v1/clients/{id}/audit", ReadAudit),
+    ("GET", "/v1/clients/{id}/consents", ReadClient),
+    ("POST", "/v1/clients/{id}/consents", ConsentWorkflow),
+    (
+        "POST",
+        "/v1/clients/{id}/consents/{consent_id}/revoke",
+        ConsentWorkflow,
+    ),
+    ("PUT", "/v1/clients/{id}/visibility", ConsentWorkflow),
+    (
+        "POST",
+        "/v1/clients/{id}/designate-sharing",
+        ConsentWorkflow,
+    ),
+    ("GET", "/v1/clients/{id}/contacts", ReadClient),
+    ("POST", "/v1/clients/{id}/contacts", WriteRecord),
+    (
+        "DELETE",
+        "/v1/clients/{id}/contacts/{contact_id}",
+        DeleteData,
+    ),
+    ("GET", "/v1/clients/{id}/documents", ReadClient),
+    ("POST", "/v1/clients/{id}/documents", WriteRecord),
+    (
+        "DELETE",
+        "/v1/clients/{id}/documents/{document_id}",
+        DeleteData,
+    ),
+    (
+        "GET",
+        "/v1/clients/{id}/documents/{document_id}/content",
+        ReadClient,
+    ),
+    ("GET", "/v1/clients/{id}/enrollments", ReadClient),
+    ("POST", "/v1/clients/{id}/enrollments", WriteData),
+    ("GET", "/v1/enrollments/{id}", ReadClient),
+    ("POST", "/v1/enrollments/{id}/exit", WriteData),
+    (
+        "POST",
+        "/v1/enrollments/{id}/remove-from-household",
+        WriteData,
+    ),
+    ("GET", "/v1/enrollments/{id}/services", ReadClient),
+    ("POST", "/v1/enrollments/{id}/services", WriteData),
+    ("GET", "/v1/enrollments/{id}/assessments", ReadClient),
+    ("POST", "/v1/enrollments/{id}/assessments", WriteData),
+    ("GET", "/v1/enrollments/{id}/ce-events", ReadClient),
+    ("POST", "/v1/enrollments/{id}/ce-events", WriteData),
+    (
+        "GET",
+        "/v1/enrollments/{id}/current-living-situations",
+        ReadClient,
+    ),
+    (
+        "POST",
+        "/v1/enrollments/{id}/current-living-situations",
+        WriteData,
+    ),
+    ("GET", "/v1/enrollments/{id}/notes", ReadClient),
+    ("POST", "/v1/enrollments/{id}/notes", WriteData),
+    ("GET", "/v1/helpdesk-notices", ReadHelpdeskNotices),
+];
+
+/// The action of an operation, by its method and route pattern. HEAD is GET without a body.
+pub fn action_for(method: &str, pattern: &str) -> Option<Action> {
+    let method = if method.eq_ignore_ascii_case("HEAD") {
+        "GET"
+    } else {
+        method
+    };
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| m.eq_ignore_ascii_case(method) && *p == pattern)
+        .map(|(_, _, a)| *a)
+}
+
+/// 403 unless one of the caller's roles permits the matched operation's action.
+pub fn authorize(req: &HttpRequest, principal: Principal) -> Result<Principal, AppError> {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let method = req.method();
+    let action = if method == Method::HEAD {
+        action_for("GET", &pattern)
+    } else {
+        action_for(method.as_str(), &pattern)
+    };
+    let Some(action) = action else {
+        return Err(AppError::Forbidden(
+            "This token's roles do not allow this operation: it has no entry in the permission table."
+                .into(),
+        ));
+    };
+    if roles_permit(&principal.roles, action) {
+        return Ok(principal);
+    }
+    let detail = if principal.roles.is_empty() {
+        format!(
+            "This token's roles do not allow {}: it holds no Hearth role (one of {}).",
+            action.describe(),
+            role_list(action)
+        )
+    } else {
+        format!(
+            "This token's roles do not allow {}: it needs one of the roles {}.",
+            action.describe(),
+            role_list(action)
+        )
+    };
+    Err(AppError::Forbidden(detail))
+}
+
+fn role_list(action: Action) -> String {
+    roles_for(action)
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,95 @@
+//! The idempotency ledger: stored answers to creating POSTs, keyed by (principal scope, key).
+
+use diesel::prelude::*;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::db::schema::idempotency_keys as ik;
+
+/// A stored answer.
+#[derive(Debug, Clone, Queryable)]
+pub struct StoredRow {
+    pub request_fingerprint: String,
+    pub response_status: i16,
+    pub response_body: serde_json::Value,
+    pub response_etag: Option<String>,
+    pub response_location: Option<String>,
+    pub client_id: Option<Uuid>,
+    pub access_level: Option<String>,
+}
+
+/// Serializes requests with the same (scope, key) until the transaction ends.
+pub fn lock_key(conn: &mut PgConnection, scope: &str, key: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<diesel::sql_types::Text, _>(format!("{scope}\u{1f}{key}"))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The stored answer for (scope, key), if one younger than `ttl_seconds` exists.
+pub fn find(
+    conn: &mut PgConnection,
+    scope: &str,
+    key: &str,
+    ttl_seconds: i64,
+) -> QueryResult<Option<StoredRow>> {
+    let oldest = chrono::Utc::now() - chrono::Duration::seconds(ttl_seconds);
+    ik::table
+        .filter(ik::principal.eq(scope).and(ik::key.eq(key)))
+        .filter(ik::created_at.ge(oldest))
+        .select((
+            ik::request_fingerprint,
+            ik::response_status,
+            ik::response_body,
+            ik::response_etag,
+            ik::response_location,
+            ik::client_id,
+            ik::access_level,
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub struct NewStored<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+    pub status: i16,
+    pub body: &'a serde_json::Value,
+    pub etag: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub client_id: Option<Uuid>,
+    pub access_level: Option<&'a str>,
+}
+
+/// Stores an answer, replacing an expired one under the same key.
+pub fn store(conn: &mut PgConnection, s: NewStored<'_>) -> QueryResult<()> {
+    diesel::delete(ik::table.filter(ik::principal.eq(s.scope).and(ik::key.eq(s.key))))
+        .execute(conn)?;
+    diesel::insert_into(ik::table)
+        .values((
+            ik::principal.eq(s.scope),
+            ik::key.eq(s.key),
+            ik::request_fingerprint.eq(s.fingerprint),
+            ik::response_status.eq(s.status),
+            ik::response_body.eq(s.body),
+            ik::response_etag.eq(s.etag),
+            ik::response_location.eq(s.location),
+            ik::client_id.eq(s.client_id),
+            ik::access_level.eq(s.access_level),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Deletes stored answers older than `ttl_seconds`; answers how many.
+pub fn purge_expired(conn: &mut PgConnection, ttl_seconds: i64) -> QueryResult<usize> {
+    let oldest = chrono::Utc::now() - chrono::Duration::seconds(ttl_seconds);
+    diesel::delete(ik::table.filter(ik::created_at.lt(oldest))).execute(conn)
+}
+
+/// Deletes every stored answer about `client` (de-identification scrubs them: they hold the
+/// request and response bodies, PII included).
+pub fn delete_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<usize> {
+    diesel::delete(ik::table.filter(ik::client_id.eq(client))).execute(conn)
+}

@@ -1,0 +1,184 @@
+//! "The rows this viewer may see": data listed through the consent filter in SQL (the record
+//! rule and the datum rule of `consent::sql`, applied in one query), with the access each row
+//! gets. Services ask for a kind of row; the SQL stays here.
+
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::query_builder::SqlQuery;
+use diesel::sql_types::{Nullable, Text};
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::consent::sql::{basis_sql, datum_access_sql, parse_datum_access};
+use crate::consent::{DatumAccess, DatumKind, Viewer};
+use crate::error::AppResult;
+use crate::repo::stays::{ContactRow, DatumRow, DocumentMeta, EnrollmentRow};
+
+pub struct WithAccess<T> {
+    pub row: T,
+    pub datum_access: Option<String>,
+}
+
+impl<T: QueryableByName<Pg>> QueryableByName<Pg> for WithAccess<T> {
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        let datum_access =
+            diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(row, "datum_access")?;
+        Ok(WithAccess {
+            row: T::build(row)?,
+            datum_access,
+        })
+    }
+}
+
+pub struct Visible<T> {
+    pub row: T,
+    pub access: DatumAccess,
+}
+
+/// Which data a list reads: `SELECT {columns}` of `table` (aliased `d`, with `client_id`,
+/// `entered_by_agency` and `collected_on`) where `condition` holds, in `order` (over alias `x`).
+struct DataQuery<'a> {
+    table: &'a str,
+    columns: &'a str,
+    kind: DatumKind,
+    condition: &'a str,
+    order: &'a str,
+}
+
+/// The rows of `q` the viewer sees, with their access; `bind` adds the condition's parameters
+/// in order.
+fn list_visible<T: QueryableByName<Pg> + 'static>(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    q: DataQuery<'_>,
+    bind: impl FnOnce(BoxedSqlQuery<'static, Pg, SqlQuery>) -> BoxedSqlQuery<'static, Pg, SqlQuery>,
+) -> AppResult<Vec<Visible<T>>> {
+    let DataQuery {
+        table,
+        columns,
+        kind,
+        condition,
+        order,
+    } = q;
+    let access = datum_access_sql(viewer, "b.basis", kind);
+    let sql = format!(
+        "SELECT * FROM (SELECT {columns}, {access} AS datum_access \
+           FROM {table} d JOIN clients c ON c.id = d.client_id \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
+           WHERE {condition}) x \
+         WHERE x.datum_access IS NOT NULL ORDER BY {order}",
+        basis = basis_sql(viewer, today),
+    );
+    let q = bind(diesel::sql_query(sql).into_boxed());
+    let rows: Vec<WithAccess<T>> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Visible {
+            access: parse_datum_access(r.datum_access.as_deref()),
+            row: r.row,
+        })
+        .filter(|v| v.access != DatumAccess::Hidden)
+        .collect())
+}
+
+/// A client's contact details the viewer sees, oldest first.
+pub fn contacts_of(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    client: Uuid,
+) -> AppResult<Vec<Visible<ContactRow>>> {
+    list_visible(
+        conn,
+        viewer,
+        today,
+        DataQuery {
+            table: "contacts",
+            columns: "d.*",
+            kind: DatumKind::Contact,
+            condition: "d.client_id = $1",
+            order: "x.created_at, x.id",
+        },
+        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
+    )
+}
+
+/// Everything of a document but its bytes.
+const DOCUMENT_COLUMNS: &str =
+    "d.id, d.client_id, d.file_name, d.content_type, d.size_bytes, d.sha256, d.description, \
+     d.entered_by_agency, d.entered_by_user, d.collected_on, d.created_at";
+
+/// A client's documents (without their bytes) the viewer sees, oldest first.
+pub fn documents_of(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    client: Uuid,
+) -> AppResult<Vec<Visible<DocumentMeta>>> {
+    list_visible(
+        conn,
+        viewer,
+        today,
+        DataQuery {
+            table: "documents",
+            columns: DOCUMENT_COLUMNS,
+            kind: DatumKind::Document,
+            condition: "d.client_id = $1",
+            order: "x.created_at, x.id",
+        },
+        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
+    )
+}
+
+/// A client's stays the viewer sees, newest first.
+pub fn enrollments_of(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    client: Uuid,
+) -> AppResult<Vec<Visible<EnrollmentRow>>> {
+    list_visible(
+        conn,
+        viewer,
+        today,
+        DataQuery {
+            table: "enrollments",
+            columns: "d.*",
+            kind: DatumKind::Structured,
+            condition: "d.client_id = $1",
+            order: "x.entry_date DESC, x.id",
+        },
+        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
+    )
+}
+
+/// A stay's data of one kind (`enrollment_data.kind`) the viewer sees, oldest first. Case notes
+/// are free text (`DatumKind::FreeText`), the other kinds structured.
+pub fn stay_data_of(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    enrollment: Uuid,
+    kind: &str,
+    datum_kind: DatumKind,
+) -> AppResult<Vec<Visible<DatumRow>>> {
+    let kind = kind.to_string();
+    list_visible(
+        conn,
+        viewer,
+        today,
+        DataQuery {
+            table: "enrollment_data",
+            columns: "d.*",
+            kind: datum_kind,
+            condition: "d.enrollment_id = $1 AND d.kind = $2",
+            order: "x.occurred_on, x.id",
+        },
+        move |q| {
+            q.bind::<diesel::sql_types::Uuid, _>(enrollment)
+                .bind::<diesel::sql_types::Text, _>(kind)
+        },
+    )
+}
