@@ -4,17 +4,15 @@
 //! Every candidate is found by an index before anything is scored or checked: the exact lookups
 //! are fixed DSL statements diesel prepares once per connection; a name search calls
 //! `client_search_candidates` (migration `duplicate_search`), whose statements plpgsql keeps
-//! planned. Only the access check carries the viewer's consent filter as SQL text, over a handful
-//! of ids, so it is the one statement planned per search.
+//! planned. Only the access check (`repo::visible::clients_among`) carries the viewer's consent
+//! filter as SQL text, over a handful of ids, so it is the one statement planned per search.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Date, Float8, Integer, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Date, Float8, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::consent::sql::{basis_sql, full_bases_sql};
-use crate::consent::Viewer;
 use crate::db::schema::clients;
 use crate::repo::clients::ClientRow;
 
@@ -119,45 +117,6 @@ pub fn name_candidates(
         }
     }
     Ok((out, truncated))
-}
-
-#[derive(QueryableByName)]
-struct VisibleRow {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = Text)]
-    basis: String,
-}
-
-/// Of `ids`, those `viewer` may see, with the access basis of the consent filter in SQL
-/// (`consent::sql::basis_sql`); with `full_only`, only those it sees in full (a search matching
-/// on PII reaches no record whose PII the caller may not see). Order is not kept.
-pub fn visible(
-    conn: &mut PgConnection,
-    viewer: &Viewer,
-    today: NaiveDate,
-    ids: &[Uuid],
-    full_only: bool,
-) -> QueryResult<Vec<(Uuid, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let reach = if full_only {
-        format!("x.basis IN {}", full_bases_sql())
-    } else {
-        "x.basis IS NOT NULL".into()
-    };
-    let sql = format!(
-        "SELECT x.id, x.basis FROM (\
-           SELECT c.id, {basis} AS basis FROM clients c \
-           WHERE c.id = ANY ($1) AND c.lifecycle <> 'merged' OFFSET 0\
-         ) x WHERE {reach}",
-        basis = basis_sql(viewer, today),
-    );
-    let rows: Vec<VisibleRow> = diesel::sql_query(sql)
-        .bind::<Array<SqlUuid>, _>(ids)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.id, r.basis)).collect())
 }
 
 /// The rows of `ids` (any order).

@@ -15,6 +15,7 @@ use crate::domain::{normalize_name, validate_dob, Ssn};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo};
 use crate::repo::search::{self as search_repo, ExactKey};
+use crate::repo::visible as visible_repo;
 use crate::service::client_view::{client_view, ClientView};
 use crate::service::context::Caller;
 
@@ -235,7 +236,7 @@ pub fn search(
     while hits.len() < limit as usize && rest.peek().is_some() {
         let chunk: Vec<Found> = rest.by_ref().take(batch).collect();
         let ids: Vec<Uuid> = chunk.iter().map(|f| f.id).collect();
-        let seen = search_repo::visible(conn, &viewer, caller.today, &ids, pii)?;
+        let seen = visible_repo::clients_among(conn, &viewer, caller.today, &ids, pii)?;
         for f in chunk {
             if hits.len() == limit as usize {
                 break;
