@@ -3,6 +3,8 @@
 //! similarity ranks them; `repo::search`). It answers only what the caller may see, via the
 //! consent filter in SQL; matching on PII reaches only records the caller sees in full.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
@@ -65,19 +67,18 @@ struct Found {
     matched_on: Vec<&'static str>,
 }
 
-fn add(found: &mut Vec<Found>, id: Uuid, score: f64, label: &'static str) {
-    match found.iter_mut().find(|f| f.id == id) {
-        Some(f) => {
-            f.score = f.score.max(score);
-            if !f.matched_on.contains(&label) {
-                f.matched_on.push(label);
-            }
-        }
-        None => found.push(Found {
-            id,
-            score,
-            matched_on: vec![label],
-        }),
+/// Candidates by id (a name search without a DOB brings a few thousand).
+type FoundSet = HashMap<Uuid, Found>;
+
+fn add(found: &mut FoundSet, id: Uuid, score: f64, label: &'static str) {
+    let f = found.entry(id).or_insert(Found {
+        id,
+        score,
+        matched_on: vec![],
+    });
+    f.score = f.score.max(score);
+    if !f.matched_on.contains(&label) {
+        f.matched_on.push(label);
     }
 }
 
@@ -180,14 +181,13 @@ pub fn search(
     }
     let viewer = caller.viewer(conn)?;
     // Candidates, each found by an index; then scored, merged and ranked.
-    let mut found: Vec<Found> = Vec::new();
-    let exact =
-        |conn: &mut PgConnection, key: ExactKey<'_>, score, label, found: &mut Vec<Found>| {
-            for id in search_repo::exact_ids(conn, key, limit)? {
-                add(found, id, score, label);
-            }
-            AppResult::Ok(())
-        };
+    let mut found = FoundSet::new();
+    let exact = |conn: &mut PgConnection, key: ExactKey<'_>, score, label, found: &mut FoundSet| {
+        for id in search_repo::exact_ids(conn, key, limit)? {
+            add(found, id, score, label);
+        }
+        AppResult::Ok(())
+    };
     if let Some(id) = input.client_id {
         exact(conn, ExactKey::ClientId(id), 1.0, "client_id", &mut found)?;
     }
@@ -226,6 +226,7 @@ pub fn search(
             }
         }
     }
+    let mut found: Vec<Found> = found.into_values().collect();
     found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
     // Access: the consent filter over the best candidates, a batch at a time, until `limit`
     // hits. Matching on PII reaches only records the caller sees in full.
