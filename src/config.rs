@@ -1,7 +1,11 @@
 //! Settings from the environment, with defaults that work on a fresh machine.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The data directory when running as root: PostgreSQL's user (`postgres`) can reach it, as it
+/// could not a clone under `/root` or a 0700 home.
+pub const ROOT_DATA_DIR: &str = "/var/lib/hearth";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -61,7 +65,14 @@ impl Config {
         Ok(Config {
             database_url: var("DATABASE_URL"),
             bind: var("HEARTH_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
-            data_dir: PathBuf::from(var("HEARTH_DATA_DIR").unwrap_or_else(|| "./.hearth".into())),
+            data_dir: match var("HEARTH_DATA_DIR") {
+                Some(dir) => PathBuf::from(dir),
+                None => default_data_dir(
+                    unsafe { libc::geteuid() } == 0,
+                    var("XDG_DATA_HOME").as_deref(),
+                    var("HOME").as_deref(),
+                ),
+            },
             jwt_secret: var("HEARTH_JWT_SECRET"),
             jwt_public_key_pem: public_key,
             jwt_issuer: var("HEARTH_JWT_ISSUER").unwrap_or_else(|| "hearth".into()),
@@ -107,6 +118,9 @@ impl Config {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
         }
+        // A server already running with another secret (another user, another HEARTH_DATA_DIR)
+        // refuses tokens signed with this one: say where it is, so that is easy to see.
+        tracing::info!(path = %path.display(), "created the development JWT secret");
         Ok(secret)
     }
 }
@@ -121,4 +135,66 @@ pub fn idempotency_ttl() -> Result<Duration, ConfigError> {
         ));
     }
     Ok(Duration::from_secs(hours * 3600))
+}
+
+/// Where the embedded cluster and the development secret live when `HEARTH_DATA_DIR` is unset.
+/// The same rule for every command, so `hearth token` and `hearth serve` share one secret from
+/// any directory. As root the cluster runs as PostgreSQL's own user, so the place must be one it
+/// can traverse: [`ROOT_DATA_DIR`]. Otherwise the cluster runs as the invoking user, in its XDG
+/// data directory; with no home at all, `./.hearth` (the user can reach its own working directory).
+pub fn default_data_dir(is_root: bool, xdg_data_home: Option<&str>, home: Option<&str>) -> PathBuf {
+    if is_root {
+        return PathBuf::from(ROOT_DATA_DIR);
+    }
+    // The XDG spec: a relative XDG_DATA_HOME is invalid and ignored.
+    let absolute = |p: &&str| Path::new(p).is_absolute();
+    if let Some(xdg) = xdg_data_home.filter(absolute) {
+        return Path::new(xdg).join("hearth");
+    }
+    match home.filter(absolute) {
+        Some(home) => Path::new(home).join(".local/share/hearth"),
+        None => PathBuf::from("./.hearth"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_uses_var_lib_whatever_the_home() {
+        for home in [Some("/root"), Some("/home/ann"), None] {
+            let dir = default_data_dir(true, Some("/root/.xdg"), home);
+            assert_eq!(dir, Path::new("/var/lib/hearth"));
+        }
+    }
+
+    #[test]
+    fn a_user_gets_its_own_data_dir() {
+        let dir = default_data_dir(false, None, Some("/home/ann"));
+        assert_eq!(dir, Path::new("/home/ann/.local/share/hearth"));
+        let dir = default_data_dir(false, Some("/srv/ann-data"), Some("/home/ann"));
+        assert_eq!(dir, Path::new("/srv/ann-data/hearth"));
+        // A relative XDG_DATA_HOME is ignored, as the XDG spec says.
+        let dir = default_data_dir(false, Some("rel/data"), Some("/home/ann"));
+        assert_eq!(dir, Path::new("/home/ann/.local/share/hearth"));
+        assert_eq!(default_data_dir(false, None, None), Path::new("./.hearth"));
+        assert_eq!(
+            default_data_dir(false, None, Some("rel")),
+            Path::new("./.hearth")
+        );
+    }
+
+    #[test]
+    fn the_root_data_dir_is_reachable_by_other_users() {
+        // Every existing ancestor of /var/lib/hearth must be traversable by `postgres`.
+        use std::os::unix::fs::PermissionsExt;
+        for dir in Path::new(ROOT_DATA_DIR).ancestors().skip(1) {
+            let Ok(meta) = std::fs::metadata(dir) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            assert_ne!(mode & 0o001, 0, "{} is not o+x", dir.display());
+        }
+    }
 }

@@ -43,11 +43,11 @@ pub struct EmbeddedPostgres {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
-    #[error("PostgreSQL server binaries not found (looked in HEARTH_PG_BIN_DIR, /usr/lib/postgresql/*/bin and PATH); install them with `apt-get install -y postgresql` (or scripts/ensure-postgres.sh), or set DATABASE_URL")]
+    #[error("PostgreSQL server binaries not found (looked in HEARTH_PG_BIN_DIR, /usr/lib/postgresql/*/bin and PATH); install them with scripts/ensure-deps.sh (on Debian: the postgresql-NN package, without a system cluster), or set DATABASE_URL")]
     NotInstalled,
     #[error("HEARTH_PG_BIN_DIR={0} lacks initdb, pg_ctl or postgres; point it at a PostgreSQL bin directory or unset it")]
     BadBinDir(PathBuf),
-    #[error("PostgreSQL runs as user `{user}`, which cannot traverse {blocked} to reach {data_dir}; set HEARTH_DATA_DIR to a directory elsewhere (e.g. under /var/lib) or run `chmod o+x {blocked}`")]
+    #[error("PostgreSQL runs as user `{user}`, which cannot traverse {blocked} to reach {data_dir}; set HEARTH_DATA_DIR to a directory it can reach (e.g. under /var/lib), or unset it to use the default, /var/lib/hearth as root")]
     NotTraversable {
         user: String,
         blocked: PathBuf,
