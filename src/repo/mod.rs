@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod merge;
 pub mod priority_list;
 pub mod reports;
+pub mod search;
 pub mod stays;
 pub mod tenants;
 pub mod tx;

@@ -6,11 +6,11 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::query_builder::SqlQuery;
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::consent::sql::{basis_sql, datum_access_sql, parse_datum_access};
+use crate::consent::sql::{basis_sql, datum_access_sql, full_bases_sql, parse_datum_access};
 use crate::consent::{DatumAccess, DatumKind, Viewer};
 use crate::error::AppResult;
 use crate::repo::stays::{ContactRow, DatumRow, DocumentMeta, EnrollmentRow};
@@ -207,4 +207,44 @@ pub fn stay_data_of(
                 .bind::<diesel::sql_types::Text, _>(kind)
         },
     )
+}
+
+#[derive(QueryableByName)]
+struct VisibleRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    basis: String,
+}
+
+/// Of the clients `ids` (the candidates of a search), those `viewer` may see, with the access
+/// basis of the consent filter in SQL (`consent::sql::basis_sql`); with `full_only`, only those it
+/// sees in full (a search matching on PII reaches no record whose PII the caller may not see).
+/// Order is not kept.
+pub fn clients_among(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    ids: &[Uuid],
+    full_only: bool,
+) -> QueryResult<Vec<(Uuid, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reach = if full_only {
+        format!("x.basis IN {}", full_bases_sql())
+    } else {
+        "x.basis IS NOT NULL".into()
+    };
+    let sql = format!(
+        "SELECT x.id, x.basis FROM (\
+           SELECT c.id, {basis} AS basis FROM clients c \
+           WHERE c.id = ANY ($1) AND c.lifecycle <> 'merged' OFFSET 0\
+         ) x WHERE {reach}",
+        basis = basis_sql(viewer, today),
+    );
+    let rows: Vec<VisibleRow> = diesel::sql_query(sql)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.id, r.basis)).collect())
 }

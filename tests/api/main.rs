@@ -24,6 +24,7 @@ mod permissions;
 mod pii_scan;
 mod priority_list;
 mod reports;
+mod search;
 mod setup;
 mod split;
 mod stays;
