@@ -5,19 +5,8 @@ use hearth::consent::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::*;
 use crate::harness::*;
-
-fn days_ago(n: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).to_string()
-}
-
-fn id_of(v: &Value, key: &str) -> Uuid {
-    v[key]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key}.id in {v}"))
-        .parse()
-        .unwrap()
-}
 
 #[actix_web::test]
 async fn a_consent_refused_record_is_open_without_roi_and_takes_stays_from_sharing_agencies() {

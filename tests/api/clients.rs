@@ -58,9 +58,7 @@ pub(crate) fn text(r: &Reply) -> String {
     String::from_utf8_lossy(&r.raw).into_owned()
 }
 
-pub(crate) fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
+pub(crate) use crate::fixtures::today;
 
 /// A 4xx problem naming `field`, repeating neither `secret` nor the PII of `identified()`.
 fn assert_refused(r: &Reply, field: &str, secret: &str, what: &str) {

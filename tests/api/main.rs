@@ -4,6 +4,7 @@
 //! (and stops at exit) from the system's PostgreSQL binaries. Each test runs in its own
 //! transaction that is never committed, so tests are isolated and leave nothing behind.
 
+mod fixtures;
 mod harness;
 
 mod auth;

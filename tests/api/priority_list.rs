@@ -9,11 +9,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::ce::ce_agency;
+use crate::fixtures::*;
 use crate::harness::*;
-
-fn days_ago(n: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).to_string()
-}
 
 fn ids(v: &Value, key: &str) -> Vec<String> {
     v[key]

@@ -6,11 +6,8 @@ use hearth::consent::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::*;
 use crate::harness::*;
-
-fn days_ago(n: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).to_string()
-}
 
 fn count(v: &Value, key: &str, value: &str) -> i64 {
     v[key]
