@@ -152,7 +152,7 @@ IFS=, read -r KR KD KC <<<"$K"
 # An incremental pull after 1,000 changes (new assessments, through the triggers).
 "${PSQL[@]}" -d bench <<SQL
 INSERT INTO enrollment_data (id, kind, enrollment_id, client_id, occurred_on, fields, entered_by_agency, entered_by_user, collected_on)
-SELECT gen_random_uuid(), 'assessment', e.id, e.client_id, current_date, jsonb_build_object('priority_score', 50, 'assessment_kind', 'coordinated_entry'),
+SELECT gen_random_uuid(), 'assessment', e.id, e.client_id, current_date, jsonb_build_object('priority_score', 50, 'assessment_kind', 'coordinated_entry', 'assessment_type', 3, 'assessment_level', 2, 'prioritization_status', 1, 'assessment_location', null),
        e.entered_by_agency, 'bench', current_date
   FROM enrollments e ORDER BY e.id LIMIT 1000;
 SQL

@@ -12,6 +12,7 @@ pub mod pii;
 pub mod quality;
 pub mod scrub;
 pub mod ssn;
+pub mod stay_data;
 
 pub use coc_code::CocCode;
 pub use dob::{anonymous_dob, validate_dob, AnonymousDobRule};

@@ -9,6 +9,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::{DatumAccess, DatumKind, IdentityMode};
+use crate::domain::stay_data::{
+    AssessmentFields, CaseNoteFields, CeEventFields, CurrentLivingSituationFields, RefusalFields,
+    ServiceFields, StayFields,
+};
+pub use crate::domain::stay_data::{AssessmentKind, RefusalReason};
 use crate::domain::{check_code, HudList};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::stays::{self as repo, DatumRow};
@@ -41,25 +46,6 @@ impl StayDatumKind {
             Self::Refusal => "refusal",
         }
     }
-
-    /// Field names inside `fields` that hold typed text, dropped with the free text at `non_pii`.
-    fn text_fields(&self) -> &'static [&'static str] {
-        match self {
-            Self::Assessment => &["assessment_location"],
-            Self::CeEvent => &["location_crisis_or_ph_housing"],
-            Self::CurrentLivingSituation => &["verified_by"],
-            _ => &[],
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AssessmentKind {
-    /// A Coordinated Entry assessment (4.19).
-    CoordinatedEntry,
-    /// Chicago's local type for clients who refuse assessment.
-    Observational,
 }
 
 /// A service provided during the stay.
@@ -134,17 +120,6 @@ pub struct NewCurrentLivingSituation {
     pub collected_on: Option<NaiveDate>,
 }
 
-/// Why a client declined (optional; no free text, so nothing identifying).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RefusalReason {
-    DeclinedToEngage,
-    DeclinedAssessment,
-    PrivacyConcerns,
-    UnableToParticipate,
-    Other,
-}
-
 /// A refusal to engage in or be assessed by Coordinated Entry, recorded on the CE stay with the
 /// date, the agency and the user (Chicago: "a section towards the top of the assessment to
 /// record refusals").
@@ -188,17 +163,22 @@ pub struct StayDatum {
     pub created_at: DateTime<Utc>,
 }
 
-fn view(r: &DatumRow, kind: StayDatumKind, access: DatumAccess, caller: &Caller) -> StayDatum {
+fn view(
+    r: &DatumRow,
+    kind: StayDatumKind,
+    access: DatumAccess,
+    caller: &Caller,
+) -> AppResult<StayDatum> {
     let full = access == DatumAccess::Full;
-    let mut fields = r.fields.clone();
-    if !full {
-        if let Some(o) = fields.as_object_mut() {
-            for f in kind.text_fields() {
-                o.remove(*f);
-            }
-        }
-    }
-    StayDatum {
+    // No silent fallback: a stored value that does not parse as its kind is a fault.
+    let typed = StayFields::from_stored(kind.as_str(), &r.fields)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let fields = if full {
+        typed.to_json()
+    } else {
+        typed.without_text()
+    };
+    Ok(StayDatum {
         id: r.id,
         kind,
         enrollment_id: r.enrollment_id,
@@ -211,13 +191,13 @@ fn view(r: &DatumRow, kind: StayDatumKind, access: DatumAccess, caller: &Caller)
         entered_by_your_agency: caller.principal.agency_id == Some(r.entered_by_agency),
         collected_on: r.collected_on,
         created_at: r.created_at,
-    }
+    })
 }
 
 /// A validated datum: its date, structured part, free text and collection date.
 pub struct Datum {
     pub date: NaiveDate,
-    pub fields: serde_json::Value,
+    pub fields: StayFields,
     pub text: Option<String>,
     pub collected_on: Option<NaiveDate>,
 }
@@ -263,7 +243,6 @@ impl NewStayDatum {
 
     /// Checks codes and dates, and (for anonymous and code-name records) every text for PII.
     fn validate(self, mode: IdentityMode, errs: &mut Vec<FieldError>) -> Datum {
-        use serde_json::json;
         let text = |field: &str, v: &Option<String>, errs: &mut Vec<FieldError>| {
             free_text(field, v, mode, errs)
         };
@@ -290,7 +269,10 @@ impl NewStayDatum {
                 }
                 Datum {
                     date: s.date_provided,
-                    fields: json!({"service_type": s.service_type, "quantity": s.quantity}),
+                    fields: StayFields::Service(ServiceFields {
+                        service_type: s.service_type,
+                        quantity: s.quantity,
+                    }),
                     text: text("note", &s.note, errs),
                     collected_on: s.collected_on,
                 }
@@ -324,13 +306,13 @@ impl NewStayDatum {
                 let location = text("assessment_location", &a.assessment_location, errs);
                 Datum {
                     date: a.assessment_date,
-                    fields: json!({
-                        "assessment_kind": a.assessment_kind,
-                        "assessment_type": a.assessment_type,
-                        "assessment_level": a.assessment_level,
-                        "prioritization_status": a.prioritization_status,
-                        "priority_score": a.priority_score,
-                        "assessment_location": location,
+                    fields: StayFields::Assessment(AssessmentFields {
+                        assessment_kind: a.assessment_kind,
+                        assessment_type: a.assessment_type,
+                        assessment_level: a.assessment_level,
+                        prioritization_status: a.prioritization_status,
+                        priority_score: a.priority_score,
+                        assessment_location: location,
                     }),
                     text: text("text", &a.text, errs),
                     collected_on: a.collected_on,
@@ -364,13 +346,13 @@ impl NewStayDatum {
                 );
                 Datum {
                     date: e.event_date,
-                    fields: json!({
-                        "event": e.event,
-                        "prob_sol_div_rr_result": e.prob_sol_div_rr_result,
-                        "referral_case_manage_after": e.referral_case_manage_after,
-                        "location_crisis_or_ph_housing": location,
-                        "referral_result": e.referral_result,
-                        "result_date": e.result_date,
+                    fields: StayFields::CeEvent(CeEventFields {
+                        event: e.event,
+                        prob_sol_div_rr_result: e.prob_sol_div_rr_result,
+                        referral_case_manage_after: e.referral_case_manage_after,
+                        location_crisis_or_ph_housing: location,
+                        referral_result: e.referral_result,
+                        result_date: e.result_date,
                     }),
                     text: text("note", &e.note, errs),
                     collected_on: e.collected_on,
@@ -386,14 +368,19 @@ impl NewStayDatum {
                 let verified_by = text("verified_by", &c.verified_by, errs);
                 Datum {
                     date: c.information_date,
-                    fields: json!({"current_living_situation": c.current_living_situation, "verified_by": verified_by}),
+                    fields: StayFields::CurrentLivingSituation(CurrentLivingSituationFields {
+                        current_living_situation: c.current_living_situation,
+                        verified_by,
+                    }),
                     text: text("note", &c.note, errs),
                     collected_on: c.collected_on,
                 }
             }
             Self::Refusal(r) => Datum {
                 date: r.refused_on,
-                fields: json!({"reason_code": r.reason_code}),
+                fields: StayFields::Refusal(RefusalFields {
+                    reason_code: r.reason_code,
+                }),
                 text: None,
                 collected_on: r.collected_on,
             },
@@ -408,7 +395,7 @@ impl NewStayDatum {
                 }
                 Datum {
                     date: n.note_date,
-                    fields: json!({}),
+                    fields: StayFields::CaseNote(CaseNoteFields {}),
                     text: t,
                     collected_on: n.collected_on,
                 }
@@ -503,7 +490,7 @@ pub fn add(
             enrollment_id: enrollment,
             client_id: stay.row.client_id,
             occurred_on: d.date,
-            fields: d.fields,
+            fields: d.fields.to_json(),
             text: d.text,
             entered_by_agency: agency,
             entered_by_user: caller.principal.sub.clone(),
@@ -521,7 +508,7 @@ pub fn add(
             Some(serde_json::json!({"enrollment_id": enrollment, "datum_id": row.id})),
         )?;
         Ok(StayDatumWrite {
-            datum: view(&row, kind, DatumAccess::Full, caller),
+            datum: view(&row, kind, DatumAccess::Full, caller)?,
             changes,
         })
     })
@@ -558,8 +545,7 @@ pub fn list(
             Some(serde_json::json!({"enrollment_id": enrollment, "kind": kind.as_str()})),
         )?;
     }
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|v| view(&v.row, kind, v.access, caller))
-        .collect())
+        .collect()
 }

@@ -330,8 +330,9 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
                 };
                 diesel::sql_query(
                     "INSERT INTO enrollment_data (id, kind, enrollment_id, client_id, occurred_on, \
-                     entered_by_agency, entered_by_user, collected_on) \
-                     VALUES ($1, 'service', $2, $3, $4, $5, 'world', $4)",
+                     fields, entered_by_agency, entered_by_user, collected_on) \
+                     VALUES ($1, 'service', $2, $3, $4, \
+                     '{\"service_type\": \"meal\", \"quantity\": null}', $5, 'world', $4)",
                 )
                 .bind::<SqlUuid, _>(Uuid::now_v7())
                 .bind::<SqlUuid, _>(stay_id)
