@@ -409,6 +409,14 @@ fn each_kind_of_structure_problem_is_found() {
         Some("ExportID"),
         "export_id_mismatch",
     );
+    // A PersonalID that Exit.csv and Enrollment.csv disagree on.
+    expect(
+        |s| set_cell(file(s, "Exit.csv"), "PersonalID", "2"),
+        "Exit.csv",
+        Some(2),
+        Some("PersonalID"),
+        "personal_id_mismatch",
+    );
     // Missing files.
     expect(
         |s| s.retain(|(n, _)| n != "Export.csv"),

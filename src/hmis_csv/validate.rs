@@ -355,6 +355,15 @@ impl<R: Read> Read for Bounded<R> {
 /// Keys seen so far, per file (for duplicates and parent keys).
 type Keys = HashMap<&'static str, HashSet<Box<str>>>;
 
+/// What run() keeps across files.
+#[derive(Default)]
+struct State {
+    keys: Keys,
+    export_id: Option<Box<str>>,
+    /// Enrollment.csv's PersonalID per EnrollmentID, to catch files that disagree.
+    enrollment_person: HashMap<Box<str>, Box<str>>,
+}
+
 fn run(src: &mut dyn Source, report: &mut Report) {
     let names = src.names();
     let find = |file: &str| {
@@ -401,8 +410,7 @@ fn run(src: &mut dyn Source, report: &mut Report) {
             .iter()
             .filter(|f| f.name != "Export" && f.name != "User"),
     );
-    let mut keys: Keys = HashMap::new();
-    let mut export_id: Option<Box<str>> = None;
+    let mut state = State::default();
     for fs in order {
         let label = format!("{}.csv", fs.name);
         let Some(name) = find(fs.name) else {
@@ -418,7 +426,7 @@ fn run(src: &mut dyn Source, report: &mut Report) {
             continue;
         };
         match src.open(&name) {
-            Ok(r) => check_file(spec, fs, &label, r, &mut keys, &mut export_id, report),
+            Ok(r) => check_file(spec, fs, &label, r, &mut state, report),
             Err(e) => report.error(
                 &label,
                 None,
@@ -476,8 +484,7 @@ fn check_file(
     fs: &'static FileSpec,
     label: &str,
     r: Box<dyn Read + '_>,
-    keys: &mut Keys,
-    export_id: &mut Option<Box<str>>,
+    state: &mut State,
     report: &mut Report,
 ) {
     let mut buf = BufReader::new(r);
@@ -600,6 +607,7 @@ fn check_file(
     };
     let key_at = col_at(fs.key);
     let parent_at: Vec<_> = fs.parents.iter().map(|p| (p, col_at(p.column))).collect();
+    let (enrollment_at, person_at) = (col_at("EnrollmentID"), col_at("PersonalID"));
     let mut own_keys: HashSet<Box<str>> = HashSet::new();
     let mut rows = 0u64;
     loop {
@@ -671,7 +679,7 @@ fn check_file(
                 continue;
             }
             if p.file == "Export" {
-                if let Some(x) = export_id.as_deref() {
+                if let Some(x) = state.export_id.as_deref() {
                     if x != v {
                         report.warn(
                             label,
@@ -684,7 +692,7 @@ fn check_file(
                 }
                 continue;
             }
-            if !keys.get(p.file).is_some_and(|s| s.contains(v)) {
+            if !state.keys.get(p.file).is_some_and(|s| s.contains(v)) {
                 let msg = format!("no row of {}.csv has this {}", p.file, p.column);
                 if p.warn_only {
                     report.warn(label, line, Some(p.column), "orphan_key", msg);
@@ -693,8 +701,27 @@ fn check_file(
                 }
             }
         }
+        let enrollment = enrollment_at.and_then(|i| values_at(&rec, i));
+        let person = person_at.and_then(|i| values_at(&rec, i));
+        if let (Some(e), Some(p)) = (enrollment, person) {
+            if fs.name == "Enrollment" {
+                state.enrollment_person.insert(e.into(), p.into());
+            } else if state
+                .enrollment_person
+                .get(e)
+                .is_some_and(|want| **want != *p)
+            {
+                report.error(
+                    label,
+                    line,
+                    Some("PersonalID"),
+                    "personal_id_mismatch",
+                    "PersonalID differs from Enrollment.csv's for this EnrollmentID",
+                );
+            }
+        }
         if fs.name == "Export" && rows == 1 {
-            *export_id = key_at.and_then(|i| values_at(&rec, i)).map(Into::into);
+            state.export_id = key_at.and_then(|i| values_at(&rec, i)).map(Into::into);
         }
     }
     if fs.name == "Export" && rows != 1 {
@@ -706,7 +733,7 @@ fn check_file(
             format!("Export.csv has {rows} data rows; exactly 1 is required"),
         );
     }
-    keys.insert(fs.name, own_keys);
+    state.keys.insert(fs.name, own_keys);
 }
 
 fn values_at(rec: &csv::ByteRecord, i: usize) -> Option<&str> {
