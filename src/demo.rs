@@ -88,6 +88,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                         roi_default_term_months: None,
                         observational_assessment_after_refusals: 2,
                         locked_visible_to_ce_assessors: ce_option_b,
+                        inactivity_days: 90,
                         version: 1,
                         created_at: now,
                         updated_at: now,
@@ -106,6 +107,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                         name: a.name.into(),
                         shares_data: a.shares_data,
                         victim_service_provider: a.victim_service_provider,
+                        participates_in_ce: !a.victim_service_provider,
                         version: 1,
                         created_at: now,
                         updated_at: now,
@@ -123,6 +125,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                         agency_id: id(aid),
                         name: name.into(),
                         project_type: ptype,
+                        ce_entry_point: ptype == 14,
                         version: 1,
                         created_at: now,
                         updated_at: now,
@@ -132,6 +135,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
             }
         }
         added += load_clients(conn)?;
+        added += load_deidentified_and_merged(conn)?;
         Ok(added)
     })
 }
@@ -204,7 +208,61 @@ fn load_clients(conn: &mut PgConnection) -> AppResult<usize> {
         ids.push(create(conn, &caller, parse(body)?)?.client.id);
     }
     load_stays(conn, &ids)?;
-    Ok(ids.len())
+    let ce_clients = load_ce_list(conn, ids[1])?;
+    Ok(ids.len() + ce_clients)
+}
+
+/// Chicago's ranked Coordinated Entry list: Maria (open, ROI) is on it from her CE stay; a
+/// consent-refused client enrolled by outreach into the CoC-wide CE entry point refuses twice
+/// and gets an observational assessment, and is on the list by client id; John Smith (closed)
+/// is assessed in CE but does not pull onto the list (only the coc_admin's CoC view shows him).
+fn load_ce_list(conn: &mut PgConnection, closed_client: Uuid) -> AppResult<usize> {
+    use crate::consent::Role::CaseWorker;
+    use crate::service::stay_data::{add, NewStayDatum};
+    use crate::service::stays::create;
+    use serde_json::json;
+    let today = Utc::now().date_naive();
+    let day = |n: i64| (today - chrono::Duration::days(n)).to_string();
+    let outreach = demo_caller(0xa2, vec![CaseWorker]);
+    let shelter = demo_caller(0xa1, vec![CaseWorker]);
+    let refused = json!({"identity_mode": "consent_refused", "dob_data_quality": 9,
+                         "race": ["white"], "gender": [1], "veteran_status": 1});
+    let client = crate::service::clients::create(conn, &outreach, parse(refused)?)?
+        .client
+        .id;
+    let ce = json!({"project_id": id(0x14), "entry_date": day(30), "relationship_to_hoh": 1,
+                    "living_situation": 116, "times_homeless_past_three_years": 4,
+                    "months_homeless_past_three_years": 113});
+    let stay = create(conn, &outreach, client, parse(ce)?)?.enrollment.id;
+    for (caller, days, reason) in [
+        (&outreach, 25, json!("declined_assessment")),
+        (&shelter, 14, json!(null)),
+    ] {
+        let refusal = json!({"refused_on": day(days), "reason_code": reason});
+        add(conn, caller, stay, NewStayDatum::Refusal(parse(refusal)?))?;
+    }
+    let observational = json!({"assessment_date": day(7), "assessment_kind": "observational",
+                               "assessment_type": 3, "assessment_level": 2,
+                               "prioritization_status": 1, "priority_score": 18});
+    add(
+        conn,
+        &outreach,
+        stay,
+        NewStayDatum::Assessment(parse(observational)?),
+    )?;
+    let ce = json!({"project_id": id(0x14), "entry_date": day(9), "relationship_to_hoh": 1});
+    let closed_stay = create(conn, &shelter, closed_client, parse(ce)?)?
+        .enrollment
+        .id;
+    let assessment = json!({"assessment_date": day(8), "assessment_type": 3, "assessment_level": 2,
+                            "prioritization_status": 1, "priority_score": 25});
+    add(
+        conn,
+        &shelter,
+        closed_stay,
+        NewStayDatum::Assessment(parse(assessment)?),
+    )?;
+    Ok(1)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
@@ -257,6 +315,78 @@ fn load_stays(conn: &mut PgConnection, clients: &[Uuid]) -> AppResult<()> {
     Ok(())
 }
 
+/// Spokane: a household of four de-identified by request, one member (fleeing domestic
+/// violence) removed into a household of her own; Chicago: two records of one person merged.
+/// Once: the loader's user marks them.
+fn load_deidentified_and_merged(conn: &mut PgConnection) -> AppResult<usize> {
+    use crate::consent::Role::{CaseWorker, SystemAdmin};
+    use crate::db::schema::clients;
+    use crate::service::{clients::create, deidentify, merge, stay_data, stays};
+    use diesel::prelude::*;
+    use serde_json::json;
+    const LOADER: &str = "demo-loader-deid";
+    let loaded: i64 = clients::table
+        .filter(clients::created_by_user.eq(LOADER))
+        .count()
+        .get_result(conn)?;
+    if loaded > 0 {
+        return Ok(0);
+    }
+    let caller = |agency: Option<u128>, role| {
+        let principal = crate::auth::Principal {
+            sub: LOADER.into(),
+            agency_id: agency.map(id),
+            roles: vec![role],
+        };
+        crate::service::context::Caller::new(principal, "demo".into(), Some("demo data".into()))
+    };
+    let worker = caller(Some(0xb1), CaseWorker);
+    let admin = caller(None, SystemAdmin);
+    let today = Utc::now().date_naive();
+    let entry = (today - chrono::Duration::days(20)).to_string();
+    let people = [
+        ("Lena", "Morrow", "1988-02-17", 1),
+        ("Max", "Morrow", "2014-09-03", 2),
+        ("Ivy", "Morrow", "2017-12-24", 2),
+        ("Rosa", "Vance", "1991-05-30", 4),
+    ];
+    let mut ids = Vec::new();
+    let mut household = None;
+    for (first, last, dob, rel) in people {
+        let body = json!({"identity_mode": "identified", "first_name": first, "last_name": last, "dob": dob});
+        let client = create(conn, &worker, parse(body)?)?.client.id;
+        let mut stay =
+            json!({"project_id": id(0x21), "entry_date": entry, "relationship_to_hoh": rel});
+        if let Some(h) = household {
+            stay["household_id"] = json!(h);
+        }
+        let e = stays::create(conn, &worker, client, parse(stay)?)?.enrollment;
+        household.get_or_insert(e.household_id);
+        let note = json!({"note_date": entry, "text": format!("{first} {last} (DOB {dob}) checked in; call (509) 555-0134 for the family.")});
+        stay_data::add(
+            conn,
+            &worker,
+            e.id,
+            stay_data::NewStayDatum::CaseNote(parse(note)?),
+        )?;
+        ids.push(client);
+    }
+    let request = json!({"client_id": ids[0], "member_ids": [ids[1], ids[2]], "dv_member_ids": [ids[3]],
+                         "description": "Please make this family anonymous; one adult member is fleeing DV and leaves the household."});
+    let filed = deidentify::file(conn, &worker, parse(request)?)?;
+    deidentify::complete(conn, &admin, filed.request.id, false)?;
+    deidentify::vacuum_after(conn)?;
+
+    let chicago = caller(Some(0xa1), CaseWorker);
+    let a = json!({"identity_mode": "identified", "first_name": "Darnell", "last_name": "Price", "dob": "1969-07-04"});
+    let b = json!({"identity_mode": "identified", "first_name": "Darnel", "last_name": "Price", "ssn": "345-67-8901"});
+    let survivor = create(conn, &chicago, parse(a)?)?.client.id;
+    let duplicate = create(conn, &chicago, parse(b)?)?.client.id;
+    let body = json!({"duplicate_id": duplicate, "confirm_same_person": true});
+    merge::merge(conn, &admin, survivor, parse(body)?, false)?;
+    Ok(ids.len() + 2)
+}
+
 /// What `hearth demo` prints: who is who, and how to get a token.
 pub fn summary() -> String {
     let mut s = String::from("Demo agencies (mint a token with `hearth token --sub you --role case_worker --agency ID`):\n");
@@ -274,5 +404,11 @@ pub fn summary() -> String {
             }
         ));
     }
+    s.push_str(
+        "Coordinated Entry: GET /v1/cocs/IL-510/priority-list (a priority_list_reader, ce_assessor, \
+         coc_admin or any IL-510 agency user) ranks a consent-refused client (two refusals, an \
+         observational assessment) and Maria Lopez; John Smith is closed and shows only in \
+         ?view=coc (coc_admin).\n",
+    );
     s
 }

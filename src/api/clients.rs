@@ -7,14 +7,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent_about_client, paginate, run_db, ApiJson, IdempotencyKey, IfMatch, JsonReply,
-    PageQuery,
+    create_idempotent_about_client, paginate, run_db, ApiJson, DryRunQuery, IdempotencyKey,
+    IfMatch, JsonReply, PageQuery,
 };
 use crate::consent::Role;
 use crate::error::{AppError, AppResult};
 use crate::service::client_view::ClientView;
 use crate::service::clients::{self, ClientPatch, ClientWrite, NewClient};
 use crate::service::context::Caller;
+use crate::service::dry_run;
 use crate::service::search::{self, ClientSearch, SearchResult};
 use crate::service::sharing::{
     self, AccessExplanation, AskFor, AuditEvent, DesignateSharing, HelpdeskNotice, VisibilityChange,
@@ -174,7 +175,7 @@ async fn get_access(
 #[utoipa::path(
     tag = "clients",
     request_body = VisibilityChange,
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "Optional: the record's current ETag")),
+    params(("id" = Uuid, Path), DryRunQuery, ("If-Match" = Option<String>, Header, description = "Optional: the record's current ETag")),
     responses(
         (status = 200, body = ClientWrite),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -189,8 +190,9 @@ async fn put_visibility(
     caller: Caller,
     id: web::Path<Uuid>,
     req: actix_web::HttpRequest,
+    q: web::Query<DryRunQuery>,
     body: ApiJson<VisibilityChange>,
-) -> AppResult<JsonReply> {
+) -> AppResult<actix_web::HttpResponse> {
     let id = id.into_inner();
     let if_match = match req.headers().get(actix_web::http::header::IF_MATCH) {
         None => None,
@@ -199,12 +201,15 @@ async fn put_visibility(
             Some(Box::new(move |v| m.check(v)) as Box<dyn FnOnce(i32) -> AppResult<()> + Send>)
         }
     };
+    let dry = q.is_dry();
     let w = run_db(&state, move |conn| {
-        sharing::set_visibility(conn, &caller, id, if_match, body.value)
+        dry_run::run(conn, dry, |conn| {
+            sharing::set_visibility(conn, &caller, id, if_match, body.value)
+        })
     })
     .await?;
     let version = w.client.version;
-    Ok(JsonReply::ok(&w)?.with_etag(version))
+    Ok(q.mark(JsonReply::ok(&w)?.with_etag(version)))
 }
 
 /// Chicago: once consent is received, a code-name or locked record becomes identified with the
@@ -212,7 +217,7 @@ async fn put_visibility(
 #[utoipa::path(
     tag = "clients",
     request_body = DesignateSharing,
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), DryRunQuery),
     responses(
         (status = 200, body = ClientWrite),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -225,15 +230,19 @@ async fn designate_sharing(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    q: web::Query<DryRunQuery>,
     body: ApiJson<DesignateSharing>,
-) -> AppResult<JsonReply> {
+) -> AppResult<actix_web::HttpResponse> {
     let id = id.into_inner();
+    let dry = q.is_dry();
     let w = run_db(&state, move |conn| {
-        sharing::designate_sharing(conn, &caller, id, body.value)
+        dry_run::run(conn, dry, |conn| {
+            sharing::designate_sharing(conn, &caller, id, body.value)
+        })
     })
     .await?;
     let version = w.client.version;
-    Ok(JsonReply::ok(&w)?.with_etag(version))
+    Ok(q.mark(JsonReply::ok(&w)?.with_etag(version)))
 }
 
 /// Duplicate search, answering only what the caller may see. PII travels in the body, never the URL.

@@ -1,15 +1,17 @@
 //! `/v1/clients/{id}/consents`: ROI grant, history, revocation.
 
-use actix_web::{get, post, web};
+use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent_about_client, run_db, ApiJson, IdempotencyKey, JsonReply, OptionalApiJson,
+    create_idempotent_about_client, run_db, ApiJson, DryRunQuery, IdempotencyKey, JsonReply,
+    OptionalApiJson,
 };
 use crate::error::AppResult;
 use crate::service::consents::{self, ConsentOutcome, NewRoi, RevokeRoi, RoiView};
 use crate::service::context::Caller;
+use crate::service::dry_run;
 use crate::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -26,7 +28,7 @@ pub struct ConsentList {
 #[utoipa::path(
     tag = "consents",
     request_body = NewRoi,
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
+    params(("id" = Uuid, Path), DryRunQuery, ("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
     responses(
         (status = 201, body = ConsentOutcome),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -40,9 +42,24 @@ async fn grant(
     caller: Caller,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
+    q: web::Query<DryRunQuery>,
     body: ApiJson<NewRoi>,
-) -> AppResult<JsonReply> {
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
+    if q.is_dry() {
+        // Nothing is committed, so nothing is stored under the key either.
+        let o = run_db(&state, move |conn| {
+            dry_run::run(conn, true, |conn| {
+                consents::grant(conn, &caller, id, body.value)
+            })
+        })
+        .await?;
+        let cid = o.consent.id;
+        return Ok(q.mark(JsonReply::created(
+            &o,
+            format!("/v1/clients/{id}/consents/{cid}"),
+        )?));
+    }
     let replayer = caller.clone();
     create_idempotent_about_client(
         &state,
@@ -60,6 +77,7 @@ async fn grant(
         },
     )
     .await
+    .map(JsonReply::into_response)
 }
 
 /// The record's ROI history, oldest first.
@@ -84,7 +102,7 @@ async fn list(
 #[utoipa::path(
     tag = "consents",
     request_body(content = Option<RevokeRoi>, description = "Optional: send no body to revoke as of today"),
-    params(("id" = Uuid, Path), ("consent_id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("consent_id" = Uuid, Path), DryRunQuery),
     responses(
         (status = 200, body = ConsentOutcome),
         (status = 404, description = "No such record or consent"),
@@ -97,14 +115,18 @@ async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
+    q: web::Query<DryRunQuery>,
     body: OptionalApiJson<RevokeRoi>,
-) -> AppResult<JsonReply> {
+) -> AppResult<HttpResponse> {
     let (id, consent_id) = path.into_inner();
     // The body is optional (revoked_on defaults to today), but when sent it is parsed strictly.
     let input = body.0;
+    let dry = q.is_dry();
     let o = run_db(&state, move |conn| {
-        consents::revoke(conn, &caller, id, consent_id, input)
+        dry_run::run(conn, dry, |conn| {
+            consents::revoke(conn, &caller, id, consent_id, input)
+        })
     })
     .await?;
-    JsonReply::ok(&o)
+    Ok(q.mark(JsonReply::ok(&o)?))
 }

@@ -91,7 +91,29 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ),
     ("GET", "/v1/enrollments/{id}/notes", ReadClient),
     ("POST", "/v1/enrollments/{id}/notes", WriteData),
+    ("GET", "/v1/enrollments/{id}/refusals", ReadClient),
+    ("POST", "/v1/enrollments/{id}/refusals", WriteData),
+    ("GET", "/v1/cocs/{code}/priority-list", ReadPriorityList),
+    (
+        "GET",
+        "/v1/cocs/{code}/reports/active-homeless",
+        ReadReports,
+    ),
     ("GET", "/v1/helpdesk-notices", ReadHelpdeskNotices),
+    ("POST", "/v1/clients/{id}/merge", MergeRecords),
+    // An agency files and lists its own requests; the service scopes the list (agency, CoC, all).
+    ("POST", "/v1/deidentification-requests", ConsentWorkflow),
+    ("GET", "/v1/deidentification-requests", ReadClient),
+    (
+        "POST",
+        "/v1/deidentification-requests/{id}/complete",
+        AdministerDeidentification,
+    ),
+    (
+        "POST",
+        "/v1/deidentification-requests/{id}/reject",
+        AdministerDeidentification,
+    ),
 ];
 
 /// The action of an operation, by its method and route pattern. HEAD is GET without a body.

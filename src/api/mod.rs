@@ -1,13 +1,21 @@
 //! HTTP: the app factory shared by `main` and the tests, the OpenAPI contract, middleware.
 
 pub mod agencies;
+pub mod blocking;
 pub mod client_data;
 pub mod clients;
 pub mod cocs;
 pub mod consents;
+pub mod deidentify;
 pub mod edge;
+pub mod extract;
 pub mod guard;
+pub mod merge;
 pub mod ops;
+pub mod pages;
+pub mod priority_list;
+pub mod reply;
+pub mod reports;
 pub mod stays;
 pub mod support;
 
@@ -47,6 +55,8 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "consents", description = "ROI grant, history and revocation"),
         (name = "stays", description = "Project stays, households, and the data attached to a stay"),
         (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
+        (name = "deidentification", description = "Spokane's de-identification requests, completed with no residue"),
+        (name = "coordinated entry", description = "The priority list and the CoC's aggregate reports"),
     )
 )]
 struct ApiDoc;
@@ -63,7 +73,11 @@ where
             .configure(clients::configure)
             .configure(consents::configure)
             .configure(stays::configure)
-            .configure(client_data::configure),
+            .configure(client_data::configure)
+            .configure(deidentify::configure)
+            .configure(merge::configure)
+            .configure(priority_list::configure)
+            .configure(reports::configure),
     )
 }
 

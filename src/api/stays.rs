@@ -11,8 +11,8 @@ use crate::api::support::{
 use crate::error::AppResult;
 use crate::service::context::Caller;
 use crate::service::stay_data::{
-    self, NewAssessment, NewCaseNote, NewCeEvent, NewCurrentLivingSituation, NewService,
-    NewStayDatum, StayDatum, StayDatumKind, StayDatumWrite,
+    self, NewAssessment, NewCaseNote, NewCeEvent, NewCurrentLivingSituation, NewRefusal,
+    NewService, NewStayDatum, StayDatum, StayDatumKind, StayDatumWrite,
 };
 use crate::service::stays::{self, EnrollmentView, EnrollmentWrite, ExitStay, NewEnrollment};
 use crate::AppState;
@@ -32,7 +32,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(add_current_living_situation)
         .service(list_current_living_situations)
         .service(add_note)
-        .service(list_notes);
+        .service(list_notes)
+        .service(add_refusal)
+        .service(list_refusals);
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -264,4 +266,12 @@ stay_datum_routes!(
     NewCaseNote,
     CaseNote,
     "case notes"
+);
+stay_datum_routes!(
+    add_refusal,
+    list_refusals,
+    "/enrollments/{id}/refusals",
+    NewRefusal,
+    Refusal,
+    "refusals to engage or be assessed (Coordinated Entry stays only; 409 on another stay)"
 );

@@ -22,7 +22,7 @@ pub struct AccessDecision {
     pub level: AccessLevel,
     /// `None` exactly when `level` is `None`.
     pub basis: Option<AccessBasis>,
-    /// The row of the record rule that matched (1-8).
+    /// The row of the record rule that matched (1-9).
     pub rule: u8,
     /// Plain sentences, free of PII, saying why.
     pub reasons: Vec<String>,
@@ -239,8 +239,30 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
         );
     }
 
-    // Row 4: revoking consent leaves a record shared with those who contributed.
+    // Row 4: a de-identified open record needs no ROI; it is shared without PII with the
+    // agencies that take part in sharing, its contributors, and its CoC's CE staff.
     let contributor = record.contributors.contains(&agency);
+    let ce_staff = in_record_coc && (coc_admin || viewer.has_role(Role::CeAssessor));
+    if record.deidentified_open() && (viewer.agency_shares_data || contributor || ce_staff) {
+        let who = if viewer.agency_shares_data {
+            "your agency takes part in data sharing".to_string()
+        } else if contributor {
+            "your agency has entered data into it".to_string()
+        } else {
+            format!(
+                "you are a CoC admin or CE assessor of its CoC ({})",
+                record.coc_code
+            )
+        };
+        let reasons = vec![format!(
+            "The record is de-identified ({}) and open, and {who}: you see it without personal \
+             identifying information, and may add stays and data to it.",
+            record.identity.as_str()
+        )];
+        return AccessDecision::grant(L::Limited, B::Deidentified, 4, record, reasons);
+    }
+
+    // Row 5: revoking consent leaves a record shared with those who contributed.
     if contributor && matches!(record.visibility, Visibility::Closed | Visibility::Open) {
         let mut reasons = vec![format!(
             "The record is {}, and your agency has entered data into it.",
@@ -250,13 +272,13 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
             reasons.push(not_open_sentence(record, coc, today));
         }
         reasons.push(DATUM_NOTE.into());
-        return AccessDecision::grant(L::Full, B::Contributor, 4, record, reasons);
+        return AccessDecision::grant(L::Full, B::Contributor, 5, record, reasons);
     }
     if contributor {
         push_unique(&mut misses, visibility_sentence(record));
     }
 
-    // Row 5.
+    // Row 6.
     let policy = record.locked_visible_to_ce_assessors;
     let locked = record.visibility == Visibility::Locked;
     if viewer.has_role(Role::CeAssessor) {
@@ -266,7 +288,7 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
                  locked records; you are a CE assessor there.",
                 record.coc_code
             )];
-            return AccessDecision::grant(L::Full, B::CeAssessor, 5, record, reasons);
+            return AccessDecision::grant(L::Full, B::CeAssessor, 6, record, reasons);
         }
         let why = if !in_record_coc {
             "You are a CE assessor, but the record belongs to another CoC."
@@ -279,7 +301,7 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
         push_unique(&mut misses, why.into());
     }
 
-    // Row 6: row 3 already took every coc_admin of the record's CoC while it is
+    // Row 7: row 3 already took every coc_admin of the record's CoC while it is
     // effectively open, so this is the complement.
     if coc_admin {
         if in_record_coc && !effectively_open_for(record, &record.coc_code, today) {
@@ -292,7 +314,7 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
                  it without personal identifying information, for aggregate reporting.",
                 record.coc_code
             )];
-            return AccessDecision::grant(L::Limited, B::CocAggregate, 6, record, reasons);
+            return AccessDecision::grant(L::Limited, B::CocAggregate, 7, record, reasons);
         }
         if !in_record_coc {
             push_unique(
@@ -302,12 +324,12 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
         }
     }
 
-    // Row 7: closed clients do not pull onto the priority list.
+    // Row 8: closed clients do not pull onto the priority list; de-identified open ones do, by
+    // client id.
     if viewer.has_role(Role::PriorityListReader) {
         // In the record's CoC, the viewer's CoC is the record's.
-        let open_in_record_coc = in_record_coc && open_here;
-        if let (Some((_, since)), true) = (opened_by, in_record_coc && record.active_ce_enrollment)
-        {
+        let listed = in_record_coc && record.active_ce_enrollment;
+        if let (Some((_, since)), true) = (opened_by, listed) {
             let reasons = vec![
                 format!(
                     "The record is open, an ROI effective {since} covers your CoC ({}), and the \
@@ -317,11 +339,21 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
                 ),
                 DATUM_NOTE.into(),
             ];
-            return AccessDecision::grant(L::Limited, B::PriorityList, 7, record, reasons);
+            return AccessDecision::grant(L::Limited, B::PriorityList, 8, record, reasons);
+        }
+        if listed && record.deidentified_open() {
+            let reasons = vec![format!(
+                "The record is de-identified ({}) and open, and the client has an active \
+                 Coordinated Entry enrollment in your CoC ({}): as a priority list reader you see \
+                 it by client id, without personal identifying information.",
+                record.identity.as_str(),
+                record.coc_code
+            )];
+            return AccessDecision::grant(L::Limited, B::PriorityList, 8, record, reasons);
         }
         let why = if !in_record_coc {
             "You read the priority list, but the record belongs to another CoC.".into()
-        } else if !open_in_record_coc {
+        } else if !(open_here || record.deidentified_open()) {
             not_open_sentence(record, Some(&record.coc_code), today)
         } else {
             "The client has no active Coordinated Entry enrollment, so the record is not on the \
@@ -331,7 +363,7 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
         push_unique(&mut misses, why);
     }
 
-    // Row 8.
+    // Row 9.
     let mut reasons = Vec::new();
     if !contributor {
         reasons.push(
@@ -347,7 +379,7 @@ fn none(mut reasons: Vec<String>) -> AccessDecision {
     AccessDecision {
         level: AccessLevel::None,
         basis: None,
-        rule: 8,
+        rule: 9,
         reasons,
     }
 }
@@ -380,6 +412,11 @@ pub fn decide_datum(
         Some(AccessBasis::Helpdesk | AccessBasis::CreatingAgency | AccessBasis::CeAssessor) => {
             at_level(decision.level, datum.kind)
         }
+        // Row 4: a de-identified record holds no PII in its structured data; a priority list
+        // reader reads it as its CoC's CE staff do.
+        Some(AccessBasis::PriorityList) if record.identity.is_deidentified() => {
+            at_level(AccessLevel::Limited, datum.kind)
+        }
         // Row 3: an ROI releases data only from its date forward.
         Some(AccessBasis::StatewideRoi | AccessBasis::Contributor | AccessBasis::PriorityList) => {
             let released = viewer.coc_code.as_deref().is_some_and(|c| {
@@ -394,7 +431,46 @@ pub fn decide_datum(
             }
         }
         // Row 4.
-        Some(AccessBasis::CocAggregate) => at_level(AccessLevel::Limited, datum.kind),
+        Some(AccessBasis::CocAggregate | AccessBasis::Deidentified) => {
+            at_level(AccessLevel::Limited, datum.kind)
+        }
+    }
+}
+
+/// How a stay answers a viewer (datum rule 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StayAnswer {
+    /// The stay with its entry, at this access.
+    Entry(DatumAccess),
+    /// The entry was collected outside every window that releases it, but data of the stay is
+    /// released: the stay is answered as a continuation, its entry's own fields withheld.
+    Continuation,
+    /// Not found.
+    Hidden,
+}
+
+/// Datum rule 6: what the rule releases is reachable. `entry` is the stay's entry datum;
+/// `data` the data attached to the stay.
+pub fn decide_stay(
+    viewer: &Viewer,
+    decision: &AccessDecision,
+    record: &RecordFacts,
+    entry: &DatumFacts,
+    data: &[DatumFacts],
+) -> StayAnswer {
+    match decide_datum(viewer, decision, record, entry) {
+        DatumAccess::Hidden => {
+            let released = data
+                .iter()
+                .any(|d| decide_datum(viewer, decision, record, d) != DatumAccess::Hidden);
+            if released {
+                StayAnswer::Continuation
+            } else {
+                StayAnswer::Hidden
+            }
+        }
+        a => StayAnswer::Entry(a),
     }
 }
 

@@ -62,6 +62,11 @@ fn rec(visibility: V, rois: Vec<RoiFacts>) -> RecordFacts {
     }
 }
 
+/// A record in another identity mode, created by agency 1 with agency 2 contributing.
+fn deid(identity: IdentityMode, visibility: V, rois: Vec<RoiFacts>) -> RecordFacts {
+    with(rec(visibility, rois), |r| r.identity = identity)
+}
+
 fn open_rec() -> RecordFacts {
     rec(V::Open, vec![statewide("2024-03-01")])
 }
@@ -106,7 +111,7 @@ type RecordCase = (
 fn record_rule_table() {
     let full = |b, n| (L::Full, Some(b), n);
     let limited = |b, n| (L::Limited, Some(b), n);
-    let none = (L::None, None, 8);
+    let none = (L::None, None, 9);
     let revoked = rec(V::Open, vec![roi("2024-03-01", "", "2024-05-01", SW)]);
     let expired = rec(V::Open, vec![roi("2023-01-01", "2024-01-01", "", SW)]);
     let future = rec(V::Open, vec![statewide("2024-07-01")]);
@@ -135,26 +140,48 @@ fn record_rule_table() {
         ("closed, sharing non-contributor", worker(OTHER, true), rec(V::Closed, vec![]), none, "closed to statewide"),
         ("open with ROI, non-sharing non-contributor", worker(OTHER, false), open_rec(), none, "does not take part in data sharing"),
         ("sharing contributor prefers row 3", worker(CONTRIB, true), open_rec(), full(B::StatewideRoi, 3), "ROI"),
-        ("contributor, closed", worker(CONTRIB, false), rec(V::Closed, vec![]), full(B::Contributor, 4), "The record is closed, and your agency has entered data into it."),
-        ("contributor, open without ROI", worker(CONTRIB, false), rec(V::Open, vec![]), full(B::Contributor, 4), "no ROI on file"),
-        ("contributor, revoked ROI", worker(CONTRIB, true), revoked.clone(), full(B::Contributor, 4), "revoked on 2024-05-01"),
-        ("contributor, expired ROI", worker(CONTRIB, false), expired, full(B::Contributor, 4), "entered data"),
+        ("contributor, closed", worker(CONTRIB, false), rec(V::Closed, vec![]), full(B::Contributor, 5), "The record is closed, and your agency has entered data into it."),
+        ("contributor, open without ROI", worker(CONTRIB, false), rec(V::Open, vec![]), full(B::Contributor, 5), "no ROI on file"),
+        ("contributor, revoked ROI", worker(CONTRIB, true), revoked.clone(), full(B::Contributor, 5), "revoked on 2024-05-01"),
+        ("contributor, expired ROI", worker(CONTRIB, false), expired, full(B::Contributor, 5), "entered data"),
         ("contributor, private", worker(CONTRIB, true), rec(V::Private, vec![]), none, "The record is private: only the creating agency sees it."),
         ("contributor, locked", worker(CONTRIB, false), locked.clone(), none, "The record is locked"),
-        ("CE assessor, locked, policy on", ce("IL-510"), locked_b.clone(), full(B::CeAssessor, 5), "CE assessor there"),
+        ("CE assessor, locked, policy on", ce("IL-510"), locked_b.clone(), full(B::CeAssessor, 6), "CE assessor there"),
         ("CE assessor, locked, policy off", ce("IL-510"), locked.clone(), none, "policy does not let CE assessors"),
         ("CE assessor of another CoC", ce("WA-502"), locked_b.clone(), none, "another CoC"),
         ("CE assessor, closed record", ce("IL-510"), with(rec(V::Closed, vec![]), |r| r.locked_visible_to_ce_assessors = true), none, "only locked records"),
-        ("CE assessor and CoC admin: row 5 first", viewer(Some(OTHER), "IL-510", false, &[Role::CocAdmin, Role::CeAssessor]), locked_b, full(B::CeAssessor, 5), "locked"),
-        ("CoC admin, locked", admin("IL-510"), locked, limited(B::CocAggregate, 6), "aggregate reporting"),
-        ("CoC admin, private", admin("IL-510"), rec(V::Private, vec![]), limited(B::CocAggregate, 6), "record is private"),
-        ("CoC admin, closed", admin("IL-510"), rec(V::Closed, vec![]), limited(B::CocAggregate, 6), "record is closed"),
-        ("CoC admin, open with revoked ROI", admin("IL-510"), revoked, limited(B::CocAggregate, 6), "open without an active ROI"),
+        ("CE assessor and CoC admin: row 6 first", viewer(Some(OTHER), "IL-510", false, &[Role::CocAdmin, Role::CeAssessor]), locked_b, full(B::CeAssessor, 6), "locked"),
+        ("CoC admin, locked", admin("IL-510"), locked, limited(B::CocAggregate, 7), "aggregate reporting"),
+        ("CoC admin, private", admin("IL-510"), rec(V::Private, vec![]), limited(B::CocAggregate, 7), "record is private"),
+        ("CoC admin, closed", admin("IL-510"), rec(V::Closed, vec![]), limited(B::CocAggregate, 7), "record is closed"),
+        ("CoC admin, open with revoked ROI", admin("IL-510"), revoked, limited(B::CocAggregate, 7), "open without an active ROI"),
         ("CoC admin of another CoC, closed", admin("WA-502"), rec(V::Closed, vec![]), none, "CoC admin, but the record belongs to another CoC"),
-        ("priority list reader", plr("IL-510"), on_list.clone(), limited(B::PriorityList, 7), "active Coordinated Entry enrollment"),
+        ("priority list reader", plr("IL-510"), on_list.clone(), limited(B::PriorityList, 8), "active Coordinated Entry enrollment"),
         ("priority list reader without CE enrollment", plr("IL-510"), open_rec(), none, "no active Coordinated Entry enrollment"),
         ("priority list reader, closed", plr("IL-510"), with(rec(V::Closed, vec![]), |r| r.active_ce_enrollment = true), none, "closed to statewide"),
         ("priority list reader of another CoC", plr("WA-502"), on_list.clone(), none, "another CoC"),
+        // Row 4: de-identified open records need no ROI.
+        ("sharing agency, consent-refused open", worker(OTHER, true), deid(IdentityMode::ConsentRefused, V::Open, vec![]), limited(B::Deidentified, 4), "de-identified (consent_refused) and open, and your agency takes part in data sharing"),
+        ("sharing agency of another CoC, anonymous open", viewer(Some(OTHER), "WA-502", true, &[]), deid(IdentityMode::Anonymous, V::Open, vec![]), limited(B::Deidentified, 4), "may add stays and data"),
+        ("non-sharing contributor, anonymous open", worker(CONTRIB, false), deid(IdentityMode::Anonymous, V::Open, vec![]), limited(B::Deidentified, 4), "has entered data"),
+        ("CE assessor of the record's CoC, consent-refused open", ce("IL-510"), deid(IdentityMode::ConsentRefused, V::Open, vec![]), limited(B::Deidentified, 4), "CE assessor of its CoC (IL-510)"),
+        ("CoC admin of the record's CoC, anonymous open", admin("IL-510"), deid(IdentityMode::Anonymous, V::Open, vec![]), limited(B::Deidentified, 4), "de-identified"),
+        ("CE assessor of another CoC, anonymous open", ce("WA-502"), deid(IdentityMode::Anonymous, V::Open, vec![]), none, "another CoC"),
+        ("non-sharing non-contributor, anonymous open", worker(OTHER, false), deid(IdentityMode::Anonymous, V::Open, vec![]), none, "did not create this record"),
+        ("sharing agency, consent-refused closed", worker(OTHER, true), deid(IdentityMode::ConsentRefused, V::Closed, vec![]), none, "closed to statewide"),
+        ("code name is not de-identified", worker(OTHER, true), deid(IdentityMode::CodeName, V::Open, vec![]), none, "no ROI on file"),
+        ("an active ROI in scope gives row 3 first", worker(OTHER, true), deid(IdentityMode::ConsentRefused, V::Open, vec![statewide("2024-03-01")]), full(B::StatewideRoi, 3), "ROI effective 2024-03-01"),
+        ("sharing contributor of a de-identified record: row 4 before row 5", worker(CONTRIB, false), deid(IdentityMode::ConsentRefused, V::Open, vec![roi("2024-03-01", "", "", only(&["WA-502"]))]), limited(B::Deidentified, 4), "de-identified"),
+        ("priority list reader, de-identified open on the list", plr("IL-510"), with(deid(IdentityMode::Anonymous, V::Open, vec![]), |r| r.active_ce_enrollment = true), limited(B::PriorityList, 8), "by client id"),
+        ("priority list reader, de-identified closed", plr("IL-510"), with(deid(IdentityMode::Anonymous, V::Closed, vec![]), |r| r.active_ce_enrollment = true), none, "closed to statewide"),
+        ("priority list reader, de-identified open without CE", plr("IL-510"), deid(IdentityMode::Anonymous, V::Open, vec![]), none, "no active Coordinated Entry"),
+        // The readings consent.md states.
+        ("reading 1: effectively open is judged per CoC (covered)", viewer(Some(OTHER), "IL-510", true, &[]), rec(V::Open, vec![roi("2024-03-01", "", "", only(&["IL-510"]))]), full(B::StatewideRoi, 3), "covers your CoC (IL-510)"),
+        ("reading 1: effectively open is judged per CoC (not covered)", viewer(Some(OTHER), "WA-502", true, &[Role::CocAdmin]), rec(V::Open, vec![roi("2024-03-01", "", "", only(&["IL-510"]))]), none, "No ROI on the record covers your CoC (WA-502)."),
+        ("reading 1: the priority list judges by the record's CoC", plr("IL-510"), with(rec(V::Open, vec![roi("2024-03-01", "", "", only(&["WA-502"]))]), |r| r.active_ce_enrollment = true), none, "No ROI on the record covers your CoC (IL-510)."),
+        ("reading 2: a contributor keeps full when consent is given later", worker(CONTRIB, false), rec(V::Open, vec![statewide("2024-05-01")]), full(B::Contributor, 5), "The record is open, and your agency has entered data into it."),
+        ("reading 2: a contributor keeps full when the later ROI skips its CoC", viewer(Some(CONTRIB), "WA-502", true, &[]), rec(V::Open, vec![roi("2024-05-01", "", "", only(&["IL-510"]))]), full(B::Contributor, 5), "No ROI on the record covers your CoC (WA-502)."),
+        ("reading 4: a revoke leaves the record open while another ROI is active", worker(OTHER, true), rec(V::Open, vec![roi("2024-01-01", "", "2024-05-01", SW), statewide("2024-04-01")]), full(B::StatewideRoi, 3), "ROI effective 2024-04-01"),
         ("unrelated non-sharing agency", worker(OTHER, false), rec(V::Closed, vec![]), none, "did not create this record"),
         ("roles without an agency", viewer(None, "IL-510", true, &[Role::CocAdmin]), on_list, none, "not acting for an agency"),
     ];
@@ -201,6 +228,8 @@ fn datum_rule_table() {
     let plr = viewer(Some(OTHER), "IL-510", false, &[Role::PriorityListReader]);
     let wa_contrib = viewer(Some(CONTRIB), "WA-502", false, &[]);
     let sharer = worker(OTHER, true);
+    let sharer_wa = viewer(Some(OTHER), "WA-502", true, &[]);
+    let deid_open = with(rec(V::Open, vec![]), |r| r.identity = IdentityMode::Anonymous);
     let cases: Vec<DatumCase> = vec![
         ("own free text at limited", admin.clone(), rec(V::Closed, vec![]), datum(OTHER, "2020-01-01", FreeText), Some(B::CocAggregate), Full),
         ("helpdesk sees everything", sysadmin(), rec(V::Private, vec![]), datum(CREATOR, "2020-01-01", Document), Some(B::Helpdesk), Full),
@@ -221,11 +250,19 @@ fn datum_rule_table() {
         ("priority list: structured in window", plr.clone(), on_list.clone(), datum(CREATOR, "2024-03-05", Structured), Some(B::PriorityList), NonPiiOnly),
         ("priority list: free text in window", plr.clone(), on_list.clone(), datum(CREATOR, "2024-03-05", FreeText), Some(B::PriorityList), Hidden),
         ("priority list: contact in window", plr.clone(), on_list.clone(), datum(CREATOR, "2024-03-05", Contact), Some(B::PriorityList), Hidden),
-        ("priority list: structured out of window", plr, on_list, datum(CREATOR, "2024-02-05", Structured), Some(B::PriorityList), Hidden),
+        ("priority list: structured out of window", plr.clone(), on_list, datum(CREATOR, "2024-02-05", Structured), Some(B::PriorityList), Hidden),
         ("aggregate: structured", admin.clone(), rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", Structured), Some(B::CocAggregate), NonPiiOnly),
         ("aggregate: free text", admin.clone(), rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", FreeText), Some(B::CocAggregate), Hidden),
         ("aggregate: document", admin.clone(), rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", Document), Some(B::CocAggregate), Hidden),
         ("aggregate: contact", admin, rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", Contact), Some(B::CocAggregate), Hidden),
+        ("de-identified: structured before any ROI", sharer_wa.clone(), deid_open.clone(), datum(CREATOR, "2020-01-01", Structured), Some(B::Deidentified), NonPiiOnly),
+        ("de-identified: free text", sharer_wa.clone(), deid_open.clone(), datum(CREATOR, "2024-03-05", FreeText), Some(B::Deidentified), Hidden),
+        ("de-identified: contact", sharer_wa.clone(), deid_open.clone(), datum(CREATOR, "2024-03-05", Contact), Some(B::Deidentified), Hidden),
+        ("de-identified: own free text", sharer_wa, deid_open.clone(), datum(OTHER, "2024-03-05", FreeText), Some(B::Deidentified), Full),
+        ("priority list, de-identified: structured outside any window", plr.clone(), with(deid_open.clone(), |r| r.active_ce_enrollment = true), datum(CREATOR, "2020-01-01", Structured), Some(B::PriorityList), NonPiiOnly),
+        ("priority list, de-identified: document", plr, with(deid_open, |r| r.active_ce_enrollment = true), datum(CREATOR, "2020-01-01", Document), Some(B::PriorityList), Hidden),
+        ("reading 3: windows count only ROIs covering the viewer's CoC", viewer(Some(OTHER), "WA-502", true, &[]), rec(V::Open, vec![roi("2024-01-01", "", "", only(&["IL-510"])), roi("2024-03-01", "", "", only(&["WA-502"]))]), datum(CREATOR, "2024-02-01", Structured), Some(B::StatewideRoi), Hidden),
+        ("reading 3: the covering ROI's window releases", viewer(Some(OTHER), "WA-502", true, &[]), rec(V::Open, vec![roi("2024-01-01", "", "", only(&["IL-510"])), roi("2024-03-01", "", "", only(&["WA-502"]))]), datum(CREATOR, "2024-03-01", Structured), Some(B::StatewideRoi), Full),
         ("none hides everything", worker(OTHER, false), rec(V::Closed, vec![]), datum(CREATOR, "2020-01-01", Structured), None, Hidden),
     ];
     for (name, v, r, datum, basis, want) in cases {
@@ -399,9 +436,9 @@ proptest! {
     fn none_has_no_basis_and_hides_every_datum((v, r, t) in scene(), data in some_data()) {
         let dec = decide_record(&v, &r, t);
         prop_assert_eq!(dec.basis.is_none(), dec.level == L::None);
-        prop_assert!((1..=8).contains(&dec.rule) && !dec.reasons.is_empty());
+        prop_assert!((1..=9).contains(&dec.rule) && !dec.reasons.is_empty());
         if dec.level == L::None {
-            prop_assert_eq!(dec.rule, 8);
+            prop_assert_eq!(dec.rule, 9);
             for datum in &data {
                 prop_assert_eq!(decide_datum(&v, &dec, &r, datum), DatumAccess::Hidden);
             }
@@ -446,6 +483,9 @@ proptest! {
         let dec = decide_record(&v, &r, t);
         let roi_basis = [B::StatewideRoi, B::Contributor, B::PriorityList];
         prop_assume!(dec.basis.is_some_and(|b| roi_basis.contains(&b)));
+        // A priority list reader reads a de-identified record's structured data whole (datum
+        // rule 4).
+        prop_assume!(!(dec.basis == Some(B::PriorityList) && r.identity.is_deidentified()));
         prop_assume!(v.agency_id != Some(x.entered_by_agency));
         // A viewer without a CoC is covered by no ROI, not even a statewide one.
         let inside = v.coc_code.as_deref().is_some_and(|coc| {
@@ -480,4 +520,59 @@ fn only_the_agency_itself_and_admins_act_for_an_agency() {
     assert!(acts_for(&at(None, Role::SystemAdmin), splitter));
     assert!(!acts_for(&at(Some(other), Role::CocAdmin), splitter));
     assert!(!acts_for(&at(None, Role::CaseWorker), splitter));
+}
+
+#[test]
+fn a_stay_across_the_window_start_answers_as_a_continuation() {
+    use DatumKind::{FreeText, Structured};
+    // ROI from 2024-03-01; the stay began 2024-02-01 (entry collected then).
+    let r = rec(V::Open, vec![statewide("2024-03-01")]);
+    let sharer = worker(OTHER, true);
+    let dec = decide_record(&sharer, &r, today());
+    let entry = datum(CREATOR, "2024-02-01", Structured);
+    let service_after = datum(CREATOR, "2024-03-05", Structured);
+    let service_before = datum(CREATOR, "2024-02-10", Structured);
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &entry, &[service_before, service_after]),
+        StayAnswer::Continuation
+    );
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &entry, &[service_before]),
+        StayAnswer::Hidden
+    );
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &entry, &[]),
+        StayAnswer::Hidden
+    );
+    // An entry inside the window answers as itself.
+    let inside = datum(CREATOR, "2024-03-02", Structured);
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &inside, &[]),
+        StayAnswer::Entry(DatumAccess::Full)
+    );
+    // A case note after the ROI date releases the stay too, at full; at limited it does not.
+    let note = datum(CREATOR, "2024-03-05", FreeText);
+    assert_eq!(
+        decide_stay(&sharer, &dec, &r, &entry, &[note]),
+        StayAnswer::Continuation
+    );
+    let plr = viewer(Some(OTHER), "IL-510", false, &[Role::PriorityListReader]);
+    let listed = with(r.clone(), |x| x.active_ce_enrollment = true);
+    let dec = decide_record(&plr, &listed, today());
+    assert_eq!(
+        decide_stay(&plr, &dec, &listed, &entry, &[note]),
+        StayAnswer::Hidden
+    );
+    // Nobody at level none reaches anything.
+    let none = decide_record(&worker(OTHER, false), &rec(V::Closed, vec![]), today());
+    assert_eq!(
+        decide_stay(
+            &worker(OTHER, false),
+            &none,
+            &rec(V::Closed, vec![]),
+            &entry,
+            &[service_after]
+        ),
+        StayAnswer::Hidden
+    );
 }

@@ -101,6 +101,7 @@ text_enum! {
         Helpdesk => "helpdesk",
         CreatingAgency => "creating_agency",
         StatewideRoi => "statewide_roi",
+        Deidentified => "deidentified",
         Contributor => "contributor",
         CeAssessor => "ce_assessor",
         CocAggregate => "coc_aggregate",
@@ -183,6 +184,21 @@ pub struct RecordFacts {
     pub active_ce_enrollment: bool,
     /// From the record's CoC policy (Chicago's consent option B).
     pub locked_visible_to_ce_assessors: bool,
+}
+
+impl IdentityMode {
+    /// Consent-refused and anonymous records hold no name, SSN or exact date of birth by
+    /// construction (consent.md, record rule row 4).
+    pub fn is_deidentified(&self) -> bool {
+        matches!(self, IdentityMode::ConsentRefused | IdentityMode::Anonymous)
+    }
+}
+
+impl RecordFacts {
+    /// De-identified and `open`: shared at `limited` without an ROI (record rule row 4).
+    pub fn deidentified_open(&self) -> bool {
+        self.identity.is_deidentified() && self.visibility == Visibility::Open
+    }
 }
 
 /// A kind of datum. Every kind but `Structured` is wholly PII.

@@ -15,6 +15,10 @@ use crate::domain::CocCode;
 /// is defined once, in migration 4).
 pub const ACTIVE_CE_ENROLLMENT: &str = "client_has_active_ce(c.id)";
 
+/// SQL that is true when `c` is de-identified (consent-refused or anonymous) and `open`.
+pub const DEIDENTIFIED_OPEN: &str =
+    "(c.identity_mode IN ('consent_refused', 'anonymous') AND c.visibility = 'open')";
+
 /// SQL that is true when an ROI of `c` is active on `today` and its scope covers `coc`.
 fn roi_active(coc: &str, today: NaiveDate) -> String {
     format!(
@@ -23,6 +27,20 @@ fn roi_active(coc: &str, today: NaiveDate) -> String {
          AND (r.revoked_on IS NULL OR DATE '{today}' < r.revoked_on) \
          AND (r.expires_on IS NULL OR DATE '{today}' < r.expires_on) \
          AND (r.scope_statewide OR '{coc}' = ANY (r.scope_cocs)))"
+    )
+}
+
+/// SQL that is true when `c` pulls onto the priority list of `coc` (judged by the list's CoC,
+/// consent.md): effectively open for that CoC, or de-identified open. `any_visibility` is the
+/// coc_admin's CoC view, which lists every record with an active CE stay (Chicago: prioritize
+/// without an assessment).
+pub fn priority_listed_sql(coc: &CocCode, today: NaiveDate, any_visibility: bool) -> String {
+    if any_visibility {
+        return "TRUE".into();
+    }
+    format!(
+        "(c.visibility = 'open' AND ({} OR {DEIDENTIFIED_OPEN}))",
+        roi_active(coc.as_str(), today)
     )
 }
 
@@ -52,11 +70,30 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
     if let (true, Some(open)) = (viewer.agency_shares_data || coc_admin, &open_here) {
         arms.push((open.clone(), AccessBasis::StatewideRoi));
     }
+    // A scalar probe of the primary key (at most one row), not `EXISTS`: PostgreSQL turns an
+    // `EXISTS` in a `CASE` into a hash of every contribution of the agency, built once per use,
+    // a fixed cost that dominated a page of the priority list (docs/benchmarks.md).
+    let contributor = format!(
+        "COALESCE((SELECT true FROM client_contributors cc WHERE cc.client_id = c.id \
+         AND cc.agency_id = '{agency}'), false)"
+    );
+    // Row 4: who sees a de-identified open record without an ROI.
+    let mut deid_viewers = vec![contributor.clone()];
+    if viewer.agency_shares_data {
+        deid_viewers.push("TRUE".into());
+    }
+    if let Some(coc) = coc
+        .as_ref()
+        .filter(|_| coc_admin || viewer.has_role(Role::CeAssessor))
+    {
+        deid_viewers.push(format!("c.coc_code = '{}'", coc.as_str()));
+    }
     arms.push((
-        format!(
-            "(c.visibility IN ('closed', 'open') AND EXISTS (SELECT 1 FROM client_contributors cc \
-             WHERE cc.client_id = c.id AND cc.agency_id = '{agency}'))"
-        ),
+        format!("({DEIDENTIFIED_OPEN} AND ({}))", deid_viewers.join(" OR ")),
+        AccessBasis::Deidentified,
+    ));
+    arms.push((
+        format!("(c.visibility IN ('closed', 'open') AND {contributor})"),
         AccessBasis::Contributor,
     ));
     if let Some(coc) = &coc {
@@ -81,7 +118,9 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
         }
         if viewer.has_role(Role::PriorityListReader) {
             arms.push((
-                format!("({in_coc} AND {open} AND {ACTIVE_CE_ENROLLMENT})"),
+                format!(
+                    "({in_coc} AND ({open} OR {DEIDENTIFIED_OPEN}) AND {ACTIVE_CE_ENROLLMENT})"
+                ),
                 AccessBasis::PriorityList,
             ));
         }
@@ -122,20 +161,44 @@ pub fn datum_access_sql(viewer: &Viewer, basis: &str, kind: DatumKind) -> String
             coc = coc.as_str()
         ),
     };
+    // The datum's record, by id: callers need not have joined `clients`.
+    let deidentified = "EXISTS (SELECT 1 FROM clients dc WHERE dc.id = d.client_id \
+         AND dc.identity_mode IN ('consent_refused', 'anonymous'))";
     format!(
         "(CASE WHEN ({basis}) IS NULL THEN NULL{own} \
          WHEN ({basis}) IN ('helpdesk', 'creating_agency', 'ce_assessor') THEN 'full' \
          WHEN ({basis}) IN ('statewide_roi', 'contributor') AND {in_window} THEN 'full' \
-         WHEN ({basis}) = 'priority_list' AND {in_window} THEN {at_limited} \
-         WHEN ({basis}) = 'coc_aggregate' THEN {at_limited} \
+         WHEN ({basis}) = 'priority_list' AND ({in_window} OR {deidentified}) THEN {at_limited} \
+         WHEN ({basis}) IN ('coc_aggregate', 'deidentified') THEN {at_limited} \
          ELSE NULL END)"
+    )
+}
+
+/// The datum access of a stay's entry, over an `enrollments e` row, given the record's basis.
+pub fn stay_entry_access_sql(viewer: &Viewer, basis: &str) -> String {
+    format!(
+        "(SELECT {} FROM (SELECT e.client_id, e.entered_by_agency, e.collected_on) d)",
+        datum_access_sql(viewer, basis, DatumKind::Structured)
+    )
+}
+
+/// True when data of the stay `e` is released to the viewer (datum rule 6: the stay is then
+/// reachable as a continuation even where its entry is not). Case notes are free text.
+pub fn stay_has_released_data_sql(viewer: &Viewer, basis: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM enrollment_data d WHERE d.enrollment_id = e.id AND \
+         (CASE WHEN d.kind = 'case_note' THEN {} ELSE {} END) IS NOT NULL)",
+        datum_access_sql(viewer, basis, DatumKind::FreeText),
+        datum_access_sql(viewer, basis, DatumKind::Structured)
     )
 }
 
 /// The level that goes with a basis (the record rule's table).
 pub fn level_of(basis: AccessBasis) -> AccessLevel {
     match basis {
-        AccessBasis::CocAggregate | AccessBasis::PriorityList => AccessLevel::Limited,
+        AccessBasis::CocAggregate | AccessBasis::PriorityList | AccessBasis::Deidentified => {
+            AccessLevel::Limited
+        }
         _ => AccessLevel::Full,
     }
 }

@@ -11,6 +11,7 @@ diesel::table! {
         roi_default_term_months -> Nullable<Int4>,
         observational_assessment_after_refusals -> Int4,
         locked_visible_to_ce_assessors -> Bool,
+        inactivity_days -> Int4,
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -24,6 +25,7 @@ diesel::table! {
         name -> Text,
         shares_data -> Bool,
         victim_service_provider -> Bool,
+        participates_in_ce -> Bool,
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -36,6 +38,7 @@ diesel::table! {
         agency_id -> Uuid,
         name -> Text,
         project_type -> Int2,
+        ce_entry_point -> Bool,
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -54,6 +57,7 @@ diesel::table! {
         created_at -> Timestamptz,
         client_id -> Nullable<Uuid>,
         access_level -> Nullable<Text>,
+        client_ids -> Array<Uuid>,
     }
 }
 
@@ -223,6 +227,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deidentification_requests (id) {
+        id -> Uuid,
+        coc_code -> Text,
+        client_id -> Uuid,
+        member_ids -> Array<Uuid>,
+        dv_member_ids -> Array<Uuid>,
+        duplicate_ids -> Array<Uuid>,
+        description -> Nullable<Text>,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        requested_by_agency -> Uuid,
+        requested_by_user -> Text,
+        decided_by_user -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(agencies -> cocs (coc_code));
 diesel::joinable!(projects -> agencies (agency_id));
 
@@ -247,4 +270,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollment_data,
     contacts,
     documents,
+    deidentification_requests,
 );

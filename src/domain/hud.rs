@@ -221,6 +221,10 @@ pub fn check_code(list: HudList, field: &'static str, code: i32) -> Result<(), D
     ))
 }
 
+/// HUD's 400-series destinations (3.12.1) are permanent housing: an exit to one houses the
+/// client on a by-name list.
+pub const PERMANENT_DESTINATIONS: std::ops::RangeInclusive<i32> = 400..=499;
+
 /// 435 "Rental by client, with ongoing housing subsidy" is followed by 3.12.A.
 pub fn destination_needs_subsidy(dest: i32) -> bool {
     dest == 435

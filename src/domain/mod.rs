@@ -10,13 +10,14 @@ pub mod names;
 pub mod patch;
 pub mod pii;
 pub mod quality;
+pub mod scrub;
 pub mod ssn;
 
 pub use coc_code::CocCode;
 pub use dob::{anonymous_dob, validate_dob, AnonymousDobRule};
 pub use hud::{check_code, destination_for_project_type, destination_needs_subsidy, HudList};
 pub use names::{normalize_name, NAME_MAX_CHARS};
-pub use pii::{contains_pii, scan_pii, PiiKind};
+pub use pii::{contains_pii, pii_spans, scan_pii, PiiKind, PiiSpan};
 pub use quality::{check_quality, check_ssn_quality, QualityField};
 pub use ssn::Ssn;
 

@@ -77,6 +77,7 @@ pub fn store(conn: &mut PgConnection, s: NewStored<'_>) -> QueryResult<()> {
             ik::response_location.eq(s.location),
             ik::client_id.eq(s.client_id),
             ik::access_level.eq(s.access_level),
+            ik::client_ids.eq(subject_ids(s.body)),
         ))
         .execute(conn)
         .map(|_| ())
@@ -92,4 +93,41 @@ pub fn purge_expired(conn: &mut PgConnection, ttl_seconds: i64) -> QueryResult<u
 /// request and response bodies, PII included).
 pub fn delete_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<usize> {
     diesel::delete(ik::table.filter(ik::client_id.eq(client))).execute(conn)
+}
+
+/// The client records a stored response is about (`client_id` anywhere, the `id` of a `client`
+/// object, `superseded_client_id`), so de-identification can find every stored body that may
+/// hold their PII, not only the one record a replay is authorized against.
+pub fn subject_ids(body: &serde_json::Value) -> Vec<Uuid> {
+    use serde_json::Value;
+    fn walk(v: &Value, out: &mut Vec<Uuid>) {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    let id = match (k.as_str(), x) {
+                        (
+                            "client_id" | "superseded_client_id" | "merged_client_id",
+                            Value::String(s),
+                        ) => s.parse().ok(),
+                        ("client", Value::Object(c)) => c
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .and_then(|s| s.parse().ok()),
+                        _ => None,
+                    };
+                    if let Some(id) = id {
+                        if !out.contains(&id) {
+                            out.push(id);
+                        }
+                    }
+                    walk(x, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, &mut out);
+    out
 }

@@ -149,10 +149,38 @@ pub fn household(conn: &mut PgConnection, household: Uuid) -> QueryResult<Vec<En
         .load(conn)
 }
 
+/// The datum-rule facts of a stay's data: who entered each, when collected, its kind.
+pub fn stay_data_facts(
+    conn: &mut PgConnection,
+    enrollment: Uuid,
+) -> QueryResult<Vec<(Uuid, NaiveDate, String)>> {
+    enrollment_data::table
+        .filter(enrollment_data::enrollment_id.eq(enrollment))
+        .select((
+            enrollment_data::entered_by_agency,
+            enrollment_data::collected_on,
+            enrollment_data::kind,
+        ))
+        .load(conn)
+}
+
 pub fn insert_datum(conn: &mut PgConnection, row: &DatumRow) -> QueryResult<DatumRow> {
     diesel::insert_into(enrollment_data::table)
         .values(row)
         .returning(DatumRow::as_returning())
+        .get_result(conn)
+}
+
+/// Refusals recorded for a client on Coordinated Entry stays of a CoC's projects.
+pub fn count_ce_refusals(conn: &mut PgConnection, client: Uuid, coc: &str) -> QueryResult<i64> {
+    use crate::db::schema::{agencies, projects};
+    enrollment_data::table
+        .inner_join(enrollments::table.inner_join(projects::table.inner_join(agencies::table)))
+        .filter(enrollment_data::client_id.eq(client))
+        .filter(enrollment_data::kind.eq("refusal"))
+        .filter(projects::project_type.eq(14))
+        .filter(agencies::coc_code.eq(coc))
+        .count()
         .get_result(conn)
 }
 

@@ -21,6 +21,8 @@ pub struct CocRow {
     pub roi_default_term_months: Option<i32>,
     pub observational_assessment_after_refusals: i32,
     pub locked_visible_to_ce_assessors: bool,
+    /// Days without contact after which the by-name list counts a client inactive.
+    pub inactivity_days: i32,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -34,6 +36,8 @@ pub struct AgencyRow {
     pub name: String,
     pub shares_data: bool,
     pub victim_service_provider: bool,
+    /// Takes part in Coordinated Entry: enrolls clients into the CoC's CE entry points.
+    pub participates_in_ce: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -46,6 +50,8 @@ pub struct ProjectRow {
     pub agency_id: Uuid,
     pub name: String,
     pub project_type: i16,
+    /// A CoC-wide Coordinated Entry entry point (type 14 only).
+    pub ce_entry_point: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -102,6 +108,7 @@ pub fn update_coc(conn: &mut PgConnection, row: &CocRow) -> QueryResult<CocRow> 
             cocs::observational_assessment_after_refusals
                 .eq(row.observational_assessment_after_refusals),
             cocs::locked_visible_to_ce_assessors.eq(row.locked_visible_to_ce_assessors),
+            cocs::inactivity_days.eq(row.inactivity_days),
             cocs::version.eq(cocs::version + 1),
             cocs::updated_at.eq(diesel::dsl::now),
         ))

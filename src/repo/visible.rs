@@ -6,11 +6,11 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::query_builder::SqlQuery;
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::consent::sql::{basis_sql, datum_access_sql, parse_datum_access};
+use crate::consent::sql::{basis_sql, datum_access_sql, full_bases_sql, parse_datum_access};
 use crate::consent::{DatumAccess, DatumKind, Viewer};
 use crate::error::AppResult;
 use crate::repo::stays::{ContactRow, DatumRow, DocumentMeta, EnrollmentRow};
@@ -132,26 +132,52 @@ pub fn documents_of(
     )
 }
 
-/// A client's stays the viewer sees, newest first.
+/// A stay the viewer reaches, with its entry's datum access (`None`: a continuation, datum rule
+/// 6).
+#[derive(Debug, Clone)]
+pub struct VisibleStay {
+    pub row: EnrollmentRow,
+    pub entry_access: Option<String>,
+}
+
+impl QueryableByName<diesel::pg::Pg> for VisibleStay {
+    fn build<'a>(
+        row: &impl diesel::row::NamedRow<'a, diesel::pg::Pg>,
+    ) -> diesel::deserialize::Result<Self> {
+        use diesel::sql_types::{Nullable, Text};
+        Ok(VisibleStay {
+            entry_access: diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(
+                row,
+                "entry_access",
+            )?,
+            row: <EnrollmentRow as QueryableByName<diesel::pg::Pg>>::build(row)?,
+        })
+    }
+}
+
+/// The client's stays the viewer reaches (consent filter and datum rule in SQL, `consent::sql`),
+/// newest first.
 pub fn enrollments_of(
     conn: &mut PgConnection,
-    viewer: &Viewer,
+    viewer: &crate::consent::Viewer,
     today: chrono::NaiveDate,
     client: Uuid,
-) -> AppResult<Vec<Visible<EnrollmentRow>>> {
-    list_visible(
-        conn,
-        viewer,
-        today,
-        DataQuery {
-            table: "enrollments",
-            columns: "d.*",
-            kind: DatumKind::Structured,
-            condition: "d.client_id = $1",
-            order: "x.entry_date DESC, x.id",
-        },
-        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
-    )
+) -> AppResult<Vec<VisibleStay>> {
+    use crate::consent::sql::{basis_sql, stay_entry_access_sql, stay_has_released_data_sql};
+    let sql = format!(
+        "SELECT * FROM (SELECT e.*, {entry} AS entry_access, {released} AS released \
+           FROM enrollments e JOIN clients c ON c.id = e.client_id \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
+           WHERE e.client_id = $1 AND b.basis IS NOT NULL) x \
+         WHERE x.entry_access IS NOT NULL OR x.released \
+         ORDER BY x.entry_date DESC, x.id",
+        entry = stay_entry_access_sql(viewer, "b.basis"),
+        released = stay_has_released_data_sql(viewer, "b.basis"),
+        basis = basis_sql(viewer, today),
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Uuid, _>(client)
+        .load(conn)?)
 }
 
 /// A stay's data of one kind (`enrollment_data.kind`) the viewer sees, oldest first. Case notes
@@ -181,4 +207,44 @@ pub fn stay_data_of(
                 .bind::<diesel::sql_types::Text, _>(kind)
         },
     )
+}
+
+#[derive(QueryableByName)]
+struct VisibleRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    basis: String,
+}
+
+/// Of the clients `ids` (the candidates of a search), those `viewer` may see, with the access
+/// basis of the consent filter in SQL (`consent::sql::basis_sql`); with `full_only`, only those it
+/// sees in full (a search matching on PII reaches no record whose PII the caller may not see).
+/// Order is not kept.
+pub fn clients_among(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    ids: &[Uuid],
+    full_only: bool,
+) -> QueryResult<Vec<(Uuid, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reach = if full_only {
+        format!("x.basis IN {}", full_bases_sql())
+    } else {
+        "x.basis IS NOT NULL".into()
+    };
+    let sql = format!(
+        "SELECT x.id, x.basis FROM (\
+           SELECT c.id, {basis} AS basis FROM clients c \
+           WHERE c.id = ANY ($1) AND c.lifecycle <> 'merged' OFFSET 0\
+         ) x WHERE {reach}",
+        basis = basis_sql(viewer, today),
+    );
+    let rows: Vec<VisibleRow> = diesel::sql_query(sql)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.id, r.basis)).collect())
 }

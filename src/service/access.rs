@@ -4,8 +4,8 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::{
-    decide_record, AccessDecision, AccessLevel, IdentityMode, Lifecycle, RecordFacts, RoiFacts,
-    RoiScope, Viewer, Visibility,
+    decide_record, AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, RecordFacts,
+    RoiFacts, RoiScope, Viewer, Visibility,
 };
 use crate::error::{AppError, AppResult};
 use crate::repo::clients::{self as repo, ClientRow, RoiRow};
@@ -152,6 +152,23 @@ impl Decided {
                 "Your access to this record is limited (no personal identifying information); you cannot change it.".into(),
             ));
         }
+        self.require_active()
+    }
+
+    /// Adding stays and data needs full access, or limited access with basis `deidentified`
+    /// (consent.md: such a viewer may add stays and data, and so becomes a contributor).
+    pub fn require_contributable(&self) -> AppResult<()> {
+        if self.decision.level != AccessLevel::Full
+            && self.decision.basis != Some(AccessBasis::Deidentified)
+        {
+            return Err(AppError::Forbidden(
+                "Your access to this record is limited (no personal identifying information); you cannot add to it.".into(),
+            ));
+        }
+        self.require_active()
+    }
+
+    fn require_active(&self) -> AppResult<()> {
         match self.facts.lifecycle {
             Lifecycle::Active => Ok(()),
             Lifecycle::Superseded => Err(AppError::Conflict {

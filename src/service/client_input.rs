@@ -493,6 +493,12 @@ fn missing_code(
     }
 }
 
+/// Text described as holding no client PII (an ROI's documentation note): bounded, and refused
+/// in every identity mode when it matches a PII pattern.
+pub fn no_pii_text(field: &str, v: &Option<String>, errs: &mut Vec<FieldError>) -> Option<String> {
+    free_text(field, v, IdentityMode::Anonymous, errs)
+}
+
 /// Free text: bounded, and for anonymous and code-name records refused when it matches a PII
 /// pattern (the kind is named, never the match).
 pub fn free_text(
@@ -516,7 +522,7 @@ pub fn free_text(
                 field,
                 "pii_in_free_text",
                 format!(
-                    "{field} looks like it holds personal identifying information ({}); this record's identity mode refuses it.",
+                    "{field} looks like it holds personal identifying information ({}); it is refused here.",
                     kind.as_str()
                 ),
             ));

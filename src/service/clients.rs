@@ -113,7 +113,9 @@ pub fn create(
         }
         let visibility = input.visibility.unwrap_or(match (mode, input.roi.is_some()) {
             (IdentityMode::CodeName, _) => Visibility::Locked,
-            (IdentityMode::ConsentRefused, _) => Visibility::Closed,
+            // The consent-refused job aid's default: visible to sharing agencies without PII,
+            // as Coordinated Entry requires.
+            (IdentityMode::ConsentRefused, _) => Visibility::Open,
             (_, true) => Visibility::Open,
             (_, false) => Visibility::Closed,
         });

@@ -13,7 +13,7 @@ use crate::repo::audit::{self as audit_repo, NoticeRow};
 use crate::repo::clients::{self as repo, RoiRow};
 use crate::repo::tenants as tenants_repo;
 use crate::service::access::{decide, Decided};
-use crate::service::client_input::free_text;
+use crate::service::client_input::no_pii_text;
 use crate::service::client_view::{redecide, redecide_changed, ClientView};
 use crate::service::context::Caller;
 use crate::service::split::{move_open_stays, split_record};
@@ -163,10 +163,11 @@ pub fn build_roi(
             (false, out)
         }
     };
-    let note = free_text(
+    // Described as holding no client PII, so scanned whatever the record's identity mode.
+    let _ = mode;
+    let note = no_pii_text(
         &format!("{prefix}documentation_note"),
         &input.documentation_note,
-        mode,
         &mut errs,
     );
     if !errs.is_empty() {

@@ -1,22 +1,23 @@
 //! Duplicate search (`POST /v1/clients/search`): by client id or short UID, by SSN (full, or last
-//! four with DOB), by name and DOB (fuzzy, pg_trgm). It answers only what the caller may see, via
-//! the consent filter in SQL; matching on PII reaches only records the caller sees in full.
+//! four with DOB), by name and DOB (phonetic keys and DOB variants find the candidates, pg_trgm
+//! similarity ranks them; `repo::search`). It answers only what the caller may see, via the
+//! consent filter in SQL; matching on PII reaches only records the caller sees in full.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
-use diesel::sql_types::{Date, Float8, Nullable, Text, Uuid as SqlUuid};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::sql::{basis_sql, full_bases_sql, level_of};
+use crate::consent::sql::level_of;
 use crate::consent::{AccessBasis, AccessDecision, AccessLevel};
-use crate::db::schema::clients;
-use crate::domain::{normalize_name, Ssn};
+use crate::domain::{normalize_name, validate_dob, Ssn};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo};
-use crate::repo::clients::ClientRow;
+use crate::repo::search::{self as search_repo, ExactKey};
+use crate::repo::visible as visible_repo;
 use crate::service::client_view::{client_view, ClientView};
 use crate::service::context::Caller;
 
@@ -48,24 +49,38 @@ pub struct SearchHit {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchResult {
     pub items: Vec<SearchHit>,
+    /// True when a name is too common to narrow: only the first candidates the indexes gave were
+    /// scored. Add a DOB (or the other name part) to search them all.
+    pub truncated: bool,
 }
 
-#[derive(QueryableByName)]
-struct Hit {
-    #[diesel(sql_type = SqlUuid)]
+/// Candidates a name search scores before access is checked; beyond, the answer is `truncated`.
+const NAME_CAP: i32 = 1000;
+/// Name parts shorter than this (in letters) narrow nothing.
+const NAME_MIN_LETTERS: usize = 2;
+/// `short_uid` is at most this long.
+const SHORT_UID_MAX: usize = 32;
+
+/// What one record matched, merged over the criteria.
+struct Found {
     id: Uuid,
-    #[diesel(sql_type = Text)]
-    basis: String,
-    #[diesel(sql_type = Float8)]
     score: f64,
-    #[diesel(sql_type = Text)]
-    matched_on: String,
+    matched_on: Vec<&'static str>,
 }
 
-enum Bind {
-    Uuid(Uuid),
-    Text(String),
-    Date(NaiveDate),
+/// Candidates by id (a name search without a DOB brings a few thousand).
+type FoundSet = HashMap<Uuid, Found>;
+
+fn add(found: &mut FoundSet, id: Uuid, score: f64, label: &'static str) {
+    let f = found.entry(id).or_insert(Found {
+        id,
+        score,
+        matched_on: vec![],
+    });
+    f.score = f.score.max(score);
+    if !f.matched_on.contains(&label) {
+        f.matched_on.push(label);
+    }
 }
 
 pub fn search(
@@ -84,103 +99,64 @@ pub fn search(
             ))
         }
     };
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut arg = |b: Bind| {
-        binds.push(b);
-        format!("${}", binds.len())
-    };
-    let mut conds: Vec<(String, String, &str)> = Vec::new(); // (condition, score, label)
-    let mut pii = false;
     let mut errs = Vec::new();
-    if let Some(id) = input.client_id {
-        let p = arg(Bind::Uuid(id));
-        conds.push((format!("c.id = {p}"), "1.0".into(), "client_id"));
+    if let Some(dob) = input.dob {
+        if let Err(e) = validate_dob(dob, caller.today) {
+            errs.push(FieldError::new("dob", e.code, e.message));
+        }
     }
-    if let Some(uid) = input
+    let uid = input
         .short_uid
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let p = arg(Bind::Text(uid.to_uppercase()));
-        conds.push((format!("c.short_uid = {p}"), "1.0".into(), "short_uid"));
+        .filter(|s| !s.is_empty());
+    if let Some(u) = uid {
+        if u.chars().count() > SHORT_UID_MAX || u.chars().any(|c| c.is_control()) {
+            errs.push(FieldError::new(
+                "short_uid",
+                "invalid",
+                format!("short_uid must be at most {SHORT_UID_MAX} characters, without control characters."),
+            ));
+        }
     }
-    if let Some(s) = &input.ssn {
-        pii = true;
-        match Ssn::parse(s) {
-            Err(e) => errs.push(FieldError::new("ssn", e.code, e.message)),
-            Ok(ssn) if ssn.is_full() => {
-                let p = arg(Bind::Text(ssn.digits().to_string()));
-                conds.push((format!("c.ssn = {p}"), "1.0".into(), "ssn"));
-                if let Some(dob) = input.dob {
-                    let l4 = arg(Bind::Text(ssn.last_four().to_string()));
-                    let d = arg(Bind::Date(dob));
-                    conds.push((
-                        format!("(length(c.ssn) = 4 AND c.ssn = {l4} AND c.dob = {d})"),
-                        "0.95".into(),
-                        "ssn_last4_dob",
-                    ));
-                }
-            }
-            Ok(ssn) => match input.dob {
-                None => errs.push(FieldError::new(
-                    "dob",
-                    "required",
-                    "A search by the last four SSN digits needs dob.",
-                )),
-                Some(dob) => {
-                    let l4 = arg(Bind::Text(ssn.last_four().to_string()));
-                    let d = arg(Bind::Date(dob));
-                    conds.push((
-                        format!("(right(c.ssn, 4) = {l4} AND c.dob = {d})"),
-                        "0.95".into(),
-                        "ssn_last4_dob",
-                    ));
-                }
-            },
+    let ssn = match input.ssn.as_deref().map(Ssn::parse) {
+        None => None,
+        Some(Ok(ssn)) => Some(ssn),
+        Some(Err(e)) => {
+            errs.push(FieldError::new("ssn", e.code, e.message));
+            None
+        }
+    };
+    if let (Some(ssn), None) = (&ssn, input.dob) {
+        if !ssn.is_full() {
+            errs.push(FieldError::new(
+                "dob",
+                "required",
+                "A search by the last four SSN digits needs dob.",
+            ));
         }
     }
     let name = |field: &'static str, v: &Option<String>, errs: &mut Vec<FieldError>| {
-        v.as_deref().and_then(|s| {
+        let n = v.as_deref().and_then(|s| {
             normalize_name(field, s)
                 .map_err(|e| errs.push(FieldError::new(field, e.code, e.message)))
                 .ok()
                 .flatten()
-        })
+        })?;
+        if n.chars().filter(|c| c.is_alphabetic()).count() < NAME_MIN_LETTERS {
+            errs.push(FieldError::new(
+                field,
+                "too_short",
+                format!("{field} needs at least {NAME_MIN_LETTERS} letters to search by."),
+            ));
+            return None;
+        }
+        Some(n.to_lowercase())
     };
     let first = name("first_name", &input.first_name, &mut errs);
     let last = name("last_name", &input.last_name, &mut errs);
-    if first.is_some() || last.is_some() {
-        pii = true;
-        let sim = |col: &str, v: &Option<String>, arg: &mut dyn FnMut(Bind) -> String| match v {
-            Some(v) => {
-                let p = arg(Bind::Text(v.to_lowercase()));
-                (
-                    format!("lower(c.{col}) % {p}"),
-                    format!("coalesce(similarity(lower(c.{col}), {p}), 0)"),
-                )
-            }
-            None => ("FALSE".into(), "0".into()),
-        };
-        let (fc, fs) = sim("first_name", &first, &mut arg);
-        let (lc, ls) = sim("last_name", &last, &mut arg);
-        let parts = [first.is_some(), last.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
-        let dob_bonus = match input.dob {
-            Some(d) => {
-                let p = arg(Bind::Date(d));
-                format!("CASE WHEN c.dob = {p} THEN 0.25 ELSE 0 END")
-            }
-            None => "0".into(),
-        };
-        conds.push((
-            format!("({fc} OR {lc})"),
-            format!("LEAST(1.0, ({fs} + {ls}) / {parts}.0 * 0.75 + {dob_bonus})"),
-            "name",
-        ));
-    } else if input.dob.is_some() && input.ssn.is_none() {
+    let by_name = first.is_some() || last.is_some();
+    if !by_name && input.dob.is_some() && input.ssn.is_none() {
         errs.push(FieldError::new(
             "dob",
             "needs_name",
@@ -190,7 +166,7 @@ pub fn search(
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
-    if conds.is_empty() {
+    if input.client_id.is_none() && uid.is_none() && ssn.is_none() && !by_name {
         return Err(AppError::validation(
             "client_id",
             "no_criteria",
@@ -205,54 +181,83 @@ pub fn search(
         ));
     }
     let viewer = caller.viewer(conn)?;
-    let basis = basis_sql(&viewer, caller.today);
-    let any: Vec<String> = conds.iter().map(|(c, _, _)| c.clone()).collect();
-    let score: Vec<String> = conds
-        .iter()
-        .map(|(c, s, _)| format!("CASE WHEN {c} THEN {s} ELSE 0 END"))
-        .collect();
-    let labels: Vec<String> = conds
-        .iter()
-        .map(|(c, _, l)| format!("CASE WHEN {c} THEN '{l}' END"))
-        .collect();
-    // Matching on PII reaches only records the caller sees in full; ids and UIDs reach any it sees.
-    let reach = if pii {
-        format!("x.basis IN {}", full_bases_sql())
-    } else {
-        "x.basis IS NOT NULL".into()
+    // Candidates, each found by an index; then scored, merged and ranked.
+    let mut found = FoundSet::new();
+    let exact = |conn: &mut PgConnection, key: ExactKey<'_>, score, label, found: &mut FoundSet| {
+        for id in search_repo::exact_ids(conn, key, limit)? {
+            add(found, id, score, label);
+        }
+        AppResult::Ok(())
     };
-    let sql = format!(
-        "SELECT x.id, x.basis, x.score, x.matched_on FROM (\
-           SELECT c.id, {basis} AS basis, GREATEST({score})::float8 AS score, \
-                  concat_ws(',', {labels}) AS matched_on \
-           FROM clients c WHERE c.lifecycle <> 'merged' AND ({any})\
-         ) x WHERE {reach} ORDER BY x.score DESC, x.id LIMIT {limit}",
-        score = score.join(", "),
-        labels = labels.join(", "),
-        any = any.join(" OR "),
-    );
-    let mut q = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
-    for b in binds {
-        q = match b {
-            Bind::Uuid(u) => q.bind::<SqlUuid, _>(u),
-            Bind::Text(t) => q.bind::<Text, _>(t),
-            Bind::Date(d) => q.bind::<Nullable<Date>, _>(Some(d)),
-        };
+    if let Some(id) = input.client_id {
+        exact(conn, ExactKey::ClientId(id), 1.0, "client_id", &mut found)?;
     }
-    let hits: Vec<Hit> = q.load(conn)?;
-    let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
-    let rows: Vec<ClientRow> = clients::table
-        .filter(clients::id.eq_any(&ids))
-        .select(ClientRow::as_select())
-        .load(conn)?;
+    if let Some(u) = uid {
+        let u = u.to_uppercase();
+        exact(conn, ExactKey::ShortUid(&u), 1.0, "short_uid", &mut found)?;
+    }
+    if let Some(ssn) = &ssn {
+        if ssn.is_full() {
+            exact(conn, ExactKey::Ssn(ssn.digits()), 1.0, "ssn", &mut found)?;
+        }
+        if let Some(dob) = input.dob {
+            let last_four = ssn.last_four();
+            let key = if ssn.is_full() {
+                ExactKey::StoredLastFour { last_four, dob }
+            } else {
+                ExactKey::LastFour { last_four, dob }
+            };
+            exact(conn, key, 0.95, "ssn_last4_dob", &mut found)?;
+        }
+    }
+    let mut truncated = false;
+    if by_name {
+        let (candidates, capped) = search_repo::name_candidates(
+            conn,
+            first.as_deref(),
+            last.as_deref(),
+            input.dob,
+            NAME_CAP,
+        )?;
+        truncated = capped;
+        for c in candidates {
+            add(&mut found, c.id, c.score, "name");
+            if c.dob_exact {
+                add(&mut found, c.id, c.score, "dob");
+            }
+        }
+    }
+    let mut found: Vec<Found> = found.into_values().collect();
+    found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    // Access: the consent filter over the best candidates, a batch at a time, until `limit`
+    // hits. Matching on PII reaches only records the caller sees in full.
+    let pii = ssn.is_some() || by_name;
+    let batch = (limit as usize * 2).max(40);
+    let mut hits: Vec<(Found, AccessBasis)> = Vec::new();
+    let mut rest = found.into_iter().peekable();
+    while hits.len() < limit as usize && rest.peek().is_some() {
+        let chunk: Vec<Found> = rest.by_ref().take(batch).collect();
+        let ids: Vec<Uuid> = chunk.iter().map(|f| f.id).collect();
+        let seen = visible_repo::clients_among(conn, &viewer, caller.today, &ids, pii)?;
+        for f in chunk {
+            if hits.len() == limit as usize {
+                break;
+            }
+            if let Some((_, b)) = seen.iter().find(|(id, _)| *id == f.id) {
+                let basis = AccessBasis::parse(b)
+                    .ok_or_else(|| AppError::Internal("unknown basis".into()))?;
+                hits.push((f, basis));
+            }
+        }
+    }
+    let ids: Vec<Uuid> = hits.iter().map(|(f, _)| f.id).collect();
+    let rows = search_repo::rows(conn, &ids)?;
     let mut items = Vec::with_capacity(hits.len());
     let mut events = Vec::new();
-    for h in hits {
-        let Some(row) = rows.iter().find(|r| r.id == h.id) else {
+    for (f, basis) in hits {
+        let Some(row) = rows.iter().find(|r| r.id == f.id) else {
             continue;
         };
-        let basis = AccessBasis::parse(&h.basis)
-            .ok_or_else(|| AppError::Internal("unknown basis".into()))?;
         let decision = AccessDecision {
             level: level_of(basis),
             basis: Some(basis),
@@ -263,16 +268,11 @@ pub fn search(
             events.push(caller.event(Some(row.id), "search_result", Some(basis)));
         }
         items.push(SearchHit {
-            score: (h.score * 1000.0).round() / 1000.0,
-            matched_on: h
-                .matched_on
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
+            score: (f.score * 1000.0).round() / 1000.0,
+            matched_on: f.matched_on.iter().map(|s| s.to_string()).collect(),
             client: client_view(row, &viewer, &decision, None),
         });
     }
     audit_repo::append(conn, &events)?;
-    Ok(SearchResult { items })
+    Ok(SearchResult { items, truncated })
 }

@@ -12,6 +12,7 @@ use crate::consent::{DatumAccess, DatumKind, IdentityMode};
 use crate::domain::{check_code, HudList};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::stays::{self as repo, DatumRow};
+use crate::repo::tenants as tenants_repo;
 use crate::repo::visible;
 use crate::service::client_input::free_text;
 use crate::service::context::Caller;
@@ -25,6 +26,8 @@ pub enum StayDatumKind {
     CeEvent,
     CurrentLivingSituation,
     CaseNote,
+    /// A refusal to engage or be assessed, on a Coordinated Entry stay (Chicago).
+    Refusal,
 }
 
 impl StayDatumKind {
@@ -35,6 +38,7 @@ impl StayDatumKind {
             Self::CeEvent => "ce_event",
             Self::CurrentLivingSituation => "current_living_situation",
             Self::CaseNote => "case_note",
+            Self::Refusal => "refusal",
         }
     }
 
@@ -130,6 +134,28 @@ pub struct NewCurrentLivingSituation {
     pub collected_on: Option<NaiveDate>,
 }
 
+/// Why a client declined (optional; no free text, so nothing identifying).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    DeclinedToEngage,
+    DeclinedAssessment,
+    PrivacyConcerns,
+    UnableToParticipate,
+    Other,
+}
+
+/// A refusal to engage in or be assessed by Coordinated Entry, recorded on the CE stay with the
+/// date, the agency and the user (Chicago: "a section towards the top of the assessment to
+/// record refusals").
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRefusal {
+    pub refused_on: NaiveDate,
+    pub reason_code: Option<RefusalReason>,
+    pub collected_on: Option<NaiveDate>,
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCaseNote {
@@ -220,6 +246,7 @@ pub enum NewStayDatum {
     CeEvent(NewCeEvent),
     CurrentLivingSituation(NewCurrentLivingSituation),
     CaseNote(NewCaseNote),
+    Refusal(NewRefusal),
 }
 
 impl NewStayDatum {
@@ -230,6 +257,7 @@ impl NewStayDatum {
             Self::CeEvent(_) => StayDatumKind::CeEvent,
             Self::CurrentLivingSituation(_) => StayDatumKind::CurrentLivingSituation,
             Self::CaseNote(_) => StayDatumKind::CaseNote,
+            Self::Refusal(_) => StayDatumKind::Refusal,
         }
     }
 
@@ -363,6 +391,12 @@ impl NewStayDatum {
                     collected_on: c.collected_on,
                 }
             }
+            Self::Refusal(r) => Datum {
+                date: r.refused_on,
+                fields: json!({"reason_code": r.reason_code}),
+                text: None,
+                collected_on: r.collected_on,
+            },
             Self::CaseNote(n) => {
                 let t = text("text", &Some(n.text), errs);
                 if t.is_none() && errs.is_empty() {
@@ -400,6 +434,10 @@ pub fn add(
         let stay = load_stay(conn, caller, enrollment, false)?;
         stay.require_writable()?;
         let kind = input.kind();
+        let observational = matches!(
+            &input,
+            NewStayDatum::Assessment(a) if a.assessment_kind == AssessmentKind::Observational
+        );
         let mut errs = Vec::new();
         let d = input.validate(stay.record.facts.identity, &mut errs);
         let date_field = match kind {
@@ -408,6 +446,7 @@ pub fn add(
             StayDatumKind::CeEvent => "event_date",
             StayDatumKind::CurrentLivingSituation => "information_date",
             StayDatumKind::CaseNote => "note_date",
+            StayDatumKind::Refusal => "refused_on",
         };
         check_date(date_field, d.date, caller.today, &mut errs);
         if d.date < stay.row.entry_date || stay.row.exit_date.is_some_and(|x| d.date > x) {
@@ -423,6 +462,41 @@ pub fn add(
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
         }
+        let mut changes = Vec::new();
+        if kind == StayDatumKind::Refusal || observational {
+            let (project, project_agency) = tenants_repo::find_project(conn, stay.row.project_id)?
+                .ok_or(AppError::NotFound)?;
+            if project.project_type != 14 {
+                return Err(AppError::conflict(
+                    "not-a-ce-stay",
+                    "Refusals and observational assessments are recorded on a Coordinated Entry stay (project type 14).",
+                ));
+            }
+            let coc = project_agency.coc_code;
+            let refusals = repo::count_ce_refusals(conn, stay.row.client_id, &coc)?;
+            if kind == StayDatumKind::Refusal {
+                changes.push(format!(
+                    "The client has {} refusal(s) on record in Coordinated Entry.",
+                    refusals + 1
+                ));
+            } else {
+                let policy = tenants_repo::find_coc(conn, &coc)?.ok_or(AppError::NotFound)?;
+                let needed = crate::consent::ce::refusals_still_needed(
+                    refusals,
+                    policy.observational_assessment_after_refusals,
+                );
+                if needed > 0 {
+                    return Err(AppError::validation(
+                        "assessment_kind",
+                        "refusals_needed",
+                        format!(
+                            "An observational assessment needs {} refusal(s) on record (CoC policy); {needed} more needed.",
+                            policy.observational_assessment_after_refusals
+                        ),
+                    ));
+                }
+            }
+        }
         let row = DatumRow {
             id: Uuid::now_v7(),
             kind: kind.as_str().into(),
@@ -437,7 +511,7 @@ pub fn add(
             created_at: Utc::now(),
         };
         let row = repo::insert_datum(conn, &row)?;
-        let mut changes = vec![format!("{} recorded.", kind.as_str())];
+        changes.insert(0, format!("{} recorded.", kind.as_str()));
         note_contribution(conn, row.client_id, agency, &mut changes)?;
         caller.audit(
             conn,

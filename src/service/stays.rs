@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::{decide_datum, DatumAccess, DatumFacts, DatumKind, IdentityMode};
+use crate::consent::{
+    decide_datum, decide_stay, AccessBasis, DatumAccess, DatumFacts, DatumKind, IdentityMode,
+    StayAnswer,
+};
 use crate::domain::{check_code, destination_needs_subsidy, CocCode, HudList};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::clients as client_repo;
@@ -55,7 +58,8 @@ pub struct EnrollmentView {
     pub project_id: Uuid,
     pub household_id: Uuid,
     pub relationship_to_hoh: i16,
-    pub entry_date: NaiveDate,
+    /// Null when the entry is withheld.
+    pub entry_date: Option<NaiveDate>,
     pub exit_date: Option<NaiveDate>,
     pub destination: Option<i16>,
     pub destination_subsidy_type: Option<i16>,
@@ -71,7 +75,12 @@ pub struct EnrollmentView {
     pub entry_assessment_required: bool,
     pub entered_by_agency_id: Uuid,
     pub entered_by_your_agency: bool,
-    pub collected_on: NaiveDate,
+    /// Null when the entry is withheld.
+    pub collected_on: Option<NaiveDate>,
+    /// Datum rule 6: the stay began outside every ROI window that releases it to you, but data
+    /// of it is released; it is answered as a continuation, its entry's own fields (start date,
+    /// prior living situation, entry assessment) withheld.
+    pub entry_withheld: bool,
     #[serde(skip)]
     pub version: i32,
 }
@@ -83,7 +92,7 @@ pub fn enrollment_view(r: &EnrollmentRow, caller: &Caller) -> EnrollmentView {
         project_id: r.project_id,
         household_id: r.household_id,
         relationship_to_hoh: r.relationship_to_hoh,
-        entry_date: r.entry_date,
+        entry_date: Some(r.entry_date),
         exit_date: r.exit_date,
         destination: r.destination,
         destination_subsidy_type: r.destination_subsidy_type,
@@ -98,8 +107,28 @@ pub fn enrollment_view(r: &EnrollmentRow, caller: &Caller) -> EnrollmentView {
         entry_assessment_required: r.entry_assessment_required,
         entered_by_agency_id: r.entered_by_agency,
         entered_by_your_agency: caller.principal.agency_id == Some(r.entered_by_agency),
-        collected_on: r.collected_on,
+        collected_on: Some(r.collected_on),
+        entry_withheld: false,
         version: r.version,
+    }
+}
+
+/// The stay as a continuation (datum rule 6): its entry's own fields withheld.
+pub fn continuation_view(r: &EnrollmentRow, caller: &Caller) -> EnrollmentView {
+    EnrollmentView {
+        entry_date: None,
+        enrollment_coc: None,
+        living_situation: None,
+        length_of_stay: None,
+        los_under_threshold: None,
+        previous_street_essh: None,
+        date_to_street_essh: None,
+        times_homeless_past_three_years: None,
+        months_homeless_past_three_years: None,
+        entry_assessment_required: false,
+        collected_on: None,
+        entry_withheld: true,
+        ..enrollment_view(r, caller)
     }
 }
 
@@ -158,11 +187,27 @@ pub fn create(
     conn.transaction(|conn| {
         client_repo::lock(conn, client)?;
         let d = decide(conn, caller, client)?;
-        d.require_writable()?;
+        d.require_contributable()?;
         let (project, project_agency) = tenants_repo::find_project(conn, input.project_id)?
             .ok_or_else(|| AppError::validation("project_id", "unknown_project", "No project has this id."))?;
-        if project_agency.id != agency {
-            return Err(AppError::Forbidden("An agency enrolls clients only into its own projects.".into()));
+        let own = tenants_repo::find_agency(conn, agency)?
+            .ok_or_else(|| AppError::Forbidden("The token's agency is not known to Hearth.".into()))?;
+        let is_ce = project.project_type == 14;
+        crate::consent::ce::may_enroll(&crate::consent::ce::EnrollmentScene {
+            agency,
+            agency_coc: own.coc_code.clone(),
+            agency_participates_in_ce: own.participates_in_ce,
+            project_agency: project_agency.id,
+            project_coc: project_agency.coc_code.clone(),
+            project_is_ce: is_ce,
+            ce_entry_point: project.ce_entry_point,
+        })
+        .map_err(|m| AppError::Forbidden(m.into()))?;
+        if is_ce && d.facts.visibility == crate::consent::Visibility::Private {
+            return Err(AppError::conflict(
+                "private-record-in-ce",
+                "A private record cannot be enrolled in Coordinated Entry: CE needs the agencies in the process to see the record.",
+            ));
         }
         let mut errs = Vec::new();
         check_date("entry_date", input.entry_date, caller.today, &mut errs);
@@ -303,7 +348,10 @@ fn check_household_join(
 pub struct Stay {
     pub record: Decided,
     pub row: EnrollmentRow,
+    /// The entry's access; `Hidden` for a continuation.
     pub access: DatumAccess,
+    /// Datum rule 6: reached through its data, the entry withheld.
+    pub continuation: bool,
 }
 
 pub fn load_stay(
@@ -324,22 +372,48 @@ pub fn load_stay(
         collected_on: row.collected_on,
         kind: DatumKind::Structured,
     };
-    let access = decide_datum(&record.viewer, &record.decision, &record.facts, &datum);
-    if access == DatumAccess::Hidden {
-        return Err(AppError::NotFound);
-    }
+    let (access, continuation) =
+        match decide_datum(&record.viewer, &record.decision, &record.facts, &datum) {
+            DatumAccess::Hidden => {
+                let data: Vec<DatumFacts> = repo::stay_data_facts(conn, row.id)?
+                    .into_iter()
+                    .map(|(entered_by_agency, collected_on, kind)| DatumFacts {
+                        entered_by_agency,
+                        collected_on,
+                        kind: if kind == "case_note" {
+                            DatumKind::FreeText
+                        } else {
+                            DatumKind::Structured
+                        },
+                    })
+                    .collect();
+                match decide_stay(
+                    &record.viewer,
+                    &record.decision,
+                    &record.facts,
+                    &datum,
+                    &data,
+                ) {
+                    StayAnswer::Continuation => (DatumAccess::Hidden, true),
+                    _ => return Err(AppError::NotFound),
+                }
+            }
+            a => (a, false),
+        };
     Ok(Stay {
         record,
         row,
         access,
+        continuation,
     })
 }
 
 impl Stay {
     /// Data is added to a stay by callers with full access to the record and the stay.
     pub fn require_writable(&self) -> AppResult<()> {
-        self.record.require_writable()?;
-        if self.access != DatumAccess::Full {
+        self.record.require_contributable()?;
+        let deidentified = self.record.decision.basis == Some(AccessBasis::Deidentified);
+        if self.continuation || (self.access != DatumAccess::Full && !deidentified) {
             return Err(AppError::Forbidden(
                 "Your access to this stay is limited; you cannot add to it.".into(),
             ));
@@ -359,7 +433,11 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Enro
             Some(serde_json::json!({"enrollment_id": id})),
         )?;
     }
-    Ok(enrollment_view(&stay.row, caller))
+    Ok(if stay.continuation {
+        continuation_view(&stay.row, caller)
+    } else {
+        enrollment_view(&stay.row, caller)
+    })
 }
 
 pub fn list(
@@ -380,7 +458,10 @@ pub fn list(
     }
     Ok(rows
         .iter()
-        .map(|v| enrollment_view(&v.row, caller))
+        .map(|v| match v.entry_access {
+            Some(_) => enrollment_view(&v.row, caller),
+            None => continuation_view(&v.row, caller),
+        })
         .collect())
 }
 

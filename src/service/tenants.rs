@@ -46,6 +46,8 @@ pub struct CocPolicy {
     pub roi_default_term_months: Option<i32>,
     pub observational_assessment_after_refusals: i32,
     pub locked_visible_to_ce_assessors: bool,
+    /// By-name list: days without contact after which an active client counts as inactive.
+    pub inactivity_days: i32,
 }
 
 impl CocPolicy {
@@ -67,6 +69,7 @@ impl CocPolicy {
             roi_default_term_months: r.roi_default_term_months,
             observational_assessment_after_refusals: r.observational_assessment_after_refusals,
             locked_visible_to_ce_assessors: r.locked_visible_to_ce_assessors,
+            inactivity_days: r.inactivity_days,
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct PolicyPatch {
     pub roi_default_term_months: Option<Option<i32>>,
     pub observational_assessment_after_refusals: Option<i32>,
     pub locked_visible_to_ce_assessors: Option<bool>,
+    /// 1 to 3650 days.
+    pub inactivity_days: Option<i32>,
 }
 
 impl PolicyPatch {
@@ -141,6 +146,16 @@ impl PolicyPatch {
         }
         if let Some(v) = self.locked_visible_to_ce_assessors {
             row.locked_visible_to_ce_assessors = v;
+        }
+        if let Some(v) = self.inactivity_days {
+            if !(1..=3650).contains(&v) {
+                errors.push(FieldError::new(
+                    "policy.inactivity_days",
+                    "out_of_range",
+                    "Must be between 1 and 3650 days.",
+                ));
+            }
+            row.inactivity_days = v;
         }
         if errors.is_empty() {
             Ok(())
@@ -217,6 +232,7 @@ pub fn create_coc(conn: &mut PgConnection, p: &Principal, input: NewCoc) -> AppR
         roi_default_term_months: None,
         observational_assessment_after_refusals: 2,
         locked_visible_to_ce_assessors: false,
+        inactivity_days: 90,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -285,6 +301,10 @@ pub struct NewAgency {
     pub shares_data: bool,
     #[serde(default)]
     pub victim_service_provider: bool,
+    /// Whether the agency takes part in Coordinated Entry (enrolls clients into the CoC's CE
+    /// entry points).
+    #[serde(default)]
+    pub participates_in_ce: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -294,6 +314,7 @@ pub struct Agency {
     pub name: String,
     pub shares_data: bool,
     pub victim_service_provider: bool,
+    pub participates_in_ce: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(skip)]
@@ -308,6 +329,7 @@ impl From<AgencyRow> for Agency {
             name: r.name,
             shares_data: r.shares_data,
             victim_service_provider: r.victim_service_provider,
+            participates_in_ce: r.participates_in_ce,
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
@@ -345,6 +367,7 @@ pub fn create_agency(
             name,
             shares_data: input.shares_data,
             victim_service_provider: input.victim_service_provider,
+            participates_in_ce: input.participates_in_ce,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -394,6 +417,9 @@ pub struct NewProject {
     /// HUD 2.02.6 project type (0 ES entry/exit, 1 ES night-by-night, 2 TH, 3 PSH, 4 SO, 6 SSO,
     /// 7 Other, 8 SH, 9 PH housing only, 10 PH with services, 11 Day Shelter, 12 HP, 13 RRH, 14 CE).
     pub project_type: i32,
+    /// Whether this project is a CoC-wide Coordinated Entry entry point, enrolling clients from
+    /// every agency of the CoC that takes part in CE. Only for type 14; default true for it.
+    pub coc_wide_ce_entry_point: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -403,6 +429,9 @@ pub struct Project {
     pub coc_code: String,
     pub name: String,
     pub project_type: i32,
+    /// A CoC-wide Coordinated Entry entry point: every agency of the CoC that takes part in CE
+    /// enrolls clients into it.
+    pub coc_wide_ce_entry_point: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(skip)]
@@ -416,6 +445,7 @@ fn project_view(r: ProjectRow, coc_code: String) -> Project {
         coc_code,
         name: r.name,
         project_type: r.project_type as i32,
+        coc_wide_ce_entry_point: r.ce_entry_point,
         created_at: r.created_at,
         updated_at: r.updated_at,
         version: r.version,
@@ -431,6 +461,15 @@ pub fn create_project(
     let name = check_display_name("name", &input.name)?;
     check_code(HudList::ProjectType, "project_type", input.project_type)
         .map_err(|e| AppError::validation("project_type", e.code, e.message))?;
+    let is_ce = input.project_type == 14;
+    let ce_entry_point = input.coc_wide_ce_entry_point.unwrap_or(is_ce);
+    if ce_entry_point && !is_ce {
+        return Err(AppError::validation(
+            "coc_wide_ce_entry_point",
+            "not_a_ce_project",
+            "Only a Coordinated Entry project (type 14) is a CoC-wide entry point.",
+        ));
+    }
     conn.transaction(|conn| {
         let agency = repo::find_agency(conn, input.agency_id)?.ok_or_else(|| {
             AppError::validation("agency_id", "unknown_agency", "No agency has this id.")
@@ -441,6 +480,7 @@ pub fn create_project(
             agency_id: agency.id,
             name,
             project_type: input.project_type as i16,
+            ce_entry_point,
             version: 1,
             created_at: now,
             updated_at: now,

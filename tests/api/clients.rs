@@ -58,9 +58,7 @@ pub(crate) fn text(r: &Reply) -> String {
     String::from_utf8_lossy(&r.raw).into_owned()
 }
 
-pub(crate) fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
+pub(crate) use crate::fixtures::today;
 
 /// A 4xx problem naming `field`, repeating neither `secret` nor the PII of `identified()`.
 fn assert_refused(r: &Reply, field: &str, secret: &str, what: &str) {
@@ -258,16 +256,19 @@ async fn anonymous_record_refuses_every_pii_field_without_echoing_it() {
 }
 
 #[actix_web::test]
-async fn consent_refused_record_holds_no_name_or_ssn_and_opens_without_an_roi() {
+async fn consent_refused_record_holds_no_name_or_ssn_and_is_open_by_default() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let body = json!({"identity_mode": "consent_refused"});
     let r = new_client(&app, &t.worker, body).await;
-    has!(r.ok(201)["client"], {"identity_mode": "consent_refused", "visibility": "closed",
+    has!(r.ok(201)["client"], {"identity_mode": "consent_refused", "visibility": "open",
         "name_data_quality": 9, "ssn_data_quality": 9, "first_name": null, "ssn": null});
     let body = json!({"identity_mode": "consent_refused", "visibility": "private", "dob": DOB});
     let r = new_client(&app, &t.worker, body).await;
     has!(r.ok(201)["client"], {"visibility": "private", "dob": DOB});
+    let body = json!({"identity_mode": "consent_refused", "visibility": "closed"});
+    let r = new_client(&app, &t.worker, body).await;
+    has!(r.ok(201)["client"], {"visibility": "closed"});
     // Open needs no ROI: the record holds no identity (consent.md, record rule row 4).
     let body = json!({"identity_mode": "consent_refused", "visibility": "open"});
     let r = new_client(&app, &t.worker, body).await;
@@ -409,7 +410,7 @@ async fn read_levels_and_a_hidden_record_answers_like_an_unknown_one() {
     // A sharing agency of the same CoC does not see a closed record either.
     let (_, neighbour) = member(&app, &t.coc, true, &[Role::CaseWorker]).await;
     assert_eq!(text(&app.get(&path, &neighbour).await), text(&unknown));
-    // The CoC lead (rule 6): limited, coc_aggregate, no PII keys at all.
+    // The CoC lead (rule 7): limited, coc_aggregate, no PII keys at all.
     let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
     let r = app.get(&path, &lead).await;
     let c = r.ok(200);
@@ -630,12 +631,12 @@ async fn access_is_explained_and_an_admin_can_ask_for_another_agency() {
     assert!(!e["explanation"].as_str().unwrap().is_empty());
     let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
     let e = app.get(&path, &lead).await.ok(200).clone();
-    has!(e, {"level": "limited", "basis": "coc_aggregate", "rule": 6});
+    has!(e, {"level": "limited", "basis": "coc_aggregate", "rule": 7});
     assert!(!e.to_string().contains(FIRST));
     let other = tenant(&app, json!({})).await;
     let for_other = format!("{path}?agency_id={}", other.agency);
     let e = app.get(&for_other, &app.admin).await.ok(200).clone();
-    has!(e, {"level": "none", "basis": null, "rule": 8});
+    has!(e, {"level": "none", "basis": null, "rule": 9});
     assert_eq!(e["viewer"]["agency_id"], other.agency.to_string());
     assert!(!e["explanation"].as_str().unwrap().is_empty());
     let for_creator = format!("{path}?agency_id={}", t.agency);

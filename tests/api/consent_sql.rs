@@ -5,10 +5,13 @@
 use chrono::{Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
-use hearth::consent::sql::{basis_sql, datum_access_sql, parse_datum_access};
+use hearth::consent::sql::{
+    basis_sql, datum_access_sql, parse_datum_access, stay_entry_access_sql,
+    stay_has_released_data_sql,
+};
 use hearth::consent::{
-    decide_datum, decide_record, DatumAccess, DatumFacts, DatumKind, IdentityMode, Lifecycle,
-    RecordFacts, RoiFacts, RoiScope, Role, Viewer, Visibility,
+    decide_datum, decide_record, decide_stay, DatumAccess, DatumFacts, DatumKind, IdentityMode,
+    Lifecycle, RecordFacts, RoiFacts, RoiScope, Role, StayAnswer, Viewer, Visibility,
 };
 use hearth::repo::clients::{self as clients_repo, ClientRow, RoiRow};
 use hearth::repo::tenants::{self as tenants_repo, AgencyRow, CocRow, ProjectRow};
@@ -24,7 +27,11 @@ struct World {
     records: Vec<(Uuid, RecordFacts)>,
     /// Data items: (id, client, entered by, collected on).
     data: Vec<(Uuid, Uuid, Uuid, NaiveDate)>,
+    /// Stays: (id, client, entry entered by, entry collected on, services (by, collected on)).
+    stays: Vec<Stay>,
 }
+
+type Stay = (Uuid, Uuid, Uuid, NaiveDate, Vec<(Uuid, NaiveDate)>);
 
 fn pick<'a, T>(rng: &mut StdRng, xs: &'a [T]) -> &'a T {
     &xs[rng.random_range(0..xs.len())]
@@ -42,6 +49,7 @@ fn coc_row(code: &str, locked_visible: bool) -> CocRow {
         roi_default_term_months: None,
         observational_assessment_after_refusals: 2,
         locked_visible_to_ce_assessors: locked_visible,
+        inactivity_days: 90,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -72,6 +80,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             name: format!("Agency {i}"),
             shares_data: rng.random_bool(0.6),
             victim_service_provider: false,
+            participates_in_ce: true,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -83,6 +92,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
                 agency_id: a.id,
                 name: "P".into(),
                 project_type: ptype,
+                ce_entry_point: ptype == 14,
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -94,10 +104,22 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
     }
     let mut records = Vec::new();
     let mut data = Vec::new();
+    let mut stays = Vec::new();
     for n in 0..30 {
         let creator = pick(rng, &agencies).clone();
         let visibility = *pick(rng, Visibility::ALL);
-        let identity = *pick(rng, IdentityMode::ALL);
+        // De-identified open records (record rule row 4) a quarter of the time.
+        let (visibility, identity) = if rng.random_bool(0.25) {
+            (
+                Visibility::Open,
+                *pick(
+                    rng,
+                    &[IdentityMode::ConsentRefused, IdentityMode::Anonymous],
+                ),
+            )
+        } else {
+            (visibility, *pick(rng, IdentityMode::ALL))
+        };
         let lifecycle = *pick(
             rng,
             &[
@@ -215,17 +237,19 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
         }
         // Enrollments: an open or exited CE stay, or an open stay elsewhere.
         let mut active_ce = false;
+        let mut client_stays = Vec::new();
         for _ in 0..rng.random_range(0..3) {
             let ce = rng.random_bool(0.6);
             let open = rng.random_bool(0.6);
             let (project, agency) = *pick(rng, if ce { &ce_projects } else { &other_projects });
             let entry = today - Duration::days(rng.random_range(1..200));
+            let stay_id = Uuid::now_v7();
             diesel::sql_query(
                 "INSERT INTO enrollments (id, client_id, project_id, household_id, relationship_to_hoh, entry_date, \
                  exit_date, destination, entered_by_agency, entered_by_user, collected_on) \
                  VALUES ($1, $2, $3, $1, 1, $4, $5, $6, $7, 'world', $4)",
             )
-            .bind::<SqlUuid, _>(Uuid::now_v7())
+            .bind::<SqlUuid, _>(stay_id)
             .bind::<SqlUuid, _>(id)
             .bind::<SqlUuid, _>(project)
             .bind::<diesel::sql_types::Date, _>(entry)
@@ -235,6 +259,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             .execute(conn)
             .unwrap();
             active_ce |= ce && open;
+            client_stays.push((stay_id, agency, entry));
         }
         let facts = RecordFacts {
             creating_agency: creator.id,
@@ -282,6 +307,43 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             .unwrap();
             data.push((did, id, by, collected));
         }
+        // Services on the stays (datum rule 6): collected from the entry on, half the time on
+        // an ROI window's first day, so stays that began before a window have data inside it.
+        for (stay_id, stay_agency, entry) in client_stays {
+            let mut services = Vec::new();
+            for _ in 0..rng.random_range(0..3) {
+                let starts: Vec<NaiveDate> = facts
+                    .rois
+                    .iter()
+                    .map(|r| r.effective_from)
+                    .filter(|d| *d >= entry && *d <= today)
+                    .collect();
+                let on = if !starts.is_empty() && rng.random_bool(0.5) {
+                    *pick(rng, &starts)
+                } else {
+                    entry + Duration::days(rng.random_range(0..=(today - entry).num_days()))
+                };
+                let by = if rng.random_bool(0.7) {
+                    stay_agency
+                } else {
+                    *pick(rng, &facts.contributors)
+                };
+                diesel::sql_query(
+                    "INSERT INTO enrollment_data (id, kind, enrollment_id, client_id, occurred_on, \
+                     entered_by_agency, entered_by_user, collected_on) \
+                     VALUES ($1, 'service', $2, $3, $4, $5, 'world', $4)",
+                )
+                .bind::<SqlUuid, _>(Uuid::now_v7())
+                .bind::<SqlUuid, _>(stay_id)
+                .bind::<SqlUuid, _>(id)
+                .bind::<diesel::sql_types::Date, _>(on)
+                .bind::<SqlUuid, _>(by)
+                .execute(conn)
+                .unwrap();
+                services.push((by, on));
+            }
+            stays.push((stay_id, id, stay_agency, entry, services));
+        }
         records.push((id, facts));
     }
     World {
@@ -289,6 +351,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
         agencies,
         records,
         data,
+        stays,
     }
 }
 
@@ -341,6 +404,16 @@ struct DatumRow {
 }
 
 #[derive(QueryableByName)]
+struct StayRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Nullable<Text>)]
+    access: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    released: bool,
+}
+
+#[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
@@ -360,6 +433,7 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
     let mut compared = 0usize;
     let mut data_compared = 0usize;
     let mut by_access: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut by_stay: std::collections::BTreeMap<&str, usize> = Default::default();
     let mut by_basis: std::collections::BTreeMap<String, usize> = Default::default();
     for world_no in 0..12 {
         let today = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()
@@ -409,6 +483,52 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                     .entry(engine.unwrap_or_else(|| "none".into()))
                     .or_default() += 1;
                 compared += 1;
+            }
+            // Datum rule 6: a stay answers with its entry, as a continuation, or not at all.
+            let stay_ids: Vec<Uuid> = world.stays.iter().map(|s| s.0).collect();
+            let sql = format!(
+                "SELECT e.id, {} AS access, {} AS released FROM enrollments e \
+                 JOIN clients c ON c.id = e.client_id \
+                 CROSS JOIN LATERAL (SELECT {} AS basis) b WHERE e.id = ANY($1)",
+                stay_entry_access_sql(&viewer, "b.basis"),
+                stay_has_released_data_sql(&viewer, "b.basis"),
+                basis_sql(&viewer, today)
+            );
+            let rows: Vec<StayRow> = diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Array<SqlUuid>, _>(&stay_ids)
+                .load(&mut conn)
+                .unwrap();
+            assert_eq!(rows.len(), stay_ids.len());
+            for row in rows {
+                let (_, client, by, entry, services) =
+                    world.stays.iter().find(|s| s.0 == row.id).unwrap();
+                let facts = &world.records.iter().find(|(id, _)| id == client).unwrap().1;
+                let decision = decide_record(&viewer, facts, today);
+                let structured = |by: Uuid, on: NaiveDate| DatumFacts {
+                    entered_by_agency: by,
+                    collected_on: on,
+                    kind: DatumKind::Structured,
+                };
+                let data: Vec<DatumFacts> =
+                    services.iter().map(|(b, on)| structured(*b, *on)).collect();
+                let engine =
+                    decide_stay(&viewer, &decision, facts, &structured(*by, *entry), &data);
+                let sql = match (parse_datum_access(row.access.as_deref()), row.released) {
+                    (DatumAccess::Hidden, true) => StayAnswer::Continuation,
+                    (DatumAccess::Hidden, false) => StayAnswer::Hidden,
+                    (a, _) => StayAnswer::Entry(a),
+                };
+                assert_eq!(
+                    sql, engine,
+                    "stay answer differs (seed {seed}), today {today}\nviewer {viewer:?}\nrecord {facts:?}\nentry {entry} by {by}, services {services:?}"
+                );
+                *by_stay
+                    .entry(match engine {
+                        StayAnswer::Entry(_) => "entry",
+                        StayAnswer::Continuation => "continuation",
+                        StayAnswer::Hidden => "hidden",
+                    })
+                    .or_default() += 1;
             }
             // The datum rule: SQL against the engine, for every kind of datum.
             let data_ids: Vec<Uuid> = world.data.iter().map(|d| d.0).collect();
@@ -471,11 +591,19 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
             "no datum reached {access}: {by_access:?} (seed {seed})"
         );
     }
+    for answer in ["entry", "continuation", "hidden"] {
+        assert!(
+            by_stay.get(answer).copied().unwrap_or(0) > 0,
+            "no stay answered {answer}: {by_stay:?} (seed {seed})"
+        );
+    }
+    eprintln!("stay answers: {by_stay:?}");
     // Every outcome of the record rule occurred, so the comparison covered every row.
     for basis in [
         "helpdesk",
         "creating_agency",
         "statewide_roi",
+        "deidentified",
         "contributor",
         "ce_assessor",
         "coc_aggregate",

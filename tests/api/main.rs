@@ -4,19 +4,28 @@
 //! (and stops at exit) from the system's PostgreSQL binaries. Each test runs in its own
 //! transaction that is never committed, so tests are isolated and leave nothing behind.
 
+mod fixtures;
 mod harness;
 
 mod auth;
+mod ce;
 mod clients;
 mod consent_sql;
 mod consents;
 mod contract;
+mod deidentify;
+mod dry_run;
 mod edge;
 mod faults;
 mod idempotency;
 mod layering;
+mod merge;
 mod ops;
 mod permissions;
+mod pii_scan;
+mod priority_list;
+mod reports;
+mod search;
 mod setup;
 mod split;
 mod stays;

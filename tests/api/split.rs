@@ -3,11 +3,8 @@
 use hearth::consent::Role;
 use serde_json::{json, Value};
 
+use crate::fixtures::*;
 use crate::harness::*;
-
-fn days_ago(n: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(n)).to_string()
-}
 
 fn s(v: &Value) -> String {
     v.as_str()

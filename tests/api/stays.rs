@@ -3,26 +3,11 @@
 
 use base64::Engine;
 use hearth::consent::Role;
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
+use crate::fixtures::*;
 use crate::harness::*;
-
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-fn days_ago(n: i64) -> String {
-    (today() - chrono::Duration::days(n)).to_string()
-}
-
-fn id_of(v: &Value, key: &str) -> Uuid {
-    v[key]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key}.id in {v}"))
-        .parse()
-        .unwrap()
-}
 
 #[actix_web::test]
 async fn enroll_exit_and_household_rules() {

@@ -1,0 +1,13 @@
+DROP FUNCTION client_search_candidates(text, text, date, integer);
+DROP FUNCTION client_search_score(text, text, date, text, text, date, date[]);
+DROP INDEX roi_consents_recording_agency_idx;
+DROP INDEX enrollments_project_idx;
+DROP INDEX helpdesk_notices_client_idx;
+DROP INDEX clients_superseded_by_idx;
+DROP INDEX clients_merged_into_idx;
+CREATE INDEX clients_first_trgm_idx ON clients USING gin (lower(first_name) gin_trgm_ops);
+CREATE INDEX clients_last_trgm_idx ON clients USING gin (lower(last_name) gin_trgm_ops);
+DROP INDEX clients_first_key_idx;
+DROP INDEX clients_dob_names_idx;
+DROP INDEX clients_last_key_idx;
+DROP EXTENSION IF EXISTS fuzzystrmatch;

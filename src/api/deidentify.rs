@@ -1,0 +1,153 @@
+//! `/v1/deidentification-requests`: the Spokane de-identification workflow.
+
+use actix_web::{get, post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::support::{
+    create_idempotent, paginate, run_db, ApiJson, DryRunQuery, IdempotencyKey, JsonReply, PageQuery,
+};
+use crate::error::AppResult;
+use crate::service::context::Caller;
+use crate::service::deidentify::{
+    self, DeidentificationOutcome, DeidentificationRequest, NewDeidentificationRequest,
+    RejectDeidentification,
+};
+use crate::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(file_request)
+        .service(list_requests)
+        .service(complete_request)
+        .service(reject_request);
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DeidentificationPage {
+    pub items: Vec<DeidentificationRequest>,
+    pub next_cursor: Option<String>,
+}
+
+/// File a request to make a client (the head of household) and listed household members
+/// anonymous; members fleeing domestic violence are also removed from the household. The
+/// description is refused when it holds PII. Records a helpdesk notice.
+#[utoipa::path(
+    tag = "deidentification",
+    request_body = NewDeidentificationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
+    responses(
+        (status = 201, body = DeidentificationOutcome),
+        (status = 404, description = "No such client, or the caller may not see it"),
+        (status = 409, description = "A request for this client is pending, or the record is superseded or merged"),
+        (status = 422, description = "A member not in the household, an unlisted household member, PII in the description"),
+    )
+)]
+#[post("/deidentification-requests")]
+async fn file_request(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: ApiJson<NewDeidentificationRequest>,
+) -> AppResult<JsonReply> {
+    let principal = caller.principal.clone();
+    create_idempotent(
+        &state,
+        &principal,
+        key,
+        "POST /v1/deidentification-requests",
+        body.digest,
+        move |conn| {
+            let o = deidentify::file(conn, &caller, body.value)?;
+            let id = o.request.id;
+            JsonReply::created(&o, format!("/v1/deidentification-requests/{id}"))
+        },
+    )
+    .await
+}
+
+/// Requests, oldest first: an agency's own, a coc_admin's CoC's, all for a system_admin.
+#[utoipa::path(
+    tag = "deidentification",
+    params(PageQuery),
+    responses((status = 200, body = DeidentificationPage))
+)]
+#[get("/deidentification-requests")]
+async fn list_requests(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<PageQuery>,
+) -> AppResult<JsonReply> {
+    let limit = q.limit()?;
+    let after: Option<Uuid> = q.after()?;
+    let rows = run_db(&state, move |conn| {
+        deidentify::list(conn, &caller, after, limit + 1)
+    })
+    .await?;
+    let (items, next_cursor) = paginate(rows, limit, |r| r.id);
+    JsonReply::ok(&DeidentificationPage { items, next_cursor })
+}
+
+/// Complete a pending request (system_admin), in one transaction: each record becomes
+/// anonymous in the CoC policy's form (its id stays), contacts and documents are deleted, and
+/// the former values are scrubbed from every table. After the answer, the touched tables are
+/// vacuumed so dead row versions and index entries do not keep the old values.
+#[utoipa::path(
+    tag = "deidentification",
+    params(("id" = Uuid, Path), DryRunQuery),
+    responses(
+        (status = 200, body = DeidentificationOutcome),
+        (status = 404, description = "No such request"),
+        (status = 409, description = "The request is already completed or rejected"),
+    )
+)]
+#[post("/deidentification-requests/{id}/complete")]
+async fn complete_request(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    q: web::Query<DryRunQuery>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let dry = q.is_dry();
+    let o = run_db(&state, move |conn| {
+        deidentify::complete(conn, &caller, id, dry)
+    })
+    .await?;
+    if !dry {
+        // After the answer, on a connection of its own: its cost grows with the tables.
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = run_db(&state, deidentify::vacuum_after).await {
+                tracing::warn!(error = %e, "vacuum after de-identification failed; autovacuum will reclaim the dead rows");
+            }
+        });
+    }
+    Ok(q.mark(JsonReply::ok(&o)?))
+}
+
+/// Reject a pending request with a reason (system_admin); nothing changes.
+#[utoipa::path(
+    tag = "deidentification",
+    request_body = RejectDeidentification,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = DeidentificationOutcome),
+        (status = 404, description = "No such request"),
+        (status = 409, description = "The request is already completed or rejected"),
+        (status = 422, description = "No reason, or PII in it"),
+    )
+)]
+#[post("/deidentification-requests/{id}/reject")]
+async fn reject_request(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: ApiJson<RejectDeidentification>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let o = run_db(&state, move |conn| {
+        deidentify::reject(conn, &caller, id, body.value)
+    })
+    .await?;
+    JsonReply::ok(&o)
+}

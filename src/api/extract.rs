@@ -1,0 +1,333 @@
+//! Extractors: the request id, the JSON body (refusing what the edge refuses, naming the field
+//! and never the value), `If-Match`, `Idempotency-Key`, and the `Caller` of a workflow.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+
+use super::reply::etag;
+use crate::error::{AppError, AppResult, FieldError};
+
+/// The id of the request, from `X-Request-Id` or generated.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl FromRequest for RequestId {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or(RequestId(String::new()));
+        std::future::ready(Ok(id))
+    }
+}
+
+/// Accepts a caller's request id only if it is short and plain, so it is safe to log and echo.
+pub fn sanitize_request_id(v: &str) -> Option<String> {
+    let ok = !v.is_empty()
+        && v.len() <= 128
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    ok.then(|| v.to_string())
+}
+
+/// A JSON body. Unlike `web::Json`, its errors are problem documents that name the field and
+/// never repeat the submitted value, and it keeps a digest of the raw body for idempotency.
+pub struct ApiJson<T> {
+    pub value: T,
+    pub digest: String,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(not_json());
+            }
+            let body = read_body(bytes).await?;
+            let digest: String = Sha256::digest(&body)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let value = parse_json::<T>(&body)?;
+            Ok(ApiJson { value, digest })
+        })
+    }
+}
+
+/// A JSON body that may be left out (an empty body, or `null`, is `T::default()`); when sent,
+/// it is held to the same rules as [`ApiJson`], its content type included.
+pub struct OptionalApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = read_body(bytes).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalApiJson(T::default()));
+            }
+            if !content_type_ok {
+                return Err(not_json());
+            }
+            if body.trim_ascii() == b"null" {
+                return Ok(OptionalApiJson(T::default()));
+            }
+            parse_json::<T>(&body).map(OptionalApiJson)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.mime_type()
+        .ok()
+        .flatten()
+        .map(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()))
+        .unwrap_or(false)
+}
+
+fn not_json() -> AppError {
+    AppError::UnsupportedMediaType("Send the body as application/json.".into())
+}
+
+async fn read_body(
+    bytes: impl Future<Output = Result<web::Bytes, actix_web::Error>>,
+) -> AppResult<web::Bytes> {
+    bytes
+        .await
+        .map_err(|e| match e.as_response_error().status_code() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
+                "The request body is larger than this endpoint accepts.".into(),
+            ),
+            _ => AppError::BadRequest("The request body could not be read.".into()),
+        })
+}
+
+fn mime_json() -> &'static str {
+    "json"
+}
+
+/// Deserializes with the failing field's path, and turns serde's message (which may quote the
+/// value) into one that only says what was expected.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    // NUL, over-long text, lone surrogates, far dates and trailing bytes, once for every body.
+    crate::api::edge::check_json_body(body)?;
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = crate::api::edge::field_path(e.path());
+        let inner = e.into_inner();
+        use serde_json::error::Category;
+        match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => AppError::BadRequest(format!(
+                "The body is not valid JSON (line {}, column {}).",
+                inner.line(),
+                inner.column()
+            )),
+            Category::Data => {
+                let msg = inner.to_string();
+                let (field, code, message) = describe_data_error(&path, &msg);
+                AppError::Validation(vec![FieldError::new(field, code, message)])
+            }
+        }
+    })
+}
+
+fn describe_data_error(path: &str, msg: &str) -> (String, &'static str, String) {
+    let field = path.to_string();
+    let expected = msg
+        .split_once("expected ")
+        .map(|(_, e)| e.split(" at line").next().unwrap_or(e).trim().to_string());
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
+        let full = if field.is_empty() {
+            name
+        } else {
+            format!("{field}.{name}")
+        };
+        return (full, "required", "This field is required.".into());
+    }
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
+        // The path already ends at the unknown key.
+        let full = if field.is_empty() {
+            name
+        } else {
+            field.clone()
+        };
+        return (
+            full,
+            "unknown_field",
+            "This field is not part of the request schema.".into(),
+        );
+    }
+    if msg.starts_with("unknown variant") {
+        return (
+            field,
+            "unknown_value",
+            format!("Unknown value; expected {}.", expected.unwrap_or_default()),
+        );
+    }
+    if msg.starts_with("invalid type") {
+        return (
+            field,
+            "invalid_type",
+            format!("Wrong type; expected {}.", expected.unwrap_or_default()),
+        );
+    }
+    let message = match expected {
+        Some(e) => format!("Invalid value; expected {e}."),
+        None => "Invalid value.".to_string(),
+    };
+    (field, "invalid_value", message)
+}
+
+/// The `If-Match` header, required on updates.
+pub struct IfMatch(pub String);
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let v = match req.headers().get(header::IF_MATCH) {
+            None => Err(AppError::PreconditionRequired),
+            Some(v) => v
+                .to_str()
+                .map(|s| IfMatch(s.trim().to_string()))
+                .map_err(|_| AppError::BadRequest("The If-Match header is malformed.".into())),
+        };
+        std::future::ready(v)
+    }
+}
+
+impl IfMatch {
+    /// 412 unless the header names the current version (or is `*`).
+    pub fn check(&self, version: i32) -> AppResult<()> {
+        let current = etag(version);
+        let matches = self
+            .0
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t == current);
+        if matches {
+            Ok(())
+        } else {
+            Err(AppError::PreconditionFailed)
+        }
+    }
+}
+
+/// The optional `Idempotency-Key` header of a creating POST.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let v = match req.headers().get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(v) => match v.to_str() {
+                Ok(s)
+                    if !s.trim().is_empty()
+                        && s.len() <= 255
+                        && s.chars().all(|c| c.is_ascii_graphic()) =>
+                {
+                    Ok(IdempotencyKey(Some(s.trim().to_string())))
+                }
+                _ => Err(AppError::BadRequest(
+                    "The Idempotency-Key header must be 1 to 255 visible ASCII characters.".into(),
+                )),
+            },
+        };
+        std::future::ready(v)
+    }
+}
+
+impl FromRequest for crate::service::context::Caller {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = (|| {
+            let principal = crate::auth::Principal::from_request(req, payload).into_inner()?;
+            let request_id = req
+                .extensions()
+                .get::<RequestId>()
+                .map(|r| r.0.clone())
+                .unwrap_or_default();
+            let reason = match req.headers().get("x-access-reason") {
+                None => None,
+                Some(v) => {
+                    let s = v
+                        .to_str()
+                        .map_err(|_| {
+                            AppError::BadRequest("X-Access-Reason must be plain text.".into())
+                        })?
+                        .trim()
+                        .to_string();
+                    if s.is_empty() || s.chars().count() > 500 {
+                        return Err(AppError::BadRequest(
+                            "X-Access-Reason must be 1 to 500 characters.".into(),
+                        ));
+                    }
+                    // The reason is stored in the audit trail, which never holds PII.
+                    if crate::domain::contains_pii(&s) {
+                        return Err(AppError::BadRequest(
+                            "X-Access-Reason looks like it holds personal identifying information; give a ticket number or a plain reason.".into(),
+                        ));
+                    }
+                    Some(s)
+                }
+            };
+            Ok(crate::service::context::Caller::new(
+                principal, request_id, reason,
+            ))
+        })();
+        std::future::ready(caller)
+    }
+}
+
+/// `?dry_run=true` on a consent workflow: the same answer, nothing committed.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DryRunQuery {
+    /// Answer what the workflow would change and warn, in the same shape, without committing
+    /// anything (the response carries `Hearth-Dry-Run: true`).
+    pub dry_run: Option<bool>,
+}
+
+impl DryRunQuery {
+    pub fn is_dry(&self) -> bool {
+        self.dry_run == Some(true)
+    }
+
+    /// Marks a dry run's answer.
+    pub fn mark(&self, reply: super::reply::JsonReply) -> actix_web::HttpResponse {
+        let dry = self.is_dry();
+        let mut r = reply.into_response();
+        if dry {
+            r.headers_mut().insert(
+                header::HeaderName::from_static("hearth-dry-run"),
+                header::HeaderValue::from_static("true"),
+            );
+        }
+        r
+    }
+}

@@ -1,0 +1,48 @@
+//! `POST /v1/clients/{id}/merge`: a duplicate record merged into this one.
+
+use actix_web::{post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::support::{run_db, ApiJson, DryRunQuery, JsonReply};
+use crate::error::AppResult;
+use crate::service::context::Caller;
+use crate::service::merge::{self, MergeClients, MergeOutcome};
+use crate::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(merge_client);
+}
+
+/// Merge `duplicate_id` into this record (system_admin, or the agency_admin of the agency that
+/// created both), with `confirm_same_person: true`. In one transaction every stay, datum,
+/// contact, document, ROI and contribution moves here; the duplicate becomes a tombstone naming
+/// this record; this record takes the more restrictive visibility; both share one person_id.
+#[utoipa::path(
+    tag = "clients",
+    request_body = MergeClients,
+    params(("id" = Uuid, Path), DryRunQuery),
+    responses(
+        (status = 200, body = MergeOutcome),
+        (status = 403, description = "Not a system_admin, or an agency_admin merging a record its agency did not create"),
+        (status = 404, description = "No such record, or the caller may not see it"),
+        (status = 409, description = "A tombstone (use_record names the survivor to those who may see it), or records that cannot be merged"),
+        (status = 422, description = "No confirmation, or a record merged into itself"),
+    )
+)]
+#[post("/clients/{id}/merge")]
+async fn merge_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    q: web::Query<DryRunQuery>,
+    body: ApiJson<MergeClients>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let dry = q.is_dry();
+    let o = run_db(&state, move |conn| {
+        merge::merge(conn, &caller, id, body.value, dry)
+    })
+    .await?;
+    Ok(q.mark(JsonReply::ok(&o)?))
+}

@@ -1,0 +1,167 @@
+//! Coordinated Entry rules (consent.md, "Refusals and observational assessment"; Chicago job
+//! aid): who enrolls clients into which project, and when an observational assessment is allowed.
+
+use uuid::Uuid;
+
+/// The project a client is being enrolled into, and the enrolling agency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentScene {
+    pub agency: Uuid,
+    pub agency_coc: String,
+    pub agency_participates_in_ce: bool,
+    pub project_agency: Uuid,
+    pub project_coc: String,
+    pub project_is_ce: bool,
+    /// A CoC-wide CE entry point.
+    pub ce_entry_point: bool,
+}
+
+/// An agency enrolls clients into its own projects, and into its CoC's CE entry points when
+/// it takes part in CE: every engagement is recorded in Coordinated Entry.
+pub fn may_enroll(s: &EnrollmentScene) -> Result<(), &'static str> {
+    if s.agency == s.project_agency {
+        return Ok(());
+    }
+    if !(s.project_is_ce && s.ce_entry_point) {
+        return Err("An agency enrolls clients only into its own projects and its CoC's Coordinated Entry entry points.");
+    }
+    if s.agency_coc != s.project_coc {
+        return Err(
+            "A Coordinated Entry entry point takes enrollments only from agencies of its own CoC.",
+        );
+    }
+    if !s.agency_participates_in_ce {
+        return Err("Your agency does not take part in Coordinated Entry.");
+    }
+    Ok(())
+}
+
+/// How many more refusals the CoC policy needs before an observational assessment; zero when
+/// it is allowed.
+pub fn refusals_still_needed(recorded: i64, policy_threshold: i32) -> i64 {
+    (i64::from(policy_threshold) - recorded).max(0)
+}
+
+/// Who reads a CoC's priority list: its priority list readers, CE assessors, CoC admins and
+/// the users of its agencies (the permission table has already limited the roles); a system
+/// administrator as helpdesk. The CoC view (every record with an active CE stay) is the
+/// coc_admin's.
+pub fn may_read_priority_list(
+    viewer: &super::Viewer,
+    list_coc: &str,
+    coc_view: bool,
+) -> Result<(), &'static str> {
+    use super::Role;
+    if viewer.has_role(Role::SystemAdmin) {
+        return Ok(());
+    }
+    if viewer.agency_id.is_none() || viewer.coc_code.as_deref() != Some(list_coc) {
+        return Err("The priority list of a CoC is read by its own agencies and staff; yours belongs to another CoC.");
+    }
+    if coc_view && !viewer.has_role(Role::CocAdmin) {
+        return Err("The CoC view of the priority list is for the CoC's admins (coc_admin).");
+    }
+    Ok(())
+}
+
+/// Who reads a CoC's aggregate reports: its coc_admins and system administrators.
+pub fn may_read_coc_reports(viewer: &super::Viewer, coc: &str) -> Result<(), &'static str> {
+    use super::Role;
+    if viewer.has_role(Role::SystemAdmin)
+        || (viewer.has_role(Role::CocAdmin) && viewer.coc_code.as_deref() == Some(coc))
+    {
+        return Ok(());
+    }
+    Err("A CoC's reports are read by its coc_admins and system administrators.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::{Role, Viewer};
+
+    fn at(coc: &str, roles: &[Role]) -> Viewer {
+        Viewer {
+            agency_id: Some(Uuid::from_u128(9)),
+            coc_code: Some(coc.into()),
+            agency_shares_data: false,
+            roles: roles.to_vec(),
+        }
+    }
+
+    #[test]
+    fn who_reads_the_priority_list_and_reports() {
+        let plr = at("IL-510", &[Role::PriorityListReader]);
+        assert!(may_read_priority_list(&plr, "IL-510", false).is_ok());
+        assert!(may_read_priority_list(&plr, "WA-502", false).is_err());
+        assert!(may_read_priority_list(&plr, "IL-510", true).is_err());
+        let admin = at("IL-510", &[Role::CocAdmin]);
+        assert!(may_read_priority_list(&admin, "IL-510", true).is_ok());
+        assert!(may_read_priority_list(&admin, "WA-502", true).is_err());
+        let sys = Viewer {
+            roles: vec![Role::SystemAdmin],
+            ..Default::default()
+        };
+        assert!(may_read_priority_list(&sys, "WA-502", true).is_ok());
+        assert!(may_read_coc_reports(&admin, "IL-510").is_ok());
+        assert!(may_read_coc_reports(&admin, "WA-502").is_err());
+        assert!(may_read_coc_reports(&plr, "IL-510").is_err());
+        assert!(may_read_coc_reports(&sys, "WA-502").is_ok());
+    }
+
+    fn scene() -> EnrollmentScene {
+        EnrollmentScene {
+            agency: Uuid::from_u128(1),
+            agency_coc: "IL-510".into(),
+            agency_participates_in_ce: true,
+            project_agency: Uuid::from_u128(2),
+            project_coc: "IL-510".into(),
+            project_is_ce: true,
+            ce_entry_point: true,
+        }
+    }
+
+    #[test]
+    fn who_enrolls_where() {
+        assert_eq!(may_enroll(&scene()), Ok(()));
+        let own = EnrollmentScene {
+            project_agency: Uuid::from_u128(1),
+            project_is_ce: false,
+            ce_entry_point: false,
+            agency_participates_in_ce: false,
+            ..scene()
+        };
+        assert_eq!(may_enroll(&own), Ok(()));
+        let not_entry = EnrollmentScene {
+            ce_entry_point: false,
+            ..scene()
+        };
+        assert!(may_enroll(&not_entry).unwrap_err().contains("own projects"));
+        let other_coc = EnrollmentScene {
+            agency_coc: "WA-502".into(),
+            ..scene()
+        };
+        assert!(may_enroll(&other_coc).unwrap_err().contains("own CoC"));
+        let outside = EnrollmentScene {
+            agency_participates_in_ce: false,
+            ..scene()
+        };
+        assert!(may_enroll(&outside)
+            .unwrap_err()
+            .contains("does not take part"));
+        let shelter = EnrollmentScene {
+            project_is_ce: false,
+            ..scene()
+        };
+        assert!(may_enroll(&shelter).is_err());
+    }
+
+    #[test]
+    fn refusal_threshold() {
+        assert_eq!(refusals_still_needed(0, 2), 2);
+        assert_eq!(refusals_still_needed(1, 2), 1);
+        assert_eq!(refusals_still_needed(2, 2), 0);
+        assert_eq!(refusals_still_needed(5, 2), 0);
+        assert_eq!(refusals_still_needed(0, 0), 0);
+    }
+}

@@ -1,0 +1,258 @@
+//! Scrubbing free text for de-identification (Spokane job aid, consent.md "De-identify an
+//! existing client"): every span the PII scanner matches, and every occurrence of a client's
+//! former values (names, alias, SSN in any format and its last four, date of birth in common
+//! formats, contact values), is replaced by [`REMOVED`]. Pure: no I/O, no clock.
+
+use chrono::NaiveDate;
+
+use crate::domain::pii::{normalize_char, normalized, pii_spans};
+
+/// What replaces a removed span.
+pub const REMOVED: &str = "[removed]";
+
+/// The former values to remove, normalized and lowercased, matched as whole words.
+#[derive(Debug, Clone, Default)]
+pub struct Needles {
+    needles: Vec<Vec<char>>,
+    /// Matched in free text only (an SSN's last four): in structured text such as a stored
+    /// response they could be part of an id.
+    text_only: Vec<Vec<char>>,
+}
+
+fn fold(ch: char) -> char {
+    ch.to_lowercase().next().unwrap_or(ch)
+}
+
+impl Needles {
+    pub fn is_empty(&self) -> bool {
+        self.needles.is_empty() && self.text_only.is_empty()
+    }
+
+    fn push(&mut self, s: &str) {
+        let n = Self::prepare(s);
+        if let Some(n) = n.filter(|n| !self.needles.contains(n)) {
+            self.needles.push(n);
+        }
+    }
+
+    fn prepare(s: &str) -> Option<Vec<char>> {
+        let n: Vec<char> = s.chars().filter_map(normalize_char).map(fold).collect();
+        let trimmed: Vec<char> = {
+            let start = n.iter().position(|c| !c.is_whitespace()).unwrap_or(n.len());
+            let end = n
+                .iter()
+                .rposition(|c| !c.is_whitespace())
+                .map_or(start, |e| e + 1);
+            n[start..end].to_vec()
+        };
+        (trimmed.iter().filter(|c| c.is_alphanumeric()).count() >= 2).then_some(trimmed)
+    }
+
+    /// A name, alias or contact value: the whole value and each of its words of two or more
+    /// letters ("Mary Ann" removes "Mary Ann", "Mary" and "Ann").
+    pub fn add_value(&mut self, s: &str) {
+        self.push(s);
+        for w in s.split(|c: char| c.is_whitespace() || c == ',' || c == '-') {
+            if w.chars().any(char::is_alphabetic) {
+                self.push(w);
+            }
+        }
+    }
+
+    /// An SSN (nine digits or the last four): every common format, and its last four alone.
+    pub fn add_ssn(&mut self, digits: &str) {
+        let d: String = digits.chars().filter(char::is_ascii_digit).collect();
+        if d.len() == 9 {
+            let (a, b, c) = (&d[..3], &d[3..5], &d[5..]);
+            for sep in ["-", " ", ".", ""] {
+                self.push(&format!("{a}{sep}{b}{sep}{c}"));
+            }
+        }
+        if let Some(n) = (d.len() >= 4)
+            .then(|| Self::prepare(&d[d.len() - 4..]))
+            .flatten()
+        {
+            self.text_only.push(n);
+        }
+    }
+
+    /// A date of birth in the formats people write.
+    pub fn add_date(&mut self, d: NaiveDate) {
+        for f in [
+            "%Y-%m-%d",
+            "%Y/%m/%d",
+            "%m/%d/%Y",
+            "%-m/%-d/%Y",
+            "%m-%d-%Y",
+            "%-m-%-d-%Y",
+            "%m.%d.%Y",
+            "%d/%m/%Y",
+            "%-d/%-m/%Y",
+            "%d.%m.%Y",
+            "%-d.%-m.%Y",
+            "%m/%d/%y",
+            "%-m/%-d/%y",
+            "%B %-d, %Y",
+            "%B %-d %Y",
+            "%b %-d, %Y",
+            "%b %-d %Y",
+            "%b. %-d, %Y",
+            "%-d %B %Y",
+            "%-d %b %Y",
+            "%d-%b-%Y",
+            "%Y%m%d",
+            "%m%d%Y",
+        ] {
+            self.push(&d.format(f).to_string());
+        }
+    }
+}
+
+/// Free text with every scanner match and every needle replaced, or `None` when nothing matched.
+pub fn scrub_text(text: &str, needles: &Needles) -> Option<String> {
+    scrub(text, needles, true)
+}
+
+/// Structured text (audit details, stored responses) with the former values replaced, and
+/// nothing else: dates and numbers there are data, not PII.
+pub fn scrub_values(text: &str, needles: &Needles) -> Option<String> {
+    scrub(text, needles, false)
+}
+
+fn scrub(text: &str, needles: &Needles, free_text: bool) -> Option<String> {
+    let mut ranges: Vec<(usize, usize)> = if free_text {
+        pii_spans(text)
+            .into_iter()
+            .map(|s| (s.start, s.end))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !needles.is_empty() {
+        let (c, at_byte) = normalized(text);
+        let lower: Vec<char> = c.iter().map(|ch| fold(*ch)).collect();
+        let boundary = |i: usize| lower.get(i).is_none_or(|ch| !ch.is_alphanumeric());
+        let extra: &[Vec<char>] = if free_text { &needles.text_only } else { &[] };
+        for n in needles.needles.iter().chain(extra) {
+            if n.len() > lower.len() {
+                continue;
+            }
+            for s in 0..=lower.len() - n.len() {
+                let e = s + n.len();
+                if lower[s..e] == n[..] && (s == 0 || boundary(s - 1)) && boundary(e) {
+                    ranges.push((at_byte[s], at_byte[e]));
+                }
+            }
+        }
+    }
+    if ranges.is_empty() {
+        return None;
+    }
+    ranges.sort();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (s, e) in ranges {
+        if e <= pos {
+            continue;
+        }
+        if s >= pos {
+            out.push_str(&text[pos..s]);
+            out.push_str(REMOVED);
+        }
+        pos = e;
+    }
+    out.push_str(&text[pos..]);
+    Some(out)
+}
+
+/// Scrubs every string inside a JSON value (as free text when `free_text`, else as structured
+/// text: see [`scrub_values`]); answers whether anything changed.
+pub fn scrub_json(v: &mut serde_json::Value, needles: &Needles, free_text: bool) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => match scrub(s, needles, free_text) {
+            Some(t) => {
+                *s = t;
+                true
+            }
+            None => false,
+        },
+        Value::Array(a) => {
+            a.iter_mut()
+                // Every element, not `any`: it would stop at the first change.
+                .map(|x| scrub_json(x, needles, free_text))
+                .filter(|changed| *changed)
+                .count()
+                > 0
+        }
+        Value::Object(o) => {
+            o.values_mut()
+                // Every element, not `any`: it would stop at the first change.
+                .map(|x| scrub_json(x, needles, free_text))
+                .filter(|changed| *changed)
+                .count()
+                > 0
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needles() -> Needles {
+        let mut n = Needles::default();
+        n.add_value("Rosalind");
+        n.add_value("Featherstonehaugh");
+        n.add_value("Mary Ann");
+        n.add_ssn("524719932");
+        n.add_date(NaiveDate::from_ymd_opt(1981, 6, 14).unwrap());
+        n
+    }
+
+    #[test]
+    fn former_values_are_removed_in_any_case_and_format() {
+        let n = needles();
+        for (text, want) in [
+            ("ROSALIND came in", "[removed] came in"),
+            ("met rosalind featherstonehaugh", "met [removed] [removed]"),
+            ("SSN ending 9932, ok", "SSN ending [removed], ok"),
+            ("ssn 524 71 9932", "ssn [removed]"),
+            ("ssn ５２４-７１-９９３２!", "ssn [removed]!"),
+            ("born June 14, 1981.", "born [removed]."),
+            ("born 14 Jun 1981", "born [removed]"),
+            ("born 6/14/81", "born [removed]"),
+            ("Mary and Ann", "[removed] and [removed]"),
+            ("call (509) 555-0142", "call [removed]"),
+            ("Rosalindo stays", "Rosalindo stays"),
+            ("room 19932", "room 19932"),
+        ] {
+            assert_eq!(
+                scrub_text(text, &n).as_deref().unwrap_or(text),
+                want,
+                "{text}"
+            );
+        }
+        assert_eq!(scrub_text("nothing here", &n), None);
+    }
+
+    #[test]
+    fn json_strings_are_scrubbed_everywhere() {
+        let n = needles();
+        let mut v = serde_json::json!({"client": {"first_name": "Rosalind", "n": 3,
+            "notes": ["ssn 524-71-9932", "fine"], "dob": "1981-06-14", "entry_date": "2024-03-01",
+            "id": "0190c1b2-9932-7000-8000-000000009932"}});
+        assert!(scrub_json(&mut v, &n, false));
+        assert_eq!(v["client"]["first_name"], "[removed]");
+        assert_eq!(v["client"]["notes"][0], "ssn [removed]");
+        assert_eq!(v["client"]["notes"][1], "fine");
+        assert_eq!(v["client"]["dob"], "[removed]");
+        // Structured text keeps its dates and ids; free text loses every full date.
+        assert_eq!(v["client"]["entry_date"], "2024-03-01");
+        assert_eq!(v["client"]["id"], "0190c1b2-9932-7000-8000-000000009932");
+        assert!(!scrub_json(&mut v, &n, false));
+        assert!(scrub_json(&mut v, &n, true));
+        assert_eq!(v["client"]["entry_date"], "[removed]");
+    }
+}

@@ -1,0 +1,354 @@
+//! De-identification requests, and the queries that find and rewrite every place a client's
+//! former values can live (free text, notices, audit rows, the idempotency store).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::db::schema::{
+    audit_events, contacts, deidentification_requests as dr, documents, enrollment_data,
+    enrollments, helpdesk_notices, idempotency_keys, roi_consents,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = dr, treat_none_as_null = true)]
+pub struct RequestRow {
+    pub id: Uuid,
+    pub coc_code: String,
+    pub client_id: Uuid,
+    pub member_ids: Vec<Uuid>,
+    pub dv_member_ids: Vec<Uuid>,
+    pub duplicate_ids: Vec<Uuid>,
+    pub description: Option<String>,
+    pub status: String,
+    pub rejection_reason: Option<String>,
+    pub requested_by_agency: Uuid,
+    pub requested_by_user: String,
+    pub decided_by_user: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn insert_request(conn: &mut PgConnection, row: &RequestRow) -> QueryResult<RequestRow> {
+    diesel::insert_into(dr::table)
+        .values(row)
+        .returning(RequestRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn lock_request(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<RequestRow>> {
+    dr::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn update_request(conn: &mut PgConnection, row: &RequestRow) -> QueryResult<RequestRow> {
+    diesel::update(dr::table.find(row.id))
+        .set(row)
+        .returning(RequestRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn pending_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        dr::table.filter(dr::client_id.eq(client).and(dr::status.eq("pending"))),
+    ))
+    .get_result(conn)
+}
+
+/// Whose requests a list shows.
+pub enum RequestScope {
+    All,
+    Coc(String),
+    Agency(Uuid),
+}
+
+pub fn list_requests(
+    conn: &mut PgConnection,
+    scope: &RequestScope,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<RequestRow>> {
+    let mut q = dr::table
+        .order(dr::id.asc())
+        .limit(limit)
+        .select(RequestRow::as_select())
+        .into_boxed();
+    match scope {
+        RequestScope::All => {}
+        RequestScope::Coc(c) => q = q.filter(dr::coc_code.eq(c.clone())),
+        RequestScope::Agency(a) => q = q.filter(dr::requested_by_agency.eq(*a)),
+    }
+    if let Some(a) = after {
+        q = q.filter(dr::id.gt(a));
+    }
+    q.load(conn)
+}
+
+/// Requests that name any of `ids` (as the client or a member).
+pub fn requests_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<RequestRow>> {
+    dr::table
+        .filter(
+            dr::client_id
+                .eq_any(ids)
+                .or(dr::member_ids.overlaps_with(ids))
+                .or(dr::dv_member_ids.overlaps_with(ids)),
+        )
+        .select(RequestRow::as_select())
+        .for_update()
+        .load(conn)
+}
+
+/// The clients with a stay in any household where `client` has one.
+pub fn household_members(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<Uuid>> {
+    let households: Vec<Uuid> = enrollments::table
+        .filter(enrollments::client_id.eq(client))
+        .select(enrollments::household_id)
+        .load(conn)?;
+    enrollments::table
+        .filter(enrollments::household_id.eq_any(households))
+        .select(enrollments::client_id)
+        .distinct()
+        .load(conn)
+}
+
+/// The clients with an open stay in a household where `client` has an open stay.
+pub fn open_household_members(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<Uuid>> {
+    let households = enrollments::table
+        .filter(
+            enrollments::client_id
+                .eq(client)
+                .and(enrollments::exit_date.is_null()),
+        )
+        .select(enrollments::household_id)
+        .load::<Uuid>(conn)?;
+    enrollments::table
+        .filter(
+            enrollments::household_id
+                .eq_any(households)
+                .and(enrollments::exit_date.is_null()),
+        )
+        .select(enrollments::client_id)
+        .distinct()
+        .load(conn)
+}
+
+/// Moves `member`'s stays that share a household with `head` into a new household of their
+/// own (one per old household), headed by the member. Answers how many stays moved.
+pub fn split_from_household(
+    conn: &mut PgConnection,
+    head: Uuid,
+    member: Uuid,
+) -> QueryResult<usize> {
+    let households: Vec<Uuid> = enrollments::table
+        .filter(enrollments::client_id.eq(head))
+        .select(enrollments::household_id)
+        .distinct()
+        .load(conn)?;
+    let mut moved = 0;
+    for h in households {
+        moved += diesel::update(
+            enrollments::table.filter(
+                enrollments::client_id
+                    .eq(member)
+                    .and(enrollments::household_id.eq(h)),
+            ),
+        )
+        .set((
+            enrollments::household_id.eq(Uuid::now_v7()),
+            enrollments::relationship_to_hoh.eq(1i16),
+            enrollments::version.eq(enrollments::version + 1),
+            enrollments::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
+    }
+    Ok(moved)
+}
+
+pub fn contact_values(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String>> {
+    contacts::table
+        .filter(contacts::client_id.eq_any(ids))
+        .select(contacts::value)
+        .load(conn)
+}
+
+/// Deletes the clients' contacts and documents: (contacts, documents).
+pub fn delete_contacts_and_documents(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<(usize, usize)> {
+    let c =
+        diesel::delete(contacts::table.filter(contacts::client_id.eq_any(ids))).execute(conn)?;
+    let d =
+        diesel::delete(documents::table.filter(documents::client_id.eq_any(ids))).execute(conn)?;
+    Ok((c, d))
+}
+
+/// (id, free text, structured fields) of every datum of the clients.
+pub fn data_texts(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Option<String>, serde_json::Value)>> {
+    enrollment_data::table
+        .filter(enrollment_data::client_id.eq_any(ids))
+        .select((
+            enrollment_data::id,
+            enrollment_data::text,
+            enrollment_data::fields,
+        ))
+        .load(conn)
+}
+
+pub fn set_datum_text(
+    conn: &mut PgConnection,
+    id: Uuid,
+    text: Option<&str>,
+    fields: &serde_json::Value,
+) -> QueryResult<usize> {
+    diesel::update(enrollment_data::table.find(id))
+        .set((
+            enrollment_data::text.eq(text),
+            enrollment_data::fields.eq(fields),
+        ))
+        .execute(conn)
+}
+
+pub fn roi_notes(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Option<String>)>> {
+    roi_consents::table
+        .filter(
+            roi_consents::client_id
+                .eq_any(ids)
+                .and(roi_consents::documentation_note.is_not_null()),
+        )
+        .select((roi_consents::id, roi_consents::documentation_note))
+        .load(conn)
+}
+
+pub fn set_roi_note(conn: &mut PgConnection, id: Uuid, note: &str) -> QueryResult<usize> {
+    diesel::update(roi_consents::table.find(id))
+        .set(roi_consents::documentation_note.eq(note))
+        .execute(conn)
+}
+
+pub fn notice_messages(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String)>> {
+    helpdesk_notices::table
+        .filter(helpdesk_notices::client_id.eq_any(ids))
+        .select((helpdesk_notices::id, helpdesk_notices::message))
+        .load(conn)
+}
+
+pub fn set_notice_message(conn: &mut PgConnection, id: Uuid, message: &str) -> QueryResult<usize> {
+    diesel::update(helpdesk_notices::table.find(id))
+        .set(helpdesk_notices::message.eq(message))
+        .execute(conn)
+}
+
+/// The free parts of the clients' audit rows: (id, request id, access reason, detail).
+pub type AuditFree = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<serde_json::Value>,
+);
+
+pub fn audit_free_parts(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<AuditFree>> {
+    audit_events::table
+        .filter(audit_events::client_id.eq_any(ids))
+        .select((
+            audit_events::id,
+            audit_events::request_id,
+            audit_events::access_reason,
+            audit_events::detail,
+        ))
+        .load(conn)
+}
+
+/// The one sanctioned change to audit rows (migration `deidentification_merge`): the free
+/// parts, inside this transaction only.
+pub fn scrub_audit_rows(conn: &mut PgConnection, rows: &[AuditFree]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::sql_query("SET LOCAL hearth.audit_scrub = 'on'").execute(conn)?;
+    let mut n = 0;
+    for (id, rid, reason, detail) in rows {
+        n += diesel::update(audit_events::table.find(*id))
+            .set((
+                audit_events::request_id.eq(rid),
+                audit_events::access_reason.eq(reason),
+                audit_events::detail.eq(detail),
+            ))
+            .execute(conn)?;
+    }
+    diesel::sql_query("SET LOCAL hearth.audit_scrub = 'off'").execute(conn)?;
+    Ok(n)
+}
+
+/// Stored idempotent responses about the clients: (principal, key, body, location).
+pub type StoredBody = (String, String, serde_json::Value, Option<String>);
+
+pub fn stored_bodies(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<StoredBody>> {
+    idempotency_keys::table
+        .filter(
+            idempotency_keys::client_ids
+                .overlaps_with(ids)
+                .or(idempotency_keys::client_id.eq_any(ids)),
+        )
+        .select((
+            idempotency_keys::principal,
+            idempotency_keys::key,
+            idempotency_keys::response_body,
+            idempotency_keys::response_location,
+        ))
+        .for_update()
+        .load(conn)
+}
+
+pub fn set_stored_body(conn: &mut PgConnection, row: &StoredBody) -> QueryResult<usize> {
+    diesel::update(
+        idempotency_keys::table.filter(
+            idempotency_keys::principal
+                .eq(&row.0)
+                .and(idempotency_keys::key.eq(&row.1)),
+        ),
+    )
+    .set((
+        idempotency_keys::response_body.eq(&row.2),
+        idempotency_keys::response_location.eq(&row.3),
+    ))
+    .execute(conn)
+}
+
+/// The tables a de-identification rewrites: VACUUM drops the dead row versions that still hold
+/// the old values and their index entries; ANALYZE drops the old values from the planner's
+/// statistics samples.
+pub const TOUCHED_TABLES: [&str; 10] = [
+    "clients",
+    "contacts",
+    "documents",
+    "enrollment_data",
+    "enrollments",
+    "roi_consents",
+    "helpdesk_notices",
+    "deidentification_requests",
+    "audit_events",
+    "idempotency_keys",
+];
+
+pub fn vacuum(conn: &mut PgConnection, tables: &[&str]) -> QueryResult<()> {
+    for t in tables {
+        // INDEX_CLEANUP ON: PostgreSQL may otherwise skip the indexes when few rows died, and
+        // their entries would keep the old keys (SSN, DOB, trigrams of names).
+        diesel::sql_query(format!("VACUUM (INDEX_CLEANUP ON) {t}")).execute(conn)?;
+    }
+    // The planner's statistics sample column values (pg_statistic); re-sample the identities.
+    diesel::sql_query("ANALYZE clients").execute(conn)?;
+    Ok(())
+}

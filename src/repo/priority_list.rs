@@ -1,0 +1,241 @@
+//! The Coordinated Entry priority list: a keyset-paged "visible rows" query over `ce_priority`
+//! (kept by triggers in list order), composed with the consent filter of `consent::sql`, and
+//! the change feed for incremental pulls.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{
+    BigInt, Bool, Date, Double, Int2, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::consent::sql::{basis_sql, datum_access_sql, priority_listed_sql};
+use crate::consent::{DatumKind, Viewer};
+use crate::domain::CocCode;
+
+/// Where a page starts: after this entry of the list order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Key {
+    /// Minus the priority score; `None` for no score (sorts last).
+    pub rank: Option<f64>,
+    pub entry_date: NaiveDate,
+    pub client_id: Uuid,
+}
+
+/// One listed client, with the viewer's access and what the datum rule releases of the stay's
+/// entry and of the latest assessment.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct EntryRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub client_id: Uuid,
+    #[diesel(sql_type = Double)]
+    pub rank_key: f64,
+    #[diesel(sql_type = Date)]
+    pub entry_date: NaiveDate,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub priority_score: Option<f64>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub assessed_on: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Int2>)]
+    pub prioritization_status: Option<i16>,
+    #[diesel(sql_type = Integer)]
+    pub refusal_count: i32,
+    #[diesel(sql_type = Int2)]
+    pub veteran_status: i16,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub first_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub last_name: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub basis: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub entry_access: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub assessment_access: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub household_size: i64,
+    #[diesel(sql_type = Nullable<Int2>)]
+    pub living_situation: Option<i16>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub date_to_street_essh: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Int2>)]
+    pub times_homeless_past_three_years: Option<i16>,
+    #[diesel(sql_type = Nullable<Int2>)]
+    pub months_homeless_past_three_years: Option<i16>,
+}
+
+/// The list's select over `ce_priority p`, `clients c`, the entry stay `e`, and the basis `b`.
+fn entry_select(viewer: &Viewer, coc: &CocCode, today: NaiveDate, coc_view: bool) -> String {
+    // Row 8 (priority list reader) is the fallback below for every listed row, so its arm (an
+    // active-CE lookup per row) is left out of the CASE: the answer is the same.
+    let mut without_reader = viewer.clone();
+    without_reader
+        .roles
+        .retain(|r| *r != crate::consent::Role::PriorityListReader);
+    let viewer = &without_reader;
+    let basis = basis_sql(viewer, today);
+    // Reading the list is itself the grant (record rule row 8) for a listed record no other row
+    // reaches; in the CoC view, the coc_admin's aggregate basis (row 7).
+    let fallback = if coc_view {
+        "coc_aggregate"
+    } else {
+        "priority_list"
+    };
+    let datum = datum_access_sql(viewer, "b.basis", DatumKind::Structured);
+    let listed = priority_listed_sql(coc, today, coc_view);
+    format!(
+        "SELECT p.client_id, p.rank_key, p.entry_date, p.priority_score, p.assessed_on, \
+           p.prioritization_status, p.refusal_count, c.veteran_status, c.first_name, c.last_name, \
+           b.basis, ea.a AS entry_access, aa.a AS assessment_access, \
+           (SELECT count(*) FROM enrollments h WHERE h.household_id = p.household_id \
+              AND h.exit_date IS NULL) AS household_size, \
+           e.living_situation, e.date_to_street_essh, e.times_homeless_past_three_years, \
+           e.months_homeless_past_three_years \
+         FROM ce_priority p JOIN clients c ON c.id = p.client_id \
+         JOIN enrollments e ON e.id = p.enrollment_id \
+         CROSS JOIN LATERAL (SELECT COALESCE({basis}, '{fallback}') AS basis) b \
+         CROSS JOIN LATERAL (SELECT {datum} AS a FROM (SELECT p.client_id, \
+              p.entry_agency AS entered_by_agency, p.entry_collected_on AS collected_on) d) ea \
+         CROSS JOIN LATERAL (SELECT CASE WHEN p.assessment_agency IS NULL THEN NULL ELSE {datum} END AS a \
+              FROM (SELECT p.client_id, p.assessment_agency AS entered_by_agency, \
+              p.assessment_collected_on AS collected_on) d) aa \
+         WHERE p.coc_code = '{coc}' AND {listed}",
+        coc = coc.as_str()
+    )
+}
+
+/// One page of the list, in order, after `after`.
+pub fn page(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    coc: &CocCode,
+    today: NaiveDate,
+    coc_view: bool,
+    after: Option<Key>,
+    limit: i64,
+) -> QueryResult<Vec<EntryRow>> {
+    let mut sql = entry_select(viewer, coc, today, coc_view);
+    if after.is_some() {
+        sql.push_str(" AND (p.rank_key, p.entry_date, p.client_id) > ($1, $2, $3)");
+    }
+    sql.push_str(" ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT ");
+    sql.push_str(&limit.to_string());
+    let q = diesel::sql_query(sql).into_boxed();
+    match after {
+        None => q.load(conn),
+        Some(k) => q
+            .bind::<Double, _>(k.rank.unwrap_or(f64::INFINITY))
+            .bind::<Date, _>(k.entry_date)
+            .bind::<SqlUuid, _>(k.client_id)
+            .load(conn),
+    }
+}
+
+/// A change since an instant: the entry as now listed, or `None` when it is no longer listed.
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    pub client_id: Uuid,
+    pub was_listed: bool,
+    pub entry: Option<EntryRow>,
+}
+
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = SqlUuid)]
+    client_id: Uuid,
+    #[diesel(sql_type = Bool)]
+    was_listed: bool,
+    #[diesel(sql_type = Bool)]
+    now_listed: bool,
+}
+
+/// The instant up to which every change to the CoC's list facts has committed.
+pub fn as_of(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<DateTime<Utc>> {
+    #[derive(QueryableByName)]
+    struct AsOf {
+        #[diesel(sql_type = Timestamptz)]
+        t: DateTime<Utc>,
+    }
+    let r: AsOf = diesel::sql_query("SELECT ce_feed_as_of($1) AS t")
+        .bind::<Text, _>(coc.as_str())
+        .get_result(conn)?;
+    Ok(r.t)
+}
+
+/// The clients whose listing or entry changed in `[since, as_of)`, after `after` by client id:
+/// written changes (the log), and changes of time alone (an ROI that took effect, expired or
+/// whose revocation took effect on a day in between). Each is kept only if it was listed at
+/// `since` or is listed now.
+#[allow(clippy::too_many_arguments)]
+pub fn changes(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    coc: &CocCode,
+    today: NaiveDate,
+    coc_view: bool,
+    since: DateTime<Utc>,
+    as_of: DateTime<Utc>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<ChangeRow>> {
+    let select = entry_select(viewer, coc, today, coc_view);
+    let after_sql = if after.is_some() {
+        "AND k.client_id > $4"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "WITH k AS ( \
+           SELECT l.client_id FROM ce_list_log l \
+            WHERE l.coc_code = $1 AND l.at >= $2 AND l.at < $3 \
+           UNION \
+           SELECT r.client_id FROM roi_consents r \
+            WHERE ((r.effective_from > ($2 AT TIME ZONE 'UTC')::date AND r.effective_from <= ($3 AT TIME ZONE 'UTC')::date) \
+               OR (r.expires_on > ($2 AT TIME ZONE 'UTC')::date AND r.expires_on <= ($3 AT TIME ZONE 'UTC')::date) \
+               OR (r.revoked_on > ($2 AT TIME ZONE 'UTC')::date AND r.revoked_on <= ($3 AT TIME ZONE 'UTC')::date)) \
+              AND EXISTS (SELECT 1 FROM ce_list_log l WHERE l.client_id = r.client_id AND l.coc_code = $1)) \
+         SELECT * FROM ( \
+           SELECT k.client_id, ce_listed_at(k.client_id, $1, $2, {coc_view}) AS was_listed, \
+                  EXISTS (SELECT 1 FROM ({select} AND p.client_id = k.client_id) x) AS now_listed \
+             FROM k WHERE TRUE {after_sql}) z \
+          WHERE z.was_listed OR z.now_listed ORDER BY z.client_id LIMIT {limit}"
+    );
+    let q = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Text, _>(coc.as_str())
+        .bind::<Timestamptz, _>(since)
+        .bind::<Timestamptz, _>(as_of);
+    let q = match after {
+        Some(a) => q.bind::<SqlUuid, _>(a),
+        None => q,
+    };
+    let candidates: Vec<Candidate> = q.load(conn)?;
+    let kept: Vec<&Candidate> = candidates.iter().collect();
+    let listed: Vec<Uuid> = kept
+        .iter()
+        .filter(|c| c.now_listed)
+        .map(|c| c.client_id)
+        .collect();
+    let mut entries: Vec<EntryRow> = if listed.is_empty() {
+        vec![]
+    } else {
+        diesel::sql_query(format!("{select} AND p.client_id = ANY($1)"))
+            .bind::<diesel::sql_types::Array<SqlUuid>, _>(&listed)
+            .load(conn)?
+    };
+    Ok(kept
+        .into_iter()
+        .map(|c| {
+            let entry = entries
+                .iter()
+                .position(|e| e.client_id == c.client_id)
+                .map(|i| entries.swap_remove(i));
+            ChangeRow {
+                client_id: c.client_id,
+                was_listed: c.was_listed,
+                entry,
+            }
+        })
+        .collect())
+}

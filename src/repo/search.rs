@@ -1,0 +1,128 @@
+//! The queries of the duplicate search (`service::search`): exact lookups, the candidates of a
+//! name search, and the consent filter of `consent::sql` over the candidates found.
+//!
+//! Every candidate is found by an index before anything is scored or checked: the exact lookups
+//! are fixed DSL statements diesel prepares once per connection; a name search calls
+//! `client_search_candidates` (migration `duplicate_search`), whose statements plpgsql keeps
+//! planned. Only the access check (`repo::visible::clients_among`) carries the viewer's consent
+//! filter as SQL text, over a handful of ids, so it is the one statement planned per search.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{Date, Float8, Integer, Nullable, Text, Uuid as SqlUuid};
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::db::schema::clients;
+use crate::repo::clients::ClientRow;
+
+diesel::define_sql_function! {
+    /// PostgreSQL's `right(text, n)` (the expression of the index on the SSN's last four).
+    #[sql_name = "right"]
+    fn right_chars(s: Nullable<Text>, n: Integer) -> Nullable<Text>;
+}
+
+/// An exact key a caller searches by.
+#[derive(Debug, Clone, Copy)]
+pub enum ExactKey<'a> {
+    ClientId(Uuid),
+    /// Upper-cased.
+    ShortUid(&'a str),
+    /// Nine digits.
+    Ssn(&'a str),
+    /// A record holding only the last four, with its DOB (a full SSN searched with a DOB).
+    StoredLastFour {
+        last_four: &'a str,
+        dob: NaiveDate,
+    },
+    /// Any record whose SSN ends in these four, with this DOB.
+    LastFour {
+        last_four: &'a str,
+        dob: NaiveDate,
+    },
+}
+
+/// The records (not merged away) an exact key finds, at most `limit`.
+pub fn exact_ids(conn: &mut PgConnection, key: ExactKey, limit: i64) -> QueryResult<Vec<Uuid>> {
+    let live = clients::table
+        .filter(clients::lifecycle.ne("merged"))
+        .select(clients::id)
+        .order(clients::id)
+        .limit(limit);
+    match key {
+        ExactKey::ClientId(id) => live.filter(clients::id.eq(id)).load(conn),
+        ExactKey::ShortUid(uid) => live.filter(clients::short_uid.eq(uid)).load(conn),
+        ExactKey::Ssn(ssn) => live.filter(clients::ssn.eq(ssn)).load(conn),
+        ExactKey::StoredLastFour { last_four, dob } => live
+            .filter(clients::ssn.eq(last_four))
+            .filter(clients::dob.eq(dob))
+            .load(conn),
+        ExactKey::LastFour { last_four, dob } => live
+            .filter(right_chars(clients::ssn, 4).eq(last_four))
+            .filter(clients::ssn.is_not_null())
+            .filter(clients::dob.eq(dob))
+            .load(conn),
+    }
+}
+
+/// A record a name search found, before access is checked.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct NameCandidate {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    /// 0 to 1: name similarity for 0.75, the DOB (equal, or a plausible variant) for the rest.
+    #[diesel(sql_type = Float8)]
+    pub score: f64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub dob_exact: bool,
+}
+
+#[derive(QueryableByName)]
+struct CandidateRow {
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Float8>)]
+    score: Option<f64>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Bool>)]
+    dob_exact: Option<bool>,
+}
+
+/// The candidates of a name search (lower-cased, normalized parts; a DOB narrows and scores),
+/// and whether a kind of candidate stopped at `cap` (the name is too common to narrow).
+pub fn name_candidates(
+    conn: &mut PgConnection,
+    first: Option<&str>,
+    last: Option<&str>,
+    dob: Option<NaiveDate>,
+    cap: i32,
+) -> QueryResult<(Vec<NameCandidate>, bool)> {
+    let rows: Vec<CandidateRow> = diesel::sql_query(
+        "SELECT id, score, dob_exact FROM client_search_candidates($1, $2, $3, $4)",
+    )
+    .bind::<Nullable<Text>, _>(first)
+    .bind::<Nullable<Text>, _>(last)
+    .bind::<Nullable<Date>, _>(dob)
+    .bind::<Integer, _>(cap)
+    .load(conn)?;
+    let mut truncated = false;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        match (r.id, r.score) {
+            (Some(id), Some(score)) => out.push(NameCandidate {
+                id,
+                score,
+                dob_exact: r.dob_exact.unwrap_or(false),
+            }),
+            _ => truncated = true,
+        }
+    }
+    Ok((out, truncated))
+}
+
+/// The rows of `ids` (any order).
+pub fn rows(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<ClientRow>> {
+    clients::table
+        .filter(clients::id.eq_any(ids))
+        .select(ClientRow::as_select())
+        .load(conn)
+}

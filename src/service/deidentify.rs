@@ -1,0 +1,619 @@
+//! De-identifying existing clients (Spokane job aid, consent.md "Workflows"): an agency files a
+//! request (the support ticket), a system administrator completes or rejects it. Completion is
+//! one transaction that leaves nothing of the old values in any table; afterwards the touched
+//! tables are vacuumed so dead row versions do not keep them (docs/deidentification.md).
+
+use chrono::{DateTime, Datelike, Utc};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::consent::{IdentityMode, Role};
+use crate::domain::scrub::{scrub_json, scrub_text, scrub_values, Needles};
+use crate::domain::{anonymous_dob, scan_pii};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::repo::audit::{self as audit_repo, NoticeRow};
+use crate::repo::clients::{self as clients_repo, ClientRow};
+use crate::repo::deidentify::{self as repo, RequestRow, RequestScope};
+use crate::service::access::decide;
+use crate::service::consents::load_policy;
+use crate::service::context::Caller;
+use crate::service::tenants::{AnonymousNameFormat, CocPolicy};
+
+/// Most ids one request may list in each of its lists.
+const MAX_IDS: usize = 50;
+const MAX_TEXT: usize = 2000;
+
+/// An agency's request to make a client (and its household) anonymous. No PII in the text.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDeidentificationRequest {
+    /// The client (the head of household when there is one).
+    pub client_id: Uuid,
+    /// Household members to de-identify with the client.
+    #[serde(default)]
+    pub member_ids: Vec<Uuid>,
+    /// Household members fleeing domestic violence: de-identified and removed from the
+    /// household into one of their own.
+    #[serde(default)]
+    pub dv_member_ids: Vec<Uuid>,
+    /// Suspected duplicate records of the same people (for the administrator to merge).
+    #[serde(default)]
+    pub duplicate_ids: Vec<Uuid>,
+    /// Anything the administrator should know; refused when it holds PII (the kind is named).
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectDeidentification {
+    /// Why; no PII.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Completed,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeidentificationRequest {
+    pub id: Uuid,
+    pub status: RequestStatus,
+    pub coc_code: String,
+    pub client_id: Uuid,
+    pub member_ids: Vec<Uuid>,
+    pub dv_member_ids: Vec<Uuid>,
+    pub duplicate_ids: Vec<Uuid>,
+    pub description: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub requested_by_agency_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+fn view(r: &RequestRow) -> DeidentificationRequest {
+    DeidentificationRequest {
+        id: r.id,
+        status: match r.status.as_str() {
+            "completed" => RequestStatus::Completed,
+            "rejected" => RequestStatus::Rejected,
+            _ => RequestStatus::Pending,
+        },
+        coc_code: r.coc_code.clone(),
+        client_id: r.client_id,
+        member_ids: r.member_ids.clone(),
+        dv_member_ids: r.dv_member_ids.clone(),
+        duplicate_ids: r.duplicate_ids.clone(),
+        description: r.description.clone(),
+        rejection_reason: r.rejection_reason.clone(),
+        requested_by_agency_id: r.requested_by_agency,
+        created_at: r.created_at,
+        decided_at: r.decided_at,
+    }
+}
+
+/// What a workflow on a request did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeidentificationOutcome {
+    pub request: DeidentificationRequest,
+    pub changes: Vec<String>,
+    pub warnings: Vec<String>,
+    /// The helpdesk notice recorded for the CoC admins.
+    pub helpdesk_notice_id: Uuid,
+}
+
+/// Bounded text with no PII pattern; the kind found is named, never the match.
+fn checked_text(field: &str, v: Option<&str>, errs: &mut Vec<FieldError>) -> Option<String> {
+    let text = v.map(str::trim).filter(|s| !s.is_empty())?;
+    if text.contains('\0') {
+        errs.push(FieldError::new(
+            field,
+            "nul_character",
+            format!("{field} may not contain a NUL character."),
+        ));
+        return None;
+    }
+    if text.chars().count() > MAX_TEXT {
+        errs.push(FieldError::new(
+            field,
+            "too_long",
+            format!("{field} is at most {MAX_TEXT} characters."),
+        ));
+        return None;
+    }
+    if let Some(kind) = scan_pii(text).first() {
+        errs.push(FieldError::new(
+            field,
+            "pii_in_free_text",
+            format!(
+                "{field} looks like it holds personal identifying information ({}); leave it out (refer to clients by id).",
+                kind.as_str()
+            ),
+        ));
+        return None;
+    }
+    Some(text.to_string())
+}
+
+fn dedup(ids: &[Uuid], not: &[Uuid]) -> Vec<Uuid> {
+    let mut out: Vec<Uuid> = Vec::new();
+    for id in ids {
+        if !not.contains(id) && !out.contains(id) {
+            out.push(*id);
+        }
+    }
+    out
+}
+
+fn notice(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    r: &RequestRow,
+    kind: &str,
+    message: String,
+) -> AppResult<Uuid> {
+    let n = NoticeRow {
+        id: Uuid::now_v7(),
+        coc_code: r.coc_code.clone(),
+        client_id: Some(r.client_id),
+        kind: kind.into(),
+        message,
+        created_by_agency: caller.principal.agency_id,
+        created_at: Utc::now(),
+    };
+    audit_repo::add_notice(conn, &n)?;
+    Ok(n.id)
+}
+
+/// Files a request: the caller's agency sees the client at full; every listed member shares a
+/// household with it (422 otherwise, the same for a member the caller may not see); every open
+/// member of the client's open households is listed, since an anonymous household holds only
+/// anonymous members (anonymize job aid).
+pub fn file(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    input: NewDeidentificationRequest,
+) -> AppResult<DeidentificationOutcome> {
+    let agency = crate::service::clients::require_agency(caller, "Requesting a de-identification")?;
+    conn.transaction(|conn| {
+        clients_repo::lock(conn, input.client_id)?;
+        let d = decide(conn, caller, input.client_id)?;
+        d.require_writable()?;
+        let mut errs = Vec::new();
+        for (field, list) in [("member_ids", &input.member_ids), ("dv_member_ids", &input.dv_member_ids), ("duplicate_ids", &input.duplicate_ids)] {
+            if list.len() > MAX_IDS {
+                errs.push(FieldError::new(field, "too_many", format!("{field} lists at most {MAX_IDS} ids.")));
+            }
+        }
+        let description = checked_text("description", input.description.as_deref(), &mut errs);
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+        let members = dedup(&input.member_ids, &[input.client_id]);
+        let dv = dedup(&input.dv_member_ids, &[input.client_id]);
+        let household = repo::household_members(conn, input.client_id)?;
+        for (field, list) in [("member_ids", &members), ("dv_member_ids", &dv)] {
+            for (i, m) in list.iter().enumerate() {
+                let visible = household.contains(m)
+                    && match decide(conn, caller, *m) {
+                        Ok(md) => md.require_writable().is_ok(),
+                        Err(AppError::NotFound) => false,
+                        Err(e) => return Err(e),
+                    };
+                if !visible {
+                    errs.push(FieldError::new(
+                        format!("{field}[{i}]"),
+                        "not_in_household",
+                        "This id is not a member of the client's household that your agency can see.",
+                    ));
+                }
+            }
+        }
+        if errs.is_empty() {
+            let missing = repo::open_household_members(conn, input.client_id)?
+                .into_iter()
+                .filter(|m| *m != input.client_id && !members.contains(m) && !dv.contains(m))
+                .count();
+            if missing > 0 {
+                errs.push(FieldError::new(
+                    "member_ids",
+                    "household_member_not_listed",
+                    format!("{missing} member(s) of the client's open household are not listed: an anonymous household holds only anonymous members, so list each in member_ids or dv_member_ids."),
+                ));
+            }
+        }
+        let duplicates = dedup(&input.duplicate_ids, &[input.client_id]);
+        if duplicates.iter().any(|x| members.contains(x) || dv.contains(x)) {
+            errs.push(FieldError::new("duplicate_ids", "listed_as_member", "A household member is not a duplicate of itself."));
+        }
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+        if repo::pending_for_client(conn, input.client_id)? {
+            return Err(AppError::conflict("request-pending", "A de-identification request for this client is already pending."));
+        }
+        let row = repo::insert_request(
+            conn,
+            &RequestRow {
+                id: Uuid::now_v7(),
+                coc_code: d.row.coc_code.clone(),
+                client_id: input.client_id,
+                member_ids: members,
+                dv_member_ids: dv,
+                duplicate_ids: duplicates,
+                description,
+                status: "pending".into(),
+                rejection_reason: None,
+                requested_by_agency: agency,
+                requested_by_user: caller.principal.sub.clone(),
+                decided_by_user: None,
+                decided_at: None,
+                created_at: Utc::now(),
+            },
+        )?;
+        let people = 1 + row.member_ids.len() + row.dv_member_ids.len();
+        let notice_id = notice(
+            conn,
+            caller,
+            &row,
+            "deidentification_requested",
+            format!("De-identification requested for {people} record(s) ({} to remove from the household); a system administrator completes or rejects it.", row.dv_member_ids.len()),
+        )?;
+        caller.audit(conn, Some(row.client_id), "deidentification_requested", d.decision.basis, Some(serde_json::json!({"request_id": row.id})))?;
+        Ok(DeidentificationOutcome {
+            request: view(&row),
+            changes: vec![format!("Request filed for {people} record(s); a system administrator will complete it.")],
+            warnings: vec!["Keep each client id in your agency's own tracking sheet: after de-identification the records are found by id only.".into()],
+            helpdesk_notice_id: notice_id,
+        })
+    })
+}
+
+/// An agency its own requests; a coc_admin its CoC's; a system_admin all.
+pub fn list(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    after: Option<Uuid>,
+    limit: i64,
+) -> AppResult<Vec<DeidentificationRequest>> {
+    let p = &caller.principal;
+    let scope = if p.is_system_admin() {
+        RequestScope::All
+    } else if p.has_role(Role::CocAdmin) {
+        let coc = crate::service::viewer::caller_coc(conn, p)?.ok_or_else(|| {
+            AppError::Forbidden("The token's agency is not known to Hearth.".into())
+        })?;
+        RequestScope::Coc(coc)
+    } else {
+        RequestScope::Agency(crate::service::clients::require_agency(
+            caller,
+            "Listing de-identification requests",
+        )?)
+    };
+    Ok(repo::list_requests(conn, &scope, after, limit)?
+        .iter()
+        .map(view)
+        .collect())
+}
+
+fn pending(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<RequestRow> {
+    caller
+        .principal
+        .require_any(&[Role::SystemAdmin], "Deciding a de-identification request")?;
+    let row = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;
+    if row.status != "pending" {
+        return Err(AppError::conflict(
+            "request-not-pending",
+            format!("This request is already {}.", row.status),
+        ));
+    }
+    Ok(row)
+}
+
+pub fn reject(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    input: RejectDeidentification,
+) -> AppResult<DeidentificationOutcome> {
+    conn.transaction(|conn| {
+        let mut row = pending(conn, caller, id)?;
+        let mut errs = Vec::new();
+        let reason = checked_text("reason", Some(&input.reason), &mut errs);
+        if reason.is_none() && errs.is_empty() {
+            errs.push(FieldError::new("reason", "required", "Give a reason."));
+        }
+        if !errs.is_empty() {
+            return Err(AppError::Validation(errs));
+        }
+        row.status = "rejected".into();
+        row.rejection_reason = reason;
+        row.decided_by_user = Some(caller.principal.sub.clone());
+        row.decided_at = Some(Utc::now());
+        let row = repo::update_request(conn, &row)?;
+        let notice_id = notice(
+            conn,
+            caller,
+            &row,
+            "deidentification_rejected",
+            "A de-identification request was rejected; the requesting agency sees the reason."
+                .into(),
+        )?;
+        caller.audit(
+            conn,
+            Some(row.client_id),
+            "deidentification_rejected",
+            None,
+            Some(serde_json::json!({"request_id": row.id})),
+        )?;
+        Ok(DeidentificationOutcome {
+            request: view(&row),
+            changes: vec!["Request rejected; no record changed.".into()],
+            warnings: vec![],
+            helpdesk_notice_id: notice_id,
+        })
+    })
+}
+
+/// The record's identity in the anonymous form the CoC policy gives.
+fn anonymize(row: &mut ClientRow, policy: &CocPolicy, today: chrono::NaiveDate, needles: &Needles) {
+    let birth_year = row.dob.map(|d| d.year());
+    let (dob, dob_quality) =
+        anonymous_dob(policy.anonymous_dob_rule, birth_year, today).unwrap_or((None, 99));
+    row.identity_mode = IdentityMode::Anonymous.as_str().into();
+    row.first_name = Some(match policy.anonymous_name_format {
+        AnonymousNameFormat::UidAnonymous => row.short_uid.clone(),
+        AnonymousNameFormat::AnonymousAnonymous => "Anonymous".into(),
+    });
+    row.middle_name = None;
+    row.last_name = Some("Anonymous".into());
+    row.name_suffix = None;
+    row.alias = None;
+    row.name_quality = 9;
+    row.ssn = None;
+    row.ssn_quality = policy.anonymous_ssn_quality;
+    row.dob = dob;
+    row.dob_quality = dob_quality;
+    for t in [
+        &mut row.additional_race_ethnicity,
+        &mut row.different_identity_text,
+    ] {
+        if let Some(s) = t.as_deref() {
+            if let Some(clean) = scrub_text(s, needles) {
+                *t = Some(clean);
+            }
+        }
+    }
+}
+
+/// The former values of a record that scrubbing removes from every text.
+fn add_needles(n: &mut Needles, row: &ClientRow) {
+    let already_anonymous = row.identity_mode == IdentityMode::Anonymous.as_str();
+    if !already_anonymous {
+        for v in [&row.first_name, &row.middle_name, &row.last_name]
+            .into_iter()
+            .flatten()
+        {
+            n.add_value(v);
+        }
+        if let Some(d) = row.dob {
+            n.add_date(d);
+        }
+    }
+    if let Some(a) = &row.alias {
+        n.add_value(a);
+    }
+    if let Some(s) = &row.ssn {
+        n.add_ssn(s);
+    }
+}
+
+/// Structured fields that hold typed text (the rest are codes and dates).
+const TEXT_FIELDS: [&str; 3] = [
+    "assessment_location",
+    "location_crisis_or_ph_housing",
+    "verified_by",
+];
+
+/// Counts of what a completion rewrote, for its answer.
+#[derive(Default)]
+struct Scrubbed {
+    data: usize,
+    notes: usize,
+    notices: usize,
+    requests: usize,
+    audit: usize,
+    stored: usize,
+}
+
+fn scrub_everywhere(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    needles: &Needles,
+) -> AppResult<Scrubbed> {
+    let mut s = Scrubbed::default();
+    for (id, text, mut fields) in repo::data_texts(conn, ids)? {
+        let new_text = text.as_deref().and_then(|t| scrub_text(t, needles));
+        let mut changed = new_text.is_some();
+        if let Some(o) = fields.as_object_mut() {
+            for f in TEXT_FIELDS {
+                if let Some(v) = o.get_mut(f) {
+                    changed |= scrub_json(v, needles, true);
+                }
+            }
+        }
+        if changed {
+            repo::set_datum_text(conn, id, new_text.as_deref().or(text.as_deref()), &fields)?;
+            s.data += 1;
+        }
+    }
+    for (id, note) in repo::roi_notes(conn, ids)? {
+        if let Some(clean) = note.as_deref().and_then(|t| scrub_text(t, needles)) {
+            repo::set_roi_note(conn, id, &clean)?;
+            s.notes += 1;
+        }
+    }
+    for (id, message) in repo::notice_messages(conn, ids)? {
+        if let Some(clean) = scrub_values(&message, needles) {
+            repo::set_notice_message(conn, id, &clean)?;
+            s.notices += 1;
+        }
+    }
+    for mut r in repo::requests_naming(conn, ids)? {
+        let d = r
+            .description
+            .as_deref()
+            .and_then(|t| scrub_text(t, needles));
+        let j = r
+            .rejection_reason
+            .as_deref()
+            .and_then(|t| scrub_text(t, needles));
+        if d.is_some() || j.is_some() {
+            r.description = d.or(r.description);
+            r.rejection_reason = j.or(r.rejection_reason);
+            repo::update_request(conn, &r)?;
+            s.requests += 1;
+        }
+    }
+    let mut audit = Vec::new();
+    for (id, rid, reason, mut detail) in repo::audit_free_parts(conn, ids)? {
+        let r2 = rid.as_deref().and_then(|t| scrub_values(t, needles));
+        let a2 = reason.as_deref().and_then(|t| scrub_text(t, needles));
+        let d2 = detail
+            .as_mut()
+            .is_some_and(|d| scrub_json(d, needles, false));
+        if r2.is_some() || a2.is_some() || d2 {
+            audit.push((id, r2.or(rid), a2.or(reason), detail));
+        }
+    }
+    s.audit = repo::scrub_audit_rows(conn, &audit)?;
+    for (principal, key, mut body, location) in repo::stored_bodies(conn, ids)? {
+        let mut changed = scrub_json(&mut body, needles, false);
+        let loc = location.as_deref().and_then(|t| scrub_values(t, needles));
+        changed |= loc.is_some();
+        if changed {
+            repo::set_stored_body(conn, &(principal, key, body, loc.or(location)))?;
+            s.stored += 1;
+        }
+    }
+    Ok(s)
+}
+
+/// Completes a request in one transaction (see the module comment). The caller then runs
+/// [`vacuum_after`] on a connection of its own (the HTTP handler does so after answering).
+pub fn complete(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    dry_run: bool,
+) -> AppResult<DeidentificationOutcome> {
+    crate::service::dry_run::run(conn, dry_run, |conn| {
+        conn.transaction(|conn| complete_in(conn, caller, id))
+    })
+}
+
+/// After a completion: VACUUM the rewritten tables (index cleanup forced, so the search and
+/// trigram indexes lose their entries for the old values) and re-sample `clients`' statistics.
+/// It cannot run inside a transaction (a test's or a dry run's): there it does nothing. Its
+/// cost grows with the size of those tables and their indexes, so it runs after the answer.
+pub fn vacuum_after(conn: &mut PgConnection) -> AppResult<()> {
+    if crate::repo::tx::in_transaction(conn) {
+        return Ok(());
+    }
+    repo::vacuum(conn, &repo::TOUCHED_TABLES)?;
+    Ok(())
+}
+
+fn complete_in(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<DeidentificationOutcome> {
+    let mut req = pending(conn, caller, id)?;
+    let targets = dedup(
+        &[
+            vec![req.client_id],
+            req.member_ids.clone(),
+            req.dv_member_ids.clone(),
+        ]
+        .concat(),
+        &[],
+    );
+    let mut rows = Vec::new();
+    let mut needles = Needles::default();
+    for t in &targets {
+        if let Some(row) = clients_repo::lock(conn, *t)? {
+            add_needles(&mut needles, &row);
+            rows.push(row);
+        }
+    }
+    for v in repo::contact_values(conn, &targets)? {
+        needles.add_value(&v);
+    }
+    let policy = load_policy(conn, &req.coc_code)?;
+    for row in &mut rows {
+        anonymize(row, &policy, caller.today, &needles);
+        clients_repo::update(conn, row)?;
+    }
+    let (contacts, documents) = repo::delete_contacts_and_documents(conn, &targets)?;
+    let mut moved = 0;
+    for m in &req.dv_member_ids {
+        moved += repo::split_from_household(conn, req.client_id, *m)?;
+    }
+    let s = scrub_everywhere(conn, &targets, &needles)?;
+    // The request's own text is scrubbed with the rest; read it back before deciding it.
+    req = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;
+    req.status = "completed".into();
+    req.decided_by_user = Some(caller.principal.sub.clone());
+    req.decided_at = Some(Utc::now());
+    let req = repo::update_request(conn, &req)?;
+    let mut changes = vec![
+        format!("{} record(s) made anonymous in the form the CoC policy gives; their client ids stay.", rows.len()),
+        format!("{contacts} contact(s) and {documents} document(s) deleted."),
+        format!(
+            "Former values scrubbed from {} datum text(s), {} ROI note(s), {} helpdesk notice(s), {} request(s), {} audit row(s) and {} stored response(s).",
+            s.data, s.notes, s.notices, s.requests, s.audit, s.stored
+        ),
+    ];
+    if !req.dv_member_ids.is_empty() {
+        changes.push(format!(
+            "{} member(s) removed from the household into a household of their own ({moved} stay(s) moved).",
+            req.dv_member_ids.len()
+        ));
+    }
+    let mut warnings = vec!["Outside Hearth's reach: copies in database backups and write-ahead-log archives taken before now (docs/deidentification.md).".to_string()];
+    if !req.duplicate_ids.is_empty() {
+        warnings.push(format!("{} suspected duplicate(s) are listed: merge them into these records (POST /v1/clients/{{id}}/merge) so no identified copy remains.", req.duplicate_ids.len()));
+    }
+    let notice_id = notice(
+        conn,
+        caller,
+        &req,
+        "deidentification_completed",
+        format!(
+            "De-identification completed for {} record(s); {} removed from the household.",
+            rows.len(),
+            req.dv_member_ids.len()
+        ),
+    )?;
+    for t in &targets {
+        caller.audit(
+            conn,
+            Some(*t),
+            "deidentified",
+            None,
+            Some(serde_json::json!({"request_id": req.id})),
+        )?;
+    }
+    Ok(DeidentificationOutcome {
+        request: view(&req),
+        changes,
+        warnings,
+        helpdesk_notice_id: notice_id,
+    })
+}

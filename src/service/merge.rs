@@ -1,0 +1,168 @@
+//! Merging two records of one person (Spokane job aid; consent.md "Merge"): in one transaction
+//! every stay, datum, contact, document, ROI and contribution of the duplicate moves to the
+//! survivor, the duplicate becomes a tombstone naming the survivor, the survivor takes the more
+//! restrictive visibility, and both records share one `person_id`.
+
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::consent::merge::{may_merge, merged_visibility};
+use crate::consent::{IdentityMode, Lifecycle, Visibility};
+use crate::error::{AppError, AppResult};
+use crate::repo::clients as clients_repo;
+use crate::repo::merge as repo;
+use crate::service::access::decide;
+use crate::service::client_view::{redecide, ClientView};
+use crate::service::context::Caller;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeClients {
+    /// The record to merge into this one; it becomes a tombstone naming this record.
+    pub duplicate_id: Uuid,
+    /// Must be `true`: the caller confirms both records are the same person.
+    pub confirm_same_person: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergeOutcome {
+    /// The survivor as the caller sees it now.
+    pub client: Option<ClientView>,
+    /// The duplicate, now a tombstone (`lifecycle: merged`).
+    pub merged_client_id: Uuid,
+    pub changes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub fn merge(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    survivor: Uuid,
+    input: MergeClients,
+    dry_run: bool,
+) -> AppResult<MergeOutcome> {
+    if input.confirm_same_person != Some(true) {
+        return Err(AppError::validation(
+            "confirm_same_person",
+            "confirmation_required",
+            "Confirm that both records are the same person with confirm_same_person: true.",
+        ));
+    }
+    if input.duplicate_id == survivor {
+        return Err(AppError::validation(
+            "duplicate_id",
+            "same_record",
+            "A record cannot be merged into itself.",
+        ));
+    }
+    crate::service::dry_run::run(conn, dry_run, |conn| {
+        conn.transaction(|conn| merge_in(conn, caller, survivor, input.duplicate_id))
+    })
+}
+
+fn merge_in(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    survivor: Uuid,
+    duplicate: Uuid,
+) -> AppResult<MergeOutcome> {
+    // Lock in id order so two merges of the same pair cannot deadlock.
+    let (first, second) = if survivor < duplicate {
+        (survivor, duplicate)
+    } else {
+        (duplicate, survivor)
+    };
+    clients_repo::lock(conn, first)?;
+    clients_repo::lock(conn, second)?;
+    let s = decide(conn, caller, survivor)?;
+    let d = decide(conn, caller, duplicate)?;
+    s.require_writable()?;
+    d.require_writable()?;
+    if !may_merge(&s.viewer, s.facts.creating_agency, d.facts.creating_agency) {
+        return Err(AppError::Forbidden(
+            "An agency_admin merges only records its own agency created; ask a system administrator."
+                .into(),
+        ));
+    }
+    if s.row.coc_code != d.row.coc_code {
+        return Err(AppError::conflict(
+            "different-coc",
+            "The records belong to different CoCs; a merge keeps a record in its CoC.",
+        ));
+    }
+    let anonymous = IdentityMode::Anonymous;
+    if (s.facts.identity == anonymous) != (d.facts.identity == anonymous) {
+        return Err(AppError::conflict(
+            "identity-modes-differ",
+            "One record is anonymous and the other is not: de-identify the other first (POST /v1/deidentification-requests), so no identity joins an anonymous record.",
+        ));
+    }
+    let moved = repo::move_everything(conn, duplicate, survivor)?;
+    let others = repo::contributors(conn, survivor)?
+        .into_iter()
+        .any(|a| a != s.facts.creating_agency);
+    let active_ce = crate::service::access::load_facts(conn, survivor)?
+        .map(|(_, _, f)| f.active_ce_enrollment)
+        .unwrap_or(false);
+    let (visibility, warning) =
+        merged_visibility(s.facts.visibility, d.facts.visibility, others, active_ce);
+    let mut changes = vec![format!(
+        "Moved to this record: {} stay(s), {} datum(s), {} contact(s), {} document(s), {} ROI(s); {} contributing agenc(ies) added.",
+        moved.stays, moved.data, moved.contacts, moved.documents, moved.rois, moved.contributors
+    )];
+    let mut warnings: Vec<String> = warning.into_iter().map(String::from).collect();
+    let mut row = s.row.clone();
+    if visibility != s.facts.visibility {
+        changes.push(format!(
+            "Visibility changed from {} to {} (the more restrictive of the two).",
+            s.facts.visibility.as_str(),
+            visibility.as_str()
+        ));
+        row.visibility = visibility.as_str().into();
+    }
+    clients_repo::update(conn, &row)?;
+    if d.row.person_id != s.row.person_id {
+        repo::join_person(conn, d.row.person_id, s.row.person_id)?;
+        changes.push("Both records now share one person_id.".into());
+    }
+    let mut tomb = clients_repo::lock(conn, duplicate)?.ok_or(AppError::NotFound)?;
+    tomb.lifecycle = Lifecycle::Merged.as_str().into();
+    tomb.merged_into = Some(survivor);
+    if tomb.visibility == Visibility::Open.as_str() {
+        // Its ROIs moved with it: an open tombstone would be open with none.
+        tomb.visibility = Visibility::Closed.as_str().into();
+    }
+    clients_repo::update(conn, &tomb)?;
+    changes.push(format!(
+        "Record {duplicate} is now a tombstone (merged) naming this record to whoever may see it."
+    ));
+    if s.facts.identity != d.facts.identity {
+        warnings.push(format!(
+            "The records had different identity modes ({} and {}); this record keeps its own.",
+            s.facts.identity.as_str(),
+            d.facts.identity.as_str()
+        ));
+    }
+    caller.audit(
+        conn,
+        Some(duplicate),
+        "merged_into",
+        d.decision.basis,
+        Some(serde_json::json!({"survivor_id": survivor})),
+    )?;
+    caller.audit(
+        conn,
+        Some(survivor),
+        "merged_from",
+        s.decision.basis,
+        Some(serde_json::json!({"merged_client_id": duplicate})),
+    )?;
+    Ok(MergeOutcome {
+        client: redecide(conn, caller, &s, survivor)?,
+        merged_client_id: duplicate,
+        changes,
+        warnings,
+    })
+}

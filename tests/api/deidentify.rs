@@ -1,0 +1,722 @@
+//! De-identification requests (Spokane job aid; consent.md "De-identify an existing client").
+//!
+//! The residue test plants unique canaries in every place a client's PII can reach, checks
+//! that a scan of every text, varchar, json, jsonb and bytea column of every table (listed from
+//! information_schema, so a table added later is covered) finds each one, completes the
+//! request, and scans again: none may remain.
+
+use base64::Engine;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text};
+use hearth::consent::Role;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::clients::{member, send, Svc};
+use crate::harness::*;
+
+const REQUESTS: &str = "/v1/deidentification-requests";
+
+fn letters(n: usize) -> String {
+    (0..n)
+        .map(|_| (b'a' + rand::random::<u8>() % 26) as char)
+        .collect()
+}
+
+/// A name no other test run holds.
+fn canary_name() -> String {
+    format!("Qz{}", letters(9))
+}
+
+/// A valid, random nine-digit SSN.
+fn canary_ssn() -> String {
+    let area = 100 + rand::random::<u32>() % 565;
+    let group = 10 + rand::random::<u32>() % 89;
+    let serial = 1000 + rand::random::<u32>() % 8999;
+    format!("{area:03}{group:02}{serial:04}")
+}
+
+pub(crate) struct Household {
+    pub coc: String,
+    pub worker: String,
+    pub agency: Uuid,
+    pub head: String,
+    pub member: String,
+    pub dv: String,
+    pub head_stay: String,
+    pub dv_stay: String,
+}
+
+/// An identified client: its id.
+async fn person<S: Svc>(app: &TestApp<S>, token: &str, body: Value, key: Option<&str>) -> String {
+    let headers = key
+        .map(|k| vec![("Idempotency-Key", k.to_string())])
+        .unwrap_or_default();
+    let r = app
+        .send(Call {
+            method: "POST",
+            path: "/v1/clients",
+            token: Some(token),
+            body: Some(body),
+            headers,
+        })
+        .await;
+    r.ok(201)["client"]["id"].as_str().unwrap().to_string()
+}
+
+async fn enroll<S: Svc>(
+    app: &TestApp<S>,
+    token: &str,
+    client: &str,
+    project: Uuid,
+    household: Option<&str>,
+    rel: i16,
+) -> Value {
+    let mut body =
+        json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": rel});
+    if let Some(h) = household {
+        body["household_id"] = json!(h);
+    }
+    let r = app
+        .post(&format!("/v1/clients/{client}/enrollments"), token, body)
+        .await;
+    r.ok(201)["enrollment"].clone()
+}
+
+/// A household of three identified clients (head, member, a member fleeing DV) in one stay.
+pub(crate) async fn household<S: Svc>(app: &TestApp<S>, policy: Value) -> Household {
+    let coc = app.coc(policy).await;
+    let (agency, worker) = member(app, &coc, true, &[Role::CaseWorker]).await;
+    let project = app.project(agency, 1).await;
+    let mk = |first: &str| json!({"identity_mode": "identified", "first_name": first, "last_name": "Household", "dob": "1980-05-06"});
+    let head = person(app, &worker, mk("Headperson"), None).await;
+    let member_id = person(app, &worker, mk("Memberperson"), None).await;
+    let dv = person(app, &worker, mk("Fleeingperson"), None).await;
+    let head_stay = enroll(app, &worker, &head, project, None, 1).await;
+    let h = head_stay["household_id"].as_str().unwrap().to_string();
+    enroll(app, &worker, &member_id, project, Some(&h), 2).await;
+    let dv_stay = enroll(app, &worker, &dv, project, Some(&h), 3).await;
+    Household {
+        coc,
+        worker,
+        agency,
+        head,
+        member: member_id,
+        dv,
+        head_stay: head_stay["id"].as_str().unwrap().to_string(),
+        dv_stay: dv_stay["id"].as_str().unwrap().to_string(),
+    }
+}
+
+pub(crate) fn request_body(h: &Household) -> Value {
+    json!({"client_id": h.head, "member_ids": [h.member], "dv_member_ids": [h.dv],
+           "description": "Please make this household anonymous; one member is fleeing DV."})
+}
+
+#[derive(QueryableByName)]
+struct Col {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+}
+
+#[derive(QueryableByName)]
+struct Hit {
+    #[diesel(sql_type = Text)]
+    p: String,
+}
+
+/// Which canaries appear anywhere: every text, varchar, json, jsonb and bytea column (and text
+/// arrays) of every table in the schema, as information_schema lists them now.
+pub(crate) fn canaries_found(
+    conn: &mut PgConnection,
+    canaries: &[String],
+) -> Vec<(String, String)> {
+    let cols: Vec<Col> = diesel::sql_query(
+        "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, c.data_type::text AS data_type \
+           FROM information_schema.columns c JOIN information_schema.tables t \
+             ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+          WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+            AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea') \
+                 OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar')))",
+    )
+    .load(conn)
+    .unwrap();
+    assert!(
+        cols.len() > 20,
+        "the scan covers every text column: {}",
+        cols.len()
+    );
+    let mut found = Vec::new();
+    for c in cols {
+        let matches = if c.data_type == "bytea" {
+            format!(
+                "position(convert_to(p, 'UTF8') in t.\"{}\") > 0",
+                c.column_name
+            )
+        } else {
+            format!("t.\"{}\"::text ILIKE '%' || p || '%'", c.column_name)
+        };
+        let sql = format!(
+            "SELECT DISTINCT p FROM \"{}\" t, unnest($1::text[]) p WHERE {matches}",
+            c.table_name
+        );
+        let hits: Vec<Hit> = diesel::sql_query(sql)
+            .bind::<Array<Text>, _>(canaries)
+            .load(conn)
+            .unwrap();
+        for h in hits {
+            found.push((h.p, format!("{}.{}", c.table_name, c.column_name)));
+        }
+    }
+    found
+}
+
+#[actix_web::test]
+async fn completion_leaves_no_canary_in_any_table() {
+    let pool = committing_pool(2);
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let (agency, worker) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let project = app.project(agency, 1).await;
+
+    let (head_first, head_last, alias) = (canary_name(), canary_name(), canary_name());
+    let (mem_first, mem_last, dv_first) = (canary_name(), canary_name(), canary_name());
+    let head_ssn = canary_ssn();
+    let mem_ssn = canary_ssn();
+    let dob = chrono::NaiveDate::from_ymd_opt(
+        1950 + (rand::random::<u32>() % 40) as i32,
+        1 + rand::random::<u32>() % 12,
+        1 + rand::random::<u32>() % 28,
+    )
+    .unwrap();
+    let street = format!(
+        "{} W {} Blvd",
+        100 + rand::random::<u32>() % 800,
+        canary_name()
+    );
+    let email = format!("{}@example.org", letters(12));
+    let phone = format!("(509) 555-{:04}", rand::random::<u32>() % 10_000);
+    let doc_word = canary_name();
+    let key = format!("idem-{}", letters(10));
+
+    // The head, through the idempotency store (its stored response holds name, SSN and DOB).
+    let head = person(
+        &app,
+        &worker,
+        json!({"identity_mode": "identified", "first_name": head_first, "last_name": head_last,
+               "alias": alias, "ssn": head_ssn, "dob": dob, "veteran_status": 0}),
+        Some(&key),
+    )
+    .await;
+    let mem = person(
+        &app,
+        &worker,
+        json!({"identity_mode": "identified", "first_name": mem_first, "last_name": mem_last, "ssn": mem_ssn}),
+        None,
+    )
+    .await;
+    let dv = person(
+        &app,
+        &worker,
+        json!({"identity_mode": "identified", "first_name": dv_first, "last_name": "Household"}),
+        None,
+    )
+    .await;
+    let stay = enroll(&app, &worker, &head, project, None, 1).await;
+    let hh = stay["household_id"].as_str().unwrap().to_string();
+    let stay = stay["id"].as_str().unwrap().to_string();
+    let mem_stay = enroll(&app, &worker, &mem, project, Some(&hh), 2).await;
+    let dv_stay = enroll(&app, &worker, &dv, project, Some(&hh), 3).await;
+
+    for (client, kind, value) in [
+        (&head, "address", street.as_str()),
+        (&head, "email", email.as_str()),
+        (&mem, "phone", phone.as_str()),
+    ] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{client}/contacts"),
+                &worker,
+                json!({"kind": kind, "value": value}),
+            )
+            .await;
+        r.ok(201);
+    }
+    let content = base64::engine::general_purpose::STANDARD
+        .encode(format!("ID card of {head_first} {doc_word}"));
+    let r = app
+        .post(
+            &format!("/v1/clients/{head}/documents"),
+            &worker,
+            json!({"file_name": format!("{doc_word}.txt"), "content_type": "text/plain",
+                   "content_base64": content, "description": format!("{head_last} license")}),
+        )
+        .await;
+    r.ok(201);
+    let d = |f: &str| dob.format(f).to_string();
+    let (a, b, c) = (&head_ssn[..3], &head_ssn[3..5], &head_ssn[5..]);
+    let note = format!(
+        "Met {head_first} {head_last} (goes by {alias}) with {mem_first}. SSN {a}-{b}-{c}, \
+         also written {a} {b} {c}; card ending {c}. DOB {} / {} / {}. Lives at {street}, \
+         call {phone} or {email}. {dv_first} is fleeing DV.",
+        d("%m/%d/%Y"),
+        d("%B %-d, %Y"),
+        d("%Y-%m-%d"),
+    );
+    let r = app
+        .post(
+            &format!("/v1/enrollments/{stay}/notes"),
+            &worker,
+            json!({"note_date": "2024-02-01", "text": note}),
+        )
+        .await;
+    r.ok(201);
+    let r = app
+        .post(
+            &format!(
+                "/v1/enrollments/{}/assessments",
+                mem_stay["id"].as_str().unwrap()
+            ),
+            &worker,
+            json!({"assessment_date": "2024-02-02", "assessment_type": 3, "assessment_level": 2,
+                   "assessment_location": format!("{mem_last} kitchen"),
+                   "text": format!("{mem_first} {mem_last}, SSN {mem_ssn}")}),
+        )
+        .await;
+    r.ok(201);
+    let r = app
+        .post(
+            &format!("/v1/clients/{head}/consents"),
+            &worker,
+            json!({"method": "signed", "documentation_note": format!("Signed by {head_last} in binder 3")}),
+        )
+        .await;
+    r.ok(201);
+    // A break-glass read whose stated reason names the client lands in the audit trail.
+    let reason = format!("Ticket about {head_last}");
+    let r = send(
+        &app,
+        "GET",
+        &format!("/v1/clients/{head}"),
+        &app.admin,
+        None,
+        ("X-Access-Reason", &reason),
+    )
+    .await;
+    r.ok(200);
+    let r = app
+        .post(
+            REQUESTS,
+            &worker,
+            json!({"client_id": head, "member_ids": [mem], "dv_member_ids": [dv],
+                   "description": format!("Please make {head_first} and family anonymous")}),
+        )
+        .await;
+    let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+
+    let canaries: Vec<String> = vec![
+        head_first.clone(),
+        head_last.clone(),
+        alias,
+        mem_first,
+        mem_last,
+        dv_first,
+        head_ssn.clone(),
+        format!("{a}-{b}-{c}"),
+        format!("{a} {b} {c}"),
+        format!("ending {c}"),
+        mem_ssn,
+        d("%Y-%m-%d"),
+        d("%m/%d/%Y"),
+        d("%B %-d, %Y"),
+        street,
+        email,
+        phone,
+        doc_word,
+    ];
+    let mut conn = pool.get().unwrap();
+    let before = canaries_found(&mut conn, &canaries);
+    for c in &canaries {
+        assert!(
+            before.iter().any(|(p, _)| p == c),
+            "positive control: {c} planted but not found; found {before:?}"
+        );
+    }
+    let places: std::collections::BTreeSet<&str> = before.iter().map(|(_, w)| w.as_str()).collect();
+    for want in [
+        "clients.first_name",
+        "clients.ssn",
+        "contacts.value",
+        "documents.content",
+        "documents.file_name",
+        "enrollment_data.text",
+        "enrollment_data.fields",
+        "roi_consents.documentation_note",
+        "audit_events.access_reason",
+        "idempotency_keys.response_body",
+        "deidentification_requests.description",
+    ] {
+        assert!(places.contains(want), "canaries reached {want}: {places:?}");
+    }
+
+    let r = app
+        .post(
+            &format!("{REQUESTS}/{request}/complete"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    let out = r.ok(200);
+    assert_eq!(out["request"]["status"], "completed", "{out}");
+    let after = canaries_found(&mut conn, &canaries);
+    assert!(
+        after.is_empty(),
+        "residue after de-identification: {after:?}"
+    );
+
+    // The records stay, found by id, anonymous in the CoC policy's form (uid_anonymous, Jan 1).
+    let r = send(
+        &app,
+        "GET",
+        &format!("/v1/clients/{head}"),
+        &app.admin,
+        None,
+        ("X-Access-Reason", "ticket 12"),
+    )
+    .await;
+    let v = r.ok(200);
+    assert_eq!(v["identity_mode"], "anonymous", "{v}");
+    assert_eq!(v["last_name"], "Anonymous", "{v}");
+    assert_eq!(v["first_name"], v["short_uid"], "{v}");
+    assert_eq!(v["dob"], format!("{}-01-01", dob.format("%Y")), "{v}");
+    assert!(v["ssn"].is_null(), "{v}");
+    let r = app
+        .get(&format!("/v1/clients/{head}/contacts"), &worker)
+        .await;
+    assert_eq!(r.ok(200)["items"], json!([]));
+    // The member fleeing DV heads a household of its own.
+    let r = app
+        .get(
+            &format!("/v1/enrollments/{}", dv_stay["id"].as_str().unwrap()),
+            &worker,
+        )
+        .await;
+    let moved = r.ok(200);
+    assert_ne!(moved["household_id"].as_str().unwrap(), hh);
+    assert_eq!(moved["relationship_to_hoh"], 1);
+    // A replay of the first request answers the scrubbed body, not the old values.
+    let r = app
+        .send(Call {
+            method: "POST",
+            path: "/v1/clients",
+            token: Some(&worker),
+            body: Some(json!({"identity_mode": "identified", "first_name": head_first, "last_name": head_last,
+                              "alias": canaries[2], "ssn": head_ssn, "dob": dob, "veteran_status": 0})),
+            headers: vec![("Idempotency-Key", key)],
+        })
+        .await;
+    assert!(
+        !String::from_utf8_lossy(&r.raw).contains(&head_first),
+        "replay leaks: {}",
+        r.body
+    );
+}
+
+#[actix_web::test]
+async fn requests_are_filed_listed_and_decided_once() {
+    let app = spawn().await;
+    let h = household(&app, json!({})).await;
+    let notices = |v: &Value| v["helpdesk_notice_id"].as_str().unwrap().to_string();
+    let r = app.post(REQUESTS, &h.worker, request_body(&h)).await;
+    let filed = r.ok(201).clone();
+    assert_eq!(filed["request"]["status"], "pending");
+    let id = filed["request"]["id"].as_str().unwrap().to_string();
+    // A second pending request for the same client is refused.
+    app.post(REQUESTS, &h.worker, request_body(&h))
+        .await
+        .problem(409);
+
+    // Lists: the agency its own, the CoC admin its CoC's, a system admin all; others none.
+    let (_, other) = member(&app, &h.coc, true, &[Role::CaseWorker]).await;
+    let ids = |r: &Reply| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&app.get(REQUESTS, &h.worker).await), vec![id.clone()]);
+    assert!(ids(&app.get(REQUESTS, &other).await).is_empty());
+    let (_, coc_admin) = member(&app, &h.coc, true, &[Role::CocAdmin]).await;
+    assert_eq!(ids(&app.get(REQUESTS, &coc_admin).await), vec![id.clone()]);
+    let other_coc = app.coc(json!({})).await;
+    let (_, far_admin) = member(&app, &other_coc, true, &[Role::CocAdmin]).await;
+    assert!(ids(&app.get(REQUESTS, &far_admin).await).is_empty());
+    assert!(ids(&app.get(&format!("{REQUESTS}?limit=200"), &app.admin).await).contains(&id));
+
+    // Only a system admin decides.
+    app.post(&format!("{REQUESTS}/{id}/complete"), &h.worker, json!({}))
+        .await
+        .problem(403);
+    app.post(
+        &format!("{REQUESTS}/{id}/reject"),
+        &coc_admin,
+        json!({"reason": "no"}),
+    )
+    .await
+    .problem(403);
+    let r = app
+        .post(&format!("{REQUESTS}/{id}/complete"), &app.admin, json!({}))
+        .await;
+    let done = r.ok(200).clone();
+    assert_eq!(done["request"]["status"], "completed");
+    assert_ne!(notices(&done), notices(&filed));
+    let r = app.get("/v1/helpdesk-notices?limit=200", &coc_admin).await;
+    let kinds: Vec<&str> = r.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"deidentification_requested")
+            && kinds.contains(&"deidentification_completed"),
+        "{kinds:?}"
+    );
+
+    // Completing or rejecting a completed request: 409.
+    app.post(&format!("{REQUESTS}/{id}/complete"), &app.admin, json!({}))
+        .await
+        .problem(409);
+    app.post(
+        &format!("{REQUESTS}/{id}/reject"),
+        &app.admin,
+        json!({"reason": "late"}),
+    )
+    .await
+    .problem(409);
+    app.post(
+        &format!("{REQUESTS}/{}/complete", Uuid::now_v7()),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .problem(404);
+}
+
+#[actix_web::test]
+async fn a_rejected_request_changes_nothing_and_cannot_be_completed() {
+    let app = spawn().await;
+    let h = household(&app, json!({})).await;
+    let r = app.post(REQUESTS, &h.worker, request_body(&h)).await;
+    let id = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    let path = format!("{REQUESTS}/{id}/reject");
+    let r = app
+        .post(&path, &app.admin, json!({"reason": "call 509-555-0142"}))
+        .await;
+    assert_eq!(r.problem(422)["errors"][0]["code"], "pii_in_free_text");
+    app.post(&path, &app.admin, json!({"reason": "  "}))
+        .await
+        .problem(422);
+    app.post(&path, &app.admin, json!({})).await.problem(422);
+    let r = app
+        .post(
+            &path,
+            &app.admin,
+            json!({"reason": "Duplicate of an earlier ticket"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["request"]["status"], "rejected");
+    app.post(&format!("{REQUESTS}/{id}/complete"), &app.admin, json!({}))
+        .await
+        .problem(409);
+    app.post(&path, &app.admin, json!({"reason": "again"}))
+        .await
+        .problem(409);
+    let r = send(
+        &app,
+        "GET",
+        &format!("/v1/clients/{}", h.head),
+        &app.admin,
+        None,
+        ("X-Access-Reason", "check"),
+    )
+    .await;
+    assert_eq!(r.ok(200)["identity_mode"], "identified");
+}
+
+#[actix_web::test]
+async fn bad_requests_are_refused_with_a_problem_naming_the_field() {
+    let app = spawn().await;
+    let h = household(&app, json!({})).await;
+    // A record the agency cannot see answers exactly like an unknown id.
+    let (_, stranger) = member(&app, &h.coc, false, &[Role::CaseWorker]).await;
+    let hidden = app.post(REQUESTS, &stranger, request_body(&h)).await;
+    let unknown = app
+        .post(
+            REQUESTS,
+            &stranger,
+            json!({"client_id": Uuid::now_v7(), "member_ids": [], "dv_member_ids": []}),
+        )
+        .await;
+    hidden.problem(404);
+    assert_eq!(hidden.raw, unknown.raw);
+
+    // A member who is not in the household (another record, or an unknown id): 422, the same.
+    let lone = person(
+        &app,
+        &h.worker,
+        json!({"identity_mode": "identified", "first_name": "Lone", "last_name": "Person"}),
+        None,
+    )
+    .await;
+    for id in [lone.clone(), Uuid::now_v7().to_string()] {
+        let mut body = request_body(&h);
+        body["member_ids"] = json!([h.member, id]);
+        let r = app.post(REQUESTS, &h.worker, body).await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), vec!["member_ids[1]"]);
+    }
+    // Every open household member must be listed (an anonymous household is all anonymous).
+    let mut body = request_body(&h);
+    body["member_ids"] = json!([]);
+    let r = app.post(REQUESTS, &h.worker, body).await;
+    assert_eq!(
+        r.problem(422)["errors"][0]["code"],
+        "household_member_not_listed"
+    );
+    // PII in the description: the kind is named, never the value.
+    for (text, kind) in [
+        ("SSN 524-71-9932", "ssn"),
+        ("she lives at 808 W Spokane Falls Blvd", "address"),
+        ("client is HIV positive", "hiv_aids"),
+        ("born 6/14/1981", "date"),
+    ] {
+        let mut body = request_body(&h);
+        body["description"] = json!(text);
+        let r = app.post(REQUESTS, &h.worker, body).await;
+        let p = r.problem(422);
+        assert_eq!(p["errors"][0]["field"], "description");
+        assert!(
+            p["errors"][0]["message"].as_str().unwrap().contains(kind),
+            "{p}"
+        );
+        assert!(!String::from_utf8_lossy(&r.raw).contains(text));
+    }
+    let mut body = request_body(&h);
+    body["description"] = json!("x".repeat(2001));
+    assert_eq!(
+        app.post(REQUESTS, &h.worker, body).await.error_fields(),
+        vec!["description"]
+    );
+    let mut body = request_body(&h);
+    body["duplicate_ids"] = json!(["not-a-uuid"]);
+    app.post(REQUESTS, &h.worker, body).await.problem(422);
+    // A priority-list reader files nothing.
+    let (_, reader) = member(&app, &h.coc, true, &[Role::PriorityListReader]).await;
+    app.post(REQUESTS, &reader, request_body(&h))
+        .await
+        .problem(403);
+    // Nothing was filed by any of these.
+    let r = app.get(REQUESTS, &h.worker).await;
+    assert_eq!(r.ok(200)["items"], json!([]));
+    let _ = (&h.head_stay, &h.dv_stay, h.agency);
+}
+
+#[test]
+fn audit_rows_stay_append_only_outside_the_sanctioned_scrub() {
+    let pool = test_pool();
+    let mut conn = pool.get().unwrap();
+    let insert = "INSERT INTO audit_events (actor, action, access_reason) VALUES ('t', 'read', 'why') RETURNING id";
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let id: Id = diesel::sql_query(insert).get_result(&mut conn).unwrap();
+    let try_sql = |conn: &mut PgConnection, sql: String| {
+        conn.transaction(|c| diesel::sql_query(sql).execute(c).map(|_| ()))
+    };
+    let update = format!(
+        "UPDATE audit_events SET access_reason = 'x' WHERE id = {}",
+        id.id
+    );
+    assert!(
+        try_sql(&mut conn, update.clone()).is_err(),
+        "an update without the scrub setting"
+    );
+    assert!(try_sql(
+        &mut conn,
+        format!("DELETE FROM audit_events WHERE id = {}", id.id)
+    )
+    .is_err());
+    let scrub = |sql: &str| format!("SET LOCAL hearth.audit_scrub = 'on'; {sql}");
+    use diesel::connection::SimpleConnection;
+    let batch = |conn: &mut PgConnection, sql: String| conn.transaction(|c| c.batch_execute(&sql));
+    assert!(
+        batch(&mut conn, scrub(&update)).is_ok(),
+        "the sanctioned scrub of a free part"
+    );
+    for change in [
+        "actor = 'someone'",
+        "action = 'update'",
+        "client_id = gen_random_uuid()",
+        "occurred_at = now() - interval '1 day'",
+    ] {
+        let sql = scrub(&format!(
+            "UPDATE audit_events SET {change} WHERE id = {}",
+            id.id
+        ));
+        assert!(batch(&mut conn, sql).is_err(), "{change} may never change");
+    }
+    assert!(batch(
+        &mut conn,
+        scrub(&format!("DELETE FROM audit_events WHERE id = {}", id.id))
+    )
+    .is_err());
+}
+
+#[test]
+fn demo_data_holds_a_deidentified_household_and_a_merged_pair() {
+    let pool = test_pool();
+    let mut conn = pool.get().unwrap();
+    hearth::demo::load(&mut conn).unwrap();
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |conn: &mut PgConnection, sql: &str| {
+        diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
+    };
+    let q = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid'";
+    assert_eq!(count(&mut conn, q), 6);
+    let anonymous = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid' \
+                     AND identity_mode = 'anonymous' AND last_name = 'Anonymous' AND ssn IS NULL";
+    assert_eq!(count(&mut conn, anonymous), 4);
+    let completed = "SELECT count(*) AS n FROM deidentification_requests r JOIN clients c ON c.id = r.client_id \
+                     WHERE c.created_by_user = 'demo-loader-deid' AND r.status = 'completed' \
+                     AND cardinality(r.dv_member_ids) = 1";
+    assert_eq!(count(&mut conn, completed), 1);
+    let households = "SELECT count(DISTINCT e.household_id) AS n FROM enrollments e JOIN clients c ON c.id = e.client_id \
+                      WHERE c.created_by_user = 'demo-loader-deid'";
+    assert_eq!(
+        count(&mut conn, households),
+        2,
+        "the member fleeing DV heads her own household"
+    );
+    let leftovers = "SELECT count(*) AS n FROM enrollment_data d JOIN clients c ON c.id = d.client_id \
+                     WHERE c.created_by_user = 'demo-loader-deid' AND (d.text ILIKE '%Morrow%' OR d.text LIKE '%555-0134%')";
+    assert_eq!(count(&mut conn, leftovers), 0);
+    let merged = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid' \
+                  AND lifecycle = 'merged' AND merged_into IS NOT NULL";
+    assert_eq!(count(&mut conn, merged), 1);
+    // Loading again adds nothing.
+    hearth::demo::load(&mut conn).unwrap();
+    assert_eq!(count(&mut conn, q), 6);
+}

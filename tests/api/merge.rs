@@ -1,0 +1,257 @@
+//! Merging two records of one person (consent.md "Merge"; Spokane job aid: both ids and a
+//! confirmation that they are the same person).
+
+use hearth::consent::Role;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::clients::{send, Svc};
+use crate::harness::*;
+
+fn merge_path(survivor: &str) -> String {
+    format!("/v1/clients/{survivor}/merge")
+}
+
+fn confirm(dup: &str) -> Value {
+    json!({"duplicate_id": dup, "confirm_same_person": true})
+}
+
+async fn record<S: Svc>(app: &TestApp<S>, token: &str, first: &str) -> String {
+    let r = app
+        .post(
+            "/v1/clients",
+            token,
+            json!({"identity_mode": "identified", "first_name": first, "last_name": "Twin"}),
+        )
+        .await;
+    r.ok(201)["client"]["id"].as_str().unwrap().to_string()
+}
+
+async fn as_admin<S: Svc>(
+    app: &TestApp<S>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    send(
+        app,
+        method,
+        path,
+        &app.admin,
+        body,
+        ("X-Access-Reason", "merge ticket 7"),
+    )
+    .await
+}
+
+pub(crate) struct Pair {
+    pub coc: String,
+    pub agency: Uuid,
+    pub admin: String,
+    pub worker: String,
+    pub survivor: String,
+    pub duplicate: String,
+}
+
+/// Two records of one agency; the duplicate has a stay, a note and a contact, and is private.
+pub(crate) async fn pair<S: Svc>(app: &TestApp<S>) -> Pair {
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let admin = app.token(&format!("aa-{agency}"), &[Role::AgencyAdmin], Some(agency));
+    let worker = app.token(&format!("cw-{agency}"), &[Role::CaseWorker], Some(agency));
+    let project = app.project(agency, 1).await;
+    let survivor = record(app, &worker, "Ada").await;
+    let duplicate = record(app, &worker, "Addie").await;
+    let r = app
+        .put(
+            &format!("/v1/clients/{duplicate}/visibility"),
+            &worker,
+            json!({"visibility": "private"}),
+        )
+        .await;
+    r.ok(200);
+    let r = app
+        .post(
+            &format!("/v1/clients/{duplicate}/enrollments"),
+            &worker,
+            json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/enrollments/{stay}/notes"),
+        &worker,
+        json!({"note_date": "2024-01-11", "text": "first night"}),
+    )
+    .await
+    .ok(201);
+    app.post(
+        &format!("/v1/clients/{duplicate}/contacts"),
+        &worker,
+        json!({"kind": "phone", "value": "(509) 555-0100"}),
+    )
+    .await
+    .ok(201);
+    Pair {
+        coc,
+        agency,
+        admin,
+        worker,
+        survivor,
+        duplicate,
+    }
+}
+
+#[actix_web::test]
+async fn a_merge_moves_everything_and_leaves_a_tombstone() {
+    let app = spawn().await;
+    let p = pair(&app).await;
+    let r = app
+        .post(&merge_path(&p.survivor), &p.admin, confirm(&p.duplicate))
+        .await;
+    let out = r.ok(200).clone();
+    assert_eq!(out["merged_client_id"], json!(p.duplicate));
+    // The more restrictive visibility: the duplicate was private, the survivor closed.
+    assert_eq!(out["client"]["visibility"], "private", "{out}");
+
+    let r = app
+        .get(
+            &format!("/v1/clients/{}/enrollments", p.survivor),
+            &p.worker,
+        )
+        .await;
+    assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
+    let r = app
+        .get(&format!("/v1/clients/{}/contacts", p.survivor), &p.worker)
+        .await;
+    assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
+    let r = app
+        .get(
+            &format!("/v1/clients/{}/enrollments", p.duplicate),
+            &p.worker,
+        )
+        .await;
+    assert_eq!(r.ok(200)["items"], json!([]));
+
+    // The tombstone names the survivor; writes to it answer 409 naming the survivor.
+    let r = app
+        .get(&format!("/v1/clients/{}", p.duplicate), &p.worker)
+        .await;
+    let tomb = r.ok(200);
+    assert_eq!(tomb["lifecycle"], "merged");
+    assert_eq!(tomb["merged_into"], json!(p.survivor));
+    let r = app
+        .post(
+            &format!("/v1/clients/{}/consents", p.duplicate),
+            &p.worker,
+            json!({"method": "signed"}),
+        )
+        .await;
+    assert_eq!(r.problem(409)["use_record"], json!(p.survivor));
+    let r = app
+        .get(&format!("/v1/clients/{}", p.duplicate), &p.worker)
+        .await;
+    let etag = r.header("etag").unwrap();
+    let r = app
+        .patch(
+            &format!("/v1/clients/{}", p.duplicate),
+            &p.worker,
+            Some(&etag),
+            json!({"alias": "x"}),
+        )
+        .await;
+    assert_eq!(r.problem(409)["use_record"], json!(p.survivor));
+
+    // One person_id (seen by system admins), and the merge is audited on both ids.
+    let s = as_admin(&app, "GET", &format!("/v1/clients/{}", p.survivor), None).await;
+    let d = as_admin(&app, "GET", &format!("/v1/clients/{}", p.duplicate), None).await;
+    assert_eq!(s.ok(200)["person_id"], d.ok(200)["person_id"]);
+    for (id, action) in [(&p.survivor, "merged_from"), (&p.duplicate, "merged_into")] {
+        let r = app
+            .get(&format!("/v1/clients/{id}/audit?limit=200"), &p.admin)
+            .await;
+        let actions: Vec<&str> = r.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(actions.contains(&action), "{id}: {actions:?}");
+    }
+
+    // Merging into a tombstone, or a tombstone into a record: 409 naming the survivor.
+    let third = record(&app, &p.worker, "Ida").await;
+    let r = app
+        .post(&merge_path(&p.duplicate), &p.admin, confirm(&third))
+        .await;
+    assert_eq!(r.problem(409)["use_record"], json!(p.survivor));
+    let r = app
+        .post(&merge_path(&third), &p.admin, confirm(&p.duplicate))
+        .await;
+    assert_eq!(r.problem(409)["use_record"], json!(p.survivor));
+}
+
+#[actix_web::test]
+async fn bad_merges_are_refused_and_change_nothing() {
+    let app = spawn().await;
+    let p = pair(&app).await;
+    let path = merge_path(&p.survivor);
+    // No confirmation, or a false one: 422 naming the field.
+    for body in [
+        json!({"duplicate_id": p.duplicate}),
+        json!({"duplicate_id": p.duplicate, "confirm_same_person": false}),
+    ] {
+        let r = app.post(&path, &p.admin, body).await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), vec!["confirm_same_person"]);
+    }
+    // Into itself.
+    let r = app.post(&path, &p.admin, confirm(&p.survivor)).await;
+    assert_eq!(r.error_fields(), vec!["duplicate_id"]);
+    // A case worker may not merge at all; an unknown duplicate is a 404.
+    app.post(&path, &p.worker, confirm(&p.duplicate))
+        .await
+        .problem(403);
+    app.post(&path, &p.admin, confirm(&Uuid::now_v7().to_string()))
+        .await
+        .problem(404);
+    // An agency_admin may not merge a record its agency did not create, even one it sees.
+    let other = app.agency(&p.coc, true).await;
+    let other_worker = app.token(&format!("cw-{other}"), &[Role::CaseWorker], Some(other));
+    let foreign = app
+        .post(
+            "/v1/clients",
+            &other_worker,
+            json!({"identity_mode": "identified", "first_name": "Open", "last_name": "Twin", "roi": {"method": "signed"}}),
+        )
+        .await;
+    let foreign = foreign.ok(201)["client"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.get(&format!("/v1/clients/{foreign}"), &p.admin).await;
+    r.ok(200);
+    app.post(&path, &p.admin, confirm(&foreign))
+        .await
+        .problem(403);
+    // A record the agency cannot see answers like an unknown one.
+    let hidden = record(&app, &other_worker, "Hidden").await;
+    let a = app.post(&path, &p.admin, confirm(&hidden)).await;
+    let b = app
+        .post(&path, &p.admin, confirm(&Uuid::now_v7().to_string()))
+        .await;
+    a.problem(404);
+    assert_eq!(a.raw, b.raw);
+    // A system admin may merge across agencies (with a reason for the break-glass access).
+    let r = as_admin(&app, "POST", &path, Some(confirm(&foreign))).await;
+    assert_eq!(r.ok(200)["merged_client_id"], json!(foreign));
+    // Nothing moved by the refused attempts: the duplicate still holds its stay.
+    let r = app
+        .get(
+            &format!("/v1/clients/{}/enrollments", p.duplicate),
+            &p.worker,
+        )
+        .await;
+    assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
+    let _ = p.agency;
+}

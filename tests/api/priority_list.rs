@@ -1,0 +1,493 @@
+//! The Coordinated Entry priority list: order, access per row, keyset cursors, the CoC view,
+//! incremental pulls (time alone included), revocations racing pulls, and bad input.
+
+use diesel::prelude::*;
+use hearth::api::priority_list::sign_cursor;
+use hearth::consent::Role;
+use hearth::service::priority_list::PageState;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::ce::ce_agency;
+use crate::fixtures::*;
+use crate::harness::*;
+
+fn ids(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["client_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+macro_rules! world {
+    ($app:ident, $coc:ident, $lead:ident, $outreach:ident, $ce:ident, $w:ident) => {
+        let $coc = $app.coc(json!({})).await;
+        let $lead = ce_agency(&$app, &$coc, true).await;
+        let $outreach = ce_agency(&$app, &$coc, true).await;
+        let $ce = $app.project($lead, 14).await;
+        let $w = $app.token("w", &[Role::CaseWorker], Some($outreach));
+    };
+}
+
+/// Creates a client as `token` and enrolls it into `ce` `days` ago, with an assessment of
+/// `score` when given; answers (client id, CE stay id).
+async fn on_list<S, B>(
+    app: &TestApp<S>,
+    token: &str,
+    body: Value,
+    ce: Uuid,
+    days: i64,
+    score: Option<f64>,
+) -> (String, String)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let r = app.post("/v1/clients", token, body).await;
+    let client = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            token,
+            json!({"project_id": ce, "entry_date": days_ago(days), "relationship_to_hoh": 1,
+                   "times_homeless_past_three_years": 4, "months_homeless_past_three_years": 113}),
+        )
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    if let Some(score) = score {
+        app.post(
+            &format!("/v1/enrollments/{stay}/assessments"),
+            token,
+            json!({"assessment_date": days_ago(0), "assessment_type": 3, "assessment_level": 2,
+                   "prioritization_status": 1, "priority_score": score}),
+        )
+        .await
+        .ok(201);
+    }
+    (client, stay)
+}
+
+fn identified_open(name: &str) -> Value {
+    json!({"identity_mode": "identified", "first_name": name, "last_name": "Listed",
+           "roi": {"method": "signed", "effective_from": days_ago(30)}})
+}
+
+#[actix_web::test]
+async fn the_list_ranks_by_score_then_wait_and_pages_with_signed_cursors() {
+    let app = spawn().await;
+    world!(app, coc, lead, outreach, ce, w);
+    let (a, _) = on_list(&app, &w, identified_open("Ada"), ce, 3, Some(30.0)).await;
+    let anon = json!({"identity_mode": "anonymous", "visibility": "open", "birth_year": 1970});
+    let (b, _) = on_list(&app, &w, anon, ce, 2, Some(50.0)).await;
+    let refused = json!({"identity_mode": "consent_refused"});
+    let (c, _) = on_list(&app, &w, refused.clone(), ce, 10, None).await;
+    let (d, _) = on_list(&app, &w, refused, ce, 5, None).await;
+    let closed = json!({"identity_mode": "identified", "first_name": "Cy", "last_name": "Closed"});
+    let (e, _) = on_list(&app, &w, closed, ce, 4, Some(90.0)).await;
+    let code = json!({"identity_mode": "code_name", "first_name": "Shorty"});
+    let (g, _) = on_list(&app, &w, code, ce, 1, None).await;
+    // Exited: off the list.
+    let (_, stay) = on_list(&app, &w, identified_open("Flo"), ce, 6, Some(99.0)).await;
+    app.post(
+        &format!("/v1/enrollments/{stay}/exit"),
+        &w,
+        json!({"exit_date": days_ago(0), "destination": 101}),
+    )
+    .await
+    .ok(200);
+
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    // An integration partner: an agency of the CoC that does not take part in sharing.
+    let partner = app.agency(&coc, false).await;
+    let plr = app.token("p", &[Role::PriorityListReader], Some(partner));
+    let r = app.get(&path, &plr).await;
+    let body = r.ok(200).clone();
+    assert_eq!(
+        ids(&body, "items"),
+        vec![b.clone(), a.clone(), c.clone(), d.clone()]
+    );
+    let first = &body["items"][0];
+    assert_eq!(first["access"]["basis"], "priority_list");
+    assert_eq!(first["priority_score"], 50.0);
+    assert_eq!(first["chronic_status"], "yes");
+    assert_eq!(first["household_size"], 1);
+    assert!(first.get("first_name").is_none());
+    assert!(!body.to_string().contains("Ada"), "{body}");
+    assert_eq!(body["items"][2]["priority_score"], Value::Null);
+    // The sharing agency that created them sees names at full.
+    let r = app.get(&path, &w).await;
+    let row = &r.ok(200)["items"][1];
+    assert_eq!(row["first_name"], "Ada");
+    assert_eq!(row["access"]["level"], "full");
+
+    // Pages of one, under signed cursors, give the same order and one as_of.
+    let mut seen = vec![];
+    let mut url = format!("{path}?limit=1");
+    let mut as_of = None;
+    loop {
+        let r = app.get(&url, &plr).await;
+        let page = r.ok(200).clone();
+        seen.extend(ids(&page, "items"));
+        let this = page["as_of"].clone();
+        assert!(as_of.get_or_insert(this.clone()) == &this);
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{path}?limit=1&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![b.clone(), a.clone(), c.clone(), d.clone()]);
+
+    // The CoC view adds closed and locked records at limited.
+    let admin = app.token("a", &[Role::CocAdmin], Some(lead));
+    let r = app.get(&format!("{path}?view=coc"), &admin).await;
+    let body = r.ok(200).clone();
+    assert_eq!(ids(&body, "items"), vec![e.clone(), b, a, c, d, g]);
+    assert_eq!(body["items"][0]["access"]["basis"], "coc_aggregate");
+    assert!(!body.to_string().contains("Cy"));
+    app.get(&format!("{path}?view=coc"), &plr)
+        .await
+        .problem(403);
+}
+
+#[actix_web::test]
+async fn bad_priority_list_requests_are_problems() {
+    let app = spawn().await;
+    world!(app, coc, lead, outreach, ce, w);
+    on_list(&app, &w, identified_open("Ada"), ce, 3, Some(1.0)).await;
+    on_list(&app, &w, identified_open("Bo"), ce, 3, Some(2.0)).await;
+    let other = app.coc(json!({})).await;
+    let other_agency = ce_agency(&app, &other, true).await;
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
+    app.get("/v1/cocs/ZZ-999/priority-list", &plr)
+        .await
+        .problem(404);
+    app.get("/v1/cocs/il510/priority-list", &plr)
+        .await
+        .problem(400);
+    let far = app.token("p", &[Role::PriorityListReader], Some(other_agency));
+    app.get(&path, &far).await.problem(403);
+    for limit in ["0", "1001", "x"] {
+        let r = app.get(&format!("{path}?limit={limit}"), &plr).await;
+        assert!(r.status.is_client_error(), "{limit}: {}", r.body);
+        r.problem(r.status.as_u16());
+    }
+    app.get(&format!("{path}?view=all"), &plr)
+        .await
+        .problem(422);
+    for since in ["yesterday", "2026-13-01T00:00:00Z"] {
+        app.get(&format!("{path}?changed_since={since}"), &plr)
+            .await
+            .problem(400);
+    }
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.get(&format!("{path}?changed_since={future}"), &plr)
+        .await
+        .problem(400);
+    // A real cursor, then tampered, expired, and used on another CoC's list.
+    let r = app.get(&format!("{path}?limit=1"), &plr).await;
+    let cursor = r.ok(200)["next_cursor"].as_str().unwrap().to_string();
+    app.get(&format!("{path}?limit=1&cursor={cursor}"), &plr)
+        .await
+        .ok(200);
+    let mut tampered = cursor.clone().into_bytes();
+    tampered[5] = if tampered[5] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    app.get(&format!("{path}?cursor={tampered}"), &plr)
+        .await
+        .problem(400);
+    app.get(&format!("{path}?cursor=garbage"), &plr)
+        .await
+        .problem(400);
+    let state = PageState {
+        coc: coc.clone(),
+        coc_view: false,
+        as_of: chrono::Utc::now(),
+        since: None,
+        rank: None,
+        entry_date: Some(chrono::Utc::now().date_naive()),
+        client_id: Uuid::nil(),
+    };
+    let expired = sign_cursor(&state, chrono::Utc::now().timestamp() - 1);
+    let r = app.get(&format!("{path}?cursor={expired}"), &plr).await;
+    assert!(r.problem(400)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    let other_admin = app.token("a", &[Role::CocAdmin], Some(other_agency));
+    let r = app
+        .get(
+            &format!("/v1/cocs/{other}/priority-list?cursor={cursor}"),
+            &other_admin,
+        )
+        .await;
+    assert!(r.problem(400)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("another list"));
+}
+
+/// A committing pool on a database of its own: these tests commit revocations (each records a
+/// helpdesk notice) and backdate history, which other tests listing everything must not see.
+fn isolated_committing_pool(size: u32) -> hearth::db::DbPool {
+    use std::sync::OnceLock;
+    static URL: OnceLock<String> = OnceLock::new();
+    let url = URL.get_or_init(|| {
+        let base = test_database_url();
+        let (server, _) = base.rsplit_once('/').unwrap();
+        let mut conn = PgConnection::establish(&base).unwrap();
+        let exists: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM pg_database WHERE datname = 'hearth_ce_feed')",
+        ))
+        .get_result(&mut conn)
+        .unwrap();
+        if exists == 0 {
+            diesel::sql_query("CREATE DATABASE hearth_ce_feed")
+                .execute(&mut conn)
+                .unwrap();
+        }
+        let url = format!("{server}/hearth_ce_feed");
+        let mut conn = PgConnection::establish(&url).unwrap();
+        hearth::db::run_migrations(&mut conn).unwrap();
+        url
+    });
+    let settings = hearth::db::SessionSettings {
+        statement_timeout: std::time::Duration::from_secs(30),
+        test_transaction: false,
+    };
+    hearth::db::build_pool(url, size, std::time::Duration::from_secs(10), settings).unwrap()
+}
+
+/// Backdates a client's list history and ROIs by `days`, as if written then.
+fn backdate(pool: &hearth::db::DbPool, client: &str, days: i32) {
+    let mut conn = pool.get().unwrap();
+    let id: Uuid = client.parse().unwrap();
+    diesel::sql_query(format!(
+        "UPDATE ce_list_log SET at = at - interval '{days} days' WHERE client_id = $1"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "UPDATE roi_consents SET recorded_at = recorded_at - interval '{days} days' WHERE client_id = $1"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .execute(&mut conn)
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn incremental_pulls_answer_what_changed_and_removals_by_time_alone() {
+    let pool = isolated_committing_pool(4);
+    let app = spawn_with(pool.clone()).await;
+    world!(app, coc, lead, outreach, ce, w);
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
+    let (a, a_stay) = on_list(&app, &w, identified_open("Ada"), ce, 3, Some(10.0)).await;
+    let (b, _) = on_list(&app, &w, identified_open("Bo"), ce, 3, Some(20.0)).await;
+    // An ROI that expires today: listed yesterday, not today, with no write in between.
+    let expiring = json!({"identity_mode": "identified", "first_name": "Ed", "last_name": "Expiring",
+        "roi": {"method": "signed", "effective_from": days_ago(30), "expires_on": days_ago(0)}});
+    let r = app.post("/v1/clients", &w, expiring).await;
+    let x = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{x}/enrollments"),
+        &w,
+        json!({"project_id": ce, "entry_date": days_ago(20), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    backdate(&pool, &x, 2);
+
+    let r = app.get(&path, &plr).await;
+    let full = r.ok(200).clone();
+    assert_eq!(ids(&full, "items"), vec![b.clone(), a.clone()]);
+    let since_day_ago = (chrono::Utc::now() - chrono::Duration::days(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let r = app
+        .get(&format!("{path}?changed_since={since_day_ago}"), &plr)
+        .await;
+    let body = r.ok(200).clone();
+    assert!(ids(&body, "removed").contains(&x), "{body}");
+    assert_eq!(body["removed"][0]["change"], "no_longer_listed");
+    assert_eq!(body["removed"][0].as_object().unwrap().len(), 2);
+
+    // Changes after the full pull: a new score, a new client, a revocation.
+    let as_of = full["as_of"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/enrollments/{a_stay}/assessments"),
+        &w,
+        json!({"assessment_date": days_ago(0), "assessment_type": 3, "assessment_level": 2, "priority_score": 40.0}),
+    )
+    .await
+    .ok(201);
+    let (h, _) = on_list(&app, &w, identified_open("Hal"), ce, 1, None).await;
+    let r = app.get(&format!("/v1/clients/{b}/consents"), &w).await;
+    let roi = r.ok(200)["items"][0]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{b}/consents/{roi}/revoke"),
+        &w,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let since = urlencode(&as_of);
+    let r = app
+        .get(&format!("{path}?changed_since={since}"), &plr)
+        .await;
+    let body = r.ok(200).clone();
+    let changed: Vec<(String, String)> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["client_id"].as_str().unwrap().to_string(),
+                e["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut want = vec![
+        (a.clone(), "changed".to_string()),
+        (h.clone(), "added".to_string()),
+    ];
+    want.sort();
+    assert_eq!(changed, want, "{body}");
+    assert_eq!(ids(&body, "removed"), vec![b.clone()]);
+    assert_eq!(body["items"][0]["priority_score"], 40.0);
+    // Nothing since the last answer's as_of.
+    let next = urlencode(body["as_of"].as_str().unwrap());
+    let r = app.get(&format!("{path}?changed_since={next}"), &plr).await;
+    let body = r.ok(200);
+    assert_eq!(body["items"], json!([]), "{body}");
+    assert_eq!(body["removed"], json!([]));
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
+}
+
+#[actix_web::test]
+async fn a_revocation_takes_effect_at_once_for_every_pull_that_starts_after_it() {
+    let pool = isolated_committing_pool(8);
+    let app = spawn_with(pool.clone()).await;
+    world!(app, coc, lead, outreach, ce, w);
+    // 40 listed clients, each with one ROI (set up in SQL; the revocations go through the API),
+    // revoked and re-granted over five rounds: 200 races, on a list short enough to pull fast.
+    const N: usize = 40;
+    const ROUNDS: usize = 5;
+    let mut conn = pool.get().unwrap();
+    #[derive(QueryableByName)]
+    struct Made {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        client: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        roi: Uuid,
+    }
+    let made: Vec<Made> = diesel::sql_query(
+        "WITH c AS ( \
+           INSERT INTO clients (id, short_uid, person_id, coc_code, created_by_agency, created_by_user, \
+             identity_mode, visibility, first_name, last_name, name_quality, ssn_quality, dob_quality) \
+           SELECT gen_random_uuid(), 'R' || substr(md5(random()::text), 1, 10), gen_random_uuid(), $1, $2, 'race', \
+             'identified', 'open', 'Race', 'Client', 1, 99, 99 FROM generate_series(1, $4) RETURNING id), \
+         r AS (INSERT INTO roi_consents (id, client_id, recording_agency_id, recorded_by_user, effective_from, \
+             scope_statewide, method) SELECT gen_random_uuid(), c.id, $2, 'race', current_date - 10, true, 'signed' \
+             FROM c RETURNING id, client_id), \
+         cc AS (INSERT INTO client_contributors (client_id, agency_id) SELECT id, $2 FROM c), \
+         e AS (INSERT INTO enrollments (id, client_id, project_id, household_id, relationship_to_hoh, entry_date, \
+             entered_by_agency, entered_by_user, collected_on) \
+             SELECT gen_random_uuid(), c.id, $3, gen_random_uuid(), 1, current_date - 5, $2, 'race', current_date - 5 FROM c) \
+         SELECT r.client_id AS client, r.id AS roi FROM r",
+    )
+    .bind::<diesel::sql_types::Text, _>(&coc)
+    .bind::<diesel::sql_types::Uuid, _>(outreach)
+    .bind::<diesel::sql_types::Uuid, _>(ce)
+    .bind::<diesel::sql_types::Integer, _>(N as i32)
+    .load(&mut conn)
+    .unwrap();
+    drop(conn);
+    let path = format!("/v1/cocs/{coc}/priority-list?limit=1000");
+    let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
+    let r = app.get(&path, &plr).await;
+    assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), N);
+
+    let mut violations = 0;
+    let mut checked = 0;
+    let mut made = made;
+    for round in 0..ROUNDS {
+        if round > 0 {
+            // Re-grant: open again under a new ROI.
+            let mut conn = pool.get().unwrap();
+            let clients: Vec<Uuid> = made.iter().map(|m| m.client).collect();
+            made = diesel::sql_query(
+                "WITH o AS (UPDATE clients SET visibility = 'open' WHERE id = ANY($1) RETURNING id) \
+                 INSERT INTO roi_consents (id, client_id, recording_agency_id, recorded_by_user, \
+                   effective_from, scope_statewide, method) \
+                 SELECT gen_random_uuid(), o.id, $2, 'race', current_date, true, 'signed' FROM o \
+                 RETURNING client_id AS client, id AS roi",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&clients)
+            .bind::<diesel::sql_types::Uuid, _>(outreach)
+            .load(&mut conn)
+            .unwrap();
+            let r = app.get(&path, &plr).await;
+            assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), N);
+        }
+        for batch in made.chunks(8) {
+            let races = batch.iter().map(|m| {
+                let (app, w, plr, path) = (&app, &w, &plr, &path);
+                async move {
+                    let revoke = async {
+                        let r = app
+                            .post(
+                                &format!("/v1/clients/{}/consents/{}/revoke", m.client, m.roi),
+                                w,
+                                json!({}),
+                            )
+                            .await;
+                        r.ok(200);
+                        std::time::Instant::now()
+                    };
+                    let pull = || async {
+                        let started = std::time::Instant::now();
+                        let r = app.get(path, plr).await;
+                        (started, ids(r.ok(200), "items"))
+                    };
+                    let (done, p1, p2) = futures_util::future::join3(revoke, pull(), pull()).await;
+                    let after = {
+                        let r = app.get(path, plr).await;
+                        ids(r.ok(200), "items")
+                    };
+                    let mut bad = 0;
+                    let mut n = 1;
+                    for (started, listed) in [p1, p2] {
+                        if started > done {
+                            n += 1;
+                            bad += listed.contains(&m.client.to_string()) as usize;
+                        }
+                    }
+                    bad += after.contains(&m.client.to_string()) as usize;
+                    (bad, n)
+                }
+            });
+            for (bad, n) in futures_util::future::join_all(races).await {
+                violations += bad;
+                checked += n;
+            }
+        }
+    }
+    assert_eq!(
+        violations, 0,
+        "{violations} pulls after a revoke showed the client"
+    );
+    assert!(checked >= N * ROUNDS, "{checked}");
+    let r = app.get(&path, &plr).await;
+    assert_eq!(r.ok(200)["items"], json!([]));
+}

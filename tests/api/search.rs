@@ -1,0 +1,257 @@
+//! Duplicate search (issue 13): candidates narrowed by the DOB and its plausible variants and by
+//! phonetic name keys, ranked by similarity; `truncated` when a name is too common to narrow;
+//! bad input is a 4xx naming the field.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Uuid as SqlUuid};
+use hearth::consent::Role;
+use serde_json::{json, Value};
+
+use crate::clients::{member, today, Svc};
+use crate::harness::*;
+
+const SEARCH: &str = "/v1/clients/search";
+
+async fn create<S: Svc>(
+    app: &TestApp<S>,
+    token: &str,
+    first: &str,
+    last: &str,
+    dob: &str,
+) -> String {
+    let body = json!({"identity_mode": "identified", "first_name": first, "last_name": last,
+                      "dob": dob, "veteran_status": 0});
+    let r = app.post("/v1/clients", token, body).await;
+    r.ok(201)["client"]["id"].as_str().unwrap().to_string()
+}
+
+/// The hits of a search, as (id, score, matched_on), asserting a 200 with `truncated` false.
+async fn hits<S: Svc>(
+    app: &TestApp<S>,
+    token: &str,
+    criteria: Value,
+) -> Vec<(String, f64, Vec<String>)> {
+    let r = app.post(SEARCH, token, criteria.clone()).await;
+    let body = r.ok(200);
+    assert_eq!(body["truncated"], false, "{criteria}: {body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let on = h["matched_on"].as_array().unwrap();
+            (
+                h["client"]["id"].as_str().unwrap().to_string(),
+                h["score"].as_f64().unwrap(),
+                on.iter().map(|s| s.as_str().unwrap().to_string()).collect(),
+            )
+        })
+        .collect()
+}
+
+fn rank_of(hits: &[(String, f64, Vec<String>)], id: &str) -> Option<usize> {
+    hits.iter().position(|h| h.0 == id)
+}
+
+#[actix_web::test]
+async fn a_typo_or_a_plausible_dob_error_still_finds_the_record() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let id = create(&app, &w, "Margarethe", "Vandersloot", "1975-03-08").await;
+    let namesake = create(&app, &w, "Margarethe", "Vandersloot", "1990-10-10").await;
+    let same_day = create(&app, &w, "Xavier", "Quincy", "1975-03-08").await;
+    let name = |first: &str, last: &str, dob: &str| json!({"first_name": first, "last_name": last, "dob": dob});
+    // The exact DOB and name: first, with the DOB among what matched; the namesake after it.
+    let exact = hits(&app, &w, name("Margarethe", "Vandersloot", "1975-03-08")).await;
+    assert_eq!(rank_of(&exact, &id), Some(0), "{exact:?}");
+    assert_eq!(exact[0].2, vec!["name", "dob"]);
+    assert!(exact[0].1 > 0.99, "{exact:?}");
+    assert_eq!(
+        rank_of(&exact, &same_day),
+        None,
+        "a shared DOB alone is no match"
+    );
+    // Without a DOB, both namesakes.
+    let by_name = hits(
+        &app,
+        &w,
+        json!({"first_name": "Margarethe", "last_name": "Vandersloot"}),
+    )
+    .await;
+    assert!(rank_of(&by_name, &id).is_some() && rank_of(&by_name, &namesake).is_some());
+    assert_eq!(by_name[0].2, vec!["name"]);
+    // Each error kind the intake desk makes, one at a time.
+    for (criteria, what) in [
+        (
+            name("Margarethe", "Vandresloot", "1975-03-08"),
+            "last name transposed",
+        ),
+        (
+            name("Margarete", "Vandersloot", "1975-03-08"),
+            "first name letter dropped",
+        ),
+        (
+            name("Margarethe", "Wandersloot", "1975-03-08"),
+            "first letter of the last name wrong",
+        ),
+        (
+            name("Margarethe", "Vandersloot", "1975-08-03"),
+            "day and month swapped",
+        ),
+        (
+            name("Margarethe", "Vandersloot", "1976-03-08"),
+            "year off by one",
+        ),
+        (
+            name("Margarethe", "Vandersloot", "1975-01-01"),
+            "January 1 of the birth year",
+        ),
+        (
+            name("Margarethe", "Vandersloot", "1976-01-01"),
+            "January 1 of the next year",
+        ),
+        (
+            name("Margaretha", "Vandersloot", "1974-03-08"),
+            "a typo and a year off",
+        ),
+        (
+            json!({"first_name": "Margarethe", "last_name": "Vandersloat"}),
+            "no DOB, a typo",
+        ),
+        (
+            json!({"last_name": "Vandersloot", "dob": "1975-03-08"}),
+            "last name and DOB",
+        ),
+        (
+            json!({"first_name": "Margarethe", "dob": "1975-03-08"}),
+            "first name and DOB",
+        ),
+        (json!({"last_name": "Vandersloot"}), "last name alone"),
+    ] {
+        let found = hits(&app, &w, criteria.clone()).await;
+        let at = rank_of(&found, &id).unwrap_or_else(|| panic!("{what}: {found:?}"));
+        let (_, score, on) = &found[at];
+        assert!(*score > 0.0 && *score <= 1.0, "{what}: {score}");
+        if what != "last name and DOB" && what != "first name and DOB" {
+            assert!(*score < exact[0].1, "{what}: {score}");
+        }
+        assert!(on.contains(&"name".to_string()), "{what}: {on:?}");
+        assert_eq!(
+            on.contains(&"dob".to_string()),
+            criteria["dob"] == "1975-03-08",
+            "{what}: {on:?}"
+        );
+    }
+    // A variant ranks below the exact DOB: the namesake with the swapped DOB's record wins.
+    let swapped = create(&app, &w, "Margarethe", "Vandersloot", "1975-08-03").await;
+    let found = hits(&app, &w, name("Margarethe", "Vandersloot", "1975-08-03")).await;
+    assert_eq!(rank_of(&found, &swapped), Some(0));
+    assert_eq!(rank_of(&found, &id), Some(1), "{found:?}");
+    // Another agency that may not see the records finds none of them.
+    let (_, stranger) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    assert!(hits(
+        &app,
+        &stranger,
+        name("Margarethe", "Vandersloot", "1975-03-08")
+    )
+    .await
+    .is_empty());
+}
+
+#[actix_web::test]
+async fn a_name_too_common_to_narrow_answers_truncated() {
+    let pool = test_pool();
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let id = create(&app, &w, "Ottoline", "Brackenridge", "1961-05-20").await;
+    {
+        // 1,001 more Brackenridges (the cap of candidates per kind is 1,000), in one statement.
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query(
+            "INSERT INTO clients (id, short_uid, person_id, coc_code, created_by_agency, created_by_user, \
+               identity_mode, visibility, first_name, last_name, name_quality, ssn_quality, dob, dob_quality) \
+             SELECT gen_random_uuid(), upper(substr(md5(random()::text), 1, 12)), gen_random_uuid(), $1, $2, \
+               'loader', 'identified', 'closed', 'Ann', 'Brackenridge', 1, 99, DATE '1950-01-01' + i * 7, 1 \
+             FROM generate_series(1, 1001) i",
+        )
+        .bind::<Text, _>(&coc)
+        .bind::<SqlUuid, _>(agency)
+        .execute(&mut conn)
+        .unwrap();
+    }
+    let r = app
+        .post(SEARCH, &w, json!({"last_name": "Brackenridge"}))
+        .await;
+    let body = r.ok(200);
+    assert_eq!(body["truncated"], true, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 20);
+    // With the DOB (or the first name) it narrows again, and the record comes first.
+    for criteria in [
+        json!({"last_name": "Brackenridge", "dob": "1961-05-20"}),
+        json!({"first_name": "Ottoline", "last_name": "Brackenridge"}),
+    ] {
+        let found = hits(&app, &w, criteria.clone()).await;
+        assert_eq!(rank_of(&found, &id), Some(0), "{criteria}: {found:?}");
+    }
+}
+
+#[actix_web::test]
+async fn bad_search_input_is_a_4xx_naming_the_field_without_echoing_it() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let tomorrow = (today() + chrono::Duration::days(1)).to_string();
+    let long_uid = "U".repeat(33);
+    for (criteria, field, secret) in [
+        (
+            json!({"first_name": "J", "last_name": "Smith"}),
+            "first_name",
+            "J",
+        ),
+        (json!({"last_name": "Q."}), "last_name", "Q."),
+        (json!({"first_name": "Ann\u{0}e"}), "first_name", "Ann"),
+        (
+            json!({"last_name": "Smith", "dob": tomorrow}),
+            "dob",
+            tomorrow.as_str(),
+        ),
+        (
+            json!({"last_name": "Smith", "dob": "1850-02-03"}),
+            "dob",
+            "1850-02-03",
+        ),
+        (json!({"ssn": "98765"}), "ssn", "98765"),
+        (json!({"ssn": "5247199321"}), "ssn", "5247199321"),
+        (json!({"dob": "1975-03-08"}), "dob", "1975-03-08"),
+        (json!({}), "client_id", "\u{1}"),
+        (json!({"last_name": "Smith", "limit": 0}), "limit", "\u{1}"),
+        (json!({"last_name": "Smith", "limit": 51}), "limit", "\u{1}"),
+        (
+            json!({"short_uid": long_uid}),
+            "short_uid",
+            long_uid.as_str(),
+        ),
+    ] {
+        let r = app.post(SEARCH, &w, criteria.clone()).await;
+        r.problem(422);
+        assert!(
+            r.error_fields().contains(&field.to_string()),
+            "{criteria}: {}",
+            r.body
+        );
+        if secret.len() > 1 {
+            assert!(
+                !r.body.to_string().contains(secret),
+                "{criteria} echoed: {}",
+                r.body
+            );
+        }
+    }
+    // Not a number in range at all: still a 4xx.
+    let r = app
+        .post(SEARCH, &w, json!({"last_name": "Smith", "limit": -1}))
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.body);
+}
