@@ -490,6 +490,37 @@ fn case_bom_quoting_and_newlines_are_tolerated() {
     );
 }
 
+#[test]
+fn broken_quoting_is_found() {
+    let cases: &[(&[u8], u64, &str)] = &[
+        (b"1,a\"b,c\r\n", 2, "unquoted"),
+        (b"1,\"ab\"c,d\r\n", 2, "after the closing quote"),
+        (b"1,\"a\r\nb\"\"c\",d\r\n2,\"open,e\r\n", 4, "not closed"),
+    ];
+    for (row, line, what) in cases {
+        let mut files = bytes(valid_set(Version::Fy2024));
+        let org = files
+            .iter_mut()
+            .find(|(n, _)| n == "Organization.csv")
+            .unwrap();
+        let header_end = org.1.iter().position(|b| *b == b'\n').unwrap() + 1;
+        org.1.truncate(header_end);
+        org.1.extend_from_slice(row);
+        let r = check(&files);
+        let p = r
+            .problems
+            .iter()
+            .find(|p| p.code == "bad_quoting")
+            .unwrap_or_else(|| panic!("{what}: {:?}", codes(&r)));
+        assert_eq!(
+            (p.file.as_str(), p.line),
+            ("Organization.csv", Some(*line)),
+            "{what}"
+        );
+        assert!(p.message.contains(what), "{}", p.message);
+    }
+}
+
 // ---- zips --------------------------------------------------------------------------------
 
 fn write_zip(entries: &[(String, Vec<u8>)], method: zip::CompressionMethod) -> PathBuf {

@@ -487,7 +487,7 @@ fn check_file(
     state: &mut State,
     report: &mut Report,
 ) {
-    let mut buf = BufReader::new(r);
+    let mut buf = BufReader::new(QuoteCheck::new(r));
     match buf.fill_buf() {
         Ok(b) if b.starts_with(b"\xEF\xBB\xBF") => {
             buf.consume(3);
@@ -733,7 +733,93 @@ fn check_file(
             format!("Export.csv has {rows} data rows; exactly 1 is required"),
         );
     }
+    let quotes = rd.into_inner().into_inner();
+    for (line, what) in quotes.finish() {
+        report.error(label, Some(line), None, "bad_quoting", what);
+    }
     state.keys.insert(fs.name, own_keys);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Q {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// Follows RFC 4180's quoting over the bytes as they are read (the csv crate is lenient about a
+/// stray quote) and notes where it is broken, by physical line.
+struct QuoteCheck<R> {
+    inner: R,
+    state: Q,
+    line: u64,
+    eof: bool,
+    /// Where the last quoted field opened.
+    opened: u64,
+    found: Vec<(u64, &'static str)>,
+}
+
+impl<R> QuoteCheck<R> {
+    fn new(inner: R) -> Self {
+        QuoteCheck {
+            inner,
+            state: Q::FieldStart,
+            line: 1,
+            eof: false,
+            opened: 0,
+            found: Vec::new(),
+        }
+    }
+
+    fn note(&mut self, what: &'static str) {
+        if self.found.len() < 100 {
+            self.found.push((self.line, what));
+        }
+    }
+
+    /// The violations; an unterminated quote counts only once the input was read to its end.
+    fn finish(mut self) -> Vec<(u64, &'static str)> {
+        if self.eof && self.state == Q::Quoted {
+            self.line = self.opened;
+            self.note("a quoted field is not closed before the end of the file");
+        }
+        self.found
+    }
+}
+
+impl<R: Read> Read for QuoteCheck<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.eof = true;
+        }
+        for &b in &buf[..n] {
+            self.state = match (self.state, b) {
+                (Q::Quoted, b'"') => Q::QuoteInQuoted,
+                (Q::Quoted, _) => Q::Quoted,
+                (Q::QuoteInQuoted, b'"') => Q::Quoted,
+                (_, b'\n' | b'\r' | b',') => Q::FieldStart,
+                (Q::FieldStart, b'"') => {
+                    self.opened = self.line;
+                    Q::Quoted
+                }
+                (Q::FieldStart | Q::Unquoted, _) if b == b'"' => {
+                    self.note("a quote inside an unquoted field");
+                    Q::Unquoted
+                }
+                (Q::QuoteInQuoted, _) => {
+                    self.note("text after the closing quote of a field");
+                    Q::Unquoted
+                }
+                (_, _) => Q::Unquoted,
+            };
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn values_at(rec: &csv::ByteRecord, i: usize) -> Option<&str> {
