@@ -417,6 +417,21 @@ fn each_kind_of_structure_problem_is_found() {
         Some("PersonalID"),
         "personal_id_mismatch",
     );
+    // An enrollment (or inventory) in a CoC its project has no ProjectCoC row for: a warning.
+    expect(
+        |s| set_cell(file(s, "Enrollment.csv"), "EnrollmentCoC", "ZZ-999"),
+        "Enrollment.csv",
+        Some(2),
+        Some("EnrollmentCoC"),
+        "coc_not_in_project",
+    );
+    expect(
+        |s| set_cell(file(s, "Inventory.csv"), "CoCCode", "ZZ-999"),
+        "Inventory.csv",
+        Some(2),
+        Some("CoCCode"),
+        "coc_not_in_project",
+    );
     // Missing files.
     expect(
         |s| s.retain(|(n, _)| n != "Export.csv"),

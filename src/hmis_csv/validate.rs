@@ -362,6 +362,8 @@ struct State {
     export_id: Option<Box<str>>,
     /// Enrollment.csv's PersonalID per EnrollmentID, to catch files that disagree.
     enrollment_person: HashMap<Box<str>, Box<str>>,
+    /// ProjectCoC.csv's (ProjectID, CoCCode) pairs.
+    project_cocs: HashSet<(Box<str>, Box<str>)>,
 }
 
 fn run(src: &mut dyn Source, report: &mut Report) {
@@ -608,6 +610,14 @@ fn check_file(
     let key_at = col_at(fs.key);
     let parent_at: Vec<_> = fs.parents.iter().map(|p| (p, col_at(p.column))).collect();
     let (enrollment_at, person_at) = (col_at("EnrollmentID"), col_at("PersonalID"));
+    let (project_at, coc_at) = (
+        col_at("ProjectID"),
+        match fs.name {
+            "ProjectCoC" | "Inventory" => col_at("CoCCode"),
+            "Enrollment" => col_at("EnrollmentCoC"),
+            _ => None,
+        },
+    );
     let mut own_keys: HashSet<Box<str>> = HashSet::new();
     let mut rows = 0u64;
     loop {
@@ -699,6 +709,22 @@ fn check_file(
                 } else {
                     report.error(label, line, Some(p.column), "orphan_key", msg);
                 }
+            }
+        }
+        let project = project_at.and_then(|i| values_at(&rec, i));
+        let coc = coc_at.and_then(|i| values_at(&rec, i));
+        if let (Some(p), Some(c)) = (project, coc) {
+            let pair = (p.into(), c.into());
+            if fs.name == "ProjectCoC" {
+                state.project_cocs.insert(pair);
+            } else if !p.is_empty() && !c.is_empty() && !state.project_cocs.contains(&pair) {
+                report.warn(
+                    label,
+                    line,
+                    coc_at.and_then(|i| pos[i]).map(|ci| fs.columns[ci].name),
+                    "coc_not_in_project",
+                    "no ProjectCoC.csv row has this CoC for this ProjectID",
+                );
             }
         }
         let enrollment = enrollment_at.and_then(|i| values_at(&rec, i));
