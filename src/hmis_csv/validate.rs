@@ -763,7 +763,14 @@ fn check_file(
     for (line, what) in quotes.finish() {
         report.error(label, Some(line), None, "bad_quoting", what);
     }
-    state.keys.insert(fs.name, own_keys);
+    // Keep the keys only of files others point to (memory grows with those, not with all rows).
+    if spec
+        .files
+        .iter()
+        .any(|f| f.parents.iter().any(|p| p.file == fs.name))
+    {
+        state.keys.insert(fs.name, own_keys);
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
