@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod hmis_csv;
 pub mod repo;
 pub mod service;
 pub mod telemetry;

@@ -1,4 +1,4 @@
-//! The `hearth` command: serve, migrate, token, demo, openapi.
+//! The `hearth` command: serve, migrate, token, demo, openapi, validate-csv.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -49,6 +49,14 @@ enum Command {
     Demo,
     /// Print the OpenAPI document the service serves.
     Openapi,
+    /// Check a HUD HMIS CSV export (a directory or a zip) against the spec; exits non-zero on errors.
+    ValidateCsv {
+        /// A directory of .csv files or a .zip of them.
+        path: std::path::PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -82,10 +90,51 @@ fn main() -> ExitCode {
                 .map(|s| println!("{s}"))
                 .map_err(|e| e.to_string())
         }
+        Command::ValidateCsv { path, json } => validate_csv(&path, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
+    }
+}
+
+fn validate_csv(path: &std::path::Path, json: bool) -> Result<(), String> {
+    use hearth::hmis_csv::{validate_path, Limits, Severity};
+    let report = validate_path(path, &Limits::default());
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        for p in &report.problems {
+            let sev = match p.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+            let col = p
+                .column
+                .as_deref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default();
+            println!("{sev} {}{line}{col} {}: {}", p.file, p.code, p.message);
+        }
+        if report.dropped > 0 {
+            println!("... and {} more problems not shown", report.dropped);
+        }
+    }
+    let errors = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    match (errors, report.version) {
+        (0, v) => {
+            eprintln!("valid ({v:?}); {} warnings", report.problems.len());
+            Ok(())
+        }
+        (n, _) => Err(format!("{n} errors")),
     }
 }
 
