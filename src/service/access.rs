@@ -185,7 +185,7 @@ impl Decided {
     }
 
     /// The record as this viewer sees it.
-    pub fn view(&self) -> crate::service::client_view::ClientView {
+    pub fn view(&self) -> AppResult<crate::service::client_view::ClientView> {
         crate::service::client_view::client_view(
             &self.row,
             &self.viewer,

@@ -95,15 +95,22 @@ pub fn client_view(
     viewer: &Viewer,
     decision: &AccessDecision,
     successor: Option<Uuid>,
-) -> ClientView {
+) -> crate::error::AppResult<ClientView> {
+    // No silent fallback: a stored value that is not one of the words is a fault, not a default.
+    let stored =
+        |what: &str| crate::error::AppError::Internal(format!("stored {what} does not parse"));
+    let identity_mode =
+        IdentityMode::parse(&row.identity_mode).ok_or_else(|| stored("identity_mode"))?;
+    let visibility = Visibility::parse(&row.visibility).ok_or_else(|| stored("visibility"))?;
+    let lifecycle = Lifecycle::parse(&row.lifecycle).ok_or_else(|| stored("lifecycle"))?;
     let creator = viewer.agency_id == Some(row.created_by_agency);
     let full = decision.level == AccessLevel::Full;
-    ClientView {
+    Ok(ClientView {
         id: row.id,
         short_uid: row.short_uid.clone(),
-        identity_mode: IdentityMode::parse(&row.identity_mode).unwrap_or(IdentityMode::Identified),
-        visibility: Visibility::parse(&row.visibility).unwrap_or(Visibility::Closed),
-        lifecycle: Lifecycle::parse(&row.lifecycle).unwrap_or(Lifecycle::Active),
+        identity_mode,
+        visibility,
+        lifecycle,
         coc_code: row.coc_code.clone(),
         created_by_agency_id: row.created_by_agency,
         created_by_your_agency: creator,
@@ -134,7 +141,7 @@ pub fn client_view(
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,
-    }
+    })
 }
 
 /// The record as the caller sees it after a change (`None` when the change ended its access).
@@ -145,9 +152,12 @@ pub fn redecide_changed(
     before: &crate::service::access::Decided,
     row: &ClientRow,
     facts: &crate::consent::RecordFacts,
-) -> Option<ClientView> {
+) -> crate::error::AppResult<Option<ClientView>> {
     let decision = crate::consent::decide_record(&before.viewer, facts, caller.today);
-    (decision.level != AccessLevel::None).then(|| client_view(row, &before.viewer, &decision, None))
+    if decision.level == AccessLevel::None {
+        return Ok(None);
+    }
+    client_view(row, &before.viewer, &decision, None).map(Some)
 }
 
 pub fn redecide(
@@ -159,6 +169,8 @@ pub fn redecide(
     let (row, _, facts) =
         crate::service::access::load_facts(conn, id)?.ok_or(crate::error::AppError::NotFound)?;
     let decision = crate::consent::decide_record(&before.viewer, &facts, caller.today);
-    Ok((decision.level != AccessLevel::None)
-        .then(|| client_view(&row, &before.viewer, &decision, None)))
+    if decision.level == AccessLevel::None {
+        return Ok(None);
+    }
+    client_view(&row, &before.viewer, &decision, None).map(Some)
 }

@@ -210,7 +210,7 @@ pub fn create(
         }
         let d = decide(conn, caller, row.id)?;
         caller.audit(conn, Some(row.id), "create", d.decision.basis, None)?;
-        Ok(ClientWrite { client: d.view(), changes, warnings })
+        Ok(ClientWrite { client: d.view()?, changes, warnings })
     })
 }
 
@@ -221,7 +221,7 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Clie
         if d.decision.level == AccessLevel::Full {
             caller.audit(conn, Some(id), "read", d.decision.basis, None)?;
         }
-        Ok(d.view())
+        d.view()
     })
 }
 
@@ -406,7 +406,7 @@ pub fn patch(
             }
         }
         caller.audit(conn, Some(id), "update", d.decision.basis, None)?;
-        let view = client_view(&row, &d.viewer, &d.decision, d.successor);
+        let view = client_view(&row, &d.viewer, &d.decision, d.successor)?;
         Ok(ClientWrite {
             client: view,
             changes,

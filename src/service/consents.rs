@@ -340,7 +340,7 @@ pub fn grant(
         facts.rois.push(crate::service::access::roi_facts(&roi));
         Ok(ConsentOutcome {
             consent: roi_view(&roi, caller.today, true),
-            client: redecide_changed(caller, &d, &row, &facts),
+            client: redecide_changed(caller, &d, &row, &facts)?,
             changes,
             warnings,
             scenario: None,

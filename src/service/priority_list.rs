@@ -121,13 +121,15 @@ fn chronic(r: &EntryRow) -> ChronicStatus {
     }
 }
 
-fn entry(r: EntryRow, change: Option<ChangeKind>) -> PriorityEntry {
-    let basis = AccessBasis::parse(&r.basis).unwrap_or(AccessBasis::PriorityList);
+fn entry(r: EntryRow, change: Option<ChangeKind>) -> AppResult<PriorityEntry> {
+    // No silent fallback: the SQL filter answers one of the engine's words, or it is a fault.
+    let basis = AccessBasis::parse(&r.basis)
+        .ok_or_else(|| AppError::Internal("the priority list's basis does not parse".into()))?;
     let level = level_of(basis);
     let full = level == AccessLevel::Full;
     let entry_shown = r.entry_access.is_some();
     let assessment_shown = r.assessment_access.is_some();
-    PriorityEntry {
+    Ok(PriorityEntry {
         client_id: r.client_id,
         change,
         access: AccessView {
@@ -157,7 +159,7 @@ fn entry(r: EntryRow, change: Option<ChangeKind>) -> PriorityEntry {
             None
         },
         refusal_count: r.refusal_count,
-    }
+    })
 }
 
 /// Reads one page of the CoC's priority list (a full pull, or the changes since an instant).
@@ -225,7 +227,10 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
             });
             Page {
                 as_of,
-                items: rows.into_iter().map(|r| entry(r, None)).collect(),
+                items: rows
+                    .into_iter()
+                    .map(|r| entry(r, None))
+                    .collect::<AppResult<_>>()?,
                 removed: vec![],
                 next,
             }
@@ -263,7 +268,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                         } else {
                             ChangeKind::Added
                         };
-                        items.push(entry(e, Some(kind)));
+                        items.push(entry(e, Some(kind))?);
                     }
                     None => removed.push(RemovedEntry {
                         client_id: r.client_id,

@@ -270,7 +270,7 @@ pub fn search(
         items.push(SearchHit {
             score: (f.score * 1000.0).round() / 1000.0,
             matched_on: f.matched_on.iter().map(|s| s.to_string()).collect(),
-            client: client_view(row, &viewer, &decision, None),
+            client: client_view(row, &viewer, &decision, None)?,
         });
     }
     audit_repo::append(conn, &events)?;
