@@ -12,7 +12,9 @@ use crate::consent::Role;
 use crate::error::AppError;
 
 /// The claims Hearth reads (api.md). `roles` holds the role words; unknown words are ignored so
-/// that an identity provider can carry roles meant for other systems.
+/// that an identity provider can carry roles meant for other systems. As RFC 7519 allows, `aud`
+/// may be one string or an array, and the times (`exp`, `iat`, `nbf`) may have a fraction; a
+/// fraction is dropped.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -21,11 +23,52 @@ pub struct Claims {
     #[serde(default)]
     pub roles: Vec<String>,
     pub iss: String,
-    pub aud: String,
+    pub aud: Audience,
+    #[serde(deserialize_with = "numeric_date")]
     pub exp: i64,
-    pub iat: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "optional_numeric_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub iat: Option<i64>,
+    #[serde(
+        default,
+        deserialize_with = "optional_numeric_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nbf: Option<i64>,
+}
+
+/// The `aud` claim: one audience or several (RFC 7519, section 4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<&str> for Audience {
+    fn from(s: &str) -> Self {
+        Audience::One(s.to_string())
+    }
+}
+
+/// A NumericDate (RFC 7519, section 2): seconds since the epoch, perhaps with a fraction.
+fn numeric_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let secs = f64::deserialize(d)?;
+    // Beyond ±2^53 an f64 no longer counts whole seconds; no real token goes there.
+    if secs.is_finite() && secs.abs() < 9_007_199_254_740_992.0 {
+        Ok(secs.floor() as i64)
+    } else {
+        Err(serde::de::Error::custom("a NumericDate out of range"))
+    }
+}
+
+fn optional_numeric_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Date(#[serde(deserialize_with = "numeric_date")] i64);
+    Ok(Option::<Date>::deserialize(d)?.map(|Date(s)| s))
 }
 
 /// Who is calling, as the token says. The agency's CoC and sharing flag are looked up by the
@@ -122,8 +165,8 @@ impl AuthConfig {
             agency_id,
             roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            iat: now,
+            aud: Audience::One(self.audience.clone()),
+            iat: Some(now),
             exp: now + ttl.num_seconds(),
             nbf: None,
         };
@@ -172,14 +215,21 @@ impl AuthConfig {
             })
         })?;
         let claims = data.claims;
+        if claims.sub.trim().is_empty() {
+            return Err(unauthorized("The bearer token's sub claim is empty."));
+        }
         let roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
+        // Authentic, but it names neither an agency nor a role Hearth knows: typically a token the
+        // identity provider issued for another system. Say so rather than fail later on a lookup.
+        if claims.agency_id.is_none() && roles.is_empty() {
+            return Err(AppError::Forbidden(
+                "The bearer token carries no Hearth role and no agency_id claim, so it grants nothing here.".into(),
+            ));
+        }
         if claims.agency_id.is_none() && roles.iter().any(|r| *r != Role::SystemAdmin) {
             return Err(unauthorized(
                 "The bearer token's roles need an agency_id claim.",
             ));
-        }
-        if claims.sub.trim().is_empty() {
-            return Err(unauthorized("The bearer token's sub claim is empty."));
         }
         Ok(Principal {
             sub: claims.sub,

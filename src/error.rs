@@ -183,9 +183,18 @@ impl ResponseError for AppError {
         if matches!(self, AppError::Unauthorized(_)) {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if matches!(self, AppError::Unavailable(_)) {
+            resp.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+        }
         resp.json(self.to_problem())
     }
 }
+
+/// Seconds a client should wait before retrying a 503 (the `Retry-After` header).
+pub const RETRY_AFTER_SECS: u32 = 2;
+
+/// The detail of a 503 for a connection lost mid-request.
+const CONNECTION_LOST: &str = "The database connection was lost; try again shortly.";
 
 /// Diesel errors: a missing row is a 404, a lost connection a 503, a constraint the input broke a
 /// 409, anything else a 500 whose cause is logged and not sent.
@@ -208,9 +217,17 @@ impl From<diesel::result::Error> for AppError {
                     info.constraint_name().unwrap_or("foreign key")
                 ),
             ),
-            E::DatabaseError(K::ClosedConnection, _) => {
-                AppError::Unavailable("The database connection was lost; try again.".into())
+            // libpq found the connection closed, or could not even send the query on it ("no
+            // connection to the server"); the pool tests and replaces it before its next use.
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => {
+                AppError::Unavailable(CONNECTION_LOST.into())
             }
+            E::DatabaseError(_, ref info) if is_connection_loss(info.message()) => {
+                AppError::Unavailable(CONNECTION_LOST.into())
+            }
+            // A transaction whose rollback failed, which happens when the connection died in it.
+            E::BrokenTransactionManager => AppError::Unavailable(CONNECTION_LOST.into()),
+            E::RollbackErrorOnCommit { commit_error, .. } => AppError::from(*commit_error),
             E::DatabaseError(K::SerializationFailure, _) => AppError::conflict(
                 "concurrent-update",
                 "Another change to the same record happened at the same time; try again.",
@@ -219,6 +236,36 @@ impl From<diesel::result::Error> for AppError {
                 AppError::Unavailable("The database took too long to answer; try again.".into())
             }
             other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Server and libpq messages that mean the session is gone or the server is going away or not
+/// yet back (SQLSTATE class 57P and 08, which diesel does not name).
+fn is_connection_loss(message: &str) -> bool {
+    const SIGNS: [&str; 9] = [
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "the database system is not yet accepting connections",
+        "server closed the connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+    ];
+    SIGNS.iter().any(|s| message.contains(s))
+}
+
+impl From<crate::db::CheckoutError> for AppError {
+    fn from(e: crate::db::CheckoutError) -> Self {
+        match e {
+            crate::db::CheckoutError::Unreachable(_) => {
+                AppError::Unavailable("The database cannot be reached; try again shortly.".into())
+            }
+            crate::db::CheckoutError::Exhausted => {
+                AppError::Unavailable("No database connection is free; try again shortly.".into())
+            }
         }
     }
 }

@@ -186,14 +186,65 @@ fn serve(config: &Config, demo: bool) -> Result<(), String> {
         actix_web::rt::System::new()
             .block_on(async move {
                 let mut server = actix_web::HttpServer::new(move || hearth::app(state.clone()))
-                    .shutdown_timeout(20)
+                    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+                    // actix would stop at once on SIGINT, cutting requests in flight; ours stops
+                    // gracefully on SIGINT as on SIGTERM.
+                    .disable_signals()
                     .bind(&bind)?;
                 if let Some(w) = workers {
                     server = server.workers(w);
                 }
-                // actix stops gracefully on SIGINT and SIGTERM: in-flight requests finish.
-                server.run().await
+                let server = server.run();
+                actix_web::rt::spawn(stop_on_signals(server.handle()));
+                server.await
             })
             .map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// How long a graceful stop waits for requests in flight.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 20;
+
+/// SIGINT (Ctrl-C) and SIGTERM stop the server gracefully: it accepts no new connection, lets
+/// requests in flight finish within the shutdown timeout, and then `serve` returns, which stops
+/// an embedded cluster. SIGQUIT stops without waiting for requests in flight (as actix does).
+async fn stop_on_signals(server: actix_web::dev::ServerHandle) {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    use futures_util::future::{select, Either};
+    let (Ok(mut int), Ok(mut term), Ok(mut quit)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::quit()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop hearth with SIGKILL");
+        return;
+    };
+    let mut stopping = false;
+    loop {
+        let stop = select(Box::pin(int.recv()), Box::pin(term.recv()));
+        let (name, graceful) = match select(stop, Box::pin(quit.recv())).await {
+            Either::Left((Either::Left(_), _)) => ("SIGINT", true),
+            Either::Left((Either::Right(_), _)) => ("SIGTERM", true),
+            Either::Right(_) => ("SIGQUIT", false),
+        };
+        if stopping {
+            tracing::info!(signal = name, "already stopping");
+            continue;
+        }
+        stopping = true;
+        if graceful {
+            tracing::info!(
+                signal = name,
+                timeout_secs = SHUTDOWN_TIMEOUT_SECS,
+                "stopping: finishing requests in flight"
+            );
+        } else {
+            tracing::info!(
+                signal = name,
+                "stopping without waiting for requests in flight"
+            );
+        }
+        // The command is sent now; the future only waits for the stop to complete.
+        drop(server.stop(graceful));
+    }
 }

@@ -156,7 +156,9 @@ async fn list_documents(
     tag = "client data",
     params(("id" = Uuid, Path), ("document_id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, as the content type it was stored with", content(
+            ("application/pdf"), ("image/jpeg"), ("image/png"), ("image/tiff"), ("text/plain"),
+        )),
         (status = 404, description = "No such document, or not visible"),
     )
 )]

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent_about_client, parse_json, run_db, ApiJson, IdempotencyKey, JsonReply,
+    create_idempotent_about_client, run_db, ApiJson, IdempotencyKey, JsonReply, OptionalApiJson,
 };
 use crate::error::AppResult;
 use crate::service::consents::{self, ConsentOutcome, NewRoi, RevokeRoi, RoiView};
@@ -83,7 +83,7 @@ async fn list(
 /// they keep it as contributors (scenario 2), and a helpdesk notice is recorded.
 #[utoipa::path(
     tag = "consents",
-    request_body = RevokeRoi,
+    request_body(content = Option<RevokeRoi>, description = "Optional: send no body to revoke as of today"),
     params(("id" = Uuid, Path), ("consent_id" = Uuid, Path)),
     responses(
         (status = 200, body = ConsentOutcome),
@@ -97,15 +97,11 @@ async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Bytes,
+    body: OptionalApiJson<RevokeRoi>,
 ) -> AppResult<JsonReply> {
     let (id, consent_id) = path.into_inner();
     // The body is optional (revoked_on defaults to today), but when sent it is parsed strictly.
-    let input: RevokeRoi = if body.iter().all(u8::is_ascii_whitespace) {
-        RevokeRoi::default()
-    } else {
-        parse_json(&body)?
-    };
+    let input = body.0;
     let o = run_db(&state, move |conn| {
         consents::revoke(conn, &caller, id, consent_id, input)
     })

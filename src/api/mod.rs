@@ -5,6 +5,7 @@ pub mod client_data;
 pub mod clients;
 pub mod cocs;
 pub mod consents;
+pub mod edge;
 pub mod guard;
 pub mod ops;
 pub mod stays;
@@ -12,13 +13,14 @@ pub mod support;
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpMessage, HttpResponse, ResponseError};
 use tracing::Instrument;
+use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, Response};
 use utoipa::OpenApi;
@@ -109,10 +111,33 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
             ];
             if !public {
                 defaults.extend([
-                    ("400", "Malformed request"),
+                    (
+                        "400",
+                        "Malformed request: a header, path or query parameter, or JSON that does not parse",
+                    ),
                     ("401", "Missing or invalid bearer token"),
                     ("403", "The caller's roles do not allow this"),
                 ]);
+            }
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let is_in = |place: ParameterIn| {
+                params
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+            };
+            let (has_query, has_path) = (is_in(ParameterIn::Query), is_in(ParameterIn::Path));
+            if op.request_body.is_some() {
+                defaults.extend([
+                    ("413", "The request body is too large"),
+                    ("415", "The body is not sent as application/json"),
+                    ("422", "Invalid fields (each named in errors)"),
+                ]);
+            }
+            if has_query {
+                defaults.push(("422", "A query parameter is out of range (named in errors)"));
+            }
+            if has_path {
+                defaults.push(("404", "No such resource, or the caller may not see it"));
             }
             for (code, desc) in defaults {
                 op.responses
@@ -121,6 +146,18 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
                     .or_insert_with(|| RefOr::T(Response::new(desc)));
             }
             for (code, resp) in op.responses.responses.iter_mut() {
+                // OpenAPI requires a description on every response.
+                if let RefOr::T(r) = resp {
+                    if r.description.is_empty() {
+                        r.description = code
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|c| StatusCode::from_u16(c).ok())
+                            .and_then(|c| c.canonical_reason())
+                            .unwrap_or("Response")
+                            .to_string();
+                    }
+                }
                 if code.starts_with('4') || code.starts_with('5') {
                     if let RefOr::T(r) = resp {
                         r.content.clear();
@@ -177,7 +214,7 @@ pub fn app(
         }))
         .wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
         .wrap(state.metrics.http.clone())
-        .wrap_fn(|req, srv| {
+        .wrap_fn(|mut req, srv| {
             let rid = req
                 .headers()
                 .get("x-request-id")
@@ -187,16 +224,35 @@ pub fn app(
             req.extensions_mut().insert(RequestId(rid.clone()));
             let span = tracing::info_span!("http", request_id = %rid, method = %req.method());
             let started = Instant::now();
-            let fut = {
-                let _e = span.enter();
-                srv.call(req)
+            // HEAD is answered as GET without the body.
+            let head = req.method() == Method::HEAD;
+            if head {
+                req.head_mut().method = Method::GET;
+            }
+            // Path and query parameters are checked once, here: no NUL, no control byte, bounded.
+            let call = match edge::check_target(req.path(), req.uri().query()) {
+                Ok(()) => {
+                    let _e = span.enter();
+                    Ok(srv.call(req))
+                }
+                Err(err) => Err(req.into_response(err.error_response())),
             };
             async move {
-                let mut res = fut.await?;
+                let mut res = match call {
+                    Ok(fut) => fut.await?.map_into_left_body(),
+                    Err(refused) => refused.map_into_right_body(),
+                };
+                if head {
+                    res = res.map_body(|_, _| EitherBody::right(BoxBody::new(())));
+                }
                 if let Ok(v) = HeaderValue::from_str(&rid) {
                     res.headers_mut()
                         .insert(HeaderName::from_static("x-request-id"), v);
                 }
+                res.headers_mut().insert(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                );
                 // The route pattern, never the path: paths carry ids, and logs carry no data.
                 let route = res
                     .request()

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::CheckoutError;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 
@@ -80,29 +81,42 @@ async fn healthz() -> HttpResponse {
     })
 }
 
-/// Readiness: the database answers and every migration is applied.
+/// How long `/readyz` waits for a connection: probes time out quickly, and a pool that stays
+/// busy this long is worth reporting.
+const READY_CHECKOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Readiness: the database answers and every migration is applied. A 503 says which of these
+/// failed: the database cannot be reached, every pooled connection is busy, or migrations are
+/// pending.
 #[utoipa::path(tag = "operations", security(()), responses((status = 200, body = Health), (status = 503, description = "Not ready")))]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let pool = state.pool.clone();
-    let applied = web::block(move || -> Result<bool, String> {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        crate::db::migrations_applied(&mut conn)
+    let applied = web::block(move || -> AppResult<bool> {
+        let mut conn = pool.get_timeout(READY_CHECKOUT).map_err(|e| match e {
+            CheckoutError::Unreachable(_) => {
+                AppError::Unavailable("The database is not reachable.".into())
+            }
+            CheckoutError::Exhausted => AppError::Unavailable(
+                "The database answers, but every connection in the pool is busy.".into(),
+            ),
+        })?;
+        crate::db::migrations_applied(&mut conn).map_err(|_| {
+            AppError::Unavailable("The database did not answer the readiness check.".into())
+        })
     })
     .await
-    .map_err(AppError::from)?;
-    match applied {
-        Ok(true) => Ok(HttpResponse::Ok().json(Health {
+    .map_err(AppError::from)??;
+    if applied {
+        Ok(HttpResponse::Ok().json(Health {
             status: "ok".into(),
             database: Some("ok".into()),
             migrations: Some("applied".into()),
-        })),
-        Ok(false) => Err(AppError::Unavailable(
+        }))
+    } else {
+        Err(AppError::Unavailable(
             "Database migrations are pending.".into(),
-        )),
-        Err(_) => Err(AppError::Unavailable(
-            "The database is not reachable.".into(),
-        )),
+        ))
     }
 }
 

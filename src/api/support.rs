@@ -39,7 +39,7 @@ pub fn sanitize_request_id(v: &str) -> Option<String> {
     let ok = !v.is_empty()
         && v.len() <= 128
         && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     ok.then(|| v.to_string())
 }
 
@@ -55,32 +55,70 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .map(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()))
-            .unwrap_or(false);
+        let content_type_ok = is_json(req);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
-                    "Send the body as application/json.".into(),
-                ));
+                return Err(not_json());
             }
-            let body = bytes
-                .await
-                .map_err(|e| match e.as_response_error().status_code() {
-                    StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
-                        "The request body is larger than this endpoint accepts.".into(),
-                    ),
-                    _ => AppError::BadRequest("The request body could not be read.".into()),
-                })?;
+            let body = read_body(bytes).await?;
             let digest = hex(&Sha256::digest(&body));
             let value = parse_json::<T>(&body)?;
             Ok(ApiJson { value, digest })
         })
     }
+}
+
+/// A JSON body that may be left out (an empty body, or `null`, is `T::default()`); when sent,
+/// it is held to the same rules as [`ApiJson`], its content type included.
+pub struct OptionalApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = read_body(bytes).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalApiJson(T::default()));
+            }
+            if !content_type_ok {
+                return Err(not_json());
+            }
+            if body.trim_ascii() == b"null" {
+                return Ok(OptionalApiJson(T::default()));
+            }
+            parse_json::<T>(&body).map(OptionalApiJson)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.mime_type()
+        .ok()
+        .flatten()
+        .map(|m| m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json()))
+        .unwrap_or(false)
+}
+
+fn not_json() -> AppError {
+    AppError::UnsupportedMediaType("Send the body as application/json.".into())
+}
+
+async fn read_body(
+    bytes: impl Future<Output = Result<web::Bytes, actix_web::Error>>,
+) -> AppResult<web::Bytes> {
+    bytes
+        .await
+        .map_err(|e| match e.as_response_error().status_code() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(
+                "The request body is larger than this endpoint accepts.".into(),
+            ),
+            _ => AppError::BadRequest("The request body could not be read.".into()),
+        })
 }
 
 fn mime_json() -> &'static str {
@@ -90,9 +128,11 @@ fn mime_json() -> &'static str {
 /// Deserializes with the failing field's path, and turns serde's message (which may quote the
 /// value) into one that only says what was expected.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    // NUL, over-long text, lone surrogates, far dates and trailing bytes, once for every body.
+    crate::api::edge::check_json_body(body)?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+        let path = crate::api::edge::field_path(e.path());
         let inner = e.into_inner();
         use serde_json::error::Category;
         match inner.classify() {
@@ -111,28 +151,24 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
 }
 
 fn describe_data_error(path: &str, msg: &str) -> (String, &'static str, String) {
-    let field = if path == "." {
-        String::new()
-    } else {
-        path.to_string()
-    };
+    let field = path.to_string();
     let expected = msg
         .split_once("expected ")
         .map(|(_, e)| e.split(" at line").next().unwrap_or(e).trim().to_string());
     if let Some(rest) = msg.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or("");
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
         let full = if field.is_empty() {
-            name.to_string()
+            name
         } else {
             format!("{field}.{name}")
         };
         return (full, "required", "This field is required.".into());
     }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or("");
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
         // The path already ends at the unknown key.
         let full = if field.is_empty() {
-            name.to_string()
+            name
         } else {
             field.clone()
         };
@@ -247,6 +283,7 @@ impl FromRequest for IdempotencyKey {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items to return, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

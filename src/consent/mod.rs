@@ -2,6 +2,8 @@
 //! filter that applies the same rules to lists.
 
 pub mod engine;
+pub mod guards;
+pub mod listing;
 pub mod model;
 pub mod permissions;
 pub mod sql;

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::PgConnection;
+
+use crate::consent::listing::TenantScope;
 use uuid::Uuid;
 
 use crate::db::schema::{agencies, cocs, projects};
@@ -122,10 +124,10 @@ pub fn find_agency(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Agen
         .optional()
 }
 
-/// Agencies in `coc` or taking part in sharing; all of them when `coc` is `None` (admins).
+/// The agencies in `scope` (consent::listing).
 pub fn list_agencies(
     conn: &mut PgConnection,
-    visible_from_coc: Option<&str>,
+    scope: &TenantScope,
     after: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<AgencyRow>> {
@@ -134,7 +136,7 @@ pub fn list_agencies(
         .order(agencies::id.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(coc) = visible_from_coc {
+    if let TenantScope::CocAndSharing(coc) = scope {
         q = q.filter(
             agencies::coc_code
                 .eq(coc.to_string())
@@ -166,9 +168,10 @@ pub fn find_project(
         .optional()
 }
 
+/// The projects of the agencies in `scope` (consent::listing).
 pub fn list_projects(
     conn: &mut PgConnection,
-    visible_from_coc: Option<&str>,
+    scope: &TenantScope,
     agency: Option<Uuid>,
     after: Option<Uuid>,
     limit: i64,
@@ -179,7 +182,7 @@ pub fn list_projects(
         .order(projects::id.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(coc) = visible_from_coc {
+    if let TenantScope::CocAndSharing(coc) = scope {
         q = q.filter(
             agencies::coc_code
                 .eq(coc.to_string())

@@ -278,6 +278,7 @@ pub struct NewDocument {
     /// application/pdf, image/jpeg, image/png, image/tiff or text/plain; checked against the bytes.
     pub content_type: String,
     /// The file, base64-encoded (at most 5 MiB decoded).
+    #[schema(max_length = 6_990_508)]
     pub content_base64: String,
     pub description: Option<String>,
     pub collected_on: Option<NaiveDate>,

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::{
-    AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, Role, Viewer, Visibility,
+    AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, Viewer, Visibility,
 };
 use crate::repo::clients::ClientRow;
 use crate::service::client_input::Race;
@@ -96,7 +96,6 @@ pub fn client_view(
     decision: &AccessDecision,
     successor: Option<Uuid>,
 ) -> ClientView {
-    let admin = viewer.has_role(Role::SystemAdmin);
     let creator = viewer.agency_id == Some(row.created_by_agency);
     let full = decision.level == AccessLevel::Full;
     ClientView {
@@ -109,7 +108,7 @@ pub fn client_view(
         created_by_agency_id: row.created_by_agency,
         created_by_your_agency: creator,
         access: decision.into(),
-        person_id: admin.then_some(row.person_id),
+        person_id: crate::consent::listing::sees_person_id(viewer).then_some(row.person_id),
         superseded_by: row.superseded_by.filter(|s| successor == Some(*s)),
         merged_into: row.merged_into.filter(|s| successor == Some(*s)),
         name_data_quality: row.name_quality,
@@ -139,6 +138,18 @@ pub fn client_view(
 }
 
 /// The record as the caller sees it after a change (`None` when the change ended its access).
+/// The record as `before`'s viewer sees it after a change the workflow made itself: `row` and
+/// `facts` are the changed record, so nothing is loaded again.
+pub fn redecide_changed(
+    caller: &crate::service::context::Caller,
+    before: &crate::service::access::Decided,
+    row: &ClientRow,
+    facts: &crate::consent::RecordFacts,
+) -> Option<ClientView> {
+    let decision = crate::consent::decide_record(&before.viewer, facts, caller.today);
+    (decision.level != AccessLevel::None).then(|| client_view(row, &before.viewer, &decision, None))
+}
+
 pub fn redecide(
     conn: &mut diesel::PgConnection,
     caller: &crate::service::context::Caller,

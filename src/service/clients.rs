@@ -80,43 +80,14 @@ pub(crate) fn apply_identity(row: &mut ClientRow, id: Identity) {
     row.veteran_status = id.veteran_status;
 }
 
-/// The visibilities a mode allows at creation (consent.md, "Identity modes").
+/// The visibilities a mode allows at creation (`consent::guards`), as a field error.
 fn check_initial_visibility(
     mode: IdentityMode,
     v: Visibility,
     has_roi: bool,
 ) -> Result<(), FieldError> {
-    use IdentityMode as M;
-    use Visibility as V;
-    let ok = match (mode, v) {
-        (M::Identified, V::Open) => has_roi,
-        (M::Identified, _) => true,
-        (M::ConsentRefused, V::Closed | V::Private) => true,
-        (M::ConsentRefused, _) => false,
-        (M::CodeName, V::Locked) => true,
-        (M::CodeName, _) => false,
-        (M::Anonymous, _) => true,
-    };
-    if ok {
-        return Ok(());
-    }
-    let message = match (mode, v) {
-        (M::Identified, V::Open) => {
-            "An identified record is open only with an ROI in the same request.".to_string()
-        }
-        (M::ConsentRefused, _) => {
-            "A consent-refused record is closed or private (ROI permission: No).".into()
-        }
-        (M::CodeName, _) => {
-            "A code-name record starts locked; designate sharing once consent is received.".into()
-        }
-        _ => format!("Visibility {} is not allowed here.", v.as_str()),
-    };
-    Err(FieldError::new(
-        "visibility",
-        "visibility_not_allowed",
-        message,
-    ))
+    crate::consent::guards::initial_visibility(mode, v, has_roi)
+        .map_err(|r| FieldError::new("visibility", r.code, r.message))
 }
 
 pub fn create(

@@ -14,7 +14,7 @@ use crate::repo::clients::{self as repo, RoiRow};
 use crate::repo::tenants as tenants_repo;
 use crate::service::access::{decide, Decided};
 use crate::service::client_input::free_text;
-use crate::service::client_view::{redecide, ClientView};
+use crate::service::client_view::{redecide, redecide_changed, ClientView};
 use crate::service::context::Caller;
 use crate::service::split::{move_open_stays, split_record};
 use crate::service::tenants::{CocPolicy, RoiGrantMode};
@@ -333,9 +333,13 @@ pub fn grant(
             d.decision.basis,
             Some(serde_json::json!({"consent_id": roi.id, "effective_from": roi.effective_from})),
         )?;
+        // The facts loaded under the lock, with this grant's change: nothing is loaded again.
+        let mut facts = d.facts.clone();
+        facts.visibility = Visibility::Open;
+        facts.rois.push(crate::service::access::roi_facts(&roi));
         Ok(ConsentOutcome {
             consent: roi_view(&roi, caller.today, true),
-            client: redecide(conn, caller, &d, client)?,
+            client: redecide_changed(caller, &d, &row, &facts),
             changes,
             warnings,
             scenario: None,

@@ -16,6 +16,8 @@ pub struct Caller {
     /// `X-Access-Reason`: a system administrator's reason for a break-glass read.
     pub access_reason: Option<String>,
     pub today: NaiveDate,
+    /// The viewer, resolved once per request (its agency's CoC and sharing flag).
+    viewer: std::sync::OnceLock<Viewer>,
 }
 
 impl Caller {
@@ -25,11 +27,17 @@ impl Caller {
             request_id,
             access_reason,
             today: chrono::Utc::now().date_naive(),
+            viewer: std::sync::OnceLock::new(),
         }
     }
 
+    /// The consent engine's view of the caller, loaded on first use and kept for the request.
     pub fn viewer(&self, conn: &mut PgConnection) -> AppResult<Viewer> {
-        crate::service::viewer::load_viewer(conn, &self.principal)
+        if let Some(v) = self.viewer.get() {
+            return Ok(v.clone());
+        }
+        let v = crate::service::viewer::load_viewer(conn, &self.principal)?;
+        Ok(self.viewer.get_or_init(|| v).clone())
     }
 
     /// Break-glass: a helpdesk read of PII needs a reason (consent.md, rule 1).

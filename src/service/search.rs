@@ -31,7 +31,8 @@ pub struct ClientSearch {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub dob: Option<NaiveDate>,
-    /// At most 50 (default 20).
+    /// 1 to 50 (default 20).
+    #[schema(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
 }
 

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::{
-    acts_for, decide_record, may_read_audit, roi_active_for, AccessBasis, AccessLevel,
-    IdentityMode, Role, Viewer, Visibility,
+    acts_for, decide_record, may_read_audit, AccessBasis, AccessLevel, IdentityMode, Role, Viewer,
+    Visibility,
 };
 use crate::error::{AppError, AppResult};
 use crate::repo::audit as audit_repo;
@@ -39,31 +39,10 @@ fn require_owner(d: &Decided, action: &str) -> AppResult<()> {
     }
 }
 
-/// The guards of consent.md on private and locked records.
+/// The guards of consent.md on a record's sharing state (`consent::guards`), as a 409.
 fn check_target(d: &Decided, target: Visibility, today: NaiveDate) -> AppResult<()> {
-    let others = d
-        .facts
-        .contributors
-        .iter()
-        .any(|a| *a != d.facts.creating_agency);
-    match target {
-        Visibility::Private | Visibility::Locked if others => Err(AppError::conflict(
-            "other-agencies-contributed",
-            format!(
-                "Other agencies have entered data into this record, so it cannot be made {}; make it closed instead.",
-                target.as_str()
-            ),
-        )),
-        Visibility::Private if d.facts.active_ce_enrollment => Err(AppError::conflict(
-            "active-ce-enrollment",
-            "The client has an active Coordinated Entry enrollment: CE needs the agencies in the process to see the record, so it cannot be private.",
-        )),
-        Visibility::Open if !roi_active_for(&d.facts, &d.facts.coc_code, today) => Err(AppError::conflict(
-            "open-needs-roi",
-            "An open record needs an active ROI covering its CoC; record one with POST /v1/clients/{id}/consents.",
-        )),
-        _ => Ok(()),
-    }
+    crate::consent::guards::visibility_change(&d.facts, target, today)
+        .map_err(|r| AppError::conflict(r.code, r.message))
 }
 
 pub fn set_visibility(

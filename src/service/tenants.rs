@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::consent::listing::TenantScope;
 use crate::consent::Role;
 use crate::domain::dob::AnonymousDobRule;
 use crate::domain::hud::{check_code, HudList};
@@ -355,11 +356,7 @@ pub fn create_agency(
 /// Everyone sees the agencies of its own CoC and those taking part in sharing; admins see all.
 pub fn get_agency(conn: &mut PgConnection, p: &Principal, id: Uuid) -> AppResult<Agency> {
     let row = repo::find_agency(conn, id)?.ok_or(AppError::NotFound)?;
-    let coc = visibility_coc(conn, p)?;
-    if coc
-        .as_ref()
-        .is_some_and(|c| *c != row.coc_code && !row.shares_data)
-    {
+    if !visibility_coc(conn, p)?.includes(&row.coc_code, row.shares_data) {
         return Err(AppError::NotFound);
     }
     Ok(row.into())
@@ -372,19 +369,20 @@ pub fn list_agencies(
     limit: i64,
 ) -> AppResult<Vec<Agency>> {
     let coc = visibility_coc(conn, p)?;
-    Ok(repo::list_agencies(conn, coc.as_deref(), after, limit)?
+    Ok(repo::list_agencies(conn, &coc, after, limit)?
         .into_iter()
         .map(Agency::from)
         .collect())
 }
 
-/// `None` means "sees everything".
-fn visibility_coc(conn: &mut PgConnection, p: &Principal) -> AppResult<Option<String>> {
-    if p.is_system_admin() {
-        return Ok(None);
-    }
-    caller_coc(conn, p)?
-        .map(Some)
+/// The agencies and projects the caller may see (consent::listing).
+fn visibility_coc(conn: &mut PgConnection, p: &Principal) -> AppResult<TenantScope> {
+    let coc = if p.is_system_admin() {
+        None
+    } else {
+        caller_coc(conn, p)?
+    };
+    TenantScope::of(p.is_system_admin(), coc)
         .ok_or_else(|| AppError::Forbidden("The token's agency is not known to Hearth.".into()))
 }
 
@@ -456,11 +454,7 @@ pub fn create_project(
 
 pub fn get_project(conn: &mut PgConnection, p: &Principal, id: Uuid) -> AppResult<Project> {
     let (row, agency) = repo::find_project(conn, id)?.ok_or(AppError::NotFound)?;
-    let coc = visibility_coc(conn, p)?;
-    if coc
-        .as_ref()
-        .is_some_and(|c| *c != agency.coc_code && !agency.shares_data)
-    {
+    if !visibility_coc(conn, p)?.includes(&agency.coc_code, agency.shares_data) {
         return Err(AppError::NotFound);
     }
     Ok(project_view(row, agency.coc_code))
@@ -474,7 +468,7 @@ pub fn list_projects(
     limit: i64,
 ) -> AppResult<Vec<Project>> {
     let coc = visibility_coc(conn, p)?;
-    let rows = repo::list_projects(conn, coc.as_deref(), agency, after, limit)?;
+    let rows = repo::list_projects(conn, &coc, agency, after, limit)?;
     Ok(rows
         .into_iter()
         .map(|(r, coc_code)| project_view(r, coc_code))

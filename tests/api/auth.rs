@@ -17,7 +17,7 @@ fn claims(offset_exp: i64) -> Claims {
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
         exp: now + offset_exp,
-        iat: now,
+        iat: Some(now),
         nbf: None,
     }
 }
@@ -158,4 +158,108 @@ async fn eddsa_tokens_from_an_identity_provider_verify_with_the_public_key() {
     bad.pop();
     bad.push(if token.ends_with('A') { 'B' } else { 'A' });
     assert!(auth.verify(&bad).is_err());
+}
+
+/// Signs any JSON payload with the test secret, as an identity provider would sign its own claims.
+fn sign_json(payload: &serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        payload,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn identity_provider_tokens_with_an_audience_array_and_fractional_times_verify() {
+    let app = spawn().await;
+    let now = chrono::Utc::now().timestamp() as f64;
+    let with = |extra: serde_json::Value| {
+        let mut c = json!({"sub": "idp-user-1", "roles": ["system_admin"], "iss": ISSUER});
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        sign_json(&c)
+    };
+    let accepted = [
+        (
+            "aud array with Hearth among others",
+            with(json!({"aud": ["other-api", AUDIENCE], "exp": now + 3600.25})),
+        ),
+        (
+            "aud array of one",
+            with(json!({"aud": [AUDIENCE], "exp": now + 3600.0})),
+        ),
+        (
+            "fractional exp, iat and nbf",
+            with(
+                json!({"aud": AUDIENCE, "exp": now + 600.5, "iat": now - 0.25, "nbf": now - 1.75}),
+            ),
+        ),
+        ("no iat", with(json!({"aud": AUDIENCE, "exp": now + 600.0}))),
+    ];
+    for (name, token) in accepted {
+        let r = app.get("/v1/cocs", &token).await;
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+    }
+    let refused = [
+        (
+            "aud array without Hearth",
+            with(json!({"aud": ["other-api", "third-api"], "exp": now + 600.0})),
+            "audience",
+        ),
+        (
+            "fractional exp in the past",
+            with(json!({"aud": [AUDIENCE], "exp": now - 3600.5})),
+            "expired",
+        ),
+        (
+            "fractional nbf in the future",
+            with(json!({"aud": AUDIENCE, "exp": now + 7200.0, "nbf": now + 3600.5})),
+            "not valid yet",
+        ),
+        (
+            "aud of the wrong type",
+            with(json!({"aud": 7, "exp": now + 600.0})),
+            "",
+        ),
+    ];
+    for (name, token, says) in refused {
+        let r = app.get("/v1/cocs", &token).await;
+        let p = r.problem(401);
+        assert!(
+            p["detail"].as_str().unwrap().contains(says),
+            "{name}: {}",
+            r.body
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_token_with_no_agency_and_no_role_says_so() {
+    let app = spawn().await;
+    let now = chrono::Utc::now().timestamp();
+    let base = json!({"sub": "idp-user-2", "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600});
+    let mut no_roles = base.clone();
+    no_roles["roles"] = json!([]);
+    let mut foreign_roles = base.clone();
+    foreign_roles["roles"] = json!(["billing_viewer", "wiki_editor"]);
+    for (name, claims) in [
+        ("empty roles", no_roles),
+        ("roles of other systems", foreign_roles),
+        ("no roles claim", base),
+    ] {
+        let token = sign_json(&claims);
+        for path in [
+            "/v1/cocs",
+            "/v1/clients/00000000-0000-4000-8000-000000000001",
+        ] {
+            let r = app.get(path, &token).await;
+            let detail = r.problem(403)["detail"].as_str().unwrap().to_string();
+            assert!(
+                detail.contains("no Hearth role and no agency_id"),
+                "{name} {path}: {detail}"
+            );
+        }
+    }
 }

@@ -258,7 +258,7 @@ async fn anonymous_record_refuses_every_pii_field_without_echoing_it() {
 }
 
 #[actix_web::test]
-async fn consent_refused_record_holds_no_name_or_ssn_and_is_never_open() {
+async fn consent_refused_record_holds_no_name_or_ssn_and_opens_without_an_roi() {
     let app = spawn().await;
     let t = tenant(&app, json!({})).await;
     let body = json!({"identity_mode": "consent_refused"});
@@ -268,8 +268,12 @@ async fn consent_refused_record_holds_no_name_or_ssn_and_is_never_open() {
     let body = json!({"identity_mode": "consent_refused", "visibility": "private", "dob": DOB});
     let r = new_client(&app, &t.worker, body).await;
     has!(r.ok(201)["client"], {"visibility": "private", "dob": DOB});
+    // Open needs no ROI: the record holds no identity (consent.md, record rule row 4).
+    let body = json!({"identity_mode": "consent_refused", "visibility": "open"});
+    let r = new_client(&app, &t.worker, body).await;
+    has!(r.ok(201)["client"], {"visibility": "open", "first_name": null});
     let refused = json!({"first_name": "Zebulon", "last_name": "Zed", "ssn": SSN,
-        "visibility": "open", "roi": {"method": "signed"}});
+        "roi": {"method": "signed"}});
     for (field, value) in refused.as_object().unwrap() {
         let body = json!({"identity_mode": "consent_refused", field: value});
         let r = new_client(&app, &t.worker, body).await;

@@ -24,10 +24,67 @@ async fn committed_contract_matches_the_generated_one() {
     let committed: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("openapi/openapi.json exists"))
             .expect("openapi/openapi.json is JSON");
+    let mut diffs = vec![];
+    json_diff("", &committed, &generated, &mut diffs);
     assert!(
-        committed == generated,
-        "openapi/openapi.json differs from what the service generates; regenerate it with \
-         `cargo run -- openapi > openapi/openapi.json` and review the diff"
+        diffs.is_empty(),
+        "openapi/openapi.json differs from what the service generates ({} differences; \
+         the first below, `-` committed, `+` generated); regenerate it with \
+         `cargo run -- openapi > openapi/openapi.json` and review the diff:\n{}",
+        diffs.len(),
+        diffs
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// The differences between two JSON documents, one line per JSON pointer.
+fn json_diff(at: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match (x.get(k), y.get(k)) {
+                    (Some(l), Some(r)) => json_diff(&p, l, r, out),
+                    (Some(l), None) => out.push(format!("- {p}: {l}")),
+                    (None, Some(r)) => out.push(format!("+ {p}: {r}")),
+                    (None, None) => {}
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (l, r)) in x.iter().zip(y).enumerate() {
+                json_diff(&format!("{at}/{i}"), l, r, out);
+            }
+        }
+        _ if a != b => {
+            out.push(format!("- {at}: {a}"));
+            out.push(format!("+ {at}: {b}"));
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_contract_diff_names_what_changed() {
+    let a = serde_json::json!({"paths": {"/x": {"get": {"summary": "a"}}}, "tags": [1, 2]});
+    let b =
+        serde_json::json!({"paths": {"/x": {"get": {"summary": "b"}, "post": {}}}, "tags": [1, 2]});
+    let mut d = vec![];
+    json_diff("", &a, &b, &mut d);
+    assert_eq!(
+        d,
+        vec![
+            "- /paths/~1x/get/summary: \"a\"",
+            "+ /paths/~1x/get/summary: \"b\"",
+            "+ /paths/~1x/post: {}"
+        ]
     );
 }
 

@@ -11,6 +11,8 @@ mod clients;
 mod consent_sql;
 mod consents;
 mod contract;
+mod edge;
+mod faults;
 mod idempotency;
 mod layering;
 mod ops;
