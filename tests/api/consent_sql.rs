@@ -599,6 +599,7 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
         );
     }
     eprintln!("stay answers: {by_stay:?}");
+    eprintln!("record bases: {by_basis:?}");
     // Every outcome of the record rule occurred, so the comparison covered every row.
     for basis in [
         "helpdesk",
