@@ -222,6 +222,15 @@ pub fn full_bases_sql() -> String {
     format!("({})", full.join(", "))
 }
 
+/// The viewer whose rules the priority list's SQL applies to rows already on the list: row 8
+/// (priority list reader) is the list's own fallback for every listed row, so its arm (an
+/// active-CE lookup per row) is left out of the CASE; the answer is the same.
+pub fn viewer_for_listed_rows(viewer: &Viewer) -> Viewer {
+    let mut v = viewer.clone();
+    v.roles.retain(|r| *r != Role::PriorityListReader);
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,13 +67,7 @@ pub struct EntryRow {
 
 /// The list's select over `ce_priority p`, `clients c`, the entry stay `e`, and the basis `b`.
 fn entry_select(viewer: &Viewer, coc: &CocCode, today: NaiveDate, coc_view: bool) -> String {
-    // Row 8 (priority list reader) is the fallback below for every listed row, so its arm (an
-    // active-CE lookup per row) is left out of the CASE: the answer is the same.
-    let mut without_reader = viewer.clone();
-    without_reader
-        .roles
-        .retain(|r| *r != crate::consent::Role::PriorityListReader);
-    let viewer = &without_reader;
+    let viewer = &crate::consent::sql::viewer_for_listed_rows(viewer);
     let basis = basis_sql(viewer, today);
     // Reading the list is itself the grant (record rule row 8) for a listed record no other row
     // reaches; in the CoC view, the coc_admin's aggregate basis (row 7).

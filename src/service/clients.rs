@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::{AccessLevel, IdentityMode, Lifecycle, Role, Visibility};
+use crate::consent::{AccessLevel, IdentityMode, Lifecycle, Visibility};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::clients::{self as repo, ClientRow};
 use crate::repo::tenants as tenants_repo;
@@ -36,13 +36,10 @@ pub struct ClientWrite {
     pub warnings: Vec<String>,
 }
 
+/// The caller's agency, which a write is entered for. Which roles may write at all is the
+/// permission table's (`consent::permissions`), checked before any workflow runs.
 pub(crate) fn require_agency(caller: &Caller, action: &str) -> AppResult<Uuid> {
     let p = &caller.principal;
-    if p.roles.iter().all(|r| *r == Role::PriorityListReader) {
-        return Err(AppError::Forbidden(format!(
-            "{action} needs a case worker, assessor or admin role."
-        )));
-    }
     p.agency_id
         .ok_or_else(|| AppError::Forbidden(format!("{action} needs a token for an agency.")))
 }

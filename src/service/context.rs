@@ -42,11 +42,19 @@ impl Caller {
 
     /// Break-glass: a helpdesk read of PII needs a reason (consent.md, rule 1).
     pub fn require_reason_for(&self, decision: &AccessDecision) -> AppResult<()> {
-        if decision.basis == Some(AccessBasis::Helpdesk) && self.access_reason.is_none() {
-            return Err(AppError::Forbidden(
-                "A system administrator's read of personal identifying information needs an X-Access-Reason header; it is audited."
-                    .into(),
-            ));
+        if decision.basis == Some(AccessBasis::Helpdesk) {
+            return self.require_break_glass_reason("read of personal identifying information");
+        }
+        Ok(())
+    }
+
+    /// Break-glass for answers that may hold any record (search, the priority list): a system
+    /// administrator needs a reason before the first row is read. `what` names the answer.
+    pub fn require_break_glass_reason(&self, what: &str) -> AppResult<()> {
+        if self.principal.is_system_admin() && self.access_reason.is_none() {
+            return Err(AppError::Forbidden(format!(
+                "A system administrator's {what} needs an X-Access-Reason header; it is audited."
+            )));
         }
         Ok(())
     }

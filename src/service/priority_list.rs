@@ -169,11 +169,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
     let viewer = caller.viewer(conn)?;
     crate::consent::ce::may_read_priority_list(&viewer, coc.as_str(), req.coc_view)
         .map_err(|m| AppError::Forbidden(m.into()))?;
-    if viewer.has_role(crate::consent::Role::SystemAdmin) && caller.access_reason.is_none() {
-        return Err(AppError::Forbidden(
-            "A system administrator's read of the priority list needs an X-Access-Reason header; it is audited.".into(),
-        ));
-    }
+    caller.require_break_glass_reason("read of the priority list")?;
     if let Some(r) = &req.resume {
         if r.coc != coc.as_str() || r.coc_view != req.coc_view {
             return Err(AppError::BadRequest(

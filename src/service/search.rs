@@ -174,12 +174,7 @@ pub fn search(
         ));
     }
     // Every hit answers a system administrator in full: break-glass needs a reason.
-    if caller.principal.is_system_admin() && caller.access_reason.is_none() {
-        return Err(AppError::Forbidden(
-            "A system administrator's search needs an X-Access-Reason header; it is audited."
-                .into(),
-        ));
-    }
+    caller.require_break_glass_reason("search")?;
     let viewer = caller.viewer(conn)?;
     // Candidates, each found by an index; then scored, merged and ranked.
     let mut found = FoundSet::new();
