@@ -234,16 +234,16 @@ fn serve(config: &Config, demo: bool) -> Result<(), String> {
         let workers = config.workers;
         actix_web::rt::System::new()
             .block_on(async move {
-                let mut server = actix_web::HttpServer::new(move || hearth::app(state.clone()))
-                    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-                    // actix would stop at once on SIGINT, cutting requests in flight; ours stops
-                    // gracefully on SIGINT as on SIGTERM.
-                    .disable_signals()
-                    .bind(&bind)?;
-                if let Some(w) = workers {
-                    server = server.workers(w);
-                }
-                let server = server.run();
+                // Signals are ours, not actix's: actix would stop at once on SIGINT, cutting
+                // requests in flight; ours stops gracefully on SIGINT as on SIGTERM.
+                let server = hearth::api::server::run(
+                    &bind,
+                    hearth::api::server::ServerOptions {
+                        workers,
+                        shutdown_timeout_secs: SHUTDOWN_TIMEOUT_SECS,
+                    },
+                    state,
+                )?;
                 actix_web::rt::spawn(stop_on_signals(server.handle()));
                 server.await
             })

@@ -16,6 +16,7 @@ pub mod pages;
 pub mod priority_list;
 pub mod reply;
 pub mod reports;
+pub mod server;
 pub mod stays;
 pub mod support;
 

@@ -529,6 +529,55 @@ fn http_get(port: u16, path: &str, token: Option<&str>) -> std::io::Result<Strin
     Ok(out)
 }
 
+/// Sends `bytes` and reads until the server closes the connection.
+fn raw_exchange(port: u16, bytes: &[u8]) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Requests actix-http cannot parse never reach the app; the real server (the socket wrapper of
+/// `api::server`) still answers them with a problem document, and leaves every other answer as
+/// the app wrote it.
+fn unparsable_requests_answer_a_problem_document(port: u16) {
+    for bad in [
+        &b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Note: a\x01b\r\n\r\n"[..],
+        &b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Note: a\x7fb\r\n\r\n"[..],
+        &b"GET /healthz HTTP/1.1\r\nHo st: x\r\n\r\n"[..],
+        &b"GET /he althz HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+    ] {
+        let answer = raw_exchange(port, bad);
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a whole answer");
+        assert!(head.starts_with("HTTP/1.1 400 Bad Request"), "{answer}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: application/problem+json"),
+            "{answer}"
+        );
+        let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+        assert_eq!(problem["status"], 400, "{answer}");
+    }
+    // A good request then a bad one on the same connection: the first answer arrives untouched.
+    let answer = raw_exchange(
+        port,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nX: \x01\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.contains("HTTP/1.1 400 Bad Request"), "{answer}");
+    // The app's own 400s are its own: an unknown query parameter keeps its request id.
+    let answer = raw_exchange(
+        port,
+        b"GET /v1/cocs?limit=%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("x-request-id:"),
+        "{answer}"
+    );
+}
+
 /// Kills the server if the test fails before it exits.
 struct Child(std::process::Child);
 
@@ -574,6 +623,7 @@ fn sigint_finishes_requests_in_flight_stops_the_embedded_cluster_and_logs_withou
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    unparsable_requests_answer_a_problem_document(port);
     let pid_file = cluster.opts.data_dir.join("postmaster.pid");
     let pid_text = std::fs::read_to_string(&pid_file).expect("the server started the cluster");
     let pg_port = pid_text.lines().nth(3).unwrap().trim().to_string();
