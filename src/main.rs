@@ -201,6 +201,17 @@ fn with_database(
 
 fn serve(config: &Config, demo: bool) -> Result<(), String> {
     with_database(config, |pool, db| {
+        {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let n = hearth::service::hmis_import::fail_interrupted(&mut conn)
+                .map_err(|e| e.to_string())?;
+            if n > 0 {
+                tracing::warn!(
+                    jobs = n,
+                    "import jobs left unfinished by a stop were failed"
+                );
+            }
+        }
         if demo {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let added = hearth::demo::load(&mut conn).map_err(|e| e.to_string())?;
@@ -222,6 +233,7 @@ fn serve(config: &Config, demo: bool) -> Result<(), String> {
             auth: Arc::new(auth),
             metrics: Arc::new(hearth::api::ops::Metrics::new()),
             max_body_bytes: config.max_body_bytes,
+            import_max_bytes: config.import_max_bytes,
         };
         if db.embedded.is_some() {
             tracing::info!(

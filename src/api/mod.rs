@@ -10,6 +10,7 @@ pub mod deidentify;
 pub mod edge;
 pub mod extract;
 pub mod guard;
+pub mod imports;
 pub mod merge;
 pub mod ops;
 pub mod pages;
@@ -58,6 +59,7 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
         (name = "deidentification", description = "Spokane's de-identification requests, completed with no residue"),
         (name = "coordinated entry", description = "The priority list and the CoC's aggregate reports"),
+        (name = "hmis csv", description = "HUD HMIS CSV interchange: import as a job"),
     )
 )]
 struct ApiDoc;
@@ -78,7 +80,8 @@ where
             .configure(deidentify::configure)
             .configure(merge::configure)
             .configure(priority_list::configure)
-            .configure(reports::configure),
+            .configure(reports::configure)
+            .configure(imports::configure),
     )
 }
 

@@ -4,6 +4,9 @@
 
 #[rustfmt::skip]
 mod spec_data;
+pub mod import_map;
+pub mod read;
+pub mod sample;
 pub mod validate;
 
 #[cfg(test)]

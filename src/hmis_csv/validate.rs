@@ -159,12 +159,12 @@ pub fn validate_path(path: &Path, limits: &Limits) -> Report {
 }
 
 /// Where the files come from: names (as found) and a way to read one.
-trait Source {
+pub(super) trait Source {
     fn names(&self) -> Vec<String>;
     fn open(&mut self, name: &str) -> std::io::Result<Box<dyn Read + '_>>;
 }
 
-struct DirSource(HashMap<String, std::path::PathBuf>);
+pub(super) struct DirSource(pub(super) HashMap<String, std::path::PathBuf>);
 
 impl Source for DirSource {
     fn names(&self) -> Vec<String> {
@@ -175,7 +175,7 @@ impl Source for DirSource {
     }
 }
 
-struct ZipSource {
+pub(super) struct ZipSource {
     archive: zip::ZipArchive<std::fs::File>,
     /// File name (last path component) to entry index.
     entries: HashMap<String, usize>,
@@ -183,7 +183,11 @@ struct ZipSource {
 }
 
 impl ZipSource {
-    fn new(file: std::fs::File, limits: &Limits, report: &mut Report) -> Option<ZipSource> {
+    pub(super) fn new(
+        file: std::fs::File,
+        limits: &Limits,
+        report: &mut Report,
+    ) -> Option<ZipSource> {
         let mut archive = match zip::ZipArchive::new(file) {
             Ok(a) => a,
             Err(_) => {

@@ -176,11 +176,17 @@ pub fn contact_values(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<
         .load(conn)
 }
 
-/// Deletes the clients' contacts and documents: (contacts, documents).
+/// Deletes the clients' contacts and documents: (contacts, documents). The HMIS CSV rows an
+/// import kept whole for them (health, domestic violence, disabilities...) go too.
 pub fn delete_contacts_and_documents(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> QueryResult<(usize, usize)> {
+    diesel::delete(
+        crate::db::schema::hmis_rows::table
+            .filter(crate::db::schema::hmis_rows::client_id.eq_any(ids)),
+    )
+    .execute(conn)?;
     let c =
         diesel::delete(contacts::table.filter(contacts::client_id.eq_any(ids))).execute(conn)?;
     let d =

@@ -17,6 +17,7 @@ mod deidentify;
 mod dry_run;
 mod edge;
 mod faults;
+mod hmis_import;
 mod idempotency;
 mod layering;
 mod merge;
