@@ -261,7 +261,22 @@ const CODE_PROBLEMS: &[&str] = &["not_in_list", "excluded_code"];
 /// Runs job `job` on the set at `path` (a zip or a directory), then removes `path` when
 /// `remove_after`. Never panics on bad input: every outcome is written to the job.
 pub fn run(pool: &DbPool, caller: &Caller, job: Uuid, path: &Path, remove_after: bool) {
-    let outcome = run_inner(pool, caller, job, path);
+    run_with(pool, caller, job, path, remove_after, &mut |_| {})
+}
+
+/// The rows per file so far, as a job reports them.
+pub type Progress = BTreeMap<String, FileProgress>;
+
+/// As [`run`], calling `progress` as rows are read (the command line draws it).
+pub fn run_with(
+    pool: &DbPool,
+    caller: &Caller,
+    job: Uuid,
+    path: &Path,
+    remove_after: bool,
+    progress: &mut dyn FnMut(&Progress),
+) {
+    let outcome = run_inner(pool, caller, job, path, progress);
     if remove_after {
         let _ = std::fs::remove_file(path);
     }
@@ -270,7 +285,13 @@ pub fn run(pool: &DbPool, caller: &Caller, job: Uuid, path: &Path, remove_after:
     }
 }
 
-fn run_inner(pool: &DbPool, caller: &Caller, job: Uuid, path: &Path) -> AppResult<()> {
+fn run_inner(
+    pool: &DbPool,
+    caller: &Caller,
+    job: Uuid,
+    path: &Path,
+    progress: &mut dyn FnMut(&Progress),
+) -> AppResult<()> {
     let mut conn = pool.get()?;
     let row = repo::find_job(&mut conn, job)?.ok_or(AppError::NotFound)?;
     let agency = tenants::find_agency(&mut conn, row.agency_id)?.ok_or(AppError::NotFound)?;
@@ -362,7 +383,7 @@ fn run_inner(pool: &DbPool, caller: &Caller, job: Uuid, path: &Path) -> AppResul
     let spec = Spec::get(version);
     let result = conn.transaction(|conn| -> AppResult<()> {
         for fs in order(spec) {
-            import_file(conn, pool, &mut run, &mut set, fs)?;
+            import_file(conn, pool, &mut run, &mut set, fs, progress)?;
         }
         audit::append(conn, &run.audit)?;
         Ok(())
@@ -445,6 +466,7 @@ fn import_file(
     run: &mut Run,
     set: &mut crate::hmis_csv::read::FileSet,
     fs: &'static FileSpec,
+    progress: &mut dyn FnMut(&Progress),
 ) -> AppResult<()> {
     let known = repo::sources_of(conn, run.agency, fs.name)?;
     let mut ids: HashMap<String, Uuid> = known.iter().map(|(k, s)| (k.clone(), s.target)).collect();
@@ -458,6 +480,7 @@ fn import_file(
         run.rows_read += 1;
         if run.rows_read.is_multiple_of(2_000) {
             progress_now(pool, run);
+            progress(&run.progress);
         }
         run.file_progress(fs.name).read += 1;
         if run.bad_rows.contains(&(fs.name.to_string(), row.line)) {
@@ -541,6 +564,7 @@ fn import_file(
         Ok(())
     })?;
     run.ids.insert(fs.name, ids);
+    progress(&run.progress);
     Ok(())
 }
 

@@ -377,3 +377,43 @@ async fn bad_uploads_are_problems_never_a_5xx_nor_half_an_import() {
         .await
         .problem(403);
 }
+
+/// `hearth import-csv` runs the same import from the command line, with the same report.
+#[actix_web::test]
+async fn the_command_line_imports_with_the_same_report() {
+    let pool = committing_pool(2);
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let path = std::env::temp_dir().join(format!("hearth-cli-import-{agency}.zip"));
+    std::fs::write(
+        &path,
+        sample::zip(&sample::generate(Version::Fy2024, 3, &coc)),
+    )
+    .unwrap();
+    let run = |mode: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .args(["import-csv", path.to_str().unwrap(), "--mode", mode])
+            .args(["--agency", &agency.to_string()])
+            .env("DATABASE_URL", test_database_url())
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run hearth import-csv")
+    };
+    let out = run("strict");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Client: 3 read, 3 created"), "{stdout}");
+    let again = run("lenient");
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains("Client: 3 read, 0 created, 0 updated, 3 unchanged"),
+        "{stdout}"
+    );
+    assert!(!run("careless").status.success());
+    std::fs::remove_file(&path).unwrap();
+}
