@@ -1,4 +1,5 @@
-//! The `hearth` command: serve, migrate, token, demo, openapi, validate-csv, import-csv.
+//! The `hearth` command: serve, migrate, token, demo, openapi, validate-csv, sample-csv,
+//! import-csv.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -62,6 +63,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a generated HUD HMIS CSV export (every file filled) as a zip: for trying an
+    /// import, and for the import benchmark.
+    SampleCsv {
+        /// How many clients (each with an enrollment and a row in every enrollment-level file).
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        /// The CoC code of the projects and enrollments.
+        #[arg(long, default_value = "IL-510")]
+        coc: String,
+        /// 2026 or 2024.
+        #[arg(long, default_value = "2026")]
+        version: String,
+        /// Where to write the zip.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Import a HUD HMIS CSV export (a directory or a zip) into an agency, as
     /// `POST /v1/imports/hmis-csv` does; exits non-zero when the import fails.
     ImportCsv {
@@ -115,6 +132,12 @@ fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
         }
         Command::ValidateCsv { path, json } => validate_csv(&path, json),
+        Command::SampleCsv {
+            clients,
+            coc,
+            version,
+            out,
+        } => sample_csv(clients, &coc, &version, &out),
         Command::ImportCsv {
             path,
             agency,
@@ -260,6 +283,24 @@ fn import_csv(
         ImportStatus::Succeeded => Ok(()),
         _ => Err(outcome),
     }
+}
+
+fn sample_csv(
+    clients: usize,
+    coc: &str,
+    version: &str,
+    out: &std::path::Path,
+) -> Result<(), String> {
+    use hearth::hmis_csv::{sample, Version};
+    let version = match version {
+        "2026" => Version::Fy2026,
+        "2024" => Version::Fy2024,
+        other => return Err(format!("--version is 2026 or 2024, not {other:?}")),
+    };
+    let files = sample::generate(version, clients, coc);
+    std::fs::write(out, sample::zip(&files)).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("wrote {} ({clients} clients)", out.display());
+    Ok(())
 }
 
 /// `hearth demo --hmis-csv-clients N`: a generated export imported into a demo agency.

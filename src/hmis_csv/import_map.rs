@@ -144,6 +144,11 @@ fn list_code(row: &Row, col: &'static str, list: HudList, invalid: &mut Invalid)
     }
 }
 
+/// A `YYYY-MM-DD` value of the row, if it is one.
+pub fn date_of(row: &Row, col: &str) -> Option<NaiveDate> {
+    date(row, col)
+}
+
 fn date(row: &Row, col: &str) -> Option<NaiveDate> {
     row.get(col)
         .and_then(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())

@@ -7,7 +7,11 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::db::schema::{clients, enrollments, hmis_rows, import_jobs, import_sources, projects};
+use diesel::upsert::excluded;
+
+use crate::db::schema::{
+    client_contributors, clients, enrollments, hmis_rows, import_jobs, import_sources, projects,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = import_jobs)]
@@ -124,38 +128,6 @@ pub fn sources_of(
         .collect())
 }
 
-pub fn put_source(
-    conn: &mut PgConnection,
-    agency: Uuid,
-    file: &str,
-    source_id: &str,
-    target: Uuid,
-    hash: &str,
-    invalid: Option<&serde_json::Value>,
-) -> QueryResult<usize> {
-    diesel::insert_into(import_sources::table)
-        .values((
-            import_sources::agency_id.eq(agency),
-            import_sources::file.eq(file),
-            import_sources::source_id.eq(source_id),
-            import_sources::target_id.eq(target),
-            import_sources::row_hash.eq(hash),
-            import_sources::invalid.eq(invalid),
-        ))
-        .on_conflict((
-            import_sources::agency_id,
-            import_sources::file,
-            import_sources::source_id,
-        ))
-        .do_update()
-        .set((
-            import_sources::target_id.eq(target),
-            import_sources::row_hash.eq(hash),
-            import_sources::invalid.eq(invalid),
-        ))
-        .execute(conn)
-}
-
 pub fn insert_project(
     conn: &mut PgConnection,
     id: Uuid,
@@ -215,38 +187,6 @@ pub struct ImportedIdentity {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Who and where an imported record belongs.
-#[derive(Debug, Clone)]
-pub struct ImportedRecord {
-    pub id: Uuid,
-    pub short_uid: String,
-    pub coc_code: String,
-    pub agency: Uuid,
-    pub user: String,
-    pub created_at: DateTime<Utc>,
-}
-
-pub fn insert_client(
-    conn: &mut PgConnection,
-    rec: &ImportedRecord,
-    identity: &ImportedIdentity,
-) -> QueryResult<usize> {
-    diesel::insert_into(clients::table)
-        .values((
-            identity,
-            clients::id.eq(rec.id),
-            clients::short_uid.eq(&rec.short_uid),
-            clients::person_id.eq(Uuid::now_v7()),
-            clients::coc_code.eq(&rec.coc_code),
-            clients::created_by_agency.eq(rec.agency),
-            clients::created_by_user.eq(&rec.user),
-            clients::visibility.eq("closed"),
-            clients::lifecycle.eq("active"),
-            clients::created_at.eq(rec.created_at),
-        ))
-        .execute(conn)
-}
-
 pub fn update_client(
     conn: &mut PgConnection,
     id: Uuid,
@@ -280,42 +220,9 @@ pub struct ImportedStay {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn insert_stay(
-    conn: &mut PgConnection,
-    id: Uuid,
-    stay: &ImportedStay,
-    created_at: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::insert_into(enrollments::table)
-        .values((
-            stay,
-            enrollments::id.eq(id),
-            enrollments::entry_assessment_required.eq(false),
-            enrollments::created_at.eq(created_at),
-        ))
-        .execute(conn)
-}
-
 pub fn update_stay(conn: &mut PgConnection, id: Uuid, stay: &ImportedStay) -> QueryResult<usize> {
     diesel::update(enrollments::table.find(id))
         .set(stay)
-        .execute(conn)
-}
-
-pub fn set_exit(
-    conn: &mut PgConnection,
-    id: Uuid,
-    exit_date: NaiveDate,
-    destination: i16,
-    subsidy: Option<i16>,
-) -> QueryResult<usize> {
-    diesel::update(enrollments::table.find(id))
-        .set((
-            enrollments::exit_date.eq(Some(exit_date)),
-            enrollments::destination.eq(Some(destination)),
-            enrollments::destination_subsidy_type.eq(subsidy),
-            enrollments::updated_at.eq(Utc::now()),
-        ))
         .execute(conn)
 }
 
@@ -328,39 +235,158 @@ pub fn entry_date_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Na
         .optional()
 }
 
-pub fn put_whole_row(
-    conn: &mut PgConnection,
-    agency: Uuid,
-    file: &str,
-    source_id: &str,
-    client: Option<Uuid>,
-    enrollment: Option<Uuid>,
-    fields: &serde_json::Value,
-) -> QueryResult<usize> {
-    diesel::insert_into(hmis_rows::table)
-        .values((
-            hmis_rows::agency_id.eq(agency),
-            hmis_rows::file.eq(file),
-            hmis_rows::source_id.eq(source_id),
-            hmis_rows::client_id.eq(client),
-            hmis_rows::enrollment_id.eq(enrollment),
-            hmis_rows::fields.eq(fields),
+/// Rows are written in batches of this many (PostgreSQL takes at most 65,535 parameters).
+pub const BATCH: usize = 1_000;
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = import_sources, treat_none_as_default_value = false)]
+pub struct SourceRow {
+    pub agency_id: Uuid,
+    pub file: String,
+    pub source_id: String,
+    pub target_id: Uuid,
+    pub row_hash: String,
+    pub invalid: Option<serde_json::Value>,
+}
+
+pub fn put_sources(conn: &mut PgConnection, rows: &[SourceRow]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(import_sources::table)
+        .values(rows)
+        .on_conflict((
+            import_sources::agency_id,
+            import_sources::file,
+            import_sources::source_id,
         ))
-        .on_conflict((hmis_rows::agency_id, hmis_rows::file, hmis_rows::source_id))
         .do_update()
         .set((
-            hmis_rows::client_id.eq(client),
-            hmis_rows::enrollment_id.eq(enrollment),
-            hmis_rows::fields.eq(fields),
+            import_sources::target_id.eq(excluded(import_sources::target_id)),
+            import_sources::row_hash.eq(excluded(import_sources::row_hash)),
+            import_sources::invalid.eq(excluded(import_sources::invalid)),
         ))
         .execute(conn)
 }
 
-/// How many rows of `file` the agency's imports keep whole.
-pub fn whole_rows_count(conn: &mut PgConnection, agency: Uuid, file: &str) -> QueryResult<i64> {
-    hmis_rows::table
-        .filter(hmis_rows::agency_id.eq(agency))
-        .filter(hmis_rows::file.eq(file))
-        .count()
-        .get_result(conn)
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = hmis_rows, treat_none_as_default_value = false)]
+pub struct WholeRow {
+    pub agency_id: Uuid,
+    pub file: String,
+    pub source_id: String,
+    pub client_id: Option<Uuid>,
+    pub enrollment_id: Option<Uuid>,
+    pub fields: serde_json::Value,
+}
+
+pub fn put_whole_rows(conn: &mut PgConnection, rows: &[WholeRow]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(hmis_rows::table)
+        .values(rows)
+        .on_conflict((hmis_rows::agency_id, hmis_rows::file, hmis_rows::source_id))
+        .do_update()
+        .set((
+            hmis_rows::client_id.eq(excluded(hmis_rows::client_id)),
+            hmis_rows::enrollment_id.eq(excluded(hmis_rows::enrollment_id)),
+            hmis_rows::fields.eq(excluded(hmis_rows::fields)),
+        ))
+        .execute(conn)
+}
+
+/// A new record, whole.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = clients, treat_none_as_default_value = false)]
+pub struct NewImportedClient {
+    pub id: Uuid,
+    pub short_uid: String,
+    pub person_id: Uuid,
+    pub coc_code: String,
+    pub created_by_agency: Uuid,
+    pub created_by_user: String,
+    pub visibility: String,
+    pub lifecycle: String,
+    pub created_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub identity: ImportedIdentity,
+}
+
+/// Inserts new records and makes their agency a contributor of each.
+pub fn insert_clients(conn: &mut PgConnection, rows: &[NewImportedClient]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let n = diesel::insert_into(clients::table)
+        .values(rows)
+        .execute(conn)?;
+    let contributors: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                client_contributors::client_id.eq(r.id),
+                client_contributors::agency_id.eq(r.created_by_agency),
+            )
+        })
+        .collect();
+    diesel::insert_into(client_contributors::table)
+        .values(&contributors)
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(n)
+}
+
+/// Which of `uids` are taken already.
+pub fn short_uids_taken(conn: &mut PgConnection, uids: &[String]) -> QueryResult<Vec<String>> {
+    clients::table
+        .filter(clients::short_uid.eq_any(uids))
+        .select(clients::short_uid)
+        .load(conn)
+}
+
+/// A new stay, whole.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = enrollments, treat_none_as_default_value = false)]
+pub struct NewImportedStay {
+    pub id: Uuid,
+    pub entry_assessment_required: bool,
+    pub created_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub stay: ImportedStay,
+}
+
+pub fn insert_stays(conn: &mut PgConnection, rows: &[NewImportedStay]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(enrollments::table)
+        .values(rows)
+        .execute(conn)
+}
+
+/// An exit to write: (stay, exit date, destination, subsidy type).
+pub type ExitRow = (Uuid, NaiveDate, i16, Option<i16>);
+
+/// Closes stays, one statement per batch.
+pub fn set_exits(conn: &mut PgConnection, rows: &[ExitRow]) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Date, Int2, Nullable, Uuid as SqlUuid};
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let dates: Vec<NaiveDate> = rows.iter().map(|r| r.1).collect();
+    let dest: Vec<i16> = rows.iter().map(|r| r.2).collect();
+    let sub: Vec<Option<i16>> = rows.iter().map(|r| r.3).collect();
+    diesel::sql_query(
+        "UPDATE enrollments e SET exit_date = x.d, destination = x.dest,
+                destination_subsidy_type = x.sub, updated_at = now()
+           FROM unnest($1::uuid[], $2::date[], $3::int2[], $4::int2[]) AS x(id, d, dest, sub)
+          WHERE e.id = x.id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Date>, _>(dates)
+    .bind::<Array<Int2>, _>(dest)
+    .bind::<Array<Nullable<Int2>>, _>(sub)
+    .execute(conn)
 }

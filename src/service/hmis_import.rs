@@ -24,7 +24,7 @@ use crate::hmis_csv::import_map::{self, Invalid, Unusable};
 use crate::hmis_csv::read::{open_set, Row};
 use crate::hmis_csv::{validate_path, FileSpec, Limits, Severity, Spec, Version};
 use crate::repo::audit::{self, NewAuditEvent};
-use crate::repo::hmis_import::{self as repo, ImportedIdentity, ImportedRecord, ImportedStay};
+use crate::repo::hmis_import::{self as repo, ImportedIdentity, ImportedStay};
 use crate::repo::tenants;
 use crate::service::context::Caller;
 
@@ -221,7 +221,8 @@ struct Run {
     ids: HashMap<&'static str, HashMap<String, Uuid>>,
     /// Source HouseholdID to Hearth household id.
     households: HashMap<String, Uuid>,
-    audit: Vec<NewAuditEvent>,
+    /// Entry dates of the stays this run saw, for their exits.
+    entry_dates: HashMap<Uuid, chrono::NaiveDate>,
 }
 
 impl Run {
@@ -321,7 +322,7 @@ fn run_inner(
         rows_read: 0,
         ids: HashMap::new(),
         households: HashMap::new(),
-        audit: Vec::new(),
+        entry_dates: HashMap::new(),
     };
     // The validator's findings: set-level errors end the job in either mode; row errors end it
     // in strict mode, and mark the rows lenient mode skips.
@@ -385,7 +386,6 @@ fn run_inner(
         for fs in order(spec) {
             import_file(conn, pool, &mut run, &mut set, fs, progress)?;
         }
-        audit::append(conn, &run.audit)?;
         Ok(())
     });
     match result {
@@ -460,6 +460,80 @@ fn skip(run: &mut Run, fs: &FileSpec, row: &Row, column: Option<&str>, code: &st
     run.problem(&file, Some(row.line), column, code, Severity::Error, msg);
 }
 
+/// Writes waiting for their batch: new rows go in together, parents' batches before their
+/// children's (each file is flushed before the next begins).
+#[derive(Default)]
+struct Pending {
+    clients: Vec<repo::NewImportedClient>,
+    stays: Vec<repo::NewImportedStay>,
+    exits: Vec<repo::ExitRow>,
+    sources: Vec<repo::SourceRow>,
+    whole: Vec<repo::WholeRow>,
+    audit: Vec<NewAuditEvent>,
+}
+
+impl Pending {
+    fn full(&self) -> bool {
+        [
+            self.clients.len(),
+            self.stays.len(),
+            self.exits.len(),
+            self.sources.len(),
+            self.whole.len(),
+            self.audit.len(),
+        ]
+        .into_iter()
+        .any(|n| n >= repo::BATCH)
+    }
+
+    fn flush(&mut self, conn: &mut PgConnection) -> AppResult<()> {
+        if !self.clients.is_empty() {
+            free_short_uids(conn, &mut self.clients)?;
+            repo::insert_clients(conn, &self.clients)?;
+            self.clients.clear();
+        }
+        repo::insert_stays(conn, &self.stays)?;
+        self.stays.clear();
+        repo::set_exits(conn, &self.exits)?;
+        self.exits.clear();
+        repo::put_whole_rows(conn, &self.whole)?;
+        self.whole.clear();
+        repo::put_sources(conn, &self.sources)?;
+        self.sources.clear();
+        audit::append(conn, &self.audit)?;
+        self.audit.clear();
+        Ok(())
+    }
+}
+
+/// A short UID drawn at random (as `service::clients` draws them); [`free_short_uids`] redraws
+/// the few that are taken.
+fn draw_short_uid() -> String {
+    use rand::Rng;
+    let n: u64 = rand::rng().random_range(0..(1u64 << 36));
+    format!("{n:09X}")
+}
+
+fn free_short_uids(conn: &mut PgConnection, rows: &mut [repo::NewImportedClient]) -> AppResult<()> {
+    for _ in 0..16 {
+        let mut seen = HashSet::new();
+        let mut clash: HashSet<String> = rows
+            .iter()
+            .filter(|r| !seen.insert(r.short_uid.clone()))
+            .map(|r| r.short_uid.clone())
+            .collect();
+        let uids: Vec<String> = rows.iter().map(|r| r.short_uid.clone()).collect();
+        clash.extend(repo::short_uids_taken(conn, &uids)?);
+        if clash.is_empty() {
+            return Ok(());
+        }
+        for r in rows.iter_mut().filter(|r| clash.contains(&r.short_uid)) {
+            r.short_uid = draw_short_uid();
+        }
+    }
+    Err(AppError::Internal("could not draw free short uids".into()))
+}
+
 fn import_file(
     conn: &mut PgConnection,
     pool: &DbPool,
@@ -475,7 +549,10 @@ fn import_file(
             run.households.insert(k, s.target);
         }
     }
+    // Children of this file look their parents up in `ids` as the rows come.
+    run.ids.insert(fs.name, HashMap::new());
     run.file_progress(fs.name);
+    let mut pending = Pending::default();
     set.rows(fs, |row| -> AppResult<()> {
         run.rows_read += 1;
         if run.rows_read.is_multiple_of(2_000) {
@@ -507,18 +584,23 @@ fn import_file(
         let before = known.get(&key);
         if before.is_some_and(|s| s.hash == hash) {
             run.file_progress(fs.name).unchanged += 1;
+            if fs.name == "Enrollment" {
+                if let Some(e) = import_map::date_of(&row, "EntryDate") {
+                    run.entry_dates
+                        .insert(before.map(|s| s.target).unwrap_or_default(), e);
+                }
+            }
             return Ok(());
         }
         let mut invalid: Invalid = Vec::new();
+        let target = before.map(|s| s.target);
         let written = match fs.name {
             "Organization" => import_map::organization(&row).map(|_| Some(run.agency)),
-            "Project" => write_project(conn, run, &row, before.map(|s| s.target))?,
-            "Client" => write_client(conn, run, &row, before.map(|s| s.target), &mut invalid)?,
-            "Enrollment" => {
-                write_enrollment(conn, run, &row, before.map(|s| s.target), &mut invalid)?
-            }
-            "Exit" => write_exit(conn, run, &row, &mut invalid)?,
-            _ => write_whole(conn, run, fs, &row, &key)?,
+            "Project" => write_project(conn, run, &row, target)?,
+            "Client" => write_client(conn, run, &mut pending, &row, target, &mut invalid)?,
+            "Enrollment" => write_enrollment(conn, run, &mut pending, &row, target, &mut invalid)?,
+            "Exit" => write_exit(conn, run, &mut pending, &row, &mut invalid)?,
+            _ => write_whole(run, &mut pending, fs, &row, &key),
         };
         match written {
             Ok(Some(target)) => {
@@ -541,16 +623,19 @@ fn import_file(
                             .collect(),
                     )
                 });
-                repo::put_source(
-                    conn,
-                    run.agency,
-                    fs.name,
-                    &key,
-                    target,
-                    &hash,
-                    invalid_json.as_ref(),
-                )?;
-                ids.insert(key, target);
+                pending.sources.push(repo::SourceRow {
+                    agency_id: run.agency,
+                    file: fs.name.to_string(),
+                    source_id: key.clone(),
+                    target_id: target,
+                    row_hash: hash,
+                    invalid: invalid_json,
+                });
+                ids.insert(key.clone(), target);
+                run.ids
+                    .get_mut(fs.name)
+                    .expect("inserted above")
+                    .insert(key, target);
                 let p = run.file_progress(fs.name);
                 if before.is_some() {
                     p.updated += 1;
@@ -561,8 +646,12 @@ fn import_file(
             Ok(None) => {}
             Err(u) => skip(run, fs, &row, Some(u.column), "not_imported", u.message),
         }
+        if pending.full() {
+            pending.flush(conn)?;
+        }
         Ok(())
     })?;
+    pending.flush(conn)?;
     run.ids.insert(fs.name, ids);
     progress(&run.progress);
     Ok(())
@@ -608,6 +697,7 @@ fn source_user(run: &Run, user: Option<&str>) -> String {
 fn write_client(
     conn: &mut PgConnection,
     run: &mut Run,
+    pending: &mut Pending,
     row: &Row,
     before: Option<Uuid>,
     invalid: &mut Invalid,
@@ -646,41 +736,41 @@ fn write_client(
         }
         None => {
             let id = Uuid::now_v7();
-            let rec = ImportedRecord {
+            pending.clients.push(repo::NewImportedClient {
                 id,
-                short_uid: crate::service::clients::new_short_uid(conn)?,
+                short_uid: draw_short_uid(),
+                person_id: Uuid::now_v7(),
                 coc_code: run.coc.clone(),
-                agency: run.agency,
-                user: source_user(run, c.user_id.as_deref()),
+                created_by_agency: run.agency,
+                created_by_user: source_user(run, c.user_id.as_deref()),
+                visibility: "closed".into(),
+                lifecycle: "active".into(),
                 created_at: utc(c.date_created).unwrap_or(now),
-            };
-            repo::insert_client(conn, &rec, &identity)?;
-            crate::repo::clients::add_contributor(conn, id, run.agency)?;
+                identity,
+            });
             (id, "hmis_import_create")
         }
     };
     // Kept whole too (the columns Hearth has no field for), without the PII kept above.
-    let fields = import_map::whole_row(
-        row,
-        &[
-            "FirstName",
-            "MiddleName",
-            "LastName",
-            "NameSuffix",
-            "SSN",
-            "DOB",
-        ],
-    );
-    repo::put_whole_row(
-        conn,
-        run.agency,
-        "Client",
-        &c.personal_id,
-        Some(id),
-        None,
-        &fields,
-    )?;
-    run.audit.push(NewAuditEvent {
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: "Client".into(),
+        source_id: c.personal_id,
+        client_id: Some(id),
+        enrollment_id: None,
+        fields: import_map::whole_row(
+            row,
+            &[
+                "FirstName",
+                "MiddleName",
+                "LastName",
+                "NameSuffix",
+                "SSN",
+                "DOB",
+            ],
+        ),
+    });
+    pending.audit.push(NewAuditEvent {
         actor: run.actor.clone(),
         actor_agency_id: Some(run.agency),
         client_id: Some(id),
@@ -690,15 +780,13 @@ fn write_client(
         access_reason: None,
         detail: Some(serde_json::json!({ "job": run.job })),
     });
-    if run.audit.len() >= 1_000 {
-        audit::append(conn, &std::mem::take(&mut run.audit))?;
-    }
     Ok(Ok(Some(id)))
 }
 
 fn write_enrollment(
     conn: &mut PgConnection,
     run: &mut Run,
+    pending: &mut Pending,
     row: &Row,
     before: Option<Uuid>,
     invalid: &mut Invalid,
@@ -723,7 +811,14 @@ fn write_enrollment(
         Some(h) => *h,
         None => {
             let h = Uuid::now_v7();
-            repo::put_source(conn, run.agency, "Household", &e.household_id, h, "", None)?;
+            pending.sources.push(repo::SourceRow {
+                agency_id: run.agency,
+                file: "Household".into(),
+                source_id: e.household_id.clone(),
+                target_id: h,
+                row_hash: String::new(),
+                invalid: None,
+            });
             run.households.insert(e.household_id.clone(), h);
             h
         }
@@ -755,26 +850,31 @@ fn write_enrollment(
         }
         None => {
             let id = Uuid::now_v7();
-            repo::insert_stay(conn, id, &stay, utc(e.date_created).unwrap_or(now))?;
+            pending.stays.push(repo::NewImportedStay {
+                id,
+                entry_assessment_required: false,
+                created_at: utc(e.date_created).unwrap_or(now),
+                stay,
+            });
             id
         }
     };
-    let fields = import_map::whole_row(row, &[]);
-    repo::put_whole_row(
-        conn,
-        run.agency,
-        "Enrollment",
-        &e.enrollment_id,
-        Some(client),
-        Some(id),
-        &fields,
-    )?;
+    run.entry_dates.insert(id, e.entry_date);
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: "Enrollment".into(),
+        source_id: e.enrollment_id,
+        client_id: Some(client),
+        enrollment_id: Some(id),
+        fields: import_map::whole_row(row, &[]),
+    });
     Ok(Ok(Some(id)))
 }
 
 fn write_exit(
     conn: &mut PgConnection,
     run: &mut Run,
+    pending: &mut Pending,
     row: &Row,
     invalid: &mut Invalid,
 ) -> AppResult<Written> {
@@ -788,57 +888,48 @@ fn write_exit(
             message: "its enrollment was not imported",
         }));
     };
-    match repo::entry_date_of(conn, stay)? {
-        Some(entry) if entry <= x.exit_date => {}
-        _ => {
-            return Ok(Err(Unusable {
-                column: "ExitDate",
-                message: "the exit date is before the entry date",
-            }))
-        }
+    let entry = match run.entry_dates.get(&stay) {
+        Some(d) => Some(*d),
+        None => repo::entry_date_of(conn, stay)?,
+    };
+    if !entry.is_some_and(|entry| entry <= x.exit_date) {
+        return Ok(Err(Unusable {
+            column: "ExitDate",
+            message: "the exit date is before the entry date",
+        }));
     }
-    repo::set_exit(
-        conn,
-        stay,
-        x.exit_date,
-        x.destination,
-        x.destination_subsidy_type,
-    )?;
-    let client = parent_client_of_enrollment(run, row);
-    repo::put_whole_row(
-        conn,
-        run.agency,
-        "Exit",
-        &x.exit_id,
-        client,
-        Some(stay),
-        &import_map::whole_row(row, &[]),
-    )?;
+    pending
+        .exits
+        .push((stay, x.exit_date, x.destination, x.destination_subsidy_type));
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: "Exit".into(),
+        source_id: x.exit_id,
+        client_id: parent(run, "Client", row.get("PersonalID")),
+        enrollment_id: Some(stay),
+        fields: import_map::whole_row(row, &[]),
+    });
     Ok(Ok(Some(stay)))
-}
-
-fn parent_client_of_enrollment(run: &Run, row: &Row) -> Option<Uuid> {
-    parent(run, "Client", row.get("PersonalID"))
 }
 
 /// A row of a file Hearth keeps whole: linked to its record and stay when it has them; a row
 /// whose record or stay was not imported is skipped.
 fn write_whole(
-    conn: &mut PgConnection,
     run: &mut Run,
+    pending: &mut Pending,
     fs: &'static FileSpec,
     row: &Row,
     key: &str,
-) -> AppResult<Written> {
+) -> Written {
     let has = |c: &str| fs.columns.iter().any(|x| x.name == c);
     let client = if has("PersonalID") && row.get("PersonalID").is_some() {
         match parent(run, "Client", row.get("PersonalID")) {
             Some(c) => Some(c),
             None => {
-                return Ok(Err(Unusable {
+                return Err(Unusable {
                     column: "PersonalID",
                     message: "its client was not imported",
-                }))
+                })
             }
         }
     } else {
@@ -848,19 +939,25 @@ fn write_whole(
         match parent(run, "Enrollment", row.get("EnrollmentID")) {
             Some(e) => Some(e),
             None => {
-                return Ok(Err(Unusable {
+                return Err(Unusable {
                     column: "EnrollmentID",
                     message: "its enrollment was not imported",
-                }))
+                })
             }
         }
     } else {
         None
     };
-    let fields = import_map::whole_row(row, &[]);
-    repo::put_whole_row(conn, run.agency, fs.name, key, client, enrollment, &fields)?;
-    // The target of a whole row is its own synthetic id: the row is found by its source key.
-    Ok(Ok(Some(enrollment.or(client).unwrap_or(run.agency))))
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: fs.name.to_string(),
+        source_id: key.to_string(),
+        client_id: client,
+        enrollment_id: enrollment,
+        fields: import_map::whole_row(row, &[]),
+    });
+    // The target of a whole row is what it hangs from: it is found again by its source key.
+    Ok(Some(enrollment.or(client).unwrap_or(run.agency)))
 }
 
 /// Where an upload waits for its job: a file of its own under the system temp dir.
