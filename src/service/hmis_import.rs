@@ -892,7 +892,7 @@ fn write_exit(
         Some(d) => Some(*d),
         None => repo::entry_date_of(conn, stay)?,
     };
-    if !entry.is_some_and(|entry| entry <= x.exit_date) {
+    if entry.is_none_or(|entry| entry > x.exit_date) {
         return Ok(Err(Unusable {
             column: "ExitDate",
             message: "the exit date is before the entry date",
