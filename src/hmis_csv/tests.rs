@@ -314,6 +314,7 @@ fn each_kind_of_cell_problem_is_found() {
         ("Enrollment.csv", "PersonalID", "2", "orphan_key"),
         ("Exit.csv", "EnrollmentID", "2", "orphan_key"),
         ("Project.csv", "OrganizationID", "2", "orphan_key"),
+        ("Client.csv", "FirstName", "Ann\u{0}e", "nul_character"),
     ];
     for (f, col, value, code) in cases {
         expect(

@@ -891,6 +891,16 @@ fn check_value(
         }
         Some(v) => v,
     };
+    if v.contains('\0') {
+        report.error(
+            label,
+            line,
+            col,
+            "nul_character",
+            "a value holds a NUL character, which cannot be stored",
+        );
+        return;
+    }
     let ok = match c.ty {
         Ty::Int => is_int(v),
         Ty::Str(Some(n)) => v.chars().count() <= n as usize,

@@ -100,6 +100,14 @@ pub fn fail_interrupted_jobs(conn: &mut PgConnection) -> QueryResult<usize> {
         .execute(conn)
 }
 
+/// Imports into one agency run one at a time: the lock is held until the transaction ends.
+pub fn lock_agency_imports(conn: &mut PgConnection, agency: Uuid) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('hmis-import:' || $1, 0))")
+        .bind::<diesel::sql_types::Text, _>(agency.to_string())
+        .execute(conn)?;
+    Ok(())
+}
+
 /// A source row taken before: the Hearth row it became and the hash of its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {

@@ -383,6 +383,8 @@ fn run_inner(
     };
     let spec = Spec::get(version);
     let result = conn.transaction(|conn| -> AppResult<()> {
+        // Two imports into one agency would both take a source id as new: one at a time.
+        repo::lock_agency_imports(conn, run.agency)?;
         for fs in order(spec) {
             import_file(conn, pool, &mut run, &mut set, fs, progress)?;
         }

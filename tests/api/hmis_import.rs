@@ -417,3 +417,37 @@ async fn the_command_line_imports_with_the_same_report() {
     assert!(!run("careless").status.success());
     std::fs::remove_file(&path).unwrap();
 }
+
+/// Two imports of one export into one agency at once take each source row once (they run one
+/// after the other: an advisory lock per agency, and the source ids' unique key behind it).
+#[actix_web::test]
+async fn two_imports_at_once_take_each_row_once() {
+    let pool = committing_pool(6);
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let bytes = sample::zip(&sample::generate(Version::Fy2026, 100, &coc));
+    let q = format!("agency={agency}");
+    let a = upload(&app, &app.admin, &q, bytes.clone())
+        .await
+        .ok(202)
+        .clone();
+    let b = upload(&app, &app.admin, &q, bytes).await.ok(202).clone();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for job in [a, b] {
+        let path = format!("/v1/imports/{}", job["id"].as_str().unwrap());
+        loop {
+            let now = app.get(&path, &app.admin).await.ok(200).clone();
+            if now["status"] == "succeeded" {
+                break;
+            }
+            assert_ne!(now["status"], "failed", "{now:#}");
+            assert!(Instant::now() < deadline);
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
+    assert_eq!(count(&pool, clients, agency), 100);
+    let projects = "SELECT count(*) AS n FROM projects WHERE agency_id = $1";
+    assert_eq!(count(&pool, projects, agency), 3);
+}
