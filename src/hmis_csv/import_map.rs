@@ -7,6 +7,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::read::Row;
 use crate::domain::hud::HudList;
+use crate::domain::stay_data::{
+    AssessmentFields, AssessmentKind, CeEventFields, CurrentLivingSituationFields, ServiceFields,
+    StayFields,
+};
 
 /// Values that were not kept as sent: (HUD column, the value, or a placeholder for PII).
 pub type Invalid = Vec<(&'static str, String)>;
@@ -152,6 +156,11 @@ pub fn date_of(row: &Row, col: &str) -> Option<NaiveDate> {
 fn date(row: &Row, col: &str) -> Option<NaiveDate> {
     row.get(col)
         .and_then(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())
+}
+
+/// A `YYYY-MM-DD HH:MM:SS` value of the row, if it is one.
+pub fn timestamp_of(row: &Row, col: &str) -> Option<NaiveDateTime> {
+    timestamp(row, col)
 }
 
 fn timestamp(row: &Row, col: &str) -> Option<NaiveDateTime> {
@@ -372,4 +381,78 @@ pub fn row_hash(row: &Row) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect::<String>()
+}
+
+/// A row of Services, CurrentLivingSituation, Assessment or Event as the stay datum Hearth keeps
+/// for it (the kind's typed fields, the day it happened), when Hearth has a kind for it: a bed
+/// night (RecordType 200, TypeProvided 200) among services, every current living situation,
+/// Coordinated Entry assessment and event whose required codes are in their lists. Other rows
+/// are kept whole only.
+pub fn stay_datum(row: &Row, invalid: &mut Invalid) -> Option<(NaiveDate, StayFields)> {
+    let required_code = |col: &'static str, list: HudList| -> Option<i16> {
+        match int(row, col) {
+            Some(Ok(v)) if list.contains(v as i32) => Some(v),
+            _ => None,
+        }
+    };
+    match row.file.name {
+        "Services" => {
+            let bed_night = int(row, "RecordType") == Some(Ok(200))
+                && int(row, "TypeProvided") == Some(Ok(200));
+            let day = date(row, "DateProvided")?;
+            bed_night.then(|| {
+                (
+                    day,
+                    StayFields::Service(ServiceFields {
+                        service_type: "bed_night".into(),
+                        quantity: None,
+                    }),
+                )
+            })
+        }
+        "CurrentLivingSituation" => Some((
+            date(row, "InformationDate")?,
+            StayFields::CurrentLivingSituation(CurrentLivingSituationFields {
+                current_living_situation: required_code(
+                    "CurrentLivingSituation",
+                    HudList::CurrentLivingSituation,
+                )?,
+                verified_by: text(row, "VerifiedBy"),
+            }),
+        )),
+        "Assessment" => Some((
+            date(row, "AssessmentDate")?,
+            StayFields::Assessment(AssessmentFields {
+                assessment_kind: AssessmentKind::CoordinatedEntry,
+                assessment_type: required_code("AssessmentType", HudList::AssessmentType)?,
+                assessment_level: required_code("AssessmentLevel", HudList::AssessmentLevel)?,
+                prioritization_status: list_code(
+                    row,
+                    "PrioritizationStatus",
+                    HudList::PrioritizationStatus,
+                    invalid,
+                ),
+                priority_score: None,
+                assessment_location: text(row, "AssessmentLocation"),
+            }),
+        )),
+        "Event" => Some((
+            date(row, "EventDate")?,
+            StayFields::CeEvent(CeEventFields {
+                event: required_code("Event", HudList::CeEvent)?,
+                prob_sol_div_rr_result: code(row, "ProbSolDivRRResult", &[0, 1], None, invalid),
+                referral_case_manage_after: code(
+                    row,
+                    "ReferralCaseManageAfter",
+                    &[0, 1],
+                    None,
+                    invalid,
+                ),
+                location_crisis_or_ph_housing: text(row, "LocationCrisisOrPHHousing"),
+                referral_result: list_code(row, "ReferralResult", HudList::ReferralResult, invalid),
+                result_date: date(row, "ResultDate"),
+            }),
+        )),
+        _ => None,
+    }
 }

@@ -398,3 +398,33 @@ pub fn set_exits(conn: &mut PgConnection, rows: &[ExitRow]) -> QueryResult<usize
     .bind::<Array<Nullable<Int2>>, _>(sub)
     .execute(conn)
 }
+
+pub fn insert_data(
+    conn: &mut PgConnection,
+    rows: &[crate::repo::stays::DatumRow],
+) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(crate::db::schema::enrollment_data::table)
+        .values(rows)
+        .execute(conn)
+}
+
+/// Rewrites an imported datum's day and fields; answers whether there was one with this id.
+pub fn update_datum(
+    conn: &mut PgConnection,
+    id: Uuid,
+    occurred_on: NaiveDate,
+    fields: &serde_json::Value,
+) -> QueryResult<bool> {
+    use crate::db::schema::enrollment_data as d;
+    let n = diesel::update(d::table.find(id))
+        .set((
+            d::occurred_on.eq(occurred_on),
+            d::collected_on.eq(occurred_on),
+            d::fields.eq(fields),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}

@@ -471,6 +471,7 @@ struct Pending {
     exits: Vec<repo::ExitRow>,
     sources: Vec<repo::SourceRow>,
     whole: Vec<repo::WholeRow>,
+    data: Vec<crate::repo::stays::DatumRow>,
     audit: Vec<NewAuditEvent>,
 }
 
@@ -482,6 +483,7 @@ impl Pending {
             self.exits.len(),
             self.sources.len(),
             self.whole.len(),
+            self.data.len(),
             self.audit.len(),
         ]
         .into_iter()
@@ -498,6 +500,8 @@ impl Pending {
         self.stays.clear();
         repo::set_exits(conn, &self.exits)?;
         self.exits.clear();
+        repo::insert_data(conn, &self.data)?;
+        self.data.clear();
         repo::put_whole_rows(conn, &self.whole)?;
         self.whole.clear();
         repo::put_sources(conn, &self.sources)?;
@@ -602,7 +606,16 @@ fn import_file(
             "Client" => write_client(conn, run, &mut pending, &row, target, &mut invalid)?,
             "Enrollment" => write_enrollment(conn, run, &mut pending, &row, target, &mut invalid)?,
             "Exit" => write_exit(conn, run, &mut pending, &row, &mut invalid)?,
-            _ => write_whole(run, &mut pending, fs, &row, &key),
+            _ => write_whole(
+                conn,
+                run,
+                &mut pending,
+                fs,
+                &row,
+                &key,
+                target,
+                &mut invalid,
+            )?,
         };
         match written {
             Ok(Some(target)) => {
@@ -915,23 +928,28 @@ fn write_exit(
 }
 
 /// A row of a file Hearth keeps whole: linked to its record and stay when it has them; a row
-/// whose record or stay was not imported is skipped.
+/// whose record or stay was not imported is skipped. Services (bed nights), current living
+/// situations, CE assessments and CE events also become the stay datum of their kind.
+#[allow(clippy::too_many_arguments)]
 fn write_whole(
+    conn: &mut PgConnection,
     run: &mut Run,
     pending: &mut Pending,
     fs: &'static FileSpec,
     row: &Row,
     key: &str,
-) -> Written {
+    before: Option<Uuid>,
+    invalid: &mut Invalid,
+) -> AppResult<Written> {
     let has = |c: &str| fs.columns.iter().any(|x| x.name == c);
     let client = if has("PersonalID") && row.get("PersonalID").is_some() {
         match parent(run, "Client", row.get("PersonalID")) {
             Some(c) => Some(c),
             None => {
-                return Err(Unusable {
+                return Ok(Err(Unusable {
                     column: "PersonalID",
                     message: "its client was not imported",
-                })
+                }))
             }
         }
     } else {
@@ -941,10 +959,10 @@ fn write_whole(
         match parent(run, "Enrollment", row.get("EnrollmentID")) {
             Some(e) => Some(e),
             None => {
-                return Err(Unusable {
+                return Ok(Err(Unusable {
                     column: "EnrollmentID",
                     message: "its enrollment was not imported",
-                })
+                }))
             }
         }
     } else {
@@ -958,8 +976,35 @@ fn write_whole(
         enrollment_id: enrollment,
         fields: import_map::whole_row(row, &[]),
     });
-    // The target of a whole row is what it hangs from: it is found again by its source key.
-    Ok(Some(enrollment.or(client).unwrap_or(run.agency)))
+    // A typed datum: the source id finds it again.
+    if let (Some(stay), Some(person)) = (enrollment, client) {
+        if let Some((day, fields)) = import_map::stay_datum(row, invalid) {
+            let json = fields.to_json();
+            if let Some(id) = before {
+                if repo::update_datum(conn, id, day, &json)? {
+                    return Ok(Ok(Some(id)));
+                }
+            }
+            let id = Uuid::now_v7();
+            pending.data.push(crate::repo::stays::DatumRow {
+                id,
+                kind: fields.kind_str().to_string(),
+                enrollment_id: stay,
+                client_id: person,
+                occurred_on: day,
+                fields: json,
+                text: None,
+                entered_by_agency: run.agency,
+                entered_by_user: source_user(run, row.get("UserID")),
+                collected_on: day,
+                created_at: utc(import_map::timestamp_of(row, "DateCreated"))
+                    .unwrap_or_else(Utc::now),
+            });
+            return Ok(Ok(Some(id)));
+        }
+    }
+    // The target of a row kept only whole is what it hangs from: found again by its source key.
+    Ok(Ok(Some(enrollment.or(client).unwrap_or(run.agency))))
 }
 
 /// Where an upload waits for its job: a file of its own under the system temp dir.

@@ -165,6 +165,14 @@ async fn a_vendor_export_imports_closed_and_importing_it_again_changes_nothing()
     let exited = "SELECT count(*) AS n FROM enrollments e JOIN projects p ON p.id = e.project_id
                   WHERE p.agency_id = $1 AND e.exit_date IS NOT NULL";
     assert_eq!(count(&pool, exited, agency), 10);
+    // Current living situations, CE assessments and CE events are the stays' typed data.
+    for kind in ["current_living_situation", "assessment", "ce_event"] {
+        let sql = format!(
+            "SELECT count(*) AS n FROM enrollment_data
+              WHERE entered_by_agency = $1 AND kind = '{kind}'"
+        );
+        assert_eq!(count(&pool, &sql, agency), 20, "{kind}");
+    }
     // The source's DateCreated is kept, not the import's time.
     let kept_dates = "SELECT count(*) AS n FROM clients
                       WHERE created_by_agency = $1 AND created_at = '2024-01-31 13:45:00+00'";
@@ -190,6 +198,22 @@ async fn a_vendor_export_imports_closed_and_importing_it_again_changes_nothing()
     let r = app.get(&format!("/v1/clients/{id}"), &worker).await;
     let body = r.ok(200);
     assert_eq!(body["access"]["level"], "full", "{body:#}");
+    let stays = app
+        .get(&format!("/v1/clients/{id}/enrollments"), &worker)
+        .await;
+    let stay = stays.ok(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = app
+        .get(&format!("/v1/enrollments/{stay}/assessments"), &worker)
+        .await;
+    assert_eq!(
+        a.ok(200)["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        a.body
+    );
 
     // The same export again: nothing changes.
     let again = import(
@@ -203,10 +227,12 @@ async fn a_vendor_export_imports_closed_and_importing_it_again_changes_nothing()
     assert_eq!(file_progress(&again, "Client", "unchanged"), 20);
     assert_eq!(file_progress(&again, "Client", "created"), 0);
     assert_eq!(file_progress(&again, "Enrollment", "unchanged"), 20);
+    assert_eq!(file_progress(&again, "Assessment", "unchanged"), 20);
     assert_eq!(count(&pool, clients, agency), 20);
 
     // A changed row updates its record, and only it.
     set_cell(&mut files, "Client.csv", 4, "LastName", "Okonkwo");
+    set_cell(&mut files, "Assessment.csv", 2, "AssessmentLevel", "2");
     let changed = import(
         &app,
         &admin,
@@ -220,6 +246,10 @@ async fn a_vendor_export_imports_closed_and_importing_it_again_changes_nothing()
     let renamed =
         "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1 AND last_name = 'Okonkwo'";
     assert_eq!(count(&pool, renamed, agency), 1);
+    assert_eq!(file_progress(&changed, "Assessment", "updated"), 1);
+    let relevelled = "SELECT count(*) AS n FROM enrollment_data WHERE entered_by_agency = $1
+                      AND kind = 'assessment' AND fields ->> 'assessment_level' = '2'";
+    assert_eq!(count(&pool, relevelled, agency), 1);
 
     // Another agency's administrator sees neither the job nor may import into this agency.
     let other = app.agency(&coc, true).await;
