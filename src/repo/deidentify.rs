@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 use uuid::Uuid;
 
+pub use crate::consent::listing::RequestScope;
 use crate::db::schema::{
     audit_events, contacts, deidentification_requests as dr, documents, enrollment_data,
     enrollments, helpdesk_notices, idempotency_keys, roi_consents,
@@ -58,13 +59,6 @@ pub fn pending_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<
         dr::table.filter(dr::client_id.eq(client).and(dr::status.eq("pending"))),
     ))
     .get_result(conn)
-}
-
-/// Whose requests a list shows.
-pub enum RequestScope {
-    All,
-    Coc(String),
-    Agency(Uuid),
 }
 
 pub fn list_requests(

@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::{IdentityMode, Role};
+use crate::consent::listing::request_scope;
+use crate::consent::IdentityMode;
 use crate::domain::scrub::{scrub_json, scrub_text, scrub_values, Needles};
 use crate::domain::{anonymous_dob, scan_pii};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
 use crate::repo::clients::{self as clients_repo, ClientRow};
-use crate::repo::deidentify::{self as repo, RequestRow, RequestScope};
+use crate::repo::deidentify::{self as repo, RequestRow};
 use crate::service::access::decide;
 use crate::service::consents::load_policy;
 use crate::service::context::Caller;
@@ -282,19 +283,9 @@ pub fn list(
     limit: i64,
 ) -> AppResult<Vec<DeidentificationRequest>> {
     let p = &caller.principal;
-    let scope = if p.is_system_admin() {
-        RequestScope::All
-    } else if p.has_role(Role::CocAdmin) {
-        let coc = crate::service::viewer::caller_coc(conn, p)?.ok_or_else(|| {
-            AppError::Forbidden("The token's agency is not known to Hearth.".into())
-        })?;
-        RequestScope::Coc(coc)
-    } else {
-        RequestScope::Agency(crate::service::clients::require_agency(
-            caller,
-            "Listing de-identification requests",
-        )?)
-    };
+    let coc = crate::service::viewer::caller_coc(conn, p)?;
+    let scope = request_scope(&p.roles, p.agency_id, coc.as_deref())
+        .map_err(|m| AppError::Forbidden(m.into()))?;
     Ok(repo::list_requests(conn, &scope, after, limit)?
         .iter()
         .map(view)

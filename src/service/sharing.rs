@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::consent::listing::{notice_scope, NoticeScope};
 use crate::consent::{
     acts_for, decide_record, may_read_audit, AccessBasis, AccessLevel, IdentityMode, Role, Viewer,
     Visibility,
@@ -309,16 +310,12 @@ pub fn helpdesk_notices(
     limit: i64,
 ) -> AppResult<Vec<HelpdeskNotice>> {
     let p = &caller.principal;
-    let coc = if p.is_system_admin() {
-        None
-    } else {
-        p.require_any(&[Role::CocAdmin], "Reading helpdesk notices")?;
-        Some(
-            caller
-                .viewer(conn)?
-                .coc_code
-                .ok_or(AppError::Forbidden("No CoC for this token.".into()))?,
-        )
+    let coc = crate::service::viewer::caller_coc(conn, p)?;
+    let scope = notice_scope(&p.roles, p.agency_id, coc.as_deref())
+        .map_err(|m| AppError::Forbidden(m.into()))?;
+    let coc = match scope {
+        NoticeScope::All => None,
+        NoticeScope::Coc(c) => Some(c),
     };
     Ok(audit_repo::notices(conn, coc.as_deref(), after, limit)?
         .into_iter()
