@@ -112,6 +112,14 @@ mod tests {
             .includes("WA-502", false));
     }
 
+    /// Roles, the token's agency, that agency's CoC, and the answer.
+    type Case<'a, S> = (
+        &'a [Role],
+        Option<Uuid>,
+        Option<&'a str>,
+        Result<S, &'a str>,
+    );
+
     #[test]
     fn notice_scopes() {
         use Role::*;
@@ -119,12 +127,7 @@ mod tests {
         let known = Some("IL-510");
         let not_coc_admin = Err("Reading helpdesk notices needs one of the roles: coc_admin.");
         let coc = Ok(NoticeScope::Coc("IL-510".into()));
-        let cases: &[(
-            &[Role],
-            Option<Uuid>,
-            Option<&str>,
-            Result<NoticeScope, &str>,
-        )] = &[
+        let cases: &[Case<NoticeScope>] = &[
             (&[SystemAdmin], None, None, Ok(NoticeScope::All)),
             (&[SystemAdmin], a, None, Ok(NoticeScope::All)),
             (&[SystemAdmin, CocAdmin], a, known, Ok(NoticeScope::All)),
@@ -159,12 +162,7 @@ mod tests {
         let a = Some(id);
         let known = Some("IL-510");
         let no_agency = Err("Listing de-identification requests needs a token for an agency.");
-        let cases: &[(
-            &[Role],
-            Option<Uuid>,
-            Option<&str>,
-            Result<RequestScope, &str>,
-        )] = &[
+        let cases: &[Case<RequestScope>] = &[
             (&[SystemAdmin], None, None, Ok(RequestScope::All)),
             (&[SystemAdmin, CocAdmin], a, known, Ok(RequestScope::All)),
             (

@@ -3,8 +3,6 @@
 //! described without the submitted value.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::consent::IdentityMode;
 use crate::domain::{
@@ -14,43 +12,7 @@ use crate::domain::{
 use crate::error::FieldError;
 use crate::service::tenants::{AnonymousNameFormat, CocPolicy};
 
-/// HUD 3.04 Race and Ethnicity (FY2024 multi-select; CSV column in the description).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Race {
-    /// AmIndAKNative
-    AmIndAkNative,
-    /// Asian
-    Asian,
-    /// BlackAfAmerican
-    BlackAfAmerican,
-    /// HispanicLatinaeo (FY2024) / HispanicLatinao (FY2026)
-    HispanicLatinao,
-    /// MidEastNAfrican
-    MidEastNAfrican,
-    /// NativeHIPacific
-    NativeHiPacific,
-    /// White
-    White,
-}
-
-impl Race {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Race::AmIndAkNative => "am_ind_ak_native",
-            Race::Asian => "asian",
-            Race::BlackAfAmerican => "black_af_american",
-            Race::HispanicLatinao => "hispanic_latinao",
-            Race::MidEastNAfrican => "mid_east_n_african",
-            Race::NativeHiPacific => "native_hi_pacific",
-            Race::White => "white",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Race> {
-        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-    }
-}
+pub use crate::domain::identity::Race;
 
 /// Declares a request body that carries the identity and demographic fields (create,
 /// designate-sharing), so the field list is written once.
@@ -159,7 +121,7 @@ pub struct Identity {
     pub ssn_quality: i16,
     pub dob: Option<NaiveDate>,
     pub dob_quality: i16,
-    pub race: Vec<String>,
+    pub race: Vec<Race>,
     pub race_none: Option<i16>,
     pub additional_race_ethnicity: Option<String>,
     pub gender: Vec<i16>,
@@ -404,7 +366,7 @@ pub fn validate_identity(
     }
 
     // Demographics: collected in every mode (race, gender and veteran status are not PII).
-    id.race = f.race.iter().map(|r| r.as_str().to_string()).collect();
+    id.race = f.race.clone();
     id.race.sort();
     id.race.dedup();
     id.race_none = missing_code("race_none", id.race.is_empty(), f.race_none, &mut errs);

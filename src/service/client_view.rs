@@ -96,22 +96,15 @@ pub fn client_view(
     decision: &AccessDecision,
     successor: Option<Uuid>,
 ) -> crate::error::AppResult<ClientView> {
-    // No silent fallback: a stored value that is not one of the words is a fault, not a default.
-    let stored =
-        |what: &str| crate::error::AppError::Internal(format!("stored {what} does not parse"));
-    let identity_mode =
-        IdentityMode::parse(&row.identity_mode).ok_or_else(|| stored("identity_mode"))?;
-    let visibility = Visibility::parse(&row.visibility).ok_or_else(|| stored("visibility"))?;
-    let lifecycle = Lifecycle::parse(&row.lifecycle).ok_or_else(|| stored("lifecycle"))?;
     let creator = viewer.agency_id == Some(row.created_by_agency);
     let full = decision.level == AccessLevel::Full;
     Ok(ClientView {
         id: row.id,
         short_uid: row.short_uid.clone(),
-        identity_mode,
-        visibility,
-        lifecycle,
-        coc_code: row.coc_code.clone(),
+        identity_mode: row.identity_mode,
+        visibility: row.visibility,
+        lifecycle: row.lifecycle,
+        coc_code: row.coc_code.to_string(),
         created_by_agency_id: row.created_by_agency,
         created_by_your_agency: creator,
         access: decision.into(),
@@ -121,7 +114,7 @@ pub fn client_view(
         name_data_quality: row.name_quality,
         ssn_data_quality: row.ssn_quality,
         dob_data_quality: row.dob_quality,
-        race: row.race.iter().filter_map(|r| Race::parse(r)).collect(),
+        race: row.race.clone(),
         race_none: row.race_none,
         gender: row.gender.clone(),
         gender_none: row.gender_none,

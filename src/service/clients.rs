@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::{AccessLevel, IdentityMode, Lifecycle, Visibility};
+use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::clients::{self as repo, ClientRow};
 use crate::repo::tenants as tenants_repo;
@@ -155,12 +156,14 @@ pub fn create(
             id,
             short_uid,
             person_id: Uuid::now_v7(),
-            coc_code: agency.coc_code.clone(),
+            // The agencies table holds checked codes; one that does not parse is a fault.
+            coc_code: CocCode::parse(&agency.coc_code)
+                .map_err(|_| AppError::Internal("a stored agency's CoC code does not parse".into()))?,
             created_by_agency: agency.id,
             created_by_user: caller.principal.sub.clone(),
-            identity_mode: mode.as_str().into(),
-            visibility: visibility.as_str().into(),
-            lifecycle: Lifecycle::Active.as_str().into(),
+            identity_mode: mode,
+            visibility,
+            lifecycle: Lifecycle::Active,
             superseded_by: None,
             merged_into: None,
             first_name: None,
@@ -301,7 +304,7 @@ fn fields_from_row(row: &ClientRow, mode: IdentityMode) -> IdentityFields {
             Some(row.dob_quality)
         },
         birth_year: None,
-        race: row.race.iter().filter_map(|r| Race::parse(r)).collect(),
+        race: row.race.clone(),
         race_none: row.race_none,
         additional_race_ethnicity: row.additional_race_ethnicity.clone(),
         gender: row.gender.clone(),

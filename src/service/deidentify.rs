@@ -53,13 +53,7 @@ pub struct RejectDeidentification {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    Pending,
-    Completed,
-    Rejected,
-}
+pub use crate::domain::words::RequestStatus;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeidentificationRequest {
@@ -80,12 +74,8 @@ pub struct DeidentificationRequest {
 fn view(r: &RequestRow) -> DeidentificationRequest {
     DeidentificationRequest {
         id: r.id,
-        status: match r.status.as_str() {
-            "completed" => RequestStatus::Completed,
-            "rejected" => RequestStatus::Rejected,
-            _ => RequestStatus::Pending,
-        },
-        coc_code: r.coc_code.clone(),
+        status: r.status,
+        coc_code: r.coc_code.to_string(),
         client_id: r.client_id,
         member_ids: r.member_ids.clone(),
         dv_member_ids: r.dv_member_ids.clone(),
@@ -160,7 +150,7 @@ fn notice(
 ) -> AppResult<Uuid> {
     let n = NoticeRow {
         id: Uuid::now_v7(),
-        coc_code: r.coc_code.clone(),
+        coc_code: r.coc_code.to_string(),
         client_id: Some(r.client_id),
         kind: kind.into(),
         message,
@@ -248,7 +238,7 @@ pub fn file(
                 dv_member_ids: dv,
                 duplicate_ids: duplicates,
                 description,
-                status: "pending".into(),
+                status: RequestStatus::Pending,
                 rejection_reason: None,
                 requested_by_agency: agency,
                 requested_by_user: caller.principal.sub.clone(),
@@ -295,7 +285,7 @@ pub fn list(
 fn pending(conn: &mut PgConnection, id: Uuid) -> AppResult<RequestRow> {
     // Who may decide is the permission table's (AdministerDeidentification: system admins).
     let row = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;
-    if row.status != "pending" {
+    if row.status != RequestStatus::Pending {
         return Err(AppError::conflict(
             "request-not-pending",
             format!("This request is already {}.", row.status),
@@ -320,7 +310,7 @@ pub fn reject(
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
         }
-        row.status = "rejected".into();
+        row.status = RequestStatus::Rejected;
         row.rejection_reason = reason;
         row.decided_by_user = Some(caller.principal.sub.clone());
         row.decided_at = Some(Utc::now());
@@ -354,7 +344,7 @@ fn anonymize(row: &mut ClientRow, policy: &CocPolicy, today: chrono::NaiveDate, 
     let birth_year = row.dob.map(|d| d.year());
     let (dob, dob_quality) =
         anonymous_dob(policy.anonymous_dob_rule, birth_year, today).unwrap_or((None, 99));
-    row.identity_mode = IdentityMode::Anonymous.as_str().into();
+    row.identity_mode = IdentityMode::Anonymous;
     row.first_name = Some(match policy.anonymous_name_format {
         AnonymousNameFormat::UidAnonymous => row.short_uid.clone(),
         AnonymousNameFormat::AnonymousAnonymous => "Anonymous".into(),
@@ -382,7 +372,7 @@ fn anonymize(row: &mut ClientRow, policy: &CocPolicy, today: chrono::NaiveDate, 
 
 /// The former values of a record that scrubbing removes from every text.
 fn add_needles(n: &mut Needles, row: &ClientRow) {
-    let already_anonymous = row.identity_mode == IdentityMode::Anonymous.as_str();
+    let already_anonymous = row.identity_mode == IdentityMode::Anonymous;
     if !already_anonymous {
         for v in [&row.first_name, &row.middle_name, &row.last_name]
             .into_iter()
@@ -557,7 +547,7 @@ fn complete_in(
     let s = scrub_everywhere(conn, &targets, &needles)?;
     // The request's own text is scrubbed with the rest; read it back before deciding it.
     req = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;
-    req.status = "completed".into();
+    req.status = RequestStatus::Completed;
     req.decided_by_user = Some(caller.principal.sub.clone());
     req.decided_at = Some(Utc::now());
     let req = repo::update_request(conn, &req)?;

@@ -72,7 +72,7 @@ pub fn set_visibility(
         let mut changes = Vec::new();
         if d.facts.visibility != target {
             let mut row = d.row.clone();
-            row.visibility = target.as_str().into();
+            row.visibility = target;
             repo::update(conn, &row)?;
             changes.push(format!("Visibility changed from {} to {}.", d.row.visibility, target.as_str()));
             caller.audit(
@@ -147,8 +147,8 @@ pub fn designate_sharing(
         check_target(&after, input.visibility, caller.today)?;
         let mut row = d.row.clone();
         apply_identity(&mut row, identity);
-        row.identity_mode = IdentityMode::Identified.as_str().into();
-        row.visibility = input.visibility.as_str().into();
+        row.identity_mode = IdentityMode::Identified;
+        row.visibility = input.visibility;
         repo::update(conn, &row)?;
         changes.push(format!(
             "Identity mode changed from {} to identified; visibility from {} to {}.",

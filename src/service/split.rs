@@ -34,8 +34,8 @@ pub fn split_record(
     }
     new.created_by_agency = agency;
     new.created_by_user = caller.principal.sub.clone();
-    new.visibility = new_visibility.as_str().into();
-    new.lifecycle = Lifecycle::Active.as_str().into();
+    new.visibility = new_visibility;
+    new.lifecycle = Lifecycle::Active;
     new.superseded_by = None;
     new.merged_into = None;
     new.alias = Some(new_alias);
@@ -46,10 +46,10 @@ pub fn split_record(
     repo::add_contributor(conn, new.id, agency)?;
     let mut old_row = old.clone();
     old_row.alias = Some(old_alias.into());
-    if old_row.visibility == Visibility::Open.as_str() {
-        old_row.visibility = Visibility::Closed.as_str().into();
+    if old_row.visibility == Visibility::Open {
+        old_row.visibility = Visibility::Closed;
     }
-    old_row.lifecycle = Lifecycle::Superseded.as_str().into();
+    old_row.lifecycle = Lifecycle::Superseded;
     old_row.superseded_by = Some(new.id);
     repo::update(conn, &old_row)?;
     caller.audit(
