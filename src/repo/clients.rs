@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::consent::{IdentityMode, Lifecycle, Visibility};
 use crate::db::schema::{client_contributors, clients, roi_consents};
-use crate::domain::identity::Race;
+use crate::domain::identity::Identity;
 use crate::domain::words::RoiMethod;
 use crate::domain::CocCode;
 
@@ -25,24 +25,10 @@ pub struct ClientRow {
     pub lifecycle: Lifecycle,
     pub superseded_by: Option<Uuid>,
     pub merged_into: Option<Uuid>,
-    pub first_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
-    pub name_suffix: Option<String>,
-    pub alias: Option<String>,
-    pub name_quality: i16,
-    pub ssn: Option<String>,
-    pub ssn_quality: i16,
-    pub dob: Option<NaiveDate>,
-    pub dob_quality: i16,
-    pub race: Vec<Race>,
-    pub race_none: Option<i16>,
-    pub additional_race_ethnicity: Option<String>,
-    pub gender: Vec<i16>,
-    pub gender_none: Option<i16>,
-    pub different_identity_text: Option<String>,
-    pub sex: Option<i16>,
-    pub veteran_status: i16,
+    /// The identity fields, declared once in `domain::identity`.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub identity: Identity,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

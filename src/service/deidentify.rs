@@ -3,7 +3,7 @@
 //! one transaction that leaves nothing of the old values in any table; afterwards the touched
 //! tables are vacuumed so dead row versions do not keep them (docs/deidentification.md).
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::consent::listing::request_scope;
 use crate::consent::IdentityMode;
+use crate::domain::scan_pii;
 use crate::domain::scrub::{scrub_json, scrub_text, scrub_values, Needles};
-use crate::domain::{anonymous_dob, scan_pii};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
 use crate::repo::clients::{self as clients_repo, ClientRow};
@@ -20,7 +20,7 @@ use crate::repo::deidentify::{self as repo, RequestRow};
 use crate::service::access::decide;
 use crate::service::consents::load_policy;
 use crate::service::context::Caller;
-use crate::service::tenants::{AnonymousNameFormat, CocPolicy};
+use crate::service::tenants::CocPolicy;
 
 /// Most ids one request may list in each of its lists.
 const MAX_IDS: usize = 50;
@@ -339,28 +339,15 @@ pub fn reject(
     })
 }
 
-/// The record's identity in the anonymous form the CoC policy gives.
+/// The record's identity in the anonymous form the CoC policy gives, its free text scrubbed.
 fn anonymize(row: &mut ClientRow, policy: &CocPolicy, today: chrono::NaiveDate, needles: &Needles) {
-    let birth_year = row.dob.map(|d| d.year());
-    let (dob, dob_quality) =
-        anonymous_dob(policy.anonymous_dob_rule, birth_year, today).unwrap_or((None, 99));
     row.identity_mode = IdentityMode::Anonymous;
-    row.first_name = Some(match policy.anonymous_name_format {
-        AnonymousNameFormat::UidAnonymous => row.short_uid.clone(),
-        AnonymousNameFormat::AnonymousAnonymous => "Anonymous".into(),
-    });
-    row.middle_name = None;
-    row.last_name = Some("Anonymous".into());
-    row.name_suffix = None;
-    row.alias = None;
-    row.name_quality = 9;
-    row.ssn = None;
-    row.ssn_quality = policy.anonymous_ssn_quality;
-    row.dob = dob;
-    row.dob_quality = dob_quality;
+    row.identity
+        .anonymize(&policy.anonymous(), &row.short_uid, today);
+    let id = &mut row.identity;
     for t in [
-        &mut row.additional_race_ethnicity,
-        &mut row.different_identity_text,
+        &mut id.additional_race_ethnicity,
+        &mut id.different_identity_text,
     ] {
         if let Some(s) = t.as_deref() {
             if let Some(clean) = scrub_text(s, needles) {
@@ -373,6 +360,7 @@ fn anonymize(row: &mut ClientRow, policy: &CocPolicy, today: chrono::NaiveDate, 
 /// The former values of a record that scrubbing removes from every text.
 fn add_needles(n: &mut Needles, row: &ClientRow) {
     let already_anonymous = row.identity_mode == IdentityMode::Anonymous;
+    let row = &row.identity;
     if !already_anonymous {
         for v in [&row.first_name, &row.middle_name, &row.last_name]
             .into_iter()

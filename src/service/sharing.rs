@@ -19,7 +19,7 @@ use crate::repo::tenants as tenants_repo;
 use crate::service::access::{decide, decide_unaudited_reason, Decided};
 use crate::service::client_input::validate_identity;
 use crate::service::client_view::redecide;
-use crate::service::clients::{apply_identity, ClientWrite};
+use crate::service::clients::ClientWrite;
 use crate::service::consents::{build_roi, load_policy, NewRoi};
 use crate::service::context::Caller;
 
@@ -121,7 +121,7 @@ pub fn designate_sharing(
         let identity = validate_identity(
             &input.identity_fields(),
             IdentityMode::Identified,
-            &policy,
+            &policy.anonymous(),
             &d.row.short_uid,
             caller.today,
         )
@@ -146,7 +146,7 @@ pub fn designate_sharing(
         after.facts.identity = IdentityMode::Identified;
         check_target(&after, input.visibility, caller.today)?;
         let mut row = d.row.clone();
-        apply_identity(&mut row, identity);
+        row.identity = identity;
         row.identity_mode = IdentityMode::Identified;
         row.visibility = input.visibility;
         repo::update(conn, &row)?;

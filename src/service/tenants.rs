@@ -36,6 +36,15 @@ pub struct CocPolicy {
 }
 
 impl CocPolicy {
+    /// The part of the policy that shapes anonymous records.
+    pub fn anonymous(&self) -> crate::domain::identity::AnonymousPolicy {
+        crate::domain::identity::AnonymousPolicy {
+            name_format: self.anonymous_name_format,
+            dob_rule: self.anonymous_dob_rule,
+            ssn_quality: self.anonymous_ssn_quality,
+        }
+    }
+
     pub fn from_row(r: &CocRow) -> CocPolicy {
         CocPolicy {
             anonymous_name_format: r.anonymous_name_format,

@@ -56,6 +56,23 @@ fn coc_row(code: &str, locked_visible: bool) -> CocRow {
     }
 }
 
+/// A world client's identity: a first and last name, nothing else collected.
+fn world_identity(n: usize) -> hearth::domain::identity::Identity {
+    use hearth::domain::identity::{validate_identity, AnonymousPolicy, IdentityFields};
+    let fields = IdentityFields {
+        first_name: Some(format!("Client{n}")),
+        last_name: Some("World".into()),
+        ..IdentityFields::default()
+    };
+    let policy = AnonymousPolicy {
+        name_format: hearth::domain::identity::AnonymousNameFormat::UidAnonymous,
+        dob_rule: hearth::domain::dob::AnonymousDobRule::Jan1OfBirthYear,
+        ssn_quality: 99,
+    };
+    let today = Utc::now().date_naive();
+    validate_identity(&fields, IdentityMode::Identified, &policy, "W", today).unwrap()
+}
+
 fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> World {
     let now = Utc::now();
     let mut cocs = Vec::new();
@@ -142,24 +159,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             lifecycle,
             superseded_by: None,
             merged_into: None,
-            first_name: Some(format!("Client{n}")),
-            middle_name: None,
-            last_name: Some("World".into()),
-            name_suffix: None,
-            alias: None,
-            name_quality: 1,
-            ssn: None,
-            ssn_quality: 99,
-            dob: None,
-            dob_quality: 99,
-            race: vec![],
-            race_none: Some(99),
-            additional_race_ethnicity: None,
-            gender: vec![],
-            gender_none: Some(99),
-            different_identity_text: None,
-            sex: None,
-            veteran_status: 99,
+            identity: world_identity(n),
             version: 1,
             created_at: now,
             updated_at: now,
