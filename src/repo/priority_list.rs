@@ -48,7 +48,7 @@ pub struct EntryRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub last_name: Option<String>,
     #[diesel(sql_type = Text)]
-    pub basis: String,
+    pub basis: crate::consent::AccessBasis,
     #[diesel(sql_type = Nullable<Text>)]
     pub entry_access: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]

@@ -42,10 +42,10 @@ fn coc_row(code: &str, locked_visible: bool) -> CocRow {
     CocRow {
         code: code.into(),
         name: "World CoC".into(),
-        anonymous_name_format: "uid_anonymous".into(),
-        anonymous_dob_rule: "jan1_of_birth_year".into(),
+        anonymous_name_format: hearth::domain::identity::AnonymousNameFormat::UidAnonymous,
+        anonymous_dob_rule: hearth::domain::dob::AnonymousDobRule::Jan1OfBirthYear,
         anonymous_ssn_quality: 99,
-        roi_grant_mode: "window".into(),
+        roi_grant_mode: hearth::domain::words::RoiGrantMode::Window,
         roi_default_term_months: None,
         observational_assessment_after_refusals: 2,
         locked_visible_to_ce_assessors: locked_visible,
@@ -54,6 +54,23 @@ fn coc_row(code: &str, locked_visible: bool) -> CocRow {
         created_at: now,
         updated_at: now,
     }
+}
+
+/// A world client's identity: a first and last name, nothing else collected.
+fn world_identity(n: usize) -> hearth::domain::identity::Identity {
+    use hearth::domain::identity::{validate_identity, AnonymousPolicy, IdentityFields};
+    let fields = IdentityFields {
+        first_name: Some(format!("Client{n}")),
+        last_name: Some("World".into()),
+        ..IdentityFields::default()
+    };
+    let policy = AnonymousPolicy {
+        name_format: hearth::domain::identity::AnonymousNameFormat::UidAnonymous,
+        dob_rule: hearth::domain::dob::AnonymousDobRule::Jan1OfBirthYear,
+        ssn_quality: 99,
+    };
+    let today = Utc::now().date_naive();
+    validate_identity(&fields, IdentityMode::Identified, &policy, "W", today).unwrap()
 }
 
 fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> World {
@@ -134,32 +151,15 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             id,
             short_uid: format!("W{:08X}", rng.random_range(0..u32::MAX)),
             person_id: id,
-            coc_code: creator.coc_code.clone(),
+            coc_code: creator.coc_code.parse().unwrap(),
             created_by_agency: creator.id,
             created_by_user: "world".into(),
-            identity_mode: identity.as_str().into(),
-            visibility: visibility.as_str().into(),
-            lifecycle: lifecycle.as_str().into(),
+            identity_mode: identity,
+            visibility,
+            lifecycle,
             superseded_by: None,
             merged_into: None,
-            first_name: Some(format!("Client{n}")),
-            middle_name: None,
-            last_name: Some("World".into()),
-            name_suffix: None,
-            alias: None,
-            name_quality: 1,
-            ssn: None,
-            ssn_quality: 99,
-            dob: None,
-            dob_quality: 99,
-            race: vec![],
-            race_none: Some(99),
-            additional_race_ethnicity: None,
-            gender: vec![],
-            gender_none: Some(99),
-            different_identity_text: None,
-            sex: None,
-            veteran_status: 99,
+            identity: world_identity(n),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -221,7 +221,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
                     RoiScope::Cocs(c) => c.clone(),
                     RoiScope::Statewide => vec![],
                 },
-                method: "signed".into(),
+                method: hearth::domain::words::RoiMethod::Signed,
                 documentation_note: None,
                 revoked_by_user: None,
                 revoked_by_agency_id: None,
@@ -263,7 +263,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
         }
         let facts = RecordFacts {
             creating_agency: creator.id,
-            coc_code: creator.coc_code.clone(),
+            coc_code: creator.coc_code.parse().unwrap(),
             visibility,
             identity,
             lifecycle,

@@ -10,6 +10,7 @@ mod harness;
 mod auth;
 mod ce;
 mod clients;
+mod columns;
 mod consent_sql;
 mod consents;
 mod contract;
