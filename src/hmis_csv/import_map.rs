@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::read::Row;
 use crate::domain::hud::HudList;
+use crate::domain::identity::{Identity, Race};
 use crate::domain::stay_data::{
     AssessmentFields, AssessmentKind, CeEventFields, CurrentLivingSituationFields, ServiceFields,
     StayFields,
@@ -32,28 +33,12 @@ pub struct ProjectIn {
     pub project_type: i16,
 }
 
-/// Client.csv, both versions.
+/// Client.csv, both versions: the record's identity as Hearth declares it
+/// (`domain::identity::Identity`), and the source's own times and user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientIn {
     pub personal_id: String,
-    pub first_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
-    pub name_suffix: Option<String>,
-    pub name_quality: i16,
-    pub ssn: Option<String>,
-    pub ssn_quality: i16,
-    pub dob: Option<NaiveDate>,
-    pub dob_quality: i16,
-    /// Hearth's race words (`service::client_input::Race::as_str`).
-    pub race: Vec<&'static str>,
-    pub race_none: Option<i16>,
-    pub additional_race_ethnicity: Option<String>,
-    pub gender: Vec<i16>,
-    pub gender_none: Option<i16>,
-    pub different_identity_text: Option<String>,
-    pub sex: Option<i16>,
-    pub veteran_status: i16,
+    pub identity: Identity,
     pub date_created: Option<NaiveDateTime>,
     pub date_updated: Option<NaiveDateTime>,
     pub user_id: Option<String>,
@@ -223,21 +208,20 @@ pub fn client(row: &Row, invalid: &mut Invalid) -> Result<ClientIn, Unusable> {
         },
     };
     let mut race = Vec::new();
-    for (col, word) in [
-        ("AmIndAKNative", "am_ind_ak_native"),
-        ("Asian", "asian"),
-        ("BlackAfAmerican", "black_af_american"),
-        ("HispanicLatinaeo", "hispanic_latinao"),
-        ("HispanicLatinao", "hispanic_latinao"),
-        ("MidEastNAfrican", "mid_east_n_african"),
-        ("NativeHIPacific", "native_hi_pacific"),
-        ("White", "white"),
+    for (col, r) in [
+        ("AmIndAKNative", Race::AmIndAkNative),
+        ("Asian", Race::Asian),
+        ("BlackAfAmerican", Race::BlackAfAmerican),
+        ("HispanicLatinaeo", Race::HispanicLatinao),
+        ("HispanicLatinao", Race::HispanicLatinao),
+        ("MidEastNAfrican", Race::MidEastNAfrican),
+        ("NativeHIPacific", Race::NativeHiPacific),
+        ("White", Race::White),
     ] {
-        if int(row, col) == Some(Ok(1)) {
-            race.push(word);
+        if int(row, col) == Some(Ok(1)) && !race.contains(&r) {
+            race.push(r);
         }
     }
-    race.dedup();
     let mut gender = Vec::new();
     for (col, c) in [
         ("Woman", 0),
@@ -252,15 +236,14 @@ pub fn client(row: &Row, invalid: &mut Invalid) -> Result<ClientIn, Unusable> {
             gender.push(c);
         }
     }
-    gender.sort();
     let race_none = code(row, "RaceNone", NONE_REASONS, None, invalid);
     let gender_none = code(row, "GenderNone", NONE_REASONS, None, invalid);
-    Ok(ClientIn {
-        personal_id,
+    let identity = Identity {
         first_name: text(row, "FirstName"),
         middle_name: text(row, "MiddleName"),
         last_name: text(row, "LastName"),
         name_suffix: text(row, "NameSuffix"),
+        alias: None,
         name_quality: code(row, "NameDataQuality", QUALITY, Some(99), invalid).unwrap_or(99),
         ssn,
         ssn_quality: code(row, "SSNDataQuality", QUALITY, Some(99), invalid).unwrap_or(99),
@@ -278,6 +261,10 @@ pub fn client(row: &Row, invalid: &mut Invalid) -> Result<ClientIn, Unusable> {
         different_identity_text: text(row, "DifferentIdentityText"),
         sex: code(row, "Sex", NO_YES, None, invalid),
         veteran_status: code(row, "VeteranStatus", NO_YES, Some(99), invalid).unwrap_or(99),
+    };
+    Ok(ClientIn {
+        personal_id,
+        identity,
         date_created: timestamp(row, "DateCreated"),
         date_updated: timestamp(row, "DateUpdated"),
         user_id: text(row, "UserID"),

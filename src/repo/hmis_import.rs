@@ -12,6 +12,8 @@ use diesel::upsert::excluded;
 use crate::db::schema::{
     client_contributors, clients, enrollments, hmis_rows, import_jobs, import_sources, projects,
 };
+use crate::domain::identity::Identity;
+use crate::domain::words::{IdentityMode, Lifecycle, Visibility};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = import_jobs)]
@@ -170,29 +172,15 @@ pub fn update_project(
         .execute(conn)
 }
 
-/// The identity and demographics of an imported record, as Hearth stores them.
+/// The identity of an imported record, as Hearth declares it (`domain::identity::Identity`),
+/// with its mode and the source's update time.
 #[derive(Debug, Clone, AsChangeset, Insertable)]
 #[diesel(table_name = clients, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ImportedIdentity {
-    pub identity_mode: String,
-    pub first_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
-    pub name_suffix: Option<String>,
-    pub name_quality: i16,
-    pub ssn: Option<String>,
-    pub ssn_quality: i16,
-    pub dob: Option<NaiveDate>,
-    pub dob_quality: i16,
-    pub race: Vec<String>,
-    pub race_none: Option<i16>,
-    pub additional_race_ethnicity: Option<String>,
-    pub gender: Vec<i16>,
-    pub gender_none: Option<i16>,
-    pub different_identity_text: Option<String>,
-    pub sex: Option<i16>,
-    pub veteran_status: i16,
+    pub identity_mode: IdentityMode,
     pub updated_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub identity: Identity,
 }
 
 pub fn update_client(
@@ -314,8 +302,8 @@ pub struct NewImportedClient {
     pub coc_code: String,
     pub created_by_agency: Uuid,
     pub created_by_user: String,
-    pub visibility: String,
-    pub lifecycle: String,
+    pub visibility: Visibility,
+    pub lifecycle: Lifecycle,
     pub created_at: DateTime<Utc>,
     #[diesel(embed)]
     pub identity: ImportedIdentity,

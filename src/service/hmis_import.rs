@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::consent::imports::may_import_into;
 use crate::db::DbPool;
+use crate::domain::words::{IdentityMode, Lifecycle, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::hmis_csv::import_map::{self, Invalid, Unusable};
 use crate::hmis_csv::read::{open_set, Row};
@@ -722,27 +723,15 @@ fn write_client(
         Err(u) => return Ok(Err(u)),
     };
     let now = Utc::now();
-    let named = c.first_name.is_some() || c.last_name.is_some();
+    let named = c.identity.first_name.is_some() || c.identity.last_name.is_some();
     let identity = ImportedIdentity {
-        identity_mode: if named { "identified" } else { "anonymous" }.into(),
-        first_name: c.first_name,
-        middle_name: c.middle_name,
-        last_name: c.last_name,
-        name_suffix: c.name_suffix,
-        name_quality: c.name_quality,
-        ssn: c.ssn,
-        ssn_quality: c.ssn_quality,
-        dob: c.dob,
-        dob_quality: c.dob_quality,
-        race: c.race.iter().map(|r| r.to_string()).collect(),
-        race_none: c.race_none,
-        additional_race_ethnicity: c.additional_race_ethnicity,
-        gender: c.gender,
-        gender_none: c.gender_none,
-        different_identity_text: c.different_identity_text,
-        sex: c.sex,
-        veteran_status: c.veteran_status,
+        identity_mode: if named {
+            IdentityMode::Identified
+        } else {
+            IdentityMode::Anonymous
+        },
         updated_at: utc(c.date_updated).unwrap_or(now),
+        identity: c.identity,
     };
     let (id, action) = match before {
         Some(id) => {
@@ -758,8 +747,8 @@ fn write_client(
                 coc_code: run.coc.clone(),
                 created_by_agency: run.agency,
                 created_by_user: source_user(run, c.user_id.as_deref()),
-                visibility: "closed".into(),
-                lifecycle: "active".into(),
+                visibility: Visibility::Closed,
+                lifecycle: Lifecycle::Active,
                 created_at: utc(c.date_created).unwrap_or(now),
                 identity,
             });
