@@ -216,6 +216,8 @@ struct Run {
     problem_count: i32,
     /// Row-level errors by (file, line): the rows lenient mode skips.
     bad_rows: HashSet<(String, u64)>,
+    /// Columns whose value is outside its code list, by (file, line): kept, and recorded.
+    code_cells: HashMap<(String, u64), Vec<String>>,
     /// Data rows read so far, all files.
     rows_read: u64,
     /// Source id to Hearth id, per file, for this run (and earlier runs, loaded per file).
@@ -320,6 +322,7 @@ fn run_inner(
         problems: Vec::new(),
         problem_count: 0,
         bad_rows: HashSet::new(),
+        code_cells: HashMap::new(),
         rows_read: 0,
         ids: HashMap::new(),
         households: HashMap::new(),
@@ -345,7 +348,14 @@ fn run_inner(
         match p.line {
             Some(line) if line > 1 => {
                 row_errors = true;
-                if !CODE_PROBLEMS.contains(&p.code) {
+                if CODE_PROBLEMS.contains(&p.code) {
+                    if let Some(c) = &p.column {
+                        run.code_cells
+                            .entry((file, line))
+                            .or_default()
+                            .push(c.clone());
+                    }
+                } else {
                     run.bad_rows.insert((file, line));
                 }
             }
@@ -600,6 +610,15 @@ fn import_file(
             return Ok(());
         }
         let mut invalid: Invalid = Vec::new();
+        if let Some(cols) = run.code_cells.get(&(fs.name.to_string(), row.line)) {
+            for c in fs
+                .columns
+                .iter()
+                .filter(|c| cols.iter().any(|n| n == c.name))
+            {
+                invalid.push((c.name, row.get(c.name).unwrap_or_default().to_string()));
+            }
+        }
         let target = before.map(|s| s.target);
         let written = match fs.name {
             "Organization" => import_map::organization(&row).map(|_| Some(run.agency)),
@@ -620,6 +639,8 @@ fn import_file(
         };
         match written {
             Ok(Some(target)) => {
+                invalid.sort();
+                invalid.dedup_by(|a, b| a.0 == b.0);
                 for (col, _) in &invalid {
                     let file = format!("{}.csv", fs.name);
                     run.problem(

@@ -112,6 +112,14 @@ fn vendor_zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
                 with_bom.extend_from_slice(&b);
                 b = with_bom;
             }
+            if n == "Export.csv" {
+                // Dates in the exporter's own form.
+                let text = String::from_utf8(b).unwrap();
+                b = text
+                    .replace("2024-01-31 13:45:00", "1/31/2024 1:45 PM")
+                    .replace("2024-01-31", "1/31/2024")
+                    .into_bytes();
+            }
             if n == "Enrollment.csv" {
                 let text = String::from_utf8(b).unwrap();
                 b = text
@@ -277,6 +285,13 @@ async fn strict_refuses_a_set_with_errors_and_lenient_keeps_the_good_rows() {
     // (its enrollment skipped, and the exit hanging from it).
     set_cell(&mut files, "Client.csv", 3, "NameDataQuality", "7");
     set_cell(&mut files, "Enrollment.csv", 2, "EntryDate", "01/02/2024");
+    set_cell(
+        &mut files,
+        "HealthAndDV.csv",
+        1,
+        "DomesticViolenceSurvivor",
+        "7",
+    );
     let bytes = sample::zip(&files);
     let admin = app.admin.clone();
     let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
@@ -323,6 +338,13 @@ async fn strict_refuses_a_set_with_errors_and_lenient_keeps_the_good_rows() {
                     WHERE s.agency_id = $1 AND s.file = 'Client'
                       AND s.invalid ->> 'NameDataQuality' = '7' AND c.name_quality = 99";
     assert_eq!(count(&pool, recorded, agency), 1);
+    // A row kept whole keeps the value as sent, and records it as invalid too.
+    let whole = "SELECT count(*) AS n FROM import_sources s JOIN hmis_rows h
+                   ON h.agency_id = s.agency_id AND h.file = s.file AND h.source_id = s.source_id
+                 WHERE s.agency_id = $1 AND s.file = 'HealthAndDV'
+                   AND s.invalid ->> 'DomesticViolenceSurvivor' = '7'
+                   AND h.fields ->> 'DomesticViolenceSurvivor' = '7'";
+    assert_eq!(count(&pool, whole, agency), 1);
     // No problem echoes a value.
     let text = lenient.to_string();
     assert!(!text.contains("01/02/2024"));
