@@ -193,35 +193,6 @@ pub fn update_client(
         .execute(conn)
 }
 
-/// A stay as an import writes it (the exit is set by [`set_exit`]).
-#[derive(Debug, Clone, AsChangeset, Insertable)]
-#[diesel(table_name = enrollments, treat_none_as_null = true, treat_none_as_default_value = false)]
-pub struct ImportedStay {
-    pub client_id: Uuid,
-    pub project_id: Uuid,
-    pub household_id: Uuid,
-    pub relationship_to_hoh: i16,
-    pub entry_date: NaiveDate,
-    pub enrollment_coc: Option<String>,
-    pub living_situation: Option<i16>,
-    pub length_of_stay: Option<i16>,
-    pub los_under_threshold: Option<i16>,
-    pub previous_street_essh: Option<i16>,
-    pub date_to_street_essh: Option<NaiveDate>,
-    pub times_homeless_past_three_years: Option<i16>,
-    pub months_homeless_past_three_years: Option<i16>,
-    pub entered_by_agency: Uuid,
-    pub entered_by_user: String,
-    pub collected_on: NaiveDate,
-    pub updated_at: DateTime<Utc>,
-}
-
-pub fn update_stay(conn: &mut PgConnection, id: Uuid, stay: &ImportedStay) -> QueryResult<usize> {
-    diesel::update(enrollments::table.find(id))
-        .set(stay)
-        .execute(conn)
-}
-
 /// The entry date of a stay (an exit before it cannot be kept).
 pub fn entry_date_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<NaiveDate>> {
     enrollments::table
@@ -341,18 +312,11 @@ pub fn short_uids_taken(conn: &mut PgConnection, uids: &[String]) -> QueryResult
         .load(conn)
 }
 
-/// A new stay, whole.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = enrollments, treat_none_as_default_value = false)]
-pub struct NewImportedStay {
-    pub id: Uuid,
-    pub entry_assessment_required: bool,
-    pub created_at: DateTime<Utc>,
-    #[diesel(embed)]
-    pub stay: ImportedStay,
-}
-
-pub fn insert_stays(conn: &mut PgConnection, rows: &[NewImportedStay]) -> QueryResult<usize> {
+/// New stays, in one statement.
+pub fn insert_stays(
+    conn: &mut PgConnection,
+    rows: &[crate::repo::stays::EnrollmentRow],
+) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }

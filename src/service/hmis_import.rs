@@ -25,7 +25,8 @@ use crate::hmis_csv::import_map::{self, Invalid, Unusable};
 use crate::hmis_csv::read::{open_set, Row};
 use crate::hmis_csv::{validate_path, FileSpec, Limits, Severity, Spec, Version};
 use crate::repo::audit::{self, NewAuditEvent};
-use crate::repo::hmis_import::{self as repo, ImportedIdentity, ImportedStay};
+use crate::repo::hmis_import::{self as repo, ImportedIdentity};
+use crate::repo::stays::{self as stays_repo, EnrollmentRow};
 use crate::repo::tenants;
 use crate::service::context::Caller;
 
@@ -478,7 +479,7 @@ fn skip(run: &mut Run, fs: &FileSpec, row: &Row, column: Option<&str>, code: &st
 #[derive(Default)]
 struct Pending {
     clients: Vec<repo::NewImportedClient>,
-    stays: Vec<repo::NewImportedStay>,
+    stays: Vec<EnrollmentRow>,
     exits: Vec<repo::ExitRow>,
     sources: Vec<repo::SourceRow>,
     whole: Vec<repo::WholeRow>,
@@ -849,12 +850,16 @@ fn write_enrollment(
         }
     };
     let now = Utc::now();
-    let stay = ImportedStay {
+    let mut stay = EnrollmentRow {
+        id: before.unwrap_or_else(Uuid::now_v7),
         client_id: client,
         project_id: project,
         household_id: household,
         relationship_to_hoh: e.relationship_to_hoh,
         entry_date: e.entry_date,
+        exit_date: None,
+        destination: None,
+        destination_subsidy_type: None,
         enrollment_coc: e.enrollment_coc,
         living_situation: e.living_situation,
         length_of_stay: e.length_of_stay,
@@ -863,27 +868,31 @@ fn write_enrollment(
         date_to_street_essh: e.date_to_street_essh,
         times_homeless_past_three_years: e.times_homeless_past_three_years,
         months_homeless_past_three_years: e.months_homeless_past_three_years,
+        entry_assessment_required: false,
         entered_by_agency: run.agency,
         entered_by_user: source_user(run, e.user_id.as_deref()),
         collected_on: e.entry_date,
+        version: 1,
+        created_at: utc(e.date_created).unwrap_or(now),
         updated_at: utc(e.date_updated).unwrap_or(now),
     };
-    let id = match before {
-        Some(id) => {
-            repo::update_stay(conn, id, &stay)?;
-            id
+    let id = stay.id;
+    match before
+        .map(|id| stays_repo::lock_enrollment(conn, id))
+        .transpose()?
+        .flatten()
+    {
+        // A changed row: its entry is rewritten; its exit stays as the Exit file has it.
+        Some(old) => {
+            stay.exit_date = old.exit_date;
+            stay.destination = old.destination;
+            stay.destination_subsidy_type = old.destination_subsidy_type;
+            stay.version = old.version;
+            stay.created_at = old.created_at;
+            stays_repo::update_enrollment(conn, &stay)?;
         }
-        None => {
-            let id = Uuid::now_v7();
-            pending.stays.push(repo::NewImportedStay {
-                id,
-                entry_assessment_required: false,
-                created_at: utc(e.date_created).unwrap_or(now),
-                stay,
-            });
-            id
-        }
-    };
+        None => pending.stays.push(stay),
+    }
     run.entry_dates.insert(id, e.entry_date);
     pending.whole.push(repo::WholeRow {
         agency_id: run.agency,
@@ -951,32 +960,27 @@ fn write_whole(
     before: Option<Uuid>,
     invalid: &mut Invalid,
 ) -> AppResult<Written> {
-    let has = |c: &str| fs.columns.iter().any(|x| x.name == c);
-    let client = if has("PersonalID") && row.get("PersonalID").is_some() {
-        match parent(run, "Client", row.get("PersonalID")) {
-            Some(c) => Some(c),
-            None => {
-                return Ok(Err(Unusable {
-                    column: "PersonalID",
-                    message: "its client was not imported",
-                }))
-            }
-        }
-    } else {
-        None
+    let client = match linked(
+        run,
+        fs,
+        row,
+        "PersonalID",
+        "Client",
+        "its client was not imported",
+    ) {
+        Ok(c) => c,
+        Err(u) => return Ok(Err(u)),
     };
-    let enrollment = if has("EnrollmentID") && row.get("EnrollmentID").is_some() {
-        match parent(run, "Enrollment", row.get("EnrollmentID")) {
-            Some(e) => Some(e),
-            None => {
-                return Ok(Err(Unusable {
-                    column: "EnrollmentID",
-                    message: "its enrollment was not imported",
-                }))
-            }
-        }
-    } else {
-        None
+    let enrollment = match linked(
+        run,
+        fs,
+        row,
+        "EnrollmentID",
+        "Enrollment",
+        "its enrollment was not imported",
+    ) {
+        Ok(e) => e,
+        Err(u) => return Ok(Err(u)),
     };
     pending.whole.push(repo::WholeRow {
         agency_id: run.agency,
@@ -1015,6 +1019,27 @@ fn write_whole(
     }
     // The target of a row kept only whole is what it hangs from: found again by its source key.
     Ok(Ok(Some(enrollment.or(client).unwrap_or(run.agency))))
+}
+
+/// The Hearth id of what `column` of the row points to in `file`: none when the file has no
+/// such column or the row leaves it empty; unusable when it points to a row not imported.
+fn linked(
+    run: &Run,
+    fs: &FileSpec,
+    row: &Row,
+    column: &'static str,
+    file: &str,
+    missing: &'static str,
+) -> Result<Option<Uuid>, Unusable> {
+    if !fs.columns.iter().any(|c| c.name == column) || row.get(column).is_none() {
+        return Ok(None);
+    }
+    parent(run, file, row.get(column))
+        .map(Some)
+        .ok_or(Unusable {
+            column,
+            message: missing,
+        })
 }
 
 /// Where an upload waits for its job: a file of its own under the system temp dir.

@@ -51,9 +51,22 @@ where
         location,
         format!("/v1/imports/{}", job["id"].as_str().unwrap())
     );
+    finished(app, token, &location).await
+}
+
+/// Polls a job until it has finished; answers it.
+async fn finished<S, B>(app: &TestApp<S>, token: &str, location: &str) -> Value
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let now = app.get(&location, token).await.ok(200).clone();
+        let now = app.get(location, token).await.ok(200).clone();
         if now["status"] == "succeeded" || now["status"] == "failed" {
             return now;
         }
@@ -485,18 +498,10 @@ async fn two_imports_at_once_take_each_row_once() {
         .ok(202)
         .clone();
     let b = upload(&app, &app.admin, &q, bytes).await.ok(202).clone();
-    let deadline = Instant::now() + Duration::from_secs(120);
     for job in [a, b] {
         let path = format!("/v1/imports/{}", job["id"].as_str().unwrap());
-        loop {
-            let now = app.get(&path, &app.admin).await.ok(200).clone();
-            if now["status"] == "succeeded" {
-                break;
-            }
-            assert_ne!(now["status"], "failed", "{now:#}");
-            assert!(Instant::now() < deadline);
-            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        }
+        let done = finished(&app, &app.admin, &path).await;
+        assert_eq!(done["status"], "succeeded", "{done:#}");
     }
     let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
     assert_eq!(count(&pool, clients, agency), 100);
