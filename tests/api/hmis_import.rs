@@ -75,6 +75,28 @@ where
     }
 }
 
+/// A committing pool of `size`, the app on it, and a CoC and an agency of the test's own.
+async fn world(
+    size: u32,
+) -> (
+    hearth::db::DbPool,
+    TestApp<
+        impl actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+            Error = actix_web::Error,
+        >,
+    >,
+    String,
+    Uuid,
+) {
+    let pool = committing_pool(size);
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    (pool, app, coc, agency)
+}
+
 fn count(pool: &hearth::db::DbPool, sql: &str, agency: Uuid) -> i64 {
     #[derive(QueryableByName)]
     struct N {
@@ -147,10 +169,7 @@ fn vendor_zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 #[actix_web::test]
 async fn a_vendor_export_imports_closed_and_importing_it_again_changes_nothing() {
-    let pool = committing_pool(4);
-    let app = spawn_with(pool.clone()).await;
-    let coc = app.coc(json!({})).await;
-    let agency = app.agency(&coc, true).await;
+    let (pool, app, coc, agency) = world(4).await;
     let admin = app.token("import-admin", &[Role::AgencyAdmin], Some(agency));
     let mut files = sample::generate(Version::Fy2026, 20, &coc);
 
@@ -289,10 +308,7 @@ async fn a_vendor_export_imports_closed_and_importing_it_again_changes_nothing()
 
 #[actix_web::test]
 async fn strict_refuses_a_set_with_errors_and_lenient_keeps_the_good_rows() {
-    let pool = committing_pool(4);
-    let app = spawn_with(pool.clone()).await;
-    let coc = app.coc(json!({})).await;
-    let agency = app.agency(&coc, true).await;
+    let (pool, app, coc, agency) = world(4).await;
     let mut files = sample::generate(Version::Fy2024, 6, &coc);
     // A code outside its list (kept as invalid in lenient mode) and a date in the wrong form
     // (its enrollment skipped, and the exit hanging from it).
@@ -365,10 +381,7 @@ async fn strict_refuses_a_set_with_errors_and_lenient_keeps_the_good_rows() {
 
 #[actix_web::test]
 async fn bad_uploads_are_problems_never_a_5xx_nor_half_an_import() {
-    let pool = committing_pool(4);
-    let app = spawn_with(pool.clone()).await;
-    let coc = app.coc(json!({})).await;
-    let agency = app.agency(&coc, true).await;
+    let (pool, app, coc, agency) = world(4).await;
     let admin = app.admin.clone();
     let q = format!("agency={agency}");
     let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
@@ -446,10 +459,7 @@ async fn bad_uploads_are_problems_never_a_5xx_nor_half_an_import() {
 /// `hearth import-csv` runs the same import from the command line, with the same report.
 #[actix_web::test]
 async fn the_command_line_imports_with_the_same_report() {
-    let pool = committing_pool(2);
-    let app = spawn_with(pool.clone()).await;
-    let coc = app.coc(json!({})).await;
-    let agency = app.agency(&coc, true).await;
+    let (_pool, _app, coc, agency) = world(2).await;
     let path = std::env::temp_dir().join(format!("hearth-cli-import-{agency}.zip"));
     std::fs::write(
         &path,
@@ -487,10 +497,7 @@ async fn the_command_line_imports_with_the_same_report() {
 /// after the other: an advisory lock per agency, and the source ids' unique key behind it).
 #[actix_web::test]
 async fn two_imports_at_once_take_each_row_once() {
-    let pool = committing_pool(6);
-    let app = spawn_with(pool.clone()).await;
-    let coc = app.coc(json!({})).await;
-    let agency = app.agency(&coc, true).await;
+    let (pool, app, coc, agency) = world(6).await;
     let bytes = sample::zip(&sample::generate(Version::Fy2026, 100, &coc));
     let q = format!("agency={agency}");
     let a = upload(&app, &app.admin, &q, bytes.clone())
