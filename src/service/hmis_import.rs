@@ -560,6 +560,7 @@ fn import_file(
     fs: &'static FileSpec,
     progress: &mut dyn FnMut(&Progress),
 ) -> AppResult<()> {
+    let started = std::time::Instant::now();
     let known = repo::sources_of(conn, run.agency, fs.name)?;
     let mut ids: HashMap<String, Uuid> = known.iter().map(|(k, s)| (k.clone(), s.target)).collect();
     if fs.name == "Enrollment" {
@@ -692,6 +693,13 @@ fn import_file(
     pending.flush(conn)?;
     run.ids.insert(fs.name, ids);
     progress(&run.progress);
+    tracing::debug!(
+        job = %run.job,
+        file = fs.name,
+        rows = run.progress.get(fs.name).map_or(0, |p| p.read),
+        ms = started.elapsed().as_millis() as u64,
+        "import file written"
+    );
     Ok(())
 }
 
