@@ -4,15 +4,17 @@
 //! Every candidate is found by an index before anything is scored or checked: the exact lookups
 //! are fixed DSL statements diesel prepares once per connection; a name search calls
 //! `client_search_candidates` (migration `duplicate_search`), whose statements plpgsql keeps
-//! planned. Only the access check (`repo::visible::clients_among`) carries the viewer's consent
-//! filter as SQL text, over a handful of ids, so it is the one statement planned per search.
+//! planned, through a `CachedSql` statement. The access check (`repo::visible::clients_among`)
+//! binds the viewer's values into the consent filter's fixed text, so it too is prepared once
+//! per connection: no statement of a search is parsed or planned per request.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Date, Float8, Integer, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Float8, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel::PgConnection;
 use uuid::Uuid;
 
+use crate::db::cached_sql::{padded_ids, CachedSql};
 use crate::db::schema::clients;
 use crate::repo::clients::ClientRow;
 
@@ -96,14 +98,13 @@ pub fn name_candidates(
     dob: Option<NaiveDate>,
     cap: i32,
 ) -> QueryResult<(Vec<NameCandidate>, bool)> {
-    let rows: Vec<CandidateRow> = diesel::sql_query(
-        "SELECT id, score, dob_exact FROM client_search_candidates($1, $2, $3, $4)",
-    )
-    .bind::<Nullable<Text>, _>(first)
-    .bind::<Nullable<Text>, _>(last)
-    .bind::<Nullable<Date>, _>(dob)
-    .bind::<Integer, _>(cap)
-    .load(conn)?;
+    let rows: Vec<CandidateRow> =
+        CachedSql::new("SELECT id, score, dob_exact FROM client_search_candidates($1, $2, $3, $4)")
+            .bind(first)
+            .bind(last)
+            .bind(dob)
+            .bind(cap)
+            .load(conn)?;
     let mut truncated = false;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -121,8 +122,9 @@ pub fn name_candidates(
 
 /// The rows of `ids` (any order).
 pub fn rows(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<ClientRow>> {
+    // Padded: the statement keeps its generic plan (`padded_ids`).
     clients::table
-        .filter(clients::id.eq_any(ids))
+        .filter(clients::id.eq_any(padded_ids(ids)))
         .select(ClientRow::as_select())
         .load(conn)
 }
