@@ -126,9 +126,13 @@ DEEPL="$(lat "$URL?limit=100&cursor=$CUR")"
 log "first page (100, 4 concurrent): $FIRST"
 log "page after $DEEP entries (100, 4 concurrent): $DEEPL"
 # Full pull over HTTP in pages of 1000, and psql's \copy of the same query in the same run.
-T0=$(date +%s.%N); CUR=""; rows=0
+# Wall time (this loop's own parsing included) and the sum of the requests' times (curl's
+# time_total: request, server, response).
+T0=$(date +%s.%N); CUR=""; rows=0; REQ_S=0
 while :; do
-    page="$(get "$URL?limit=1000${CUR:+&cursor=$CUR}")"
+    t="$(curl -sf -o "$TMP/page.json" -w '%{time_total}' -H "Authorization: Bearer $TOKEN" "$URL?limit=1000${CUR:+&cursor=$CUR}")"
+    REQ_S=$(echo "$REQ_S + $t" | bc)
+    page="$(cat "$TMP/page.json")"
     rows=$(( rows + $(printf '%s' "$page" | grep -o '"client_id"' | wc -l) ))
     AS_OF="$(printf '%s' "$page" | sed -n 's/.*"as_of":"\([^"]*\)".*/\1/p')"
     CUR="$(printf '%s' "$page" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
@@ -136,14 +140,32 @@ while :; do
 done
 HTTP_S=$(echo "$(date +%s.%N) - $T0" | bc)
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-# The first page's SQL, as the server sent it (from the statement log), without its LIMIT.
-SQLTEXT="$(grep -o 'SELECT p.client_id, p.rank_key.* ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT [0-9]*$' "$TMP/pg.log" | grep -v -m1 '\$1' | sed 's/ ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT [0-9]*$//' || true)"
+# The first page's SQL, as the server sent it (from the statement log: a prepared statement,
+# its parameters in the DETAIL line that follows), parameters inlined, without ORDER BY and LIMIT.
+SQLTEXT="$(python3 - "$TMP/pg.log" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+entries = re.split(r"\n(?=\d{4}-\d\d-\d\d )", text)
+tail = " ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT "
+for i, e in enumerate(entries):
+    m = re.search(r"(?s)(?:execute [^:]+|statement): (SELECT p\.client_id, p\.rank_key.*)$", e)
+    if not m or tail not in m.group(1) or "(p.rank_key, p.entry_date, p.client_id) >" in m.group(1):
+        continue
+    sql = " ".join(m.group(1).split())
+    params = {}
+    if i + 1 < len(entries) and "DETAIL:  parameters: " in entries[i + 1]:
+        params = dict(re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", entries[i + 1]))
+    sql = sql[: sql.index(tail)]
+    print(re.sub(r"\$(\d+)\b", lambda p: params.get(p.group(1), "NULL"), sql))
+    break
+PY
+)"
 [ -n "$SQLTEXT" ] || { log "the list query was not found in the statement log"; exit 1; }
 printf '%s' "$SQLTEXT" > "$TMP/list.sql"
 T0=$(date +%s.%N)
 "${PSQL[@]}" -d bench -c "\\copy ($SQLTEXT ORDER BY p.rank_key, p.entry_date, p.client_id) TO '/dev/null'"
 COPY_S=$(echo "$(date +%s.%N) - $T0" | bc)
-log "full pull: $rows entries over HTTP in $HTTP_S s; psql \\copy of the same query $COPY_S s; ratio $(echo "scale=2; $HTTP_S / $COPY_S" | bc); server peak RSS $((RSS_KB / 1024)) MiB"
+log "full pull: $rows entries over HTTP in $HTTP_S s (the requests alone $REQ_S s); psql \\copy of the same query $COPY_S s; ratio $(echo "scale=2; $HTTP_S / $COPY_S" | bc) (requests alone $(echo "scale=2; $REQ_S / $COPY_S" | bc)); server peak RSS $((RSS_KB / 1024)) MiB"
 # Plans: the first page and the deep page use the list-order index, no OFFSET.
 "${PSQL[@]}" -d bench -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) $SQLTEXT ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT 101" | grep -E "Index Scan|Limit|Execution|Offset" || true
 K="$("${PSQL[@]}" -d bench -Atc "SELECT rank_key || ',' || entry_date || ',' || client_id FROM ce_priority ORDER BY rank_key, entry_date, client_id OFFSET $DEEP LIMIT 1")"

@@ -223,9 +223,12 @@ pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumK
             coc = slots.coc()
         ),
     };
-    // The datum's record, by id: callers need not have joined `clients`.
-    let deidentified = "EXISTS (SELECT 1 FROM clients dc WHERE dc.id = d.client_id \
-         AND dc.identity_mode IN ('consent_refused', 'anonymous'))";
+    // The datum's record, by id: callers need not have joined `clients`. A scalar probe of the
+    // primary key, not `EXISTS`: PostgreSQL may turn an `EXISTS` whose only correlation is an
+    // equality into a hash of every de-identified client (a parallel scan of the whole table,
+    // 0.4 to 0.9 s on a million clients, once per statement and per use).
+    let deidentified = "COALESCE((SELECT true FROM clients dc WHERE dc.id = d.client_id \
+         AND dc.identity_mode IN ('consent_refused', 'anonymous')), false)";
     format!(
         "(CASE WHEN ({basis}) IS NULL THEN NULL{own} \
          WHEN ({basis}) IN ('helpdesk', 'creating_agency', 'ce_assessor') THEN 'full' \

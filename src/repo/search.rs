@@ -10,19 +10,13 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Float8, Integer, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Float8, Nullable, Uuid as SqlUuid};
 use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::db::cached_sql::{padded_ids, CachedSql};
 use crate::db::schema::clients;
 use crate::repo::clients::ClientRow;
-
-diesel::define_sql_function! {
-    /// PostgreSQL's `right(text, n)` (the expression of the index on the SSN's last four).
-    #[sql_name = "right"]
-    fn right_chars(s: Nullable<Text>, n: Integer) -> Nullable<Text>;
-}
 
 /// An exact key a caller searches by.
 #[derive(Debug, Clone, Copy)]
@@ -44,27 +38,41 @@ pub enum ExactKey<'a> {
     },
 }
 
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
 /// The records (not merged away) an exact key finds, at most `limit`.
+///
+/// Fixed texts (`CachedSql`, one per kind of key), with `lifecycle <> 'merged'` written as it
+/// stands in the partial indexes' predicates: as a bound parameter (diesel binds every DSL
+/// value) a generic plan cannot use those indexes, so PostgreSQL found the custom plan cheaper
+/// and planned the last-four lookup on every execution (0.16 ms, three times its execution).
 pub fn exact_ids(conn: &mut PgConnection, key: ExactKey, limit: i64) -> QueryResult<Vec<Uuid>> {
-    let live = clients::table
-        .filter(clients::lifecycle.ne("merged"))
-        .select(clients::id)
-        .order(clients::id)
-        .limit(limit);
-    match key {
-        ExactKey::ClientId(id) => live.filter(clients::id.eq(id)).load(conn),
-        ExactKey::ShortUid(uid) => live.filter(clients::short_uid.eq(uid)).load(conn),
-        ExactKey::Ssn(ssn) => live.filter(clients::ssn.eq(ssn)).load(conn),
-        ExactKey::StoredLastFour { last_four, dob } => live
-            .filter(clients::ssn.eq(last_four))
-            .filter(clients::dob.eq(dob))
-            .load(conn),
-        ExactKey::LastFour { last_four, dob } => live
-            .filter(right_chars(clients::ssn, 4).eq(last_four))
-            .filter(clients::ssn.is_not_null())
-            .filter(clients::dob.eq(dob))
-            .load(conn),
-    }
+    let q = |condition: &str| {
+        CachedSql::new(format!(
+            "SELECT id FROM clients WHERE {condition} AND lifecycle <> 'merged' \
+             ORDER BY id LIMIT $1"
+        ))
+        .bind(limit)
+    };
+    let q = match key {
+        ExactKey::ClientId(id) => q("id = $2").bind(id),
+        ExactKey::ShortUid(uid) => q("short_uid = $2").bind(uid),
+        ExactKey::Ssn(ssn) => q("ssn = $2").bind(ssn),
+        ExactKey::StoredLastFour { last_four, dob } => {
+            q("ssn = $2 AND dob = $3").bind(last_four).bind(dob)
+        }
+        ExactKey::LastFour { last_four, dob } => {
+            q("right(ssn, 4) = $2 AND ssn IS NOT NULL AND dob = $3")
+                .bind(last_four)
+                .bind(dob)
+        }
+    };
+    let rows: Vec<IdRow> = q.load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// A record a name search found, before access is checked.

@@ -83,11 +83,12 @@ fn list_visible<T: QueryableByName<Pg> + 'static>(
         order,
     } = q;
     let (slots, values) = with_viewer(viewer, today, params);
+    // `OFFSET 0` keeps the basis one column computed once per row (`repo::priority_list`).
     let access = datum_access_sql(viewer, slots, "b.basis", kind);
     let sql = format!(
         "SELECT * FROM (SELECT {columns}, {access} AS datum_access \
            FROM {table} d JOIN clients c ON c.id = d.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
            WHERE {condition}) x \
          WHERE x.datum_access IS NOT NULL ORDER BY {order}",
         basis = basis_sql(viewer, slots),
@@ -188,7 +189,7 @@ pub fn enrollments_of(
     let sql = format!(
         "SELECT * FROM (SELECT e.*, {entry} AS entry_access, {released} AS released \
            FROM enrollments e JOIN clients c ON c.id = e.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
            WHERE e.client_id = $1 AND b.basis IS NOT NULL) x \
          WHERE x.entry_access IS NOT NULL OR x.released \
          ORDER BY x.entry_date DESC, x.id",
