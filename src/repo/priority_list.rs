@@ -128,14 +128,19 @@ pub fn page(
     after: Option<Key>,
     limit: i64,
 ) -> QueryResult<Vec<EntryRow>> {
-    // $1 the CoC, $2 the limit, $3 to $5 the key after which the page starts (bound on every
-    // page, used only after the first), then the viewer's.
+    // $1 the CoC, $2 unused, $3 to $5 the key after which the page starts (bound on every page,
+    // used only after the first), then the viewer's. The LIMIT is written in, rounded up to a
+    // power of two (at most 11 texts per kind of viewer; the extra rows are dropped here): with
+    // `LIMIT $n` a generic plan assumes a tenth of the list is read, so PostgreSQL planned every
+    // page again (8 to 13 ms of planning for 6 to 16 ms of executing a 100-entry page on 1M
+    // clients).
+    let fetch = (limit.clamp(1, 1 << 20) as u64).next_power_of_two() as i64;
     let (viewer, slots, values) = list_values(
         viewer,
         coc,
         today,
         vec![
-            limit.into(),
+            Value::BigInt(fetch),
             after
                 .map_or(0.0, |k| k.rank.unwrap_or(f64::INFINITY))
                 .into(),
@@ -147,8 +152,12 @@ pub fn page(
     if after.is_some() {
         sql.push_str(" AND (p.rank_key, p.entry_date, p.client_id) > ($3, $4, $5)");
     }
-    sql.push_str(" ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT $2");
-    CachedSql::new(sql).bind_all(values).load(conn)
+    sql.push_str(&format!(
+        " ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT {fetch}"
+    ));
+    let mut rows: Vec<EntryRow> = CachedSql::new(sql).bind_all(values).load(conn)?;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(rows)
 }
 
 /// A change since an instant: the entry as now listed, or `None` when it is no longer listed.
