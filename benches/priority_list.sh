@@ -5,7 +5,8 @@
 #
 # Knobs: BENCH_CLIENTS (default 1000000), BENCH_CE (active CE stays, default 200000),
 # BENCH_DEEP (entries before the deep page, default 150000), BENCH_REQS (requests per
-# concurrent loop, default 25), HEARTH_BIN (default target/release/hearth, else target/debug).
+# concurrent loop, default 25), HEARTH_BIN (default target/release/hearth, else target/debug),
+# BENCH_KEEP=1 (keep the statement log and the stopped cluster).
 # Only 127.0.0.1 is contacted; the throwaway cluster and the server are stopped on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +25,7 @@ cleanup() {
     local rc=$?; trap - EXIT
     [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null || true
     [ -n "$PG_STARTED" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
-    if [ "$rc" = 0 ]; then rm -rf "$TMP"; else log "logs in $TMP"; fi
+    if [ "$rc" = 0 ] && [ "${BENCH_KEEP:-}" != 1 ]; then rm -rf "$TMP"; else log "logs and the stopped cluster in $TMP"; fi
     exit "$rc"
 }
 trap cleanup EXIT
