@@ -2,7 +2,7 @@
 //! name search, and the consent filter of `consent::sql` over the candidates found.
 //!
 //! Every candidate is found by an index before anything is scored or checked: the exact lookups
-//! are fixed DSL statements diesel prepares once per connection; a name search calls
+//! are fixed texts (`CachedSql`) diesel prepares once per connection; a name search calls
 //! `client_search_candidates` (migration `duplicate_search`), whose statements plpgsql keeps
 //! planned, through a `CachedSql` statement. The access check (`repo::visible::clients_among`)
 //! binds the viewer's values into the consent filter's fixed text, so it too is prepared once
