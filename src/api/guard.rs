@@ -100,6 +100,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
         ReadReports,
     ),
     ("GET", "/v1/helpdesk-notices", ReadHelpdeskNotices),
+    ("GET", "/v1/exports/hmis-csv", ExportData),
     ("POST", "/v1/clients/{id}/merge", MergeRecords),
     // An agency files and lists its own requests; the service scopes the list (agency, CoC, all).
     ("POST", "/v1/deidentification-requests", ConsentWorkflow),

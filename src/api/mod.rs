@@ -8,6 +8,7 @@ pub mod cocs;
 pub mod consents;
 pub mod deidentify;
 pub mod edge;
+pub mod exports;
 pub mod extract;
 pub mod guard;
 pub mod merge;
@@ -58,6 +59,7 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
         (name = "deidentification", description = "Spokane's de-identification requests, completed with no residue"),
         (name = "coordinated entry", description = "The priority list and the CoC's aggregate reports"),
+        (name = "exports", description = "HUD HMIS CSV, consent applied on the way out"),
     )
 )]
 struct ApiDoc;
@@ -78,7 +80,8 @@ where
             .configure(deidentify::configure)
             .configure(merge::configure)
             .configure(priority_list::configure)
-            .configure(reports::configure),
+            .configure(reports::configure)
+            .configure(exports::configure),
     )
 }
 

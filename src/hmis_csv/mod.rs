@@ -4,6 +4,8 @@
 
 #[rustfmt::skip]
 mod spec_data;
+pub mod export_map;
+pub mod export_zip;
 pub mod validate;
 
 #[cfg(test)]

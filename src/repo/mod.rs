@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod clients;
 pub mod deidentify;
+pub mod hmis_export;
 pub mod idempotency;
 pub mod merge;
 pub mod priority_list;

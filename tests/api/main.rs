@@ -17,6 +17,7 @@ mod deidentify;
 mod dry_run;
 mod edge;
 mod faults;
+mod hmis_export;
 mod idempotency;
 mod layering;
 mod merge;
