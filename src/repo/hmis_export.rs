@@ -1,6 +1,11 @@
 //! The rows of an HMIS CSV export, as the consent filter of `consent::sql` lets them through to
-//! the viewer: keyset pages (`id > cursor ORDER BY id LIMIT n`, never OFFSET) of the stays of the
-//! CoC's projects in the export window, their clients, and their data of one kind.
+//! the viewer: the stays of the CoC's projects in the export window, their clients, and their
+//! data of one kind.
+//!
+//! Each file is read in keyset pages of candidates (`id > cursor ORDER BY id LIMIT n`, never
+//! OFFSET, on an index, the rows of the CoC only), then the consent filter is applied to that
+//! page's candidates (`id = ANY($1)`). The cursor moves by candidates, not by rows kept, so every
+//! page costs the same however many rows the filter drops, and no page looks at rows of another.
 //!
 //! A stay is exported when the viewer reaches it (its entry is released, or data of it is:
 //! datum rule 6) and it overlaps the window `[start, end]`. A continuation (entry withheld) is
@@ -82,12 +87,12 @@ fn stays_sql(s: &Scope, extra: &str) -> String {
            FROM enrollments e \
            JOIN projects p ON p.id = e.project_id JOIN agencies a ON a.id = p.agency_id \
            JOIN clients c ON c.id = e.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
-           CROSS JOIN LATERAL (SELECT {entry} AS entry_access) ea \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
+           CROSS JOIN LATERAL (SELECT {entry} AS entry_access OFFSET 0) ea \
            CROSS JOIN LATERAL (SELECT CASE WHEN ea.entry_access IS NULL THEN \
                (SELECT min(d.occurred_on) FROM enrollment_data d WHERE d.enrollment_id = e.id \
                 AND (CASE WHEN d.kind = 'case_note' THEN {free} ELSE {structured} END) IS NOT NULL) \
-             END AS first_released) r \
+             END AS first_released OFFSET 0) r \
            WHERE a.coc_code = '{coc}' AND c.lifecycle <> 'merged' AND b.basis IS NOT NULL {extra}) x \
          WHERE (x.entry_access IS NOT NULL OR x.first_released IS NOT NULL) \
            AND x.entry_on <= DATE '{end}' AND (x.exit_date IS NULL OR x.exit_date >= DATE '{start}')",
@@ -147,18 +152,50 @@ pub struct StayRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The next page of exported stays after `after`, by id.
-pub fn stays_page(
+/// The stays `e` of the CoC's projects (joined through `p` and `a`).
+const COC_STAYS: &str = "enrollments e JOIN projects p ON p.id = e.project_id \
+     JOIN agencies a ON a.id = p.agency_id";
+
+/// Over `COC_STAYS`: the CoC's, not exited before the window. The candidates of every file.
+fn coc_stays_where(s: &Scope) -> String {
+    format!(
+        "a.coc_code = '{coc}' AND (e.exit_date IS NULL OR e.exit_date >= DATE '{start}')",
+        coc = s.coc.as_str(),
+        start = s.start,
+    )
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+fn ids(conn: &mut PgConnection, sql: String, after: Uuid) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<Id> = diesel::sql_query(sql).bind::<SqlUuid, _>(after).load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The next `limit` candidate stays after `after`, by id (on the primary key).
+pub fn stay_candidates(
     conn: &mut PgConnection,
     s: &Scope,
     after: Uuid,
     limit: i64,
-) -> QueryResult<Vec<StayRow>> {
+) -> QueryResult<Vec<Uuid>> {
     let sql = format!(
-        "{} ORDER BY x.id LIMIT {limit}",
-        stays_sql(s, "AND e.id > $1")
+        "SELECT e.id FROM {COC_STAYS} WHERE {} AND e.id > $1 ORDER BY e.id LIMIT {limit}",
+        coc_stays_where(s)
     );
-    diesel::sql_query(sql).bind::<SqlUuid, _>(after).load(conn)
+    ids(conn, sql, after)
+}
+
+/// Of the candidate stays `ids`, those exported, by id.
+pub fn stays_among(conn: &mut PgConnection, s: &Scope, ids: &[Uuid]) -> QueryResult<Vec<StayRow>> {
+    let sql = format!("{} ORDER BY x.id", stays_sql(s, "AND e.id = ANY($1)"));
+    diesel::sql_query(sql)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(conn)
 }
 
 /// A client as exported, with the viewer's basis (its level decides the PII columns).
@@ -210,33 +247,53 @@ pub struct ClientRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The clients `c` with at least one exported stay, with their basis `b.basis`.
+/// The clients `k` with at least one exported stay, with their basis `b.basis`. The stays are
+/// probed per client (correlated on `k.id`, by index): a semi-join against the whole set of
+/// exported stays would build that set again for every page.
 fn clients_sql(s: &Scope) -> String {
     format!(
-        "FROM clients c CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
-         WHERE c.lifecycle <> 'merged' AND b.basis IS NOT NULL \
-           AND EXISTS (SELECT 1 FROM ({stays}) s WHERE s.client_id = c.id)",
+        "FROM clients k \
+         CROSS JOIN LATERAL (SELECT {basis} AS basis FROM clients c WHERE c.id = k.id OFFSET 0) b \
+         WHERE k.lifecycle <> 'merged' AND b.basis IS NOT NULL \
+           AND EXISTS ({stays})",
         basis = basis_sql(&s.viewer, s.today),
-        stays = stays_sql(s, ""),
+        stays = stays_sql(s, "AND e.client_id = k.id"),
     )
 }
 
-/// The next page of exported clients after `after`, by id.
-pub fn clients_page(
+/// The next `limit` candidate clients after `after`, by id: those with a stay in the CoC's
+/// projects (on the index of stays by client).
+pub fn client_candidates(
     conn: &mut PgConnection,
     s: &Scope,
     after: Uuid,
     limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    let sql = format!(
+        "SELECT DISTINCT e.client_id AS id FROM {COC_STAYS} WHERE {} AND e.client_id > $1 \
+         ORDER BY e.client_id LIMIT {limit}",
+        coc_stays_where(s)
+    );
+    ids(conn, sql, after)
+}
+
+/// Of the candidate clients `ids`, those exported, by id.
+pub fn clients_among(
+    conn: &mut PgConnection,
+    s: &Scope,
+    ids: &[Uuid],
 ) -> QueryResult<Vec<ClientRow>> {
     let sql = format!(
-        "SELECT c.id, b.basis, c.first_name, c.middle_name, c.last_name, c.name_suffix, \
-           c.name_quality, c.ssn, c.ssn_quality, c.dob, c.dob_quality, c.race, c.race_none, \
-           c.additional_race_ethnicity, c.gender, c.gender_none, c.different_identity_text, \
-           c.sex, c.veteran_status, c.created_by_user, c.created_at, c.updated_at \
-         {} AND c.id > $1 ORDER BY c.id LIMIT {limit}",
+        "SELECT k.id, b.basis, k.first_name, k.middle_name, k.last_name, k.name_suffix, \
+           k.name_quality, k.ssn, k.ssn_quality, k.dob, k.dob_quality, k.race, k.race_none, \
+           k.additional_race_ethnicity, k.gender, k.gender_none, k.different_identity_text, \
+           k.sex, k.veteran_status, k.created_by_user, k.created_at, k.updated_at \
+         {} AND k.id = ANY($1) ORDER BY k.id",
         clients_sql(s)
     );
-    diesel::sql_query(sql).bind::<SqlUuid, _>(after).load(conn)
+    diesel::sql_query(sql)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(conn)
 }
 
 /// A stay datum as exported, with its datum access (`full` or `non_pii`).
@@ -262,31 +319,43 @@ pub struct DatumRow {
     pub datum_access: String,
 }
 
-/// The next page, after `after` by id, of the viewer's data of structured kind `kind` in the
-/// exported stays.
-pub fn data_page(
+/// The next `limit` candidate data of kind `kind` after `after`, by id: data of the CoC's stays.
+pub fn datum_candidates(
     conn: &mut PgConnection,
     s: &Scope,
     kind: &str,
     after: Uuid,
     limit: i64,
-) -> QueryResult<Vec<DatumRow>> {
+) -> QueryResult<Vec<Uuid>> {
     let sql = format!(
-        "SELECT x.* FROM (SELECT d.id, d.kind, d.enrollment_id, d.client_id, d.occurred_on, \
-             d.fields, d.entered_by_user, d.created_at, {access} AS datum_access \
-           FROM enrollment_data d JOIN clients c ON c.id = d.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
-           WHERE d.kind = $2 AND d.id > $1) x \
-         WHERE x.datum_access IS NOT NULL \
-           AND EXISTS (SELECT 1 FROM ({stays}) s WHERE s.id = x.enrollment_id) \
-         ORDER BY x.id LIMIT {limit}",
-        access = datum_access_sql(&s.viewer, "b.basis", DatumKind::Structured),
-        basis = basis_sql(&s.viewer, s.today),
-        stays = stays_sql(s, ""),
+        "SELECT d.id FROM {COC_STAYS} JOIN enrollment_data d ON d.enrollment_id = e.id \
+         WHERE {} AND d.kind = $2 AND d.id > $1 \
+         ORDER BY d.id LIMIT {limit}",
+        coc_stays_where(s)
     );
-    diesel::sql_query(sql)
+    let rows: Vec<Id> = diesel::sql_query(sql)
         .bind::<SqlUuid, _>(after)
         .bind::<Text, _>(kind)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Of the candidate data `ids`, those the viewer sees in an exported stay, by id.
+pub fn data_among(conn: &mut PgConnection, s: &Scope, ids: &[Uuid]) -> QueryResult<Vec<DatumRow>> {
+    let sql = format!(
+        "SELECT dd.* FROM (SELECT d.id, d.kind, d.enrollment_id, d.client_id, d.occurred_on, \
+             d.fields, d.entered_by_user, d.created_at, {access} AS datum_access \
+           FROM enrollment_data d JOIN clients c ON c.id = d.client_id \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
+           WHERE d.id = ANY($1)) dd \
+         WHERE dd.datum_access IS NOT NULL AND EXISTS ({stays}) \
+         ORDER BY dd.id",
+        access = datum_access_sql(&s.viewer, "b.basis", DatumKind::Structured),
+        basis = basis_sql(&s.viewer, s.today),
+        stays = stays_sql(s, "AND e.id = dd.enrollment_id"),
+    );
+    diesel::sql_query(sql)
+        .bind::<Array<SqlUuid>, _>(ids)
         .load(conn)
 }
 
@@ -310,7 +379,7 @@ pub fn audit_full_reads(
     let sql = format!(
         "INSERT INTO audit_events (actor, actor_agency_id, client_id, action, basis, request_id, \
            access_reason, detail) \
-         SELECT $1, $2, c.id, $3, b.basis, $4, \
+         SELECT $1, $2, k.id, $3, b.basis, $4, \
            CASE WHEN b.basis = 'helpdesk' THEN $5 END, NULL \
          {} AND b.basis IN {}",
         clients_sql(s),

@@ -26,7 +26,7 @@ use crate::repo::hmis_export::{self as repo, Actor, Scope};
 use crate::repo::tenants as tenants_repo;
 use crate::service::context::Caller;
 
-/// Rows per page of each query.
+/// Candidates per page of each file.
 pub const PAGE: i64 = 1000;
 
 /// An export request, parsed.
@@ -320,8 +320,11 @@ fn write_in_snapshot<W: Write>(
     z.begin("Client").map_err(io)?;
     let mut after = Uuid::nil();
     loop {
-        let page = repo::clients_page(conn, s, after, PAGE)?;
-        for c in &page {
+        let candidates = repo::client_candidates(conn, s, after, PAGE)?;
+        let Some(last) = candidates.last().copied() else {
+            break;
+        };
+        for c in &repo::clients_among(conn, s, &candidates)? {
             let basis = AccessBasis::parse(&c.basis)
                 .ok_or_else(|| AppError::Internal("the export's basis does not parse".into()))?;
             let user = map::user_id(&c.created_by_user);
@@ -357,10 +360,7 @@ fn write_in_snapshot<W: Write>(
             users.insert(user);
         }
         progress.rows("Client", z.rows());
-        match page.last() {
-            Some(last) if page.len() as i64 == PAGE => after = last.id,
-            _ => break,
-        }
+        after = last;
     }
     finish(&mut z, &mut done, "Client", progress)?;
 
@@ -369,8 +369,11 @@ fn write_in_snapshot<W: Write>(
         z.begin(file).map_err(io)?;
         let mut after = Uuid::nil();
         loop {
-            let page = repo::stays_page(conn, s, after, PAGE)?;
-            for st in &page {
+            let candidates = repo::stay_candidates(conn, s, after, PAGE)?;
+            let Some(last) = candidates.last().copied() else {
+                break;
+            };
+            for st in &repo::stays_among(conn, s, &candidates)? {
                 let user = map::user_id(&st.entered_by_user);
                 let stay = StayIn {
                     id: st.id,
@@ -407,10 +410,7 @@ fn write_in_snapshot<W: Write>(
                 }
             }
             progress.rows(file, z.rows());
-            match page.last() {
-                Some(last) if page.len() as i64 == PAGE => after = last.id,
-                _ => break,
-            }
+            after = last;
         }
         finish(&mut z, &mut done, file, progress)?;
     }
@@ -425,8 +425,11 @@ fn write_in_snapshot<W: Write>(
         z.begin(file).map_err(io)?;
         let mut after = Uuid::nil();
         loop {
-            let page = repo::data_page(conn, s, kind, after, PAGE)?;
-            for d in &page {
+            let candidates = repo::datum_candidates(conn, s, kind, after, PAGE)?;
+            let Some(last) = candidates.last().copied() else {
+                break;
+            };
+            for d in &repo::data_among(conn, s, &candidates)? {
                 let fields = StayFields::from_stored(&d.kind, &d.fields)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 let user = map::user_id(&d.entered_by_user);
@@ -454,10 +457,7 @@ fn write_in_snapshot<W: Write>(
                 }
             }
             progress.rows(file, z.rows());
-            match page.last() {
-                Some(last) if page.len() as i64 == PAGE => after = last.id,
-                _ => break,
-            }
+            after = last;
         }
         finish(&mut z, &mut done, file, progress)?;
     }
