@@ -129,7 +129,8 @@ ROWS="$(python3 - "$TMP/export.zip" <<'PY'
 import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 counts = {n[:-4]: z.read(n).count(b"\r\n") - 1 for n in z.namelist()}
-print(" ".join("%s=%d" % (n, c) for n, c in counts.items() if c > 0))
+raw = sum(i.file_size for i in z.infolist()) / 1048576
+print(" ".join("%s=%d" % (n, c) for n, c in counts.items() if c > 0) + " (%.0f MiB of CSV)" % raw)
 PY
 )"
 log "export: $ROWS"
