@@ -3,7 +3,8 @@
 //! quoted only when they hold a comma, a quote, CR or LF, a quote doubled; CRLF after every
 //! record; UTF-8 without a byte order mark; HUD's header for the version first.
 
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, Write};
 
 use zip::write::{SimpleFileOptions, StreamWriter};
 use zip::{CompressionMethod, ZipWriter};
@@ -36,6 +37,66 @@ pub fn push_field(out: &mut Vec<u8>, v: &str) {
     }
 }
 
+/// Appends one record (cells, commas, CRLF) to `out`.
+pub fn push_record<'a>(out: &mut Vec<u8>, cells: impl Iterator<Item = &'a str>) {
+    for (i, c) in cells.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_field(out, c);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The rows of one file, kept aside while another file is streamed, in an anonymous temporary
+/// file (created 0600 and unlinked at once: nothing is left if the process dies, and no other
+/// process can open it by name). Memory stays flat; the rows are copied into the zip by
+/// `ExportWriter::append`.
+pub struct Spool {
+    file: BufWriter<File>,
+    rows: u64,
+    width: usize,
+    line: Vec<u8>,
+}
+
+impl Spool {
+    pub fn new(version: Version, file: &str) -> io::Result<Spool> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = std::env::temp_dir().join(format!(
+            "hearth-export-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        std::fs::remove_file(&path)?;
+        Ok(Spool {
+            file: BufWriter::with_capacity(1 << 16, f),
+            rows: 0,
+            width: header(version, file).len(),
+            line: Vec::with_capacity(1024),
+        })
+    }
+
+    pub fn row(&mut self, cells: &[String]) -> io::Result<()> {
+        if cells.len() != self.width {
+            return Err(io::Error::other("a row does not match its header"));
+        }
+        self.line.clear();
+        push_record(&mut self.line, cells.iter().map(String::as_str));
+        self.rows += 1;
+        self.file.write_all(&self.line)
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
 impl<W: Write> ExportWriter<W> {
     pub fn new(out: W, version: Version) -> Self {
         ExportWriter {
@@ -64,14 +125,18 @@ impl<W: Write> ExportWriter<W> {
 
     fn write_line<'a>(&mut self, cells: impl Iterator<Item = &'a str>) -> io::Result<()> {
         self.line.clear();
-        for (i, c) in cells.enumerate() {
-            if i > 0 {
-                self.line.push(b',');
-            }
-            push_field(&mut self.line, c);
-        }
-        self.line.extend_from_slice(b"\r\n");
+        push_record(&mut self.line, cells);
         self.zip.write_all(&self.line)
+    }
+
+    /// Writes `<file>.csv` from a spool (its header first) and answers its rows.
+    pub fn append(&mut self, file: &str, spool: Spool) -> io::Result<u64> {
+        self.begin(file)?;
+        let mut f = spool.file.into_inner().map_err(|e| e.into_error())?;
+        f.rewind()?;
+        io::copy(&mut f, &mut self.zip)?;
+        self.rows = spool.rows;
+        self.end()
     }
 
     /// One row, as many cells as the header.
@@ -124,6 +189,24 @@ mod tests {
                 _ => assert_eq!(s, ""),
             }
         }
+    }
+
+    #[test]
+    fn a_spooled_file_is_appended_after_its_header() {
+        let mut spool = Spool::new(Version::Fy2024, "User").unwrap();
+        let mut row = vec![String::new(); header(Version::Fy2024, "User").len()];
+        row[0] = "u1".into();
+        spool.row(&row).unwrap();
+        spool.row(&row).unwrap();
+        assert!(spool.row(&["x".to_string()]).is_err());
+        let mut w = ExportWriter::new(Vec::new(), Version::Fy2024);
+        assert_eq!(w.append("User", spool).unwrap(), 2);
+        let bytes = w.finish().unwrap();
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut z.by_name("User.csv").unwrap(), &mut s).unwrap();
+        assert_eq!(s.matches("\r\nu1,").count(), 2);
+        assert!(s.starts_with("UserID,"));
     }
 
     #[test]

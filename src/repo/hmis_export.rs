@@ -2,10 +2,11 @@
 //! the viewer: the stays of the CoC's projects in the export window, their clients, and their
 //! data of one kind.
 //!
-//! Each file is read in keyset pages of candidates (`id > cursor ORDER BY id LIMIT n`, never
-//! OFFSET, on an index, the rows of the CoC only), then the consent filter is applied to that
-//! page's candidates (`id = ANY($1)`). The cursor moves by candidates, not by rows kept, so every
-//! page costs the same however many rows the filter drops, and no page looks at rows of another.
+//! One pass reads keyset pages of candidate clients (`client_id > cursor ORDER BY client_id
+//! LIMIT n`, never OFFSET, on the index of stays by client: the clients with a stay in the CoC's
+//! projects), then applies the consent filter to that page's candidates (`= ANY($1)`): the
+//! clients, their exported stays, and those stays' data. The cursor moves by candidates, not by
+//! rows kept, so every page costs the same however many rows the filter drops.
 //!
 //! A stay is exported when the viewer reaches it (its entry is released, or data of it is:
 //! datum rule 6) and it overlaps the window `[start, end]`. A continuation (entry withheld) is
@@ -172,27 +173,22 @@ struct Id {
 }
 
 fn ids(conn: &mut PgConnection, sql: String, after: Uuid) -> QueryResult<Vec<Uuid>> {
-    let rows: Vec<Id> = diesel::sql_query(sql).bind::<SqlUuid, _>(after).load(conn)?;
+    let rows: Vec<Id> = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(after)
+        .load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// The next `limit` candidate stays after `after`, by id (on the primary key).
-pub fn stay_candidates(
+/// The exported stays of the clients `ids`, by client and id.
+pub fn stays_of_clients(
     conn: &mut PgConnection,
     s: &Scope,
-    after: Uuid,
-    limit: i64,
-) -> QueryResult<Vec<Uuid>> {
+    ids: &[Uuid],
+) -> QueryResult<Vec<StayRow>> {
     let sql = format!(
-        "SELECT e.id FROM {COC_STAYS} WHERE {} AND e.id > $1 ORDER BY e.id LIMIT {limit}",
-        coc_stays_where(s)
+        "{} ORDER BY x.client_id, x.id",
+        stays_sql(s, "AND e.client_id = ANY($1)")
     );
-    ids(conn, sql, after)
-}
-
-/// Of the candidate stays `ids`, those exported, by id.
-pub fn stays_among(conn: &mut PgConnection, s: &Scope, ids: &[Uuid]) -> QueryResult<Vec<StayRow>> {
-    let sql = format!("{} ORDER BY x.id", stays_sql(s, "AND e.id = ANY($1)"));
     diesel::sql_query(sql)
         .bind::<Array<SqlUuid>, _>(ids)
         .load(conn)
@@ -277,7 +273,8 @@ pub fn client_candidates(
     ids(conn, sql, after)
 }
 
-/// Of the candidate clients `ids`, those exported, by id.
+/// Of the candidate clients `ids`, those the viewer sees (not merged), by id; the export keeps
+/// those with an exported stay.
 pub fn clients_among(
     conn: &mut PgConnection,
     s: &Scope,
@@ -288,8 +285,10 @@ pub fn clients_among(
            k.name_quality, k.ssn, k.ssn_quality, k.dob, k.dob_quality, k.race, k.race_none, \
            k.additional_race_ethnicity, k.gender, k.gender_none, k.different_identity_text, \
            k.sex, k.veteran_status, k.created_by_user, k.created_at, k.updated_at \
-         {} AND k.id = ANY($1) ORDER BY k.id",
-        clients_sql(s)
+         FROM clients k \
+         CROSS JOIN LATERAL (SELECT {} AS basis FROM clients c WHERE c.id = k.id OFFSET 0) b \
+         WHERE k.id = ANY($1) AND k.lifecycle <> 'merged' AND b.basis IS NOT NULL ORDER BY k.id",
+        basis_sql(&s.viewer, s.today)
     );
     diesel::sql_query(sql)
         .bind::<Array<SqlUuid>, _>(ids)
@@ -319,40 +318,26 @@ pub struct DatumRow {
     pub datum_access: String,
 }
 
-/// The next `limit` candidate data of kind `kind` after `after`, by id: data of the CoC's stays.
-pub fn datum_candidates(
+/// The kinds of stay data an export carries (each has a HUD file).
+pub const EXPORTED_KINDS: &str =
+    "('service', 'current_living_situation', 'assessment', 'ce_event')";
+
+/// The data the viewer sees of the stays `ids` (stays already found exported in this snapshot),
+/// of the kinds the export carries, by id.
+pub fn data_of_stays(
     conn: &mut PgConnection,
     s: &Scope,
-    kind: &str,
-    after: Uuid,
-    limit: i64,
-) -> QueryResult<Vec<Uuid>> {
-    let sql = format!(
-        "SELECT d.id FROM {COC_STAYS} JOIN enrollment_data d ON d.enrollment_id = e.id \
-         WHERE {} AND d.kind = $2 AND d.id > $1 \
-         ORDER BY d.id LIMIT {limit}",
-        coc_stays_where(s)
-    );
-    let rows: Vec<Id> = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(after)
-        .bind::<Text, _>(kind)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
-}
-
-/// Of the candidate data `ids`, those the viewer sees in an exported stay, by id.
-pub fn data_among(conn: &mut PgConnection, s: &Scope, ids: &[Uuid]) -> QueryResult<Vec<DatumRow>> {
+    ids: &[Uuid],
+) -> QueryResult<Vec<DatumRow>> {
     let sql = format!(
         "SELECT dd.* FROM (SELECT d.id, d.kind, d.enrollment_id, d.client_id, d.occurred_on, \
              d.fields, d.entered_by_user, d.created_at, {access} AS datum_access \
            FROM enrollment_data d JOIN clients c ON c.id = d.client_id \
            CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
-           WHERE d.id = ANY($1)) dd \
-         WHERE dd.datum_access IS NOT NULL AND EXISTS ({stays}) \
-         ORDER BY dd.id",
+           WHERE d.enrollment_id = ANY($1) AND d.kind IN {EXPORTED_KINDS}) dd \
+         WHERE dd.datum_access IS NOT NULL ORDER BY dd.id",
         access = datum_access_sql(&s.viewer, "b.basis", DatumKind::Structured),
         basis = basis_sql(&s.viewer, s.today),
-        stays = stays_sql(s, "AND e.id = dd.enrollment_id"),
     );
     diesel::sql_query(sql)
         .bind::<Array<SqlUuid>, _>(ids)

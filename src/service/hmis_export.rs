@@ -7,7 +7,7 @@
 //! Two steps: `prepare` checks the request and the caller (404, 403 before any byte is sent) and
 //! commits the audit rows of the export; `write` then writes the zip from one snapshot.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,13 +20,13 @@ use crate::domain::stay_data::StayFields;
 use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::hmis_csv::export_map::{self as map, DatumIn, StayIn};
-use crate::hmis_csv::export_zip::ExportWriter;
+use crate::hmis_csv::export_zip::{ExportWriter, Spool};
 use crate::hmis_csv::{Spec, Version};
 use crate::repo::hmis_export::{self as repo, Actor, Scope};
 use crate::repo::tenants as tenants_repo;
 use crate::service::context::Caller;
 
-/// Candidates per page of each file.
+/// Candidate clients per page.
 pub const PAGE: i64 = 1000;
 
 /// An export request, parsed.
@@ -216,6 +216,62 @@ impl Progress for () {
     fn rows(&mut self, _: &str, _: u64) {}
 }
 
+fn client_in<'a>(c: &'a repo::ClientRow, user: &'a str) -> AppResult<map::ClientIn<'a>> {
+    let basis = AccessBasis::parse(&c.basis)
+        .ok_or_else(|| AppError::Internal("the export's basis does not parse".into()))?;
+    Ok(map::ClientIn {
+        id: c.id,
+        full: level_of(basis) == AccessLevel::Full,
+        first_name: c.first_name.as_deref(),
+        middle_name: c.middle_name.as_deref(),
+        last_name: c.last_name.as_deref(),
+        name_suffix: c.name_suffix.as_deref(),
+        name_quality: c.name_quality,
+        ssn: c.ssn.as_deref(),
+        ssn_quality: c.ssn_quality,
+        dob: c.dob,
+        dob_quality: c.dob_quality,
+        race: &c.race,
+        race_none: c.race_none,
+        additional_race_ethnicity: c.additional_race_ethnicity.as_deref(),
+        gender: &c.gender,
+        gender_none: c.gender_none,
+        different_identity_text: c.different_identity_text.as_deref(),
+        sex: c.sex,
+        veteran_status: c.veteran_status,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        user,
+    })
+}
+
+fn stay_in<'a>(st: &'a repo::StayRow, user: &'a str) -> StayIn<'a> {
+    StayIn {
+        id: st.id,
+        client_id: st.client_id,
+        project_id: st.project_id,
+        household_id: st.household_id,
+        relationship_to_hoh: st.relationship_to_hoh,
+        entry_date: st.entry_on,
+        entry_withheld: st.entry_access.is_none(),
+        enrollment_coc: st.enrollment_coc.as_deref(),
+        project_coc: &st.project_coc,
+        living_situation: st.living_situation,
+        length_of_stay: st.length_of_stay,
+        los_under_threshold: st.los_under_threshold,
+        previous_street_essh: st.previous_street_essh,
+        date_to_street_essh: st.date_to_street_essh,
+        times_homeless_past_three_years: st.times_homeless_past_three_years,
+        months_homeless_past_three_years: st.months_homeless_past_three_years,
+        exit_date: st.exit_date,
+        destination: st.destination,
+        destination_subsidy_type: st.destination_subsidy_type,
+        created_at: st.created_at,
+        updated_at: st.updated_at,
+        user,
+    }
+}
+
 fn project_in<'a>(p: &'a crate::repo::tenants::ProjectRow, coc: &'a str) -> map::ProjectIn<'a> {
     map::ProjectIn {
         id: p.id,
@@ -316,7 +372,26 @@ fn write_in_snapshot<W: Write>(
     }
     finish(&mut z, &mut done, "ProjectCoC", progress)?;
 
-    // Client.csv
+    // One pass over the candidate clients: Client.csv is streamed, the stays and their data go
+    // to spools (appended below), so each page's consent is decided once for every file.
+    let spool_files = [
+        "Enrollment",
+        "Exit",
+        "Services",
+        "CurrentLivingSituation",
+        "Assessment",
+        "Event",
+    ];
+    let mut spools = Vec::new();
+    for f in spool_files {
+        spools.push(Spool::new(v, f).map_err(io)?);
+    }
+    let spool_of = |kind: &str| match kind {
+        "service" => 2,
+        "current_living_situation" => 3,
+        "assessment" => 4,
+        _ => 5,
+    };
     z.begin("Client").map_err(io)?;
     let mut after = Uuid::nil();
     loop {
@@ -324,112 +399,31 @@ fn write_in_snapshot<W: Write>(
         let Some(last) = candidates.last().copied() else {
             break;
         };
-        for c in &repo::clients_among(conn, s, &candidates)? {
-            let basis = AccessBasis::parse(&c.basis)
-                .ok_or_else(|| AppError::Internal("the export's basis does not parse".into()))?;
+        let stays = repo::stays_of_clients(conn, s, &candidates)?;
+        let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
+        for c in repo::clients_among(conn, s, &candidates)?
+            .iter()
+            .filter(|c| with_stays.contains(&c.id))
+        {
             let user = map::user_id(&c.created_by_user);
-            let row = map::client_row(
-                v,
-                eid,
-                &map::ClientIn {
-                    id: c.id,
-                    full: level_of(basis) == AccessLevel::Full,
-                    first_name: c.first_name.as_deref(),
-                    middle_name: c.middle_name.as_deref(),
-                    last_name: c.last_name.as_deref(),
-                    name_suffix: c.name_suffix.as_deref(),
-                    name_quality: c.name_quality,
-                    ssn: c.ssn.as_deref(),
-                    ssn_quality: c.ssn_quality,
-                    dob: c.dob,
-                    dob_quality: c.dob_quality,
-                    race: &c.race,
-                    race_none: c.race_none,
-                    additional_race_ethnicity: c.additional_race_ethnicity.as_deref(),
-                    gender: &c.gender,
-                    gender_none: c.gender_none,
-                    different_identity_text: c.different_identity_text.as_deref(),
-                    sex: c.sex,
-                    veteran_status: c.veteran_status,
-                    created_at: c.created_at,
-                    updated_at: c.updated_at,
-                    user: &user,
-                },
-            );
-            z.row(&row).map_err(io)?;
+            z.row(&map::client_row(v, eid, &client_in(c, &user)?))
+                .map_err(io)?;
             users.insert(user);
         }
-        progress.rows("Client", z.rows());
-        after = last;
-    }
-    finish(&mut z, &mut done, "Client", progress)?;
-
-    // Enrollment.csv, then Exit.csv from a second pass over the same stays.
-    for file in ["Enrollment", "Exit"] {
-        z.begin(file).map_err(io)?;
-        let mut after = Uuid::nil();
-        loop {
-            let candidates = repo::stay_candidates(conn, s, after, PAGE)?;
-            let Some(last) = candidates.last().copied() else {
-                break;
-            };
-            for st in &repo::stays_among(conn, s, &candidates)? {
-                let user = map::user_id(&st.entered_by_user);
-                let stay = StayIn {
-                    id: st.id,
-                    client_id: st.client_id,
-                    project_id: st.project_id,
-                    household_id: st.household_id,
-                    relationship_to_hoh: st.relationship_to_hoh,
-                    entry_date: st.entry_on,
-                    entry_withheld: st.entry_access.is_none(),
-                    enrollment_coc: st.enrollment_coc.as_deref(),
-                    project_coc: &st.project_coc,
-                    living_situation: st.living_situation,
-                    length_of_stay: st.length_of_stay,
-                    los_under_threshold: st.los_under_threshold,
-                    previous_street_essh: st.previous_street_essh,
-                    date_to_street_essh: st.date_to_street_essh,
-                    times_homeless_past_three_years: st.times_homeless_past_three_years,
-                    months_homeless_past_three_years: st.months_homeless_past_three_years,
-                    exit_date: st.exit_date,
-                    destination: st.destination,
-                    destination_subsidy_type: st.destination_subsidy_type,
-                    created_at: st.created_at,
-                    updated_at: st.updated_at,
-                    user: &user,
-                };
-                let row = if file == "Enrollment" {
-                    Some(map::enrollment_row(v, eid, &stay))
-                } else {
-                    map::exit_row(v, eid, &stay)
-                };
-                if let Some(row) = row {
-                    z.row(&row).map_err(io)?;
-                    users.insert(user);
-                }
+        for st in &stays {
+            let user = map::user_id(&st.entered_by_user);
+            let stay = stay_in(st, &user);
+            spools[0]
+                .row(&map::enrollment_row(v, eid, &stay))
+                .map_err(io)?;
+            if let Some(row) = map::exit_row(v, eid, &stay) {
+                spools[1].row(&row).map_err(io)?;
             }
-            progress.rows(file, z.rows());
-            after = last;
+            users.insert(user);
         }
-        finish(&mut z, &mut done, file, progress)?;
-    }
-
-    // The enrollment-level files Hearth keeps data for.
-    for (file, kind) in [
-        ("Services", "service"),
-        ("CurrentLivingSituation", "current_living_situation"),
-        ("Assessment", "assessment"),
-        ("Event", "ce_event"),
-    ] {
-        z.begin(file).map_err(io)?;
-        let mut after = Uuid::nil();
-        loop {
-            let candidates = repo::datum_candidates(conn, s, kind, after, PAGE)?;
-            let Some(last) = candidates.last().copied() else {
-                break;
-            };
-            for d in &repo::data_among(conn, s, &candidates)? {
+        let stay_ids: Vec<Uuid> = stays.iter().map(|st| st.id).collect();
+        if !stay_ids.is_empty() {
+            for d in &repo::data_of_stays(conn, s, &stay_ids)? {
                 let fields = StayFields::from_stored(&d.kind, &d.fields)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 let user = map::user_id(&d.entered_by_user);
@@ -452,14 +446,19 @@ fn write_in_snapshot<W: Write>(
                     _ => None,
                 };
                 if let Some(row) = row {
-                    z.row(&row).map_err(io)?;
+                    spools[spool_of(&d.kind)].row(&row).map_err(io)?;
                     users.insert(user);
                 }
             }
-            progress.rows(file, z.rows());
-            after = last;
         }
-        finish(&mut z, &mut done, file, progress)?;
+        progress.rows("Client", z.rows());
+        after = last;
+    }
+    finish(&mut z, &mut done, "Client", progress)?;
+    for (file, spool) in spool_files.iter().zip(spools) {
+        let n = z.append(file, spool).map_err(io)?;
+        progress.rows(file, n);
+        done.push((file.to_string(), n));
     }
 
     // User.csv: the users the rows above name (a set of staff, not of clients).
