@@ -82,7 +82,7 @@ fn stays_sql(s: &Scope, extra: &str) -> String {
     let structured = datum_access_sql(&s.viewer, "b.basis", DatumKind::Structured);
     let free = datum_access_sql(&s.viewer, "b.basis", DatumKind::FreeText);
     format!(
-        "SELECT x.* FROM (SELECT e.*, a.coc_code AS project_coc, ea.entry_access, \
+        "SELECT x.* FROM (SELECT e.*, a.coc_code AS project_coc, b.basis, ea.entry_access, \
             CASE WHEN ea.entry_access IS NOT NULL THEN e.entry_date \
                  ELSE LEAST(r.first_released, e.exit_date) END AS entry_on, r.first_released \
            FROM enrollments e \
@@ -119,6 +119,9 @@ pub struct StayRow {
     /// `entry_date`, or for a continuation the first day of its released data.
     #[diesel(sql_type = Date)]
     pub entry_on: NaiveDate,
+    /// The viewer's basis on the stay's record.
+    #[diesel(sql_type = Text)]
+    pub basis: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub entry_access: Option<String>,
     #[diesel(sql_type = Nullable<Date>)]
@@ -322,25 +325,28 @@ pub struct DatumRow {
 pub const EXPORTED_KINDS: &str =
     "('service', 'current_living_situation', 'assessment', 'ce_event')";
 
-/// The data the viewer sees of the stays `ids` (stays already found exported in this snapshot),
-/// of the kinds the export carries, by id.
+/// The data the viewer sees of `stays` (found exported in this snapshot, with the basis on
+/// their record, so the datum rule is the only decision left per row), of the kinds the export
+/// carries, by id.
 pub fn data_of_stays(
     conn: &mut PgConnection,
     s: &Scope,
-    ids: &[Uuid],
+    stays: &[StayRow],
 ) -> QueryResult<Vec<DatumRow>> {
+    let ids: Vec<Uuid> = stays.iter().map(|st| st.id).collect();
+    let bases: Vec<&str> = stays.iter().map(|st| st.basis.as_str()).collect();
     let sql = format!(
         "SELECT dd.* FROM (SELECT d.id, d.kind, d.enrollment_id, d.client_id, d.occurred_on, \
              d.fields, d.entered_by_user, d.created_at, {access} AS datum_access \
-           FROM enrollment_data d JOIN clients c ON c.id = d.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
-           WHERE d.enrollment_id = ANY($1) AND d.kind IN {EXPORTED_KINDS}) dd \
+           FROM unnest($1::uuid[], $2::text[]) AS sb(stay_id, basis) \
+           JOIN enrollment_data d ON d.enrollment_id = sb.stay_id \
+           WHERE d.kind IN {EXPORTED_KINDS} OFFSET 0) dd \
          WHERE dd.datum_access IS NOT NULL ORDER BY dd.id",
-        access = datum_access_sql(&s.viewer, "b.basis", DatumKind::Structured),
-        basis = basis_sql(&s.viewer, s.today),
+        access = datum_access_sql(&s.viewer, "sb.basis", DatumKind::Structured),
     );
     diesel::sql_query(sql)
         .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<Text>, _>(bases)
         .load(conn)
 }
 

@@ -421,9 +421,8 @@ fn write_in_snapshot<W: Write>(
             }
             users.insert(user);
         }
-        let stay_ids: Vec<Uuid> = stays.iter().map(|st| st.id).collect();
-        if !stay_ids.is_empty() {
-            for d in &repo::data_of_stays(conn, s, &stay_ids)? {
+        if !stays.is_empty() {
+            for d in &repo::data_of_stays(conn, s, &stays)? {
                 let fields = StayFields::from_stored(&d.kind, &d.fields)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 let user = map::user_id(&d.entered_by_user);
