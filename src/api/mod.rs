@@ -8,6 +8,7 @@ pub mod cocs;
 pub mod consents;
 pub mod deidentify;
 pub mod edge;
+pub mod exports;
 pub mod extract;
 pub mod guard;
 pub mod imports;
@@ -60,6 +61,7 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "deidentification", description = "Spokane's de-identification requests, completed with no residue"),
         (name = "coordinated entry", description = "The priority list and the CoC's aggregate reports"),
         (name = "hmis csv", description = "HUD HMIS CSV interchange: import as a job"),
+        (name = "exports", description = "HUD HMIS CSV, consent applied on the way out"),
     )
 )]
 struct ApiDoc;
@@ -81,7 +83,8 @@ where
             .configure(merge::configure)
             .configure(priority_list::configure)
             .configure(reports::configure)
-            .configure(imports::configure),
+            .configure(imports::configure)
+            .configure(exports::configure),
     )
 }
 

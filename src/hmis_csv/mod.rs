@@ -4,6 +4,8 @@
 
 #[rustfmt::skip]
 mod spec_data;
+pub mod export_map;
+pub mod export_zip;
 pub mod import_map;
 pub mod read;
 pub mod sample;

@@ -10,6 +10,7 @@ pub mod consents;
 pub mod context;
 pub mod deidentify;
 pub mod dry_run;
+pub mod hmis_export;
 pub mod hmis_import;
 pub mod idempotency;
 pub mod merge;

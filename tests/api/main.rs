@@ -18,6 +18,7 @@ mod deidentify;
 mod dry_run;
 mod edge;
 mod faults;
+mod hmis_export;
 mod hmis_import;
 mod idempotency;
 mod layering;

@@ -1,0 +1,499 @@
+//! HUD HMIS CSV export (docs/hmis-csv.md): the 24 files of a version as one zip, written row by
+//! row into any `Write` (the HTTP body, a file), from keyset pages of `repo::hmis_export`, so
+//! memory stays flat however many rows there are. What goes in is what the consent engine lets
+//! the caller see, as the API answers it: hidden records absent, PII blank below `full`, data the
+//! datum rule withholds absent.
+//!
+//! Two steps: `prepare` checks the request and the caller (404, 403 before any byte is sent) and
+//! commits the audit rows of the export; `write` then writes the zip from one snapshot.
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Write;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::consent::sql::level_of;
+use crate::consent::{AccessBasis, AccessLevel};
+use crate::domain::stay_data::StayFields;
+use crate::domain::CocCode;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::hmis_csv::export_map::{self as map, DatumIn, StayIn};
+use crate::hmis_csv::export_zip::{ExportWriter, Spool};
+use crate::hmis_csv::{Spec, Version};
+use crate::repo::hmis_export::{self as repo, Actor, Scope};
+use crate::repo::tenants as tenants_repo;
+use crate::service::context::Caller;
+
+/// Candidate clients per page.
+pub const PAGE: i64 = 1000;
+
+/// An export request, parsed.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub coc: CocCode,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub version: Version,
+}
+
+/// Parses the parameters of an export, collecting every problem by field (422), never echoing a
+/// value.
+pub fn parse_request(
+    coc: Option<&str>,
+    start: Option<&str>,
+    end: Option<&str>,
+    version: Option<&str>,
+) -> AppResult<ExportRequest> {
+    let mut errs = Vec::new();
+    let coc = match coc {
+        None | Some("") => {
+            errs.push(FieldError::new(
+                "coc",
+                "required",
+                "coc (a HUD CoC code) is required.",
+            ));
+            None
+        }
+        Some(c) => CocCode::parse(c).ok().or_else(|| {
+            errs.push(FieldError::new(
+                "coc",
+                "malformed",
+                "coc is a HUD CoC code: two letters, a dash, three digits.",
+            ));
+            None
+        }),
+    };
+    let mut date = |field: &str, v: Option<&str>| match v {
+        None | Some("") => {
+            errs.push(FieldError::new(
+                field,
+                "required",
+                format!("{field} (YYYY-MM-DD) is required."),
+            ));
+            None
+        }
+        Some(s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) if s.len() == 10 => Some(d),
+            _ => {
+                errs.push(FieldError::new(
+                    field,
+                    "malformed",
+                    format!("{field} is a date YYYY-MM-DD."),
+                ));
+                None
+            }
+        },
+    };
+    let start = date("start", start);
+    let end = date("end", end);
+    let version = match version {
+        None | Some("2026") => Some(Version::Fy2026),
+        Some("2024") => Some(Version::Fy2024),
+        Some(_) => {
+            errs.push(FieldError::new(
+                "version",
+                "not_in_list",
+                "version is 2026 or 2024.",
+            ));
+            None
+        }
+    };
+    if let (Some(s), Some(e)) = (start, end) {
+        if e < s {
+            errs.push(FieldError::new(
+                "end",
+                "before_start",
+                "end is on or after start.",
+            ));
+        }
+    }
+    match (coc, start, end, version) {
+        (Some(coc), Some(start), Some(end), Some(version)) if errs.is_empty() => {
+            Ok(ExportRequest {
+                coc,
+                start,
+                end,
+                version,
+            })
+        }
+        _ => Err(AppError::Validation(errs)),
+    }
+}
+
+/// A checked export, ready to be written.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub request: ExportRequest,
+    pub scope: Scope,
+    pub export_id: String,
+    pub exported_at: DateTime<Utc>,
+    /// Clients the export holds at level `full` (audited).
+    pub full_reads: usize,
+}
+
+impl Plan {
+    /// A file name for the zip (no PII: the CoC code, the window and the version).
+    pub fn file_name(&self) -> String {
+        let r = &self.request;
+        let v = match r.version {
+            Version::Fy2024 => "2024",
+            Version::Fy2026 => "2026",
+        };
+        format!(
+            "hmis-csv-{}-{}-{}-fy{v}.zip",
+            r.coc.as_str(),
+            r.start,
+            r.end
+        )
+    }
+}
+
+/// Checks the CoC (404), the caller (403: a system administrator's export needs a reason) and
+/// commits the audit: one row per client exported at level `full`, and one for the export.
+/// The audit is committed before the first byte is written: an export cut short is still in
+/// the accounting of disclosures (it may over-state, never under-state, what left).
+pub fn prepare(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    request: ExportRequest,
+) -> AppResult<Plan> {
+    tenants_repo::find_coc(conn, request.coc.as_str())?.ok_or(AppError::NotFound)?;
+    let viewer = caller.viewer(conn)?;
+    caller.require_break_glass_reason("HMIS CSV export")?;
+    let scope = Scope {
+        viewer,
+        today: caller.today,
+        coc: request.coc.clone(),
+        start: request.start,
+        end: request.end,
+    };
+    let export_id = map::id(Uuid::now_v7());
+    let full_reads = conn.transaction(|conn| -> AppResult<usize> {
+        let actor = Actor {
+            sub: &caller.principal.sub,
+            agency: caller.principal.agency_id,
+            request_id: Some(caller.request_id.as_str()).filter(|r| !r.is_empty()),
+            access_reason: caller.access_reason.as_deref(),
+        };
+        let n = repo::audit_full_reads(conn, &scope, &actor, "hmis_csv_exported")?;
+        caller.audit(
+            conn,
+            None,
+            "hmis_csv_export",
+            None,
+            Some(serde_json::json!({
+                "coc": request.coc.as_str(), "start": request.start, "end": request.end,
+                "version": map::csv_version(request.version), "export_id": export_id,
+                "clients_in_full": n,
+            })),
+        )?;
+        Ok(n)
+    })?;
+    Ok(Plan {
+        request,
+        scope,
+        export_id,
+        exported_at: Utc::now(),
+        full_reads,
+    })
+}
+
+/// Rows written, per file, in HUD's order.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    pub export_id: String,
+    pub files: Vec<(String, u64)>,
+}
+
+/// Where the export is (file and rows so far), for a progress indicator.
+pub trait Progress {
+    fn rows(&mut self, file: &str, rows: u64);
+}
+
+impl Progress for () {
+    fn rows(&mut self, _: &str, _: u64) {}
+}
+
+fn client_in<'a>(c: &'a repo::ClientRow, user: &'a str) -> AppResult<map::ClientIn<'a>> {
+    let basis = AccessBasis::parse(&c.basis)
+        .ok_or_else(|| AppError::Internal("the export's basis does not parse".into()))?;
+    Ok(map::ClientIn {
+        id: c.id,
+        full: level_of(basis) == AccessLevel::Full,
+        first_name: c.first_name.as_deref(),
+        middle_name: c.middle_name.as_deref(),
+        last_name: c.last_name.as_deref(),
+        name_suffix: c.name_suffix.as_deref(),
+        name_quality: c.name_quality,
+        ssn: c.ssn.as_deref(),
+        ssn_quality: c.ssn_quality,
+        dob: c.dob,
+        dob_quality: c.dob_quality,
+        race: &c.race,
+        race_none: c.race_none,
+        additional_race_ethnicity: c.additional_race_ethnicity.as_deref(),
+        gender: &c.gender,
+        gender_none: c.gender_none,
+        different_identity_text: c.different_identity_text.as_deref(),
+        sex: c.sex,
+        veteran_status: c.veteran_status,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        user,
+    })
+}
+
+fn stay_in<'a>(st: &'a repo::StayRow, user: &'a str) -> StayIn<'a> {
+    StayIn {
+        id: st.id,
+        client_id: st.client_id,
+        project_id: st.project_id,
+        household_id: st.household_id,
+        relationship_to_hoh: st.relationship_to_hoh,
+        entry_date: st.entry_on,
+        entry_withheld: st.entry_access.is_none(),
+        enrollment_coc: st.enrollment_coc.as_deref(),
+        project_coc: &st.project_coc,
+        living_situation: st.living_situation,
+        length_of_stay: st.length_of_stay,
+        los_under_threshold: st.los_under_threshold,
+        previous_street_essh: st.previous_street_essh,
+        date_to_street_essh: st.date_to_street_essh,
+        times_homeless_past_three_years: st.times_homeless_past_three_years,
+        months_homeless_past_three_years: st.months_homeless_past_three_years,
+        exit_date: st.exit_date,
+        destination: st.destination,
+        destination_subsidy_type: st.destination_subsidy_type,
+        created_at: st.created_at,
+        updated_at: st.updated_at,
+        user,
+    }
+}
+
+fn project_in<'a>(p: &'a crate::repo::tenants::ProjectRow, coc: &'a str) -> map::ProjectIn<'a> {
+    map::ProjectIn {
+        id: p.id,
+        agency_id: p.agency_id,
+        name: &p.name,
+        project_type: p.project_type,
+        coc,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }
+}
+
+/// Ends the file being written and notes its rows.
+fn finish<W: Write>(
+    z: &mut ExportWriter<W>,
+    done: &mut Vec<(String, u64)>,
+    name: &str,
+    progress: &mut dyn Progress,
+) -> AppResult<()> {
+    let n = z.end().map_err(io)?;
+    progress.rows(name, n);
+    done.push((name.to_string(), n));
+    Ok(())
+}
+
+fn io(e: std::io::Error) -> AppError {
+    AppError::Internal(format!("writing the export: {e}"))
+}
+
+/// Writes the zip of the plan into `out`, from one snapshot of the database.
+pub fn write<W: Write>(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    out: W,
+    progress: &mut dyn Progress,
+) -> AppResult<(Summary, W)> {
+    repo::in_snapshot(conn, |conn| write_in_snapshot(conn, plan, out, progress))
+}
+
+fn write_in_snapshot<W: Write>(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    out: W,
+    progress: &mut dyn Progress,
+) -> AppResult<(Summary, W)> {
+    let v = plan.request.version;
+    let eid = plan.export_id.as_str();
+    let s = &plan.scope;
+    let mut z = ExportWriter::new(out, v);
+    let mut users: BTreeSet<String> = BTreeSet::new();
+    users.insert(map::SYSTEM_USER.to_string());
+    let mut done: Vec<(String, u64)> = Vec::new();
+    z.begin("Export").map_err(io)?;
+    z.row(&map::export_row(&map::ExportInfo {
+        version: v,
+        export_id: eid,
+        coc: s.coc.as_str(),
+        start: plan.request.start,
+        end: plan.request.end,
+        exported_at: plan.exported_at,
+        implementation: "Hearth",
+    }))
+    .map_err(io)?;
+    finish(&mut z, &mut done, "Export", progress)?;
+
+    z.begin("Organization").map_err(io)?;
+    for a in repo::agencies_of(conn, &s.coc)? {
+        z.row(&map::organization_row(
+            v,
+            eid,
+            &map::OrganizationIn {
+                id: a.id,
+                name: &a.name,
+                victim_service_provider: a.victim_service_provider,
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+            },
+        ))
+        .map_err(io)?;
+    }
+    finish(&mut z, &mut done, "Organization", progress)?;
+
+    let projects = repo::projects_of(conn, &s.coc)?;
+    z.begin("Project").map_err(io)?;
+    for p in &projects {
+        z.row(&map::project_row(v, eid, &project_in(p, s.coc.as_str())))
+            .map_err(io)?;
+    }
+    finish(&mut z, &mut done, "Project", progress)?;
+    z.begin("ProjectCoC").map_err(io)?;
+    for p in &projects {
+        z.row(&map::project_coc_row(
+            v,
+            eid,
+            &project_in(p, s.coc.as_str()),
+        ))
+        .map_err(io)?;
+    }
+    finish(&mut z, &mut done, "ProjectCoC", progress)?;
+
+    // One pass over the candidate clients: Client.csv is streamed, the stays and their data go
+    // to spools (appended below), so each page's consent is decided once for every file.
+    let spool_files = [
+        "Enrollment",
+        "Exit",
+        "Services",
+        "CurrentLivingSituation",
+        "Assessment",
+        "Event",
+    ];
+    let mut spools = Vec::new();
+    for f in spool_files {
+        spools.push(Spool::new(v, f).map_err(io)?);
+    }
+    let spool_of = |kind: &str| match kind {
+        "service" => 2,
+        "current_living_situation" => 3,
+        "assessment" => 4,
+        _ => 5,
+    };
+    z.begin("Client").map_err(io)?;
+    let mut after = Uuid::nil();
+    loop {
+        let candidates = repo::client_candidates(conn, s, after, PAGE)?;
+        let Some(last) = candidates.last().copied() else {
+            break;
+        };
+        let stays = repo::stays_of_clients(conn, s, &candidates)?;
+        let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
+        for c in repo::clients_among(conn, s, &candidates)?
+            .iter()
+            .filter(|c| with_stays.contains(&c.id))
+        {
+            let user = map::user_id(&c.created_by_user);
+            z.row(&map::client_row(v, eid, &client_in(c, &user)?))
+                .map_err(io)?;
+            users.insert(user);
+        }
+        for st in &stays {
+            let user = map::user_id(&st.entered_by_user);
+            let stay = stay_in(st, &user);
+            spools[0]
+                .row(&map::enrollment_row(v, eid, &stay))
+                .map_err(io)?;
+            if let Some(row) = map::exit_row(v, eid, &stay) {
+                spools[1].row(&row).map_err(io)?;
+            }
+            users.insert(user);
+        }
+        if !stays.is_empty() {
+            for d in &repo::data_of_stays(conn, s, &stays)? {
+                let fields = StayFields::from_stored(&d.kind, &d.fields)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let user = map::user_id(&d.entered_by_user);
+                let datum = DatumIn {
+                    id: d.id,
+                    enrollment_id: d.enrollment_id,
+                    client_id: d.client_id,
+                    date: d.occurred_on,
+                    text: d.datum_access == "full",
+                    created_at: d.created_at,
+                    user: &user,
+                };
+                let row = match &fields {
+                    StayFields::Service(f) => map::service_row(v, eid, &datum, f),
+                    StayFields::CurrentLivingSituation(f) => {
+                        Some(map::current_living_situation_row(v, eid, &datum, f))
+                    }
+                    StayFields::Assessment(f) => Some(map::assessment_row(v, eid, &datum, f)),
+                    StayFields::CeEvent(f) => Some(map::event_row(v, eid, &datum, f)),
+                    _ => None,
+                };
+                if let Some(row) = row {
+                    spools[spool_of(&d.kind)].row(&row).map_err(io)?;
+                    users.insert(user);
+                }
+            }
+        }
+        progress.rows("Client", z.rows());
+        after = last;
+    }
+    finish(&mut z, &mut done, "Client", progress)?;
+    for (file, spool) in spool_files.iter().zip(spools) {
+        let n = z.append(file, spool).map_err(io)?;
+        progress.rows(file, n);
+        done.push((file.to_string(), n));
+    }
+
+    // User.csv: the users the rows above name (a set of staff, not of clients).
+    z.begin("User").map_err(io)?;
+    for u in &users {
+        z.row(&map::user_row(v, eid, u, plan.exported_at))
+            .map_err(io)?;
+    }
+    finish(&mut z, &mut done, "User", progress)?;
+
+    // Every other file of the version, header only.
+    let spec = Spec::get(v);
+    for f in spec.files {
+        if !done.iter().any(|(n, _)| n == f.name) {
+            z.begin(f.name).map_err(io)?;
+            finish(&mut z, &mut done, f.name, progress)?;
+        }
+    }
+    let out = z.finish().map_err(io)?;
+    // In HUD's order.
+    let files = spec
+        .files
+        .iter()
+        .map(|f| {
+            let n = done
+                .iter()
+                .find(|(n, _)| n == f.name)
+                .map_or(0, |(_, n)| *n);
+            (format!("{}.csv", f.name), n)
+        })
+        .collect();
+    Ok((
+        Summary {
+            export_id: plan.export_id.clone(),
+            files,
+        },
+        out,
+    ))
+}
