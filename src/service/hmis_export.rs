@@ -284,6 +284,71 @@ fn project_in<'a>(p: &'a crate::repo::tenants::ProjectRow, coc: &'a str) -> map:
     }
 }
 
+/// One page of the pass: the clients exported, their exported stays and those stays' data.
+struct Page {
+    clients: Vec<repo::ClientRow>,
+    stays: Vec<repo::StayRow>,
+    data: Vec<repo::DatumRow>,
+}
+
+/// Writes a page: its clients into the zip (Client.csv is open), the rest into the spools
+/// (`Enrollment`, `Exit`, `Services`, `CurrentLivingSituation`, `Assessment`, `Event`).
+fn encode_page<W: Write>(
+    v: Version,
+    eid: &str,
+    page: &Page,
+    z: &mut ExportWriter<W>,
+    spools: &mut [Spool],
+    users: &mut BTreeSet<String>,
+) -> AppResult<()> {
+    for c in &page.clients {
+        let user = map::user_id(&c.created_by_user);
+        z.row(&map::client_row(v, eid, &client_in(c, &user)?))
+            .map_err(io)?;
+        users.insert(user);
+    }
+    for st in &page.stays {
+        let user = map::user_id(&st.entered_by_user);
+        let stay = stay_in(st, &user);
+        spools[0]
+            .row(&map::enrollment_row(v, eid, &stay))
+            .map_err(io)?;
+        if let Some(row) = map::exit_row(v, eid, &stay) {
+            spools[1].row(&row).map_err(io)?;
+        }
+        users.insert(user);
+    }
+    for d in &page.data {
+        let fields = StayFields::from_stored(&d.kind, &d.fields)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let user = map::user_id(&d.entered_by_user);
+        let datum = DatumIn {
+            id: d.id,
+            enrollment_id: d.enrollment_id,
+            client_id: d.client_id,
+            date: d.occurred_on,
+            text: d.datum_access == "full",
+            created_at: d.created_at,
+            user: &user,
+        };
+        let (spool, row) = match &fields {
+            StayFields::Service(f) => (2, map::service_row(v, eid, &datum, f)),
+            StayFields::CurrentLivingSituation(f) => (
+                3,
+                Some(map::current_living_situation_row(v, eid, &datum, f)),
+            ),
+            StayFields::Assessment(f) => (4, Some(map::assessment_row(v, eid, &datum, f))),
+            StayFields::CeEvent(f) => (5, Some(map::event_row(v, eid, &datum, f))),
+            _ => (0, None),
+        };
+        if let Some(row) = row {
+            spools[spool].row(&row).map_err(io)?;
+            users.insert(user);
+        }
+    }
+    Ok(())
+}
+
 /// Ends the file being written and notes its rows.
 fn finish<W: Write>(
     z: &mut ExportWriter<W>,
@@ -302,7 +367,7 @@ fn io(e: std::io::Error) -> AppError {
 }
 
 /// Writes the zip of the plan into `out`, from one snapshot of the database.
-pub fn write<W: Write>(
+pub fn write<W: Write + Send>(
     conn: &mut PgConnection,
     plan: &Plan,
     out: W,
@@ -311,7 +376,7 @@ pub fn write<W: Write>(
     repo::in_snapshot(conn, |conn| write_in_snapshot(conn, plan, out, progress))
 }
 
-fn write_in_snapshot<W: Write>(
+fn write_in_snapshot<W: Write + Send>(
     conn: &mut PgConnection,
     plan: &Plan,
     out: W,
@@ -382,77 +447,61 @@ fn write_in_snapshot<W: Write>(
         "Assessment",
         "Event",
     ];
-    let mut spools = Vec::new();
+    let mut spools: Vec<Spool> = Vec::new();
     for f in spool_files {
         spools.push(Spool::new(v, f).map_err(io)?);
     }
-    let spool_of = |kind: &str| match kind {
-        "service" => 2,
-        "current_living_situation" => 3,
-        "assessment" => 4,
-        _ => 5,
-    };
     z.begin("Client").map_err(io)?;
-    let mut after = Uuid::nil();
-    loop {
-        let candidates = repo::client_candidates(conn, s, after, PAGE)?;
-        let Some(last) = candidates.last().copied() else {
-            break;
-        };
-        let stays = repo::stays_of_clients(conn, s, &candidates)?;
-        let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
-        for c in repo::clients_among(conn, s, &candidates)?
-            .iter()
-            .filter(|c| with_stays.contains(&c.id))
-        {
-            let user = map::user_id(&c.created_by_user);
-            z.row(&map::client_row(v, eid, &client_in(c, &user)?))
-                .map_err(io)?;
-            users.insert(user);
-        }
-        for st in &stays {
-            let user = map::user_id(&st.entered_by_user);
-            let stay = stay_in(st, &user);
-            spools[0]
-                .row(&map::enrollment_row(v, eid, &stay))
-                .map_err(io)?;
-            if let Some(row) = map::exit_row(v, eid, &stay) {
-                spools[1].row(&row).map_err(io)?;
+    // The database work (this thread, which holds the snapshot) and the encoding (a second
+    // thread) overlap: pages go from one to the other through a channel of two pages, so memory
+    // stays bounded by the page size.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Page>(2);
+    let (produced, consumed) = std::thread::scope(|scope| {
+        let encoder = scope.spawn(move || -> AppResult<_> {
+            for page in rx {
+                encode_page(v, eid, &page, &mut z, &mut spools, &mut users)?;
             }
-            users.insert(user);
-        }
-        if !stays.is_empty() {
-            for d in &repo::data_of_stays(conn, s, &stays)? {
-                let fields = StayFields::from_stored(&d.kind, &d.fields)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                let user = map::user_id(&d.entered_by_user);
-                let datum = DatumIn {
-                    id: d.id,
-                    enrollment_id: d.enrollment_id,
-                    client_id: d.client_id,
-                    date: d.occurred_on,
-                    text: d.datum_access == "full",
-                    created_at: d.created_at,
-                    user: &user,
+            Ok((z, spools, users))
+        });
+        let produced = (|| -> AppResult<()> {
+            let mut after = Uuid::nil();
+            let mut clients = 0u64;
+            loop {
+                let candidates = repo::client_candidates(conn, s, after, PAGE)?;
+                let Some(last) = candidates.last().copied() else {
+                    return Ok(());
                 };
-                let row = match &fields {
-                    StayFields::Service(f) => map::service_row(v, eid, &datum, f),
-                    StayFields::CurrentLivingSituation(f) => {
-                        Some(map::current_living_situation_row(v, eid, &datum, f))
-                    }
-                    StayFields::Assessment(f) => Some(map::assessment_row(v, eid, &datum, f)),
-                    StayFields::CeEvent(f) => Some(map::event_row(v, eid, &datum, f)),
-                    _ => None,
+                let stays = repo::stays_of_clients(conn, s, &candidates)?;
+                let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
+                let mut page_clients = repo::clients_among(conn, s, &candidates)?;
+                page_clients.retain(|c| with_stays.contains(&c.id));
+                let data = if stays.is_empty() {
+                    Vec::new()
+                } else {
+                    repo::data_of_stays(conn, s, &stays)?
                 };
-                if let Some(row) = row {
-                    spools[spool_of(&d.kind)].row(&row).map_err(io)?;
-                    users.insert(user);
+                clients += page_clients.len() as u64;
+                let page = Page {
+                    clients: page_clients,
+                    stays,
+                    data,
+                };
+                if tx.send(page).is_err() {
+                    // The encoder stopped; its error is the one to answer.
+                    return Ok(());
                 }
+                progress.rows("Client", clients);
+                after = last;
             }
-        }
-        progress.rows("Client", z.rows());
-        after = last;
-    }
+        })();
+        drop(tx);
+        let consumed = encoder
+            .join()
+            .unwrap_or_else(|_| Err(AppError::Internal("the export's encoder panicked".into())));
+        (produced, consumed)
+    });
+    let (mut z, spools, users) = consumed?;
+    produced?;
     finish(&mut z, &mut done, "Client", progress)?;
     for (file, spool) in spool_files.iter().zip(spools) {
         let n = z.append(file, spool).map_err(io)?;
