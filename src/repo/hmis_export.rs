@@ -20,7 +20,9 @@ use diesel::sql_types::{Array, Date, Int2, Jsonb, Nullable, Text, Timestamptz, U
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::consent::sql::{basis_sql, datum_access_sql, full_bases_sql, stay_entry_access_sql};
+use crate::consent::sql::{
+    basis_sql, datum_access_sql, full_bases_sql, stay_entry_access_sql, Slots, ViewerArgs,
+};
 use crate::consent::{DatumKind, Viewer};
 use crate::db::schema::{agencies, projects};
 use crate::domain::CocCode;
@@ -76,11 +78,11 @@ pub fn projects_of(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<Vec<Pr
 /// The exported stays of the scope, over `enrollments e`, `clients c` and the basis `b`, with
 /// `entry_access`, `entry_on` (the date exported as `EntryDate`) and `project_coc`; `extra` is
 /// more conditions on `e` (ANDed).
-fn stays_sql(s: &Scope, extra: &str) -> String {
-    let basis = basis_sql(&s.viewer, s.today);
-    let entry = stay_entry_access_sql(&s.viewer, "b.basis");
-    let structured = datum_access_sql(&s.viewer, "b.basis", DatumKind::Structured);
-    let free = datum_access_sql(&s.viewer, "b.basis", DatumKind::FreeText);
+fn stays_sql(s: &Scope, slots: Slots, extra: &str) -> String {
+    let basis = basis_sql(&s.viewer, slots);
+    let entry = stay_entry_access_sql(&s.viewer, slots, "b.basis");
+    let structured = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured);
+    let free = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::FreeText);
     format!(
         "SELECT x.* FROM (SELECT e.*, a.coc_code AS project_coc, b.basis, ea.entry_access, \
             CASE WHEN ea.entry_access IS NOT NULL THEN e.entry_date \
@@ -169,6 +171,18 @@ fn coc_stays_where(s: &Scope) -> String {
     )
 }
 
+/// A statement whose own parameters are bound; the viewer's follow them (`Slots`).
+type Boxed<'a> =
+    diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery>;
+
+/// Binds the viewer's values at the slots after the statement's own parameters.
+fn bind_viewer<'a>(q: Boxed<'a>, s: &Scope) -> Boxed<'a> {
+    let args = ViewerArgs::of(&s.viewer, s.today);
+    q.bind::<Nullable<SqlUuid>, _>(args.agency)
+        .bind::<Nullable<Text>, _>(args.coc)
+        .bind::<Date, _>(args.today)
+}
+
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = SqlUuid)]
@@ -190,11 +204,12 @@ pub fn stays_of_clients(
 ) -> QueryResult<Vec<StayRow>> {
     let sql = format!(
         "{} ORDER BY x.client_id, x.id",
-        stays_sql(s, "AND e.client_id = ANY($1)")
+        stays_sql(s, Slots::at(2), "AND e.client_id = ANY($1)")
     );
-    diesel::sql_query(sql)
-        .bind::<Array<SqlUuid>, _>(ids)
-        .load(conn)
+    let q = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Array<SqlUuid>, _>(ids);
+    bind_viewer(q, s).load(conn)
 }
 
 /// A client as exported, with the viewer's basis (its level decides the PII columns).
@@ -249,14 +264,14 @@ pub struct ClientRow {
 /// The clients `k` with at least one exported stay, with their basis `b.basis`. The stays are
 /// probed per client (correlated on `k.id`, by index): a semi-join against the whole set of
 /// exported stays would build that set again for every page.
-fn clients_sql(s: &Scope) -> String {
+fn clients_sql(s: &Scope, slots: Slots) -> String {
     format!(
         "FROM clients k \
          CROSS JOIN LATERAL (SELECT {basis} AS basis FROM clients c WHERE c.id = k.id OFFSET 0) b \
          WHERE k.lifecycle <> 'merged' AND b.basis IS NOT NULL \
            AND EXISTS ({stays})",
-        basis = basis_sql(&s.viewer, s.today),
-        stays = stays_sql(s, "AND e.client_id = k.id"),
+        basis = basis_sql(&s.viewer, slots),
+        stays = stays_sql(s, slots, "AND e.client_id = k.id"),
     )
 }
 
@@ -291,11 +306,12 @@ pub fn clients_among(
          FROM clients k \
          CROSS JOIN LATERAL (SELECT {} AS basis FROM clients c WHERE c.id = k.id OFFSET 0) b \
          WHERE k.id = ANY($1) AND k.lifecycle <> 'merged' AND b.basis IS NOT NULL ORDER BY k.id",
-        basis_sql(&s.viewer, s.today)
+        basis_sql(&s.viewer, Slots::at(2))
     );
-    diesel::sql_query(sql)
-        .bind::<Array<SqlUuid>, _>(ids)
-        .load(conn)
+    let q = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Array<SqlUuid>, _>(ids);
+    bind_viewer(q, s).load(conn)
 }
 
 /// A stay datum as exported, with its datum access (`full` or `non_pii`).
@@ -342,12 +358,13 @@ pub fn data_of_stays(
            JOIN enrollment_data d ON d.enrollment_id = sb.stay_id \
            WHERE d.kind IN {EXPORTED_KINDS} OFFSET 0) dd \
          WHERE dd.datum_access IS NOT NULL ORDER BY dd.id",
-        access = datum_access_sql(&s.viewer, "sb.basis", DatumKind::Structured),
+        access = datum_access_sql(&s.viewer, Slots::at(3), "sb.basis", DatumKind::Structured),
     );
-    diesel::sql_query(sql)
+    let q = diesel::sql_query(sql)
+        .into_boxed()
         .bind::<Array<SqlUuid>, _>(ids)
-        .bind::<Array<Text>, _>(bases)
-        .load(conn)
+        .bind::<Array<Text>, _>(bases);
+    bind_viewer(q, s).load(conn)
 }
 
 /// Who exports, for the audit rows of the records it reads in full.
@@ -373,14 +390,15 @@ pub fn audit_full_reads(
          SELECT $1, $2, k.id, $3, b.basis, $4, \
            CASE WHEN b.basis = 'helpdesk' THEN $5 END, NULL \
          {} AND b.basis IN {}",
-        clients_sql(s),
+        clients_sql(s, Slots::at(6)),
         full_bases_sql(),
     );
-    diesel::sql_query(sql)
+    let q = diesel::sql_query(sql)
+        .into_boxed()
         .bind::<Text, _>(actor.sub)
         .bind::<Nullable<SqlUuid>, _>(actor.agency)
         .bind::<Text, _>(action)
         .bind::<Nullable<Text>, _>(actor.request_id)
-        .bind::<Nullable<Text>, _>(actor.access_reason)
-        .execute(conn)
+        .bind::<Nullable<Text>, _>(actor.access_reason);
+    bind_viewer(q, s).execute(conn)
 }
