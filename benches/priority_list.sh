@@ -5,7 +5,8 @@
 #
 # Knobs: BENCH_CLIENTS (default 1000000), BENCH_CE (active CE stays, default 200000),
 # BENCH_DEEP (entries before the deep page, default 150000), BENCH_REQS (requests per
-# concurrent loop, default 25), HEARTH_BIN (default target/release/hearth, else target/debug).
+# concurrent loop, default 25), HEARTH_BIN (default target/release/hearth, else target/debug),
+# BENCH_KEEP=1 (keep the statement log and the stopped cluster).
 # Only 127.0.0.1 is contacted; the throwaway cluster and the server are stopped on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +25,7 @@ cleanup() {
     local rc=$?; trap - EXIT
     [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null || true
     [ -n "$PG_STARTED" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
-    if [ "$rc" = 0 ]; then rm -rf "$TMP"; else log "logs in $TMP"; fi
+    if [ "$rc" = 0 ] && [ "${BENCH_KEEP:-}" != 1 ]; then rm -rf "$TMP"; else log "logs and the stopped cluster in $TMP"; fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -125,30 +126,66 @@ FIRST="$(lat "$URL?limit=100")"
 DEEPL="$(lat "$URL?limit=100&cursor=$CUR")"
 log "first page (100, 4 concurrent): $FIRST"
 log "page after $DEEP entries (100, 4 concurrent): $DEEPL"
-# Full pull over HTTP in pages of 1000, and psql's \copy of the same query in the same run.
-T0=$(date +%s.%N); CUR=""; rows=0
-while :; do
-    page="$(get "$URL?limit=1000${CUR:+&cursor=$CUR}")"
-    rows=$(( rows + $(printf '%s' "$page" | grep -o '"client_id"' | wc -l) ))
-    AS_OF="$(printf '%s' "$page" | sed -n 's/.*"as_of":"\([^"]*\)".*/\1/p')"
-    CUR="$(printf '%s' "$page" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
-    [ -z "$CUR" ] && break
-done
-HTTP_S=$(echo "$(date +%s.%N) - $T0" | bc)
+# Full pull over HTTP in pages of 1000, and psql's \copy of the same query in the same run. The
+# client is a small Python loop that parses each page as JSON, as a partner would: wall time
+# (its parsing included) and the time inside the requests (send, server, read the body).
+cat >"$TMP/pull.py" <<'PY'
+import json, sys, time, urllib.parse, urllib.request
+url, token, since = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
+t0, req_s, rows, cursor, as_of = time.monotonic(), 0.0, 0, None, ""
+while True:
+    q = {"limit": "1000"}
+    if since:
+        q["changed_since"] = since
+    if cursor:
+        q["cursor"] = cursor
+    r0 = time.monotonic()
+    with urllib.request.urlopen(urllib.request.Request(url + "?" + urllib.parse.urlencode(q),
+                                headers={"Authorization": "Bearer " + token}), timeout=120) as r:
+        body = r.read()
+    req_s += time.monotonic() - r0
+    page = json.loads(body)
+    rows += len(page.get("items", [])) + len(page.get("removed", []))
+    as_of = page.get("as_of", as_of)
+    cursor = page.get("next_cursor")
+    if not cursor:
+        break
+print(rows, "%.3f" % (time.monotonic() - t0), "%.3f" % req_s, as_of)
+PY
+read -r rows HTTP_S REQ_S AS_OF < <(python3 "$TMP/pull.py" "$URL" "$TOKEN")
+[ -n "${AS_OF:-}" ] || { log "the full pull failed"; exit 1; }
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-# The first page's SQL, as the server sent it (from the statement log), without its LIMIT.
-SQLTEXT="$(grep -o 'SELECT p.client_id, p.rank_key.* ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT [0-9]*$' "$TMP/pg.log" | grep -v -m1 '\$1' | sed 's/ ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT [0-9]*$//' || true)"
+# The first page's SQL, as the server sent it (from the statement log: a prepared statement,
+# its parameters in the DETAIL line that follows), parameters inlined, without ORDER BY and LIMIT.
+SQLTEXT="$(python3 - "$TMP/pg.log" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+entries = re.split(r"\n(?=\d{4}-\d\d-\d\d )", text)
+tail = " ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT "
+for i, e in enumerate(entries):
+    m = re.search(r"(?s)(?:execute [^:]+|statement): (SELECT p\.client_id, p\.rank_key.*)$", e)
+    if not m or tail not in m.group(1) or "(p.rank_key, p.entry_date, p.client_id) >" in m.group(1):
+        continue
+    sql = " ".join(m.group(1).split())
+    params = {}
+    if i + 1 < len(entries) and "DETAIL:  parameters: " in entries[i + 1]:
+        params = dict(re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", entries[i + 1]))
+    sql = sql[: sql.index(tail)]
+    print(re.sub(r"\$(\d+)\b", lambda p: params.get(p.group(1), "NULL"), sql))
+    break
+PY
+)"
 [ -n "$SQLTEXT" ] || { log "the list query was not found in the statement log"; exit 1; }
 printf '%s' "$SQLTEXT" > "$TMP/list.sql"
 T0=$(date +%s.%N)
 "${PSQL[@]}" -d bench -c "\\copy ($SQLTEXT ORDER BY p.rank_key, p.entry_date, p.client_id) TO '/dev/null'"
 COPY_S=$(echo "$(date +%s.%N) - $T0" | bc)
-log "full pull: $rows entries over HTTP in $HTTP_S s; psql \\copy of the same query $COPY_S s; ratio $(echo "scale=2; $HTTP_S / $COPY_S" | bc); server peak RSS $((RSS_KB / 1024)) MiB"
+log "full pull: $rows entries over HTTP in $HTTP_S s (the requests alone $REQ_S s); psql \\copy of the same query $COPY_S s; ratio $(echo "scale=2; $HTTP_S / $COPY_S" | bc) (requests alone $(echo "scale=2; $REQ_S / $COPY_S" | bc)); server peak RSS $((RSS_KB / 1024)) MiB"
 # Plans: the first page and the deep page use the list-order index, no OFFSET.
-"${PSQL[@]}" -d bench -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) $SQLTEXT ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT 101" | grep -E "Index Scan|Limit|Execution|Offset" || true
+"${PSQL[@]}" -d bench -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) $SQLTEXT ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT 101" | grep -E "Index Scan|Limit|Planning|Execution|Offset|Seq Scan" || true
 K="$("${PSQL[@]}" -d bench -Atc "SELECT rank_key || ',' || entry_date || ',' || client_id FROM ce_priority ORDER BY rank_key, entry_date, client_id OFFSET $DEEP LIMIT 1")"
 IFS=, read -r KR KD KC <<<"$K"
-"${PSQL[@]}" -d bench -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) $SQLTEXT AND (p.rank_key, p.entry_date, p.client_id) > ('$KR'::float8, '$KD'::date, '$KC'::uuid) ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT 101" | grep -E "Index Scan|Limit|Execution|Offset" || true
+"${PSQL[@]}" -d bench -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) $SQLTEXT AND (p.rank_key, p.entry_date, p.client_id) > ('$KR'::float8, '$KD'::date, '$KC'::uuid) ORDER BY p.rank_key, p.entry_date, p.client_id LIMIT 101" | grep -E "Index Scan|Limit|Planning|Execution|Offset|Seq Scan" || true
 # An incremental pull after 1,000 changes (new assessments, through the triggers).
 "${PSQL[@]}" -d bench <<SQL
 INSERT INTO enrollment_data (id, kind, enrollment_id, client_id, occurred_on, fields, entered_by_agency, entered_by_user, collected_on)
@@ -156,14 +193,6 @@ SELECT gen_random_uuid(), 'assessment', e.id, e.client_id, current_date, jsonb_b
        e.entered_by_agency, 'bench', current_date
   FROM enrollments e ORDER BY e.id LIMIT 1000;
 SQL
-T0=$(date +%s.%N); CUR=""; changes=0
-SINCE="$(printf '%s' "$AS_OF" | sed 's/:/%3A/g; s/+/%2B/g')"
-while :; do
-    page="$(get "$URL?limit=1000&changed_since=$SINCE${CUR:+&cursor=$CUR}")"
-    changes=$(( changes + $(printf '%s' "$page" | grep -o '"client_id"' | wc -l) ))
-    CUR="$(printf '%s' "$page" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')"
-    [ -z "$CUR" ] && break
-done
-INC_S=$(echo "$(date +%s.%N) - $T0" | bc)
+read -r changes INC_S _ _ < <(python3 "$TMP/pull.py" "$URL" "$TOKEN" "$AS_OF")
 log "incremental pull: $changes changes in $INC_S s (full pull $HTTP_S s; ratio $(echo "scale=3; $INC_S / $HTTP_S" | bc))"
 log "binary: $HEARTH"

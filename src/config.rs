@@ -21,6 +21,7 @@ pub struct Config {
     pub pool_checkout_timeout: Duration,
     pub statement_timeout: Duration,
     pub max_body_bytes: usize,
+    pub import_max_bytes: u64,
     pub log_json: bool,
     pub workers: Option<usize>,
 }
@@ -87,6 +88,7 @@ impl Config {
                 15000,
             )?),
             max_body_bytes: parsed("HEARTH_MAX_BODY_BYTES", 1024 * 1024)?,
+            import_max_bytes: parsed("HEARTH_IMPORT_MAX_BYTES", 512 * 1024 * 1024)?,
             log_json: var("HEARTH_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
             workers: var("HEARTH_WORKERS").and_then(|v| v.parse().ok()),
         })

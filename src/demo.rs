@@ -5,6 +5,9 @@ use chrono::Utc;
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use crate::domain::dob::AnonymousDobRule;
+use crate::domain::identity::AnonymousNameFormat;
+use crate::domain::words::RoiGrantMode;
 use crate::error::AppResult;
 use crate::repo::tenants::{self as repo, AgencyRow, CocRow, ProjectRow};
 
@@ -62,11 +65,16 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
         let now = Utc::now();
         let mut added = 0;
         for (code, name, dob_rule, ce_option_b) in [
-            (CHICAGO, "Chicago CoC", "jan1_of_birth_year", true),
+            (
+                CHICAGO,
+                "Chicago CoC",
+                AnonymousDobRule::Jan1OfBirthYear,
+                true,
+            ),
             (
                 SPOKANE,
                 "Spokane City & County CoC",
-                "jan1_of_next_year_unless_young_or_old",
+                AnonymousDobRule::Jan1OfNextYearUnlessYoungOrOld,
                 false,
             ),
         ] {
@@ -77,14 +85,13 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                         code: code.into(),
                         name: name.into(),
                         anonymous_name_format: if code == SPOKANE {
-                            "anonymous_anonymous"
+                            AnonymousNameFormat::AnonymousAnonymous
                         } else {
-                            "uid_anonymous"
-                        }
-                        .into(),
-                        anonymous_dob_rule: dob_rule.into(),
+                            AnonymousNameFormat::UidAnonymous
+                        },
+                        anonymous_dob_rule: dob_rule,
                         anonymous_ssn_quality: 99,
-                        roi_grant_mode: "window".into(),
+                        roi_grant_mode: RoiGrantMode::Window,
                         roi_default_term_months: None,
                         observational_assessment_after_refusals: 2,
                         locked_visible_to_ce_assessors: ce_option_b,

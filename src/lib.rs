@@ -27,6 +27,8 @@ pub struct AppState {
     pub auth: Arc<auth::AuthConfig>,
     pub metrics: Arc<api::ops::Metrics>,
     pub max_body_bytes: usize,
+    /// The largest HMIS CSV zip an import accepts (`HEARTH_IMPORT_MAX_BYTES`).
+    pub import_max_bytes: u64,
 }
 
 /// The database a command works on: the configured URL, or the embedded cluster (started or

@@ -1,4 +1,5 @@
-//! The `hearth` command: serve, migrate, token, demo, openapi, validate-csv, export-csv.
+//! The `hearth` command: serve, migrate, token, demo, openapi, validate-csv, export-csv,
+//! sample-csv, import-csv.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,7 +47,12 @@ enum Command {
         ttl: String,
     },
     /// Load the demo data (idempotent) and print who is who.
-    Demo,
+    Demo {
+        /// Also import a generated HUD HMIS CSV export of this many clients into the demo agency
+        /// Lakeshore Shelter Network (IL-510), through the same import as `import-csv`.
+        #[arg(long, value_name = "CLIENTS")]
+        hmis_csv_clients: Option<usize>,
+    },
     /// Print the OpenAPI document the service serves.
     Openapi,
     /// Check a HUD HMIS CSV export (a directory or a zip) against the spec; exits non-zero on errors.
@@ -82,6 +88,37 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a generated HUD HMIS CSV export (every file filled) as a zip: for trying an
+    /// import, and for the import benchmark.
+    SampleCsv {
+        /// How many clients (each with an enrollment and a row in every enrollment-level file).
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        /// The CoC code of the projects and enrollments.
+        #[arg(long, default_value = "IL-510")]
+        coc: String,
+        /// 2026 or 2024.
+        #[arg(long, default_value = "2026")]
+        version: String,
+        /// Where to write the zip.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Import a HUD HMIS CSV export (a directory or a zip) into an agency, as
+    /// `POST /v1/imports/hmis-csv` does; exits non-zero when the import fails.
+    ImportCsv {
+        /// A directory of .csv files or a .zip of them.
+        path: std::path::PathBuf,
+        /// The agency the records are imported into.
+        #[arg(long)]
+        agency: Uuid,
+        /// strict (all or nothing) or lenient (the good rows and a report).
+        #[arg(long, default_value = "strict")]
+        mode: String,
+        /// Print the finished job as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -100,13 +137,17 @@ fn main() -> ExitCode {
             agency,
             ttl,
         } => token(&config, &sub, &roles, agency, &ttl),
-        Command::Demo => with_database(&config, |pool, _| {
+        Command::Demo { hmis_csv_clients } => with_database(&config, |pool, _| {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let added = hearth::demo::load(&mut conn).map_err(|e| e.to_string())?;
+            drop(conn);
             println!(
                 "Demo data: {added} rows added.\n{}",
                 hearth::demo::summary()
             );
+            if let Some(n) = hmis_csv_clients {
+                demo_hmis_csv(pool, n)?;
+            }
             Ok(())
         }),
         Command::Openapi => {
@@ -127,6 +168,20 @@ fn main() -> ExitCode {
         } => with_database(&config, |pool, _| {
             export_csv(pool, &coc, &start, &end, &version, &out, &reason)?;
             validate_csv(&out, json)
+        }),
+        Command::SampleCsv {
+            clients,
+            coc,
+            version,
+            out,
+        } => sample_csv(clients, &coc, &version, &out),
+        Command::ImportCsv {
+            path,
+            agency,
+            mode,
+            json,
+        } => with_database(&config, |pool, _| {
+            import_csv(pool, &path, agency, &mode, json)
         }),
     };
     match result {
@@ -262,6 +317,129 @@ fn export_csv(
     Ok(())
 }
 
+/// The command line's principal for imports: a system administrator, named as such in audit.
+fn cli_caller(what: &str) -> hearth::service::context::Caller {
+    hearth::service::context::Caller::new(
+        hearth::auth::Principal {
+            sub: "hearth-cli".into(),
+            agency_id: None,
+            roles: vec![Role::SystemAdmin],
+        },
+        format!("cli-{what}"),
+        None,
+    )
+}
+
+fn import_csv(
+    pool: &hearth::db::DbPool,
+    path: &std::path::Path,
+    agency: Uuid,
+    mode: &str,
+    json: bool,
+) -> Result<(), String> {
+    use hearth::service::hmis_import::{self, ImportMode, ImportStatus};
+    let mode = match mode {
+        "strict" => ImportMode::Strict,
+        "lenient" => ImportMode::Lenient,
+        other => return Err(format!("--mode is strict or lenient, not {other:?}")),
+    };
+    if !path.exists() {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    let caller = cli_caller("import");
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let job = hmis_import::submit(&mut conn, &caller, agency, mode).map_err(|e| e.to_string())?;
+    drop(conn);
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut draw = |p: &hmis_import::Progress| {
+        if !bar {
+            return;
+        }
+        let (file, rows) = p
+            .iter()
+            .next_back()
+            .map(|(f, r)| (f.as_str(), r.read))
+            .unwrap_or(("", 0));
+        let total: u64 = p.values().map(|r| r.read).sum();
+        let done = p.len();
+        let width = 30;
+        let filled = (done * width / 23).min(width);
+        eprint!(
+            "\r[{}{}] {done}/23 files, {total} rows ({file}: {rows})   ",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+    };
+    hmis_import::run_with(pool, &caller, job.id, path, false, &mut draw);
+    if bar {
+        eprintln!();
+    }
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let job = hmis_import::get(&mut conn, &caller, job.id).map_err(|e| e.to_string())?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&job).map_err(|e| e.to_string())?
+        );
+    } else {
+        for p in &job.problems {
+            let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+            let col = p
+                .column
+                .as_deref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default();
+            println!(
+                "{} {}{line}{col} {}: {}",
+                p.severity, p.file, p.code, p.message
+            );
+        }
+        for (file, r) in &job.progress {
+            println!(
+                "{file}: {} read, {} created, {} updated, {} unchanged, {} skipped",
+                r.read, r.created, r.updated, r.unchanged, r.skipped
+            );
+        }
+    }
+    let outcome = job.outcome.clone().unwrap_or_default();
+    eprintln!("import {}: {outcome}", job.id);
+    match job.status {
+        ImportStatus::Succeeded => Ok(()),
+        _ => Err(outcome),
+    }
+}
+
+fn sample_csv(
+    clients: usize,
+    coc: &str,
+    version: &str,
+    out: &std::path::Path,
+) -> Result<(), String> {
+    use hearth::hmis_csv::{sample, Version};
+    let version = match version {
+        "2026" => Version::Fy2026,
+        "2024" => Version::Fy2024,
+        other => return Err(format!("--version is 2026 or 2024, not {other:?}")),
+    };
+    let files = sample::generate(version, clients, coc);
+    std::fs::write(out, sample::zip(&files)).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("wrote {} ({clients} clients)", out.display());
+    Ok(())
+}
+
+/// `hearth demo --hmis-csv-clients N`: a generated export imported into a demo agency.
+fn demo_hmis_csv(pool: &hearth::db::DbPool, clients: usize) -> Result<(), String> {
+    use hearth::hmis_csv::{sample, Version};
+    let files = sample::generate(Version::Fy2026, clients, hearth::demo::CHICAGO);
+    let path = std::env::temp_dir().join(format!("hearth-demo-hmis-{}.zip", std::process::id()));
+    std::fs::write(&path, sample::zip(&files)).map_err(|e| e.to_string())?;
+    let agency = hearth::demo::agencies()[0].id;
+    println!("Importing a generated HMIS CSV export of {clients} clients into {agency}:");
+    let result = import_csv(pool, &path, agency, "strict", false);
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
 fn fail(msg: &str) -> ExitCode {
     eprintln!("hearth: {msg}");
     ExitCode::FAILURE
@@ -325,6 +503,17 @@ fn with_database(
 
 fn serve(config: &Config, demo: bool) -> Result<(), String> {
     with_database(config, |pool, db| {
+        {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let n = hearth::service::hmis_import::fail_interrupted(&mut conn)
+                .map_err(|e| e.to_string())?;
+            if n > 0 {
+                tracing::warn!(
+                    jobs = n,
+                    "import jobs left unfinished by a stop were failed"
+                );
+            }
+        }
         if demo {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let added = hearth::demo::load(&mut conn).map_err(|e| e.to_string())?;
@@ -346,6 +535,7 @@ fn serve(config: &Config, demo: bool) -> Result<(), String> {
             auth: Arc::new(auth),
             metrics: Arc::new(hearth::api::ops::Metrics::new()),
             max_body_bytes: config.max_body_bytes,
+            import_max_bytes: config.import_max_bytes,
         };
         if db.embedded.is_some() {
             tracing::info!(

@@ -101,6 +101,9 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ),
     ("GET", "/v1/helpdesk-notices", ReadHelpdeskNotices),
     ("GET", "/v1/exports/hmis-csv", ExportData),
+    // The service narrows further: an agency administrator imports only into its own agency.
+    ("POST", "/v1/imports/hmis-csv", ImportData),
+    ("GET", "/v1/imports/{id}", ImportData),
     ("POST", "/v1/clients/{id}/merge", MergeRecords),
     // An agency files and lists its own requests; the service scopes the list (agency, CoC, all).
     ("POST", "/v1/deidentification-requests", ConsentWorkflow),

@@ -1,4 +1,9 @@
-//! Which agencies and projects a caller may list and read, and who sees a record's `person_id`.
+//! Which agencies, projects, helpdesk notices and de-identification requests a caller may list,
+//! and who sees a record's `person_id`.
+
+use uuid::Uuid;
+
+use super::Role;
 
 /// The agencies (and their projects) a caller may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +32,64 @@ impl TenantScope {
     }
 }
 
+/// The helpdesk notices a caller may list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeScope {
+    /// System administrators: every CoC's.
+    All,
+    /// A CoC's admins: their CoC's.
+    Coc(String),
+}
+
+/// Who may list helpdesk notices: system administrators all, a `coc_admin` its own CoC's.
+/// `agency` is the token's agency and `coc` that agency's CoC (`None` when Hearth does not
+/// know the agency). The refusal is a 403's message.
+pub fn notice_scope(
+    roles: &[Role],
+    agency: Option<Uuid>,
+    coc: Option<&str>,
+) -> Result<NoticeScope, &'static str> {
+    if roles.contains(&Role::SystemAdmin) {
+        return Ok(NoticeScope::All);
+    }
+    if !roles.contains(&Role::CocAdmin) {
+        return Err("Reading helpdesk notices needs one of the roles: coc_admin.");
+    }
+    match (agency, coc) {
+        (_, Some(c)) => Ok(NoticeScope::Coc(c.to_string())),
+        (Some(_), None) => Err("The token's agency is not known to Hearth."),
+        (None, None) => Err("No CoC for this token."),
+    }
+}
+
+/// Whose de-identification requests a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestScope {
+    All,
+    Coc(String),
+    Agency(Uuid),
+}
+
+/// Who may list de-identification requests: a system administrator all, a `coc_admin` its
+/// CoC's, anyone else its own agency's. `agency` and `coc` as for [`notice_scope`].
+pub fn request_scope(
+    roles: &[Role],
+    agency: Option<Uuid>,
+    coc: Option<&str>,
+) -> Result<RequestScope, &'static str> {
+    if roles.contains(&Role::SystemAdmin) {
+        return Ok(RequestScope::All);
+    }
+    if roles.contains(&Role::CocAdmin) {
+        return coc
+            .map(|c| RequestScope::Coc(c.to_string()))
+            .ok_or("The token's agency is not known to Hearth.");
+    }
+    agency
+        .map(RequestScope::Agency)
+        .ok_or("Listing de-identification requests needs a token for an agency.")
+}
+
 /// HUD 5.08 Personal ID ties a person's records together; it is seen only by system
 /// administrators (and in the CoC's aggregate outputs, which show counts, not ids).
 pub fn sees_person_id(viewer: &super::Viewer) -> bool {
@@ -47,6 +110,103 @@ mod tests {
         assert!(TenantScope::of(true, None)
             .unwrap()
             .includes("WA-502", false));
+    }
+
+    /// Roles, the token's agency, that agency's CoC, and the answer.
+    type Case<'a, S> = (
+        &'a [Role],
+        Option<Uuid>,
+        Option<&'a str>,
+        Result<S, &'a str>,
+    );
+
+    #[test]
+    fn notice_scopes() {
+        use Role::*;
+        let a = Some(Uuid::from_u128(7));
+        let known = Some("IL-510");
+        let not_coc_admin = Err("Reading helpdesk notices needs one of the roles: coc_admin.");
+        let coc = Ok(NoticeScope::Coc("IL-510".into()));
+        let cases: &[Case<NoticeScope>] = &[
+            (&[SystemAdmin], None, None, Ok(NoticeScope::All)),
+            (&[SystemAdmin], a, None, Ok(NoticeScope::All)),
+            (&[SystemAdmin, CocAdmin], a, known, Ok(NoticeScope::All)),
+            (&[CocAdmin], a, known, coc.clone()),
+            (&[CocAdmin, CaseWorker], a, known, coc),
+            (
+                &[CocAdmin],
+                a,
+                None,
+                Err("The token's agency is not known to Hearth."),
+            ),
+            (&[CocAdmin], None, None, Err("No CoC for this token.")),
+            (&[], a, known, not_coc_admin.clone()),
+            (&[CaseWorker], a, known, not_coc_admin.clone()),
+            (&[AgencyAdmin], a, known, not_coc_admin.clone()),
+            (&[CeAssessor], a, known, not_coc_admin.clone()),
+            (&[PriorityListReader], a, known, not_coc_admin),
+        ];
+        for (roles, agency, c, want) in cases {
+            assert_eq!(
+                &notice_scope(roles, *agency, *c),
+                want,
+                "{roles:?} {agency:?} {c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn request_scopes() {
+        use Role::*;
+        let id = Uuid::from_u128(7);
+        let a = Some(id);
+        let known = Some("IL-510");
+        let no_agency = Err("Listing de-identification requests needs a token for an agency.");
+        let cases: &[Case<RequestScope>] = &[
+            (&[SystemAdmin], None, None, Ok(RequestScope::All)),
+            (&[SystemAdmin, CocAdmin], a, known, Ok(RequestScope::All)),
+            (
+                &[CocAdmin],
+                a,
+                known,
+                Ok(RequestScope::Coc("IL-510".into())),
+            ),
+            (
+                &[CocAdmin, AgencyAdmin],
+                a,
+                known,
+                Ok(RequestScope::Coc("IL-510".into())),
+            ),
+            (
+                &[CocAdmin],
+                a,
+                None,
+                Err("The token's agency is not known to Hearth."),
+            ),
+            (
+                &[CocAdmin],
+                None,
+                None,
+                Err("The token's agency is not known to Hearth."),
+            ),
+            (&[CaseWorker], a, known, Ok(RequestScope::Agency(id))),
+            (&[AgencyAdmin], a, None, Ok(RequestScope::Agency(id))),
+            (
+                &[PriorityListReader],
+                a,
+                known,
+                Ok(RequestScope::Agency(id)),
+            ),
+            (&[CaseWorker], None, None, no_agency.clone()),
+            (&[], None, None, no_agency),
+        ];
+        for (roles, agency, c, want) in cases {
+            assert_eq!(
+                &request_scope(roles, *agency, *c),
+                want,
+                "{roles:?} {agency:?} {c:?}"
+            );
+        }
     }
 
     #[test]

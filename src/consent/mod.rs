@@ -4,6 +4,7 @@
 pub mod ce;
 pub mod engine;
 pub mod guards;
+pub mod imports;
 pub mod listing;
 pub mod merge;
 pub mod model;

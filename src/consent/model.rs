@@ -7,107 +7,11 @@ use uuid::Uuid;
 
 use super::window::DateWindow;
 
-/// Generates an enum stored as a snake_case text column: serde, the OpenAPI
-/// schema and the database must all use one spelling, so the words are
-/// written once here and `as_str`/`parse` are derived from them.
-macro_rules! text_enum {
-    (
-        $(#[$meta:meta])* $name:ident {
-            $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-        )]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl $name {
-            /// Every variant, in declaration order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            pub fn as_str(&self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s {
-                    $($text => Some(Self::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-text_enum! {
-    /// A viewer's role, from its token. Roles are cumulative.
-    Role {
-        CaseWorker => "case_worker",
-        AgencyAdmin => "agency_admin",
-        CocAdmin => "coc_admin",
-        CeAssessor => "ce_assessor",
-        SystemAdmin => "system_admin",
-        PriorityListReader => "priority_list_reader",
-    }
-}
-
-text_enum! {
-    /// The record's sharing state. `Open` shares only while an ROI is active.
-    Visibility {
-        Open => "open",
-        Closed => "closed",
-        Private => "private",
-        Locked => "locked",
-    }
-}
-
-text_enum! {
-    /// How much identity the record holds.
-    IdentityMode {
-        Identified => "identified",
-        ConsentRefused => "consent_refused",
-        CodeName => "code_name",
-        Anonymous => "anonymous",
-    }
-}
-
-text_enum! {
-    /// Superseded and merged records stay readable; the service refuses writes.
-    Lifecycle {
-        Active => "active",
-        Superseded => "superseded",
-        Merged => "merged",
-    }
-}
-
-text_enum! {
-    /// What the record rule grants: everything, the record without PII, or 404.
-    AccessLevel {
-        Full => "full",
-        Limited => "limited",
-        None => "none",
-    }
-}
-
-text_enum! {
-    /// Which row of the record rule granted access.
-    AccessBasis {
-        Helpdesk => "helpdesk",
-        CreatingAgency => "creating_agency",
-        StatewideRoi => "statewide_roi",
-        Deidentified => "deidentified",
-        Contributor => "contributor",
-        CeAssessor => "ce_assessor",
-        CocAggregate => "coc_aggregate",
-        PriorityList => "priority_list",
-    }
-}
+// The words of a record's state and of a decision are the domain's (one spelling for serde, the
+// contract and the database); the engine speaks them.
+pub use crate::domain::words::{
+    AccessBasis, AccessLevel, IdentityMode, Lifecycle, Role, Visibility,
+};
 
 /// Which CoCs an ROI releases the record to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -230,39 +134,4 @@ pub enum DatumAccess {
     /// kind that is wholly PII (those are `Hidden` instead).
     NonPiiOnly,
     Hidden,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_columns_round_trip_and_match_serde() {
-        use serde::de::{value::Error, value::StrDeserializer, Deserialize, IntoDeserializer};
-        fn check<T: Copy + PartialEq + std::fmt::Debug + for<'de> Deserialize<'de>>(
-            all: &[T],
-            as_str: fn(&T) -> &'static str,
-            parse: fn(&str) -> Option<T>,
-        ) {
-            for v in all {
-                let s = as_str(v);
-                assert_eq!(parse(s), Some(*v));
-                let de: StrDeserializer<Error> = s.into_deserializer();
-                assert_eq!(
-                    T::deserialize(de).unwrap(),
-                    *v,
-                    "serde spells {s} differently"
-                );
-            }
-            assert_eq!(parse("no_such_word"), None);
-        }
-        check(Role::ALL, Role::as_str, Role::parse);
-        check(Visibility::ALL, Visibility::as_str, Visibility::parse);
-        check(IdentityMode::ALL, IdentityMode::as_str, IdentityMode::parse);
-        check(Lifecycle::ALL, Lifecycle::as_str, Lifecycle::parse);
-        check(AccessLevel::ALL, AccessLevel::as_str, AccessLevel::parse);
-        check(AccessBasis::ALL, AccessBasis::as_str, AccessBasis::parse);
-        assert_eq!(Role::PriorityListReader.as_str(), "priority_list_reader");
-        assert_eq!(AccessBasis::StatewideRoi.as_str(), "statewide_roi");
-    }
 }

@@ -3,10 +3,14 @@
 //! keep the rows where it is not null. A test (`tests/api/consent_sql.rs`) builds random worlds
 //! and checks that this answer equals the engine's for every viewer and record.
 //!
-//! Values are written as literals, never user text: UUIDs and dates print only hex digits,
-//! dashes and digits, and a CoC code is re-parsed against `^[A-Z]{2}-\d{3}$` first.
+//! The viewer's values (agency, CoC, today) are never written into the text: they are bind
+//! parameters at the `Slots` the caller chooses, bound to `ViewerArgs::of(viewer, today)`. The
+//! text depends only on the statement's shape and on which of the viewer's roles and facts turn
+//! an arm on, so every viewer of a kind sends the same statement, which is prepared once per
+//! connection (`db::cached_sql`) instead of parsed and planned on every request.
 
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 use super::model::{AccessBasis, AccessLevel, DatumAccess, DatumKind, Role, Viewer};
 use crate::domain::CocCode;
@@ -19,54 +23,116 @@ pub const ACTIVE_CE_ENROLLMENT: &str = "client_has_active_ce(c.id)";
 pub const DEIDENTIFIED_OPEN: &str =
     "(c.identity_mode IN ('consent_refused', 'anonymous') AND c.visibility = 'open')";
 
-/// SQL that is true when an ROI of `c` is active on `today` and its scope covers `coc`.
-fn roi_active(coc: &str, today: NaiveDate) -> String {
+/// Where a statement binds the viewer's values, in this order from `$first`: the viewer's agency
+/// (uuid, null without one), the viewer's CoC code (text, null unless it is a valid code), today
+/// (date). `ViewerArgs::of` gives the values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slots {
+    first: usize,
+}
+
+impl Slots {
+    /// How many parameters the viewer's values take.
+    pub const LEN: usize = 3;
+
+    /// The viewer's values at `$first`, `$first + 1` and `$first + 2`.
+    pub fn at(first: usize) -> Self {
+        assert!(first >= 1, "bind parameters count from $1");
+        Slots { first }
+    }
+
+    /// The first parameter after the viewer's.
+    pub fn next(self) -> usize {
+        self.first + Self::LEN
+    }
+
+    fn agency(self) -> String {
+        format!("${}", self.first)
+    }
+
+    fn coc(self) -> String {
+        format!("${}", self.first + 1)
+    }
+
+    /// Today, as the statement's parameter.
+    pub fn today(self) -> String {
+        format!("${}", self.first + 2)
+    }
+}
+
+/// The viewer's values a statement binds at its `Slots`, in their order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewerArgs {
+    pub agency: Option<Uuid>,
+    /// Only a code that parses (`^[A-Z]{2}-\d{3}$`); the arms that need it are left out otherwise.
+    pub coc: Option<String>,
+    pub today: NaiveDate,
+}
+
+impl ViewerArgs {
+    pub fn of(viewer: &Viewer, today: NaiveDate) -> Self {
+        ViewerArgs {
+            agency: viewer.agency_id,
+            coc: viewer_coc(viewer).map(|c| c.as_str().to_string()),
+            today,
+        }
+    }
+}
+
+fn viewer_coc(viewer: &Viewer) -> Option<CocCode> {
+    viewer
+        .coc_code
+        .as_deref()
+        .and_then(|c| CocCode::parse(c).ok())
+}
+
+/// SQL that is true when an ROI of `c` is active on `today` and its scope covers `coc` (both
+/// SQL expressions, parameters).
+fn roi_active(coc: &str, today: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM roi_consents r WHERE r.client_id = c.id \
-         AND r.effective_from <= DATE '{today}' \
-         AND (r.revoked_on IS NULL OR DATE '{today}' < r.revoked_on) \
-         AND (r.expires_on IS NULL OR DATE '{today}' < r.expires_on) \
-         AND (r.scope_statewide OR '{coc}' = ANY (r.scope_cocs)))"
+         AND r.effective_from <= {today} \
+         AND (r.revoked_on IS NULL OR {today} < r.revoked_on) \
+         AND (r.expires_on IS NULL OR {today} < r.expires_on) \
+         AND (r.scope_statewide OR {coc} = ANY (r.scope_cocs)))"
     )
 }
 
-/// SQL that is true when `c` pulls onto the priority list of `coc` (judged by the list's CoC,
-/// consent.md): effectively open for that CoC, or de-identified open. `any_visibility` is the
-/// coc_admin's CoC view, which lists every record with an active CE stay (Chicago: prioritize
-/// without an assessment).
-pub fn priority_listed_sql(coc: &CocCode, today: NaiveDate, any_visibility: bool) -> String {
+/// SQL that is true when `c` pulls onto the priority list of the CoC `list_coc` (a SQL
+/// expression, usually a parameter) on the day at `slots` (judged by the list's CoC, consent.md):
+/// effectively open for that CoC, or de-identified open. `any_visibility` is the coc_admin's CoC
+/// view, which lists every record with an active CE stay (Chicago: prioritize without an
+/// assessment).
+pub fn priority_listed_sql(list_coc: &str, slots: Slots, any_visibility: bool) -> String {
     if any_visibility {
         return "TRUE".into();
     }
     format!(
         "(c.visibility = 'open' AND ({} OR {DEIDENTIFIED_OPEN}))",
-        roi_active(coc.as_str(), today)
+        roi_active(list_coc, &slots.today())
     )
 }
 
-/// The access basis of `viewer` on `c` as a SQL text expression (`NULL` for level none).
-pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
+/// The access basis of `viewer` on `c` as a SQL text expression (`NULL` for level none), with
+/// the viewer's values at `slots`.
+pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
     if viewer.has_role(Role::SystemAdmin) {
         return format!("'{}'::text", AccessBasis::Helpdesk.as_str());
     }
-    let Some(agency) = viewer.agency_id else {
+    if viewer.agency_id.is_none() {
         return "NULL::text".into();
-    };
-    let coc = viewer
-        .coc_code
-        .as_deref()
-        .and_then(|c| CocCode::parse(c).ok());
+    }
+    let agency = slots.agency();
+    let today = slots.today();
+    let coc = viewer_coc(viewer).map(|_| slots.coc());
     let mut arms: Vec<(String, AccessBasis)> = vec![(
-        format!("c.created_by_agency = '{agency}'"),
+        format!("c.created_by_agency = {agency}"),
         AccessBasis::CreatingAgency,
     )];
     let coc_admin = viewer.has_role(Role::CocAdmin);
-    let open_here = coc.as_ref().map(|c| {
-        format!(
-            "(c.visibility = 'open' AND {})",
-            roi_active(c.as_str(), today)
-        )
-    });
+    let open_here = coc
+        .as_ref()
+        .map(|c| format!("(c.visibility = 'open' AND {})", roi_active(c, &today)));
     if let (true, Some(open)) = (viewer.agency_shares_data || coc_admin, &open_here) {
         arms.push((open.clone(), AccessBasis::StatewideRoi));
     }
@@ -75,7 +141,7 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
     // a fixed cost that dominated a page of the priority list (docs/benchmarks.md).
     let contributor = format!(
         "COALESCE((SELECT true FROM client_contributors cc WHERE cc.client_id = c.id \
-         AND cc.agency_id = '{agency}'), false)"
+         AND cc.agency_id = {agency}), false)"
     );
     // Row 4: who sees a de-identified open record without an ROI.
     let mut deid_viewers = vec![contributor.clone()];
@@ -86,7 +152,7 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
         .as_ref()
         .filter(|_| coc_admin || viewer.has_role(Role::CeAssessor))
     {
-        deid_viewers.push(format!("c.coc_code = '{}'", coc.as_str()));
+        deid_viewers.push(format!("c.coc_code = {coc}"));
     }
     arms.push((
         format!("({DEIDENTIFIED_OPEN} AND ({}))", deid_viewers.join(" OR ")),
@@ -97,8 +163,7 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
         AccessBasis::Contributor,
     ));
     if let Some(coc) = &coc {
-        let coc = coc.as_str();
-        let in_coc = format!("c.coc_code = '{coc}'");
+        let in_coc = format!("c.coc_code = {coc}");
         if viewer.has_role(Role::CeAssessor) {
             arms.push((
                 format!(
@@ -135,35 +200,35 @@ pub fn basis_sql(viewer: &Viewer, today: NaiveDate) -> String {
 
 /// The datum rule of `engine::decide_datum` in SQL: `'full'`, `'non_pii'` or `NULL` for a datum
 /// row aliased `d` (with `entered_by_agency`, `collected_on`, `client_id`), given the record's
-/// basis expression (usually `basis_sql` over the joined `clients c`).
-pub fn datum_access_sql(viewer: &Viewer, basis: &str, kind: DatumKind) -> String {
+/// basis expression (usually `basis_sql` over the joined `clients c`) and the viewer's values at
+/// `slots`.
+pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumKind) -> String {
     let at_limited = if kind == DatumKind::Structured {
         "'non_pii'"
     } else {
         "NULL"
     };
     let own = match viewer.agency_id {
-        Some(a) => format!(" WHEN d.entered_by_agency = '{a}' THEN 'full'"),
+        Some(_) => format!(" WHEN d.entered_by_agency = {} THEN 'full'", slots.agency()),
         None => String::new(),
     };
-    let in_window = match viewer
-        .coc_code
-        .as_deref()
-        .and_then(|c| CocCode::parse(c).ok())
-    {
+    let in_window = match viewer_coc(viewer) {
         None => "FALSE".to_string(),
-        Some(coc) => format!(
+        Some(_) => format!(
             "EXISTS (SELECT 1 FROM roi_consents w WHERE w.client_id = d.client_id \
-             AND (w.scope_statewide OR '{coc}' = ANY (w.scope_cocs)) \
+             AND (w.scope_statewide OR {coc} = ANY (w.scope_cocs)) \
              AND w.effective_from <= d.collected_on \
              AND (w.revoked_on IS NULL OR d.collected_on < w.revoked_on) \
              AND (w.expires_on IS NULL OR d.collected_on < w.expires_on))",
-            coc = coc.as_str()
+            coc = slots.coc()
         ),
     };
-    // The datum's record, by id: callers need not have joined `clients`.
-    let deidentified = "EXISTS (SELECT 1 FROM clients dc WHERE dc.id = d.client_id \
-         AND dc.identity_mode IN ('consent_refused', 'anonymous'))";
+    // The datum's record, by id: callers need not have joined `clients`. A scalar probe of the
+    // primary key, not `EXISTS`: PostgreSQL may turn an `EXISTS` whose only correlation is an
+    // equality into a hash of every de-identified client (a parallel scan of the whole table,
+    // 0.4 to 0.9 s on a million clients, once per statement and per use).
+    let deidentified = "COALESCE((SELECT true FROM clients dc WHERE dc.id = d.client_id \
+         AND dc.identity_mode IN ('consent_refused', 'anonymous')), false)";
     format!(
         "(CASE WHEN ({basis}) IS NULL THEN NULL{own} \
          WHEN ({basis}) IN ('helpdesk', 'creating_agency', 'ce_assessor') THEN 'full' \
@@ -175,21 +240,21 @@ pub fn datum_access_sql(viewer: &Viewer, basis: &str, kind: DatumKind) -> String
 }
 
 /// The datum access of a stay's entry, over an `enrollments e` row, given the record's basis.
-pub fn stay_entry_access_sql(viewer: &Viewer, basis: &str) -> String {
+pub fn stay_entry_access_sql(viewer: &Viewer, slots: Slots, basis: &str) -> String {
     format!(
         "(SELECT {} FROM (SELECT e.client_id, e.entered_by_agency, e.collected_on) d)",
-        datum_access_sql(viewer, basis, DatumKind::Structured)
+        datum_access_sql(viewer, slots, basis, DatumKind::Structured)
     )
 }
 
 /// True when data of the stay `e` is released to the viewer (datum rule 6: the stay is then
 /// reachable as a continuation even where its entry is not). Case notes are free text.
-pub fn stay_has_released_data_sql(viewer: &Viewer, basis: &str) -> String {
+pub fn stay_has_released_data_sql(viewer: &Viewer, slots: Slots, basis: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM enrollment_data d WHERE d.enrollment_id = e.id AND \
          (CASE WHEN d.kind = 'case_note' THEN {} ELSE {} END) IS NOT NULL)",
-        datum_access_sql(viewer, basis, DatumKind::FreeText),
-        datum_access_sql(viewer, basis, DatumKind::Structured)
+        datum_access_sql(viewer, slots, basis, DatumKind::FreeText),
+        datum_access_sql(viewer, slots, basis, DatumKind::Structured)
     )
 }
 
@@ -234,25 +299,27 @@ pub fn viewer_for_listed_rows(viewer: &Viewer) -> Viewer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
+
+    fn at() -> Slots {
+        Slots::at(2)
+    }
 
     #[test]
     fn system_admin_and_agencyless_viewers() {
-        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let admin = Viewer {
             roles: vec![Role::SystemAdmin],
             ..Default::default()
         };
-        assert_eq!(basis_sql(&admin, today), "'helpdesk'::text");
+        assert_eq!(basis_sql(&admin, at()), "'helpdesk'::text");
         let nobody = Viewer {
             roles: vec![Role::CaseWorker],
             ..Default::default()
         };
-        assert_eq!(basis_sql(&nobody, today), "NULL::text");
+        assert_eq!(basis_sql(&nobody, at()), "NULL::text");
     }
 
     #[test]
-    fn a_malformed_coc_never_reaches_the_sql() {
+    fn a_malformed_coc_is_neither_bound_nor_used() {
         let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let v = Viewer {
             agency_id: Some(Uuid::nil()),
@@ -260,9 +327,46 @@ mod tests {
             agency_shares_data: true,
             roles: vec![Role::CocAdmin, Role::PriorityListReader],
         };
-        let sql = basis_sql(&v, today);
+        let sql = basis_sql(&v, at());
         assert!(!sql.contains("OR 1=1"));
         assert!(!sql.contains("statewide_roi"));
+        assert!(!sql.contains("$3"), "the CoC's slot is not used: {sql}");
+        assert_eq!(ViewerArgs::of(&v, today).coc, None);
+    }
+
+    /// The point of the slots: two viewers of the same kind send the same text, so the
+    /// statement is prepared once per connection; their values are bound, never written in.
+    #[test]
+    fn the_text_is_the_same_for_every_viewer_of_a_kind() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let viewer = |agency: u128, coc: &str| Viewer {
+            agency_id: Some(Uuid::from_u128(agency)),
+            coc_code: Some(coc.into()),
+            agency_shares_data: true,
+            roles: vec![Role::CaseWorker, Role::CeAssessor],
+        };
+        let (a, b) = (viewer(1, "IL-510"), viewer(2, "WA-502"));
+        let text = |v: &Viewer| {
+            let basis = basis_sql(v, at());
+            let datum = datum_access_sql(v, at(), &basis, DatumKind::Structured);
+            let listed = priority_listed_sql("$1", at(), false);
+            format!("{basis} {datum} {listed}")
+        };
+        assert_eq!(text(&a), text(&b));
+        for (v, agency) in [(&a, 1u128), (&b, 2)] {
+            let t = text(v);
+            assert!(!t.contains(&Uuid::from_u128(agency).to_string()));
+            assert!(!t.contains("2026-01-01") && !t.contains("IL-510") && !t.contains("WA-502"));
+        }
+        assert_eq!(
+            ViewerArgs::of(&b, today),
+            ViewerArgs {
+                agency: Some(Uuid::from_u128(2)),
+                coc: Some("WA-502".into()),
+                today
+            }
+        );
+        assert_eq!(at().next(), 5);
     }
 
     #[test]

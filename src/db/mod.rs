@@ -1,5 +1,6 @@
 //! Connection pool, embedded migrations, and the schema.
 
+pub mod cached_sql;
 pub mod embedded;
 pub mod schema;
 

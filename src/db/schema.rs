@@ -246,6 +246,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    import_jobs (id) {
+        id -> Uuid,
+        agency_id -> Uuid,
+        mode -> Text,
+        status -> Text,
+        submitted_by -> Text,
+        version -> Nullable<Text>,
+        progress -> Jsonb,
+        problems -> Jsonb,
+        problem_count -> Int4,
+        summary -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    import_sources (agency_id, file, source_id) {
+        agency_id -> Uuid,
+        file -> Text,
+        source_id -> Text,
+        target_id -> Uuid,
+        row_hash -> Text,
+        invalid -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    hmis_rows (agency_id, file, source_id) {
+        agency_id -> Uuid,
+        file -> Text,
+        source_id -> Text,
+        client_id -> Nullable<Uuid>,
+        enrollment_id -> Nullable<Uuid>,
+        fields -> Jsonb,
+    }
+}
+
 diesel::joinable!(agencies -> cocs (coc_code));
 diesel::joinable!(projects -> agencies (agency_id));
 
@@ -271,4 +311,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     contacts,
     documents,
     deidentification_requests,
+    import_jobs,
+    import_sources,
+    hmis_rows,
 );

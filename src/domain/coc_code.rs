@@ -9,9 +9,25 @@ use super::DomainError;
 
 /// A valid CoC code such as `IL-510`. Serde goes through [`CocCode::parse`], so a payload can
 /// never smuggle in an invalid one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Stored in text columns: a stored code that does not parse is an error, not a default.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(try_from = "String", into = "String")]
 pub struct CocCode(String);
+
+super::words::text_column!(CocCode, |s| CocCode::parse(s).ok());
 
 impl CocCode {
     /// Trims surrounding whitespace; refuses lowercase rather than upcasing it, because HUD's
@@ -61,6 +77,25 @@ impl TryFrom<String> for CocCode {
 impl From<CocCode> for String {
     fn from(c: CocCode) -> String {
         c.0
+    }
+}
+
+impl std::ops::Deref for CocCode {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for CocCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<String> for CocCode {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
     }
 }
 

@@ -28,8 +28,20 @@ pub fn validate_dob(dob: NaiveDate, today: NaiveDate) -> Result<(), DomainError>
 
 /// CoC policy `anonymous_dob_rule` (consent.md, "CoC policy").
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum AnonymousDobRule {
     /// Anonymize job aid: "Jan 1st of the year they were born". The policy default.
@@ -71,6 +83,8 @@ impl AnonymousDobRule {
             })
     }
 }
+
+super::words::text_column!(AnonymousDobRule, |s| AnonymousDobRule::parse(s).ok());
 
 /// DOB quality for an approximate date (HUD 3.03.2 code 2).
 const APPROXIMATE: i16 = 2;

@@ -6,6 +6,7 @@
 pub mod coc_code;
 pub mod dob;
 pub mod hud;
+pub mod identity;
 pub mod names;
 pub mod patch;
 pub mod pii;
@@ -13,6 +14,7 @@ pub mod quality;
 pub mod scrub;
 pub mod ssn;
 pub mod stay_data;
+pub mod words;
 
 pub use coc_code::CocCode;
 pub use dob::{anonymous_dob, validate_dob, AnonymousDobRule};

@@ -6,6 +6,9 @@
 mod spec_data;
 pub mod export_map;
 pub mod export_zip;
+pub mod import_map;
+pub mod read;
+pub mod sample;
 pub mod validate;
 
 #[cfg(test)]

@@ -314,6 +314,7 @@ fn each_kind_of_cell_problem_is_found() {
         ("Enrollment.csv", "PersonalID", "2", "orphan_key"),
         ("Exit.csv", "EnrollmentID", "2", "orphan_key"),
         ("Project.csv", "OrganizationID", "2", "orphan_key"),
+        ("Client.csv", "FirstName", "Ann\u{0}e", "nul_character"),
     ];
     for (f, col, value, code) in cases {
         expect(
@@ -617,4 +618,30 @@ fn bounded_reader_stops_at_the_cap() {
     assert!(b.read_to_end(&mut out).is_err());
     let mut b = super::validate::bounded_for_test(&data[..], 10_000, 1000, limits);
     assert!(b.read_to_end(&mut out).is_ok());
+}
+
+#[test]
+fn export_dates_in_a_vendors_own_form_are_a_warning() {
+    let mut s = valid_set(Version::Fy2026);
+    set_cell(
+        file(&mut s, "Export.csv"),
+        "ExportDate",
+        "11/30/2026 10:00 AM",
+    );
+    set_cell(file(&mut s, "Export.csv"), "ExportStartDate", "10/1/2025");
+    let r = check(&bytes(s));
+    assert!(!r.has_errors(), "{:#?}", r.problems);
+    let warned: Vec<_> = codes(&r)
+        .into_iter()
+        .filter(|(f, ..)| f == "Export.csv")
+        .map(|(_, _, c, code)| (c.unwrap_or_default(), code))
+        .collect();
+    assert!(
+        warned.contains(&("ExportDate".into(), "bad_timestamp")),
+        "{warned:?}"
+    );
+    assert!(
+        warned.contains(&("ExportStartDate".into(), "bad_date")),
+        "{warned:?}"
+    );
 }

@@ -159,12 +159,12 @@ pub fn validate_path(path: &Path, limits: &Limits) -> Report {
 }
 
 /// Where the files come from: names (as found) and a way to read one.
-trait Source {
+pub(super) trait Source {
     fn names(&self) -> Vec<String>;
     fn open(&mut self, name: &str) -> std::io::Result<Box<dyn Read + '_>>;
 }
 
-struct DirSource(HashMap<String, std::path::PathBuf>);
+pub(super) struct DirSource(pub(super) HashMap<String, std::path::PathBuf>);
 
 impl Source for DirSource {
     fn names(&self) -> Vec<String> {
@@ -175,7 +175,7 @@ impl Source for DirSource {
     }
 }
 
-struct ZipSource {
+pub(super) struct ZipSource {
     archive: zip::ZipArchive<std::fs::File>,
     /// File name (last path component) to entry index.
     entries: HashMap<String, usize>,
@@ -183,7 +183,11 @@ struct ZipSource {
 }
 
 impl ZipSource {
-    fn new(file: std::fs::File, limits: &Limits, report: &mut Report) -> Option<ZipSource> {
+    pub(super) fn new(
+        file: std::fs::File,
+        limits: &Limits,
+        report: &mut Report,
+    ) -> Option<ZipSource> {
         let mut archive = match zip::ZipArchive::new(file) {
             Ok(a) => a,
             Err(_) => {
@@ -887,6 +891,16 @@ fn check_value(
         }
         Some(v) => v,
     };
+    if v.contains('\0') {
+        report.error(
+            label,
+            line,
+            col,
+            "nul_character",
+            "a value holds a NUL character, which cannot be stored",
+        );
+        return;
+    }
     let ok = match c.ty {
         Ty::Int => is_int(v),
         Ty::Str(Some(n)) => v.chars().count() <= n as usize,
@@ -911,7 +925,19 @@ fn check_value(
             ),
             Ty::Money { .. } => ("bad_money", "not an amount of money".to_string()),
         };
-        report.error(label, line, col, code, msg);
+        // Export.csv's dates describe the export, not anyone's data, and exporters in the field
+        // write them in their own forms: a warning there, an error everywhere else.
+        if label == "Export.csv" && matches!(c.ty, Ty::Date | Ty::Timestamp) {
+            report.warn(
+                label,
+                line,
+                col,
+                code,
+                format!("{msg} (Export.csv: tolerated)"),
+            );
+        } else {
+            report.error(label, line, col, code, msg);
+        }
         return;
     }
     let norm = match c.ty {

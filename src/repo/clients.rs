@@ -5,7 +5,11 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 use uuid::Uuid;
 
+use crate::consent::{IdentityMode, Lifecycle, Visibility};
 use crate::db::schema::{client_contributors, clients, roi_consents};
+use crate::domain::identity::Identity;
+use crate::domain::words::RoiMethod;
+use crate::domain::CocCode;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize)]
 #[diesel(table_name = clients, treat_none_as_null = true)]
@@ -13,32 +17,18 @@ pub struct ClientRow {
     pub id: Uuid,
     pub short_uid: String,
     pub person_id: Uuid,
-    pub coc_code: String,
+    pub coc_code: CocCode,
     pub created_by_agency: Uuid,
     pub created_by_user: String,
-    pub identity_mode: String,
-    pub visibility: String,
-    pub lifecycle: String,
+    pub identity_mode: IdentityMode,
+    pub visibility: Visibility,
+    pub lifecycle: Lifecycle,
     pub superseded_by: Option<Uuid>,
     pub merged_into: Option<Uuid>,
-    pub first_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
-    pub name_suffix: Option<String>,
-    pub alias: Option<String>,
-    pub name_quality: i16,
-    pub ssn: Option<String>,
-    pub ssn_quality: i16,
-    pub dob: Option<NaiveDate>,
-    pub dob_quality: i16,
-    pub race: Vec<String>,
-    pub race_none: Option<i16>,
-    pub additional_race_ethnicity: Option<String>,
-    pub gender: Vec<i16>,
-    pub gender_none: Option<i16>,
-    pub different_identity_text: Option<String>,
-    pub sex: Option<i16>,
-    pub veteran_status: i16,
+    /// The identity fields, declared once in `domain::identity`.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub identity: Identity,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -56,7 +46,7 @@ pub struct RoiRow {
     pub revoked_on: Option<NaiveDate>,
     pub scope_statewide: bool,
     pub scope_cocs: Vec<String>,
-    pub method: String,
+    pub method: RoiMethod,
     pub documentation_note: Option<String>,
     pub revoked_by_user: Option<String>,
     pub revoked_by_agency_id: Option<Uuid>,
@@ -172,8 +162,8 @@ pub fn add_contributor(conn: &mut PgConnection, client: Uuid, agency: Uuid) -> Q
     Ok(n == 1)
 }
 
-/// The identity modes (as stored) of the records `ids`.
-pub fn identity_modes_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String>> {
+/// The identity modes of the records `ids`.
+pub fn identity_modes_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<IdentityMode>> {
     clients::table
         .filter(clients::id.eq_any(ids))
         .select(clients::identity_mode)

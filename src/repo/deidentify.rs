@@ -6,22 +6,25 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 use uuid::Uuid;
 
+pub use crate::consent::listing::RequestScope;
 use crate::db::schema::{
     audit_events, contacts, deidentification_requests as dr, documents, enrollment_data,
     enrollments, helpdesk_notices, idempotency_keys, roi_consents,
 };
+use crate::domain::words::RequestStatus;
+use crate::domain::CocCode;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = dr, treat_none_as_null = true)]
 pub struct RequestRow {
     pub id: Uuid,
-    pub coc_code: String,
+    pub coc_code: CocCode,
     pub client_id: Uuid,
     pub member_ids: Vec<Uuid>,
     pub dv_member_ids: Vec<Uuid>,
     pub duplicate_ids: Vec<Uuid>,
     pub description: Option<String>,
-    pub status: String,
+    pub status: RequestStatus,
     pub rejection_reason: Option<String>,
     pub requested_by_agency: Uuid,
     pub requested_by_user: String,
@@ -55,16 +58,13 @@ pub fn update_request(conn: &mut PgConnection, row: &RequestRow) -> QueryResult<
 
 pub fn pending_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        dr::table.filter(dr::client_id.eq(client).and(dr::status.eq("pending"))),
+        dr::table.filter(
+            dr::client_id
+                .eq(client)
+                .and(dr::status.eq(RequestStatus::Pending)),
+        ),
     ))
     .get_result(conn)
-}
-
-/// Whose requests a list shows.
-pub enum RequestScope {
-    All,
-    Coc(String),
-    Agency(Uuid),
 }
 
 pub fn list_requests(
@@ -176,11 +176,17 @@ pub fn contact_values(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<
         .load(conn)
 }
 
-/// Deletes the clients' contacts and documents: (contacts, documents).
+/// Deletes the clients' contacts and documents: (contacts, documents). The HMIS CSV rows an
+/// import kept whole for them (health, domestic violence, disabilities...) go too.
 pub fn delete_contacts_and_documents(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> QueryResult<(usize, usize)> {
+    diesel::delete(
+        crate::db::schema::hmis_rows::table
+            .filter(crate::db::schema::hmis_rows::client_id.eq_any(ids)),
+    )
+    .execute(conn)?;
     let c =
         diesel::delete(contacts::table.filter(contacts::client_id.eq_any(ids))).execute(conn)?;
     let d =

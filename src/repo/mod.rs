@@ -4,6 +4,7 @@ pub mod audit;
 pub mod clients;
 pub mod deidentify;
 pub mod hmis_export;
+pub mod hmis_import;
 pub mod idempotency;
 pub mod merge;
 pub mod priority_list;

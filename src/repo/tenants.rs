@@ -8,16 +8,19 @@ use crate::consent::listing::TenantScope;
 use uuid::Uuid;
 
 use crate::db::schema::{agencies, cocs, projects};
+use crate::domain::dob::AnonymousDobRule;
+use crate::domain::identity::AnonymousNameFormat;
+use crate::domain::words::RoiGrantMode;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cocs)]
 pub struct CocRow {
     pub code: String,
     pub name: String,
-    pub anonymous_name_format: String,
-    pub anonymous_dob_rule: String,
+    pub anonymous_name_format: AnonymousNameFormat,
+    pub anonymous_dob_rule: AnonymousDobRule,
     pub anonymous_ssn_quality: i16,
-    pub roi_grant_mode: String,
+    pub roi_grant_mode: RoiGrantMode,
     pub roi_default_term_months: Option<i32>,
     pub observational_assessment_after_refusals: i32,
     pub locked_visible_to_ce_assessors: bool,

@@ -1,17 +1,22 @@
 //! "The rows this viewer may see": data listed through the consent filter in SQL (the record
 //! rule and the datum rule of `consent::sql`, applied in one query), with the access each row
 //! gets. Services ask for a kind of row; the SQL stays here.
+//!
+//! Every statement here is `CachedSql`: its own values and the viewer's (`consent::sql::Slots`)
+//! are parameters, so its text is the same for every viewer of a kind and is prepared once per
+//! connection.
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::BoxedSqlQuery;
-use diesel::query_builder::SqlQuery;
-use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::consent::sql::{basis_sql, datum_access_sql, full_bases_sql, parse_datum_access};
+use crate::consent::sql::{
+    basis_sql, datum_access_sql, full_bases_sql, parse_datum_access, Slots, ViewerArgs,
+};
 use crate::consent::{DatumAccess, DatumKind, Viewer};
+use crate::db::cached_sql::{padded_ids, CachedSql, Value};
 use crate::error::AppResult;
 use crate::repo::stays::{ContactRow, DatumRow, DocumentMeta, EnrollmentRow};
 
@@ -36,43 +41,59 @@ pub struct Visible<T> {
     pub access: DatumAccess,
 }
 
+/// The viewer's values, bound after a statement's own `params`: the slots they take and the
+/// statement's values in order.
+pub fn with_viewer(
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    params: Vec<Value>,
+) -> (Slots, Vec<Value>) {
+    let slots = Slots::at(params.len() + 1);
+    let args = ViewerArgs::of(viewer, today);
+    let mut values = params;
+    values.extend([args.agency.into(), args.coc.into(), args.today.into()]);
+    (slots, values)
+}
+
 /// Which data a list reads: `SELECT {columns}` of `table` (aliased `d`, with `client_id`,
-/// `entered_by_agency` and `collected_on`) where `condition` holds, in `order` (over alias `x`).
+/// `entered_by_agency` and `collected_on`) where `condition` holds (over `params`, `$1` on), in
+/// `order` (over alias `x`).
 struct DataQuery<'a> {
     table: &'a str,
     columns: &'a str,
     kind: DatumKind,
     condition: &'a str,
+    params: Vec<Value>,
     order: &'a str,
 }
 
-/// The rows of `q` the viewer sees, with their access; `bind` adds the condition's parameters
-/// in order.
+/// The rows of `q` the viewer sees, with their access.
 fn list_visible<T: QueryableByName<Pg> + 'static>(
     conn: &mut PgConnection,
     viewer: &Viewer,
     today: chrono::NaiveDate,
     q: DataQuery<'_>,
-    bind: impl FnOnce(BoxedSqlQuery<'static, Pg, SqlQuery>) -> BoxedSqlQuery<'static, Pg, SqlQuery>,
 ) -> AppResult<Vec<Visible<T>>> {
     let DataQuery {
         table,
         columns,
         kind,
         condition,
+        params,
         order,
     } = q;
-    let access = datum_access_sql(viewer, "b.basis", kind);
+    let (slots, values) = with_viewer(viewer, today, params);
+    // `OFFSET 0` keeps the basis one column computed once per row (`repo::priority_list`).
+    let access = datum_access_sql(viewer, slots, "b.basis", kind);
     let sql = format!(
         "SELECT * FROM (SELECT {columns}, {access} AS datum_access \
            FROM {table} d JOIN clients c ON c.id = d.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
            WHERE {condition}) x \
          WHERE x.datum_access IS NOT NULL ORDER BY {order}",
-        basis = basis_sql(viewer, today),
+        basis = basis_sql(viewer, slots),
     );
-    let q = bind(diesel::sql_query(sql).into_boxed());
-    let rows: Vec<WithAccess<T>> = q.load(conn)?;
+    let rows: Vec<WithAccess<T>> = CachedSql::new(sql).bind_all(values).load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| Visible {
@@ -99,9 +120,9 @@ pub fn contacts_of(
             columns: "d.*",
             kind: DatumKind::Contact,
             condition: "d.client_id = $1",
+            params: vec![client.into()],
             order: "x.created_at, x.id",
         },
-        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
     )
 }
 
@@ -126,9 +147,9 @@ pub fn documents_of(
             columns: DOCUMENT_COLUMNS,
             kind: DatumKind::Document,
             condition: "d.client_id = $1",
+            params: vec![client.into()],
             order: "x.created_at, x.id",
         },
-        |q| q.bind::<diesel::sql_types::Uuid, _>(client),
     )
 }
 
@@ -163,21 +184,20 @@ pub fn enrollments_of(
     today: chrono::NaiveDate,
     client: Uuid,
 ) -> AppResult<Vec<VisibleStay>> {
-    use crate::consent::sql::{basis_sql, stay_entry_access_sql, stay_has_released_data_sql};
+    use crate::consent::sql::{stay_entry_access_sql, stay_has_released_data_sql};
+    let (slots, values) = with_viewer(viewer, today, vec![client.into()]);
     let sql = format!(
         "SELECT * FROM (SELECT e.*, {entry} AS entry_access, {released} AS released \
            FROM enrollments e JOIN clients c ON c.id = e.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis) b \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
            WHERE e.client_id = $1 AND b.basis IS NOT NULL) x \
          WHERE x.entry_access IS NOT NULL OR x.released \
          ORDER BY x.entry_date DESC, x.id",
-        entry = stay_entry_access_sql(viewer, "b.basis"),
-        released = stay_has_released_data_sql(viewer, "b.basis"),
-        basis = basis_sql(viewer, today),
+        entry = stay_entry_access_sql(viewer, slots, "b.basis"),
+        released = stay_has_released_data_sql(viewer, slots, "b.basis"),
+        basis = basis_sql(viewer, slots),
     );
-    Ok(diesel::sql_query(sql)
-        .bind::<diesel::sql_types::Uuid, _>(client)
-        .load(conn)?)
+    Ok(CachedSql::new(sql).bind_all(values).load(conn)?)
 }
 
 /// A stay's data of one kind (`enrollment_data.kind`) the viewer sees, oldest first. Case notes
@@ -190,7 +210,6 @@ pub fn stay_data_of(
     kind: &str,
     datum_kind: DatumKind,
 ) -> AppResult<Vec<Visible<DatumRow>>> {
-    let kind = kind.to_string();
     list_visible(
         conn,
         viewer,
@@ -200,11 +219,8 @@ pub fn stay_data_of(
             columns: "d.*",
             kind: datum_kind,
             condition: "d.enrollment_id = $1 AND d.kind = $2",
+            params: vec![enrollment.into(), kind.into()],
             order: "x.occurred_on, x.id",
-        },
-        move |q| {
-            q.bind::<diesel::sql_types::Uuid, _>(enrollment)
-                .bind::<diesel::sql_types::Text, _>(kind)
         },
     )
 }
@@ -236,15 +252,15 @@ pub fn clients_among(
     } else {
         "x.basis IS NOT NULL".into()
     };
+    // Padded: the statement keeps its generic plan (`padded_ids`).
+    let (slots, values) = with_viewer(viewer, today, vec![padded_ids(ids).into()]);
     let sql = format!(
         "SELECT x.id, x.basis FROM (\
            SELECT c.id, {basis} AS basis FROM clients c \
            WHERE c.id = ANY ($1) AND c.lifecycle <> 'merged' OFFSET 0\
          ) x WHERE {reach}",
-        basis = basis_sql(viewer, today),
+        basis = basis_sql(viewer, slots),
     );
-    let rows: Vec<VisibleRow> = diesel::sql_query(sql)
-        .bind::<Array<SqlUuid>, _>(ids)
-        .load(conn)?;
+    let rows: Vec<VisibleRow> = CachedSql::new(sql).bind_all(values).load(conn)?;
     Ok(rows.into_iter().map(|r| (r.id, r.basis)).collect())
 }

@@ -4,8 +4,8 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::{
-    decide_record, AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, RecordFacts,
-    RoiFacts, RoiScope, Viewer, Visibility,
+    decide_record, AccessBasis, AccessDecision, AccessLevel, Lifecycle, RecordFacts, RoiFacts,
+    RoiScope, Viewer,
 };
 use crate::error::{AppError, AppResult};
 use crate::repo::clients::{self as repo, ClientRow, RoiRow};
@@ -53,13 +53,10 @@ pub fn load_facts(
     );
     let facts = RecordFacts {
         creating_agency: row.created_by_agency,
-        coc_code: row.coc_code.clone(),
-        visibility: Visibility::parse(&row.visibility)
-            .ok_or_else(|| AppError::Internal("bad visibility".into()))?,
-        identity: IdentityMode::parse(&row.identity_mode)
-            .ok_or_else(|| AppError::Internal("bad identity mode".into()))?,
-        lifecycle: Lifecycle::parse(&row.lifecycle)
-            .ok_or_else(|| AppError::Internal("bad lifecycle".into()))?,
+        coc_code: row.coc_code.to_string(),
+        visibility: row.visibility,
+        identity: row.identity_mode,
+        lifecycle: row.lifecycle,
         rois: rois.iter().map(roi_facts).collect(),
         contributors,
         active_ce_enrollment: active_ce,

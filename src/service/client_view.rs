@@ -1,6 +1,6 @@
 //! What a client payload shows at each access level. At `limited` the PII keys are absent.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -9,7 +9,6 @@ use crate::consent::{
     AccessBasis, AccessDecision, AccessLevel, IdentityMode, Lifecycle, Viewer, Visibility,
 };
 use crate::repo::clients::ClientRow;
-use crate::service::client_input::Race;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccessView {
@@ -27,58 +26,38 @@ impl From<&AccessDecision> for AccessView {
     }
 }
 
-/// Personal identifying information: present only at level `full`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ClientPii {
-    pub first_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
-    pub name_suffix: Option<String>,
-    pub alias: Option<String>,
-    /// `123-45-6789`, or the last four digits.
-    pub ssn: Option<String>,
-    pub dob: Option<NaiveDate>,
-    pub additional_race_ethnicity: Option<String>,
-    pub different_identity_text: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ClientView {
-    pub id: Uuid,
-    /// The short HMIS UID (anonymous records are named after it).
-    pub short_uid: String,
-    pub identity_mode: IdentityMode,
-    pub visibility: Visibility,
-    pub lifecycle: Lifecycle,
-    pub coc_code: String,
-    pub created_by_agency_id: Uuid,
-    /// The job aid's house icon: the caller's agency created this record.
-    pub created_by_your_agency: bool,
-    pub access: AccessView,
-    /// HUD 5.08 Personal ID, shared by records split from one another (system admins only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub person_id: Option<Uuid>,
-    /// For a superseded record: the record to use (seen by the creating agency and admins).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub superseded_by: Option<Uuid>,
-    /// For a merged record: the survivor.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub merged_into: Option<Uuid>,
-    pub name_data_quality: i16,
-    pub ssn_data_quality: i16,
-    pub dob_data_quality: i16,
-    pub race: Vec<Race>,
-    pub race_none: Option<i16>,
-    pub gender: Vec<i16>,
-    pub gender_none: Option<i16>,
-    pub sex: Option<i16>,
-    pub veteran_status: i16,
-    #[serde(flatten)]
-    pub pii: Option<ClientPii>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(skip)]
-    pub version: i32,
+crate::identity_view! {
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct ClientView {
+        pub id: Uuid,
+        /// The short HMIS UID (anonymous records are named after it).
+        pub short_uid: String,
+        pub identity_mode: IdentityMode,
+        pub visibility: Visibility,
+        pub lifecycle: Lifecycle,
+        pub coc_code: String,
+        pub created_by_agency_id: Uuid,
+        /// The job aid's house icon: the caller's agency created this record.
+        pub created_by_your_agency: bool,
+        pub access: AccessView,
+        /// HUD 5.08 Personal ID, shared by records split from one another (system admins only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub person_id: Option<Uuid>,
+        /// For a superseded record: the record to use (seen by the creating agency and admins).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub superseded_by: Option<Uuid>,
+        /// For a merged record: the survivor.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub merged_into: Option<Uuid>,
+    }
+    /// Personal identifying information: present only at level `full`.
+    pii ClientPii,
+    then {
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        #[serde(skip)]
+        pub version: i32,
+    }
 }
 
 fn format_ssn(s: &str) -> String {
@@ -96,52 +75,30 @@ pub fn client_view(
     decision: &AccessDecision,
     successor: Option<Uuid>,
 ) -> crate::error::AppResult<ClientView> {
-    // No silent fallback: a stored value that is not one of the words is a fault, not a default.
-    let stored =
-        |what: &str| crate::error::AppError::Internal(format!("stored {what} does not parse"));
-    let identity_mode =
-        IdentityMode::parse(&row.identity_mode).ok_or_else(|| stored("identity_mode"))?;
-    let visibility = Visibility::parse(&row.visibility).ok_or_else(|| stored("visibility"))?;
-    let lifecycle = Lifecycle::parse(&row.lifecycle).ok_or_else(|| stored("lifecycle"))?;
     let creator = viewer.agency_id == Some(row.created_by_agency);
     let full = decision.level == AccessLevel::Full;
-    Ok(ClientView {
+    let pii = full.then(|| {
+        let mut pii = ClientPii::of(&row.identity);
+        pii.ssn = pii.ssn.as_deref().map(format_ssn);
+        pii
+    });
+    Ok(crate::identity_view_value!(ClientView {
         id: row.id,
         short_uid: row.short_uid.clone(),
-        identity_mode,
-        visibility,
-        lifecycle,
-        coc_code: row.coc_code.clone(),
+        identity_mode: row.identity_mode,
+        visibility: row.visibility,
+        lifecycle: row.lifecycle,
+        coc_code: row.coc_code.to_string(),
         created_by_agency_id: row.created_by_agency,
         created_by_your_agency: creator,
         access: decision.into(),
         person_id: crate::consent::listing::sees_person_id(viewer).then_some(row.person_id),
         superseded_by: row.superseded_by.filter(|s| successor == Some(*s)),
         merged_into: row.merged_into.filter(|s| successor == Some(*s)),
-        name_data_quality: row.name_quality,
-        ssn_data_quality: row.ssn_quality,
-        dob_data_quality: row.dob_quality,
-        race: row.race.iter().filter_map(|r| Race::parse(r)).collect(),
-        race_none: row.race_none,
-        gender: row.gender.clone(),
-        gender_none: row.gender_none,
-        sex: row.sex,
-        veteran_status: row.veteran_status,
-        pii: full.then(|| ClientPii {
-            first_name: row.first_name.clone(),
-            middle_name: row.middle_name.clone(),
-            last_name: row.last_name.clone(),
-            name_suffix: row.name_suffix.clone(),
-            alias: row.alias.clone(),
-            ssn: row.ssn.as_deref().map(format_ssn),
-            dob: row.dob,
-            additional_race_ethnicity: row.additional_race_ethnicity.clone(),
-            different_identity_text: row.different_identity_text.clone(),
-        }),
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,
-    })
+    } identity: &row.identity, pii: pii))
 }
 
 /// The record as the caller sees it after a change (`None` when the change ended its access).

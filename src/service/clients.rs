@@ -2,16 +2,18 @@
 
 use chrono::Utc;
 use diesel::{Connection, PgConnection};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::{AccessLevel, IdentityMode, Lifecycle, Visibility};
+pub use crate::domain::identity::ClientPatch;
+use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::clients::{self as repo, ClientRow};
 use crate::repo::tenants as tenants_repo;
 use crate::service::access::decide;
-use crate::service::client_input::{validate_identity, Identity, IdentityFields, Race};
+use crate::service::client_input::validate_identity;
 use crate::service::client_view::{client_view, ClientView};
 use crate::service::consents::{build_roi, NewRoi};
 use crate::service::context::Caller;
@@ -54,27 +56,6 @@ pub(crate) fn new_short_uid(conn: &mut PgConnection) -> AppResult<String> {
         }
     }
     Err(AppError::Internal("could not draw a free short uid".into()))
-}
-
-pub(crate) fn apply_identity(row: &mut ClientRow, id: Identity) {
-    row.first_name = id.first_name;
-    row.middle_name = id.middle_name;
-    row.last_name = id.last_name;
-    row.name_suffix = id.name_suffix;
-    row.alias = id.alias;
-    row.name_quality = id.name_quality;
-    row.ssn = id.ssn;
-    row.ssn_quality = id.ssn_quality;
-    row.dob = id.dob;
-    row.dob_quality = id.dob_quality;
-    row.race = id.race;
-    row.race_none = id.race_none;
-    row.additional_race_ethnicity = id.additional_race_ethnicity;
-    row.gender = id.gender;
-    row.gender_none = id.gender_none;
-    row.different_identity_text = id.different_identity_text;
-    row.sex = id.sex;
-    row.veteran_status = id.veteran_status;
 }
 
 /// The visibilities a mode allows at creation (`consent::guards`), as a field error.
@@ -127,7 +108,7 @@ pub fn create(
             ));
         }
         let short_uid = new_short_uid(conn)?;
-        let identity = match validate_identity(&input.identity_fields(), mode, &policy, &short_uid, caller.today) {
+        let identity = match validate_identity(&input.identity_fields(), mode, &policy.anonymous(), &short_uid, caller.today) {
             Ok(i) => Some(i),
             Err(mut e) => {
                 errs.append(&mut e);
@@ -151,41 +132,25 @@ pub fn create(
             _ => return Err(AppError::Validation(errs)),
         };
         let now = Utc::now();
-        let mut row = ClientRow {
+        let row = ClientRow {
             id,
             short_uid,
             person_id: Uuid::now_v7(),
-            coc_code: agency.coc_code.clone(),
+            // The agencies table holds checked codes; one that does not parse is a fault.
+            coc_code: CocCode::parse(&agency.coc_code)
+                .map_err(|_| AppError::Internal("a stored agency's CoC code does not parse".into()))?,
             created_by_agency: agency.id,
             created_by_user: caller.principal.sub.clone(),
-            identity_mode: mode.as_str().into(),
-            visibility: visibility.as_str().into(),
-            lifecycle: Lifecycle::Active.as_str().into(),
+            identity_mode: mode,
+            visibility,
+            lifecycle: Lifecycle::Active,
             superseded_by: None,
             merged_into: None,
-            first_name: None,
-            middle_name: None,
-            last_name: None,
-            name_suffix: None,
-            alias: None,
-            name_quality: 99,
-            ssn: None,
-            ssn_quality: 99,
-            dob: None,
-            dob_quality: 99,
-            race: vec![],
-            race_none: None,
-            additional_race_ethnicity: None,
-            gender: vec![],
-            gender_none: None,
-            different_identity_text: None,
-            sex: None,
-            veteran_status: 99,
+            identity,
             version: 1,
             created_at: now,
             updated_at: now,
         };
-        apply_identity(&mut row, identity);
         let row = repo::insert(conn, &row)?;
         repo::add_contributor(conn, row.id, agency.id)?;
         let mut changes = vec![format!("Record created in identity mode {}, {}.", mode.as_str(), visibility.as_str())];
@@ -222,96 +187,6 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Clie
     })
 }
 
-/// A JSON merge patch of the identity fields; `null` clears a field.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClientPatch {
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub middle_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub name_suffix: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub alias: Option<Option<String>>,
-    pub name_data_quality: Option<i16>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub ssn: Option<Option<String>>,
-    pub ssn_data_quality: Option<i16>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<chrono::NaiveDate>, nullable)]
-    pub dob: Option<Option<chrono::NaiveDate>>,
-    pub dob_data_quality: Option<i16>,
-    /// Anonymous records: recompute the DOB from a birth year by the CoC policy.
-    pub birth_year: Option<i32>,
-    pub race: Option<Vec<Race>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<i16>, nullable)]
-    pub race_none: Option<Option<i16>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub additional_race_ethnicity: Option<Option<String>>,
-    pub gender: Option<Vec<i16>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<i16>, nullable)]
-    pub gender_none: Option<Option<i16>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub different_identity_text: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<i16>, nullable)]
-    pub sex: Option<Option<i16>>,
-    pub veteran_status: Option<i16>,
-}
-
-/// The record's fields as a caller would send them, so a patch is validated like a create.
-/// Fields the server sets in a mode (anonymous names, DOB by policy) are left out.
-fn fields_from_row(row: &ClientRow, mode: IdentityMode) -> IdentityFields {
-    let server_sets_names = matches!(mode, IdentityMode::Anonymous);
-    let server_sets_dob = matches!(mode, IdentityMode::Anonymous);
-    IdentityFields {
-        first_name: if server_sets_names {
-            None
-        } else {
-            row.first_name.clone()
-        },
-        middle_name: row.middle_name.clone(),
-        last_name: if server_sets_names {
-            None
-        } else {
-            row.last_name.clone()
-        },
-        name_suffix: row.name_suffix.clone(),
-        alias: row.alias.clone(),
-        name_data_quality: Some(row.name_quality),
-        ssn: row.ssn.clone(),
-        ssn_data_quality: Some(row.ssn_quality),
-        dob: if server_sets_dob { None } else { row.dob },
-        dob_data_quality: if server_sets_dob {
-            None
-        } else {
-            Some(row.dob_quality)
-        },
-        birth_year: None,
-        race: row.race.iter().filter_map(|r| Race::parse(r)).collect(),
-        race_none: row.race_none,
-        additional_race_ethnicity: row.additional_race_ethnicity.clone(),
-        gender: row.gender.clone(),
-        gender_none: row.gender_none,
-        different_identity_text: row.different_identity_text.clone(),
-        sex: row.sex,
-        veteran_status: Some(row.veteran_status),
-    }
-}
-
 pub fn patch(
     conn: &mut PgConnection,
     caller: &Caller,
@@ -326,75 +201,17 @@ pub fn patch(
         if_match(d.row.version)?;
         let mode = d.facts.identity;
         let policy = crate::service::consents::load_policy(conn, &d.row.coc_code)?;
-        let mut f = fields_from_row(&d.row, mode);
-        macro_rules! set {
-            ($($field:ident),*) => { $(if let Some(v) = p.$field { f.$field = v; })* };
-        }
-        set!(
-            first_name,
-            middle_name,
-            last_name,
-            name_suffix,
-            alias,
-            ssn,
-            dob,
-            race_none,
-            additional_race_ethnicity
-        );
-        set!(gender_none, different_identity_text, sex);
-        macro_rules! set_some {
-            ($($field:ident),*) => { $(if let Some(v) = p.$field { f.$field = Some(v); })* };
-        }
-        set_some!(
-            name_data_quality,
-            ssn_data_quality,
-            dob_data_quality,
-            veteran_status,
-            birth_year
-        );
-        if let Some(v) = p.race {
-            f.race = v;
-            if p.race_none.is_none() {
-                f.race_none = None;
-            }
-        }
-        if let Some(v) = p.gender {
-            f.gender = v;
-            if p.gender_none.is_none() {
-                f.gender_none = None;
-            }
-        }
-        if mode == IdentityMode::Anonymous {
-            // The server set these from the policy: a patch may not send them.
-            for (sent, name) in [
-                (p.name_data_quality.is_some(), "name_data_quality"),
-                (p.ssn_data_quality.is_some(), "ssn_data_quality"),
-                (p.dob_data_quality.is_some(), "dob_data_quality"),
-            ] {
-                if sent {
-                    return Err(AppError::validation(
-                        name,
-                        "quality_set_by_identity_mode",
-                        "An anonymous record's data quality codes are set by the CoC policy.",
-                    ));
-                }
-            }
-            f.name_data_quality = None;
-            f.ssn_data_quality = None;
-        }
-        let mut identity = validate_identity(&f, mode, &policy, &d.row.short_uid, caller.today)
+        let identity = p
+            .patched(
+                &d.row.identity,
+                mode,
+                &policy.anonymous(),
+                &d.row.short_uid,
+                caller.today,
+            )
             .map_err(AppError::Validation)?;
-        if mode == IdentityMode::Anonymous {
-            // Names were generated at creation; the DOB changes only with a new birth year.
-            identity.first_name = d.row.first_name.clone();
-            identity.last_name = d.row.last_name.clone();
-            if p.birth_year.is_none() {
-                identity.dob = d.row.dob;
-                identity.dob_quality = d.row.dob_quality;
-            }
-        }
         let mut row = d.row.clone();
-        apply_identity(&mut row, identity);
+        row.identity = identity;
         let row = repo::update(conn, &row)?;
         let mut changes = vec!["Record updated.".to_string()];
         if let Some(agency) = caller.principal.agency_id {

@@ -19,12 +19,7 @@ use crate::service::context::Caller;
 use crate::service::split::{move_open_stays, split_record};
 use crate::service::tenants::{CocPolicy, RoiGrantMode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RoiMethod {
-    Signed,
-    Verbal,
-}
+pub use crate::domain::words::RoiMethod;
 
 /// Whom the client consents to share with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -83,11 +78,7 @@ pub fn roi_view(r: &RoiRow, today: NaiveDate, full: bool) -> RoiView {
                 coc_codes: r.scope_cocs.clone(),
             }
         },
-        method: if r.method == "verbal" {
-            RoiMethod::Verbal
-        } else {
-            RoiMethod::Signed
-        },
+        method: r.method,
         active: crate::service::access::roi_facts(r).is_active(today),
         documentation_note: if full {
             r.documentation_note.clone()
@@ -183,10 +174,7 @@ pub fn build_roi(
         revoked_on: None,
         scope_statewide: statewide,
         scope_cocs: cocs,
-        method: match input.method {
-            RoiMethod::Signed => "signed".into(),
-            RoiMethod::Verbal => "verbal".into(),
-        },
+        method: input.method,
         documentation_note: note,
         revoked_by_user: None,
         revoked_by_agency_id: None,
@@ -310,12 +298,12 @@ pub fn grant(
         let mut changes = vec![format!("ROI recorded, effective {}.", roi.effective_from)];
         let mut warnings = Vec::new();
         let mut row = d.row.clone();
-        if row.visibility != Visibility::Open.as_str() {
+        if row.visibility != Visibility::Open {
             changes.push(format!(
                 "Visibility changed from {} to open.",
                 row.visibility
             ));
-            row.visibility = Visibility::Open.as_str().into();
+            row.visibility = Visibility::Open;
             row = repo::update(conn, &row)?;
         }
         if roi.effective_from > caller.today {
@@ -324,7 +312,7 @@ pub fn grant(
                 roi.effective_from
             ));
         }
-        if !roi.scope_statewide && !roi.scope_cocs.contains(&row.coc_code) {
+        if !roi.scope_statewide && !roi.scope_cocs.iter().any(|c| row.coc_code == *c) {
             warnings.push("The ROI's scope does not include the record's own CoC.".into());
         }
         caller.audit(
@@ -414,8 +402,8 @@ pub fn revoke(
         let mut row = d.row.clone();
         if still_open {
             changes.push("Another ROI is still active: the record stays open under it.".into());
-        } else if row.visibility == Visibility::Open.as_str() {
-            row.visibility = Visibility::Closed.as_str().into();
+        } else if row.visibility == Visibility::Open {
+            row.visibility = Visibility::Closed;
             row = repo::update(conn, &row)?;
             changes.push("Visibility changed from open to closed.".into());
         }
@@ -470,7 +458,7 @@ pub fn revoke(
         };
         let notice = NoticeRow {
             id: Uuid::now_v7(),
-            coc_code: row.coc_code.clone(),
+            coc_code: row.coc_code.to_string(),
             client_id: Some(client),
             kind: format!("roi_revoked_{scenario}"),
             message,

@@ -3,23 +3,24 @@
 //! one transaction that leaves nothing of the old values in any table; afterwards the touched
 //! tables are vacuumed so dead row versions do not keep them (docs/deidentification.md).
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::{IdentityMode, Role};
+use crate::consent::listing::request_scope;
+use crate::consent::IdentityMode;
+use crate::domain::scan_pii;
 use crate::domain::scrub::{scrub_json, scrub_text, scrub_values, Needles};
-use crate::domain::{anonymous_dob, scan_pii};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
 use crate::repo::clients::{self as clients_repo, ClientRow};
-use crate::repo::deidentify::{self as repo, RequestRow, RequestScope};
+use crate::repo::deidentify::{self as repo, RequestRow};
 use crate::service::access::decide;
 use crate::service::consents::load_policy;
 use crate::service::context::Caller;
-use crate::service::tenants::{AnonymousNameFormat, CocPolicy};
+use crate::service::tenants::CocPolicy;
 
 /// Most ids one request may list in each of its lists.
 const MAX_IDS: usize = 50;
@@ -52,13 +53,7 @@ pub struct RejectDeidentification {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    Pending,
-    Completed,
-    Rejected,
-}
+pub use crate::domain::words::RequestStatus;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeidentificationRequest {
@@ -79,12 +74,8 @@ pub struct DeidentificationRequest {
 fn view(r: &RequestRow) -> DeidentificationRequest {
     DeidentificationRequest {
         id: r.id,
-        status: match r.status.as_str() {
-            "completed" => RequestStatus::Completed,
-            "rejected" => RequestStatus::Rejected,
-            _ => RequestStatus::Pending,
-        },
-        coc_code: r.coc_code.clone(),
+        status: r.status,
+        coc_code: r.coc_code.to_string(),
         client_id: r.client_id,
         member_ids: r.member_ids.clone(),
         dv_member_ids: r.dv_member_ids.clone(),
@@ -159,7 +150,7 @@ fn notice(
 ) -> AppResult<Uuid> {
     let n = NoticeRow {
         id: Uuid::now_v7(),
-        coc_code: r.coc_code.clone(),
+        coc_code: r.coc_code.to_string(),
         client_id: Some(r.client_id),
         kind: kind.into(),
         message,
@@ -247,7 +238,7 @@ pub fn file(
                 dv_member_ids: dv,
                 duplicate_ids: duplicates,
                 description,
-                status: "pending".into(),
+                status: RequestStatus::Pending,
                 rejection_reason: None,
                 requested_by_agency: agency,
                 requested_by_user: caller.principal.sub.clone(),
@@ -282,19 +273,9 @@ pub fn list(
     limit: i64,
 ) -> AppResult<Vec<DeidentificationRequest>> {
     let p = &caller.principal;
-    let scope = if p.is_system_admin() {
-        RequestScope::All
-    } else if p.has_role(Role::CocAdmin) {
-        let coc = crate::service::viewer::caller_coc(conn, p)?.ok_or_else(|| {
-            AppError::Forbidden("The token's agency is not known to Hearth.".into())
-        })?;
-        RequestScope::Coc(coc)
-    } else {
-        RequestScope::Agency(crate::service::clients::require_agency(
-            caller,
-            "Listing de-identification requests",
-        )?)
-    };
+    let coc = crate::service::viewer::caller_coc(conn, p)?;
+    let scope = request_scope(&p.roles, p.agency_id, coc.as_deref())
+        .map_err(|m| AppError::Forbidden(m.into()))?;
     Ok(repo::list_requests(conn, &scope, after, limit)?
         .iter()
         .map(view)
@@ -304,7 +285,7 @@ pub fn list(
 fn pending(conn: &mut PgConnection, id: Uuid) -> AppResult<RequestRow> {
     // Who may decide is the permission table's (AdministerDeidentification: system admins).
     let row = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;
-    if row.status != "pending" {
+    if row.status != RequestStatus::Pending {
         return Err(AppError::conflict(
             "request-not-pending",
             format!("This request is already {}.", row.status),
@@ -329,7 +310,7 @@ pub fn reject(
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
         }
-        row.status = "rejected".into();
+        row.status = RequestStatus::Rejected;
         row.rejection_reason = reason;
         row.decided_by_user = Some(caller.principal.sub.clone());
         row.decided_at = Some(Utc::now());
@@ -358,28 +339,15 @@ pub fn reject(
     })
 }
 
-/// The record's identity in the anonymous form the CoC policy gives.
+/// The record's identity in the anonymous form the CoC policy gives, its free text scrubbed.
 fn anonymize(row: &mut ClientRow, policy: &CocPolicy, today: chrono::NaiveDate, needles: &Needles) {
-    let birth_year = row.dob.map(|d| d.year());
-    let (dob, dob_quality) =
-        anonymous_dob(policy.anonymous_dob_rule, birth_year, today).unwrap_or((None, 99));
-    row.identity_mode = IdentityMode::Anonymous.as_str().into();
-    row.first_name = Some(match policy.anonymous_name_format {
-        AnonymousNameFormat::UidAnonymous => row.short_uid.clone(),
-        AnonymousNameFormat::AnonymousAnonymous => "Anonymous".into(),
-    });
-    row.middle_name = None;
-    row.last_name = Some("Anonymous".into());
-    row.name_suffix = None;
-    row.alias = None;
-    row.name_quality = 9;
-    row.ssn = None;
-    row.ssn_quality = policy.anonymous_ssn_quality;
-    row.dob = dob;
-    row.dob_quality = dob_quality;
+    row.identity_mode = IdentityMode::Anonymous;
+    row.identity
+        .anonymize(&policy.anonymous(), &row.short_uid, today);
+    let id = &mut row.identity;
     for t in [
-        &mut row.additional_race_ethnicity,
-        &mut row.different_identity_text,
+        &mut id.additional_race_ethnicity,
+        &mut id.different_identity_text,
     ] {
         if let Some(s) = t.as_deref() {
             if let Some(clean) = scrub_text(s, needles) {
@@ -391,7 +359,8 @@ fn anonymize(row: &mut ClientRow, policy: &CocPolicy, today: chrono::NaiveDate, 
 
 /// The former values of a record that scrubbing removes from every text.
 fn add_needles(n: &mut Needles, row: &ClientRow) {
-    let already_anonymous = row.identity_mode == IdentityMode::Anonymous.as_str();
+    let already_anonymous = row.identity_mode == IdentityMode::Anonymous;
+    let row = &row.identity;
     if !already_anonymous {
         for v in [&row.first_name, &row.middle_name, &row.last_name]
             .into_iter()
@@ -566,7 +535,7 @@ fn complete_in(
     let s = scrub_everywhere(conn, &targets, &needles)?;
     // The request's own text is scrubbed with the rest; read it back before deciding it.
     req = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;
-    req.status = "completed".into();
+    req.status = RequestStatus::Completed;
     req.decided_by_user = Some(caller.principal.sub.clone());
     req.decided_at = Some(Utc::now());
     let req = repo::update_request(conn, &req)?;

@@ -120,7 +120,7 @@ fn merge_in(
             s.facts.visibility.as_str(),
             visibility.as_str()
         ));
-        row.visibility = visibility.as_str().into();
+        row.visibility = visibility;
     }
     clients_repo::update(conn, &row)?;
     if d.row.person_id != s.row.person_id {
@@ -128,11 +128,11 @@ fn merge_in(
         changes.push("Both records now share one person_id.".into());
     }
     let mut tomb = clients_repo::lock(conn, duplicate)?.ok_or(AppError::NotFound)?;
-    tomb.lifecycle = Lifecycle::Merged.as_str().into();
+    tomb.lifecycle = Lifecycle::Merged;
     tomb.merged_into = Some(survivor);
-    if tomb.visibility == Visibility::Open.as_str() {
+    if tomb.visibility == Visibility::Open {
         // Its ROIs moved with it: an open tombstone would be open with none.
-        tomb.visibility = Visibility::Closed.as_str().into();
+        tomb.visibility = Visibility::Closed;
     }
     clients_repo::update(conn, &tomb)?;
     changes.push(format!(

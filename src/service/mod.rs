@@ -11,6 +11,7 @@ pub mod context;
 pub mod deidentify;
 pub mod dry_run;
 pub mod hmis_export;
+pub mod hmis_import;
 pub mod idempotency;
 pub mod merge;
 pub mod priority_list;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::sql::level_of;
-use crate::consent::{AccessBasis, AccessLevel};
+use crate::consent::AccessLevel;
 use crate::domain::CocCode;
 use crate::error::{AppError, AppResult};
 use crate::repo::priority_list::{self as repo, EntryRow, Key};
@@ -122,9 +122,9 @@ fn chronic(r: &EntryRow) -> ChronicStatus {
 }
 
 fn entry(r: EntryRow, change: Option<ChangeKind>) -> AppResult<PriorityEntry> {
-    // No silent fallback: the SQL filter answers one of the engine's words, or it is a fault.
-    let basis = AccessBasis::parse(&r.basis)
-        .ok_or_else(|| AppError::Internal("the priority list's basis does not parse".into()))?;
+    // No silent fallback: the SQL filter answers one of the engine's words, or reading the row
+    // failed (`AccessBasis` maps to its column).
+    let basis = r.basis;
     let level = level_of(basis);
     let full = level == AccessLevel::Full;
     let entry_shown = r.entry_access.is_some();

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::consent::listing::{notice_scope, NoticeScope};
 use crate::consent::{
     acts_for, decide_record, may_read_audit, AccessBasis, AccessLevel, IdentityMode, Role, Viewer,
     Visibility,
@@ -18,7 +19,7 @@ use crate::repo::tenants as tenants_repo;
 use crate::service::access::{decide, decide_unaudited_reason, Decided};
 use crate::service::client_input::validate_identity;
 use crate::service::client_view::redecide;
-use crate::service::clients::{apply_identity, ClientWrite};
+use crate::service::clients::ClientWrite;
 use crate::service::consents::{build_roi, load_policy, NewRoi};
 use crate::service::context::Caller;
 
@@ -71,7 +72,7 @@ pub fn set_visibility(
         let mut changes = Vec::new();
         if d.facts.visibility != target {
             let mut row = d.row.clone();
-            row.visibility = target.as_str().into();
+            row.visibility = target;
             repo::update(conn, &row)?;
             changes.push(format!("Visibility changed from {} to {}.", d.row.visibility, target.as_str()));
             caller.audit(
@@ -120,7 +121,7 @@ pub fn designate_sharing(
         let identity = validate_identity(
             &input.identity_fields(),
             IdentityMode::Identified,
-            &policy,
+            &policy.anonymous(),
             &d.row.short_uid,
             caller.today,
         )
@@ -145,9 +146,9 @@ pub fn designate_sharing(
         after.facts.identity = IdentityMode::Identified;
         check_target(&after, input.visibility, caller.today)?;
         let mut row = d.row.clone();
-        apply_identity(&mut row, identity);
-        row.identity_mode = IdentityMode::Identified.as_str().into();
-        row.visibility = input.visibility.as_str().into();
+        row.identity = identity;
+        row.identity_mode = IdentityMode::Identified;
+        row.visibility = input.visibility;
         repo::update(conn, &row)?;
         changes.push(format!(
             "Identity mode changed from {} to identified; visibility from {} to {}.",
@@ -309,16 +310,12 @@ pub fn helpdesk_notices(
     limit: i64,
 ) -> AppResult<Vec<HelpdeskNotice>> {
     let p = &caller.principal;
-    let coc = if p.is_system_admin() {
-        None
-    } else {
-        p.require_any(&[Role::CocAdmin], "Reading helpdesk notices")?;
-        Some(
-            caller
-                .viewer(conn)?
-                .coc_code
-                .ok_or(AppError::Forbidden("No CoC for this token.".into()))?,
-        )
+    let coc = crate::service::viewer::caller_coc(conn, p)?;
+    let scope = notice_scope(&p.roles, p.agency_id, coc.as_deref())
+        .map_err(|m| AppError::Forbidden(m.into()))?;
+    let coc = match scope {
+        NoticeScope::All => None,
+        NoticeScope::Coc(c) => Some(c),
     };
     Ok(audit_repo::notices(conn, coc.as_deref(), after, limit)?
         .into_iter()

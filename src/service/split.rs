@@ -29,27 +29,27 @@ pub fn split_record(
     new.id = Uuid::now_v7();
     new.short_uid = crate::service::clients::new_short_uid(conn)?;
     // Anonymous records are named after their own UID.
-    if old.first_name.as_deref() == Some(old.short_uid.as_str()) {
-        new.first_name = Some(new.short_uid.clone());
+    if old.identity.first_name.as_deref() == Some(old.short_uid.as_str()) {
+        new.identity.first_name = Some(new.short_uid.clone());
     }
     new.created_by_agency = agency;
     new.created_by_user = caller.principal.sub.clone();
-    new.visibility = new_visibility.as_str().into();
-    new.lifecycle = Lifecycle::Active.as_str().into();
+    new.visibility = new_visibility;
+    new.lifecycle = Lifecycle::Active;
     new.superseded_by = None;
     new.merged_into = None;
-    new.alias = Some(new_alias);
+    new.identity.alias = Some(new_alias);
     new.version = 1;
     new.created_at = now;
     new.updated_at = now;
     let new = repo::insert(conn, &new)?;
     repo::add_contributor(conn, new.id, agency)?;
     let mut old_row = old.clone();
-    old_row.alias = Some(old_alias.into());
-    if old_row.visibility == Visibility::Open.as_str() {
-        old_row.visibility = Visibility::Closed.as_str().into();
+    old_row.identity.alias = Some(old_alias.into());
+    if old_row.visibility == Visibility::Open {
+        old_row.visibility = Visibility::Closed;
     }
-    old_row.lifecycle = Lifecycle::Superseded.as_str().into();
+    old_row.lifecycle = Lifecycle::Superseded;
     old_row.superseded_by = Some(new.id);
     repo::update(conn, &old_row)?;
     caller.audit(

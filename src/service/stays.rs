@@ -329,9 +329,8 @@ fn check_household_join(
     }
     let ids: Vec<Uuid> = open.iter().map(|m| m.client_id).collect();
     let modes = client_repo::identity_modes_of(conn, &ids)?;
-    let anonymous = IdentityMode::Anonymous.as_str();
-    let has_anonymous = modes.iter().any(|m| m == anonymous);
-    let all_anonymous = modes.iter().all(|m| m == anonymous);
+    let has_anonymous = modes.contains(&IdentityMode::Anonymous);
+    let all_anonymous = modes.iter().all(|m| *m == IdentityMode::Anonymous);
     if (mode == IdentityMode::Anonymous && !all_anonymous)
         || (mode != IdentityMode::Anonymous && has_anonymous)
     {

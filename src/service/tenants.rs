@@ -16,23 +16,8 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::tenants::{self as repo, AgencyRow, CocRow, ProjectRow};
 use crate::service::viewer::caller_coc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AnonymousNameFormat {
-    /// First name = the record's short UID, last name = "Anonymous".
-    UidAnonymous,
-    /// First and last name "Anonymous".
-    AnonymousAnonymous,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RoiGrantMode {
-    /// The record opens; earlier data stays with whoever entered it.
-    Window,
-    /// The ROI job aid's split: a new shared record, the old one superseded.
-    Split,
-}
+pub use crate::domain::identity::AnonymousNameFormat;
+pub use crate::domain::words::RoiGrantMode;
 
 /// A CoC's consent policy (consent.md, "CoC policy").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -51,21 +36,21 @@ pub struct CocPolicy {
 }
 
 impl CocPolicy {
+    /// The part of the policy that shapes anonymous records.
+    pub fn anonymous(&self) -> crate::domain::identity::AnonymousPolicy {
+        crate::domain::identity::AnonymousPolicy {
+            name_format: self.anonymous_name_format,
+            dob_rule: self.anonymous_dob_rule,
+            ssn_quality: self.anonymous_ssn_quality,
+        }
+    }
+
     pub fn from_row(r: &CocRow) -> CocPolicy {
         CocPolicy {
-            anonymous_name_format: if r.anonymous_name_format == "anonymous_anonymous" {
-                AnonymousNameFormat::AnonymousAnonymous
-            } else {
-                AnonymousNameFormat::UidAnonymous
-            },
-            anonymous_dob_rule: AnonymousDobRule::parse(&r.anonymous_dob_rule)
-                .unwrap_or(AnonymousDobRule::Jan1OfBirthYear),
+            anonymous_name_format: r.anonymous_name_format,
+            anonymous_dob_rule: r.anonymous_dob_rule,
             anonymous_ssn_quality: r.anonymous_ssn_quality,
-            roi_grant_mode: if r.roi_grant_mode == "split" {
-                RoiGrantMode::Split
-            } else {
-                RoiGrantMode::Window
-            },
+            roi_grant_mode: r.roi_grant_mode,
             roi_default_term_months: r.roi_default_term_months,
             observational_assessment_after_refusals: r.observational_assessment_after_refusals,
             locked_visible_to_ce_assessors: r.locked_visible_to_ce_assessors,
@@ -96,15 +81,10 @@ impl PolicyPatch {
     fn apply(&self, row: &mut CocRow) -> AppResult<()> {
         let mut errors = Vec::new();
         if let Some(v) = self.anonymous_name_format {
-            row.anonymous_name_format = if v == AnonymousNameFormat::UidAnonymous {
-                "uid_anonymous"
-            } else {
-                "anonymous_anonymous"
-            }
-            .into();
+            row.anonymous_name_format = v;
         }
         if let Some(v) = self.anonymous_dob_rule {
-            row.anonymous_dob_rule = v.as_str().into();
+            row.anonymous_dob_rule = v;
         }
         if let Some(v) = self.anonymous_ssn_quality {
             if v != 9 && v != 99 {
@@ -117,12 +97,7 @@ impl PolicyPatch {
             row.anonymous_ssn_quality = v;
         }
         if let Some(v) = self.roi_grant_mode {
-            row.roi_grant_mode = if v == RoiGrantMode::Window {
-                "window"
-            } else {
-                "split"
-            }
-            .into();
+            row.roi_grant_mode = v;
         }
         if let Some(v) = self.roi_default_term_months {
             if v.is_some_and(|m| !(1..=1200).contains(&m)) {
@@ -225,10 +200,10 @@ pub fn create_coc(conn: &mut PgConnection, p: &Principal, input: NewCoc) -> AppR
     let mut row = CocRow {
         code: code.as_str().to_string(),
         name: check_display_name("name", &input.name)?,
-        anonymous_name_format: "uid_anonymous".into(),
-        anonymous_dob_rule: "jan1_of_birth_year".into(),
+        anonymous_name_format: AnonymousNameFormat::UidAnonymous,
+        anonymous_dob_rule: AnonymousDobRule::Jan1OfBirthYear,
         anonymous_ssn_quality: 99,
-        roi_grant_mode: "window".into(),
+        roi_grant_mode: RoiGrantMode::Window,
         roi_default_term_months: None,
         observational_assessment_after_refusals: 2,
         locked_visible_to_ce_assessors: false,

@@ -13,8 +13,10 @@ use hearth::consent::{
     decide_datum, decide_record, decide_stay, DatumAccess, DatumFacts, DatumKind, IdentityMode,
     Lifecycle, RecordFacts, RoiFacts, RoiScope, Role, StayAnswer, Viewer, Visibility,
 };
+use hearth::db::cached_sql::CachedSql;
 use hearth::repo::clients::{self as clients_repo, ClientRow, RoiRow};
 use hearth::repo::tenants::{self as tenants_repo, AgencyRow, CocRow, ProjectRow};
+use hearth::repo::visible::with_viewer;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
@@ -42,10 +44,10 @@ fn coc_row(code: &str, locked_visible: bool) -> CocRow {
     CocRow {
         code: code.into(),
         name: "World CoC".into(),
-        anonymous_name_format: "uid_anonymous".into(),
-        anonymous_dob_rule: "jan1_of_birth_year".into(),
+        anonymous_name_format: hearth::domain::identity::AnonymousNameFormat::UidAnonymous,
+        anonymous_dob_rule: hearth::domain::dob::AnonymousDobRule::Jan1OfBirthYear,
         anonymous_ssn_quality: 99,
-        roi_grant_mode: "window".into(),
+        roi_grant_mode: hearth::domain::words::RoiGrantMode::Window,
         roi_default_term_months: None,
         observational_assessment_after_refusals: 2,
         locked_visible_to_ce_assessors: locked_visible,
@@ -54,6 +56,23 @@ fn coc_row(code: &str, locked_visible: bool) -> CocRow {
         created_at: now,
         updated_at: now,
     }
+}
+
+/// A world client's identity: a first and last name, nothing else collected.
+fn world_identity(n: usize) -> hearth::domain::identity::Identity {
+    use hearth::domain::identity::{validate_identity, AnonymousPolicy, IdentityFields};
+    let fields = IdentityFields {
+        first_name: Some(format!("Client{n}")),
+        last_name: Some("World".into()),
+        ..IdentityFields::default()
+    };
+    let policy = AnonymousPolicy {
+        name_format: hearth::domain::identity::AnonymousNameFormat::UidAnonymous,
+        dob_rule: hearth::domain::dob::AnonymousDobRule::Jan1OfBirthYear,
+        ssn_quality: 99,
+    };
+    let today = Utc::now().date_naive();
+    validate_identity(&fields, IdentityMode::Identified, &policy, "W", today).unwrap()
 }
 
 fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> World {
@@ -134,32 +153,15 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             id,
             short_uid: format!("W{:08X}", rng.random_range(0..u32::MAX)),
             person_id: id,
-            coc_code: creator.coc_code.clone(),
+            coc_code: creator.coc_code.parse().unwrap(),
             created_by_agency: creator.id,
             created_by_user: "world".into(),
-            identity_mode: identity.as_str().into(),
-            visibility: visibility.as_str().into(),
-            lifecycle: lifecycle.as_str().into(),
+            identity_mode: identity,
+            visibility,
+            lifecycle,
             superseded_by: None,
             merged_into: None,
-            first_name: Some(format!("Client{n}")),
-            middle_name: None,
-            last_name: Some("World".into()),
-            name_suffix: None,
-            alias: None,
-            name_quality: 1,
-            ssn: None,
-            ssn_quality: 99,
-            dob: None,
-            dob_quality: 99,
-            race: vec![],
-            race_none: Some(99),
-            additional_race_ethnicity: None,
-            gender: vec![],
-            gender_none: Some(99),
-            different_identity_text: None,
-            sex: None,
-            veteran_status: 99,
+            identity: world_identity(n),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -221,7 +223,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
                     RoiScope::Cocs(c) => c.clone(),
                     RoiScope::Statewide => vec![],
                 },
-                method: "signed".into(),
+                method: hearth::domain::words::RoiMethod::Signed,
                 documentation_note: None,
                 revoked_by_user: None,
                 revoked_by_agency_id: None,
@@ -263,7 +265,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
         }
         let facts = RecordFacts {
             creating_agency: creator.id,
-            coc_code: creator.coc_code.clone(),
+            coc_code: creator.coc_code.parse().unwrap(),
             visibility,
             identity,
             lifecycle,
@@ -457,12 +459,14 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
             assert_eq!(a, b, "loaded facts differ (seed {seed})");
         }
         for viewer in viewers(&world, &mut rng) {
+            // The viewer's values are bound as the services bind them (`$2` on).
+            let (slots, values) = with_viewer(&viewer, today, vec![ids.clone().into()]);
             let sql = format!(
                 "SELECT c.id, {} AS basis FROM clients c WHERE c.id = ANY($1)",
-                basis_sql(&viewer, today)
+                basis_sql(&viewer, slots)
             );
-            let rows: Vec<Row> = diesel::sql_query(sql)
-                .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+            let rows: Vec<Row> = CachedSql::new(sql)
+                .bind_all(values)
                 .load(&mut conn)
                 .unwrap();
             assert_eq!(rows.len(), ids.len());
@@ -487,16 +491,17 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
             }
             // Datum rule 6: a stay answers with its entry, as a continuation, or not at all.
             let stay_ids: Vec<Uuid> = world.stays.iter().map(|s| s.0).collect();
+            let (slots, values) = with_viewer(&viewer, today, vec![stay_ids.clone().into()]);
             let sql = format!(
                 "SELECT e.id, {} AS access, {} AS released FROM enrollments e \
                  JOIN clients c ON c.id = e.client_id \
                  CROSS JOIN LATERAL (SELECT {} AS basis) b WHERE e.id = ANY($1)",
-                stay_entry_access_sql(&viewer, "b.basis"),
-                stay_has_released_data_sql(&viewer, "b.basis"),
-                basis_sql(&viewer, today)
+                stay_entry_access_sql(&viewer, slots, "b.basis"),
+                stay_has_released_data_sql(&viewer, slots, "b.basis"),
+                basis_sql(&viewer, slots)
             );
-            let rows: Vec<StayRow> = diesel::sql_query(sql)
-                .bind::<diesel::sql_types::Array<SqlUuid>, _>(&stay_ids)
+            let rows: Vec<StayRow> = CachedSql::new(sql)
+                .bind_all(values)
                 .load(&mut conn)
                 .unwrap();
             assert_eq!(rows.len(), stay_ids.len());
@@ -539,14 +544,15 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                 DatumKind::Document,
                 DatumKind::Contact,
             ] {
+                let (slots, values) = with_viewer(&viewer, today, vec![data_ids.clone().into()]);
                 let sql = format!(
                     "SELECT d.id, {} AS access FROM contacts d JOIN clients c ON c.id = d.client_id \
                      CROSS JOIN LATERAL (SELECT {} AS basis) b WHERE d.id = ANY($1)",
-                    datum_access_sql(&viewer, "b.basis", kind),
-                    basis_sql(&viewer, today)
+                    datum_access_sql(&viewer, slots, "b.basis", kind),
+                    basis_sql(&viewer, slots)
                 );
-                let rows: Vec<DatumRow> = diesel::sql_query(sql)
-                    .bind::<diesel::sql_types::Array<SqlUuid>, _>(&data_ids)
+                let rows: Vec<DatumRow> = CachedSql::new(sql)
+                    .bind_all(values)
                     .load(&mut conn)
                     .unwrap();
                 assert_eq!(rows.len(), data_ids.len());
@@ -617,4 +623,81 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
             "no case reached {basis}: {by_basis:?} (seed {seed})"
         );
     }
+}
+
+/// The consent filter's statements are prepared once per connection: the viewer's values are
+/// bound, so viewers of the same kind (here two agencies of two CoCs) send the same text, diesel
+/// keeps it in the connection's statement cache, and PostgreSQL moves to a generic plan instead of
+/// planning every request. Connections run with JIT off.
+#[test]
+fn the_filter_is_prepared_once_per_connection() {
+    use hearth::domain::CocCode;
+    use hearth::repo::{priority_list, visible};
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = Text)]
+        statement: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        custom_plans: i64,
+    }
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        jit: String,
+    }
+    let pool = test_pool();
+    let mut conn = pool.get().unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
+    let viewer = |coc: &str| Viewer {
+        agency_id: Some(Uuid::new_v4()),
+        coc_code: Some(coc.into()),
+        agency_shares_data: true,
+        roles: vec![Role::CaseWorker, Role::PriorityListReader],
+    };
+    let coc = CocCode::parse("IL-510").unwrap();
+    for (i, v) in [viewer("IL-510"), viewer("WA-502")].iter().enumerate() {
+        for _ in 0..8 {
+            let ids = vec![Uuid::new_v4(); 1 + i];
+            visible::clients_among(&mut conn, v, today, &ids, true).unwrap();
+            priority_list::page(&mut conn, v, &coc, today, false, None, 10 + i as i64).unwrap();
+        }
+    }
+    let prepared: Vec<Prepared> = diesel::sql_query(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE '%AS basis%'",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let texts: Vec<&str> = prepared.iter().map(|p| &p.statement[..60]).collect();
+    assert_eq!(
+        prepared.len(),
+        2,
+        "one statement per query shape: {texts:?}"
+    );
+    for p in &prepared {
+        assert_eq!(
+            p.generic_plans + p.custom_plans,
+            16,
+            "{}",
+            &p.statement[..60]
+        );
+    }
+    // Each is planned once, after PostgreSQL's five custom plans: the search's access check
+    // (ids padded, `db::cached_sql::padded_ids`) and the list page (its LIMIT written in,
+    // rounded up to a power of two).
+    for p in &prepared {
+        assert!(
+            p.generic_plans >= 10,
+            "a generic plan: {} generic, {} custom ({})",
+            p.generic_plans,
+            p.custom_plans,
+            &p.statement[..60]
+        );
+    }
+    let jit: Setting = diesel::sql_query("SELECT current_setting('jit') AS jit")
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(jit.jit, "off");
 }

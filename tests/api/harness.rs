@@ -114,6 +114,7 @@ pub fn state_with(pool: hearth::db::DbPool) -> AppState {
         auth: Arc::new(auth_config()),
         metrics: Arc::new(hearth::api::ops::Metrics::new()),
         max_body_bytes: 64 * 1024,
+        import_max_bytes: 8 * 1024 * 1024,
     }
 }
 

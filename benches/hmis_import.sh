@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmark: importing a HUD HMIS CSV export (docs/benchmarks.md).
+#
+#   benches/hmis_import.sh
+#
+# Generates an export of BENCH_CLIENTS clients (default 10000; each with an enrollment and a row
+# in every enrollment-level file, every other one exited) with `hearth sample-csv`, imports it with
+# `hearth import-csv` into an empty database, imports it again (nothing changes), and, as the
+# baseline in the same run, loads the same files with psql's `\copy FROM` into staging tables of
+# text columns. Reports times, the ratio, rows per second and the import's peak RSS.
+# HEARTH_BIN (default target/release/hearth, else target/debug). Only 127.0.0.1 is contacted;
+# the throwaway cluster is stopped on exit.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+N="${BENCH_CLIENTS:-10000}"
+HEARTH="${HEARTH_BIN:-$ROOT/target/release/hearth}"
+[ -x "$HEARTH" ] || HEARTH="$ROOT/target/debug/hearth"
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+TMP="$(mktemp -d /tmp/hearth-importbench.XXXXXX)"
+PGDATA="$TMP/pg"; PG_STARTED=""
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+    local rc=$?; trap - EXIT
+    [ -n "$PG_STARTED" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
+    if [ "$rc" = 0 ]; then rm -rf "$TMP"; else log "logs in $TMP"; fi
+    exit "$rc"
+}
+trap cleanup EXIT
+PGPORT=$(( 20000 + RANDOM % 40000 )); mkdir -p "$TMP/sock"
+[ "$(id -u)" = 0 ] && chown postgres "$TMP" "$TMP/sock"; chmod 755 "$TMP"
+as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --no-instructions >/dev/null
+cat >>"$PGDATA/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = '$TMP/sock'
+shared_buffers = 256MB
+CONF
+as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start >/dev/null; PG_STARTED=1
+PSQL=("$PG_BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -X -q -v ON_ERROR_STOP=1)
+"${PSQL[@]}" -c "CREATE DATABASE bench"
+export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench"
+export RUST_LOG=warn
+"$HEARTH" migrate >/dev/null
+AGENCY=00000000-0000-4000-8000-0000000000a1
+"${PSQL[@]}" -d bench -c "INSERT INTO cocs (code, name) VALUES ('IL-510', 'Bench CoC');
+  INSERT INTO agencies (id, coc_code, name, shares_data) VALUES ('$AGENCY', 'IL-510', 'Bench agency', true);"
+
+log "binary: $HEARTH"
+log "generating an export of $N clients"
+"$HEARTH" sample-csv --clients "$N" --coc IL-510 --out "$TMP/export.zip" 2>/dev/null
+mkdir "$TMP/files" && (cd "$TMP/files" && unzip -q ../export.zip)
+ROWS=$(for f in "$TMP"/files/*.csv; do tail -n +2 "$f" | wc -l; done | paste -sd+ | bc)
+SIZE=$(du -sk "$TMP/files" | cut -f1)
+log "$ROWS data rows in 24 files, ${SIZE} KiB"
+
+now() { date +%s.%N; }
+log "import into an empty database"
+T0=$(now)
+/usr/bin/time -f '%M' -o "$TMP/rss" "$HEARTH" import-csv "$TMP/export.zip" --agency "$AGENCY" >"$TMP/import.out" 2>"$TMP/import.err"
+T1=$(now)
+grep -E '^(Client|Enrollment|Services):' "$TMP/import.out" >&2
+log "import again (nothing changes)"
+"$HEARTH" import-csv "$TMP/export.zip" --agency "$AGENCY" >"$TMP/again.out" 2>&1
+T2=$(now)
+grep -E '^Client:' "$TMP/again.out" >&2
+
+log "baseline: \\copy FROM of the same files into staging tables (text columns)"
+{
+    for f in "$TMP"/files/*.csv; do
+        t="stage_$(basename "$f" .csv | tr 'A-Z' 'a-z')"
+        cols=$(head -1 "$f" | tr -d '\r' | sed 's/"//g; s/,/ text, /g; s/$/ text/')
+        echo "CREATE UNLOGGED TABLE $t ($cols);"
+        echo "\\copy $t FROM '$f' WITH (FORMAT csv, HEADER true)"
+    done
+} >"$TMP/stage.sql"
+T3=$(now)
+"${PSQL[@]}" -d bench -f "$TMP/stage.sql"
+T4=$(now)
+
+python3 - "$T0" "$T1" "$T2" "$T3" "$T4" "$ROWS" "$(cat "$TMP/rss")" <<'PY'
+import sys
+t0, t1, t2, t3, t4, rows, rss = map(float, sys.argv[1:])
+imp, again, copy = t1 - t0, t2 - t1, t4 - t3
+print(f"import (empty database): {imp:.2f} s, {rows/imp:,.0f} rows/s, peak RSS {rss/1024:.0f} MiB")
+print(f"import again (unchanged): {again:.2f} s")
+print(f"\\copy FROM into staging tables: {copy:.2f} s")
+print(f"ratio import / \\copy: {imp/copy:.1f}x")
+PY

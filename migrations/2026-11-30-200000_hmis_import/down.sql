@@ -1,0 +1,3 @@
+DROP TABLE hmis_rows;
+DROP TABLE import_sources;
+DROP TABLE import_jobs;

@@ -1,0 +1,148 @@
+//! `POST /v1/imports/hmis-csv` and `GET /v1/imports/{id}`: HUD HMIS CSV import as a job.
+
+use std::io::Write;
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::support::{run_db, JsonReply};
+use crate::error::{AppError, AppResult};
+use crate::service::context::Caller;
+use crate::service::hmis_import::{self, ImportJob, ImportMode};
+use crate::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(submit_import).service(get_import);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The agency the records, projects and stays are imported into (an agency administrator:
+    /// its own).
+    pub agency: Uuid,
+    /// `strict` (default): all or nothing. `lenient`: the good rows, and a report of the others.
+    pub mode: Option<ImportMode>,
+}
+
+/// Import a HUD HMIS CSV export (a zip of the CSV files, FY2024 or FY2026) into an agency. The
+/// upload is checked and imported by a job: the answer is `202` with the job, whose `Location`
+/// reports progress (rows per file, problems so far) and, when done, the outcome. Records are
+/// created closed to sharing (an HMIS CSV carries no ROI) by the agency; importing the same
+/// export again changes nothing.
+#[utoipa::path(
+    tag = "hmis csv",
+    params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/zip", description = "A zip of HMIS CSV files"),
+    responses(
+        (status = 202, body = ImportJob, description = "The job, queued",
+            headers(("Location" = String, description = "The job resource"))),
+        (status = 403, description = "Not a system administrator, nor an agency administrator of this agency"),
+        (status = 413, description = "The upload is over HEARTH_IMPORT_MAX_BYTES"),
+        (status = 415, description = "The body is not sent as application/zip"),
+        (status = 422, description = "No agency has this id"),
+    )
+)]
+#[post("/imports/hmis-csv")]
+async fn submit_import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    mut body: web::Payload,
+) -> AppResult<HttpResponse> {
+    let zip = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.split(';').next().unwrap_or_default().trim();
+            v.eq_ignore_ascii_case("application/zip")
+                || v.eq_ignore_ascii_case("application/x-zip-compressed")
+        });
+    if !zip {
+        return Err(AppError::UnsupportedMediaType(
+            "Send the HMIS CSV files as one zip, with Content-Type: application/zip.".into(),
+        ));
+    }
+    // The query is read after the media type, so a body that is not a zip says so first.
+    let q = web::Query::<ImportQuery>::from_query(req.query_string())
+        .map_err(|_| AppError::BadRequest("A query parameter is malformed.".into()))?
+        .into_inner();
+    let mode = q.mode.unwrap_or(ImportMode::Strict);
+    hmis_import::authorize(&caller, q.agency)?;
+    let path = hmis_import::upload_path(Uuid::now_v7());
+    let mut file = std::fs::File::create(&path)
+        .map_err(|e| AppError::Internal(format!("import upload file: {e}")))?;
+    let mut size: u64 = 0;
+    let upload = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|_| {
+                AppError::BadRequest("The upload was cut off before its end.".into())
+            })?;
+            size += chunk.len() as u64;
+            if size > state.import_max_bytes {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The upload is over {} bytes.",
+                    state.import_max_bytes
+                )));
+            }
+            file.write_all(&chunk)
+                .map_err(|e| AppError::Internal(format!("import upload file: {e}")))?;
+        }
+        file.flush()
+            .map_err(|e| AppError::Internal(format!("import upload file: {e}")))
+    }
+    .await;
+    if let Err(e) = upload {
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
+    }
+    let agency = q.agency;
+    let c = caller.clone();
+    let job = match run_db(&state, move |conn| {
+        hmis_import::submit(conn, &c, agency, mode)
+    })
+    .await
+    {
+        Ok(job) => job,
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+    };
+    let pool = state.pool.clone();
+    let id = job.id;
+    std::thread::Builder::new()
+        .name(format!("import-{id}"))
+        .spawn(move || hmis_import::run(&pool, &caller, id, &path, true))
+        .map_err(|e| AppError::Internal(format!("import thread: {e}")))?;
+    let mut reply = JsonReply::created(&job, format!("/v1/imports/{id}"))?;
+    reply.status = actix_web::http::StatusCode::ACCEPTED;
+    Ok(reply.into_response())
+}
+
+/// An import job: its progress while it runs, its outcome and problems when done (the system
+/// administrator, or an administrator of the importing agency).
+#[utoipa::path(
+    tag = "hmis csv",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ImportJob),
+        (status = 404, description = "No such job, or not the caller's agency's"),
+    )
+)]
+#[get("/imports/{id}")]
+async fn get_import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let job = run_db(&state, move |conn| hmis_import::get(conn, &caller, id)).await?;
+    JsonReply::ok(&job)
+}

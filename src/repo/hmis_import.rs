@@ -1,0 +1,382 @@
+//! Queries of the HMIS CSV import: its jobs, the source ids it maps, and the rows it writes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use diesel::upsert::excluded;
+
+use crate::db::schema::{
+    client_contributors, clients, enrollments, hmis_rows, import_jobs, import_sources, projects,
+};
+use crate::domain::identity::Identity;
+use crate::domain::words::{IdentityMode, Lifecycle, Visibility};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = import_jobs)]
+pub struct JobRow {
+    pub id: Uuid,
+    pub agency_id: Uuid,
+    pub mode: String,
+    pub status: String,
+    pub submitted_by: String,
+    pub version: Option<String>,
+    pub progress: serde_json::Value,
+    pub problems: serde_json::Value,
+    pub problem_count: i32,
+    pub summary: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub fn insert_job(conn: &mut PgConnection, row: &JobRow) -> QueryResult<JobRow> {
+    diesel::insert_into(import_jobs::table)
+        .values(row)
+        .returning(JobRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn find_job(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<JobRow>> {
+    import_jobs::table
+        .find(id)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn start_job(conn: &mut PgConnection, id: Uuid, version: Option<&str>) -> QueryResult<usize> {
+    diesel::update(import_jobs::table.find(id))
+        .set((
+            import_jobs::status.eq("running"),
+            import_jobs::version.eq(version),
+            import_jobs::started_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+}
+
+pub fn set_progress(
+    conn: &mut PgConnection,
+    id: Uuid,
+    progress: &serde_json::Value,
+    problems: &serde_json::Value,
+    problem_count: i32,
+) -> QueryResult<usize> {
+    diesel::update(import_jobs::table.find(id))
+        .set((
+            import_jobs::progress.eq(progress),
+            import_jobs::problems.eq(problems),
+            import_jobs::problem_count.eq(problem_count),
+        ))
+        .execute(conn)
+}
+
+pub fn finish_job(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    summary: &serde_json::Value,
+) -> QueryResult<usize> {
+    diesel::update(import_jobs::table.find(id))
+        .set((
+            import_jobs::status.eq(status),
+            import_jobs::summary.eq(Some(summary)),
+            import_jobs::finished_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+}
+
+/// Jobs left running by a server that stopped: marked failed at start-up.
+pub fn fail_interrupted_jobs(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::update(import_jobs::table.filter(import_jobs::status.eq_any(["queued", "running"])))
+        .set((
+            import_jobs::status.eq("failed"),
+            import_jobs::summary.eq(Some(serde_json::json!({
+                "outcome": "interrupted: the server stopped before the import finished; nothing was kept"
+            }))),
+            import_jobs::finished_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+}
+
+/// Imports into one agency run one at a time: the lock is held until the transaction ends.
+pub fn lock_agency_imports(conn: &mut PgConnection, agency: Uuid) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('hmis-import:' || $1, 0))")
+        .bind::<diesel::sql_types::Text, _>(agency.to_string())
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A source row taken before: the Hearth row it became and the hash of its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub target: Uuid,
+    pub hash: String,
+}
+
+/// Every source id of `file` the agency imported before.
+pub fn sources_of(
+    conn: &mut PgConnection,
+    agency: Uuid,
+    file: &str,
+) -> QueryResult<HashMap<String, Source>> {
+    let rows: Vec<(String, Uuid, String)> = import_sources::table
+        .filter(import_sources::agency_id.eq(agency))
+        .filter(import_sources::file.eq(file))
+        .select((
+            import_sources::source_id,
+            import_sources::target_id,
+            import_sources::row_hash,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, target, hash)| (s, Source { target, hash }))
+        .collect())
+}
+
+pub fn insert_project(
+    conn: &mut PgConnection,
+    id: Uuid,
+    agency: Uuid,
+    name: &str,
+    project_type: i16,
+) -> QueryResult<usize> {
+    diesel::insert_into(projects::table)
+        .values((
+            projects::id.eq(id),
+            projects::agency_id.eq(agency),
+            projects::name.eq(name),
+            projects::project_type.eq(project_type),
+            projects::ce_entry_point.eq(false),
+        ))
+        .execute(conn)
+}
+
+pub fn update_project(
+    conn: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    project_type: i16,
+) -> QueryResult<usize> {
+    diesel::update(projects::table.find(id))
+        .set((
+            projects::name.eq(name),
+            projects::project_type.eq(project_type),
+            projects::version.eq(projects::version + 1),
+            projects::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+}
+
+/// The identity of an imported record, as Hearth declares it (`domain::identity::Identity`),
+/// with its mode and the source's update time.
+#[derive(Debug, Clone, AsChangeset, Insertable)]
+#[diesel(table_name = clients, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub struct ImportedIdentity {
+    pub identity_mode: IdentityMode,
+    pub updated_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub identity: Identity,
+}
+
+pub fn update_client(
+    conn: &mut PgConnection,
+    id: Uuid,
+    identity: &ImportedIdentity,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.find(id))
+        .set(identity)
+        .execute(conn)
+}
+
+/// The entry date of a stay (an exit before it cannot be kept).
+pub fn entry_date_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<NaiveDate>> {
+    enrollments::table
+        .find(id)
+        .select(enrollments::entry_date)
+        .first(conn)
+        .optional()
+}
+
+/// Rows are written in batches of this many (PostgreSQL takes at most 65,535 parameters).
+pub const BATCH: usize = 1_000;
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = import_sources, treat_none_as_default_value = false)]
+pub struct SourceRow {
+    pub agency_id: Uuid,
+    pub file: String,
+    pub source_id: String,
+    pub target_id: Uuid,
+    pub row_hash: String,
+    pub invalid: Option<serde_json::Value>,
+}
+
+pub fn put_sources(conn: &mut PgConnection, rows: &[SourceRow]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(import_sources::table)
+        .values(rows)
+        .on_conflict((
+            import_sources::agency_id,
+            import_sources::file,
+            import_sources::source_id,
+        ))
+        .do_update()
+        .set((
+            import_sources::target_id.eq(excluded(import_sources::target_id)),
+            import_sources::row_hash.eq(excluded(import_sources::row_hash)),
+            import_sources::invalid.eq(excluded(import_sources::invalid)),
+        ))
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = hmis_rows, treat_none_as_default_value = false)]
+pub struct WholeRow {
+    pub agency_id: Uuid,
+    pub file: String,
+    pub source_id: String,
+    pub client_id: Option<Uuid>,
+    pub enrollment_id: Option<Uuid>,
+    pub fields: serde_json::Value,
+}
+
+pub fn put_whole_rows(conn: &mut PgConnection, rows: &[WholeRow]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(hmis_rows::table)
+        .values(rows)
+        .on_conflict((hmis_rows::agency_id, hmis_rows::file, hmis_rows::source_id))
+        .do_update()
+        .set((
+            hmis_rows::client_id.eq(excluded(hmis_rows::client_id)),
+            hmis_rows::enrollment_id.eq(excluded(hmis_rows::enrollment_id)),
+            hmis_rows::fields.eq(excluded(hmis_rows::fields)),
+        ))
+        .execute(conn)
+}
+
+/// A new record, whole.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = clients, treat_none_as_default_value = false)]
+pub struct NewImportedClient {
+    pub id: Uuid,
+    pub short_uid: String,
+    pub person_id: Uuid,
+    pub coc_code: String,
+    pub created_by_agency: Uuid,
+    pub created_by_user: String,
+    pub visibility: Visibility,
+    pub lifecycle: Lifecycle,
+    pub created_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub identity: ImportedIdentity,
+}
+
+/// Inserts new records and makes their agency a contributor of each.
+pub fn insert_clients(conn: &mut PgConnection, rows: &[NewImportedClient]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let n = diesel::insert_into(clients::table)
+        .values(rows)
+        .execute(conn)?;
+    let contributors: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                client_contributors::client_id.eq(r.id),
+                client_contributors::agency_id.eq(r.created_by_agency),
+            )
+        })
+        .collect();
+    diesel::insert_into(client_contributors::table)
+        .values(&contributors)
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(n)
+}
+
+/// Which of `uids` are taken already.
+pub fn short_uids_taken(conn: &mut PgConnection, uids: &[String]) -> QueryResult<Vec<String>> {
+    clients::table
+        .filter(clients::short_uid.eq_any(uids))
+        .select(clients::short_uid)
+        .load(conn)
+}
+
+/// New stays, in one statement.
+pub fn insert_stays(
+    conn: &mut PgConnection,
+    rows: &[crate::repo::stays::EnrollmentRow],
+) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(enrollments::table)
+        .values(rows)
+        .execute(conn)
+}
+
+/// An exit to write: (stay, exit date, destination, subsidy type).
+pub type ExitRow = (Uuid, NaiveDate, i16, Option<i16>);
+
+/// Closes stays, one statement per batch.
+pub fn set_exits(conn: &mut PgConnection, rows: &[ExitRow]) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Date, Int2, Nullable, Uuid as SqlUuid};
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let dates: Vec<NaiveDate> = rows.iter().map(|r| r.1).collect();
+    let dest: Vec<i16> = rows.iter().map(|r| r.2).collect();
+    let sub: Vec<Option<i16>> = rows.iter().map(|r| r.3).collect();
+    diesel::sql_query(
+        "UPDATE enrollments e SET exit_date = x.d, destination = x.dest,
+                destination_subsidy_type = x.sub, updated_at = now()
+           FROM unnest($1::uuid[], $2::date[], $3::int2[], $4::int2[]) AS x(id, d, dest, sub)
+          WHERE e.id = x.id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Date>, _>(dates)
+    .bind::<Array<Int2>, _>(dest)
+    .bind::<Array<Nullable<Int2>>, _>(sub)
+    .execute(conn)
+}
+
+pub fn insert_data(
+    conn: &mut PgConnection,
+    rows: &[crate::repo::stays::DatumRow],
+) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(crate::db::schema::enrollment_data::table)
+        .values(rows)
+        .execute(conn)
+}
+
+/// Rewrites an imported datum's day and fields; answers whether there was one with this id.
+pub fn update_datum(
+    conn: &mut PgConnection,
+    id: Uuid,
+    occurred_on: NaiveDate,
+    fields: &serde_json::Value,
+) -> QueryResult<bool> {
+    use crate::db::schema::enrollment_data as d;
+    let n = diesel::update(d::table.find(id))
+        .set((
+            d::occurred_on.eq(occurred_on),
+            d::collected_on.eq(occurred_on),
+            d::fields.eq(fields),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}

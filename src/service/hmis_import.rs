@@ -1,0 +1,1073 @@
+//! Importing a HUD HMIS CSV export (FY2024 or FY2026) into one agency, as a job.
+//!
+//! The job validates the whole set first (`hmis_csv::validate`), then writes in **one
+//! transaction**: all of it or, on any failure, nothing. `strict` refuses the set when the
+//! validator found any error; `lenient` skips the rows with errors (and the rows that hang from
+//! them), keeps rows whose only fault is a code outside its list (the value recorded as invalid,
+//! `import_sources.invalid`), and reports each. Re-importing the same export changes nothing: each
+//! source row is found again by its source id, and only a row whose values changed is written.
+//! The mapping is in `docs/hmis-csv-import.md`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::consent::imports::may_import_into;
+use crate::db::DbPool;
+use crate::domain::words::{IdentityMode, Lifecycle, Visibility};
+use crate::error::{AppError, AppResult};
+use crate::hmis_csv::import_map::{self, Invalid, Unusable};
+use crate::hmis_csv::read::{open_set, Row};
+use crate::hmis_csv::{validate_path, FileSpec, Limits, Severity, Spec, Version};
+use crate::repo::audit::{self, NewAuditEvent};
+use crate::repo::hmis_import::{self as repo, ImportedIdentity};
+use crate::repo::stays::{self as stays_repo, EnrollmentRow};
+use crate::repo::tenants;
+use crate::service::context::Caller;
+
+/// How an import treats problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// All or nothing: any error refuses the whole set.
+    Strict,
+    /// The good rows, and a report of the others.
+    Lenient,
+}
+
+impl ImportMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            ImportMode::Strict => "strict",
+            ImportMode::Lenient => "lenient",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// Rows of one file so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FileProgress {
+    /// Data rows read.
+    pub read: u64,
+    /// Rows new to Hearth.
+    pub created: u64,
+    /// Rows imported before whose values changed.
+    pub updated: u64,
+    /// Rows imported before, unchanged.
+    pub unchanged: u64,
+    /// Rows not imported (each has a problem).
+    pub skipped: u64,
+}
+
+/// One problem: where, and what, never a value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportProblem {
+    pub file: String,
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub code: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    pub message: String,
+}
+
+/// An import job.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportJob {
+    pub id: Uuid,
+    pub agency_id: Uuid,
+    pub mode: ImportMode,
+    pub status: ImportStatus,
+    /// `2024` or `2026`, once detected.
+    pub version: Option<String>,
+    /// Rows per file (HUD's file name without `.csv`).
+    pub progress: BTreeMap<String, FileProgress>,
+    /// The first problems (at most 1,000), in the order found.
+    pub problems: Vec<ImportProblem>,
+    pub problem_count: i32,
+    /// When finished: what happened, in words.
+    pub outcome: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const MAX_KEPT_PROBLEMS: usize = 1_000;
+
+fn view(row: repo::JobRow) -> AppResult<ImportJob> {
+    let fault = |what: &str| AppError::Internal(format!("stored import job: {what}"));
+    Ok(ImportJob {
+        id: row.id,
+        agency_id: row.agency_id,
+        mode: serde_json::from_value(serde_json::Value::String(row.mode))
+            .map_err(|_| fault("mode"))?,
+        status: serde_json::from_value(serde_json::Value::String(row.status))
+            .map_err(|_| fault("status"))?,
+        version: row.version,
+        progress: serde_json::from_value(row.progress).map_err(|_| fault("progress"))?,
+        problems: serde_json::from_value(row.problems).map_err(|_| fault("problems"))?,
+        problem_count: row.problem_count,
+        outcome: row
+            .summary
+            .as_ref()
+            .and_then(|s| s["outcome"].as_str())
+            .map(str::to_string),
+        created_at: row.created_at,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+    })
+}
+
+/// Whether the caller may import into `agency` (checked before an upload is read).
+pub fn authorize(caller: &Caller, agency: Uuid) -> AppResult<()> {
+    let p = &caller.principal;
+    if !may_import_into(&p.roles, p.agency_id, agency) {
+        return Err(AppError::Forbidden(
+            "An agency administrator imports only into its own agency.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Records a new job for `agency`; the caller then runs it ([`run`]) off the request.
+pub fn submit(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    agency: Uuid,
+    mode: ImportMode,
+) -> AppResult<ImportJob> {
+    authorize(caller, agency)?;
+    let p = &caller.principal;
+    conn.transaction(|conn| {
+        if tenants::find_agency(conn, agency)?.is_none() {
+            return Err(AppError::validation(
+                "agency",
+                "unknown",
+                "No agency has this id.",
+            ));
+        }
+        let row = repo::insert_job(
+            conn,
+            &repo::JobRow {
+                id: Uuid::now_v7(),
+                agency_id: agency,
+                mode: mode.as_str().into(),
+                status: "queued".into(),
+                submitted_by: p.sub.clone(),
+                version: None,
+                progress: serde_json::json!({}),
+                problems: serde_json::json!([]),
+                problem_count: 0,
+                summary: None,
+                created_at: Utc::now(),
+                started_at: None,
+                finished_at: None,
+            },
+        )?;
+        caller.audit(
+            conn,
+            None,
+            "hmis_import_submitted",
+            None,
+            Some(serde_json::json!({"job": row.id, "agency": agency, "mode": mode.as_str()})),
+        )?;
+        view(row)
+    })
+}
+
+/// A job, for the system administrator or the importing agency's administrator; 404 otherwise.
+pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<ImportJob> {
+    let row = repo::find_job(conn, id)?.ok_or(AppError::NotFound)?;
+    let p = &caller.principal;
+    if !may_import_into(&p.roles, p.agency_id, row.agency_id) {
+        return Err(AppError::NotFound);
+    }
+    view(row)
+}
+
+/// At start-up: jobs a stopped server left unfinished are failed (their transaction never
+/// committed, so nothing of them was kept).
+pub fn fail_interrupted(conn: &mut PgConnection) -> AppResult<usize> {
+    Ok(repo::fail_interrupted_jobs(conn)?)
+}
+
+/// What the job keeps while it runs.
+struct Run {
+    job: Uuid,
+    agency: Uuid,
+    coc: String,
+    actor: String,
+    request_id: Option<String>,
+    progress: BTreeMap<String, FileProgress>,
+    problems: Vec<ImportProblem>,
+    problem_count: i32,
+    /// Row-level errors by (file, line): the rows lenient mode skips.
+    bad_rows: HashSet<(String, u64)>,
+    /// Columns whose value is outside its code list, by (file, line): kept, and recorded.
+    code_cells: HashMap<(String, u64), Vec<String>>,
+    /// Data rows read so far, all files.
+    rows_read: u64,
+    /// Source id to Hearth id, per file, for this run (and earlier runs, loaded per file).
+    ids: HashMap<&'static str, HashMap<String, Uuid>>,
+    /// Source HouseholdID to Hearth household id.
+    households: HashMap<String, Uuid>,
+    /// Entry dates of the stays this run saw, for their exits.
+    entry_dates: HashMap<Uuid, chrono::NaiveDate>,
+}
+
+impl Run {
+    fn problem(
+        &mut self,
+        file: &str,
+        line: Option<u64>,
+        column: Option<&str>,
+        code: &str,
+        severity: Severity,
+        message: impl Into<String>,
+    ) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_KEPT_PROBLEMS {
+            self.problems.push(ImportProblem {
+                file: file.to_string(),
+                line,
+                column: column.map(str::to_string),
+                code: code.to_string(),
+                severity: match severity {
+                    Severity::Error => "error".into(),
+                    Severity::Warning => "warning".into(),
+                },
+                message: message.into(),
+            });
+        }
+    }
+
+    fn file_progress(&mut self, file: &str) -> &mut FileProgress {
+        self.progress.entry(file.to_string()).or_default()
+    }
+}
+
+/// Codes the validator reports for a value outside its code list: lenient mode keeps the row.
+const CODE_PROBLEMS: &[&str] = &["not_in_list", "excluded_code"];
+
+/// Runs job `job` on the set at `path` (a zip or a directory), then removes `path` when
+/// `remove_after`. Never panics on bad input: every outcome is written to the job.
+pub fn run(pool: &DbPool, caller: &Caller, job: Uuid, path: &Path, remove_after: bool) {
+    run_with(pool, caller, job, path, remove_after, &mut |_| {})
+}
+
+/// The rows per file so far, as a job reports them.
+pub type Progress = BTreeMap<String, FileProgress>;
+
+/// As [`run`], calling `progress` as rows are read (the command line draws it).
+pub fn run_with(
+    pool: &DbPool,
+    caller: &Caller,
+    job: Uuid,
+    path: &Path,
+    remove_after: bool,
+    progress: &mut dyn FnMut(&Progress),
+) {
+    let outcome = run_inner(pool, caller, job, path, progress);
+    if remove_after {
+        let _ = std::fs::remove_file(path);
+    }
+    if let Err(e) = outcome {
+        tracing::error!(job = %job, error = %e, "import job could not record its outcome");
+    }
+}
+
+fn run_inner(
+    pool: &DbPool,
+    caller: &Caller,
+    job: Uuid,
+    path: &Path,
+    progress: &mut dyn FnMut(&Progress),
+) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    let row = repo::find_job(&mut conn, job)?.ok_or(AppError::NotFound)?;
+    let agency = tenants::find_agency(&mut conn, row.agency_id)?.ok_or(AppError::NotFound)?;
+    let mode = if row.mode == "strict" {
+        ImportMode::Strict
+    } else {
+        ImportMode::Lenient
+    };
+
+    let report = validate_path(path, &Limits::default());
+    let version = report.version.unwrap_or(Version::Fy2026);
+    let version_word = match version {
+        Version::Fy2024 => "2024",
+        Version::Fy2026 => "2026",
+    };
+    repo::start_job(&mut conn, job, Some(version_word))?;
+    let mut run = Run {
+        job,
+        agency: agency.id,
+        coc: agency.coc_code.clone(),
+        actor: caller.principal.sub.clone(),
+        request_id: Some(caller.request_id.clone()).filter(|r| !r.is_empty()),
+        progress: BTreeMap::new(),
+        problems: Vec::new(),
+        problem_count: 0,
+        bad_rows: HashSet::new(),
+        code_cells: HashMap::new(),
+        rows_read: 0,
+        ids: HashMap::new(),
+        households: HashMap::new(),
+        entry_dates: HashMap::new(),
+    };
+    // The validator's findings: set-level errors end the job in either mode; row errors end it
+    // in strict mode, and mark the rows lenient mode skips.
+    let mut set_level = false;
+    let mut row_errors = false;
+    for p in &report.problems {
+        run.problem(
+            &p.file,
+            p.line,
+            p.column.as_deref(),
+            p.code,
+            p.severity,
+            p.message.clone(),
+        );
+        if p.severity != Severity::Error {
+            continue;
+        }
+        let file = p.file.trim_end_matches(".csv").to_string();
+        match p.line {
+            Some(line) if line > 1 => {
+                row_errors = true;
+                if CODE_PROBLEMS.contains(&p.code) {
+                    if let Some(c) = &p.column {
+                        run.code_cells
+                            .entry((file, line))
+                            .or_default()
+                            .push(c.clone());
+                    }
+                } else {
+                    run.bad_rows.insert((file, line));
+                }
+            }
+            _ => set_level = true,
+        }
+    }
+    if report.dropped > 0 {
+        run.problem_count += report.dropped as i32;
+    }
+    let refuse = |run: &mut Run, conn: &mut PgConnection, why: &str| -> AppResult<()> {
+        save_progress(conn, run)?;
+        repo::finish_job(
+            conn,
+            run.job,
+            "failed",
+            &serde_json::json!({ "outcome": why }),
+        )?;
+        Ok(())
+    };
+    if set_level {
+        return refuse(
+            &mut run,
+            &mut conn,
+            "refused: the files cannot be read as an HMIS CSV export (see problems); nothing was imported",
+        );
+    }
+    if row_errors && mode == ImportMode::Strict {
+        return refuse(
+            &mut run,
+            &mut conn,
+            "refused in strict mode: rows have errors (see problems); nothing was imported",
+        );
+    }
+    let Some(mut set) = open_set(path, &Limits::default()) else {
+        return refuse(&mut run, &mut conn, "refused: the files cannot be opened");
+    };
+    let spec = Spec::get(version);
+    let result = conn.transaction(|conn| -> AppResult<()> {
+        // Two imports into one agency would both take a source id as new: one at a time.
+        repo::lock_agency_imports(conn, run.agency)?;
+        for fs in order(spec) {
+            import_file(conn, pool, &mut run, &mut set, fs, progress)?;
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => {
+            save_progress(&mut conn, &run)?;
+            let created: u64 = run.progress.values().map(|p| p.created).sum();
+            let updated: u64 = run.progress.values().map(|p| p.updated).sum();
+            let skipped: u64 = run.progress.values().map(|p| p.skipped).sum();
+            repo::finish_job(
+                &mut conn,
+                job,
+                "succeeded",
+                &serde_json::json!({
+                    "outcome": format!(
+                        "imported: {created} rows created, {updated} updated, {skipped} skipped"
+                    )
+                }),
+            )?;
+            Ok(())
+        }
+        Err(e) => {
+            if let AppError::Internal(cause) = &e {
+                tracing::error!(job = %job, cause = %cause, "import rolled back");
+            }
+            refuse(
+                &mut run,
+                &mut conn,
+                "failed while writing; the transaction was rolled back and nothing was imported",
+            )
+        }
+    }
+}
+
+/// Files in the order their parents come first; the rest keep HUD's order.
+fn order(spec: &'static Spec) -> Vec<&'static FileSpec> {
+    const FIRST: &[&str] = &["Organization", "Project", "Client", "Enrollment", "Exit"];
+    let mut v: Vec<&FileSpec> = FIRST.iter().filter_map(|f| spec.file(f)).collect();
+    v.extend(
+        spec.files
+            .iter()
+            .filter(|f| !FIRST.contains(&f.name) && f.name != "Export"),
+    );
+    v
+}
+
+/// Writes the job's progress on a connection of its own (best effort: the job goes on without).
+fn save_progress(conn: &mut PgConnection, run: &Run) -> AppResult<()> {
+    repo::set_progress(
+        conn,
+        run.job,
+        &serde_json::to_value(&run.progress).unwrap_or_default(),
+        &serde_json::to_value(&run.problems).unwrap_or_default(),
+        run.problem_count,
+    )?;
+    Ok(())
+}
+
+fn progress_now(pool: &DbPool, run: &Run) {
+    if let Ok(mut c) = pool.get_timeout(std::time::Duration::from_millis(200)) {
+        let _ = save_progress(&mut c, run);
+    }
+}
+
+fn utc(t: Option<NaiveDateTime>) -> Option<DateTime<Utc>> {
+    t.map(|t| t.and_utc())
+}
+
+/// A row that cannot be kept: counted and reported.
+fn skip(run: &mut Run, fs: &FileSpec, row: &Row, column: Option<&str>, code: &str, msg: &str) {
+    run.file_progress(fs.name).skipped += 1;
+    let file = format!("{}.csv", fs.name);
+    run.problem(&file, Some(row.line), column, code, Severity::Error, msg);
+}
+
+/// Writes waiting for their batch: new rows go in together, parents' batches before their
+/// children's (each file is flushed before the next begins).
+#[derive(Default)]
+struct Pending {
+    clients: Vec<repo::NewImportedClient>,
+    stays: Vec<EnrollmentRow>,
+    exits: Vec<repo::ExitRow>,
+    sources: Vec<repo::SourceRow>,
+    whole: Vec<repo::WholeRow>,
+    data: Vec<crate::repo::stays::DatumRow>,
+    audit: Vec<NewAuditEvent>,
+}
+
+impl Pending {
+    fn full(&self) -> bool {
+        [
+            self.clients.len(),
+            self.stays.len(),
+            self.exits.len(),
+            self.sources.len(),
+            self.whole.len(),
+            self.data.len(),
+            self.audit.len(),
+        ]
+        .into_iter()
+        .any(|n| n >= repo::BATCH)
+    }
+
+    fn flush(&mut self, conn: &mut PgConnection) -> AppResult<()> {
+        if !self.clients.is_empty() {
+            free_short_uids(conn, &mut self.clients)?;
+            repo::insert_clients(conn, &self.clients)?;
+            self.clients.clear();
+        }
+        repo::insert_stays(conn, &self.stays)?;
+        self.stays.clear();
+        repo::set_exits(conn, &self.exits)?;
+        self.exits.clear();
+        repo::insert_data(conn, &self.data)?;
+        self.data.clear();
+        repo::put_whole_rows(conn, &self.whole)?;
+        self.whole.clear();
+        repo::put_sources(conn, &self.sources)?;
+        self.sources.clear();
+        audit::append(conn, &self.audit)?;
+        self.audit.clear();
+        Ok(())
+    }
+}
+
+/// A short UID drawn at random (as `service::clients` draws them); [`free_short_uids`] redraws
+/// the few that are taken.
+fn draw_short_uid() -> String {
+    use rand::Rng;
+    let n: u64 = rand::rng().random_range(0..(1u64 << 36));
+    format!("{n:09X}")
+}
+
+fn free_short_uids(conn: &mut PgConnection, rows: &mut [repo::NewImportedClient]) -> AppResult<()> {
+    for _ in 0..16 {
+        let mut seen = HashSet::new();
+        let mut clash: HashSet<String> = rows
+            .iter()
+            .filter(|r| !seen.insert(r.short_uid.clone()))
+            .map(|r| r.short_uid.clone())
+            .collect();
+        let uids: Vec<String> = rows.iter().map(|r| r.short_uid.clone()).collect();
+        clash.extend(repo::short_uids_taken(conn, &uids)?);
+        if clash.is_empty() {
+            return Ok(());
+        }
+        for r in rows.iter_mut().filter(|r| clash.contains(&r.short_uid)) {
+            r.short_uid = draw_short_uid();
+        }
+    }
+    Err(AppError::Internal("could not draw free short uids".into()))
+}
+
+fn import_file(
+    conn: &mut PgConnection,
+    pool: &DbPool,
+    run: &mut Run,
+    set: &mut crate::hmis_csv::read::FileSet,
+    fs: &'static FileSpec,
+    progress: &mut dyn FnMut(&Progress),
+) -> AppResult<()> {
+    let started = std::time::Instant::now();
+    let known = repo::sources_of(conn, run.agency, fs.name)?;
+    let mut ids: HashMap<String, Uuid> = known.iter().map(|(k, s)| (k.clone(), s.target)).collect();
+    if fs.name == "Enrollment" {
+        for (k, s) in repo::sources_of(conn, run.agency, "Household")? {
+            run.households.insert(k, s.target);
+        }
+    }
+    // Children of this file look their parents up in `ids` as the rows come.
+    run.ids.insert(fs.name, HashMap::new());
+    run.file_progress(fs.name);
+    let mut pending = Pending::default();
+    set.rows(fs, |row| -> AppResult<()> {
+        run.rows_read += 1;
+        if run.rows_read.is_multiple_of(2_000) {
+            progress_now(pool, run);
+            progress(&run.progress);
+        }
+        run.file_progress(fs.name).read += 1;
+        if run.bad_rows.contains(&(fs.name.to_string(), row.line)) {
+            run.file_progress(fs.name).skipped += 1;
+            return Ok(());
+        }
+        let key = row
+            .get(fs.key)
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
+        if key.is_empty() {
+            skip(
+                run,
+                fs,
+                &row,
+                Some(fs.key),
+                "missing_key",
+                "the row has no primary key",
+            );
+            return Ok(());
+        }
+        let hash = import_map::row_hash(&row);
+        let before = known.get(&key);
+        if before.is_some_and(|s| s.hash == hash) {
+            run.file_progress(fs.name).unchanged += 1;
+            if fs.name == "Enrollment" {
+                if let Some(e) = import_map::date_of(&row, "EntryDate") {
+                    run.entry_dates
+                        .insert(before.map(|s| s.target).unwrap_or_default(), e);
+                }
+            }
+            return Ok(());
+        }
+        let mut invalid: Invalid = Vec::new();
+        if let Some(cols) = run.code_cells.get(&(fs.name.to_string(), row.line)) {
+            for c in fs
+                .columns
+                .iter()
+                .filter(|c| cols.iter().any(|n| n == c.name))
+            {
+                invalid.push((c.name, row.get(c.name).unwrap_or_default().to_string()));
+            }
+        }
+        let target = before.map(|s| s.target);
+        let written = match fs.name {
+            "Organization" => import_map::organization(&row).map(|_| Some(run.agency)),
+            "Project" => write_project(conn, run, &row, target)?,
+            "Client" => write_client(conn, run, &mut pending, &row, target, &mut invalid)?,
+            "Enrollment" => write_enrollment(conn, run, &mut pending, &row, target, &mut invalid)?,
+            "Exit" => write_exit(conn, run, &mut pending, &row, &mut invalid)?,
+            _ => write_whole(
+                conn,
+                run,
+                &mut pending,
+                fs,
+                &row,
+                &key,
+                target,
+                &mut invalid,
+            )?,
+        };
+        match written {
+            Ok(Some(target)) => {
+                invalid.sort();
+                invalid.dedup_by(|a, b| a.0 == b.0);
+                for (col, _) in &invalid {
+                    let file = format!("{}.csv", fs.name);
+                    run.problem(
+                        &file,
+                        Some(row.line),
+                        Some(col),
+                        "kept_as_invalid",
+                        Severity::Warning,
+                        "a value outside its code list: kept as not collected, the value recorded",
+                    );
+                }
+                let invalid_json = (!invalid.is_empty()).then(|| {
+                    serde_json::Value::Object(
+                        invalid
+                            .iter()
+                            .map(|(c, v)| (c.to_string(), serde_json::Value::String(v.clone())))
+                            .collect(),
+                    )
+                });
+                pending.sources.push(repo::SourceRow {
+                    agency_id: run.agency,
+                    file: fs.name.to_string(),
+                    source_id: key.clone(),
+                    target_id: target,
+                    row_hash: hash,
+                    invalid: invalid_json,
+                });
+                ids.insert(key.clone(), target);
+                run.ids
+                    .get_mut(fs.name)
+                    .expect("inserted above")
+                    .insert(key, target);
+                let p = run.file_progress(fs.name);
+                if before.is_some() {
+                    p.updated += 1;
+                } else {
+                    p.created += 1;
+                }
+            }
+            Ok(None) => {}
+            Err(u) => skip(run, fs, &row, Some(u.column), "not_imported", u.message),
+        }
+        if pending.full() {
+            pending.flush(conn)?;
+        }
+        Ok(())
+    })?;
+    pending.flush(conn)?;
+    run.ids.insert(fs.name, ids);
+    progress(&run.progress);
+    tracing::debug!(
+        job = %run.job,
+        file = fs.name,
+        rows = run.progress.get(fs.name).map_or(0, |p| p.read),
+        ms = started.elapsed().as_millis() as u64,
+        "import file written"
+    );
+    Ok(())
+}
+
+type Written = Result<Option<Uuid>, Unusable>;
+
+fn parent(run: &Run, file: &str, key: Option<&str>) -> Option<Uuid> {
+    run.ids.get(file)?.get(key?.trim()).copied()
+}
+
+fn write_project(
+    conn: &mut PgConnection,
+    run: &mut Run,
+    row: &Row,
+    before: Option<Uuid>,
+) -> AppResult<Written> {
+    let p = match import_map::project(row) {
+        Ok(p) => p,
+        Err(u) => return Ok(Err(u)),
+    };
+    let id = match before {
+        Some(id) => {
+            repo::update_project(conn, id, &p.name, p.project_type)?;
+            id
+        }
+        None => {
+            let id = Uuid::now_v7();
+            repo::insert_project(conn, id, run.agency, &p.name, p.project_type)?;
+            id
+        }
+    };
+    Ok(Ok(Some(id)))
+}
+
+fn source_user(run: &Run, user: Option<&str>) -> String {
+    match user {
+        Some(u) => format!("hmis-csv:{}", u.chars().take(64).collect::<String>()),
+        None => run.actor.clone(),
+    }
+}
+
+fn write_client(
+    conn: &mut PgConnection,
+    run: &mut Run,
+    pending: &mut Pending,
+    row: &Row,
+    before: Option<Uuid>,
+    invalid: &mut Invalid,
+) -> AppResult<Written> {
+    let c = match import_map::client(row, invalid) {
+        Ok(c) => c,
+        Err(u) => return Ok(Err(u)),
+    };
+    let now = Utc::now();
+    let named = c.identity.first_name.is_some() || c.identity.last_name.is_some();
+    let identity = ImportedIdentity {
+        identity_mode: if named {
+            IdentityMode::Identified
+        } else {
+            IdentityMode::Anonymous
+        },
+        updated_at: utc(c.date_updated).unwrap_or(now),
+        identity: c.identity,
+    };
+    let (id, action) = match before {
+        Some(id) => {
+            repo::update_client(conn, id, &identity)?;
+            (id, "hmis_import_update")
+        }
+        None => {
+            let id = Uuid::now_v7();
+            pending.clients.push(repo::NewImportedClient {
+                id,
+                short_uid: draw_short_uid(),
+                person_id: Uuid::now_v7(),
+                coc_code: run.coc.clone(),
+                created_by_agency: run.agency,
+                created_by_user: source_user(run, c.user_id.as_deref()),
+                visibility: Visibility::Closed,
+                lifecycle: Lifecycle::Active,
+                created_at: utc(c.date_created).unwrap_or(now),
+                identity,
+            });
+            (id, "hmis_import_create")
+        }
+    };
+    // Kept whole too (the columns Hearth has no field for), without the PII kept above.
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: "Client".into(),
+        source_id: c.personal_id,
+        client_id: Some(id),
+        enrollment_id: None,
+        fields: import_map::whole_row(
+            row,
+            &[
+                "FirstName",
+                "MiddleName",
+                "LastName",
+                "NameSuffix",
+                "SSN",
+                "DOB",
+            ],
+        ),
+    });
+    pending.audit.push(NewAuditEvent {
+        actor: run.actor.clone(),
+        actor_agency_id: Some(run.agency),
+        client_id: Some(id),
+        action: action.into(),
+        basis: None,
+        request_id: run.request_id.clone(),
+        access_reason: None,
+        detail: Some(serde_json::json!({ "job": run.job })),
+    });
+    Ok(Ok(Some(id)))
+}
+
+fn write_enrollment(
+    conn: &mut PgConnection,
+    run: &mut Run,
+    pending: &mut Pending,
+    row: &Row,
+    before: Option<Uuid>,
+    invalid: &mut Invalid,
+) -> AppResult<Written> {
+    let e = match import_map::enrollment(row, invalid) {
+        Ok(e) => e,
+        Err(u) => return Ok(Err(u)),
+    };
+    let Some(client) = parent(run, "Client", Some(&e.personal_id)) else {
+        return Ok(Err(Unusable {
+            column: "PersonalID",
+            message: "its client was not imported",
+        }));
+    };
+    let Some(project) = parent(run, "Project", Some(&e.project_id)) else {
+        return Ok(Err(Unusable {
+            column: "ProjectID",
+            message: "its project was not imported",
+        }));
+    };
+    let household = match run.households.get(&e.household_id) {
+        Some(h) => *h,
+        None => {
+            let h = Uuid::now_v7();
+            pending.sources.push(repo::SourceRow {
+                agency_id: run.agency,
+                file: "Household".into(),
+                source_id: e.household_id.clone(),
+                target_id: h,
+                row_hash: String::new(),
+                invalid: None,
+            });
+            run.households.insert(e.household_id.clone(), h);
+            h
+        }
+    };
+    let now = Utc::now();
+    let mut stay = EnrollmentRow {
+        id: before.unwrap_or_else(Uuid::now_v7),
+        client_id: client,
+        project_id: project,
+        household_id: household,
+        relationship_to_hoh: e.relationship_to_hoh,
+        entry_date: e.entry_date,
+        exit_date: None,
+        destination: None,
+        destination_subsidy_type: None,
+        enrollment_coc: e.enrollment_coc,
+        living_situation: e.living_situation,
+        length_of_stay: e.length_of_stay,
+        los_under_threshold: e.los_under_threshold,
+        previous_street_essh: e.previous_street_essh,
+        date_to_street_essh: e.date_to_street_essh,
+        times_homeless_past_three_years: e.times_homeless_past_three_years,
+        months_homeless_past_three_years: e.months_homeless_past_three_years,
+        entry_assessment_required: false,
+        entered_by_agency: run.agency,
+        entered_by_user: source_user(run, e.user_id.as_deref()),
+        collected_on: e.entry_date,
+        version: 1,
+        created_at: utc(e.date_created).unwrap_or(now),
+        updated_at: utc(e.date_updated).unwrap_or(now),
+    };
+    let id = stay.id;
+    match before
+        .map(|id| stays_repo::lock_enrollment(conn, id))
+        .transpose()?
+        .flatten()
+    {
+        // A changed row: its entry is rewritten; its exit stays as the Exit file has it.
+        Some(old) => {
+            stay.exit_date = old.exit_date;
+            stay.destination = old.destination;
+            stay.destination_subsidy_type = old.destination_subsidy_type;
+            stay.version = old.version;
+            stay.created_at = old.created_at;
+            stays_repo::update_enrollment(conn, &stay)?;
+        }
+        None => pending.stays.push(stay),
+    }
+    run.entry_dates.insert(id, e.entry_date);
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: "Enrollment".into(),
+        source_id: e.enrollment_id,
+        client_id: Some(client),
+        enrollment_id: Some(id),
+        fields: import_map::whole_row(row, &[]),
+    });
+    Ok(Ok(Some(id)))
+}
+
+fn write_exit(
+    conn: &mut PgConnection,
+    run: &mut Run,
+    pending: &mut Pending,
+    row: &Row,
+    invalid: &mut Invalid,
+) -> AppResult<Written> {
+    let x = match import_map::exit(row, invalid) {
+        Ok(x) => x,
+        Err(u) => return Ok(Err(u)),
+    };
+    let Some(stay) = parent(run, "Enrollment", Some(&x.enrollment_id)) else {
+        return Ok(Err(Unusable {
+            column: "EnrollmentID",
+            message: "its enrollment was not imported",
+        }));
+    };
+    let entry = match run.entry_dates.get(&stay) {
+        Some(d) => Some(*d),
+        None => repo::entry_date_of(conn, stay)?,
+    };
+    if entry.is_none_or(|entry| entry > x.exit_date) {
+        return Ok(Err(Unusable {
+            column: "ExitDate",
+            message: "the exit date is before the entry date",
+        }));
+    }
+    pending
+        .exits
+        .push((stay, x.exit_date, x.destination, x.destination_subsidy_type));
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: "Exit".into(),
+        source_id: x.exit_id,
+        client_id: parent(run, "Client", row.get("PersonalID")),
+        enrollment_id: Some(stay),
+        fields: import_map::whole_row(row, &[]),
+    });
+    Ok(Ok(Some(stay)))
+}
+
+/// A row of a file Hearth keeps whole: linked to its record and stay when it has them; a row
+/// whose record or stay was not imported is skipped. Services (bed nights), current living
+/// situations, CE assessments and CE events also become the stay datum of their kind.
+#[allow(clippy::too_many_arguments)]
+fn write_whole(
+    conn: &mut PgConnection,
+    run: &mut Run,
+    pending: &mut Pending,
+    fs: &'static FileSpec,
+    row: &Row,
+    key: &str,
+    before: Option<Uuid>,
+    invalid: &mut Invalid,
+) -> AppResult<Written> {
+    let client = match linked(
+        run,
+        fs,
+        row,
+        "PersonalID",
+        "Client",
+        "its client was not imported",
+    ) {
+        Ok(c) => c,
+        Err(u) => return Ok(Err(u)),
+    };
+    let enrollment = match linked(
+        run,
+        fs,
+        row,
+        "EnrollmentID",
+        "Enrollment",
+        "its enrollment was not imported",
+    ) {
+        Ok(e) => e,
+        Err(u) => return Ok(Err(u)),
+    };
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: fs.name.to_string(),
+        source_id: key.to_string(),
+        client_id: client,
+        enrollment_id: enrollment,
+        fields: import_map::whole_row(row, &[]),
+    });
+    // A typed datum: the source id finds it again.
+    if let (Some(stay), Some(person)) = (enrollment, client) {
+        if let Some((day, fields)) = import_map::stay_datum(row, invalid) {
+            let json = fields.to_json();
+            if let Some(id) = before {
+                if repo::update_datum(conn, id, day, &json)? {
+                    return Ok(Ok(Some(id)));
+                }
+            }
+            let id = Uuid::now_v7();
+            pending.data.push(crate::repo::stays::DatumRow {
+                id,
+                kind: fields.kind_str().to_string(),
+                enrollment_id: stay,
+                client_id: person,
+                occurred_on: day,
+                fields: json,
+                text: None,
+                entered_by_agency: run.agency,
+                entered_by_user: source_user(run, row.get("UserID")),
+                collected_on: day,
+                created_at: utc(import_map::timestamp_of(row, "DateCreated"))
+                    .unwrap_or_else(Utc::now),
+            });
+            return Ok(Ok(Some(id)));
+        }
+    }
+    // The target of a row kept only whole is what it hangs from: found again by its source key.
+    Ok(Ok(Some(enrollment.or(client).unwrap_or(run.agency))))
+}
+
+/// The Hearth id of what `column` of the row points to in `file`: none when the file has no
+/// such column or the row leaves it empty; unusable when it points to a row not imported.
+fn linked(
+    run: &Run,
+    fs: &FileSpec,
+    row: &Row,
+    column: &'static str,
+    file: &str,
+    missing: &'static str,
+) -> Result<Option<Uuid>, Unusable> {
+    if !fs.columns.iter().any(|c| c.name == column) || row.get(column).is_none() {
+        return Ok(None);
+    }
+    parent(run, file, row.get(column))
+        .map(Some)
+        .ok_or(Unusable {
+            column,
+            message: missing,
+        })
+}
+
+/// Where an upload waits for its job: a file of its own under the system temp dir.
+pub fn upload_path(job_hint: Uuid) -> PathBuf {
+    std::env::temp_dir().join(format!("hearth-import-{job_hint}.zip"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_come_first() {
+        for v in [Version::Fy2024, Version::Fy2026] {
+            let names: Vec<&str> = order(Spec::get(v)).iter().map(|f| f.name).collect();
+            assert_eq!(
+                &names[..5],
+                &["Organization", "Project", "Client", "Enrollment", "Exit"]
+            );
+            assert_eq!(names.len(), 23, "every file but Export: {names:?}");
+        }
+    }
+}

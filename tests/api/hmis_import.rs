@@ -1,0 +1,517 @@
+//! `POST /v1/imports/hmis-csv`: a HUD HMIS CSV export imports as a job, strict or lenient, into
+//! one agency; importing it again changes nothing; bad uploads end in problems, never a 5xx and
+//! never half an import. The jobs commit, so these tests use a committing pool and CoCs and
+//! agencies of their own.
+
+use std::time::{Duration, Instant};
+
+use actix_web::test as web_test;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Uuid as SqlUuid};
+use hearth::consent::Role;
+use hearth::hmis_csv::sample;
+use hearth::hmis_csv::Version;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::harness::*;
+
+async fn upload<S, B>(app: &TestApp<S>, token: &str, query: &str, bytes: Vec<u8>) -> Reply
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let req = web_test::TestRequest::post()
+        .uri(&format!("/v1/imports/hmis-csv?{query}"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Content-Type", "application/zip"))
+        .set_payload(bytes)
+        .to_request();
+    app.raw(req).await
+}
+
+/// Submits and waits for the job to finish; answers the finished job.
+async fn import<S, B>(app: &TestApp<S>, token: &str, query: &str, bytes: Vec<u8>) -> Value
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let r = upload(app, token, query, bytes).await;
+    let job = r.ok(202).clone();
+    let location = r.header("location").expect("a Location");
+    assert_eq!(
+        location,
+        format!("/v1/imports/{}", job["id"].as_str().unwrap())
+    );
+    finished(app, token, &location).await
+}
+
+/// Polls a job until it has finished; answers it.
+async fn finished<S, B>(app: &TestApp<S>, token: &str, location: &str) -> Value
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let now = app.get(location, token).await.ok(200).clone();
+        if now["status"] == "succeeded" || now["status"] == "failed" {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "job still {}", now["status"]);
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A committing pool of `size`, the app on it, and a CoC and an agency of the test's own.
+async fn world(
+    size: u32,
+) -> (
+    hearth::db::DbPool,
+    TestApp<
+        impl actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+            Error = actix_web::Error,
+        >,
+    >,
+    String,
+    Uuid,
+) {
+    let pool = committing_pool(size);
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    (pool, app, coc, agency)
+}
+
+fn count(pool: &hearth::db::DbPool, sql: &str, agency: Uuid) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut c = pool.get().unwrap();
+    diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(agency)
+        .get_result::<N>(&mut c)
+        .unwrap()
+        .n
+}
+
+fn file_progress(job: &Value, file: &str, what: &str) -> u64 {
+    job["progress"][file][what].as_u64().unwrap_or(0)
+}
+
+/// Edits one cell of one file of a generated set (the data row `row`, 1-based).
+fn set_cell(files: &mut [(String, Vec<u8>)], file: &str, row: usize, column: &str, value: &str) {
+    let (_, bytes) = files.iter_mut().find(|(n, _)| n == file).unwrap();
+    let mut rd = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes.as_slice());
+    let mut rows: Vec<Vec<String>> = rd
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let i = rows[0].iter().position(|c| c == column).unwrap();
+    rows[row][i] = value.to_string();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    *bytes = w.into_inner().unwrap();
+}
+
+/// A vendor's habits: files in one folder, a BOM on one file, a header in other letter case.
+fn vendor_zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let quirky: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(n, b)| {
+            let mut b = b.clone();
+            if n == "Client.csv" {
+                let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+                with_bom.extend_from_slice(&b);
+                b = with_bom;
+            }
+            if n == "Export.csv" {
+                // Dates in the exporter's own form.
+                let text = String::from_utf8(b).unwrap();
+                b = text
+                    .replace("2024-01-31 13:45:00", "1/31/2024 1:45 PM")
+                    .replace("2024-01-31", "1/31/2024")
+                    .into_bytes();
+            }
+            if n == "Enrollment.csv" {
+                let text = String::from_utf8(b).unwrap();
+                b = text
+                    .replacen("HOHLeaseholder", "HoHLeaseholder", 1)
+                    .into_bytes();
+            }
+            (format!("vendor-export/{n}"), b)
+        })
+        .collect();
+    sample::zip(&quirky)
+}
+
+#[actix_web::test]
+async fn a_vendor_export_imports_closed_and_importing_it_again_changes_nothing() {
+    let (pool, app, coc, agency) = world(4).await;
+    let admin = app.token("import-admin", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 20, &coc);
+
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}"),
+        vendor_zip(&files),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(job["version"], "2026");
+    assert_eq!(file_progress(&job, "Project", "created"), 3);
+    assert_eq!(file_progress(&job, "Client", "created"), 20);
+    assert_eq!(file_progress(&job, "Enrollment", "created"), 20);
+    assert_eq!(file_progress(&job, "Exit", "created"), 10);
+    for f in [
+        "IncomeBenefits",
+        "HealthAndDV",
+        "Disabilities",
+        "Services",
+        "Event",
+    ] {
+        assert_eq!(file_progress(&job, f, "created"), 20, "{f}: {job:#}");
+    }
+    let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
+    assert_eq!(count(&pool, clients, agency), 20);
+    // Closed to sharing (an HMIS CSV carries no ROI), the agency a contributor.
+    let closed = "SELECT count(*) AS n FROM clients c JOIN client_contributors k
+                  ON k.client_id = c.id AND k.agency_id = c.created_by_agency
+                  WHERE c.created_by_agency = $1 AND c.visibility = 'closed'";
+    assert_eq!(count(&pool, closed, agency), 20);
+    let exited = "SELECT count(*) AS n FROM enrollments e JOIN projects p ON p.id = e.project_id
+                  WHERE p.agency_id = $1 AND e.exit_date IS NOT NULL";
+    assert_eq!(count(&pool, exited, agency), 10);
+    // Current living situations, CE assessments and CE events are the stays' typed data.
+    for kind in ["current_living_situation", "assessment", "ce_event"] {
+        let sql = format!(
+            "SELECT count(*) AS n FROM enrollment_data
+              WHERE entered_by_agency = $1 AND kind = '{kind}'"
+        );
+        assert_eq!(count(&pool, &sql, agency), 20, "{kind}");
+    }
+    // The source's DateCreated is kept, not the import's time.
+    let kept_dates = "SELECT count(*) AS n FROM clients
+                      WHERE created_by_agency = $1 AND created_at = '2024-01-31 13:45:00+00'";
+    assert_eq!(count(&pool, kept_dates, agency), 20);
+
+    // The agency's case worker reads an imported record in full.
+    let worker = app.token("import-worker", &[Role::CaseWorker], Some(agency));
+    let id = {
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = SqlUuid)]
+            id: Uuid,
+        }
+        let mut c = pool.get().unwrap();
+        diesel::sql_query(
+            "SELECT id FROM clients WHERE created_by_agency = $1 ORDER BY created_at, id LIMIT 1",
+        )
+        .bind::<SqlUuid, _>(agency)
+        .get_result::<Id>(&mut c)
+        .unwrap()
+        .id
+    };
+    let r = app.get(&format!("/v1/clients/{id}"), &worker).await;
+    let body = r.ok(200);
+    assert_eq!(body["access"]["level"], "full", "{body:#}");
+    let stays = app
+        .get(&format!("/v1/clients/{id}/enrollments"), &worker)
+        .await;
+    let stay = stays.ok(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = app
+        .get(&format!("/v1/enrollments/{stay}/assessments"), &worker)
+        .await;
+    assert_eq!(
+        a.ok(200)["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        a.body
+    );
+
+    // The same export again: nothing changes.
+    let again = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=lenient"),
+        vendor_zip(&files),
+    )
+    .await;
+    assert_eq!(again["status"], "succeeded", "{again:#}");
+    assert_eq!(file_progress(&again, "Client", "unchanged"), 20);
+    assert_eq!(file_progress(&again, "Client", "created"), 0);
+    assert_eq!(file_progress(&again, "Enrollment", "unchanged"), 20);
+    assert_eq!(file_progress(&again, "Assessment", "unchanged"), 20);
+    assert_eq!(count(&pool, clients, agency), 20);
+
+    // A changed row updates its record, and only it.
+    set_cell(&mut files, "Client.csv", 4, "LastName", "Okonkwo");
+    set_cell(&mut files, "Assessment.csv", 2, "AssessmentLevel", "2");
+    let changed = import(
+        &app,
+        &admin,
+        &format!("agency={agency}"),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(changed["status"], "succeeded", "{changed:#}");
+    assert_eq!(file_progress(&changed, "Client", "updated"), 1);
+    assert_eq!(file_progress(&changed, "Client", "unchanged"), 19);
+    let renamed =
+        "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1 AND last_name = 'Okonkwo'";
+    assert_eq!(count(&pool, renamed, agency), 1);
+    assert_eq!(file_progress(&changed, "Assessment", "updated"), 1);
+    let relevelled = "SELECT count(*) AS n FROM enrollment_data WHERE entered_by_agency = $1
+                      AND kind = 'assessment' AND fields ->> 'assessment_level' = '2'";
+    assert_eq!(count(&pool, relevelled, agency), 1);
+
+    // Another agency's administrator sees neither the job nor may import into this agency.
+    let other = app.agency(&coc, true).await;
+    let stranger = app.token("import-stranger", &[Role::AgencyAdmin], Some(other));
+    let path = format!("/v1/imports/{}", job["id"].as_str().unwrap());
+    app.get(&path, &stranger).await.problem(404);
+    upload(
+        &app,
+        &stranger,
+        &format!("agency={agency}"),
+        sample::zip(&files),
+    )
+    .await
+    .problem(403);
+}
+
+#[actix_web::test]
+async fn strict_refuses_a_set_with_errors_and_lenient_keeps_the_good_rows() {
+    let (pool, app, coc, agency) = world(4).await;
+    let mut files = sample::generate(Version::Fy2024, 6, &coc);
+    // A code outside its list (kept as invalid in lenient mode) and a date in the wrong form
+    // (its enrollment skipped, and the exit hanging from it).
+    set_cell(&mut files, "Client.csv", 3, "NameDataQuality", "7");
+    set_cell(&mut files, "Enrollment.csv", 2, "EntryDate", "01/02/2024");
+    set_cell(
+        &mut files,
+        "HealthAndDV.csv",
+        1,
+        "DomesticViolenceSurvivor",
+        "7",
+    );
+    let bytes = sample::zip(&files);
+    let admin = app.admin.clone();
+    let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
+
+    let strict = import(&app, &admin, &format!("agency={agency}"), bytes.clone()).await;
+    assert_eq!(strict["status"], "failed", "{strict:#}");
+    assert!(strict["outcome"].as_str().unwrap().contains("strict"));
+    let codes: Vec<&str> = strict["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["severity"] == "error")
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"not_in_list") && codes.contains(&"bad_date"),
+        "{codes:?}"
+    );
+    assert_eq!(count(&pool, clients, agency), 0, "strict keeps nothing");
+
+    let lenient = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=lenient"),
+        bytes,
+    )
+    .await;
+    assert_eq!(lenient["status"], "succeeded", "{lenient:#}");
+    assert_eq!(file_progress(&lenient, "Client", "created"), 6);
+    assert_eq!(file_progress(&lenient, "Enrollment", "created"), 5);
+    assert_eq!(file_progress(&lenient, "Enrollment", "skipped"), 1);
+    assert_eq!(file_progress(&lenient, "Exit", "skipped"), 1, "{lenient:#}");
+    assert_eq!(count(&pool, clients, agency), 6);
+    let problems = lenient["problems"].as_array().unwrap();
+    assert!(problems
+        .iter()
+        .any(|p| p["file"] == "Enrollment.csv" && p["line"] == 3 && p["code"] == "bad_date"));
+    assert!(problems.iter().any(|p| p["file"] == "Client.csv"
+        && p["line"] == 4
+        && p["column"] == "NameDataQuality"
+        && p["code"] == "kept_as_invalid"));
+    // The invalid value is recorded as sent, and the record says "not collected".
+    let recorded = "SELECT count(*) AS n FROM import_sources s JOIN clients c ON c.id = s.target_id
+                    WHERE s.agency_id = $1 AND s.file = 'Client'
+                      AND s.invalid ->> 'NameDataQuality' = '7' AND c.name_quality = 99";
+    assert_eq!(count(&pool, recorded, agency), 1);
+    // A row kept whole keeps the value as sent, and records it as invalid too.
+    let whole = "SELECT count(*) AS n FROM import_sources s JOIN hmis_rows h
+                   ON h.agency_id = s.agency_id AND h.file = s.file AND h.source_id = s.source_id
+                 WHERE s.agency_id = $1 AND s.file = 'HealthAndDV'
+                   AND s.invalid ->> 'DomesticViolenceSurvivor' = '7'
+                   AND h.fields ->> 'DomesticViolenceSurvivor' = '7'";
+    assert_eq!(count(&pool, whole, agency), 1);
+    // No problem echoes a value.
+    let text = lenient.to_string();
+    assert!(!text.contains("01/02/2024"));
+}
+
+#[actix_web::test]
+async fn bad_uploads_are_problems_never_a_5xx_nor_half_an_import() {
+    let (pool, app, coc, agency) = world(4).await;
+    let admin = app.admin.clone();
+    let q = format!("agency={agency}");
+    let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
+
+    // Not a zip.
+    let job = import(&app, &admin, &q, b"PK? no, plain text".to_vec()).await;
+    assert_eq!(job["status"], "failed");
+    assert_eq!(job["problems"][0]["code"], "not_a_zip", "{job:#}");
+
+    // An entry that climbs out of its folder.
+    let files = sample::generate(Version::Fy2026, 2, &coc);
+    let mut evil = files.clone();
+    evil[1].0 = "../Organization.csv".into();
+    let job = import(&app, &admin, &q, sample::zip(&evil)).await;
+    assert_eq!(job["status"], "failed");
+    assert!(
+        job["problems"].to_string().contains("zip_unsafe_name"),
+        "{job:#}"
+    );
+
+    // No Export.csv.
+    let no_export: Vec<_> = files
+        .iter()
+        .filter(|(n, _)| n != "Export.csv")
+        .cloned()
+        .collect();
+    let job = import(&app, &admin, &q, sample::zip(&no_export)).await;
+    assert_eq!(job["status"], "failed");
+    assert!(
+        job["problems"].to_string().contains("missing_file"),
+        "{job:#}"
+    );
+
+    // A duplicated primary key, in lenient mode: the first row stays, the second is reported.
+    let mut dup = files.clone();
+    set_cell(&mut dup, "Client.csv", 2, "PersonalID", "Client-1");
+    let job = import(
+        &app,
+        &admin,
+        &format!("{q}&mode=lenient"),
+        sample::zip(&dup),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert!(job["problems"].to_string().contains("duplicate_key"));
+    assert_eq!(count(&pool, clients, agency), 1);
+
+    // Refused before any job: the wrong media type, an unknown agency, an upload over the limit.
+    let req = web_test::TestRequest::post()
+        .uri(&format!("/v1/imports/hmis-csv?{q}"))
+        .insert_header(("Authorization", format!("Bearer {admin}")))
+        .insert_header(("Content-Type", "text/csv"))
+        .set_payload(b"a,b\r\n".to_vec())
+        .to_request();
+    app.raw(req).await.problem(415);
+    let r = upload(
+        &app,
+        &admin,
+        &format!("agency={}", Uuid::now_v7()),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "agency");
+    let big = vec![0u8; 9 * 1024 * 1024];
+    upload(&app, &admin, &q, big).await.problem(413);
+    upload(&app, &admin, "agency=not-a-uuid", sample::zip(&files))
+        .await
+        .problem(400);
+    let worker = app.token("import-worker-2", &[Role::CaseWorker], Some(agency));
+    upload(&app, &worker, &q, sample::zip(&files))
+        .await
+        .problem(403);
+}
+
+/// `hearth import-csv` runs the same import from the command line, with the same report.
+#[actix_web::test]
+async fn the_command_line_imports_with_the_same_report() {
+    let (_pool, _app, coc, agency) = world(2).await;
+    let path = std::env::temp_dir().join(format!("hearth-cli-import-{agency}.zip"));
+    std::fs::write(
+        &path,
+        sample::zip(&sample::generate(Version::Fy2024, 3, &coc)),
+    )
+    .unwrap();
+    let run = |mode: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .args(["import-csv", path.to_str().unwrap(), "--mode", mode])
+            .args(["--agency", &agency.to_string()])
+            .env("DATABASE_URL", test_database_url())
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run hearth import-csv")
+    };
+    let out = run("strict");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Client: 3 read, 3 created"), "{stdout}");
+    let again = run("lenient");
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains("Client: 3 read, 0 created, 0 updated, 3 unchanged"),
+        "{stdout}"
+    );
+    assert!(!run("careless").status.success());
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// Two imports of one export into one agency at once take each source row once (they run one
+/// after the other: an advisory lock per agency, and the source ids' unique key behind it).
+#[actix_web::test]
+async fn two_imports_at_once_take_each_row_once() {
+    let (pool, app, coc, agency) = world(6).await;
+    let bytes = sample::zip(&sample::generate(Version::Fy2026, 100, &coc));
+    let q = format!("agency={agency}");
+    let a = upload(&app, &app.admin, &q, bytes.clone())
+        .await
+        .ok(202)
+        .clone();
+    let b = upload(&app, &app.admin, &q, bytes).await.ok(202).clone();
+    for job in [a, b] {
+        let path = format!("/v1/imports/{}", job["id"].as_str().unwrap());
+        let done = finished(&app, &app.admin, &path).await;
+        assert_eq!(done["status"], "succeeded", "{done:#}");
+    }
+    let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
+    assert_eq!(count(&pool, clients, agency), 100);
+    let projects = "SELECT count(*) AS n FROM projects WHERE agency_id = $1";
+    assert_eq!(count(&pool, projects, agency), 3);
+}
