@@ -1,5 +1,5 @@
-//! The `hearth` command: serve, migrate, token, demo, openapi, validate-csv, sample-csv,
-//! import-csv, export-csv.
+//! The `hearth` command: serve, migrate, token, demo, openapi, validate-csv, export-csv,
+//! sample-csv, import-csv.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -63,6 +63,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export a CoC's data as HUD HMIS CSV (a zip), as a system administrator would over HTTP
+    /// (every record in full, audited as a break-glass read with --reason), then validate it.
+    ExportCsv {
+        /// HUD CoC code (IL-510).
+        #[arg(long)]
+        coc: String,
+        /// First day of the window, YYYY-MM-DD.
+        #[arg(long)]
+        start: String,
+        /// Last day of the window, YYYY-MM-DD.
+        #[arg(long)]
+        end: String,
+        /// 2026 (FY2026) or 2024 (FY2024).
+        #[arg(long, default_value = "2026")]
+        version: String,
+        /// The zip to write (written beside it first, renamed when complete).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Why the export is made: recorded in every audit row.
+        #[arg(long, default_value = "hearth export-csv (command line)")]
+        reason: String,
+        /// Print the validation report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a generated HUD HMIS CSV export (every file filled) as a zip: for trying an
     /// import, and for the import benchmark.
     SampleCsv {
@@ -91,31 +116,6 @@ enum Command {
         #[arg(long, default_value = "strict")]
         mode: String,
         /// Print the finished job as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Export a CoC's data as HUD HMIS CSV (a zip), as a system administrator would over HTTP
-    /// (every record in full, audited as a break-glass read with --reason), then validate it.
-    ExportCsv {
-        /// HUD CoC code (IL-510).
-        #[arg(long)]
-        coc: String,
-        /// First day of the window, YYYY-MM-DD.
-        #[arg(long)]
-        start: String,
-        /// Last day of the window, YYYY-MM-DD.
-        #[arg(long)]
-        end: String,
-        /// 2026 (FY2026) or 2024 (FY2024).
-        #[arg(long, default_value = "2026")]
-        version: String,
-        /// The zip to write (written beside it first, renamed when complete).
-        #[arg(long)]
-        out: std::path::PathBuf,
-        /// Why the export is made: recorded in every audit row.
-        #[arg(long, default_value = "hearth export-csv (command line)")]
-        reason: String,
-        /// Print the validation report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -157,6 +157,18 @@ fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
         }
         Command::ValidateCsv { path, json } => validate_csv(&path, json),
+        Command::ExportCsv {
+            coc,
+            start,
+            end,
+            version,
+            out,
+            reason,
+            json,
+        } => with_database(&config, |pool, _| {
+            export_csv(pool, &coc, &start, &end, &version, &out, &reason)?;
+            validate_csv(&out, json)
+        }),
         Command::SampleCsv {
             clients,
             coc,
@@ -170,18 +182,6 @@ fn main() -> ExitCode {
             json,
         } => with_database(&config, |pool, _| {
             import_csv(pool, &path, agency, &mode, json)
-        }),
-        Command::ExportCsv {
-            coc,
-            start,
-            end,
-            version,
-            out,
-            reason,
-            json,
-        } => with_database(&config, |pool, _| {
-            export_csv(pool, &coc, &start, &end, &version, &out, &reason)?;
-            validate_csv(&out, json)
         }),
     };
     match result {
@@ -228,6 +228,93 @@ fn validate_csv(path: &std::path::Path, json: bool) -> Result<(), String> {
         }
         (n, _) => Err(format!("{n} errors")),
     }
+}
+
+/// Progress on stderr, on a terminal only: the file and its rows, rewritten in place.
+struct TerminalProgress {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl hearth::service::hmis_export::Progress for TerminalProgress {
+    fn rows(&mut self, file: &str, rows: u64) {
+        if self.on && self.last.elapsed() >= std::time::Duration::from_millis(200) {
+            self.last = std::time::Instant::now();
+            eprint!("\r\x1b[Kexporting {file}.csv: {rows} rows");
+        }
+    }
+}
+
+fn export_csv(
+    pool: &hearth::db::DbPool,
+    coc: &str,
+    start: &str,
+    end: &str,
+    version: &str,
+    out: &std::path::Path,
+    reason: &str,
+) -> Result<(), String> {
+    use hearth::service::hmis_export;
+    use std::io::IsTerminal;
+    let problem = |e: hearth::error::AppError| match &e {
+        hearth::error::AppError::Validation(errs) => errs
+            .iter()
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
+        hearth::error::AppError::NotFound => format!("no CoC {coc}"),
+        _ => e.to_string(),
+    };
+    let request = hmis_export::parse_request(Some(coc), Some(start), Some(end), Some(version))
+        .map_err(problem)?;
+    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    let caller = hearth::service::context::Caller::new(
+        hearth::auth::Principal {
+            sub: format!("cli:{operator}"),
+            agency_id: None,
+            roles: vec![Role::SystemAdmin],
+        },
+        format!("cli-{}", Uuid::now_v7()),
+        Some(reason.to_string()),
+    );
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let plan = hmis_export::prepare(&mut conn, &caller, request).map_err(problem)?;
+    let partial = out.with_extension("zip.partial");
+    let file = std::fs::File::create(&partial)
+        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
+    let mut progress = TerminalProgress {
+        on: std::io::stderr().is_terminal(),
+        last: std::time::Instant::now(),
+    };
+    let written = hmis_export::write(
+        &mut conn,
+        &plan,
+        std::io::BufWriter::with_capacity(1 << 16, file),
+        &mut progress,
+    );
+    if progress.on {
+        eprint!("\r\x1b[K");
+    }
+    let (summary, buf) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(problem(e));
+        }
+    };
+    let file = buf.into_inner().map_err(|e| e.to_string())?;
+    file.sync_all().map_err(|e| e.to_string())?;
+    std::fs::rename(&partial, out).map_err(|e| e.to_string())?;
+    eprintln!(
+        "{}: export {} ({} clients read in full, audited)",
+        out.display(),
+        summary.export_id,
+        plan.full_reads
+    );
+    for (name, rows) in summary.files.iter().filter(|(_, n)| *n > 0) {
+        eprintln!("  {name}: {rows} rows");
+    }
+    Ok(())
 }
 
 /// The command line's principal for imports: a system administrator, named as such in audit.
@@ -351,93 +438,6 @@ fn demo_hmis_csv(pool: &hearth::db::DbPool, clients: usize) -> Result<(), String
     let result = import_csv(pool, &path, agency, "strict", false);
     let _ = std::fs::remove_file(&path);
     result
-}
-
-/// Progress on stderr, on a terminal only: the file and its rows, rewritten in place.
-struct TerminalProgress {
-    on: bool,
-    last: std::time::Instant,
-}
-
-impl hearth::service::hmis_export::Progress for TerminalProgress {
-    fn rows(&mut self, file: &str, rows: u64) {
-        if self.on && self.last.elapsed() >= std::time::Duration::from_millis(200) {
-            self.last = std::time::Instant::now();
-            eprint!("\r\x1b[Kexporting {file}.csv: {rows} rows");
-        }
-    }
-}
-
-fn export_csv(
-    pool: &hearth::db::DbPool,
-    coc: &str,
-    start: &str,
-    end: &str,
-    version: &str,
-    out: &std::path::Path,
-    reason: &str,
-) -> Result<(), String> {
-    use hearth::service::hmis_export;
-    use std::io::IsTerminal;
-    let problem = |e: hearth::error::AppError| match &e {
-        hearth::error::AppError::Validation(errs) => errs
-            .iter()
-            .map(|f| f.message.clone())
-            .collect::<Vec<_>>()
-            .join(" "),
-        hearth::error::AppError::NotFound => format!("no CoC {coc}"),
-        _ => e.to_string(),
-    };
-    let request = hmis_export::parse_request(Some(coc), Some(start), Some(end), Some(version))
-        .map_err(problem)?;
-    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-    let caller = hearth::service::context::Caller::new(
-        hearth::auth::Principal {
-            sub: format!("cli:{operator}"),
-            agency_id: None,
-            roles: vec![Role::SystemAdmin],
-        },
-        format!("cli-{}", Uuid::now_v7()),
-        Some(reason.to_string()),
-    );
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let plan = hmis_export::prepare(&mut conn, &caller, request).map_err(problem)?;
-    let partial = out.with_extension("zip.partial");
-    let file = std::fs::File::create(&partial)
-        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
-    let mut progress = TerminalProgress {
-        on: std::io::stderr().is_terminal(),
-        last: std::time::Instant::now(),
-    };
-    let written = hmis_export::write(
-        &mut conn,
-        &plan,
-        std::io::BufWriter::with_capacity(1 << 16, file),
-        &mut progress,
-    );
-    if progress.on {
-        eprint!("\r\x1b[K");
-    }
-    let (summary, buf) = match written {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(problem(e));
-        }
-    };
-    let file = buf.into_inner().map_err(|e| e.to_string())?;
-    file.sync_all().map_err(|e| e.to_string())?;
-    std::fs::rename(&partial, out).map_err(|e| e.to_string())?;
-    eprintln!(
-        "{}: export {} ({} clients read in full, audited)",
-        out.display(),
-        summary.export_id,
-        plan.full_reads
-    );
-    for (name, rows) in summary.files.iter().filter(|(_, n)| *n > 0) {
-        eprintln!("  {name}: {rows} rows");
-    }
-    Ok(())
 }
 
 fn fail(msg: &str) -> ExitCode {

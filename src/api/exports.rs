@@ -98,7 +98,7 @@ impl futures_util::Stream for Body {
 /// quality codes as recorded), data the datum rule withholds is absent. Every client exported
 /// at level `full` gets an audit row. A system administrator needs `X-Access-Reason`.
 #[utoipa::path(
-    tag = "exports",
+    tag = "hmis csv",
     params(ExportQuery),
     responses(
         (status = 200, description = "A zip of the 24 CSV files (CRLF, RFC 4180, UTF-8 without BOM), streamed",

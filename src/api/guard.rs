@@ -100,10 +100,10 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
         ReadReports,
     ),
     ("GET", "/v1/helpdesk-notices", ReadHelpdeskNotices),
+    ("GET", "/v1/exports/hmis-csv", ExportData),
     // The service narrows further: an agency administrator imports only into its own agency.
     ("POST", "/v1/imports/hmis-csv", ImportData),
     ("GET", "/v1/imports/{id}", ImportData),
-    ("GET", "/v1/exports/hmis-csv", ExportData),
     ("POST", "/v1/clients/{id}/merge", MergeRecords),
     // An agency files and lists its own requests; the service scopes the list (agency, CoC, all).
     ("POST", "/v1/deidentification-requests", ConsentWorkflow),

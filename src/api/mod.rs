@@ -60,8 +60,7 @@ Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (
         (name = "client data", description = "Contact details and documents (refused for anonymous records)"),
         (name = "deidentification", description = "Spokane's de-identification requests, completed with no residue"),
         (name = "coordinated entry", description = "The priority list and the CoC's aggregate reports"),
-        (name = "hmis csv", description = "HUD HMIS CSV interchange: import as a job"),
-        (name = "exports", description = "HUD HMIS CSV, consent applied on the way out"),
+        (name = "hmis csv", description = "HUD HMIS CSV interchange: export (consent applied on the way out), and import as a job"),
     )
 )]
 struct ApiDoc;
@@ -83,8 +82,8 @@ where
             .configure(merge::configure)
             .configure(priority_list::configure)
             .configure(reports::configure)
-            .configure(imports::configure)
-            .configure(exports::configure),
+            .configure(exports::configure)
+            .configure(imports::configure),
     )
 }
 

@@ -4,14 +4,14 @@
 //!
 //! One pass reads keyset pages of candidate clients (`client_id > cursor ORDER BY client_id
 //! LIMIT n`, never OFFSET, on the index of stays by client: the clients with a stay in the CoC's
-//! projects), then applies the consent filter to that page's candidates (`= ANY($1)`): the
+//! projects), then applies the consent filter to that page's candidates (`= ANY(...)`): the
 //! clients, their exported stays, and those stays' data. The cursor moves by candidates, not by
 //! rows kept, so every page costs the same however many rows the filter drops.
 //!
 //! A stay is exported when the viewer reaches it (its entry is released, or data of it is:
 //! datum rule 6) and it overlaps the window `[start, end]`. A continuation (entry withheld) is
-//! dated by the first day of the data released in it. Dates and the CoC code are written as
-//! literals (digits and dashes, a re-parsed code), the cursor is bound.
+//! dated by the first day of the data released in it. Every value is a bind parameter (`scoped`),
+//! so each statement's text is fixed per viewer kind and prepared once per connection.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -21,9 +21,10 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::sql::{
-    basis_sql, datum_access_sql, full_bases_sql, stay_entry_access_sql, Slots, ViewerArgs,
+    basis_sql, datum_access_sql, full_bases_sql, stay_entry_access_sql, Slots,
 };
 use crate::consent::{DatumKind, Viewer};
+use crate::db::cached_sql::{padded_ids, CachedSql, Value};
 use crate::db::schema::{agencies, projects};
 use crate::domain::CocCode;
 use crate::error::AppResult;
@@ -96,12 +97,9 @@ fn stays_sql(s: &Scope, slots: Slots, extra: &str) -> String {
                (SELECT min(d.occurred_on) FROM enrollment_data d WHERE d.enrollment_id = e.id \
                 AND (CASE WHEN d.kind = 'case_note' THEN {free} ELSE {structured} END) IS NOT NULL) \
              END AS first_released OFFSET 0) r \
-           WHERE a.coc_code = '{coc}' AND c.lifecycle <> 'merged' AND b.basis IS NOT NULL {extra}) x \
+           WHERE a.coc_code = $1 AND c.lifecycle <> 'merged' AND b.basis IS NOT NULL {extra}) x \
          WHERE (x.entry_access IS NOT NULL OR x.first_released IS NOT NULL) \
-           AND x.entry_on <= DATE '{end}' AND (x.exit_date IS NULL OR x.exit_date >= DATE '{start}')",
-        coc = s.coc.as_str(),
-        start = s.start,
-        end = s.end,
+           AND x.entry_on <= $3 AND (x.exit_date IS NULL OR x.exit_date >= $2)",
     )
 }
 
@@ -163,24 +161,17 @@ const COC_STAYS: &str = "enrollments e JOIN projects p ON p.id = e.project_id \
      JOIN agencies a ON a.id = p.agency_id";
 
 /// Over `COC_STAYS`: the CoC's, not exited before the window. The candidates of every file.
-fn coc_stays_where(s: &Scope) -> String {
-    format!(
-        "a.coc_code = '{coc}' AND (e.exit_date IS NULL OR e.exit_date >= DATE '{start}')",
-        coc = s.coc.as_str(),
-        start = s.start,
+const COC_STAYS_WHERE: &str = "a.coc_code = $1 AND (e.exit_date IS NULL OR e.exit_date >= $2)";
+
+/// Every statement here binds the scope first (`$1` the CoC code, `$2` the window's start, `$3`
+/// its end), then `page` (`$4`: a cursor or a page of ids), then the viewer's values (`Slots` at
+/// `$5`): a fixed text per viewer kind, prepared once per connection.
+fn scoped(s: &Scope, page: Value) -> (Slots, Vec<Value>) {
+    crate::repo::visible::with_viewer(
+        &s.viewer,
+        s.today,
+        vec![s.coc.as_str().into(), s.start.into(), s.end.into(), page],
     )
-}
-
-/// A statement whose own parameters are bound; the viewer's follow them (`Slots`).
-type Boxed<'a> =
-    diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery>;
-
-/// Binds the viewer's values at the slots after the statement's own parameters.
-fn bind_viewer<'a>(q: Boxed<'a>, s: &Scope) -> Boxed<'a> {
-    let args = ViewerArgs::of(&s.viewer, s.today);
-    q.bind::<Nullable<SqlUuid>, _>(args.agency)
-        .bind::<Nullable<Text>, _>(args.coc)
-        .bind::<Date, _>(args.today)
 }
 
 #[derive(QueryableByName)]
@@ -189,10 +180,9 @@ struct Id {
     id: Uuid,
 }
 
-fn ids(conn: &mut PgConnection, sql: String, after: Uuid) -> QueryResult<Vec<Uuid>> {
-    let rows: Vec<Id> = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(after)
-        .load(conn)?;
+fn ids(conn: &mut PgConnection, s: &Scope, sql: String, after: Uuid) -> QueryResult<Vec<Uuid>> {
+    let (_, values) = scoped(s, after.into());
+    let rows: Vec<Id> = CachedSql::new(sql).bind_all(values).load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -202,14 +192,12 @@ pub fn stays_of_clients(
     s: &Scope,
     ids: &[Uuid],
 ) -> QueryResult<Vec<StayRow>> {
+    let (slots, values) = scoped(s, padded_ids(ids).into());
     let sql = format!(
         "{} ORDER BY x.client_id, x.id",
-        stays_sql(s, Slots::at(2), "AND e.client_id = ANY($1)")
+        stays_sql(s, slots, "AND e.client_id = ANY($4)")
     );
-    let q = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Array<SqlUuid>, _>(ids);
-    bind_viewer(q, s).load(conn)
+    CachedSql::new(sql).bind_all(values).load(conn)
 }
 
 /// A client as exported, with the viewer's basis (its level decides the PII columns).
@@ -284,11 +272,10 @@ pub fn client_candidates(
     limit: i64,
 ) -> QueryResult<Vec<Uuid>> {
     let sql = format!(
-        "SELECT DISTINCT e.client_id AS id FROM {COC_STAYS} WHERE {} AND e.client_id > $1 \
-         ORDER BY e.client_id LIMIT {limit}",
-        coc_stays_where(s)
+        "SELECT DISTINCT e.client_id AS id FROM {COC_STAYS} WHERE {COC_STAYS_WHERE} \
+         AND e.client_id > $4 ORDER BY e.client_id LIMIT {limit}"
     );
-    ids(conn, sql, after)
+    ids(conn, s, sql, after)
 }
 
 /// Of the candidate clients `ids`, those the viewer sees (not merged), by id; the export keeps
@@ -298,6 +285,7 @@ pub fn clients_among(
     s: &Scope,
     ids: &[Uuid],
 ) -> QueryResult<Vec<ClientRow>> {
+    let (slots, values) = scoped(s, padded_ids(ids).into());
     let sql = format!(
         "SELECT k.id, b.basis, k.first_name, k.middle_name, k.last_name, k.name_suffix, \
            k.name_quality, k.ssn, k.ssn_quality, k.dob, k.dob_quality, k.race, k.race_none, \
@@ -305,13 +293,10 @@ pub fn clients_among(
            k.sex, k.veteran_status, k.created_by_user, k.created_at, k.updated_at \
          FROM clients k \
          CROSS JOIN LATERAL (SELECT {} AS basis FROM clients c WHERE c.id = k.id OFFSET 0) b \
-         WHERE k.id = ANY($1) AND k.lifecycle <> 'merged' AND b.basis IS NOT NULL ORDER BY k.id",
-        basis_sql(&s.viewer, Slots::at(2))
+         WHERE k.id = ANY($4) AND k.lifecycle <> 'merged' AND b.basis IS NOT NULL ORDER BY k.id",
+        basis_sql(&s.viewer, slots)
     );
-    let q = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Array<SqlUuid>, _>(ids);
-    bind_viewer(q, s).load(conn)
+    CachedSql::new(sql).bind_all(values).load(conn)
 }
 
 /// A stay datum as exported, with its datum access (`full` or `non_pii`).
@@ -341,30 +326,27 @@ pub struct DatumRow {
 pub const EXPORTED_KINDS: &str =
     "('service', 'current_living_situation', 'assessment', 'ce_event')";
 
-/// The data the viewer sees of `stays` (found exported in this snapshot, with the basis on
-/// their record, so the datum rule is the only decision left per row), of the kinds the export
-/// carries, by id.
+/// The data the viewer sees of `stays` (found exported in this snapshot), of the kinds the
+/// export carries, by id. The basis is decided once per stay, the datum rule per row.
 pub fn data_of_stays(
     conn: &mut PgConnection,
     s: &Scope,
     stays: &[StayRow],
 ) -> QueryResult<Vec<DatumRow>> {
     let ids: Vec<Uuid> = stays.iter().map(|st| st.id).collect();
-    let bases: Vec<&str> = stays.iter().map(|st| st.basis.as_str()).collect();
+    let (slots, values) = scoped(s, padded_ids(&ids).into());
     let sql = format!(
         "SELECT dd.* FROM (SELECT d.id, d.kind, d.enrollment_id, d.client_id, d.occurred_on, \
              d.fields, d.entered_by_user, d.created_at, {access} AS datum_access \
-           FROM unnest($1::uuid[], $2::text[]) AS sb(stay_id, basis) \
-           JOIN enrollment_data d ON d.enrollment_id = sb.stay_id \
-           WHERE d.kind IN {EXPORTED_KINDS} OFFSET 0) dd \
+           FROM enrollments e JOIN clients c ON c.id = e.client_id \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
+           JOIN enrollment_data d ON d.enrollment_id = e.id \
+           WHERE e.id = ANY($4) AND d.kind IN {EXPORTED_KINDS} OFFSET 0) dd \
          WHERE dd.datum_access IS NOT NULL ORDER BY dd.id",
-        access = datum_access_sql(&s.viewer, Slots::at(3), "sb.basis", DatumKind::Structured),
+        access = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured),
+        basis = basis_sql(&s.viewer, slots),
     );
-    let q = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Array<SqlUuid>, _>(ids)
-        .bind::<Array<Text>, _>(bases);
-    bind_viewer(q, s).load(conn)
+    CachedSql::new(sql).bind_all(values).load(conn)
 }
 
 /// Who exports, for the audit rows of the records it reads in full.
@@ -384,21 +366,30 @@ pub fn audit_full_reads(
     actor: &Actor<'_>,
     action: &str,
 ) -> QueryResult<usize> {
+    let (_, mut values) = scoped(s, Value::Uuid(None));
+    let first = values.len() + 1;
+    let slots = Slots::at(5);
+    values.extend([
+        actor.sub.into(),
+        actor.agency.into(),
+        action.into(),
+        actor.request_id.into(),
+        actor.access_reason.into(),
+    ]);
+    let p = |i: usize| format!("${}", first + i);
     let sql = format!(
         "INSERT INTO audit_events (actor, actor_agency_id, client_id, action, basis, request_id, \
            access_reason, detail) \
-         SELECT $1, $2, k.id, $3, b.basis, $4, \
-           CASE WHEN b.basis = 'helpdesk' THEN $5 END, NULL \
-         {} AND b.basis IN {}",
-        clients_sql(s, Slots::at(6)),
-        full_bases_sql(),
+         SELECT {sub}, {agency}, k.id, {action}, b.basis, {request}, \
+           CASE WHEN b.basis = 'helpdesk' THEN {reason} END, NULL \
+         {clients} AND b.basis IN {full}",
+        sub = p(0),
+        agency = p(1),
+        action = p(2),
+        request = p(3),
+        reason = p(4),
+        clients = clients_sql(s, slots),
+        full = full_bases_sql(),
     );
-    let q = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Text, _>(actor.sub)
-        .bind::<Nullable<SqlUuid>, _>(actor.agency)
-        .bind::<Text, _>(action)
-        .bind::<Nullable<Text>, _>(actor.request_id)
-        .bind::<Nullable<Text>, _>(actor.access_reason);
-    bind_viewer(q, s).execute(conn)
+    CachedSql::new(sql).bind_all(values).execute(conn)
 }
