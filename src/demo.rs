@@ -8,7 +8,8 @@ use uuid::Uuid;
 use crate::domain::dob::AnonymousDobRule;
 use crate::domain::identity::AnonymousNameFormat;
 use crate::domain::words::RoiGrantMode;
-use crate::error::AppResult;
+use crate::domain::CocCode;
+use crate::error::{AppError, AppResult};
 use crate::repo::tenants::{self as repo, AgencyRow, CocRow, ProjectRow};
 
 pub struct DemoAgency {
@@ -82,7 +83,8 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                 repo::insert_coc(
                     conn,
                     &CocRow {
-                        code: code.into(),
+                        code: CocCode::parse(code)
+                            .map_err(|_| AppError::Internal("demo CoC code".into()))?,
                         name: name.into(),
                         anonymous_name_format: if code == SPOKANE {
                             AnonymousNameFormat::AnonymousAnonymous
@@ -110,7 +112,8 @@ pub fn load(conn: &mut PgConnection) -> AppResult<usize> {
                     conn,
                     &AgencyRow {
                         id: a.id,
-                        coc_code: a.coc.into(),
+                        coc_code: CocCode::parse(a.coc)
+                            .map_err(|_| AppError::Internal("demo CoC code".into()))?,
                         name: a.name.into(),
                         shares_data: a.shares_data,
                         victim_service_provider: a.victim_service_provider,

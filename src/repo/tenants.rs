@@ -11,11 +11,12 @@ use crate::db::schema::{agencies, cocs, projects};
 use crate::domain::dob::AnonymousDobRule;
 use crate::domain::identity::AnonymousNameFormat;
 use crate::domain::words::RoiGrantMode;
+use crate::domain::CocCode;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cocs)]
 pub struct CocRow {
-    pub code: String,
+    pub code: CocCode,
     pub name: String,
     pub anonymous_name_format: AnonymousNameFormat,
     pub anonymous_dob_rule: AnonymousDobRule,
@@ -35,7 +36,7 @@ pub struct CocRow {
 #[diesel(table_name = agencies)]
 pub struct AgencyRow {
     pub id: Uuid,
-    pub coc_code: String,
+    pub coc_code: CocCode,
     pub name: String,
     pub shares_data: bool,
     pub victim_service_provider: bool,

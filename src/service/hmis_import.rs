@@ -316,7 +316,7 @@ fn run_inner(
     let mut run = Run {
         job,
         agency: agency.id,
-        coc: agency.coc_code.clone(),
+        coc: agency.coc_code.to_string(),
         actor: caller.principal.sub.clone(),
         request_id: Some(caller.request_id.clone()).filter(|r| !r.is_empty()),
         progress: BTreeMap::new(),

@@ -216,7 +216,7 @@ pub fn explain(
             })?;
             Viewer {
                 agency_id: Some(agency.id),
-                coc_code: Some(agency.coc_code),
+                coc_code: Some(agency.coc_code.into()),
                 agency_shares_data: agency.shares_data,
                 roles: a.roles,
             }

@@ -195,10 +195,10 @@ pub fn create(
         let is_ce = project.project_type == 14;
         crate::consent::ce::may_enroll(&crate::consent::ce::EnrollmentScene {
             agency,
-            agency_coc: own.coc_code.clone(),
+            agency_coc: own.coc_code.to_string(),
             agency_participates_in_ce: own.participates_in_ce,
             project_agency: project_agency.id,
-            project_coc: project_agency.coc_code.clone(),
+            project_coc: project_agency.coc_code.to_string(),
             project_is_ce: is_ce,
             ce_entry_point: project.ce_entry_point,
         })
@@ -230,7 +230,7 @@ pub fn create(
             }
         }
         let enrollment_coc = match &input.enrollment_coc {
-            None => Some(project_agency.coc_code.clone()),
+            None => Some(project_agency.coc_code.to_string()),
             Some(c) => match CocCode::parse(c) {
                 Ok(c) => Some(c.as_str().to_string()),
                 Err(e) => {

@@ -167,7 +167,7 @@ impl From<CocRow> for Coc {
     fn from(r: CocRow) -> Coc {
         Coc {
             policy: CocPolicy::from_row(&r),
-            code: r.code,
+            code: r.code.into(),
             name: r.name,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -198,7 +198,7 @@ pub fn create_coc(conn: &mut PgConnection, p: &Principal, input: NewCoc) -> AppR
         CocCode::parse(&input.code).map_err(|e| AppError::validation("code", e.code, e.message))?;
     let now = Utc::now();
     let mut row = CocRow {
-        code: code.as_str().to_string(),
+        code: code.clone(),
         name: check_display_name("name", &input.name)?,
         anonymous_name_format: AnonymousNameFormat::UidAnonymous,
         anonymous_dob_rule: AnonymousDobRule::Jan1OfBirthYear,
@@ -300,7 +300,7 @@ impl From<AgencyRow> for Agency {
     fn from(r: AgencyRow) -> Agency {
         Agency {
             id: r.id,
-            coc_code: r.coc_code,
+            coc_code: r.coc_code.into(),
             name: r.name,
             shares_data: r.shares_data,
             victim_service_provider: r.victim_service_provider,
@@ -320,12 +320,11 @@ pub fn create_agency(
     require_system_admin(p, "Creating an agency")?;
     let name = check_display_name("name", &input.name)?;
     conn.transaction(|conn| {
+        let unknown = || AppError::validation("coc_code", "unknown_coc", "No CoC has this code.");
+        // A code that does not parse names no CoC.
+        let coc_code = CocCode::parse(&input.coc_code).map_err(|_| unknown())?;
         if repo::find_coc(conn, &input.coc_code)?.is_none() {
-            return Err(AppError::validation(
-                "coc_code",
-                "unknown_coc",
-                "No CoC has this code.",
-            ));
+            return Err(unknown());
         }
         if input.victim_service_provider && input.shares_data {
             // VAWA: victim service providers keep identifying data out of shared HMIS.
@@ -338,7 +337,7 @@ pub fn create_agency(
         let now = Utc::now();
         let row = AgencyRow {
             id: Uuid::now_v7(),
-            coc_code: input.coc_code.clone(),
+            coc_code,
             name,
             shares_data: input.shares_data,
             victim_service_provider: input.victim_service_provider,
@@ -462,7 +461,7 @@ pub fn create_project(
         };
         Ok(project_view(
             repo::insert_project(conn, &row)?,
-            agency.coc_code,
+            agency.coc_code.into(),
         ))
     })
 }
@@ -472,7 +471,7 @@ pub fn get_project(conn: &mut PgConnection, p: &Principal, id: Uuid) -> AppResul
     if !visibility_coc(conn, p)?.includes(&agency.coc_code, agency.shares_data) {
         return Err(AppError::NotFound);
     }
-    Ok(project_view(row, agency.coc_code))
+    Ok(project_view(row, agency.coc_code.into()))
 }
 
 pub fn list_projects(

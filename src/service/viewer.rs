@@ -11,7 +11,7 @@ use crate::repo::tenants as repo;
 pub fn caller_coc(conn: &mut PgConnection, p: &Principal) -> AppResult<Option<String>> {
     match p.agency_id {
         None => Ok(None),
-        Some(id) => Ok(repo::find_agency(conn, id)?.map(|a| a.coc_code)),
+        Some(id) => Ok(repo::find_agency(conn, id)?.map(|a| a.coc_code.into())),
     }
 }
 
@@ -23,7 +23,7 @@ pub fn load_viewer(conn: &mut PgConnection, p: &Principal) -> AppResult<Viewer> 
             let a = repo::find_agency(conn, id)?.ok_or_else(|| {
                 AppError::Forbidden("The token's agency is not known to Hearth.".into())
             })?;
-            (Some(a.coc_code), a.shares_data)
+            (Some(a.coc_code.into()), a.shares_data)
         }
     };
     Ok(Viewer {

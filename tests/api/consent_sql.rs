@@ -42,7 +42,7 @@ fn pick<'a, T>(rng: &mut StdRng, xs: &'a [T]) -> &'a T {
 fn coc_row(code: &str, locked_visible: bool) -> CocRow {
     let now = Utc::now();
     CocRow {
-        code: code.into(),
+        code: code.parse().unwrap(),
         name: "World CoC".into(),
         anonymous_name_format: hearth::domain::identity::AnonymousNameFormat::UidAnonymous,
         anonymous_dob_rule: hearth::domain::dob::AnonymousDobRule::Jan1OfBirthYear,
@@ -95,7 +95,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
     for i in 0..7 {
         let a = AgencyRow {
             id: Uuid::now_v7(),
-            coc_code: cocs[i % cocs.len()].clone(),
+            coc_code: cocs[i % cocs.len()].parse().unwrap(),
             name: format!("Agency {i}"),
             shares_data: rng.random_bool(0.6),
             victim_service_provider: false,
@@ -153,7 +153,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             id,
             short_uid: format!("W{:08X}", rng.random_range(0..u32::MAX)),
             person_id: id,
-            coc_code: creator.coc_code.parse().unwrap(),
+            coc_code: creator.coc_code.clone(),
             created_by_agency: creator.id,
             created_by_user: "world".into(),
             identity_mode: identity,
@@ -265,14 +265,14 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
         }
         let facts = RecordFacts {
             creating_agency: creator.id,
-            coc_code: creator.coc_code.parse().unwrap(),
+            coc_code: creator.coc_code.to_string(),
             visibility,
             identity,
             lifecycle,
             rois,
             contributors,
             active_ce_enrollment: active_ce,
-            locked_visible_to_ce_assessors: policy[&creator.coc_code],
+            locked_visible_to_ce_assessors: policy[creator.coc_code.as_str()],
         };
         // Data, entered by contributors (and now and then by an agency that is not one), collected
         // around the ROI windows.
@@ -382,7 +382,7 @@ fn viewers(world: &World, rng: &mut StdRng) -> Vec<Viewer> {
         for roles in &role_sets {
             out.push(Viewer {
                 agency_id: Some(a.id),
-                coc_code: Some(a.coc_code.clone()),
+                coc_code: Some(a.coc_code.to_string()),
                 agency_shares_data: a.shares_data,
                 roles: roles.clone(),
             });
