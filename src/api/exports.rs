@@ -102,7 +102,7 @@ impl futures_util::Stream for Body {
     params(ExportQuery),
     responses(
         (status = 200, description = "A zip of the 24 CSV files (CRLF, RFC 4180, UTF-8 without BOM), streamed",
-            content_type = "application/zip", body = Vec<u8>),
+            content_type = "application/zip", body = crate::api::imports::ZipArchive),
         (status = 403, description = "Not allowed to export; a system administrator without X-Access-Reason"),
         (status = 404, description = "No such CoC"),
         (status = 422, description = "coc, start, end or version missing or malformed; end before start"),

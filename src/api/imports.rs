@@ -20,6 +20,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(submit_import).service(get_import);
 }
 
+/// A zip archive's bytes (a body of `application/zip`).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ZipArchive(pub Vec<u8>);
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
@@ -38,7 +43,7 @@ pub struct ImportQuery {
 #[utoipa::path(
     tag = "hmis csv",
     params(ImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/zip", description = "A zip of HMIS CSV files"),
+    request_body(content = ZipArchive, content_type = "application/zip", description = "A zip of HMIS CSV files"),
     responses(
         (status = 202, body = ImportJob, description = "The job, queued",
             headers(("Location" = String, description = "The job resource"))),
