@@ -338,11 +338,8 @@ fn import_csv(
     json: bool,
 ) -> Result<(), String> {
     use hearth::service::hmis_import::{self, ImportMode, ImportStatus};
-    let mode = match mode {
-        "strict" => ImportMode::Strict,
-        "lenient" => ImportMode::Lenient,
-        other => return Err(format!("--mode is strict or lenient, not {other:?}")),
-    };
+    let mode = ImportMode::parse(mode)
+        .ok_or_else(|| format!("--mode is strict or lenient, not {mode:?}"))?;
     if !path.exists() {
         return Err(format!("{} does not exist", path.display()));
     }

@@ -233,3 +233,23 @@ mod tests {
         assert_eq!(AccessBasis::StatewideRoi.as_str(), "statewide_roi");
     }
 }
+
+text_enum! {
+    /// How an HMIS CSV import treats problems.
+    ImportMode {
+        /// All or nothing: any error refuses the whole set.
+        Strict => "strict",
+        /// The good rows, and a report of the others.
+        Lenient => "lenient",
+    }
+}
+
+text_enum! {
+    /// Where an HMIS CSV import job stands.
+    ImportStatus {
+        Queued => "queued",
+        Running => "running",
+        Succeeded => "succeeded",
+        Failed => "failed",
+    }
+}

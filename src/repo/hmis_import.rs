@@ -13,15 +13,15 @@ use crate::db::schema::{
     client_contributors, clients, enrollments, hmis_rows, import_jobs, import_sources, projects,
 };
 use crate::domain::identity::Identity;
-use crate::domain::words::{IdentityMode, Lifecycle, Visibility};
+use crate::domain::words::{IdentityMode, ImportMode, ImportStatus, Lifecycle, Visibility};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = import_jobs)]
 pub struct JobRow {
     pub id: Uuid,
     pub agency_id: Uuid,
-    pub mode: String,
-    pub status: String,
+    pub mode: ImportMode,
+    pub status: ImportStatus,
     pub submitted_by: String,
     pub version: Option<String>,
     pub progress: serde_json::Value,
@@ -51,7 +51,7 @@ pub fn find_job(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<JobRow>
 pub fn start_job(conn: &mut PgConnection, id: Uuid, version: Option<&str>) -> QueryResult<usize> {
     diesel::update(import_jobs::table.find(id))
         .set((
-            import_jobs::status.eq("running"),
+            import_jobs::status.eq(ImportStatus::Running),
             import_jobs::version.eq(version),
             import_jobs::started_at.eq(Utc::now()),
         ))
@@ -77,7 +77,7 @@ pub fn set_progress(
 pub fn finish_job(
     conn: &mut PgConnection,
     id: Uuid,
-    status: &str,
+    status: ImportStatus,
     summary: &serde_json::Value,
 ) -> QueryResult<usize> {
     diesel::update(import_jobs::table.find(id))
@@ -91,9 +91,9 @@ pub fn finish_job(
 
 /// Jobs left running by a server that stopped: marked failed at start-up.
 pub fn fail_interrupted_jobs(conn: &mut PgConnection) -> QueryResult<usize> {
-    diesel::update(import_jobs::table.filter(import_jobs::status.eq_any(["queued", "running"])))
+    diesel::update(import_jobs::table.filter(import_jobs::status.eq_any([ImportStatus::Queued, ImportStatus::Running])))
         .set((
-            import_jobs::status.eq("failed"),
+            import_jobs::status.eq(ImportStatus::Failed),
             import_jobs::summary.eq(Some(serde_json::json!({
                 "outcome": "interrupted: the server stopped before the import finished; nothing was kept"
             }))),

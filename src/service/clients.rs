@@ -46,11 +46,16 @@ pub(crate) fn require_agency(caller: &Caller, action: &str) -> AppResult<Uuid> {
         .ok_or_else(|| AppError::Forbidden(format!("{action} needs a token for an agency.")))
 }
 
-pub(crate) fn new_short_uid(conn: &mut PgConnection) -> AppResult<String> {
+/// A short UID drawn at random: nine hex digits (36 bits); callers check it is free.
+pub(crate) fn draw_short_uid() -> String {
     use rand::Rng;
+    let n: u64 = rand::rng().random_range(0..(1u64 << 36));
+    format!("{n:09X}")
+}
+
+pub(crate) fn new_short_uid(conn: &mut PgConnection) -> AppResult<String> {
     for _ in 0..16 {
-        let n: u64 = rand::rng().random_range(0..(1u64 << 36));
-        let uid = format!("{n:09X}");
+        let uid = draw_short_uid();
         if !repo::short_uid_taken(conn, &uid)? {
             return Ok(uid);
         }

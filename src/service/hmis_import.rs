@@ -30,33 +30,7 @@ use crate::repo::stays::{self as stays_repo, EnrollmentRow};
 use crate::repo::tenants;
 use crate::service::context::Caller;
 
-/// How an import treats problems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportMode {
-    /// All or nothing: any error refuses the whole set.
-    Strict,
-    /// The good rows, and a report of the others.
-    Lenient,
-}
-
-impl ImportMode {
-    fn as_str(self) -> &'static str {
-        match self {
-            ImportMode::Strict => "strict",
-            ImportMode::Lenient => "lenient",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-}
+pub use crate::domain::words::{ImportMode, ImportStatus};
 
 /// Rows of one file so far.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -113,10 +87,8 @@ fn view(row: repo::JobRow) -> AppResult<ImportJob> {
     Ok(ImportJob {
         id: row.id,
         agency_id: row.agency_id,
-        mode: serde_json::from_value(serde_json::Value::String(row.mode))
-            .map_err(|_| fault("mode"))?,
-        status: serde_json::from_value(serde_json::Value::String(row.status))
-            .map_err(|_| fault("status"))?,
+        mode: row.mode,
+        status: row.status,
         version: row.version,
         progress: serde_json::from_value(row.progress).map_err(|_| fault("progress"))?,
         problems: serde_json::from_value(row.problems).map_err(|_| fault("problems"))?,
@@ -165,8 +137,8 @@ pub fn submit(
             &repo::JobRow {
                 id: Uuid::now_v7(),
                 agency_id: agency,
-                mode: mode.as_str().into(),
-                status: "queued".into(),
+                mode,
+                status: ImportStatus::Queued,
                 submitted_by: p.sub.clone(),
                 version: None,
                 progress: serde_json::json!({}),
@@ -300,11 +272,7 @@ fn run_inner(
     let mut conn = pool.get()?;
     let row = repo::find_job(&mut conn, job)?.ok_or(AppError::NotFound)?;
     let agency = tenants::find_agency(&mut conn, row.agency_id)?.ok_or(AppError::NotFound)?;
-    let mode = if row.mode == "strict" {
-        ImportMode::Strict
-    } else {
-        ImportMode::Lenient
-    };
+    let mode = row.mode;
 
     let report = validate_path(path, &Limits::default());
     let version = report.version.unwrap_or(Version::Fy2026);
@@ -371,7 +339,7 @@ fn run_inner(
         repo::finish_job(
             conn,
             run.job,
-            "failed",
+            ImportStatus::Failed,
             &serde_json::json!({ "outcome": why }),
         )?;
         Ok(())
@@ -411,7 +379,7 @@ fn run_inner(
             repo::finish_job(
                 &mut conn,
                 job,
-                "succeeded",
+                ImportStatus::Succeeded,
                 &serde_json::json!({
                     "outcome": format!(
                         "imported: {created} rows created, {updated} updated, {skipped} skipped"
@@ -524,14 +492,7 @@ impl Pending {
     }
 }
 
-/// A short UID drawn at random (as `service::clients` draws them); [`free_short_uids`] redraws
-/// the few that are taken.
-fn draw_short_uid() -> String {
-    use rand::Rng;
-    let n: u64 = rand::rng().random_range(0..(1u64 << 36));
-    format!("{n:09X}")
-}
-
+/// Redraws the few drawn short UIDs that are taken (in the database or twice in the batch).
 fn free_short_uids(conn: &mut PgConnection, rows: &mut [repo::NewImportedClient]) -> AppResult<()> {
     for _ in 0..16 {
         let mut seen = HashSet::new();
@@ -546,7 +507,7 @@ fn free_short_uids(conn: &mut PgConnection, rows: &mut [repo::NewImportedClient]
             return Ok(());
         }
         for r in rows.iter_mut().filter(|r| clash.contains(&r.short_uid)) {
-            r.short_uid = draw_short_uid();
+            r.short_uid = crate::service::clients::draw_short_uid();
         }
     }
     Err(AppError::Internal("could not draw free short uids".into()))
@@ -772,7 +733,7 @@ fn write_client(
             let id = Uuid::now_v7();
             pending.clients.push(repo::NewImportedClient {
                 id,
-                short_uid: draw_short_uid(),
+                short_uid: crate::service::clients::draw_short_uid(),
                 person_id: Uuid::now_v7(),
                 coc_code: run.coc.clone(),
                 created_by_agency: run.agency,
