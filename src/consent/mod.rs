@@ -5,6 +5,7 @@ pub mod ce;
 pub mod engine;
 pub mod guards;
 pub mod imports;
+pub mod kept_rows;
 pub mod listing;
 pub mod merge;
 pub mod model;

@@ -283,6 +283,9 @@ diesel::table! {
         client_id -> Nullable<Uuid>,
         enrollment_id -> Nullable<Uuid>,
         fields -> Jsonb,
+        target_id -> Nullable<Uuid>,
+        collected_on -> Nullable<Date>,
+        seq -> Int8,
     }
 }
 

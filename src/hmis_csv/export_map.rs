@@ -31,11 +31,18 @@ pub fn id(u: Uuid) -> String {
 
 /// The `UserID` of a token subject: the first 32 hex digits of its SHA-256. A subject may be an
 /// e-mail address (a person's), and may be longer than 32 characters; the digest is neither,
-/// and the same subject always gives the same id.
+/// and the same subject always gives the same id. A user an import named (`hmis-csv:<UserID>`)
+/// keeps its source `UserID`.
 pub fn user_id(sub: &str) -> String {
+    if let Some(source) = sub.strip_prefix(IMPORTED_USER) {
+        return source.chars().take(32).collect();
+    }
     let d = Sha256::digest(sub.as_bytes());
     d.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
+
+/// How Hearth records the user of an imported row: this prefix and the source `UserID`.
+pub const IMPORTED_USER: &str = "hmis-csv:";
 
 /// The `UserID` of rows Hearth records no user for (organizations, projects).
 pub const SYSTEM_USER: &str = "hearth";

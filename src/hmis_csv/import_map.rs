@@ -144,6 +144,23 @@ fn date(row: &Row, col: &str) -> Option<NaiveDate> {
 }
 
 /// A `YYYY-MM-DD HH:MM:SS` value of the row, if it is one.
+/// The day a row's data was collected: its information, service, assessment, event, exit or
+/// entry date, else the day of its `DateCreated` (what the datum rule decides on).
+pub fn collected_on(row: &Row) -> Option<NaiveDate> {
+    const DAYS: &[&str] = &[
+        "InformationDate",
+        "DateProvided",
+        "AssessmentDate",
+        "EventDate",
+        "ExitDate",
+        "EntryDate",
+    ];
+    DAYS.iter()
+        .filter(|c| row.file.columns.iter().any(|k| k.name == **c))
+        .find_map(|c| date(row, c))
+        .or_else(|| timestamp_of(row, "DateCreated").map(|t| t.date()))
+}
+
 pub fn timestamp_of(row: &Row, col: &str) -> Option<NaiveDateTime> {
     timestamp(row, col)
 }

@@ -393,3 +393,128 @@ pub fn audit_full_reads(
     );
     CachedSql::new(sql).bind_all(values).execute(conn)
 }
+
+/// A source row an import kept whole (`hmis_rows`), with the viewer's datum access when the
+/// statement decided it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct KeptRow {
+    #[diesel(sql_type = Uuid_)]
+    pub agency_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub file: String,
+    #[diesel(sql_type = Text)]
+    pub source_id: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub client_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub enrollment_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub target_id: Option<Uuid>,
+    #[diesel(sql_type = Jsonb)]
+    pub fields: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub seq: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub datum_access: Option<String>,
+}
+
+type Uuid_ = SqlUuid;
+
+/// `('A', 'B')` of HUD file names (constants of the code: letters only).
+fn file_list(files: &[&'static str]) -> String {
+    assert!(files
+        .iter()
+        .all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphabetic())));
+    let quoted: Vec<String> = files.iter().map(|f| format!("'{f}'")).collect();
+    format!("({})", quoted.join(", "))
+}
+
+const KEPT_COLUMNS: &str =
+    "h.agency_id, h.file, h.source_id, h.client_id, h.enrollment_id, h.target_id, h.fields, h.seq";
+
+/// The kept rows of the Hearth rows `targets` of `files` (each exported already, under its own
+/// access: a kept row is shown as its typed row is), by `seq`.
+pub fn kept_of_targets(
+    conn: &mut PgConnection,
+    files: &[&'static str],
+    targets: &[Uuid],
+) -> QueryResult<Vec<KeptRow>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    CachedSql::new(format!(
+        "SELECT {KEPT_COLUMNS}, NULL::text AS datum_access FROM hmis_rows h \
+         WHERE h.target_id = ANY($1) AND h.file IN {} ORDER BY h.seq",
+        file_list(files)
+    ))
+    .bind_all(vec![padded_ids(targets).into()])
+    .load(conn)
+}
+
+/// The rows kept only whole (no typed home) that hang from the exported `stays`, with the datum
+/// access the viewer has to each (the datum rule over the row's agency and collection day; the
+/// stay's record decides the basis); those withheld are left out. By `seq`.
+pub fn kept_of_stays(
+    conn: &mut PgConnection,
+    s: &Scope,
+    stays: &[StayRow],
+) -> QueryResult<Vec<KeptRow>> {
+    let ids: Vec<Uuid> = stays.iter().map(|st| st.id).collect();
+    let (slots, values) = scoped(s, padded_ids(&ids).into());
+    let sql = format!(
+        "SELECT hh.* FROM (SELECT {KEPT_COLUMNS}, {access} AS datum_access \
+           FROM enrollments e JOIN clients c ON c.id = e.client_id \
+           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
+           JOIN hmis_rows h ON h.enrollment_id = e.id \
+           CROSS JOIN LATERAL (SELECT e.client_id, h.agency_id AS entered_by_agency, \
+               COALESCE(h.collected_on, e.entry_date) AS collected_on) d \
+           WHERE e.id = ANY($4) AND h.target_id IS NULL OFFSET 0) hh \
+         WHERE hh.datum_access IS NOT NULL ORDER BY hh.seq",
+        access = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured),
+        basis = basis_sql(&s.viewer, slots),
+    );
+    CachedSql::new(sql).bind_all(values).load(conn)
+}
+
+/// The kept rows of the CoC's agencies that describe them rather than a client (Organization,
+/// Project, Funder, ProjectCoC, Inventory, Affiliation, HMISParticipation, CEParticipation,
+/// User), by `seq`.
+pub fn kept_descriptors(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<Vec<KeptRow>> {
+    CachedSql::new(format!(
+        "SELECT {KEPT_COLUMNS}, NULL::text AS datum_access FROM hmis_rows h \
+         JOIN agencies a ON a.id = h.agency_id \
+         WHERE a.coc_code = $1 AND h.client_id IS NULL AND h.enrollment_id IS NULL \
+         ORDER BY h.seq"
+    ))
+    .bind_all(vec![coc.as_str().into()])
+    .load(conn)
+}
+
+/// A source id an import mapped to a Hearth row.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SourceId {
+    #[diesel(sql_type = Text)]
+    pub file: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub target_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub source_id: String,
+}
+
+/// The source ids of `files` that became the Hearth rows `targets`.
+pub fn source_ids(
+    conn: &mut PgConnection,
+    files: &[&'static str],
+    targets: &[Uuid],
+) -> QueryResult<Vec<SourceId>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    CachedSql::new(format!(
+        "SELECT file, target_id, source_id FROM import_sources \
+         WHERE target_id = ANY($1) AND file IN {} ORDER BY source_id",
+        file_list(files)
+    ))
+    .bind_all(vec![padded_ids(targets).into()])
+    .load(conn)
+}

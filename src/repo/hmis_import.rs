@@ -245,6 +245,8 @@ pub struct WholeRow {
     pub client_id: Option<Uuid>,
     pub enrollment_id: Option<Uuid>,
     pub fields: serde_json::Value,
+    pub target_id: Option<Uuid>,
+    pub collected_on: Option<chrono::NaiveDate>,
 }
 
 pub fn put_whole_rows(conn: &mut PgConnection, rows: &[WholeRow]) -> QueryResult<usize> {
@@ -259,6 +261,8 @@ pub fn put_whole_rows(conn: &mut PgConnection, rows: &[WholeRow]) -> QueryResult
             hmis_rows::client_id.eq(excluded(hmis_rows::client_id)),
             hmis_rows::enrollment_id.eq(excluded(hmis_rows::enrollment_id)),
             hmis_rows::fields.eq(excluded(hmis_rows::fields)),
+            hmis_rows::target_id.eq(excluded(hmis_rows::target_id)),
+            hmis_rows::collected_on.eq(excluded(hmis_rows::collected_on)),
         ))
         .execute(conn)
 }
@@ -338,9 +342,11 @@ pub fn set_exits(conn: &mut PgConnection, rows: &[ExitRow]) -> QueryResult<usize
     let dates: Vec<NaiveDate> = rows.iter().map(|r| r.1).collect();
     let dest: Vec<i16> = rows.iter().map(|r| r.2).collect();
     let sub: Vec<Option<i16>> = rows.iter().map(|r| r.3).collect();
+    // The stay's `updated_at` stays the source Enrollment's `DateUpdated`: an Exit row has its
+    // own (kept with it), and an export gives both back as they came.
     diesel::sql_query(
         "UPDATE enrollments e SET exit_date = x.d, destination = x.dest,
-                destination_subsidy_type = x.sub, updated_at = now()
+                destination_subsidy_type = x.sub
            FROM unnest($1::uuid[], $2::date[], $3::int2[], $4::int2[]) AS x(id, d, dest, sub)
           WHERE e.id = x.id",
     )

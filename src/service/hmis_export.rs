@@ -7,7 +7,7 @@
 //! Two steps: `prepare` checks the request and the caller (404, 403 before any byte is sent) and
 //! commits the audit rows of the export; `write` then writes the zip from one snapshot.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,6 +19,7 @@ use crate::consent::{AccessBasis, AccessLevel};
 use crate::domain::stay_data::StayFields;
 use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::hmis_csv::export_kept::{merge, Merge};
 use crate::hmis_csv::export_map::{self as map, DatumIn, StayIn};
 use crate::hmis_csv::export_zip::{ExportWriter, Spool};
 use crate::hmis_csv::{Spec, Version};
@@ -284,66 +285,283 @@ fn project_in<'a>(p: &'a crate::repo::tenants::ProjectRow, coc: &'a str) -> map:
     }
 }
 
-/// One page of the pass: the clients exported, their exported stays and those stays' data.
+/// One page of the pass: the clients exported, their exported stays and those stays' data, the
+/// source rows an import kept of them, and the source ids of the records and stays.
 struct Page {
     clients: Vec<repo::ClientRow>,
     stays: Vec<repo::StayRow>,
     data: Vec<repo::DatumRow>,
+    /// Kept rows of the clients, stays and data above (shown as their typed row is).
+    kept: Vec<repo::KeptRow>,
+    /// Rows kept only whole that hang from the stays above, with their datum access.
+    kept_only: Vec<repo::KeptRow>,
+    sources: Vec<repo::SourceId>,
 }
 
-/// Writes a page: its clients into the zip (Client.csv is open), the rest into the spools
-/// (`Enrollment`, `Exit`, `Services`, `CurrentLivingSituation`, `Assessment`, `Event`).
+/// The files of a client's data (every file that hangs from a record, but Client itself), in
+/// HUD's order: each is spooled while Client.csv is written, then appended.
+fn client_files(v: Version) -> Vec<&'static str> {
+    Spec::get(v)
+        .files
+        .iter()
+        .filter(|f| f.name != "Client" && f.columns.iter().any(|c| c.name == "PersonalID"))
+        .map(|f| f.name)
+        .collect()
+}
+
+/// Files whose kept rows overlay a typed row (found by the row's id).
+const TYPED_FILES: &[&str] = &[
+    "Client",
+    "Enrollment",
+    "Exit",
+    "Services",
+    "CurrentLivingSituation",
+    "Assessment",
+    "Event",
+];
+
+/// The ids an export writes for Hearth's rows: the source id of what an import made, Hearth's
+/// own id otherwise.
+struct Ids<'a> {
+    sources: HashMap<(&'a str, Uuid), &'a str>,
+    projects: &'a HashMap<Uuid, String>,
+}
+
+impl Ids<'_> {
+    fn of(&self, file: &str, id: Uuid) -> String {
+        match self.sources.get(&(file, id)) {
+            Some(s) => s.to_string(),
+            None => map::id(id),
+        }
+    }
+
+    fn project(&self, id: Uuid) -> String {
+        self.projects
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| map::id(id))
+    }
+}
+
+fn fields_of(k: &repo::KeptRow) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    k.fields.as_object()
+}
+
+/// Rows of a page for one file, with their source order (`seq`; Hearth's own rows after).
+type Ordered = Vec<(i64, Vec<String>)>;
+
+/// Notes the `UserID` of a row written to `file`.
+fn note_user(v: Version, file: &str, row: &[String], users: &mut BTreeSet<String>) {
+    if let Some(i) = merge_index(v, file, "UserID") {
+        if !row[i].is_empty() {
+            users.insert(row[i].clone());
+        }
+    }
+}
+
+fn merge_index(v: Version, file: &str, column: &str) -> Option<usize> {
+    crate::hmis_csv::export_kept::column_index(v, file, column)
+}
+
+/// Writes a page: its clients into the zip (Client.csv is open), the rest into the spools of
+/// [`client_files`].
 fn encode_page<W: Write>(
     v: Version,
     eid: &str,
     page: &Page,
+    projects: &HashMap<Uuid, String>,
     z: &mut ExportWriter<W>,
-    spools: &mut [Spool],
+    spools: &mut HashMap<&'static str, Spool>,
     users: &mut BTreeSet<String>,
 ) -> AppResult<()> {
+    let ids = Ids {
+        sources: page
+            .sources
+            .iter()
+            .map(|s| ((s.file.as_str(), s.target_id), s.source_id.as_str()))
+            .collect(),
+        projects,
+    };
+    let kept: HashMap<(&str, Uuid), &repo::KeptRow> = page
+        .kept
+        .iter()
+        .filter_map(|k| Some(((k.file.as_str(), k.target_id?), k)))
+        .collect();
+    let stay_client: HashMap<Uuid, Uuid> =
+        page.stays.iter().map(|st| (st.id, st.client_id)).collect();
+    let mut out: HashMap<&'static str, Ordered> = HashMap::new();
+    let mut put = |file: &'static str, seq: Option<i64>, row: Option<Vec<String>>| {
+        if let Some(row) = row {
+            out.entry(file)
+                .or_default()
+                .push((seq.unwrap_or(i64::MAX), row));
+        }
+    };
     for c in &page.clients {
         let user = map::user_id(&c.created_by_user);
-        z.row(&map::client_row(v, eid, &client_in(c, &user)?))
-            .map_err(io)?;
-        users.insert(user);
+        let k = client_in(c, &user)?;
+        let pid = ids.of("Client", c.id);
+        let kept = kept.get(&("Client", c.id));
+        put(
+            "Client",
+            kept.map(|k| k.seq),
+            merge(Merge {
+                version: v,
+                file: "Client",
+                export_id: eid,
+                typed: Some(map::client_row(v, eid, &k)),
+                kept: kept.and_then(|k| fields_of(k)),
+                full: k.full,
+                ids: &[("PersonalID", &pid)],
+            }),
+        );
     }
     for st in &page.stays {
         let user = map::user_id(&st.entered_by_user);
         let stay = stay_in(st, &user);
-        spools[0]
-            .row(&map::enrollment_row(v, eid, &stay))
-            .map_err(io)?;
+        let full = st.entry_access.as_deref() == Some("full");
+        let (sid, pid) = (ids.of("Enrollment", st.id), ids.of("Client", st.client_id));
+        let (project, household) = (
+            ids.project(st.project_id),
+            ids.of("Household", st.household_id),
+        );
+        // A continuation's entry is withheld: nothing of its source row is shown.
+        let entry_kept = kept
+            .get(&("Enrollment", st.id))
+            .filter(|_| st.entry_access.is_some());
+        put(
+            "Enrollment",
+            entry_kept.map(|k| k.seq),
+            merge(Merge {
+                version: v,
+                file: "Enrollment",
+                export_id: eid,
+                typed: Some(map::enrollment_row(v, eid, &stay)),
+                kept: entry_kept.and_then(|k| fields_of(k)),
+                full,
+                ids: &[
+                    ("EnrollmentID", &sid),
+                    ("PersonalID", &pid),
+                    ("ProjectID", &project),
+                    ("HouseholdID", &household),
+                ],
+            }),
+        );
         if let Some(row) = map::exit_row(v, eid, &stay) {
-            spools[1].row(&row).map_err(io)?;
+            let exit_kept = kept
+                .get(&("Exit", st.id))
+                .filter(|_| st.entry_access.is_some());
+            let exit_id = exit_kept.map_or_else(|| map::id(st.id), |k| k.source_id.clone());
+            put(
+                "Exit",
+                exit_kept.map(|k| k.seq),
+                merge(Merge {
+                    version: v,
+                    file: "Exit",
+                    export_id: eid,
+                    typed: Some(row),
+                    kept: exit_kept.and_then(|k| fields_of(k)),
+                    full,
+                    ids: &[
+                        ("ExitID", &exit_id),
+                        ("EnrollmentID", &sid),
+                        ("PersonalID", &pid),
+                    ],
+                }),
+            );
         }
-        users.insert(user);
     }
     for d in &page.data {
         let fields = StayFields::from_stored(&d.kind, &d.fields)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let user = map::user_id(&d.entered_by_user);
+        let full = d.datum_access == "full";
         let datum = DatumIn {
             id: d.id,
             enrollment_id: d.enrollment_id,
             client_id: d.client_id,
             date: d.occurred_on,
-            text: d.datum_access == "full",
+            text: full,
             created_at: d.created_at,
             user: &user,
         };
-        let (spool, row) = match &fields {
-            StayFields::Service(f) => (2, map::service_row(v, eid, &datum, f)),
+        let (file, key, row): (&'static str, &str, _) = match &fields {
+            StayFields::Service(f) => (
+                "Services",
+                "ServicesID",
+                map::service_row(v, eid, &datum, f),
+            ),
             StayFields::CurrentLivingSituation(f) => (
-                3,
+                "CurrentLivingSituation",
+                "CurrentLivingSitID",
                 Some(map::current_living_situation_row(v, eid, &datum, f)),
             ),
-            StayFields::Assessment(f) => (4, Some(map::assessment_row(v, eid, &datum, f))),
-            StayFields::CeEvent(f) => (5, Some(map::event_row(v, eid, &datum, f))),
-            _ => (0, None),
+            StayFields::Assessment(f) => (
+                "Assessment",
+                "AssessmentID",
+                Some(map::assessment_row(v, eid, &datum, f)),
+            ),
+            StayFields::CeEvent(f) => ("Event", "EventID", Some(map::event_row(v, eid, &datum, f))),
+            _ => continue,
         };
-        if let Some(row) = row {
-            spools[spool].row(&row).map_err(io)?;
-            users.insert(user);
+        let Some(row) = row else { continue };
+        let k = kept.get(&(file, d.id));
+        let key_value = k.map_or_else(|| map::id(d.id), |k| k.source_id.clone());
+        let (sid, pid) = (
+            ids.of("Enrollment", d.enrollment_id),
+            ids.of("Client", d.client_id),
+        );
+        put(
+            file,
+            k.map(|k| k.seq),
+            merge(Merge {
+                version: v,
+                file,
+                export_id: eid,
+                typed: Some(row),
+                kept: k.and_then(|k| fields_of(k)),
+                full,
+                ids: &[
+                    (key, &key_value),
+                    ("EnrollmentID", &sid),
+                    ("PersonalID", &pid),
+                ],
+            }),
+        );
+    }
+    for k in &page.kept_only {
+        let Some(file) = spools.keys().find(|f| **f == k.file).copied() else {
+            continue;
+        };
+        let Some(stay) = k.enrollment_id else {
+            continue;
+        };
+        let client = stay_client.get(&stay).copied().or(k.client_id);
+        let sid = ids.of("Enrollment", stay);
+        let pid = client.map(|c| ids.of("Client", c)).unwrap_or_default();
+        put(
+            file,
+            Some(k.seq),
+            merge(Merge {
+                version: v,
+                file,
+                export_id: eid,
+                typed: None,
+                kept: fields_of(k),
+                full: k.datum_access.as_deref() == Some("full"),
+                ids: &[("EnrollmentID", &sid), ("PersonalID", &pid)],
+            }),
+        );
+    }
+    for (file, mut rows) in out {
+        rows.sort_by_key(|(seq, _)| *seq);
+        for (_, row) in rows {
+            note_user(v, file, &row, users);
+            if file == "Client" {
+                z.row(&row).map_err(io)?;
+            } else if let Some(spool) = spools.get_mut(file) {
+                spool.row(&row).map_err(io)?;
+            }
         }
     }
     Ok(())
@@ -387,7 +605,6 @@ fn write_in_snapshot<W: Write + Send>(
     let s = &plan.scope;
     let mut z = ExportWriter::new(out, v);
     let mut users: BTreeSet<String> = BTreeSet::new();
-    users.insert(map::SYSTEM_USER.to_string());
     let mut done: Vec<(String, u64)> = Vec::new();
     z.begin("Export").map_err(io)?;
     z.row(&map::export_row(&map::ExportInfo {
@@ -402,54 +619,122 @@ fn write_in_snapshot<W: Write + Send>(
     .map_err(io)?;
     finish(&mut z, &mut done, "Export", progress)?;
 
+    // The rows an import kept of the CoC's agencies, projects and staff, by file.
+    let mut descriptors: HashMap<String, Vec<repo::KeptRow>> = HashMap::new();
+    for k in repo::kept_descriptors(conn, &s.coc)? {
+        descriptors.entry(k.file.clone()).or_default().push(k);
+    }
+    let kept_in = |file: &str| descriptors.get(file).map(Vec::as_slice).unwrap_or(&[]);
+    let as_is = |k: &repo::KeptRow, file: &str| {
+        merge(Merge {
+            version: v,
+            file,
+            export_id: eid,
+            typed: None,
+            kept: fields_of(k),
+            full: true,
+            ids: &[],
+        })
+    };
+    let projects = repo::projects_of(conn, &s.coc)?;
+    // A project an import made keeps its source ProjectID and OrganizationID.
+    let project_kept: HashMap<Uuid, &repo::KeptRow> = kept_in("Project")
+        .iter()
+        .filter_map(|k| Some((k.target_id?, k)))
+        .collect();
+    let project_ids: HashMap<Uuid, String> = project_kept
+        .iter()
+        .map(|(id, k)| (*id, k.source_id.clone()))
+        .collect();
+
     z.begin("Organization").map_err(io)?;
     for a in repo::agencies_of(conn, &s.coc)? {
-        z.row(&map::organization_row(
-            v,
-            eid,
-            &map::OrganizationIn {
-                id: a.id,
-                name: &a.name,
-                victim_service_provider: a.victim_service_provider,
-                created_at: a.created_at,
-                updated_at: a.updated_at,
-            },
-        ))
-        .map_err(io)?;
+        let kept_orgs: Vec<&repo::KeptRow> = kept_in("Organization")
+            .iter()
+            .filter(|k| k.agency_id == a.id)
+            .collect();
+        for k in &kept_orgs {
+            if let Some(row) = as_is(k, "Organization") {
+                note_user(v, "Organization", &row, &mut users);
+                z.row(&row).map_err(io)?;
+            }
+        }
+        // The agency itself, unless every project of it came with its source organization.
+        let own_projects = projects
+            .iter()
+            .any(|p| p.agency_id == a.id && !project_kept.contains_key(&p.id));
+        if kept_orgs.is_empty() || own_projects {
+            let row = map::organization_row(
+                v,
+                eid,
+                &map::OrganizationIn {
+                    id: a.id,
+                    name: &a.name,
+                    victim_service_provider: a.victim_service_provider,
+                    created_at: a.created_at,
+                    updated_at: a.updated_at,
+                },
+            );
+            note_user(v, "Organization", &row, &mut users);
+            z.row(&row).map_err(io)?;
+        }
     }
     finish(&mut z, &mut done, "Organization", progress)?;
 
-    let projects = repo::projects_of(conn, &s.coc)?;
     z.begin("Project").map_err(io)?;
+    let mut exported_projects = Vec::new();
     for p in &projects {
-        z.row(&map::project_row(v, eid, &project_in(p, s.coc.as_str())))
-            .map_err(io)?;
+        let kept = project_kept.get(&p.id).copied();
+        let pid = project_ids
+            .get(&p.id)
+            .cloned()
+            .unwrap_or_else(|| map::id(p.id));
+        let org = kept
+            .and_then(|k| k.fields.get("OrganizationID"))
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| map::id(p.agency_id), str::to_string);
+        if let Some(row) = merge(Merge {
+            version: v,
+            file: "Project",
+            export_id: eid,
+            typed: Some(map::project_row(v, eid, &project_in(p, s.coc.as_str()))),
+            kept: kept.and_then(fields_of),
+            full: true,
+            ids: &[("ProjectID", &pid), ("OrganizationID", &org)],
+        }) {
+            note_user(v, "Project", &row, &mut users);
+            z.row(&row).map_err(io)?;
+        }
+        exported_projects.push(pid);
     }
     finish(&mut z, &mut done, "Project", progress)?;
+
     z.begin("ProjectCoC").map_err(io)?;
-    for p in &projects {
-        z.row(&map::project_coc_row(
-            v,
-            eid,
-            &project_in(p, s.coc.as_str()),
-        ))
-        .map_err(io)?;
+    let mut with_coc: HashSet<String> = HashSet::new();
+    for k in kept_in("ProjectCoC") {
+        if let Some(row) = as_is(k, "ProjectCoC") {
+            if let Some(i) = merge_index(v, "ProjectCoC", "ProjectID") {
+                with_coc.insert(row[i].clone());
+            }
+            note_user(v, "ProjectCoC", &row, &mut users);
+            z.row(&row).map_err(io)?;
+        }
+    }
+    for (p, pid) in projects.iter().zip(&exported_projects) {
+        if !with_coc.contains(pid) {
+            let row = map::project_coc_row(v, eid, &project_in(p, s.coc.as_str()));
+            note_user(v, "ProjectCoC", &row, &mut users);
+            z.row(&row).map_err(io)?;
+        }
     }
     finish(&mut z, &mut done, "ProjectCoC", progress)?;
 
     // One pass over the candidate clients: Client.csv is streamed, the stays and their data go
     // to spools (appended below), so each page's consent is decided once for every file.
-    let spool_files = [
-        "Enrollment",
-        "Exit",
-        "Services",
-        "CurrentLivingSituation",
-        "Assessment",
-        "Event",
-    ];
-    let mut spools: Vec<Spool> = Vec::new();
-    for f in spool_files {
-        spools.push(Spool::new(v, f).map_err(io)?);
+    let spool_files = client_files(v);
+    let mut spools: HashMap<&'static str, Spool> = HashMap::new();
+    for f in &spool_files {
+        spools.insert(f, Spool::new(v, f).map_err(io)?);
     }
     z.begin("Client").map_err(io)?;
     // The database work (this thread, which holds the snapshot) and the encoding (a second
@@ -459,7 +744,7 @@ fn write_in_snapshot<W: Write + Send>(
     let (produced, consumed) = std::thread::scope(|scope| {
         let encoder = scope.spawn(move || -> AppResult<_> {
             for page in rx {
-                encode_page(v, eid, &page, &mut z, &mut spools, &mut users)?;
+                encode_page(v, eid, &page, &project_ids, &mut z, &mut spools, &mut users)?;
             }
             Ok((z, spools, users))
         });
@@ -475,16 +760,36 @@ fn write_in_snapshot<W: Write + Send>(
                 let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
                 let mut page_clients = repo::clients_among(conn, s, &candidates)?;
                 page_clients.retain(|c| with_stays.contains(&c.id));
-                let data = if stays.is_empty() {
-                    Vec::new()
+                let (data, kept_only) = if stays.is_empty() {
+                    (Vec::new(), Vec::new())
                 } else {
-                    repo::data_of_stays(conn, s, &stays)?
+                    (
+                        repo::data_of_stays(conn, s, &stays)?,
+                        repo::kept_of_stays(conn, s, &stays)?,
+                    )
                 };
+                let targets: Vec<Uuid> = page_clients
+                    .iter()
+                    .map(|c| c.id)
+                    .chain(stays.iter().map(|st| st.id))
+                    .chain(data.iter().map(|d| d.id))
+                    .collect();
+                let kept = repo::kept_of_targets(conn, TYPED_FILES, &targets)?;
+                let linked: Vec<Uuid> = page_clients
+                    .iter()
+                    .map(|c| c.id)
+                    .chain(stays.iter().flat_map(|st| [st.id, st.household_id]))
+                    .collect();
+                let sources =
+                    repo::source_ids(conn, &["Client", "Enrollment", "Household"], &linked)?;
                 clients += page_clients.len() as u64;
                 let page = Page {
                     clients: page_clients,
                     stays,
                     data,
+                    kept,
+                    kept_only,
+                    sources,
                 };
                 if tx.send(page).is_err() {
                     // The encoder stopped; its error is the one to answer.
@@ -500,17 +805,50 @@ fn write_in_snapshot<W: Write + Send>(
             .unwrap_or_else(|_| Err(AppError::Internal("the export's encoder panicked".into())));
         (produced, consumed)
     });
-    let (mut z, spools, users) = consumed?;
+    let (mut z, mut spools, mut users) = consumed?;
     produced?;
     finish(&mut z, &mut done, "Client", progress)?;
-    for (file, spool) in spool_files.iter().zip(spools) {
+    for file in &spool_files {
+        let Some(spool) = spools.remove(file) else {
+            continue;
+        };
         let n = z.append(file, spool).map_err(io)?;
         progress.rows(file, n);
         done.push((file.to_string(), n));
     }
 
-    // User.csv: the users the rows above name (a set of staff, not of clients).
+    // The other files that describe the CoC's projects, as an import kept them.
+    for file in [
+        "Funder",
+        "Inventory",
+        "Affiliation",
+        "HMISParticipation",
+        "CEParticipation",
+    ] {
+        if Spec::get(v).file(file).is_none() {
+            continue;
+        }
+        z.begin(file).map_err(io)?;
+        for k in kept_in(file) {
+            if let Some(row) = as_is(k, file) {
+                note_user(v, file, &row, &mut users);
+                z.row(&row).map_err(io)?;
+            }
+        }
+        finish(&mut z, &mut done, file, progress)?;
+    }
+
+    // User.csv: the users an import kept, then the others the rows above name (staff, not
+    // clients).
     z.begin("User").map_err(io)?;
+    for k in kept_in("User") {
+        if let Some(row) = as_is(k, "User") {
+            if let Some(i) = merge_index(v, "User", "UserID") {
+                users.remove(&row[i]);
+            }
+            z.row(&row).map_err(io)?;
+        }
+    }
     for u in &users {
         z.row(&map::user_row(v, eid, u, plan.exported_at))
             .map_err(io)?;

@@ -584,8 +584,20 @@ fn import_file(
         }
         let target = before.map(|s| s.target);
         let written = match fs.name {
-            "Organization" => import_map::organization(&row).map(|_| Some(run.agency)),
-            "Project" => write_project(conn, run, &row, target)?,
+            "Organization" => import_map::organization(&row).map(|o| {
+                keep(
+                    &mut pending,
+                    run,
+                    &row,
+                    &o.organization_id,
+                    None,
+                    None,
+                    Some(run.agency),
+                    &[],
+                );
+                Some(run.agency)
+            }),
+            "Project" => write_project(conn, run, &mut pending, &row, target)?,
             "Client" => write_client(conn, run, &mut pending, &row, target, &mut invalid)?,
             "Enrollment" => write_enrollment(conn, run, &mut pending, &row, target, &mut invalid)?,
             "Exit" => write_exit(conn, run, &mut pending, &row, &mut invalid)?,
@@ -673,6 +685,7 @@ fn parent(run: &Run, file: &str, key: Option<&str>) -> Option<Uuid> {
 fn write_project(
     conn: &mut PgConnection,
     run: &mut Run,
+    pending: &mut Pending,
     row: &Row,
     before: Option<Uuid>,
 ) -> AppResult<Written> {
@@ -691,12 +704,17 @@ fn write_project(
             id
         }
     };
+    keep(pending, run, row, &p.project_id, None, None, Some(id), &[]);
     Ok(Ok(Some(id)))
 }
 
 fn source_user(run: &Run, user: Option<&str>) -> String {
     match user {
-        Some(u) => format!("hmis-csv:{}", u.chars().take(64).collect::<String>()),
+        Some(u) => format!(
+            "{}{}",
+            crate::hmis_csv::export_map::IMPORTED_USER,
+            u.chars().take(64).collect::<String>()
+        ),
         None => run.actor.clone(),
     }
 }
@@ -747,24 +765,23 @@ fn write_client(
         }
     };
     // Kept whole too (the columns Hearth has no field for), without the PII kept above.
-    pending.whole.push(repo::WholeRow {
-        agency_id: run.agency,
-        file: "Client".into(),
-        source_id: c.personal_id,
-        client_id: Some(id),
-        enrollment_id: None,
-        fields: import_map::whole_row(
-            row,
-            &[
-                "FirstName",
-                "MiddleName",
-                "LastName",
-                "NameSuffix",
-                "SSN",
-                "DOB",
-            ],
-        ),
-    });
+    keep(
+        pending,
+        run,
+        row,
+        &c.personal_id,
+        Some(id),
+        None,
+        Some(id),
+        &[
+            "FirstName",
+            "MiddleName",
+            "LastName",
+            "NameSuffix",
+            "SSN",
+            "DOB",
+        ],
+    );
     pending.audit.push(NewAuditEvent {
         actor: run.actor.clone(),
         actor_agency_id: Some(run.agency),
@@ -863,14 +880,16 @@ fn write_enrollment(
         None => pending.stays.push(stay),
     }
     run.entry_dates.insert(id, e.entry_date);
-    pending.whole.push(repo::WholeRow {
-        agency_id: run.agency,
-        file: "Enrollment".into(),
-        source_id: e.enrollment_id,
-        client_id: Some(client),
-        enrollment_id: Some(id),
-        fields: import_map::whole_row(row, &[]),
-    });
+    keep(
+        pending,
+        run,
+        row,
+        &e.enrollment_id,
+        Some(client),
+        Some(id),
+        Some(id),
+        &[],
+    );
     Ok(Ok(Some(id)))
 }
 
@@ -904,14 +923,17 @@ fn write_exit(
     pending
         .exits
         .push((stay, x.exit_date, x.destination, x.destination_subsidy_type));
-    pending.whole.push(repo::WholeRow {
-        agency_id: run.agency,
-        file: "Exit".into(),
-        source_id: x.exit_id,
-        client_id: parent(run, "Client", row.get("PersonalID")),
-        enrollment_id: Some(stay),
-        fields: import_map::whole_row(row, &[]),
-    });
+    let client = parent(run, "Client", row.get("PersonalID"));
+    keep(
+        pending,
+        run,
+        row,
+        &x.exit_id,
+        client,
+        Some(stay),
+        Some(stay),
+        &[],
+    );
     Ok(Ok(Some(stay)))
 }
 
@@ -951,20 +973,13 @@ fn write_whole(
         Ok(e) => e,
         Err(u) => return Ok(Err(u)),
     };
-    pending.whole.push(repo::WholeRow {
-        agency_id: run.agency,
-        file: fs.name.to_string(),
-        source_id: key.to_string(),
-        client_id: client,
-        enrollment_id: enrollment,
-        fields: import_map::whole_row(row, &[]),
-    });
     // A typed datum: the source id finds it again.
     if let (Some(stay), Some(person)) = (enrollment, client) {
         if let Some((day, fields)) = import_map::stay_datum(row, invalid) {
             let json = fields.to_json();
             if let Some(id) = before {
                 if repo::update_datum(conn, id, day, &json)? {
+                    keep(pending, run, row, key, client, enrollment, Some(id), &[]);
                     return Ok(Ok(Some(id)));
                 }
             }
@@ -983,11 +998,38 @@ fn write_whole(
                 created_at: utc(import_map::timestamp_of(row, "DateCreated"))
                     .unwrap_or_else(Utc::now),
             });
+            keep(pending, run, row, key, client, enrollment, Some(id), &[]);
             return Ok(Ok(Some(id)));
         }
     }
     // The target of a row kept only whole is what it hangs from: found again by its source key.
+    keep(pending, run, row, key, client, enrollment, None, &[]);
     Ok(Ok(Some(enrollment.or(client).unwrap_or(run.agency))))
+}
+
+/// Keeps a source row whole (less the `skip` columns, which Hearth holds typed): `target` is the
+/// Hearth row it became, if any, by which an export finds it again.
+#[allow(clippy::too_many_arguments)]
+fn keep(
+    pending: &mut Pending,
+    run: &Run,
+    row: &Row,
+    source_id: &str,
+    client: Option<Uuid>,
+    enrollment: Option<Uuid>,
+    target: Option<Uuid>,
+    skip: &[&str],
+) {
+    pending.whole.push(repo::WholeRow {
+        agency_id: run.agency,
+        file: row.file.name.to_string(),
+        source_id: source_id.trim().to_string(),
+        client_id: client,
+        enrollment_id: enrollment,
+        fields: import_map::whole_row(row, skip),
+        target_id: target,
+        collected_on: import_map::collected_on(row),
+    });
 }
 
 /// The Hearth id of what `column` of the row points to in `file`: none when the file has no

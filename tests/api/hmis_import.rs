@@ -515,3 +515,83 @@ async fn two_imports_at_once_take_each_row_once() {
     let projects = "SELECT count(*) AS n FROM projects WHERE agency_id = $1";
     assert_eq!(count(&pool, projects, agency), 3);
 }
+
+/// The first line where two files differ, for a readable failure.
+fn first_difference(expected: &str, got: &str) -> String {
+    let (e, g): (Vec<&str>, Vec<&str>) = (
+        expected.split("\r\n").collect(),
+        got.split("\r\n").collect(),
+    );
+    for i in 0..e.len().max(g.len()) {
+        let (a, b) = (e.get(i).copied(), g.get(i).copied());
+        if a != b {
+            return format!(
+                "line {}:\n header   {:?}\n expected {a:?}\n got      {b:?}",
+                i + 1,
+                e.first()
+            );
+        }
+    }
+    "no line differs".into()
+}
+
+/// Issue 10 item 5: a generated export that fills every file, imported into an empty CoC and
+/// exported again by the importing agency, comes back byte for byte in both versions, apart
+/// from the `ExportID` and Export.csv (which says who exported, when, for which window).
+#[actix_web::test]
+async fn an_export_imported_and_exported_again_comes_back_byte_for_byte() {
+    for (version, word) in [(Version::Fy2026, "2026"), (Version::Fy2024, "2024")] {
+        let (_pool, app, coc, agency) = world(4).await;
+        let admin = app.token("round-trip-admin", &[Role::AgencyAdmin], Some(agency));
+        let files = sample::generate(version, 12, &coc);
+        let job = import(
+            &app,
+            &admin,
+            &format!("agency={agency}&mode=strict"),
+            sample::zip(&files),
+        )
+        .await;
+        assert_eq!(job["status"], "succeeded", "{job:#}");
+        let r = app
+            .get(
+                &format!(
+                    "/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version={word}"
+                ),
+                &admin,
+            )
+            .await;
+        assert_eq!(
+            r.status.as_u16(),
+            200,
+            "{}",
+            String::from_utf8_lossy(&r.raw)
+        );
+        let out = crate::hmis_export::unzip(&r.raw);
+        let export_id = crate::hmis_export::rows(&out, "Export")[0]["ExportID"].clone();
+        assert_eq!(export_id.len(), 32);
+        let ours = crate::hmis_export::rows(&out, "Export");
+        let theirs = {
+            let mut m = std::collections::BTreeMap::new();
+            let text = String::from_utf8(files[0].1.clone()).unwrap();
+            m.insert("Export.csv".to_string(), text);
+            crate::hmis_export::rows(&m, "Export")
+        };
+        assert_eq!(files[0].0, "Export.csv");
+        assert_eq!(ours[0]["CSVVersion"], theirs[0]["CSVVersion"]);
+        let mut differ = Vec::new();
+        for (name, bytes) in &files[1..] {
+            let expected = String::from_utf8(bytes.clone()).unwrap();
+            let got = out
+                .get(name)
+                .unwrap_or_else(|| panic!("{name} is in the export"))
+                .replace(&export_id, "EXP1");
+            if got != expected {
+                differ.push(format!(
+                    "{word} {name}: {}",
+                    first_difference(&expected, &got)
+                ));
+            }
+        }
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+    }
+}

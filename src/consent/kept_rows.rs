@@ -1,0 +1,102 @@
+//! What a viewer sees of a kept HMIS CSV row: a source row Hearth holds whole (`hmis_rows`), a
+//! datum under the datum rule like any other (its agency entered it, on its collection day). The
+//! datum rule decides the row's access (`full` or the structured part only); these rules decide,
+//! given that access, which of the row's columns and rows are shown:
+//!
+//! - at `full`, everything;
+//! - below `full`, free text is left out (a text column that is neither an id nor one of HUD's
+//!   code words), anything tied to fleeing domestic violence (HealthAndDV's `DomesticViolence*`,
+//!   `WhenOccurred`, `CurrentlyFleeing`) is left out, and a Disabilities row of HIV/AIDS
+//!   (`DisabilityType` 8) is not shown at all: both are PII (consent.md, Spokane job aid).
+
+/// Text columns that hold a code or HUD's wording, not what someone typed about the client.
+const CODE_WORDS: &[&str] = &[
+    "EnrollmentCoC",
+    "CoCCode",
+    "VAMCStation",
+    "AssessmentQuestion",
+    "AssessmentQuestionGroup",
+    "AssessmentResultType",
+];
+
+/// Columns tied to fleeing domestic violence.
+const DOMESTIC_VIOLENCE: &[(&str, &str)] = &[
+    ("HealthAndDV", "DomesticViolenceSurvivor"),
+    ("HealthAndDV", "DomesticViolenceVictim"),
+    ("HealthAndDV", "WhenOccurred"),
+    ("HealthAndDV", "CurrentlyFleeing"),
+];
+
+/// HUD 1.3 `DisabilityType` 8: HIV/AIDS.
+const HIV_AIDS: &str = "8";
+
+/// Whether column `column` of a kept `file` row is shown at this access (`full`: the viewer sees
+/// the datum in full); `text` says the column is a text column (`S` in HUD's sheets).
+pub fn kept_column_shown(file: &str, column: &str, text: bool, full: bool) -> bool {
+    if full {
+        return true;
+    }
+    if DOMESTIC_VIOLENCE.contains(&(file, column)) {
+        return false;
+    }
+    !text || column.ends_with("ID") || CODE_WORDS.contains(&column)
+}
+
+/// Whether a kept `file` row is shown at all; `disability_type` is its `DisabilityType`.
+pub fn kept_row_shown(file: &str, disability_type: Option<&str>, full: bool) -> bool {
+    full || !(file == "Disabilities" && disability_type.map(str::trim) == Some(HIV_AIDS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_full_everything_is_shown() {
+        for (file, col, text) in [
+            ("HealthAndDV", "CurrentlyFleeing", false),
+            ("IncomeBenefits", "OtherIncomeSourceIdentify", true),
+            ("Enrollment", "SexualOrientationOther", true),
+        ] {
+            assert!(kept_column_shown(file, col, text, true));
+        }
+        assert!(kept_row_shown("Disabilities", Some("8"), true));
+    }
+
+    #[test]
+    fn below_full_free_text_and_domestic_violence_are_left_out() {
+        let table = [
+            ("HealthAndDV", "DomesticViolenceSurvivor", false, false),
+            ("HealthAndDV", "WhenOccurred", false, false),
+            ("HealthAndDV", "CurrentlyFleeing", false, false),
+            ("HealthAndDV", "GeneralHealthStatus", false, true),
+            ("HealthAndDV", "InformationDate", false, true),
+            ("IncomeBenefits", "OtherIncomeSourceIdentify", true, false),
+            ("Enrollment", "SexualOrientationOther", true, false),
+            ("CurrentLivingSituation", "LocationDetails", true, false),
+            ("AssessmentQuestions", "AssessmentAnswer", true, false),
+            ("AssessmentQuestions", "AssessmentQuestion", true, true),
+            ("AssessmentResults", "AssessmentResultType", true, true),
+            ("Enrollment", "EnrollmentCoC", true, true),
+            ("Enrollment", "PersonalID", true, true),
+            ("IncomeBenefits", "IncomeBenefitsID", true, true),
+            ("IncomeBenefits", "TotalMonthlyIncome", false, true),
+        ];
+        for (file, col, text, shown) in table {
+            assert_eq!(
+                kept_column_shown(file, col, text, false),
+                shown,
+                "{file}.{col}"
+            );
+        }
+    }
+
+    #[test]
+    fn below_full_an_hiv_aids_disability_row_is_not_shown() {
+        assert!(!kept_row_shown("Disabilities", Some("8"), false));
+        assert!(!kept_row_shown("Disabilities", Some(" 8 "), false));
+        assert!(kept_row_shown("Disabilities", Some("5"), false));
+        assert!(kept_row_shown("Disabilities", None, false));
+        assert!(kept_row_shown("HealthAndDV", Some("8"), false));
+    }
+}

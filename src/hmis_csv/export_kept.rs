@@ -1,0 +1,275 @@
+//! An exported row from what Hearth holds of it: its typed row (`export_map`), the source row an
+//! import kept whole (`hmis_rows`), or both. Pure.
+//!
+//! - A row Hearth made has only its typed row.
+//! - A row kept only whole (a file Hearth has no typed home for) is given back as it came.
+//! - A row with both is the source row with the columns Hearth holds typed ([`modeled`]) taken
+//!   from Hearth, so a change made in Hearth shows and everything else comes back as it came.
+//!
+//! In every case the ids are the exported ids of what the row hangs from (`ids`: an imported
+//! record keeps its source `PersonalID`, a record made in Hearth has its own), the `ExportID` is
+//! this export's, and below `full` the consent rules for kept rows
+//! (`consent::kept_rows`) leave out what they withhold.
+
+use serde_json::{Map, Value};
+
+use super::{Spec, Ty, Version};
+use crate::consent::kept_rows::{kept_column_shown, kept_row_shown};
+
+/// The columns of `file` Hearth holds typed (the rest of a kept row comes back as it came).
+pub fn modeled(file: &str) -> &'static [&'static str] {
+    match file {
+        "Client" => &[
+            "FirstName",
+            "MiddleName",
+            "LastName",
+            "NameSuffix",
+            "NameDataQuality",
+            "SSN",
+            "SSNDataQuality",
+            "DOB",
+            "DOBDataQuality",
+            "AmIndAKNative",
+            "Asian",
+            "BlackAfAmerican",
+            "HispanicLatinaeo",
+            "HispanicLatinao",
+            "MidEastNAfrican",
+            "NativeHIPacific",
+            "White",
+            "RaceNone",
+            "AdditionalRaceEthnicity",
+            "Woman",
+            "Man",
+            "CulturallySpecific",
+            "DifferentIdentity",
+            "NonBinary",
+            "Transgender",
+            "Questioning",
+            "GenderNone",
+            "DifferentIdentityText",
+            "Sex",
+            "VeteranStatus",
+            "DateCreated",
+            "DateUpdated",
+        ],
+        "Enrollment" => &[
+            "EntryDate",
+            "RelationshipToHoH",
+            "EnrollmentCoC",
+            "LivingSituation",
+            "LengthOfStay",
+            "LOSUnderThreshold",
+            "PreviousStreetESSH",
+            "DateToStreetESSH",
+            "TimesHomelessPastThreeYears",
+            "MonthsHomelessPastThreeYears",
+            "DateCreated",
+            "DateUpdated",
+        ],
+        "Exit" => &["ExitDate", "Destination", "DestinationSubsidyType"],
+        "Project" => &["ProjectName", "ProjectType"],
+        "Services" => &["DateProvided", "RecordType", "TypeProvided", "DateCreated"],
+        "CurrentLivingSituation" => &[
+            "InformationDate",
+            "CurrentLivingSituation",
+            "VerifiedBy",
+            "DateCreated",
+        ],
+        "Assessment" => &[
+            "AssessmentDate",
+            "AssessmentLocation",
+            "AssessmentType",
+            "AssessmentLevel",
+            "PrioritizationStatus",
+            "DateCreated",
+        ],
+        "Event" => &[
+            "EventDate",
+            "Event",
+            "ProbSolDivRRResult",
+            "ReferralCaseManageAfter",
+            "ReferralResult",
+            "ResultDate",
+            "LocationCrisisOrPHHousing",
+            "DateCreated",
+        ],
+        _ => &[],
+    }
+}
+
+/// What a withheld required text column says (it may not be blank).
+pub const WITHHELD: &str = "Withheld";
+
+/// One row to export.
+pub struct Merge<'a> {
+    pub version: Version,
+    pub file: &'a str,
+    pub export_id: &'a str,
+    /// Hearth's row, in the file's column order (`export_map`); `None` for a row kept only.
+    pub typed: Option<Vec<String>>,
+    /// The source row kept whole: HUD column to value (blank cells absent).
+    pub kept: Option<&'a Map<String, Value>>,
+    /// The viewer sees the row in full (else the kept row's withheld parts are left out).
+    pub full: bool,
+    /// Columns whose exported value is decided by the caller: the row's key and its links.
+    pub ids: &'a [(&'a str, &'a str)],
+}
+
+/// The row's cells in HUD's order, or `None` when the viewer may not see the row at all.
+pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
+    let fs = Spec::get(m.version).file(m.file)?;
+    if let Some(k) = m.kept {
+        let disability = k.get("DisabilityType").and_then(Value::as_str);
+        if !kept_row_shown(m.file, disability, m.full) {
+            return None;
+        }
+    }
+    let modeled = modeled(m.file);
+    let cells = fs
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if c.name == "ExportID" {
+                return m.export_id.to_string();
+            }
+            if let Some((_, v)) = m.ids.iter().find(|(n, _)| *n == c.name) {
+                return v.to_string();
+            }
+            let typed = m.typed.as_ref().map(|t| t[i].clone());
+            let Some(kept) = m.kept else {
+                return typed.unwrap_or_default();
+            };
+            if typed.is_some() && modeled.contains(&c.name) {
+                return typed.unwrap_or_default();
+            }
+            let text = matches!(c.ty, Ty::Str(_));
+            if !kept_column_shown(m.file, c.name, text, m.full) {
+                return if text && !c.nullable {
+                    WITHHELD.to_string()
+                } else {
+                    String::new()
+                };
+            }
+            match kept.get(c.name).and_then(Value::as_str) {
+                Some(v) => v.to_string(),
+                // A required column the source left out: Hearth's value, if it has one.
+                None if !c.nullable => typed.unwrap_or_default(),
+                None => String::new(),
+            }
+        })
+        .collect();
+    Some(cells)
+}
+
+/// The position of `column` in `file` of `version`.
+pub fn column_index(version: Version, file: &str, column: &str) -> Option<usize> {
+    Spec::get(version)
+        .file(file)?
+        .columns
+        .iter()
+        .position(|c| c.name == column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(pairs: &[(&str, &str)]) -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect()
+    }
+
+    fn cell(v: Version, file: &str, row: &[String], col: &str) -> String {
+        row[column_index(v, file, col).unwrap()].clone()
+    }
+
+    #[test]
+    fn a_kept_row_comes_back_as_it_came_with_hearths_ids() {
+        let v = Version::Fy2026;
+        let k = kept(&[
+            ("IncomeBenefitsID", "IB-1"),
+            ("EnrollmentID", "E-1"),
+            ("PersonalID", "P-1"),
+            ("InformationDate", "2024-01-31"),
+            ("IncomeFromAnySource", "1"),
+            ("OtherIncomeSourceIdentify", "tips"),
+            ("ExportID", "OLD"),
+        ]);
+        let ids = [("EnrollmentID", "E-9"), ("PersonalID", "P-9")];
+        let m = |full| Merge {
+            version: v,
+            file: "IncomeBenefits",
+            export_id: "NEW",
+            typed: None,
+            kept: Some(&k),
+            full,
+            ids: &ids,
+        };
+        let row = merge(m(true)).unwrap();
+        assert_eq!(cell(v, "IncomeBenefits", &row, "IncomeBenefitsID"), "IB-1");
+        assert_eq!(cell(v, "IncomeBenefits", &row, "EnrollmentID"), "E-9");
+        assert_eq!(cell(v, "IncomeBenefits", &row, "PersonalID"), "P-9");
+        assert_eq!(cell(v, "IncomeBenefits", &row, "ExportID"), "NEW");
+        assert_eq!(
+            cell(v, "IncomeBenefits", &row, "OtherIncomeSourceIdentify"),
+            "tips"
+        );
+        let row = merge(m(false)).unwrap();
+        assert_eq!(
+            cell(v, "IncomeBenefits", &row, "OtherIncomeSourceIdentify"),
+            ""
+        );
+        assert_eq!(cell(v, "IncomeBenefits", &row, "IncomeFromAnySource"), "1");
+    }
+
+    #[test]
+    fn hearths_typed_columns_win_and_its_fillers_do_not() {
+        let v = Version::Fy2024;
+        let k = kept(&[
+            ("EnrollmentID", "E-1"),
+            ("EntryDate", "2024-01-01"),
+            ("DisablingCondition", "1"),
+        ]);
+        let mut typed = vec![String::new(); Spec::get(v).file("Enrollment").unwrap().columns.len()];
+        typed[column_index(v, "Enrollment", "EntryDate").unwrap()] = "2024-02-02".into();
+        typed[column_index(v, "Enrollment", "DisablingCondition").unwrap()] = "99".into();
+        let row = merge(Merge {
+            version: v,
+            file: "Enrollment",
+            export_id: "X",
+            typed: Some(typed),
+            kept: Some(&k),
+            full: true,
+            ids: &[("EnrollmentID", "E-1")],
+        })
+        .unwrap();
+        assert_eq!(cell(v, "Enrollment", &row, "EntryDate"), "2024-02-02");
+        assert_eq!(cell(v, "Enrollment", &row, "DisablingCondition"), "1");
+    }
+
+    #[test]
+    fn below_full_domestic_violence_and_hiv_rows_stay_out() {
+        let v = Version::Fy2026;
+        let dv = kept(&[("HealthAndDVID", "H-1"), ("CurrentlyFleeing", "1")]);
+        let m = |k, file, full| Merge {
+            version: v,
+            file,
+            export_id: "X",
+            typed: None,
+            kept: Some(k),
+            full,
+            ids: &[],
+        };
+        let row = merge(m(&dv, "HealthAndDV", false)).unwrap();
+        assert_eq!(cell(v, "HealthAndDV", &row, "CurrentlyFleeing"), "");
+        let row = merge(m(&dv, "HealthAndDV", true)).unwrap();
+        assert_eq!(cell(v, "HealthAndDV", &row, "CurrentlyFleeing"), "1");
+        let hiv = kept(&[("DisabilitiesID", "D-1"), ("DisabilityType", "8")]);
+        assert!(merge(m(&hiv, "Disabilities", false)).is_none());
+        assert!(merge(m(&hiv, "Disabilities", true)).is_some());
+    }
+}
