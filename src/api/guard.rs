@@ -90,6 +90,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
         WriteData,
     ),
     ("GET", "/v1/enrollments/{id}/notes", ReadClient),
+    ("GET", "/v1/enrollments/{id}/hmis-records", ReadClient),
     ("POST", "/v1/enrollments/{id}/notes", WriteData),
     ("GET", "/v1/enrollments/{id}/refusals", ReadClient),
     ("POST", "/v1/enrollments/{id}/refusals", WriteData),

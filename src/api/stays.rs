@@ -10,6 +10,7 @@ use crate::api::support::{
 };
 use crate::error::AppResult;
 use crate::service::context::Caller;
+use crate::service::hmis_records::{self, HmisRecord};
 use crate::service::stay_data::{
     self, NewAssessment, NewCaseNote, NewCeEvent, NewCurrentLivingSituation, NewRefusal,
     NewService, NewStayDatum, StayDatum, StayDatumKind, StayDatumWrite,
@@ -34,7 +35,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(add_note)
         .service(list_notes)
         .service(add_refusal)
-        .service(list_refusals);
+        .service(list_refusals)
+        .service(list_hmis_records);
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HmisRecordList {
+    pub items: Vec<HmisRecord>,
+}
+
+/// The source rows an HMIS CSV import kept of the stay (its Enrollment and Exit rows, and the
+/// rows of the enrollment-level files: IncomeBenefits, HealthAndDV, Disabilities, ...) that the
+/// caller may see (datum rule), in the order they came. Below full access, free text, the
+/// domestic-violence columns and HIV/AIDS rows are left out.
+#[utoipa::path(
+    tag = "stays",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = HmisRecordList), (status = 404, description = "No such stay, or the caller may not see it"))
+)]
+#[get("/enrollments/{id}/hmis-records")]
+async fn list_hmis_records(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let items = run_db(&state, move |conn| hmis_records::list(conn, &caller, id)).await?;
+    JsonReply::ok(&HmisRecordList { items })
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -163,6 +163,21 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
     Some(cells)
 }
 
+/// Whether `column` of `file` is a text column (`S`) in either version; a name of neither is
+/// taken as text (so it is withheld below full access).
+pub fn column_is_text(file: &str, column: &str) -> bool {
+    [Version::Fy2026, Version::Fy2024]
+        .iter()
+        .find_map(|v| {
+            Spec::get(*v)
+                .file(file)?
+                .columns
+                .iter()
+                .find(|c| c.name == column)
+        })
+        .is_none_or(|c| matches!(c.ty, Ty::Str(_)))
+}
+
 /// The position of `column` in `file` of `version`.
 pub fn column_index(version: Version, file: &str, column: &str) -> Option<usize> {
     Spec::get(version)

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::db::schema::{contacts, documents, enrollment_data, enrollments};
+use crate::db::schema::{contacts, documents, enrollment_data, enrollments, hmis_rows};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, QueryableByName, AsChangeset)]
 #[diesel(table_name = enrollments, treat_none_as_null = true)]
@@ -160,6 +160,32 @@ pub fn stay_data_facts(
             enrollment_data::entered_by_agency,
             enrollment_data::collected_on,
             enrollment_data::kind,
+        ))
+        .load(conn)
+}
+
+/// A source row an HMIS CSV import kept whole, hanging from a stay: a datum (its agency entered
+/// it, on its collection day).
+#[derive(Debug, Clone, Queryable)]
+pub struct KeptRow {
+    pub file: String,
+    pub source_id: String,
+    pub entered_by_agency: Uuid,
+    pub collected_on: Option<NaiveDate>,
+    pub fields: serde_json::Value,
+}
+
+/// The kept rows of a stay, in the order they came.
+pub fn kept_rows_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<Vec<KeptRow>> {
+    hmis_rows::table
+        .filter(hmis_rows::enrollment_id.eq(enrollment))
+        .order(hmis_rows::seq)
+        .select((
+            hmis_rows::file,
+            hmis_rows::source_id,
+            hmis_rows::agency_id,
+            hmis_rows::collected_on,
+            hmis_rows::fields,
         ))
         .load(conn)
 }

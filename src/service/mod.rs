@@ -12,6 +12,7 @@ pub mod deidentify;
 pub mod dry_run;
 pub mod hmis_export;
 pub mod hmis_import;
+pub mod hmis_records;
 pub mod idempotency;
 pub mod merge;
 pub mod priority_list;

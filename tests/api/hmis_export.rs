@@ -43,7 +43,7 @@ pub fn rows(files: &BTreeMap<String, String>, file: &str) -> Vec<BTreeMap<String
 }
 
 /// The validator's errors on a zip.
-fn validation_errors(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+pub fn validation_errors(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
     let dir = std::env::temp_dir().join(format!("hearth-export-{}", Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("export.zip");

@@ -35,7 +35,7 @@ where
 }
 
 /// Submits and waits for the job to finish; answers the finished job.
-async fn import<S, B>(app: &TestApp<S>, token: &str, query: &str, bytes: Vec<u8>) -> Value
+pub async fn import<S, B>(app: &TestApp<S>, token: &str, query: &str, bytes: Vec<u8>) -> Value
 where
     S: actix_web::dev::Service<
         actix_http::Request,
@@ -76,7 +76,7 @@ where
 }
 
 /// A committing pool of `size`, the app on it, and a CoC and an agency of the test's own.
-async fn world(
+pub async fn world(
     size: u32,
 ) -> (
     hearth::db::DbPool,
@@ -116,7 +116,13 @@ fn file_progress(job: &Value, file: &str, what: &str) -> u64 {
 }
 
 /// Edits one cell of one file of a generated set (the data row `row`, 1-based).
-fn set_cell(files: &mut [(String, Vec<u8>)], file: &str, row: usize, column: &str, value: &str) {
+pub fn set_cell(
+    files: &mut [(String, Vec<u8>)],
+    file: &str,
+    row: usize,
+    column: &str,
+    value: &str,
+) {
     let (_, bytes) = files.iter_mut().find(|(n, _)| n == file).unwrap();
     let mut rd = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -20,6 +20,7 @@ mod edge;
 mod faults;
 mod hmis_export;
 mod hmis_import;
+mod hmis_kept;
 mod idempotency;
 mod layering;
 mod merge;

@@ -1,0 +1,100 @@
+//! The source rows an HMIS CSV import kept whole of a stay (`GET /v1/enrollments/{id}/hmis-records`):
+//! its Enrollment and Exit rows in full and the rows of the enrollment-level files (IncomeBenefits,
+//! HealthAndDV, Disabilities, ...), each a datum under the datum rule (the importing agency entered
+//! it, on its collection day). Below `full`, `consent::kept_rows` leaves out free text, the
+//! domestic-violence columns and HIV/AIDS rows.
+
+use chrono::NaiveDate;
+use diesel::PgConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::consent::kept_rows::{kept_column_shown, kept_row_shown};
+use crate::consent::{decide_datum, DatumAccess, DatumFacts, DatumKind};
+use crate::error::AppResult;
+use crate::hmis_csv::export_kept::column_is_text;
+use crate::repo::stays as repo;
+use crate::service::context::Caller;
+use crate::service::stays::load_stay;
+
+/// One kept source row, as the caller may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HmisRecord {
+    /// HUD's file name without `.csv` (`IncomeBenefits`, `HealthAndDV`, ...).
+    pub file: String,
+    /// The row's key in the source export (its `IncomeBenefitsID`, ...).
+    pub source_id: String,
+    /// HUD column to value, as the source had it (blank cells and withheld columns absent).
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// `full`, or `non_pii` (free text, domestic-violence columns left out).
+    pub access: String,
+    pub entered_by_agency_id: Uuid,
+    pub entered_by_your_agency: bool,
+    pub collected_on: NaiveDate,
+}
+
+/// The stay's kept rows the caller may see, in the order they came.
+pub fn list(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    enrollment: Uuid,
+) -> AppResult<Vec<HmisRecord>> {
+    let stay = load_stay(conn, caller, enrollment, false)?;
+    let mut out = Vec::new();
+    for k in repo::kept_rows_of(conn, enrollment)? {
+        let collected_on = k.collected_on.unwrap_or(stay.row.entry_date);
+        // The stay's own rows are shown as its entry is; a continuation's are not shown.
+        let access = if matches!(k.file.as_str(), "Enrollment" | "Exit") {
+            stay.access
+        } else {
+            decide_datum(
+                &stay.record.viewer,
+                &stay.record.decision,
+                &stay.record.facts,
+                &DatumFacts {
+                    entered_by_agency: k.entered_by_agency,
+                    collected_on,
+                    kind: DatumKind::Structured,
+                },
+            )
+        };
+        let full = match access {
+            DatumAccess::Hidden => continue,
+            DatumAccess::Full => true,
+            DatumAccess::NonPiiOnly => false,
+        };
+        let serde_json::Value::Object(all) = k.fields else {
+            continue;
+        };
+        let disability = all.get("DisabilityType").and_then(|v| v.as_str());
+        if !kept_row_shown(&k.file, disability, full) {
+            continue;
+        }
+        let fields = all
+            .into_iter()
+            .filter(|(c, _)| kept_column_shown(&k.file, c, column_is_text(&k.file, c), full))
+            .collect();
+        out.push(HmisRecord {
+            file: k.file,
+            source_id: k.source_id,
+            fields,
+            access: if full { "full" } else { "non_pii" }.into(),
+            entered_by_agency_id: k.entered_by_agency,
+            entered_by_your_agency: caller.principal.agency_id == Some(k.entered_by_agency),
+            collected_on,
+        });
+    }
+    // consent.md, Audit: every read at level full is audited, once per request and client.
+    if out.iter().any(|r| r.access == "full") {
+        caller.audit(
+            conn,
+            Some(stay.row.client_id),
+            "stay_data_read",
+            stay.record.decision.basis,
+            Some(serde_json::json!({"enrollment_id": enrollment, "kind": "hmis_records"})),
+        )?;
+    }
+    Ok(out)
+}

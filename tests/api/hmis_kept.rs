@@ -1,0 +1,240 @@
+//! The source rows an HMIS CSV import kept whole (`hmis_rows`) are data under the datum rule:
+//! `GET /v1/enrollments/{id}/hmis-records` and the export show them as the consent engine lets
+//! the caller see them (free text, domestic-violence columns and HIV/AIDS rows only at `full`),
+//! and a change made in Hearth shows in the export over what the import kept.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Uuid as SqlUuid};
+use hearth::consent::Role;
+use hearth::hmis_csv::{sample, Version};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::hmis_export::{rows, unzip};
+use crate::hmis_import::{import, set_cell, world};
+
+/// The Hearth stay an import made of source enrollment `source`.
+fn stay_of(pool: &hearth::db::DbPool, agency: Uuid, source: &str) -> Uuid {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let mut c = pool.get().unwrap();
+    diesel::sql_query(
+        "SELECT target_id AS id FROM import_sources
+          WHERE agency_id = $1 AND file = 'Enrollment' AND source_id = $2",
+    )
+    .bind::<SqlUuid, _>(agency)
+    .bind::<Text, _>(source)
+    .get_result::<Id>(&mut c)
+    .unwrap()
+    .id
+}
+
+fn record<'a>(items: &'a [Value], file: &str) -> Option<&'a Value> {
+    items.iter().find(|r| r["file"] == file)
+}
+
+#[actix_web::test]
+async fn kept_rows_follow_the_datum_rule_in_the_api_and_the_export() {
+    let (pool, app, coc, agency) = world(4).await;
+    let admin = app.token("kept-admin", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 6, &coc);
+    // Row 1 of each file belongs to Client-1 and Enrollment-1.
+    set_cell(&mut files, "Disabilities.csv", 1, "DisabilityType", "8");
+    set_cell(
+        &mut files,
+        "HealthAndDV.csv",
+        1,
+        "DomesticViolenceSurvivor",
+        "1",
+    );
+    set_cell(&mut files, "HealthAndDV.csv", 1, "CurrentlyFleeing", "1");
+    set_cell(
+        &mut files,
+        "IncomeBenefits.csv",
+        1,
+        "OtherIncomeSourceIdentify",
+        "tips",
+    );
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=strict"),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let stay = stay_of(&pool, agency, "Enrollment-1");
+    let path = format!("/v1/enrollments/{stay}/hmis-records");
+
+    // The importing agency's case worker: everything, in full.
+    let worker = app.token("kept-worker", &[Role::CaseWorker], Some(agency));
+    let r = app.get(&path, &worker).await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    for file in [
+        "Enrollment",
+        "IncomeBenefits",
+        "HealthAndDV",
+        "EmploymentEducation",
+        "Disabilities",
+        "Services",
+        "CurrentLivingSituation",
+        "Assessment",
+        "AssessmentQuestions",
+        "AssessmentResults",
+        "Event",
+        "YouthEducationStatus",
+    ] {
+        let rec = record(&items, file).unwrap_or_else(|| panic!("{file}: {items:#?}"));
+        assert_eq!(rec["access"], "full", "{file}");
+        assert_eq!(rec["entered_by_your_agency"], true);
+    }
+    let dv = &record(&items, "HealthAndDV").unwrap()["fields"];
+    assert_eq!(dv["CurrentlyFleeing"], "1");
+    assert_eq!(dv["DomesticViolenceSurvivor"], "1");
+    assert_eq!(
+        record(&items, "Disabilities").unwrap()["fields"]["DisabilityType"],
+        "8"
+    );
+    assert_eq!(
+        record(&items, "IncomeBenefits").unwrap()["fields"]["OtherIncomeSourceIdentify"],
+        "tips"
+    );
+
+    // The CoC's administrator, of another agency (aggregate basis): the structured part only.
+    let other = app.agency(&coc, true).await;
+    let lead = app.token("kept-lead", &[Role::CocAdmin], Some(other));
+    let r = app.get(&path, &lead).await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|r| r["access"] == "non_pii"), "{items:#?}");
+    assert!(
+        record(&items, "Disabilities").is_none(),
+        "HIV/AIDS row shown: {items:#?}"
+    );
+    let dv = &record(&items, "HealthAndDV").unwrap()["fields"];
+    assert!(dv.get("CurrentlyFleeing").is_none() && dv.get("DomesticViolenceSurvivor").is_none());
+    assert!(dv.get("GeneralHealthStatus").is_some());
+    let income = &record(&items, "IncomeBenefits").unwrap()["fields"];
+    assert!(income.get("OtherIncomeSourceIdentify").is_none());
+    assert!(income.get("IncomeFromAnySource").is_some());
+
+    // Another agency's case worker: the record is closed to it.
+    let stranger = app.token("kept-stranger", &[Role::CaseWorker], Some(other));
+    assert_eq!(app.get(&path, &stranger).await.status.as_u16(), 404);
+
+    // The export answers the same to each.
+    let query =
+        format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2026");
+    let (full_zip, limited_zip) = (
+        app.get(&query, &admin).await.raw,
+        app.get(&query, &lead).await.raw,
+    );
+    for bytes in [&full_zip, &limited_zip] {
+        let (errors, _) = crate::hmis_export::validation_errors(bytes);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    let (full, limited) = (unzip(&full_zip), unzip(&limited_zip));
+    let first = |files: &_, file: &str| {
+        rows(files, file)
+            .into_iter()
+            .find(|r| r["EnrollmentID"] == "Enrollment-1")
+    };
+    assert_eq!(
+        first(&full, "HealthAndDV").unwrap()["CurrentlyFleeing"],
+        "1"
+    );
+    assert_eq!(
+        first(&limited, "HealthAndDV").unwrap()["CurrentlyFleeing"],
+        ""
+    );
+    assert_eq!(
+        first(&limited, "HealthAndDV").unwrap()["DomesticViolenceSurvivor"],
+        ""
+    );
+    assert!(first(&full, "Disabilities").is_some());
+    assert!(first(&limited, "Disabilities").is_none());
+    assert_eq!(rows(&limited, "Disabilities").len(), 5);
+    assert_eq!(
+        first(&full, "IncomeBenefits").unwrap()["OtherIncomeSourceIdentify"],
+        "tips"
+    );
+    assert_eq!(
+        first(&limited, "IncomeBenefits").unwrap()["OtherIncomeSourceIdentify"],
+        ""
+    );
+    let client = |files: &_| {
+        rows(files, "Client")
+            .into_iter()
+            .find(|r| r["PersonalID"] == "Client-1")
+            .unwrap()
+    };
+    assert!(!client(&full)["FirstName"].is_empty());
+    assert_eq!(client(&limited)["FirstName"], "");
+}
+
+#[actix_web::test]
+async fn a_change_made_in_hearth_shows_in_the_export_over_the_kept_row() {
+    let (pool, app, coc, agency) = world(4).await;
+    let admin = app.token("kept-admin-2", &[Role::AgencyAdmin], Some(agency));
+    let files = sample::generate(Version::Fy2024, 4, &coc);
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=strict"),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    // Enrollment-1 came open; a case worker of the agency exits it, and records a current
+    // living situation on it.
+    let stay = stay_of(&pool, agency, "Enrollment-1");
+    let worker = app.token("kept-worker-2", &[Role::CaseWorker], Some(agency));
+    app.post(
+        &format!("/v1/enrollments/{stay}/exit"),
+        &worker,
+        json!({"exit_date": "2024-07-01", "destination": 435, "destination_subsidy_type": 419}),
+    )
+    .await
+    .ok(200);
+    app.post(
+        &format!("/v1/enrollments/{stay}/current-living-situations"),
+        &worker,
+        json!({"information_date": "2024-06-30", "current_living_situation": 116}),
+    )
+    .await
+    .ok(201);
+    let out = unzip(
+        &app.get(
+            &format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2024"),
+            &admin,
+        )
+        .await
+        .raw,
+    );
+    let exits: Vec<_> = rows(&out, "Exit")
+        .into_iter()
+        .filter(|r| r["EnrollmentID"] == "Enrollment-1")
+        .collect();
+    assert_eq!(exits.len(), 1, "{exits:#?}");
+    assert_eq!(exits[0]["PersonalID"], "Client-1");
+    assert_eq!(exits[0]["ExitDate"], "2024-07-01");
+    assert_eq!(exits[0]["Destination"], "435");
+    let cls: Vec<_> = rows(&out, "CurrentLivingSituation")
+        .into_iter()
+        .filter(|r| r["EnrollmentID"] == "Enrollment-1")
+        .collect();
+    assert_eq!(cls.len(), 2, "the imported row and the new one: {cls:#?}");
+    assert!(cls.iter().any(|r| r["InformationDate"] == "2024-06-30"
+        && r["PersonalID"] == "Client-1"
+        && r["CurrentLivingSituation"] == "116"));
+    // The rest came back as it was.
+    let enrollment = rows(&out, "Enrollment")
+        .into_iter()
+        .find(|r| r["EnrollmentID"] == "Enrollment-1")
+        .unwrap();
+    assert_eq!(enrollment["ProjectID"], "Project-1");
+    assert_eq!(enrollment["HouseholdID"], "H-1");
+}
