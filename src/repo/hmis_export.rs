@@ -490,6 +490,24 @@ pub fn kept_descriptors(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<V
     .load(conn)
 }
 
+/// Whether an import ever kept rows for one of the CoC's agencies (else an export need not look
+/// for kept rows or source ids at all).
+pub fn coc_has_imports(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Any {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        any: bool,
+    }
+    let r: Any = CachedSql::new(
+        "SELECT EXISTS (SELECT 1 FROM agencies a JOIN import_sources i ON i.agency_id = a.id \
+         WHERE a.coc_code = $1) AS any"
+            .to_string(),
+    )
+    .bind_all(vec![coc.as_str().into()])
+    .get_result(conn)?;
+    Ok(r.any)
+}
+
 /// A source id an import mapped to a Hearth row.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct SourceId {

@@ -567,6 +567,37 @@ fn encode_page<W: Write>(
     Ok(())
 }
 
+/// What an import kept of a page, and the source ids of its records, stays and households.
+type KeptOfPage = (Vec<repo::KeptRow>, Vec<repo::KeptRow>, Vec<repo::SourceId>);
+
+fn kept_and_sources(
+    conn: &mut PgConnection,
+    s: &Scope,
+    clients: &[repo::ClientRow],
+    stays: &[repo::StayRow],
+    data: &[repo::DatumRow],
+) -> AppResult<KeptOfPage> {
+    let kept_only = if stays.is_empty() {
+        Vec::new()
+    } else {
+        repo::kept_of_stays(conn, s, stays)?
+    };
+    let targets: Vec<Uuid> = clients
+        .iter()
+        .map(|c| c.id)
+        .chain(stays.iter().map(|st| st.id))
+        .chain(data.iter().map(|d| d.id))
+        .collect();
+    let kept = repo::kept_of_targets(conn, TYPED_FILES, &targets)?;
+    let linked: Vec<Uuid> = clients
+        .iter()
+        .map(|c| c.id)
+        .chain(stays.iter().flat_map(|st| [st.id, st.household_id]))
+        .collect();
+    let sources = repo::source_ids(conn, &["Client", "Enrollment", "Household"], &linked)?;
+    Ok((kept, kept_only, sources))
+}
+
 /// Ends the file being written and notes its rows.
 fn finish<W: Write>(
     z: &mut ExportWriter<W>,
@@ -619,6 +650,8 @@ fn write_in_snapshot<W: Write + Send>(
     .map_err(io)?;
     finish(&mut z, &mut done, "Export", progress)?;
 
+    // Whether anything was imported into the CoC (else no kept rows nor source ids to look for).
+    let imported = repo::coc_has_imports(conn, &s.coc)?;
     // The rows an import kept of the CoC's agencies, projects and staff, by file.
     let mut descriptors: HashMap<String, Vec<repo::KeptRow>> = HashMap::new();
     for k in repo::kept_descriptors(conn, &s.coc)? {
@@ -760,28 +793,16 @@ fn write_in_snapshot<W: Write + Send>(
                 let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
                 let mut page_clients = repo::clients_among(conn, s, &candidates)?;
                 page_clients.retain(|c| with_stays.contains(&c.id));
-                let (data, kept_only) = if stays.is_empty() {
-                    (Vec::new(), Vec::new())
+                let data = if stays.is_empty() {
+                    Vec::new()
                 } else {
-                    (
-                        repo::data_of_stays(conn, s, &stays)?,
-                        repo::kept_of_stays(conn, s, &stays)?,
-                    )
+                    repo::data_of_stays(conn, s, &stays)?
                 };
-                let targets: Vec<Uuid> = page_clients
-                    .iter()
-                    .map(|c| c.id)
-                    .chain(stays.iter().map(|st| st.id))
-                    .chain(data.iter().map(|d| d.id))
-                    .collect();
-                let kept = repo::kept_of_targets(conn, TYPED_FILES, &targets)?;
-                let linked: Vec<Uuid> = page_clients
-                    .iter()
-                    .map(|c| c.id)
-                    .chain(stays.iter().flat_map(|st| [st.id, st.household_id]))
-                    .collect();
-                let sources =
-                    repo::source_ids(conn, &["Client", "Enrollment", "Household"], &linked)?;
+                let (kept, kept_only, sources) = if imported {
+                    kept_and_sources(conn, s, &page_clients, &stays, &data)?
+                } else {
+                    Default::default()
+                };
                 clients += page_clients.len() as u64;
                 let page = Page {
                     clients: page_clients,
