@@ -91,6 +91,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ),
     ("GET", "/v1/enrollments/{id}/notes", ReadClient),
     ("GET", "/v1/enrollments/{id}/hmis-records", ReadClient),
+    ("GET", "/v1/clients/{id}/hmis-records", ReadClient),
     ("POST", "/v1/enrollments/{id}/notes", WriteData),
     ("GET", "/v1/enrollments/{id}/refusals", ReadClient),
     ("POST", "/v1/enrollments/{id}/refusals", WriteData),

@@ -36,7 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_notes)
         .service(add_refusal)
         .service(list_refusals)
-        .service(list_hmis_records);
+        .service(list_hmis_records)
+        .service(list_client_hmis_records);
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -61,6 +62,28 @@ async fn list_hmis_records(
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let items = run_db(&state, move |conn| hmis_records::list(conn, &caller, id)).await?;
+    JsonReply::ok(&HmisRecordList { items })
+}
+
+/// The source Client rows an HMIS CSV import kept of the record (the columns Hearth has no field
+/// for, such as the veteran details; never the names, SSN or DOB, which live in the record), as
+/// the caller may see the record: in full at level `full`, else without free text.
+#[utoipa::path(
+    tag = "stays",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = HmisRecordList), (status = 404, description = "No such record, or the caller may not see it"))
+)]
+#[get("/clients/{id}/hmis-records")]
+async fn list_client_hmis_records(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let items = run_db(&state, move |conn| {
+        hmis_records::list_for_client(conn, &caller, id)
+    })
+    .await?;
     JsonReply::ok(&HmisRecordList { items })
 }
 

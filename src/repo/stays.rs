@@ -190,6 +190,22 @@ pub fn kept_rows_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<Ve
         .load(conn)
 }
 
+/// The kept rows of a record itself (its Client rows), in the order they came.
+pub fn kept_rows_of_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<KeptRow>> {
+    hmis_rows::table
+        .filter(hmis_rows::client_id.eq(client))
+        .filter(hmis_rows::enrollment_id.is_null())
+        .order(hmis_rows::seq)
+        .select((
+            hmis_rows::file,
+            hmis_rows::source_id,
+            hmis_rows::agency_id,
+            hmis_rows::collected_on,
+            hmis_rows::fields,
+        ))
+        .load(conn)
+}
+
 pub fn insert_datum(conn: &mut PgConnection, row: &DatumRow) -> QueryResult<DatumRow> {
     diesel::insert_into(enrollment_data::table)
         .values(row)

@@ -11,10 +11,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::kept_rows::{kept_column_shown, kept_row_shown};
-use crate::consent::{decide_datum, DatumAccess, DatumFacts, DatumKind};
+use crate::consent::{decide_datum, AccessLevel, DatumAccess, DatumFacts, DatumKind};
 use crate::error::AppResult;
 use crate::hmis_csv::export_kept::column_is_text;
 use crate::repo::stays as repo;
+use crate::service::access::decide;
 use crate::service::context::Caller;
 use crate::service::stays::load_stay;
 
@@ -33,6 +34,63 @@ pub struct HmisRecord {
     pub entered_by_agency_id: Uuid,
     pub entered_by_your_agency: bool,
     pub collected_on: NaiveDate,
+}
+
+/// A kept row as shown at this access, or `None` when it is not shown at all.
+fn shown(
+    caller: &Caller,
+    k: repo::KeptRow,
+    collected_on: NaiveDate,
+    full: bool,
+) -> Option<HmisRecord> {
+    let serde_json::Value::Object(all) = k.fields else {
+        return None;
+    };
+    let disability = all.get("DisabilityType").and_then(|v| v.as_str());
+    if !kept_row_shown(&k.file, disability, full) {
+        return None;
+    }
+    let fields = all
+        .into_iter()
+        .filter(|(c, _)| kept_column_shown(&k.file, c, column_is_text(&k.file, c), full))
+        .collect();
+    Some(HmisRecord {
+        file: k.file,
+        source_id: k.source_id,
+        fields,
+        access: if full { "full" } else { "non_pii" }.into(),
+        entered_by_agency_id: k.entered_by_agency,
+        entered_by_your_agency: caller.principal.agency_id == Some(k.entered_by_agency),
+        collected_on,
+    })
+}
+
+/// The record's own kept rows (its source Client rows, less the names, SSN and DOB, which live in
+/// the record), as the caller may see the record: in full at level `full`, else without free text.
+pub fn list_for_client(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+) -> AppResult<Vec<HmisRecord>> {
+    let d = decide(conn, caller, client)?;
+    let full = d.decision.level == AccessLevel::Full;
+    let out: Vec<HmisRecord> = repo::kept_rows_of_client(conn, client)?
+        .into_iter()
+        .filter_map(|k| {
+            let day = k.collected_on.unwrap_or(d.row.created_at.date_naive());
+            shown(caller, k, day, full)
+        })
+        .collect();
+    if full && !out.is_empty() {
+        caller.audit(
+            conn,
+            Some(client),
+            "read",
+            d.decision.basis,
+            Some(serde_json::json!({"kind": "hmis_records"})),
+        )?;
+    }
+    Ok(out)
 }
 
 /// The stay's kept rows the caller may see, in the order they came.
@@ -65,26 +123,7 @@ pub fn list(
             DatumAccess::Full => true,
             DatumAccess::NonPiiOnly => false,
         };
-        let serde_json::Value::Object(all) = k.fields else {
-            continue;
-        };
-        let disability = all.get("DisabilityType").and_then(|v| v.as_str());
-        if !kept_row_shown(&k.file, disability, full) {
-            continue;
-        }
-        let fields = all
-            .into_iter()
-            .filter(|(c, _)| kept_column_shown(&k.file, c, column_is_text(&k.file, c), full))
-            .collect();
-        out.push(HmisRecord {
-            file: k.file,
-            source_id: k.source_id,
-            fields,
-            access: if full { "full" } else { "non_pii" }.into(),
-            entered_by_agency_id: k.entered_by_agency,
-            entered_by_your_agency: caller.principal.agency_id == Some(k.entered_by_agency),
-            collected_on,
-        });
+        out.extend(shown(caller, k, collected_on, full));
     }
     // consent.md, Audit: every read at level full is audited, once per request and client.
     if out.iter().any(|r| r.access == "full") {

@@ -15,6 +15,11 @@ use crate::hmis_import::{import, set_cell, world};
 
 /// The Hearth stay an import made of source enrollment `source`.
 fn stay_of(pool: &hearth::db::DbPool, agency: Uuid, source: &str) -> Uuid {
+    target_of(pool, agency, "Enrollment", source)
+}
+
+/// The Hearth row an import made of `source` in `file`.
+fn target_of(pool: &hearth::db::DbPool, agency: Uuid, file: &str, source: &str) -> Uuid {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = SqlUuid)]
@@ -23,9 +28,10 @@ fn stay_of(pool: &hearth::db::DbPool, agency: Uuid, source: &str) -> Uuid {
     let mut c = pool.get().unwrap();
     diesel::sql_query(
         "SELECT target_id AS id FROM import_sources
-          WHERE agency_id = $1 AND file = 'Enrollment' AND source_id = $2",
+          WHERE agency_id = $1 AND file = $2 AND source_id = $3",
     )
     .bind::<SqlUuid, _>(agency)
+    .bind::<Text, _>(file)
     .bind::<Text, _>(source)
     .get_result::<Id>(&mut c)
     .unwrap()
@@ -121,9 +127,25 @@ async fn kept_rows_follow_the_datum_rule_in_the_api_and_the_export() {
     assert!(income.get("OtherIncomeSourceIdentify").is_none());
     assert!(income.get("IncomeFromAnySource").is_some());
 
+    // The record's own source row: the columns Hearth has no field for, never the names.
+    let client = target_of(&pool, agency, "Client", "Client-1");
+    let client_path = format!("/v1/clients/{client}/hmis-records");
+    let r = app.get(&client_path, &worker).await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    let row = &record(&items, "Client").unwrap()["fields"];
+    assert_eq!(row["PersonalID"], "Client-1");
+    assert!(row.get("VeteranStatus").is_some());
+    for pii in ["FirstName", "LastName", "SSN", "DOB"] {
+        assert!(row.get(pii).is_none(), "{pii}");
+    }
+    let r = app.get(&client_path, &lead).await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(record(&items, "Client").unwrap()["access"], "non_pii");
+
     // Another agency's case worker: the record is closed to it.
     let stranger = app.token("kept-stranger", &[Role::CaseWorker], Some(other));
     assert_eq!(app.get(&path, &stranger).await.status.as_u16(), 404);
+    assert_eq!(app.get(&client_path, &stranger).await.status.as_u16(), 404);
 
     // The export answers the same to each.
     let query =
