@@ -36,6 +36,7 @@ pub enum Value {
     Bool(bool),
     Timestamptz(DateTime<Utc>),
     UuidArray(Vec<Uuid>),
+    TextArray(Vec<String>),
 }
 
 impl From<Uuid> for Value {
@@ -106,6 +107,11 @@ impl From<DateTime<Utc>> for Value {
 impl From<Vec<Uuid>> for Value {
     fn from(v: Vec<Uuid>) -> Self {
         Value::UuidArray(v)
+    }
+}
+impl From<Vec<String>> for Value {
+    fn from(v: Vec<String>) -> Self {
+        Value::TextArray(v)
     }
 }
 impl From<&[Uuid]> for Value {
@@ -227,6 +233,7 @@ impl QueryFragment<Pg> for CachedSql {
                 Value::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
                 Value::Timestamptz(v) => out.push_bind_param::<Timestamptz, _>(v)?,
                 Value::UuidArray(v) => out.push_bind_param::<Array<SqlUuid>, _>(v)?,
+                Value::TextArray(v) => out.push_bind_param::<Array<Text>, _>(v)?,
             }
         }
         out.push_sql(rest);

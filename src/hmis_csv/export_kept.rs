@@ -125,6 +125,20 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
             return None;
         }
     }
+    let m = match (m.typed, m.kept) {
+        // Hearth's row alone: its cells as they are, the ids set in place.
+        (Some(mut typed), None) => {
+            for (i, c) in fs.columns.iter().enumerate() {
+                if c.name == "ExportID" {
+                    typed[i] = m.export_id.to_string();
+                } else if let Some((_, v)) = m.ids.iter().find(|(n, _)| *n == c.name) {
+                    typed[i] = v.to_string();
+                }
+            }
+            return Some(typed);
+        }
+        (typed, kept) => Merge { typed, kept, ..m },
+    };
     let modeled = modeled(m.file);
     let cells = fs
         .columns

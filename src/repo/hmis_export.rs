@@ -77,10 +77,11 @@ pub fn projects_of(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<Vec<Pr
 }
 
 /// The exported stays of the scope, over `enrollments e`, `clients c` and the basis `b`, with
-/// `entry_access`, `entry_on` (the date exported as `EntryDate`) and `project_coc`; `extra` is
-/// more conditions on `e` (ANDed).
-fn stays_sql(s: &Scope, slots: Slots, extra: &str) -> String {
-    let basis = basis_sql(&s.viewer, slots);
+/// `entry_access`, `entry_on` (the date exported as `EntryDate`) and `project_coc`; `join` is
+/// more tables joined after `c`, `basis` the record's basis as decided already (an expression
+/// over them or the outer query: decided once per record, not once per stay), `extra` more
+/// conditions on `e` (ANDed).
+fn stays_sql(s: &Scope, slots: Slots, join: &str, basis: &str, extra: &str) -> String {
     let entry = stay_entry_access_sql(&s.viewer, slots, "b.basis");
     let structured = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured);
     let free = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::FreeText);
@@ -90,7 +91,7 @@ fn stays_sql(s: &Scope, slots: Slots, extra: &str) -> String {
                  ELSE LEAST(r.first_released, e.exit_date) END AS entry_on, r.first_released \
            FROM enrollments e \
            JOIN projects p ON p.id = e.project_id JOIN agencies a ON a.id = p.agency_id \
-           JOIN clients c ON c.id = e.client_id \
+           JOIN clients c ON c.id = e.client_id {join} \
            CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
            CROSS JOIN LATERAL (SELECT {entry} AS entry_access OFFSET 0) ea \
            CROSS JOIN LATERAL (SELECT CASE WHEN ea.entry_access IS NULL THEN \
@@ -186,16 +187,26 @@ fn ids(conn: &mut PgConnection, s: &Scope, sql: String, after: Uuid) -> QueryRes
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// The exported stays of the clients `ids`, by client and id.
+/// The exported stays of `clients` (found in this snapshot, with their basis), by client and id.
 pub fn stays_of_clients(
     conn: &mut PgConnection,
     s: &Scope,
-    ids: &[Uuid],
+    clients: &[ClientRow],
 ) -> QueryResult<Vec<StayRow>> {
-    let (slots, values) = scoped(s, padded_ids(ids).into());
+    let ids: Vec<Uuid> = clients.iter().map(|c| c.id).collect();
+    let bases: Vec<String> = clients.iter().map(|c| c.basis.clone()).collect();
+    let (slots, mut values) = scoped(s, ids.into());
+    let b = values.len() + 1;
+    values.push(bases.into());
     let sql = format!(
         "{} ORDER BY x.client_id, x.id",
-        stays_sql(s, slots, "AND e.client_id = ANY($4)")
+        stays_sql(
+            s,
+            slots,
+            &format!("JOIN unnest($4::uuid[], ${b}::text[]) AS kb(id, basis) ON kb.id = c.id"),
+            "kb.basis",
+            ""
+        )
     );
     CachedSql::new(sql).bind_all(values).load(conn)
 }
@@ -249,17 +260,17 @@ pub struct ClientRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The clients `k` with at least one exported stay, with their basis `b.basis`. The stays are
+/// The clients `k` with at least one exported stay, with their basis `kb.basis`. The stays are
 /// probed per client (correlated on `k.id`, by index): a semi-join against the whole set of
 /// exported stays would build that set again for every page.
 fn clients_sql(s: &Scope, slots: Slots) -> String {
     format!(
         "FROM clients k \
-         CROSS JOIN LATERAL (SELECT {basis} AS basis FROM clients c WHERE c.id = k.id OFFSET 0) b \
-         WHERE k.lifecycle <> 'merged' AND b.basis IS NOT NULL \
+         CROSS JOIN LATERAL (SELECT {basis} AS basis FROM clients c WHERE c.id = k.id OFFSET 0) kb \
+         WHERE k.lifecycle <> 'merged' AND kb.basis IS NOT NULL \
            AND EXISTS ({stays})",
         basis = basis_sql(&s.viewer, slots),
-        stays = stays_sql(s, slots, "AND e.client_id = k.id"),
+        stays = stays_sql(s, slots, "", "kb.basis", "AND e.client_id = k.id"),
     )
 }
 
@@ -333,20 +344,28 @@ pub fn data_of_stays(
     s: &Scope,
     stays: &[StayRow],
 ) -> QueryResult<Vec<DatumRow>> {
-    let ids: Vec<Uuid> = stays.iter().map(|st| st.id).collect();
-    let (slots, values) = scoped(s, padded_ids(&ids).into());
+    let (slots, values) = stays_with_basis(s, stays);
     let sql = format!(
         "SELECT dd.* FROM (SELECT d.id, d.kind, d.enrollment_id, d.client_id, d.occurred_on, \
              d.fields, d.entered_by_user, d.created_at, {access} AS datum_access \
-           FROM enrollments e JOIN clients c ON c.id = e.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
-           JOIN enrollment_data d ON d.enrollment_id = e.id \
-           WHERE e.id = ANY($4) AND d.kind IN {EXPORTED_KINDS} OFFSET 0) dd \
+           FROM unnest($4::uuid[], ${b}::text[]) AS b(id, basis) \
+           JOIN enrollment_data d ON d.enrollment_id = b.id \
+           WHERE d.kind IN {EXPORTED_KINDS} OFFSET 0) dd \
          WHERE dd.datum_access IS NOT NULL ORDER BY dd.id",
         access = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured),
-        basis = basis_sql(&s.viewer, slots),
+        b = values.len(),
     );
     CachedSql::new(sql).bind_all(values).load(conn)
+}
+
+/// The scope's values with `stays`' ids as `$4` and their records' bases last: the data of a
+/// stay found exported in this snapshot take the basis decided for its record then.
+fn stays_with_basis(s: &Scope, stays: &[StayRow]) -> (Slots, Vec<Value>) {
+    let ids: Vec<Uuid> = stays.iter().map(|st| st.id).collect();
+    let bases: Vec<String> = stays.iter().map(|st| st.basis.clone()).collect();
+    let (slots, mut values) = scoped(s, ids.into());
+    values.push(bases.into());
+    (slots, values)
 }
 
 /// Who exports, for the audit rows of the records it reads in full.
@@ -380,9 +399,9 @@ pub fn audit_full_reads(
     let sql = format!(
         "INSERT INTO audit_events (actor, actor_agency_id, client_id, action, basis, request_id, \
            access_reason, detail) \
-         SELECT {sub}, {agency}, k.id, {action}, b.basis, {request}, \
-           CASE WHEN b.basis = 'helpdesk' THEN {reason} END, NULL \
-         {clients} AND b.basis IN {full}",
+         SELECT {sub}, {agency}, k.id, {action}, kb.basis, {request}, \
+           CASE WHEN kb.basis = 'helpdesk' THEN {reason} END, NULL \
+         {clients} AND kb.basis IN {full}",
         sub = p(0),
         agency = p(1),
         action = p(2),
@@ -459,19 +478,18 @@ pub fn kept_of_stays(
     s: &Scope,
     stays: &[StayRow],
 ) -> QueryResult<Vec<KeptRow>> {
-    let ids: Vec<Uuid> = stays.iter().map(|st| st.id).collect();
-    let (slots, values) = scoped(s, padded_ids(&ids).into());
+    let (slots, values) = stays_with_basis(s, stays);
     let sql = format!(
         "SELECT hh.* FROM (SELECT {KEPT_COLUMNS}, {access} AS datum_access \
-           FROM enrollments e JOIN clients c ON c.id = e.client_id \
-           CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
+           FROM unnest($4::uuid[], ${b}::text[]) AS b(id, basis) \
+           JOIN enrollments e ON e.id = b.id \
            JOIN hmis_rows h ON h.enrollment_id = e.id \
            CROSS JOIN LATERAL (SELECT e.client_id, h.agency_id AS entered_by_agency, \
                COALESCE(h.collected_on, e.entry_date) AS collected_on) d \
-           WHERE e.id = ANY($4) AND h.target_id IS NULL OFFSET 0) hh \
+           WHERE h.target_id IS NULL OFFSET 0) hh \
          WHERE hh.datum_access IS NOT NULL ORDER BY hh.seq",
         access = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured),
-        basis = basis_sql(&s.viewer, slots),
+        b = values.len(),
     );
     CachedSql::new(sql).bind_all(values).load(conn)
 }

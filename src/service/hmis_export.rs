@@ -789,9 +789,15 @@ fn write_in_snapshot<W: Write + Send>(
                 let Some(last) = candidates.last().copied() else {
                     return Ok(());
                 };
-                let stays = repo::stays_of_clients(conn, s, &candidates)?;
-                let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
+                // The basis is decided once per record (clients_among) and given to the
+                // statements that read its stays and their data.
                 let mut page_clients = repo::clients_among(conn, s, &candidates)?;
+                let stays = if page_clients.is_empty() {
+                    Vec::new()
+                } else {
+                    repo::stays_of_clients(conn, s, &page_clients)?
+                };
+                let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
                 page_clients.retain(|c| with_stays.contains(&c.id));
                 let data = if stays.is_empty() {
                     Vec::new()
