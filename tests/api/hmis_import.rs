@@ -523,7 +523,7 @@ async fn two_imports_at_once_take_each_row_once() {
 }
 
 /// The first line where two files differ, for a readable failure.
-fn first_difference(expected: &str, got: &str) -> String {
+pub fn first_difference(expected: &str, got: &str) -> String {
     let (e, g): (Vec<&str>, Vec<&str>) = (
         expected.split("\r\n").collect(),
         got.split("\r\n").collect(),
