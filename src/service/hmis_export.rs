@@ -389,20 +389,21 @@ fn encode_page<W: Write>(
         .collect();
     let stay_client: HashMap<Uuid, Uuid> =
         page.stays.iter().map(|st| (st.id, st.client_id)).collect();
-    let mut out: HashMap<&'static str, Ordered> = HashMap::new();
-    let mut put = |file: &'static str, seq: Option<i64>, row: Option<Vec<String>>| {
-        if let Some(row) = row {
-            out.entry(file)
-                .or_default()
-                .push((seq.unwrap_or(i64::MAX), row));
-        }
+    let files = client_files(v);
+    // Rows are held to be put in their source order only when the page has kept rows.
+    let mut sink = Sink {
+        v,
+        z,
+        spools,
+        users,
+        held: (!page.kept.is_empty() || !page.kept_only.is_empty()).then(HashMap::new),
     };
     for c in &page.clients {
         let user = map::user_id(&c.created_by_user);
         let k = client_in(c, &user)?;
         let pid = ids.of("Client", c.id);
         let kept = kept.get(&("Client", c.id));
-        put(
+        sink.put(
             "Client",
             kept.map(|k| k.seq),
             merge(Merge {
@@ -414,7 +415,7 @@ fn encode_page<W: Write>(
                 full: k.full,
                 ids: &[("PersonalID", &pid)],
             }),
-        );
+        )?;
     }
     for st in &page.stays {
         let user = map::user_id(&st.entered_by_user);
@@ -429,7 +430,7 @@ fn encode_page<W: Write>(
         let entry_kept = kept
             .get(&("Enrollment", st.id))
             .filter(|_| st.entry_access.is_some());
-        put(
+        sink.put(
             "Enrollment",
             entry_kept.map(|k| k.seq),
             merge(Merge {
@@ -446,13 +447,13 @@ fn encode_page<W: Write>(
                     ("HouseholdID", &household),
                 ],
             }),
-        );
+        )?;
         if let Some(row) = map::exit_row(v, eid, &stay) {
             let exit_kept = kept
                 .get(&("Exit", st.id))
                 .filter(|_| st.entry_access.is_some());
             let exit_id = exit_kept.map_or_else(|| map::id(st.id), |k| k.source_id.clone());
-            put(
+            sink.put(
                 "Exit",
                 exit_kept.map(|k| k.seq),
                 merge(Merge {
@@ -468,7 +469,7 @@ fn encode_page<W: Write>(
                         ("PersonalID", &pid),
                     ],
                 }),
-            );
+            )?;
         }
     }
     for d in &page.data {
@@ -511,7 +512,7 @@ fn encode_page<W: Write>(
             ids.of("Enrollment", d.enrollment_id),
             ids.of("Client", d.client_id),
         );
-        put(
+        sink.put(
             file,
             k.map(|k| k.seq),
             merge(Merge {
@@ -527,10 +528,10 @@ fn encode_page<W: Write>(
                     ("PersonalID", &pid),
                 ],
             }),
-        );
+        )?;
     }
     for k in &page.kept_only {
-        let Some(file) = spools.keys().find(|f| **f == k.file).copied() else {
+        let Some(file) = files.iter().find(|f| **f == k.file).copied() else {
             continue;
         };
         let Some(stay) = k.enrollment_id else {
@@ -539,7 +540,7 @@ fn encode_page<W: Write>(
         let client = stay_client.get(&stay).copied().or(k.client_id);
         let sid = ids.of("Enrollment", stay);
         let pid = client.map(|c| ids.of("Client", c)).unwrap_or_default();
-        put(
+        sink.put(
             file,
             Some(k.seq),
             merge(Merge {
@@ -551,20 +552,59 @@ fn encode_page<W: Write>(
                 full: k.datum_access.as_deref() == Some("full"),
                 ids: &[("EnrollmentID", &sid), ("PersonalID", &pid)],
             }),
-        );
+        )?;
     }
-    for (file, mut rows) in out {
-        rows.sort_by_key(|(seq, _)| *seq);
-        for (_, row) in rows {
-            note_user(v, file, &row, users);
-            if file == "Client" {
-                z.row(&row).map_err(io)?;
-            } else if let Some(spool) = spools.get_mut(file) {
-                spool.row(&row).map_err(io)?;
+    sink.finish()
+}
+
+/// Where a page's rows go: Client.csv in the zip, the other files to their spools; held and put
+/// in their source order first when the page has rows an import kept.
+struct Sink<'a, W: Write> {
+    v: Version,
+    z: &'a mut ExportWriter<W>,
+    spools: &'a mut HashMap<&'static str, Spool>,
+    users: &'a mut BTreeSet<String>,
+    held: Option<HashMap<&'static str, Ordered>>,
+}
+
+impl<W: Write> Sink<'_, W> {
+    fn put(
+        &mut self,
+        file: &'static str,
+        seq: Option<i64>,
+        row: Option<Vec<String>>,
+    ) -> AppResult<()> {
+        let Some(row) = row else { return Ok(()) };
+        match &mut self.held {
+            Some(held) => {
+                held.entry(file)
+                    .or_default()
+                    .push((seq.unwrap_or(i64::MAX), row));
+                Ok(())
             }
+            None => self.write(file, &row),
         }
     }
-    Ok(())
+
+    fn write(&mut self, file: &str, row: &[String]) -> AppResult<()> {
+        note_user(self.v, file, row, self.users);
+        if file == "Client" {
+            self.z.row(row).map_err(io)?;
+        } else if let Some(spool) = self.spools.get_mut(file) {
+            spool.row(row).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> AppResult<()> {
+        for (file, mut rows) in self.held.take().unwrap_or_default() {
+            rows.sort_by_key(|(seq, _)| *seq);
+            for (_, row) in rows {
+                self.write(file, &row)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What an import kept of a page, and the source ids of its records, stays and households.
