@@ -177,19 +177,39 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
     Some(cells)
 }
 
+/// The type of `column` of `file` in HUD's sheets (FY2026's, else FY2024's); `None` for a name of
+/// neither.
+pub fn column_ty(file: &str, column: &str) -> Option<Ty> {
+    [Version::Fy2026, Version::Fy2024].iter().find_map(|v| {
+        Spec::get(*v)
+            .file(file)?
+            .columns
+            .iter()
+            .find(|c| c.name == column)
+            .map(|c| c.ty)
+    })
+}
+
 /// Whether `column` of `file` is a text column (`S`) in either version; a name of neither is
 /// taken as text (so it is withheld below full access).
 pub fn column_is_text(file: &str, column: &str) -> bool {
-    [Version::Fy2026, Version::Fy2024]
-        .iter()
-        .find_map(|v| {
-            Spec::get(*v)
-                .file(file)?
-                .columns
-                .iter()
-                .find(|c| c.name == column)
-        })
-        .is_none_or(|c| matches!(c.ty, Ty::Str(_)))
+    column_ty(file, column).is_none_or(|t| matches!(t, Ty::Str(_)))
+}
+
+/// A kept value as its column's type: integers and money as JSON numbers, dates, timestamps and
+/// text as strings (a value that does not parse stays the string it came as).
+pub fn typed_value(file: &str, column: &str, value: &str) -> Value {
+    let number = match column_ty(file, column) {
+        Some(Ty::Int) => value.trim().parse::<i64>().ok().map(Value::from),
+        Some(Ty::Money { .. }) => value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Value::from),
+        _ => None,
+    };
+    number.unwrap_or_else(|| Value::String(value.to_string()))
 }
 
 /// The position of `column` in `file` of `version`.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::consent::kept_rows::{kept_column_shown, kept_row_shown};
 use crate::consent::{decide_datum, AccessLevel, DatumAccess, DatumFacts, DatumKind};
 use crate::error::AppResult;
-use crate::hmis_csv::export_kept::column_is_text;
+use crate::hmis_csv::export_kept::{column_is_text, typed_value};
 use crate::repo::stays as repo;
 use crate::service::access::decide;
 use crate::service::context::Caller;
@@ -26,7 +26,8 @@ pub struct HmisRecord {
     pub file: String,
     /// The row's key in the source export (its `IncomeBenefitsID`, ...).
     pub source_id: String,
-    /// HUD column to value, as the source had it (blank cells and withheld columns absent).
+    /// HUD column to value, typed by HUD's sheets: integers and money as numbers, dates,
+    /// timestamps and text as strings (blank cells and withheld columns absent).
     #[schema(value_type = Object)]
     pub fields: serde_json::Map<String, serde_json::Value>,
     /// `full`, or `non_pii` (free text, domestic-violence columns left out).
@@ -53,6 +54,10 @@ fn shown(
     let fields = all
         .into_iter()
         .filter(|(c, _)| kept_column_shown(&k.file, c, column_is_text(&k.file, c), full))
+        .map(|(c, v)| {
+            let typed = v.as_str().map(|s| typed_value(&k.file, &c, s)).unwrap_or(v);
+            (c, typed)
+        })
         .collect();
     Some(HmisRecord {
         file: k.file,

@@ -98,11 +98,12 @@ async fn kept_rows_follow_the_datum_rule_in_the_api_and_the_export() {
         assert_eq!(rec["entered_by_your_agency"], true);
     }
     let dv = &record(&items, "HealthAndDV").unwrap()["fields"];
-    assert_eq!(dv["CurrentlyFleeing"], "1");
-    assert_eq!(dv["DomesticViolenceSurvivor"], "1");
+    assert_eq!(dv["CurrentlyFleeing"], 1);
+    assert_eq!(dv["DomesticViolenceSurvivor"], 1);
+    assert_eq!(dv["InformationDate"], "2024-01-31");
     assert_eq!(
         record(&items, "Disabilities").unwrap()["fields"]["DisabilityType"],
-        "8"
+        8
     );
     assert_eq!(
         record(&items, "IncomeBenefits").unwrap()["fields"]["OtherIncomeSourceIdentify"],
