@@ -82,7 +82,8 @@ pub fn exact_ids(conn: &mut PgConnection, key: ExactKey, limit: i64) -> QueryRes
 /// (`visible::clients_found_by`), whose `arm` is the index of the key that found the row.
 ///
 /// The same lookups as `exact_ids`, with `lifecycle <> 'merged'` written as the partial
-/// indexes state it; the text is fixed per combination of kinds of key.
+/// indexes state it; the text is fixed per combination of kinds of key. `check_viewer`: see
+/// `visible::clients_found_by`.
 pub fn exact_visible(
     conn: &mut PgConnection,
     viewer: &Viewer,
@@ -90,6 +91,7 @@ pub fn exact_visible(
     keys: &[ExactKey],
     limit: i64,
     full_only: bool,
+    check_viewer: bool,
 ) -> QueryResult<Vec<FoundClient>> {
     if keys.is_empty() {
         return Ok(Vec::new());
@@ -135,6 +137,7 @@ pub fn exact_visible(
         &arms.join(" UNION ALL "),
         params,
         full_only,
+        check_viewer,
     )
 }
 

@@ -13,7 +13,8 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::sql::{
-    basis_sql, datum_access_sql, full_bases_sql, parse_datum_access, Slots, ViewerArgs,
+    basis_sql, datum_access_sql, full_bases_sql, parse_datum_access, viewer_current_sql, Slots,
+    ViewerArgs,
 };
 use crate::consent::{DatumAccess, DatumKind, Viewer};
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
@@ -288,6 +289,10 @@ pub struct FoundClient {
 /// the consent filter in SQL (`consent::sql::basis_sql`); with `full_only`, only those it sees
 /// in full. One statement: the lookups, the consent filter and the rows. Order is not kept.
 ///
+/// With `check_viewer` (a viewer built from remembered agency facts), the statement answers rows
+/// only while the viewer's agency still has the CoC and sharing flag the viewer holds
+/// (`consent::sql::viewer_current_sql`): no rows means no hit, or a viewer to load again.
+///
 /// `arms` is fixed SQL text over `params` (`$1` on): parenthesised `SELECT <n> AS arm, c.* FROM
 /// clients c WHERE ...` joined by `UNION ALL`, each an index lookup that leaves out merged
 /// records (`repo::search::exact_visible`).
@@ -298,13 +303,21 @@ pub fn clients_found_by(
     arms: &str,
     params: Vec<Value>,
     full_only: bool,
+    check_viewer: bool,
 ) -> QueryResult<Vec<FoundClient>> {
-    let (slots, values) = with_viewer(viewer, today, params);
+    let (slots, mut values) = with_viewer(viewer, today, params);
+    let mut reach = reach_sql(full_only);
+    if check_viewer {
+        reach = format!(
+            "{reach} AND {}",
+            viewer_current_sql(slots, &format!("${}", slots.next()))
+        );
+        values.push(viewer.agency_shares_data.into());
+    }
     // `OFFSET 0` keeps the basis one column computed once per row (as in `clients_among`).
     let sql = format!(
         "SELECT x.* FROM (SELECT c.*, {basis} AS basis FROM ({arms}) c OFFSET 0) x WHERE {reach}",
         basis = basis_sql(viewer, slots),
-        reach = reach_sql(full_only),
     );
     CachedSql::new(sql).bind_all(values).load(conn)
 }

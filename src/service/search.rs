@@ -21,6 +21,7 @@ use crate::repo::search::{self as search_repo, ExactKey};
 use crate::repo::visible as visible_repo;
 use crate::service::client_view::{client_view, ClientView};
 use crate::service::context::Caller;
+use crate::service::viewer::remembered_viewer;
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -176,7 +177,6 @@ pub fn search(
     }
     // Every hit answers a system administrator in full: break-glass needs a reason.
     caller.require_break_glass_reason("search")?;
-    let viewer = caller.viewer(conn)?;
     // The exact keys, each found by an index, with the score and label a hit gets.
     let uid = uid.map(str::to_uppercase);
     let mut keys: Vec<(ExactKey<'_>, f64, &'static str)> = Vec::new();
@@ -202,7 +202,8 @@ pub fn search(
     }
     // Matching on PII reaches only records the caller sees in full.
     let pii = ssn.is_some() || by_name;
-    let (hits, truncated) = if by_name {
+    let (viewer, hits, truncated) = if by_name {
+        let viewer = caller.viewer(conn)?;
         let (hits, truncated) = by_name_and_keys(
             conn,
             caller,
@@ -221,9 +222,10 @@ pub fn search(
                 Some((f, basis, row))
             })
             .collect();
-        (hits, truncated)
+        (viewer, hits, truncated)
     } else {
-        (by_keys(conn, caller, &viewer, &keys, limit, pii)?, false)
+        let (viewer, hits) = by_keys(conn, caller, &keys, limit, pii)?;
+        (viewer, hits, false)
     };
     let mut items = Vec::with_capacity(hits.len());
     let mut events = Vec::new();
@@ -259,17 +261,47 @@ fn ranked(found: FoundSet) -> Vec<Found> {
 }
 
 /// Exact keys only: the lookups, the consent filter and the rows in one statement
-/// (`search_repo::exact_visible`), then merged and ranked; the first `limit` hits.
+/// (`search_repo::exact_visible`), then merged and ranked; the first `limit` hits, and the
+/// viewer they were filtered for.
+///
+/// The viewer is not loaded first when its agency's facts are remembered
+/// (`viewer::remembered_viewer`): the statement applies the filter of the remembered viewer and
+/// answers rows only if the agency still has those facts, in the statement's own snapshot. No
+/// rows: the viewer is loaded (403 for an agency Hearth no longer knows), and when it differs
+/// the lookup runs again for it.
 fn by_keys(
     conn: &mut PgConnection,
     caller: &Caller,
-    viewer: &Viewer,
     keys: &[(ExactKey<'_>, f64, &'static str)],
     limit: i64,
     pii: bool,
-) -> AppResult<Vec<(Found, AccessBasis, ClientRow)>> {
+) -> AppResult<(Viewer, Vec<(Found, AccessBasis, ClientRow)>)> {
     let only: Vec<ExactKey<'_>> = keys.iter().map(|k| k.0).collect();
-    let mut seen = search_repo::exact_visible(conn, viewer, caller.today, &only, limit, pii)?;
+    let today = caller.today;
+    let lookup = |conn: &mut PgConnection, viewer: &Viewer, check_viewer| {
+        search_repo::exact_visible(conn, viewer, today, &only, limit, pii, check_viewer)
+    };
+    let (viewer, mut seen) = match remembered_viewer(&caller.principal) {
+        Some(hint) => {
+            let seen = lookup(conn, &hint, true)?;
+            if !seen.is_empty() {
+                (hint, seen)
+            } else {
+                let viewer = caller.viewer(conn)?;
+                let seen = if viewer == hint {
+                    seen
+                } else {
+                    lookup(conn, &viewer, false)?
+                };
+                (viewer, seen)
+            }
+        }
+        None => {
+            let viewer = caller.viewer(conn)?;
+            let seen = lookup(conn, &viewer, false)?;
+            (viewer, seen)
+        }
+    };
     // Labels in the order of the keys, as a client several keys find lists them.
     seen.sort_by_key(|s| s.arm);
     let mut found = FoundSet::new();
@@ -287,7 +319,7 @@ fn by_keys(
             hits.push((f, parse_basis(&basis)?, row));
         }
     }
-    Ok(hits)
+    Ok((viewer, hits))
 }
 
 /// A name search (with any exact keys): candidates found by index, scored, merged and ranked,
