@@ -70,6 +70,9 @@ struct Found {
     matched_on: Vec<&'static str>,
 }
 
+/// A hit: what matched, the access basis, the row.
+type Hit = (Found, AccessBasis, ClientRow);
+
 /// Candidates by id (a name search without a DOB brings a few thousand).
 type FoundSet = HashMap<Uuid, Found>;
 
@@ -275,7 +278,7 @@ fn by_keys(
     keys: &[(ExactKey<'_>, f64, &'static str)],
     limit: i64,
     pii: bool,
-) -> AppResult<(Viewer, Vec<(Found, AccessBasis, ClientRow)>)> {
+) -> AppResult<(Viewer, Vec<Hit>)> {
     let only: Vec<ExactKey<'_>> = keys.iter().map(|k| k.0).collect();
     let today = caller.today;
     let lookup = |conn: &mut PgConnection, viewer: &Viewer, check_viewer| {

@@ -48,13 +48,16 @@ pub fn load_viewer(conn: &mut PgConnection, p: &Principal) -> AppResult<Viewer> 
     })
 }
 
+/// An agency's CoC and sharing flag, as a viewer holds them.
+type AgencyFacts = (Option<String>, bool);
+
 /// The most agencies `remembered` holds; past it, it starts again.
 const REMEMBERED_MAX: usize = 10_000;
 
 /// The facts a viewer is built from (its agency's CoC and sharing flag), as `load_viewer` last
 /// read them, by agency.
-fn remembered() -> &'static RwLock<HashMap<Uuid, (Option<String>, bool)>> {
-    static FACTS: OnceLock<RwLock<HashMap<Uuid, (Option<String>, bool)>>> = OnceLock::new();
+fn remembered() -> &'static RwLock<HashMap<Uuid, AgencyFacts>> {
+    static FACTS: OnceLock<RwLock<HashMap<Uuid, AgencyFacts>>> = OnceLock::new();
     FACTS.get_or_init(Default::default)
 }
 
