@@ -6,7 +6,8 @@
 //! `client_search_candidates` (migration `duplicate_search`), whose statements plpgsql keeps
 //! planned, through a `CachedSql` statement. The access check (`repo::visible::clients_among`)
 //! binds the viewer's values into the consent filter's fixed text, so it too is prepared once
-//! per connection: no statement of a search is parsed or planned per request.
+//! per connection: no statement of a search is parsed or planned per request. A search by exact
+//! keys alone is one statement (`exact_visible`): the lookups, the consent filter and the rows.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
