@@ -240,6 +240,18 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// True when `e` means the connection's session is gone (it answers 503 above; the pool
+/// discards the connection, `db::Manager`).
+pub(crate) fn is_connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    match e {
+        E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => true,
+        E::DatabaseError(_, info) => is_connection_loss(info.message()),
+        E::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
 /// Server and libpq messages that mean the session is gone or the server is going away or not
 /// yet back (SQLSTATE class 57P and 08, which diesel does not name).
 fn is_connection_loss(message: &str) -> bool {

@@ -198,6 +198,19 @@ pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
     sql
 }
 
+/// SQL that is true when the viewer's agency (at `slots`) still belongs to the CoC bound there
+/// and shares data as `shares` (a SQL boolean, usually a parameter) says: a statement whose
+/// filter was built from a remembered viewer (`service::viewer::remembered_viewer`) checks, in its
+/// own snapshot, that the viewer is still the one the filter applies (`repo::visible::clients_found_by`).
+pub fn viewer_current_sql(slots: Slots, shares: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM agencies a WHERE a.id = {} AND a.coc_code = {} \
+         AND a.shares_data = {shares})",
+        slots.agency(),
+        slots.coc()
+    )
+}
+
 /// The datum rule of `engine::decide_datum` in SQL: `'full'`, `'non_pii'` or `NULL` for a datum
 /// row aliased `d` (with `entered_by_agency`, `collected_on`, `client_id`), given the record's
 /// basis expression (usually `basis_sql` over the joined `clients c`) and the viewer's values at

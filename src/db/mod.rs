@@ -5,20 +5,20 @@ pub mod embedded;
 pub mod schema;
 
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{
-    event::AcquireEvent, ConnectionManager, CustomizeConnection, HandleError, HandleEvent, Pool,
-    PooledConnection,
+    event::AcquireEvent, ConnectionManager, CustomizeConnection, HandleError, HandleEvent,
+    ManageConnection, Pool, PooledConnection,
 };
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type DbConn = PooledConnection<Manager>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -63,12 +63,12 @@ pub enum CheckoutError {
 /// Derefs to the r2d2 pool (`state()`, `max_size()`); `get` is this type's own.
 #[derive(Clone)]
 pub struct DbPool {
-    pool: Pool<ConnectionManager<PgConnection>>,
+    pool: Pool<Manager>,
     health: Arc<Health>,
 }
 
 impl Deref for DbPool {
-    type Target = Pool<ConnectionManager<PgConnection>>;
+    type Target = Pool<Manager>;
 
     fn deref(&self) -> &Self::Target {
         &self.pool
@@ -76,8 +76,8 @@ impl Deref for DbPool {
 }
 
 impl DbPool {
-    /// A connection, tested with a round trip before it is handed out, waiting at most the
-    /// checkout timeout.
+    /// A connection that is alive as far as the pool knows (`Manager::is_valid`), waiting at
+    /// most the checkout timeout.
     pub fn get(&self) -> Result<DbConn, CheckoutError> {
         self.pool.get().map_err(|e| self.classify(e))
     }
@@ -102,10 +102,118 @@ impl DbPool {
 }
 
 /// Connection outcomes as r2d2 reports them: failures to its error handler, successes as
-/// acquire events. Logs once per change rather than once per retry.
-#[derive(Debug, Default)]
+/// acquire events. Logs once per change rather than once per retry. Also when a statement last
+/// found its session gone (`Watch`).
+#[derive(Debug)]
 struct Health {
     connect_failing: AtomicBool,
+    /// The pool's clock: `lost_at` counts milliseconds from here.
+    epoch: Instant,
+    /// When a statement last found its connection's session gone (ms since `epoch`, 0: never).
+    lost_at: AtomicU64,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            connect_failing: AtomicBool::new(false),
+            epoch: Instant::now(),
+            lost_at: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Health {
+    fn now_ms(&self) -> u64 {
+        // +1: 0 means never.
+        self.epoch.elapsed().as_millis() as u64 + 1
+    }
+
+    fn connection_lost(&self) {
+        self.lost_at.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// True while the database looks unsettled: a connection could not be opened, or a
+    /// statement found its session gone within `FAULT_WINDOW`.
+    fn unsettled(&self) -> bool {
+        if self.connect_failing.load(Ordering::Relaxed) {
+            return true;
+        }
+        let lost = self.lost_at.load(Ordering::Relaxed);
+        lost != 0 && self.now_ms().saturating_sub(lost) < FAULT_WINDOW.as_millis() as u64
+    }
+}
+
+/// A connection whose last statement finished longer ago than this is pinged before it is
+/// handed out. A restart of PostgreSQL (stop, then start) takes longer, so a connection that
+/// outlived one is always tested; one in steady use is not, which saves a round trip per request.
+pub const IDLE_BEFORE_TEST: Duration = Duration::from_millis(50);
+
+/// After a statement found its session gone, every checkout is pinged for this long (the other
+/// pooled connections are likely dead too).
+pub const FAULT_WINDOW: Duration = Duration::from_secs(5);
+
+/// Per connection (diesel's instrumentation hook, which sees every statement): when its last
+/// statement finished, and whether one found the session gone.
+struct Watch {
+    last_used: Instant,
+    lost: bool,
+    health: Arc<Health>,
+}
+
+impl Instrumentation for Watch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery { error, .. } = event {
+            self.last_used = Instant::now();
+            if error.is_some_and(crate::error::is_connection_lost) {
+                self.lost = true;
+                self.health.connection_lost();
+            }
+        }
+    }
+}
+
+fn watch(conn: &mut PgConnection) -> Option<&mut Watch> {
+    conn.instrumentation().downcast_mut::<Watch>()
+}
+
+/// diesel's r2d2 manager, with a cheaper checkout test: instead of a `SELECT 1` before every
+/// checkout (one round trip per request), a connection is pinged only when it has been idle for
+/// `IDLE_BEFORE_TEST`, or while the database looks unsettled (`Health::unsettled`). A connection
+/// on which a statement found the session gone is discarded when it is returned, and the pings
+/// it turns on find the other dead ones (docs/faults.md).
+#[derive(Debug)]
+pub struct Manager {
+    inner: ConnectionManager<PgConnection>,
+    health: Arc<Health>,
+}
+
+impl ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        let mut conn = self.inner.connect()?;
+        conn.set_instrumentation(Watch {
+            last_used: Instant::now(),
+            lost: false,
+            health: self.health.clone(),
+        });
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        let fresh =
+            watch(conn).is_some_and(|w| !w.lost && w.last_used.elapsed() < IDLE_BEFORE_TEST);
+        if fresh && !self.health.unsettled() {
+            return Ok(());
+        }
+        self.inner.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        watch(conn).is_some_and(|w| w.lost) || self.inner.has_broken(conn)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -150,13 +258,17 @@ pub fn build_pool(
         .max_size(size)
         .min_idle(Some(size.min(2)))
         .connection_timeout(checkout_timeout)
-        // After PostgreSQL restarts, every pooled connection is dead; a `SELECT 1` before each
-        // checkout finds and discards them, so no request gets one (docs/faults.md).
+        // After PostgreSQL restarts, every pooled connection is dead; the checkout test
+        // (`Manager::is_valid`: a `SELECT 1` when the connection was idle or the database looks
+        // unsettled) finds and discards them, so no request gets one (docs/faults.md).
         .test_on_check_out(true)
         .connection_customizer(Box::new(settings))
         .error_handler(Box::new(HealthHandler(health.clone())))
         .event_handler(Box::new(HealthHandler(health.clone())))
-        .build(ConnectionManager::<PgConnection>::new(url))
+        .build(Manager {
+            inner: ConnectionManager::<PgConnection>::new(url),
+            health: health.clone(),
+        })
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     Ok(DbPool { pool, health })
 }

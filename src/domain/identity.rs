@@ -325,7 +325,15 @@ macro_rules! __identity_types {
         /// The validated identity a record holds, in its `clients` columns (embedded in
         /// `repo::clients::ClientRow`).
         #[derive(
-            Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Deserialize,
+            Debug,
+            Clone,
+            PartialEq,
+            Queryable,
+            QueryableByName,
+            Selectable,
+            Insertable,
+            AsChangeset,
+            Deserialize,
         )]
         #[diesel(table_name = $crate::db::schema::clients, treat_none_as_null = true)]
         pub struct Identity {

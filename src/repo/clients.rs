@@ -11,7 +11,16 @@ use crate::domain::identity::Identity;
 use crate::domain::words::RoiMethod;
 use crate::domain::CocCode;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Queryable,
+    QueryableByName,
+    Selectable,
+    Insertable,
+    AsChangeset,
+    serde::Deserialize,
+)]
 #[diesel(table_name = clients, treat_none_as_null = true)]
 pub struct ClientRow {
     pub id: Uuid,

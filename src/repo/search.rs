@@ -6,7 +6,8 @@
 //! `client_search_candidates` (migration `duplicate_search`), whose statements plpgsql keeps
 //! planned, through a `CachedSql` statement. The access check (`repo::visible::clients_among`)
 //! binds the viewer's values into the consent filter's fixed text, so it too is prepared once
-//! per connection: no statement of a search is parsed or planned per request.
+//! per connection: no statement of a search is parsed or planned per request. A search by exact
+//! keys alone is one statement (`exact_visible`): the lookups, the consent filter and the rows.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -14,9 +15,11 @@ use diesel::sql_types::{Float8, Nullable, Uuid as SqlUuid};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::db::cached_sql::{padded_ids, CachedSql};
+use crate::consent::Viewer;
+use crate::db::cached_sql::{padded_ids, CachedSql, Value};
 use crate::db::schema::clients;
 use crate::repo::clients::ClientRow;
+use crate::repo::visible::{self, FoundClient};
 
 /// An exact key a caller searches by.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +76,70 @@ pub fn exact_ids(conn: &mut PgConnection, key: ExactKey, limit: i64) -> QueryRes
     };
     let rows: Vec<IdRow> = q.load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The records (not merged away) each of `keys` finds, at most `limit` per key, that `viewer`
+/// may see (with `full_only`, in full), with their rows and access basis: one statement
+/// (`visible::clients_found_by`), whose `arm` is the index of the key that found the row.
+///
+/// The same lookups as `exact_ids`, with `lifecycle <> 'merged'` written as the partial
+/// indexes state it; the text is fixed per combination of kinds of key. `check_viewer`: see
+/// `visible::clients_found_by`.
+pub fn exact_visible(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: NaiveDate,
+    keys: &[ExactKey],
+    limit: i64,
+    full_only: bool,
+    check_viewer: bool,
+) -> QueryResult<Vec<FoundClient>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params: Vec<Value> = vec![limit.into()];
+    let mut arms = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        let n = params.len() + 1;
+        let condition = match *key {
+            ExactKey::ClientId(id) => {
+                params.push(id.into());
+                format!("c.id = ${n}")
+            }
+            ExactKey::ShortUid(uid) => {
+                params.push(uid.into());
+                format!("c.short_uid = ${n}")
+            }
+            ExactKey::Ssn(ssn) => {
+                params.push(ssn.into());
+                format!("c.ssn = ${n}")
+            }
+            ExactKey::StoredLastFour { last_four, dob } => {
+                params.extend([last_four.into(), dob.into()]);
+                format!("c.ssn = ${n} AND c.dob = ${}", n + 1)
+            }
+            ExactKey::LastFour { last_four, dob } => {
+                params.extend([last_four.into(), dob.into()]);
+                format!(
+                    "right(c.ssn, 4) = ${n} AND c.ssn IS NOT NULL AND c.dob = ${}",
+                    n + 1
+                )
+            }
+        };
+        arms.push(format!(
+            "(SELECT {i} AS arm, c.* FROM clients c WHERE {condition} \
+             AND c.lifecycle <> 'merged' ORDER BY c.id LIMIT $1)"
+        ));
+    }
+    visible::clients_found_by(
+        conn,
+        viewer,
+        today,
+        &arms.join(" UNION ALL "),
+        params,
+        full_only,
+        check_viewer,
+    )
 }
 
 /// A record a name search found, before access is checked.

@@ -8,16 +8,18 @@
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::sql::{
-    basis_sql, datum_access_sql, full_bases_sql, parse_datum_access, Slots, ViewerArgs,
+    basis_sql, datum_access_sql, full_bases_sql, parse_datum_access, viewer_current_sql, Slots,
+    ViewerArgs,
 };
 use crate::consent::{DatumAccess, DatumKind, Viewer};
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
 use crate::error::AppResult;
+use crate::repo::clients::ClientRow;
 use crate::repo::stays::{ContactRow, DatumRow, DocumentMeta, EnrollmentRow};
 
 pub struct WithAccess<T> {
@@ -247,11 +249,7 @@ pub fn clients_among(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let reach = if full_only {
-        format!("x.basis IN {}", full_bases_sql())
-    } else {
-        "x.basis IS NOT NULL".into()
-    };
+    let reach = reach_sql(full_only);
     // Padded: the statement keeps its generic plan (`padded_ids`).
     let (slots, values) = with_viewer(viewer, today, vec![padded_ids(ids).into()]);
     let sql = format!(
@@ -263,4 +261,63 @@ pub fn clients_among(
     );
     let rows: Vec<VisibleRow> = CachedSql::new(sql).bind_all(values).load(conn)?;
     Ok(rows.into_iter().map(|r| (r.id, r.basis)).collect())
+}
+
+/// The rows a search keeps: those the viewer sees (`x.basis`), with `full_only` those it sees in
+/// full.
+fn reach_sql(full_only: bool) -> String {
+    if full_only {
+        format!("x.basis IN {}", full_bases_sql())
+    } else {
+        "x.basis IS NOT NULL".into()
+    }
+}
+
+/// A client a search found by one of its arms, with its row and the viewer's access basis.
+#[derive(QueryableByName)]
+pub struct FoundClient {
+    /// Which arm found it (a client several arms find comes once per arm).
+    #[diesel(sql_type = Integer)]
+    pub arm: i32,
+    #[diesel(sql_type = Text)]
+    pub basis: String,
+    #[diesel(embed)]
+    pub row: ClientRow,
+}
+
+/// Of the clients `arms` find, those `viewer` may see, with their rows and the access basis of
+/// the consent filter in SQL (`consent::sql::basis_sql`); with `full_only`, only those it sees
+/// in full. One statement: the lookups, the consent filter and the rows. Order is not kept.
+///
+/// With `check_viewer` (a viewer built from remembered agency facts), the statement answers rows
+/// only while the viewer's agency still has the CoC and sharing flag the viewer holds
+/// (`consent::sql::viewer_current_sql`): no rows means no hit, or a viewer to load again.
+///
+/// `arms` is fixed SQL text over `params` (`$1` on): parenthesised `SELECT <n> AS arm, c.* FROM
+/// clients c WHERE ...` joined by `UNION ALL`, each an index lookup that leaves out merged
+/// records (`repo::search::exact_visible`).
+pub fn clients_found_by(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: chrono::NaiveDate,
+    arms: &str,
+    params: Vec<Value>,
+    full_only: bool,
+    check_viewer: bool,
+) -> QueryResult<Vec<FoundClient>> {
+    let (slots, mut values) = with_viewer(viewer, today, params);
+    let mut reach = reach_sql(full_only);
+    if check_viewer {
+        reach = format!(
+            "{reach} AND {}",
+            viewer_current_sql(slots, &format!("${}", slots.next()))
+        );
+        values.push(viewer.agency_shares_data.into());
+    }
+    // `OFFSET 0` keeps the basis one column computed once per row (as in `clients_among`).
+    let sql = format!(
+        "SELECT x.* FROM (SELECT c.*, {basis} AS basis FROM ({arms}) c OFFSET 0) x WHERE {reach}",
+        basis = basis_sql(viewer, slots),
+    );
+    CachedSql::new(sql).bind_all(values).load(conn)
 }

@@ -12,14 +12,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::sql::level_of;
-use crate::consent::{AccessBasis, AccessDecision, AccessLevel};
+use crate::consent::{AccessBasis, AccessDecision, AccessLevel, Viewer};
 use crate::domain::{normalize_name, validate_dob, Ssn};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo};
+use crate::repo::clients::ClientRow;
 use crate::repo::search::{self as search_repo, ExactKey};
 use crate::repo::visible as visible_repo;
 use crate::service::client_view::{client_view, ClientView};
 use crate::service::context::Caller;
+use crate::service::viewer::remembered_viewer;
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -67,6 +69,9 @@ struct Found {
     score: f64,
     matched_on: Vec<&'static str>,
 }
+
+/// A hit: what matched, the access basis, the row.
+type Hit = (Found, AccessBasis, ClientRow);
 
 /// Candidates by id (a name search without a DOB brings a few thousand).
 type FoundSet = HashMap<Uuid, Found>;
@@ -175,25 +180,18 @@ pub fn search(
     }
     // Every hit answers a system administrator in full: break-glass needs a reason.
     caller.require_break_glass_reason("search")?;
-    let viewer = caller.viewer(conn)?;
-    // Candidates, each found by an index; then scored, merged and ranked.
-    let mut found = FoundSet::new();
-    let exact = |conn: &mut PgConnection, key: ExactKey<'_>, score, label, found: &mut FoundSet| {
-        for id in search_repo::exact_ids(conn, key, limit)? {
-            add(found, id, score, label);
-        }
-        AppResult::Ok(())
-    };
+    // The exact keys, each found by an index, with the score and label a hit gets.
+    let uid = uid.map(str::to_uppercase);
+    let mut keys: Vec<(ExactKey<'_>, f64, &'static str)> = Vec::new();
     if let Some(id) = input.client_id {
-        exact(conn, ExactKey::ClientId(id), 1.0, "client_id", &mut found)?;
+        keys.push((ExactKey::ClientId(id), 1.0, "client_id"));
     }
-    if let Some(u) = uid {
-        let u = u.to_uppercase();
-        exact(conn, ExactKey::ShortUid(&u), 1.0, "short_uid", &mut found)?;
+    if let Some(u) = &uid {
+        keys.push((ExactKey::ShortUid(u), 1.0, "short_uid"));
     }
     if let Some(ssn) = &ssn {
         if ssn.is_full() {
-            exact(conn, ExactKey::Ssn(ssn.digits()), 1.0, "ssn", &mut found)?;
+            keys.push((ExactKey::Ssn(ssn.digits()), 1.0, "ssn"));
         }
         if let Some(dob) = input.dob {
             let last_four = ssn.last_four();
@@ -202,57 +200,39 @@ pub fn search(
             } else {
                 ExactKey::LastFour { last_four, dob }
             };
-            exact(conn, key, 0.95, "ssn_last4_dob", &mut found)?;
+            keys.push((key, 0.95, "ssn_last4_dob"));
         }
     }
-    let mut truncated = false;
-    if by_name {
-        let (candidates, capped) = search_repo::name_candidates(
-            conn,
-            first.as_deref(),
-            last.as_deref(),
-            input.dob,
-            NAME_CAP,
-        )?;
-        truncated = capped;
-        for c in candidates {
-            add(&mut found, c.id, c.score, "name");
-            if c.dob_exact {
-                add(&mut found, c.id, c.score, "dob");
-            }
-        }
-    }
-    let mut found: Vec<Found> = found.into_values().collect();
-    found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-    // Access: the consent filter over the best candidates, a batch at a time, until `limit`
-    // hits. Matching on PII reaches only records the caller sees in full.
+    // Matching on PII reaches only records the caller sees in full.
     let pii = ssn.is_some() || by_name;
-    let batch = (limit as usize * 2).max(40);
-    let mut hits: Vec<(Found, AccessBasis)> = Vec::new();
-    let mut rest = found.into_iter().peekable();
-    while hits.len() < limit as usize && rest.peek().is_some() {
-        let chunk: Vec<Found> = rest.by_ref().take(batch).collect();
-        let ids: Vec<Uuid> = chunk.iter().map(|f| f.id).collect();
-        let seen = visible_repo::clients_among(conn, &viewer, caller.today, &ids, pii)?;
-        for f in chunk {
-            if hits.len() == limit as usize {
-                break;
-            }
-            if let Some((_, b)) = seen.iter().find(|(id, _)| *id == f.id) {
-                let basis = AccessBasis::parse(b)
-                    .ok_or_else(|| AppError::Internal("unknown basis".into()))?;
-                hits.push((f, basis));
-            }
-        }
-    }
-    let ids: Vec<Uuid> = hits.iter().map(|(f, _)| f.id).collect();
-    let rows = search_repo::rows(conn, &ids)?;
+    let (viewer, hits, truncated) = if by_name {
+        let viewer = caller.viewer(conn)?;
+        let (hits, truncated) = by_name_and_keys(
+            conn,
+            caller,
+            &viewer,
+            &keys,
+            (first.as_deref(), last.as_deref(), input.dob),
+            limit,
+            pii,
+        )?;
+        let ids: Vec<Uuid> = hits.iter().map(|(f, _)| f.id).collect();
+        let rows = search_repo::rows(conn, &ids)?;
+        let hits = hits
+            .into_iter()
+            .filter_map(|(f, basis)| {
+                let row = rows.iter().find(|r| r.id == f.id)?.clone();
+                Some((f, basis, row))
+            })
+            .collect();
+        (viewer, hits, truncated)
+    } else {
+        let (viewer, hits) = by_keys(conn, caller, &keys, limit, pii)?;
+        (viewer, hits, false)
+    };
     let mut items = Vec::with_capacity(hits.len());
     let mut events = Vec::new();
-    for (f, basis) in hits {
-        let Some(row) = rows.iter().find(|r| r.id == f.id) else {
-            continue;
-        };
+    for (f, basis, row) in hits {
         let decision = AccessDecision {
             level: level_of(basis),
             basis: Some(basis),
@@ -265,9 +245,126 @@ pub fn search(
         items.push(SearchHit {
             score: (f.score * 1000.0).round() / 1000.0,
             matched_on: f.matched_on.iter().map(|s| s.to_string()).collect(),
-            client: client_view(row, &viewer, &decision, None)?,
+            client: client_view(&row, &viewer, &decision, None)?,
         });
     }
     audit_repo::append(conn, &events)?;
     Ok(SearchResult { items, truncated })
+}
+
+fn parse_basis(b: &str) -> AppResult<AccessBasis> {
+    AccessBasis::parse(b).ok_or_else(|| AppError::Internal("unknown basis".into()))
+}
+
+/// Ranked best first: score, then id.
+fn ranked(found: FoundSet) -> Vec<Found> {
+    let mut found: Vec<Found> = found.into_values().collect();
+    found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    found
+}
+
+/// Exact keys only: the lookups, the consent filter and the rows in one statement
+/// (`search_repo::exact_visible`), then merged and ranked; the first `limit` hits, and the
+/// viewer they were filtered for.
+///
+/// The viewer is not loaded first when its agency's facts are remembered
+/// (`viewer::remembered_viewer`): the statement applies the filter of the remembered viewer and
+/// answers rows only if the agency still has those facts, in the statement's own snapshot. No
+/// rows: the viewer is loaded (403 for an agency Hearth no longer knows), and when it differs
+/// the lookup runs again for it.
+fn by_keys(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    keys: &[(ExactKey<'_>, f64, &'static str)],
+    limit: i64,
+    pii: bool,
+) -> AppResult<(Viewer, Vec<Hit>)> {
+    let only: Vec<ExactKey<'_>> = keys.iter().map(|k| k.0).collect();
+    let today = caller.today;
+    let lookup = |conn: &mut PgConnection, viewer: &Viewer, check_viewer| {
+        search_repo::exact_visible(conn, viewer, today, &only, limit, pii, check_viewer)
+    };
+    let (viewer, mut seen) = match remembered_viewer(&caller.principal) {
+        Some(hint) => {
+            let seen = lookup(conn, &hint, true)?;
+            if !seen.is_empty() {
+                (hint, seen)
+            } else {
+                let viewer = caller.viewer(conn)?;
+                let seen = if viewer == hint {
+                    seen
+                } else {
+                    lookup(conn, &viewer, false)?
+                };
+                (viewer, seen)
+            }
+        }
+        None => {
+            let viewer = caller.viewer(conn)?;
+            let seen = lookup(conn, &viewer, false)?;
+            (viewer, seen)
+        }
+    };
+    // Labels in the order of the keys, as a client several keys find lists them.
+    seen.sort_by_key(|s| s.arm);
+    let mut found = FoundSet::new();
+    let mut rows: HashMap<Uuid, (ClientRow, String)> = HashMap::new();
+    for s in seen {
+        let (_, score, label) = keys
+            .get(s.arm as usize)
+            .ok_or_else(|| AppError::Internal("unknown search arm".into()))?;
+        add(&mut found, s.row.id, *score, label);
+        rows.entry(s.row.id).or_insert((s.row, s.basis));
+    }
+    let mut hits = Vec::new();
+    for f in ranked(found).into_iter().take(limit as usize) {
+        if let Some((row, basis)) = rows.remove(&f.id) {
+            hits.push((f, parse_basis(&basis)?, row));
+        }
+    }
+    Ok((viewer, hits))
+}
+
+/// A name search (with any exact keys): candidates found by index, scored, merged and ranked,
+/// then the consent filter over the best of them, a batch at a time, until `limit` hits; and
+/// whether the name was too common to narrow.
+fn by_name_and_keys(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    viewer: &Viewer,
+    keys: &[(ExactKey<'_>, f64, &'static str)],
+    (first, last, dob): (Option<&str>, Option<&str>, Option<NaiveDate>),
+    limit: i64,
+    pii: bool,
+) -> AppResult<(Vec<(Found, AccessBasis)>, bool)> {
+    let mut found = FoundSet::new();
+    for (key, score, label) in keys {
+        for id in search_repo::exact_ids(conn, *key, limit)? {
+            add(&mut found, id, *score, label);
+        }
+    }
+    let (candidates, truncated) = search_repo::name_candidates(conn, first, last, dob, NAME_CAP)?;
+    for c in candidates {
+        add(&mut found, c.id, c.score, "name");
+        if c.dob_exact {
+            add(&mut found, c.id, c.score, "dob");
+        }
+    }
+    let batch = (limit as usize * 2).max(40);
+    let mut hits: Vec<(Found, AccessBasis)> = Vec::new();
+    let mut rest = ranked(found).into_iter().peekable();
+    while hits.len() < limit as usize && rest.peek().is_some() {
+        let chunk: Vec<Found> = rest.by_ref().take(batch).collect();
+        let ids: Vec<Uuid> = chunk.iter().map(|f| f.id).collect();
+        let seen = visible_repo::clients_among(conn, viewer, caller.today, &ids, pii)?;
+        for f in chunk {
+            if hits.len() == limit as usize {
+                break;
+            }
+            if let Some((_, b)) = seen.iter().find(|(id, _)| *id == f.id) {
+                hits.push((f, parse_basis(b)?));
+            }
+        }
+    }
+    Ok((hits, truncated))
 }
