@@ -77,13 +77,19 @@ log "baseline: \\copy FROM of the same files into staging tables (text columns)"
 T3=$(now)
 "${PSQL[@]}" -d bench -f "$TMP/stage.sql"
 T4=$(now)
+log "the validator alone (hearth validate-csv), the first pass of every import"
+"$HEARTH" validate-csv "$TMP/export.zip" >/dev/null 2>&1 || true
+T5=$(now)
 
-python3 - "$T0" "$T1" "$T2" "$T3" "$T4" "$ROWS" "$(cat "$TMP/rss")" <<'PY'
+python3 - "$T0" "$T1" "$T2" "$T3" "$T4" "$T5" "$ROWS" "$(cat "$TMP/rss")" <<'PY'
 import sys
-t0, t1, t2, t3, t4, rows, rss = map(float, sys.argv[1:])
-imp, again, copy = t1 - t0, t2 - t1, t4 - t3
+t0, t1, t2, t3, t4, t5, rows, rss = map(float, sys.argv[1:])
+imp, again, copy, val = t1 - t0, t2 - t1, t4 - t3, t5 - t4
 print(f"import (empty database): {imp:.2f} s, {rows/imp:,.0f} rows/s, peak RSS {rss/1024:.0f} MiB")
 print(f"import again (unchanged): {again:.2f} s")
 print(f"\\copy FROM into staging tables: {copy:.2f} s")
+print(f"validator alone: {val:.2f} s")
 print(f"ratio import / \\copy: {imp/copy:.1f}x")
+print(f"ratio re-import / \\copy: {again/copy:.1f}x")
+print(f"ratio validator / \\copy: {val/copy:.1f}x")
 PY

@@ -381,10 +381,13 @@ pub fn row_hash(row: &Row) -> String {
             None => h.update([0u8]),
         }
     }
-    h.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in h.finalize() {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
 
 /// A row of Services, CurrentLivingSituation, Assessment or Event as the stay datum Hearth keeps
