@@ -248,9 +248,28 @@ pub struct WholeRow {
     pub source_id: String,
     pub client_id: Option<Uuid>,
     pub enrollment_id: Option<Uuid>,
-    pub fields: serde_json::Value,
+    pub fields: JsonText,
     pub target_id: Option<Uuid>,
     pub collected_on: Option<chrono::NaiveDate>,
+}
+
+/// A JSON object already written out (`hmis_csv::import_map::whole_row`), stored as `jsonb`
+/// as it is: no `serde_json::Value` is built to be written out again.
+#[derive(Debug, Clone, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Jsonb)]
+pub struct JsonText(pub String);
+
+impl diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for JsonText {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+    ) -> diesel::serialize::Result {
+        use std::io::Write;
+        // jsonb's binary form: a version byte, then the text.
+        out.write_all(&[1])?;
+        out.write_all(self.0.as_bytes())?;
+        Ok(diesel::serialize::IsNull::No)
+    }
 }
 
 pub fn put_whole_rows(conn: &mut PgConnection, rows: &[WholeRow]) -> QueryResult<usize> {

@@ -233,7 +233,11 @@ impl Run {
     }
 
     fn file_progress(&mut self, file: &str) -> &mut FileProgress {
-        self.progress.entry(file.to_string()).or_default()
+        if !self.progress.contains_key(file) {
+            self.progress
+                .insert(file.to_string(), FileProgress::default());
+        }
+        self.progress.get_mut(file).expect("inserted above")
     }
 }
 
@@ -711,7 +715,12 @@ fn import_file(
         Ok(())
     })?;
     pending.flush(conn)?;
-    run.ids.insert(fs.name, ids);
+    // Only the files other rows point to need their ids after they are written.
+    if PARENT_FILES.contains(&fs.name) {
+        run.ids.insert(fs.name, ids);
+    } else {
+        run.ids.remove(fs.name);
+    }
     progress(&run.progress);
     tracing::debug!(
         job = %run.job,
@@ -724,6 +733,9 @@ fn import_file(
 }
 
 type Written = Result<Option<Uuid>, Unusable>;
+
+/// The files whose rows others point to (`parent`, `linked`).
+const PARENT_FILES: &[&str] = &["Project", "Client", "Enrollment"];
 
 fn parent(run: &Run, file: &str, key: Option<&str>) -> Option<Uuid> {
     run.ids.get(file)?.get(key?.trim()).copied()
@@ -1090,7 +1102,7 @@ fn keep(
         source_id: source_id.trim().to_string(),
         client_id: client,
         enrollment_id: enrollment,
-        fields: import_map::whole_row(row, skip),
+        fields: repo::JsonText(import_map::whole_row(row, skip)),
         target_id: target,
         collected_on: import_map::collected_on(row),
     });
