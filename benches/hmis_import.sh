@@ -68,6 +68,7 @@ grep -E '^Client:' "$TMP/again.out" >&2
 
 log "baseline: \\copy FROM of the same files into staging tables (text columns)"
 {
+    echo "SET client_min_messages = warning;"
     for f in "$TMP"/files/*.csv; do
         t="stage_$(basename "$f" .csv | tr 'A-Z' 'a-z')"
         cols=$(head -1 "$f" | tr -d '\r' | sed 's/"//g; s/,/ text, /g; s/$/ text/')
