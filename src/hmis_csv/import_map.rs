@@ -350,17 +350,26 @@ pub fn exit(row: &Row, invalid: &mut Invalid) -> Result<ExitIn, Unusable> {
 }
 
 /// The columns of a row as kept whole (`hmis_rows`): HUD's column names to the values sent,
-/// leaving out what `skip` names (PII kept typed elsewhere).
-pub fn whole_row(row: &Row, skip: &[&str]) -> serde_json::Value {
-    let mut m = serde_json::Map::new();
+/// leaving out what `skip` names (PII kept typed elsewhere), written out as a JSON object (the
+/// text `jsonb` reads; no map is built on the way).
+pub fn whole_row(row: &Row, skip: &[&str]) -> String {
+    let mut out = Vec::with_capacity(64 + row.values.len() * 24);
+    out.push(b'{');
     for (c, v) in row.file.columns.iter().zip(&row.values) {
         if let Some(v) = v {
             if !skip.contains(&c.name) {
-                m.insert(c.name.to_string(), serde_json::Value::String(v.clone()));
+                if out.len() > 1 {
+                    out.push(b',');
+                }
+                // Writing a string to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut out, c.name);
+                out.push(b':');
+                let _ = serde_json::to_writer(&mut out, v.as_str());
             }
         }
     }
-    serde_json::Value::Object(m)
+    out.push(b'}');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// A hash of a row's values (the source's own `DateUpdated` included, the `ExportID` left out),
@@ -381,10 +390,13 @@ pub fn row_hash(row: &Row) -> String {
             None => h.update([0u8]),
         }
     }
-    h.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in h.finalize() {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
 
 /// A row of Services, CurrentLivingSituation, Assessment or Event as the stay datum Hearth keeps

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use diesel::upsert::excluded;
 
 use crate::db::schema::{
-    client_contributors, clients, enrollments, hmis_rows, import_jobs, import_sources, projects,
+    client_contributors, clients, enrollment_data, enrollments, hmis_rows, import_jobs,
+    import_sources, projects,
 };
 use crate::domain::identity::Identity;
 use crate::domain::words::{IdentityMode, ImportMode, ImportStatus, Lifecycle, Visibility};
@@ -205,6 +206,9 @@ pub fn entry_date_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Na
 /// Rows are written in batches of this many (PostgreSQL takes at most 65,535 parameters).
 pub const BATCH: usize = 1_000;
 
+/// Rows new to Hearth go in with `COPY FROM STDIN` (binary), this many at a time at most.
+pub const COPY_BATCH: usize = 5_000;
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = import_sources, treat_none_as_default_value = false)]
 pub struct SourceRow {
@@ -244,9 +248,28 @@ pub struct WholeRow {
     pub source_id: String,
     pub client_id: Option<Uuid>,
     pub enrollment_id: Option<Uuid>,
-    pub fields: serde_json::Value,
+    pub fields: JsonText,
     pub target_id: Option<Uuid>,
     pub collected_on: Option<chrono::NaiveDate>,
+}
+
+/// A JSON object already written out (`hmis_csv::import_map::whole_row`), stored as `jsonb`
+/// as it is: no `serde_json::Value` is built to be written out again.
+#[derive(Debug, Clone, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Jsonb)]
+pub struct JsonText(pub String);
+
+impl diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for JsonText {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+    ) -> diesel::serialize::Result {
+        use std::io::Write;
+        // jsonb's binary form: a version byte, then the text.
+        out.write_all(&[1])?;
+        out.write_all(self.0.as_bytes())?;
+        Ok(diesel::serialize::IsNull::No)
+    }
 }
 
 pub fn put_whole_rows(conn: &mut PgConnection, rows: &[WholeRow]) -> QueryResult<usize> {
@@ -284,26 +307,27 @@ pub struct NewImportedClient {
     pub identity: ImportedIdentity,
 }
 
-/// Inserts new records and makes their agency a contributor of each.
+/// Inserts new records (in statements of [`BATCH`]) and makes their agency a contributor of
+/// each (one `COPY`: the records are new).
 pub fn insert_clients(conn: &mut PgConnection, rows: &[NewImportedClient]) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
-    let n = diesel::insert_into(clients::table)
-        .values(rows)
-        .execute(conn)?;
-    let contributors: Vec<_> = rows
+    let mut n = 0;
+    for chunk in rows.chunks(BATCH) {
+        n += diesel::insert_into(clients::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    let contributors: Vec<ContributorCopy> = rows
         .iter()
-        .map(|r| {
-            (
-                client_contributors::client_id.eq(r.id),
-                client_contributors::agency_id.eq(r.created_by_agency),
-            )
+        .map(|r| ContributorCopy {
+            client_id: r.id,
+            agency_id: r.created_by_agency,
         })
         .collect();
-    diesel::insert_into(client_contributors::table)
-        .values(&contributors)
-        .on_conflict_do_nothing()
+    diesel::copy_from(client_contributors::table)
+        .from_insertable(&contributors)
         .execute(conn)?;
     Ok(n)
 }
@@ -314,19 +338,6 @@ pub fn short_uids_taken(conn: &mut PgConnection, uids: &[String]) -> QueryResult
         .filter(clients::short_uid.eq_any(uids))
         .select(clients::short_uid)
         .load(conn)
-}
-
-/// New stays, in one statement.
-pub fn insert_stays(
-    conn: &mut PgConnection,
-    rows: &[crate::repo::stays::EnrollmentRow],
-) -> QueryResult<usize> {
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    diesel::insert_into(enrollments::table)
-        .values(rows)
-        .execute(conn)
 }
 
 /// An exit to write: (stay, exit date, destination, subsidy type).
@@ -357,32 +368,209 @@ pub fn set_exits(conn: &mut PgConnection, rows: &[ExitRow]) -> QueryResult<usize
     .execute(conn)
 }
 
-pub fn insert_data(
-    conn: &mut PgConnection,
-    rows: &[crate::repo::stays::DatumRow],
-) -> QueryResult<usize> {
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    diesel::insert_into(crate::db::schema::enrollment_data::table)
-        .values(rows)
-        .execute(conn)
-}
-
-/// Rewrites an imported datum's day and fields; answers whether there was one with this id.
+/// Rewrites an imported datum's day and fields; answers the stay it belongs to, when there was
+/// one with this id.
 pub fn update_datum(
     conn: &mut PgConnection,
     id: Uuid,
     occurred_on: NaiveDate,
     fields: &serde_json::Value,
-) -> QueryResult<bool> {
+) -> QueryResult<Option<Uuid>> {
     use crate::db::schema::enrollment_data as d;
-    let n = diesel::update(d::table.find(id))
+    diesel::update(d::table.find(id))
         .set((
             d::occurred_on.eq(occurred_on),
             d::collected_on.eq(occurred_on),
             d::fields.eq(fields),
         ))
-        .execute(conn)?;
-    Ok(n == 1)
+        .returning(d::enrollment_id)
+        .get_result(conn)
+        .optional()
+}
+
+/// Source rows taken for the first time (their key is in neither `import_sources` nor
+/// `hmis_rows`), in one `COPY`.
+pub fn copy_sources(conn: &mut PgConnection, rows: &[SourceRow]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::copy_from(import_sources::table)
+        .from_insertable(rows)
+        .execute(conn)
+}
+
+/// Rows kept whole for the first time, in one `COPY` (`seq` follows their order).
+pub fn copy_whole_rows(conn: &mut PgConnection, rows: &[WholeRow]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::copy_from(hmis_rows::table)
+        .from_insertable(rows)
+        .execute(conn)
+}
+
+/// A new stay as `COPY` writes it: every column given (NULL for `None`).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = enrollments, treat_none_as_default_value = false)]
+struct StayCopy {
+    id: Uuid,
+    client_id: Uuid,
+    project_id: Uuid,
+    household_id: Uuid,
+    relationship_to_hoh: i16,
+    entry_date: NaiveDate,
+    exit_date: Option<NaiveDate>,
+    destination: Option<i16>,
+    destination_subsidy_type: Option<i16>,
+    enrollment_coc: Option<String>,
+    living_situation: Option<i16>,
+    length_of_stay: Option<i16>,
+    los_under_threshold: Option<i16>,
+    previous_street_essh: Option<i16>,
+    date_to_street_essh: Option<NaiveDate>,
+    times_homeless_past_three_years: Option<i16>,
+    months_homeless_past_three_years: Option<i16>,
+    entry_assessment_required: bool,
+    entered_by_agency: Uuid,
+    entered_by_user: String,
+    collected_on: NaiveDate,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// New stays, in one `COPY`.
+pub fn copy_stays(
+    conn: &mut PgConnection,
+    rows: &[crate::repo::stays::EnrollmentRow],
+) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<StayCopy> = rows
+        .iter()
+        .cloned()
+        .map(|r| StayCopy {
+            id: r.id,
+            client_id: r.client_id,
+            project_id: r.project_id,
+            household_id: r.household_id,
+            relationship_to_hoh: r.relationship_to_hoh,
+            entry_date: r.entry_date,
+            exit_date: r.exit_date,
+            destination: r.destination,
+            destination_subsidy_type: r.destination_subsidy_type,
+            enrollment_coc: r.enrollment_coc,
+            living_situation: r.living_situation,
+            length_of_stay: r.length_of_stay,
+            los_under_threshold: r.los_under_threshold,
+            previous_street_essh: r.previous_street_essh,
+            date_to_street_essh: r.date_to_street_essh,
+            times_homeless_past_three_years: r.times_homeless_past_three_years,
+            months_homeless_past_three_years: r.months_homeless_past_three_years,
+            entry_assessment_required: r.entry_assessment_required,
+            entered_by_agency: r.entered_by_agency,
+            entered_by_user: r.entered_by_user,
+            collected_on: r.collected_on,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect();
+    diesel::copy_from(enrollments::table)
+        .from_insertable(&rows)
+        .execute(conn)
+}
+
+/// A new datum as `COPY` writes it.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = enrollment_data, treat_none_as_default_value = false)]
+struct DatumCopy {
+    id: Uuid,
+    kind: String,
+    enrollment_id: Uuid,
+    client_id: Uuid,
+    occurred_on: NaiveDate,
+    fields: serde_json::Value,
+    text: Option<String>,
+    entered_by_agency: Uuid,
+    entered_by_user: String,
+    collected_on: NaiveDate,
+    created_at: DateTime<Utc>,
+}
+
+/// New stay data, in one `COPY`.
+pub fn copy_data(
+    conn: &mut PgConnection,
+    rows: &mut Vec<crate::repo::stays::DatumRow>,
+) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<DatumCopy> = rows
+        .drain(..)
+        .map(|r| DatumCopy {
+            id: r.id,
+            kind: r.kind,
+            enrollment_id: r.enrollment_id,
+            client_id: r.client_id,
+            occurred_on: r.occurred_on,
+            fields: r.fields,
+            text: r.text,
+            entered_by_agency: r.entered_by_agency,
+            entered_by_user: r.entered_by_user,
+            collected_on: r.collected_on,
+            created_at: r.created_at,
+        })
+        .collect();
+    diesel::copy_from(enrollment_data::table)
+        .from_insertable(&rows)
+        .execute(conn)
+}
+
+/// Defers the Coordinated Entry triggers on enrollments and stay data to the end of this
+/// transaction (`migrations/2026-12-01-100000_ce_deferred_refresh`); [`refresh_ce_priority`]
+/// does their work once.
+pub fn defer_ce_triggers(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SET LOCAL hearth.ce_deferred = 'on'").execute(conn)?;
+    Ok(())
+}
+
+/// What the deferred CE triggers would have done, once per (client, CoC): the priority list
+/// rows (and their log) of the clients of `stays` in a CE project, and of the (client, project)
+/// pairs `before` names (what changed stays were before) when that project is a CE project.
+/// Ends the deferral.
+pub fn refresh_ce_priority(
+    conn: &mut PgConnection,
+    stays: &[Uuid],
+    before: &[(Uuid, Uuid)],
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Uuid as SqlUuid};
+    diesel::sql_query("SET LOCAL hearth.ce_deferred = 'off'").execute(conn)?;
+    let clients: Vec<Uuid> = before.iter().map(|b| b.0).collect();
+    let projects: Vec<Uuid> = before.iter().map(|b| b.1).collect();
+    diesel::sql_query(
+        "SELECT ce_refresh(t.client_id, t.coc_code) FROM (
+            SELECT e.client_id, g.coc_code
+              FROM enrollments e JOIN projects p ON p.id = e.project_id
+              JOIN agencies g ON g.id = p.agency_id
+             WHERE e.id = ANY($1) AND p.project_type = 14
+            UNION
+            SELECT x.client_id, g.coc_code
+              FROM unnest($2::uuid[], $3::uuid[]) AS x(client_id, project_id)
+              JOIN projects p ON p.id = x.project_id JOIN agencies g ON g.id = p.agency_id
+             WHERE p.project_type = 14
+         ) t ORDER BY t.coc_code, t.client_id",
+    )
+    .bind::<Array<SqlUuid>, _>(stays)
+    .bind::<Array<SqlUuid>, _>(clients)
+    .bind::<Array<SqlUuid>, _>(projects)
+    .execute(conn)
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = client_contributors, treat_none_as_default_value = false)]
+struct ContributorCopy {
+    client_id: Uuid,
+    agency_id: Uuid,
 }

@@ -199,6 +199,11 @@ struct Run {
     households: HashMap<String, Uuid>,
     /// Entry dates of the stays this run saw, for their exits.
     entry_dates: HashMap<Uuid, chrono::NaiveDate>,
+    /// The Coordinated Entry triggers are deferred to the end of the transaction: the stays
+    /// whose rows they would have fired on (stays written, closed, or given a CE assessment)...
+    ce_stays: Vec<Uuid>,
+    /// ...and what changed stays were before: (client, project).
+    ce_before: Vec<(Uuid, Uuid)>,
 }
 
 impl Run {
@@ -228,7 +233,11 @@ impl Run {
     }
 
     fn file_progress(&mut self, file: &str) -> &mut FileProgress {
-        self.progress.entry(file.to_string()).or_default()
+        if !self.progress.contains_key(file) {
+            self.progress
+                .insert(file.to_string(), FileProgress::default());
+        }
+        self.progress.get_mut(file).expect("inserted above")
     }
 }
 
@@ -296,6 +305,8 @@ fn run_inner(
         ids: HashMap::new(),
         households: HashMap::new(),
         entry_dates: HashMap::new(),
+        ce_stays: Vec::new(),
+        ce_before: Vec::new(),
     };
     // The validator's findings: set-level errors end the job in either mode; row errors end it
     // in strict mode, and mark the rows lenient mode skips.
@@ -365,9 +376,21 @@ fn run_inner(
     let result = conn.transaction(|conn| -> AppResult<()> {
         // Two imports into one agency would both take a source id as new: one at a time.
         repo::lock_agency_imports(conn, run.agency)?;
+        // The priority list is brought up to date once, at the end, not once per row.
+        repo::defer_ce_triggers(conn)?;
         for fs in order(spec) {
             import_file(conn, pool, &mut run, &mut set, fs, progress)?;
         }
+        let started = std::time::Instant::now();
+        run.ce_stays.sort_unstable();
+        run.ce_stays.dedup();
+        let n = repo::refresh_ce_priority(conn, &run.ce_stays, &run.ce_before)?;
+        tracing::debug!(
+            job = %run.job,
+            refreshed = n,
+            ms = started.elapsed().as_millis() as u64,
+            "import CE priority refreshed"
+        );
         Ok(())
     });
     match result {
@@ -443,14 +466,22 @@ fn skip(run: &mut Run, fs: &FileSpec, row: &Row, column: Option<&str>, code: &st
 }
 
 /// Writes waiting for their batch: new rows go in together, parents' batches before their
-/// children's (each file is flushed before the next begins).
+/// children's (each file is flushed before the next begins). Rows new to Hearth (`fresh`: their
+/// source id was never taken, so no row has their key yet) go in with `COPY`; rows taken before
+/// (a changed row) with an upsert.
 #[derive(Default)]
 struct Pending {
+    /// Whether the row being written is new (its source id was never taken).
+    fresh: bool,
     clients: Vec<repo::NewImportedClient>,
     stays: Vec<EnrollmentRow>,
     exits: Vec<repo::ExitRow>,
+    /// Source ids of rows taken before (upserted) and of rows new to Hearth (copied).
     sources: Vec<repo::SourceRow>,
+    new_sources: Vec<repo::SourceRow>,
+    /// Rows kept whole: taken before (upserted), new (copied).
     whole: Vec<repo::WholeRow>,
+    new_whole: Vec<repo::WholeRow>,
     data: Vec<crate::repo::stays::DatumRow>,
     audit: Vec<NewAuditEvent>,
 }
@@ -462,12 +493,14 @@ impl Pending {
             self.stays.len(),
             self.exits.len(),
             self.sources.len(),
+            self.new_sources.len(),
             self.whole.len(),
+            self.new_whole.len(),
             self.data.len(),
             self.audit.len(),
         ]
         .into_iter()
-        .any(|n| n >= repo::BATCH)
+        .any(|n| n >= repo::COPY_BATCH)
     }
 
     fn flush(&mut self, conn: &mut PgConnection) -> AppResult<()> {
@@ -476,17 +509,26 @@ impl Pending {
             repo::insert_clients(conn, &self.clients)?;
             self.clients.clear();
         }
-        repo::insert_stays(conn, &self.stays)?;
+        repo::copy_stays(conn, &self.stays)?;
         self.stays.clear();
         repo::set_exits(conn, &self.exits)?;
         self.exits.clear();
-        repo::insert_data(conn, &self.data)?;
-        self.data.clear();
-        repo::put_whole_rows(conn, &self.whole)?;
+        repo::copy_data(conn, &mut self.data)?;
+        repo::copy_whole_rows(conn, &self.new_whole)?;
+        self.new_whole.clear();
+        for chunk in self.whole.chunks(repo::BATCH) {
+            repo::put_whole_rows(conn, chunk)?;
+        }
         self.whole.clear();
-        repo::put_sources(conn, &self.sources)?;
+        repo::copy_sources(conn, &self.new_sources)?;
+        self.new_sources.clear();
+        for chunk in self.sources.chunks(repo::BATCH) {
+            repo::put_sources(conn, chunk)?;
+        }
         self.sources.clear();
-        audit::append(conn, &self.audit)?;
+        for chunk in self.audit.chunks(repo::BATCH) {
+            audit::append(conn, chunk)?;
+        }
         self.audit.clear();
         Ok(())
     }
@@ -540,7 +582,7 @@ fn import_file(
             progress(&run.progress);
         }
         run.file_progress(fs.name).read += 1;
-        if run.bad_rows.contains(&(fs.name.to_string(), row.line)) {
+        if !run.bad_rows.is_empty() && run.bad_rows.contains(&(fs.name.to_string(), row.line)) {
             run.file_progress(fs.name).skipped += 1;
             return Ok(());
         }
@@ -573,7 +615,10 @@ fn import_file(
             return Ok(());
         }
         let mut invalid: Invalid = Vec::new();
-        if let Some(cols) = run.code_cells.get(&(fs.name.to_string(), row.line)) {
+        if let Some(cols) = (!run.code_cells.is_empty())
+            .then(|| run.code_cells.get(&(fs.name.to_string(), row.line)))
+            .flatten()
+        {
             for c in fs
                 .columns
                 .iter()
@@ -583,6 +628,7 @@ fn import_file(
             }
         }
         let target = before.map(|s| s.target);
+        pending.fresh = !ids.contains_key(&key);
         let written = match fs.name {
             "Organization" => import_map::organization(&row).map(|o| {
                 keep(
@@ -635,14 +681,19 @@ fn import_file(
                             .collect(),
                     )
                 });
-                pending.sources.push(repo::SourceRow {
+                let source = repo::SourceRow {
                     agency_id: run.agency,
                     file: fs.name.to_string(),
                     source_id: key.clone(),
                     target_id: target,
                     row_hash: hash,
                     invalid: invalid_json,
-                });
+                };
+                if pending.fresh {
+                    pending.new_sources.push(source);
+                } else {
+                    pending.sources.push(source);
+                }
                 ids.insert(key.clone(), target);
                 run.ids
                     .get_mut(fs.name)
@@ -664,7 +715,12 @@ fn import_file(
         Ok(())
     })?;
     pending.flush(conn)?;
-    run.ids.insert(fs.name, ids);
+    // Only the files other rows point to need their ids after they are written.
+    if PARENT_FILES.contains(&fs.name) {
+        run.ids.insert(fs.name, ids);
+    } else {
+        run.ids.remove(fs.name);
+    }
     progress(&run.progress);
     tracing::debug!(
         job = %run.job,
@@ -677,6 +733,9 @@ fn import_file(
 }
 
 type Written = Result<Option<Uuid>, Unusable>;
+
+/// The files whose rows others point to (`parent`, `linked`).
+const PARENT_FILES: &[&str] = &["Project", "Client", "Enrollment"];
 
 fn parent(run: &Run, file: &str, key: Option<&str>) -> Option<Uuid> {
     run.ids.get(file)?.get(key?.trim()).copied()
@@ -823,7 +882,8 @@ fn write_enrollment(
         Some(h) => *h,
         None => {
             let h = Uuid::now_v7();
-            pending.sources.push(repo::SourceRow {
+            // A household id never seen: new to Hearth.
+            pending.new_sources.push(repo::SourceRow {
                 agency_id: run.agency,
                 file: "Household".into(),
                 source_id: e.household_id.clone(),
@@ -875,10 +935,12 @@ fn write_enrollment(
             stay.destination_subsidy_type = old.destination_subsidy_type;
             stay.version = old.version;
             stay.created_at = old.created_at;
+            run.ce_before.push((old.client_id, old.project_id));
             stays_repo::update_enrollment(conn, &stay)?;
         }
         None => pending.stays.push(stay),
     }
+    run.ce_stays.push(id);
     run.entry_dates.insert(id, e.entry_date);
     keep(
         pending,
@@ -923,6 +985,7 @@ fn write_exit(
     pending
         .exits
         .push((stay, x.exit_date, x.destination, x.destination_subsidy_type));
+    run.ce_stays.push(stay);
     let client = parent(run, "Client", row.get("PersonalID"));
     keep(
         pending,
@@ -977,11 +1040,19 @@ fn write_whole(
     if let (Some(stay), Some(person)) = (enrollment, client) {
         if let Some((day, fields)) = import_map::stay_datum(row, invalid) {
             let json = fields.to_json();
+            // The CE triggers look at assessments (and refusals, which no file carries).
+            let ce = matches!(fields.kind_str(), "assessment" | "refusal");
             if let Some(id) = before {
-                if repo::update_datum(conn, id, day, &json)? {
+                if let Some(its_stay) = repo::update_datum(conn, id, day, &json)? {
+                    if ce {
+                        run.ce_stays.push(its_stay);
+                    }
                     keep(pending, run, row, key, client, enrollment, Some(id), &[]);
                     return Ok(Ok(Some(id)));
                 }
+            }
+            if ce {
+                run.ce_stays.push(stay);
             }
             let id = Uuid::now_v7();
             pending.data.push(crate::repo::stays::DatumRow {
@@ -1020,13 +1091,18 @@ fn keep(
     target: Option<Uuid>,
     skip: &[&str],
 ) {
-    pending.whole.push(repo::WholeRow {
+    let rows = if pending.fresh {
+        &mut pending.new_whole
+    } else {
+        &mut pending.whole
+    };
+    rows.push(repo::WholeRow {
         agency_id: run.agency,
         file: row.file.name.to_string(),
         source_id: source_id.trim().to_string(),
         client_id: client,
         enrollment_id: enrollment,
-        fields: import_map::whole_row(row, skip),
+        fields: repo::JsonText(import_map::whole_row(row, skip)),
         target_id: target,
         collected_on: import_map::collected_on(row),
     });

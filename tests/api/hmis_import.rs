@@ -601,3 +601,93 @@ async fn an_export_imported_and_exported_again_comes_back_byte_for_byte() {
         assert!(differ.is_empty(), "{}", differ.join("\n"));
     }
 }
+
+/// The priority list of a CoC, one line per listed client (all but the time of the refresh).
+fn priority_list(c: &mut PgConnection, coc: &str) -> String {
+    #[derive(QueryableByName)]
+    struct T {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+    }
+    diesel::sql_query(
+        "SELECT coalesce(string_agg(concat_ws('|', client_id, enrollment_id, household_id,
+                entry_date, entry_agency, entry_collected_on, rank_key, priority_score,
+                assessed_on, assessment_agency, assessment_collected_on, prioritization_status,
+                refusal_count), E'\\n' ORDER BY client_id), '') AS t
+           FROM ce_priority WHERE coc_code = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(coc)
+    .get_result::<T>(c)
+    .unwrap()
+    .t
+}
+
+/// The list as the per-row triggers would leave it: every record of the agency refreshed again
+/// (in a transaction rolled back).
+fn priority_list_refreshed(pool: &hearth::db::DbPool, coc: &str, agency: Uuid) -> String {
+    let mut c = pool.get().unwrap();
+    let mut list = String::new();
+    let _ = c.transaction::<(), diesel::result::Error, _>(|c| {
+        diesel::sql_query(
+            "SELECT ce_refresh(id, $1) FROM clients WHERE created_by_agency = $2 ORDER BY id",
+        )
+        .bind::<diesel::sql_types::Text, _>(coc)
+        .bind::<SqlUuid, _>(agency)
+        .execute(c)?;
+        list = priority_list(c, coc);
+        Err(diesel::result::Error::RollbackTransaction)
+    });
+    list
+}
+
+/// The import defers the Coordinated Entry triggers and refreshes the priority list once at the
+/// end: the list it leaves is the one the per-row triggers would have left, and every listed
+/// record's last logged facts say so.
+#[actix_web::test]
+async fn an_import_into_a_ce_project_lists_its_clients_as_the_triggers_would() {
+    let (pool, app, coc, agency) = world(4).await;
+    let admin = app.token("import-ce-admin", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 30, &coc);
+    set_cell(&mut files, "Project.csv", 1, "ProjectType", "14");
+    let q = format!("agency={agency}");
+    let job = import(&app, &admin, &q, sample::zip(&files)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+
+    let listed = priority_list(&mut pool.get().unwrap(), &coc);
+    assert!(
+        !listed.is_empty(),
+        "open stays in the CE project are listed"
+    );
+    assert_eq!(listed, priority_list_refreshed(&pool, &coc, agency));
+    let logged = "SELECT count(*) AS n FROM ce_priority p WHERE p.client_id IN (
+                    SELECT id FROM clients WHERE created_by_agency = $1)
+                    AND (SELECT l.active_ce FROM ce_list_log l
+                          WHERE l.client_id = p.client_id AND l.coc_code = p.coc_code
+                          ORDER BY l.at DESC, l.id DESC LIMIT 1)";
+    let on_list = "SELECT count(*) AS n FROM ce_priority WHERE client_id IN (
+                    SELECT id FROM clients WHERE created_by_agency = $1)";
+    assert_eq!(count(&pool, logged, agency), count(&pool, on_list, agency));
+
+    // Changed rows (a stay moved out of the CE project, an assessment's status, an exit) are
+    // refreshed too.
+    set_cell(&mut files, "Enrollment.csv", 1, "ProjectID", "Project-2");
+    for row in 1..=6 {
+        set_cell(
+            &mut files,
+            "Assessment.csv",
+            row,
+            "PrioritizationStatus",
+            "2",
+        );
+    }
+    let again = import(&app, &admin, &q, sample::zip(&files)).await;
+    assert_eq!(again["status"], "succeeded", "{again:#}");
+    assert_eq!(
+        file_progress(&again, "Enrollment", "updated"),
+        1,
+        "{again:#}"
+    );
+    let relisted = priority_list(&mut pool.get().unwrap(), &coc);
+    assert_ne!(relisted, listed);
+    assert_eq!(relisted, priority_list_refreshed(&pool, &coc, agency));
+}
