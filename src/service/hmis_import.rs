@@ -586,6 +586,20 @@ fn import_file(
             run.file_progress(fs.name).skipped += 1;
             return Ok(());
         }
+        // A row its source marks deleted is not taken (an export's deleted rows are history).
+        if row.get("DateDeleted").is_some_and(|d| !d.trim().is_empty()) {
+            run.file_progress(fs.name).skipped += 1;
+            let file = format!("{}.csv", fs.name);
+            run.problem(
+                &file,
+                Some(row.line),
+                Some("DateDeleted"),
+                "deleted_in_source",
+                Severity::Warning,
+                "the source marks this row deleted: not imported",
+            );
+            return Ok(());
+        }
         let key = row
             .get(fs.key)
             .map(str::trim)

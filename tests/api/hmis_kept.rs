@@ -301,3 +301,44 @@ async fn a_change_made_in_hearth_shows_in_the_export_over_the_kept_row() {
         );
     }
 }
+
+/// A row its source marks deleted (`DateDeleted`) is not imported, with a warning naming it.
+#[actix_web::test]
+async fn a_row_deleted_in_the_source_is_not_imported() {
+    let (pool, app, coc, agency) = world(2).await;
+    let admin = app.token("kept-admin-4", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 3, &coc);
+    set_cell(
+        &mut files,
+        "IncomeBenefits.csv",
+        2,
+        "DateDeleted",
+        "2024-02-01 10:00:00",
+    );
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=strict"),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(job["progress"]["IncomeBenefits"]["created"], 2, "{job:#}");
+    assert_eq!(job["progress"]["IncomeBenefits"]["skipped"], 1, "{job:#}");
+    let warning = job["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "deleted_in_source")
+        .unwrap_or_else(|| panic!("{job:#}"));
+    assert_eq!(warning["severity"], "warning");
+    assert_eq!(warning["line"], 3);
+    let stay = stay_of(&pool, agency, "Enrollment-2");
+    let worker = app.token("kept-worker-4", &[Role::CaseWorker], Some(agency));
+    let items = app
+        .get(&format!("/v1/enrollments/{stay}/hmis-records"), &worker)
+        .await
+        .ok(200)["items"]
+        .clone();
+    assert!(record(items.as_array().unwrap(), "IncomeBenefits").is_none());
+}
