@@ -30,6 +30,20 @@ const DOMESTIC_VIOLENCE: &[(&str, &str)] = &[
 /// HUD 1.3 `DisabilityType` 8: HIV/AIDS.
 const HIV_AIDS: &str = "8";
 
+/// The kind of datum a kept row is for the datum rule: a Disabilities row of HIV/AIDS is wholly
+/// PII (shown only at `full`, like free text); every other row is structured data.
+pub fn kept_row_kind(file: &str, disability_type: Option<&str>) -> crate::consent::DatumKind {
+    if file == "Disabilities" && disability_type.map(str::trim) == Some(HIV_AIDS) {
+        crate::consent::DatumKind::FreeText
+    } else {
+        crate::consent::DatumKind::Structured
+    }
+}
+
+/// SQL twin of [`kept_row_kind`] over a kept row `h`: true when the row is wholly PII.
+pub const KEPT_ROW_WHOLLY_PII_SQL: &str =
+    "(h.file = 'Disabilities' AND btrim(h.fields->>'DisabilityType') = '8')";
+
 /// Whether column `column` of a kept `file` row is shown at this access (`full`: the viewer sees
 /// the datum in full); `text` says the column is a text column (`S` in HUD's sheets).
 pub fn kept_column_shown(file: &str, column: &str, text: bool, full: bool) -> bool {
@@ -89,6 +103,20 @@ mod tests {
                 "{file}.{col}"
             );
         }
+    }
+
+    #[test]
+    fn an_hiv_aids_disability_row_is_wholly_pii() {
+        use crate::consent::DatumKind;
+        assert_eq!(
+            kept_row_kind("Disabilities", Some("8")),
+            DatumKind::FreeText
+        );
+        assert_eq!(
+            kept_row_kind("Disabilities", Some("5")),
+            DatumKind::Structured
+        );
+        assert_eq!(kept_row_kind("IncomeBenefits", None), DatumKind::Structured);
     }
 
     #[test]

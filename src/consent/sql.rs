@@ -264,8 +264,29 @@ pub fn stay_entry_access_sql(viewer: &Viewer, slots: Slots, basis: &str) -> Stri
 /// reachable as a continuation even where its entry is not). Case notes are free text.
 pub fn stay_has_released_data_sql(viewer: &Viewer, slots: Slots, basis: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM enrollment_data d WHERE d.enrollment_id = e.id AND \
-         (CASE WHEN d.kind = 'case_note' THEN {} ELSE {} END) IS NOT NULL)",
+        "(EXISTS (SELECT 1 FROM enrollment_data d WHERE d.enrollment_id = e.id AND \
+         (CASE WHEN d.kind = 'case_note' THEN {} ELSE {} END) IS NOT NULL) \
+         OR EXISTS (SELECT 1 FROM hmis_rows h CROSS JOIN LATERAL ({}) d \
+           WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {} IS NOT NULL))",
+        datum_access_sql(viewer, slots, basis, DatumKind::FreeText),
+        datum_access_sql(viewer, slots, basis, DatumKind::Structured),
+        KEPT_ROW_FACTS_SQL,
+        kept_row_access_sql(viewer, slots, basis),
+    )
+}
+
+/// The datum facts `d` of a kept row `h` of the stay `e` (rows kept only whole: `h.target_id IS
+/// NULL`): entered by the importing agency on its collection day (the stay's entry when the row
+/// has none).
+pub const KEPT_ROW_FACTS_SQL: &str = "SELECT e.client_id, h.agency_id AS entered_by_agency, \
+     COALESCE(h.collected_on, e.entry_date) AS collected_on";
+
+/// The datum access of a kept row `h` with facts `d` (`consent::kept_rows::kept_row_kind`: an
+/// HIV/AIDS Disabilities row is wholly PII).
+pub fn kept_row_access_sql(viewer: &Viewer, slots: Slots, basis: &str) -> String {
+    format!(
+        "(CASE WHEN {} THEN {} ELSE {} END)",
+        crate::consent::kept_rows::KEPT_ROW_WHOLLY_PII_SQL,
         datum_access_sql(viewer, slots, basis, DatumKind::FreeText),
         datum_access_sql(viewer, slots, basis, DatumKind::Structured)
     )

@@ -21,7 +21,8 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::sql::{
-    basis_sql, datum_access_sql, full_bases_sql, stay_entry_access_sql, Slots,
+    basis_sql, datum_access_sql, full_bases_sql, kept_row_access_sql, stay_entry_access_sql, Slots,
+    KEPT_ROW_FACTS_SQL,
 };
 use crate::consent::{DatumKind, Viewer};
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
@@ -85,6 +86,7 @@ fn stays_sql(s: &Scope, slots: Slots, join: &str, basis: &str, extra: &str) -> S
     let entry = stay_entry_access_sql(&s.viewer, slots, "b.basis");
     let structured = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured);
     let free = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::FreeText);
+    let kept = kept_row_access_sql(&s.viewer, slots, "b.basis");
     format!(
         "SELECT x.* FROM (SELECT e.*, a.coc_code AS project_coc, b.basis, ea.entry_access, \
             CASE WHEN ea.entry_access IS NOT NULL THEN e.entry_date \
@@ -94,9 +96,11 @@ fn stays_sql(s: &Scope, slots: Slots, join: &str, basis: &str, extra: &str) -> S
            JOIN clients c ON c.id = e.client_id {join} \
            CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
            CROSS JOIN LATERAL (SELECT {entry} AS entry_access OFFSET 0) ea \
-           CROSS JOIN LATERAL (SELECT CASE WHEN ea.entry_access IS NULL THEN \
+           CROSS JOIN LATERAL (SELECT CASE WHEN ea.entry_access IS NULL THEN LEAST( \
                (SELECT min(d.occurred_on) FROM enrollment_data d WHERE d.enrollment_id = e.id \
-                AND (CASE WHEN d.kind = 'case_note' THEN {free} ELSE {structured} END) IS NOT NULL) \
+                AND (CASE WHEN d.kind = 'case_note' THEN {free} ELSE {structured} END) IS NOT NULL), \
+               (SELECT min(d.collected_on) FROM hmis_rows h CROSS JOIN LATERAL ({KEPT_ROW_FACTS_SQL}) d \
+                WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {kept} IS NOT NULL)) \
              END AS first_released OFFSET 0) r \
            WHERE a.coc_code = $1 AND c.lifecycle <> 'merged' AND b.basis IS NOT NULL {extra}) x \
          WHERE (x.entry_access IS NOT NULL OR x.first_released IS NOT NULL) \
@@ -484,11 +488,10 @@ pub fn kept_of_stays(
            FROM unnest($4::uuid[], ${b}::text[]) AS b(id, basis) \
            JOIN enrollments e ON e.id = b.id \
            JOIN hmis_rows h ON h.enrollment_id = e.id \
-           CROSS JOIN LATERAL (SELECT e.client_id, h.agency_id AS entered_by_agency, \
-               COALESCE(h.collected_on, e.entry_date) AS collected_on) d \
+           CROSS JOIN LATERAL ({KEPT_ROW_FACTS_SQL}) d \
            WHERE h.target_id IS NULL OFFSET 0) hh \
          WHERE hh.datum_access IS NOT NULL ORDER BY hh.seq",
-        access = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured),
+        access = kept_row_access_sql(&s.viewer, slots, "b.basis"),
         b = values.len(),
     );
     CachedSql::new(sql).bind_all(values).load(conn)

@@ -190,6 +190,26 @@ pub fn kept_rows_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<Ve
         .load(conn)
 }
 
+/// A kept row's agency, collection day, file and `DisabilityType`.
+pub type KeptFacts = (Uuid, Option<NaiveDate>, String, Option<String>);
+
+/// The datum facts of a stay's rows kept only whole (no typed row of their own): agency,
+/// collection day, file and `DisabilityType` (what `consent::kept_rows::kept_row_kind` reads).
+pub fn kept_facts_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<Vec<KeptFacts>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Nullable, Text};
+    hmis_rows::table
+        .filter(hmis_rows::enrollment_id.eq(enrollment))
+        .filter(hmis_rows::target_id.is_null())
+        .select((
+            hmis_rows::agency_id,
+            hmis_rows::collected_on,
+            hmis_rows::file,
+            sql::<Nullable<Text>>("fields->>'DisabilityType'"),
+        ))
+        .load(conn)
+}
+
 /// The kept rows of a record itself (its Client rows), in the order they came.
 pub fn kept_rows_of_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<KeptRow>> {
     hmis_rows::table

@@ -10,8 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::kept_rows::{kept_column_shown, kept_row_shown};
-use crate::consent::{decide_datum, AccessLevel, DatumAccess, DatumFacts, DatumKind};
+use crate::consent::kept_rows::{kept_column_shown, kept_row_kind, kept_row_shown};
+use crate::consent::{decide_datum, AccessLevel, DatumAccess, DatumFacts};
 use crate::error::AppResult;
 use crate::hmis_csv::export_kept::{column_is_text, typed_value};
 use crate::repo::stays as repo;
@@ -119,7 +119,10 @@ pub fn list(
                 &DatumFacts {
                     entered_by_agency: k.entered_by_agency,
                     collected_on,
-                    kind: DatumKind::Structured,
+                    kind: kept_row_kind(
+                        &k.file,
+                        k.fields.get("DisabilityType").and_then(|v| v.as_str()),
+                    ),
                 },
             )
         };

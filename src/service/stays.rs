@@ -374,7 +374,7 @@ pub fn load_stay(
     let (access, continuation) =
         match decide_datum(&record.viewer, &record.decision, &record.facts, &datum) {
             DatumAccess::Hidden => {
-                let data: Vec<DatumFacts> = repo::stay_data_facts(conn, row.id)?
+                let mut data: Vec<DatumFacts> = repo::stay_data_facts(conn, row.id)?
                     .into_iter()
                     .map(|(entered_by_agency, collected_on, kind)| DatumFacts {
                         entered_by_agency,
@@ -386,6 +386,17 @@ pub fn load_stay(
                         },
                     })
                     .collect();
+                // The rows an HMIS CSV import kept of the stay are its data too.
+                data.extend(repo::kept_facts_of(conn, row.id)?.into_iter().map(
+                    |(entered_by_agency, collected_on, file, disability)| DatumFacts {
+                        entered_by_agency,
+                        collected_on: collected_on.unwrap_or(row.entry_date),
+                        kind: crate::consent::kept_rows::kept_row_kind(
+                            &file,
+                            disability.as_deref(),
+                        ),
+                    },
+                ));
                 match decide_stay(
                     &record.viewer,
                     &record.decision,

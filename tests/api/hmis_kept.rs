@@ -342,3 +342,92 @@ async fn a_row_deleted_in_the_source_is_not_imported() {
         .clone();
     assert!(record(items.as_array().unwrap(), "IncomeBenefits").is_none());
 }
+
+/// Datum rule 6 with kept rows: a stay whose entry an ROI's window withholds, and whose typed
+/// data all came before the window, is reached through the rows an import kept of it inside the
+/// window: a continuation, in the API and in the export alike.
+#[actix_web::test]
+async fn a_kept_row_inside_the_roi_window_makes_its_stay_reachable() {
+    let (pool, app, coc, agency) = world(2).await;
+    let admin = app.token("kept-admin-5", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 2, &coc);
+    // Enrollment-1 began 2024-01-02; its typed data is moved to 2024-01-05; its kept rows stay
+    // on the generator's day, 2024-01-31.
+    set_cell(
+        &mut files,
+        "CurrentLivingSituation.csv",
+        1,
+        "InformationDate",
+        "2024-01-05",
+    );
+    set_cell(
+        &mut files,
+        "Assessment.csv",
+        1,
+        "AssessmentDate",
+        "2024-01-05",
+    );
+    set_cell(&mut files, "Event.csv", 1, "EventDate", "2024-01-05");
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=strict"),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let client = target_of(&pool, agency, "Client", "Client-1");
+    let stay = stay_of(&pool, agency, "Enrollment-1");
+    // The record opens from 2024-01-20 (window mode).
+    let worker = app.token("kept-worker-5", &[Role::CaseWorker], Some(agency));
+    app.post(
+        &format!("/v1/clients/{client}/consents"),
+        &worker,
+        json!({"method": "signed", "effective_from": "2024-01-20"}),
+    )
+    .await
+    .ok(201);
+    let sharer = app.agency(&coc, true).await;
+    let other = app.token("kept-sharer-5", &[Role::CaseWorker], Some(sharer));
+    let r = app
+        .get(&format!("/v1/clients/{client}/enrollments"), &other)
+        .await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:#?}");
+    assert_eq!(items[0]["entry_withheld"], true);
+    let r = app
+        .get(&format!("/v1/enrollments/{stay}/hmis-records"), &other)
+        .await;
+    let records = r.ok(200)["items"].as_array().unwrap().clone();
+    assert!(record(&records, "IncomeBenefits").is_some(), "{records:#?}");
+    assert!(
+        record(&records, "Enrollment").is_none(),
+        "the entry is withheld"
+    );
+    assert!(records.iter().all(|r| r["access"] == "full"));
+
+    let lead = app.token("kept-sharer-admin-5", &[Role::AgencyAdmin], Some(sharer));
+    let out = unzip(
+        &app.get(
+            &format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2026"),
+            &lead,
+        )
+        .await
+        .raw,
+    );
+    let enrollment = rows(&out, "Enrollment")
+        .into_iter()
+        .find(|r| r["EnrollmentID"] == "Enrollment-1")
+        .expect("the continuation is exported");
+    assert_eq!(
+        enrollment["EntryDate"], "2024-01-31",
+        "dated by its first released row"
+    );
+    assert_eq!(enrollment["LivingSituation"], "");
+    assert!(rows(&out, "IncomeBenefits")
+        .iter()
+        .any(|r| r["EnrollmentID"] == "Enrollment-1"));
+    assert!(!rows(&out, "CurrentLivingSituation")
+        .iter()
+        .any(|r| r["EnrollmentID"] == "Enrollment-1"));
+}
