@@ -56,9 +56,16 @@ pub fn kept_column_shown(file: &str, column: &str, text: bool, full: bool) -> bo
     !text || column.ends_with("ID") || CODE_WORDS.contains(&column)
 }
 
-/// Whether a kept `file` row is shown at all; `disability_type` is its `DisabilityType`.
+/// Whether a kept `file` row is shown at all; `disability_type` is its `DisabilityType`. A row
+/// that is wholly PII ([`kept_row_kind`]) is shown only at `full`.
 pub fn kept_row_shown(file: &str, disability_type: Option<&str>, full: bool) -> bool {
-    full || !(file == "Disabilities" && disability_type.map(str::trim) == Some(HIV_AIDS))
+    full || kept_row_kind(file, disability_type) == crate::consent::DatumKind::Structured
+}
+
+/// Whether a kept `file` row is the stay's own (its Enrollment or Exit row): shown as the stay's
+/// entry is, not as a datum of its own.
+pub fn is_stay_entry_row(file: &str) -> bool {
+    matches!(file, "Enrollment" | "Exit")
 }
 
 #[cfg(test)]
@@ -126,5 +133,11 @@ mod tests {
         assert!(kept_row_shown("Disabilities", Some("5"), false));
         assert!(kept_row_shown("Disabilities", None, false));
         assert!(kept_row_shown("HealthAndDV", Some("8"), false));
+    }
+
+    #[test]
+    fn a_stays_own_rows_follow_its_entry() {
+        assert!(is_stay_entry_row("Enrollment") && is_stay_entry_row("Exit"));
+        assert!(!is_stay_entry_row("IncomeBenefits"));
     }
 }

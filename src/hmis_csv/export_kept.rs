@@ -125,19 +125,17 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
             return None;
         }
     }
-    let m = match (m.typed, m.kept) {
+    let Some(kept) = m.kept else {
         // Hearth's row alone: its cells as they are, the ids set in place.
-        (Some(mut typed), None) => {
-            for (i, c) in fs.columns.iter().enumerate() {
-                if c.name == "ExportID" {
-                    typed[i] = m.export_id.to_string();
-                } else if let Some((_, v)) = m.ids.iter().find(|(n, _)| *n == c.name) {
-                    typed[i] = v.to_string();
-                }
+        let mut cells = m
+            .typed
+            .unwrap_or_else(|| vec![String::new(); fs.columns.len()]);
+        for (i, c) in fs.columns.iter().enumerate() {
+            if let Some(v) = decided(m.export_id, m.ids, c.name) {
+                cells[i] = v;
             }
-            return Some(typed);
         }
-        (typed, kept) => Merge { typed, kept, ..m },
+        return Some(cells);
     };
     let modeled = modeled(m.file);
     let cells = fs
@@ -145,16 +143,10 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            if c.name == "ExportID" {
-                return m.export_id.to_string();
-            }
-            if let Some((_, v)) = m.ids.iter().find(|(n, _)| *n == c.name) {
-                return v.to_string();
+            if let Some(v) = decided(m.export_id, m.ids, c.name) {
+                return v;
             }
             let typed = m.typed.as_ref().map(|t| t[i].clone());
-            let Some(kept) = m.kept else {
-                return typed.unwrap_or_default();
-            };
             if typed.is_some() && modeled.contains(&c.name) {
                 return typed.unwrap_or_default();
             }
@@ -175,6 +167,16 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
         })
         .collect();
     Some(cells)
+}
+
+/// The value decided by the caller for `column`: this export's `ExportID`, or one of `ids`.
+fn decided(export_id: &str, ids: &[(&str, &str)], column: &str) -> Option<String> {
+    if column == "ExportID" {
+        return Some(export_id.to_string());
+    }
+    ids.iter()
+        .find(|(n, _)| *n == column)
+        .map(|(_, v)| v.to_string())
 }
 
 /// The type of `column` of `file` in HUD's sheets (FY2026's, else FY2024's); `None` for a name of

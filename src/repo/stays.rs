@@ -166,10 +166,12 @@ pub fn stay_data_facts(
 
 /// A source row an HMIS CSV import kept whole, hanging from a stay: a datum (its agency entered
 /// it, on its collection day).
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = hmis_rows)]
 pub struct KeptRow {
     pub file: String,
     pub source_id: String,
+    #[diesel(column_name = agency_id)]
     pub entered_by_agency: Uuid,
     pub collected_on: Option<NaiveDate>,
     pub fields: serde_json::Value,
@@ -180,13 +182,7 @@ pub fn kept_rows_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<Ve
     hmis_rows::table
         .filter(hmis_rows::enrollment_id.eq(enrollment))
         .order(hmis_rows::seq)
-        .select((
-            hmis_rows::file,
-            hmis_rows::source_id,
-            hmis_rows::agency_id,
-            hmis_rows::collected_on,
-            hmis_rows::fields,
-        ))
+        .select(KeptRow::as_select())
         .load(conn)
 }
 
@@ -216,13 +212,7 @@ pub fn kept_rows_of_client(conn: &mut PgConnection, client: Uuid) -> QueryResult
         .filter(hmis_rows::client_id.eq(client))
         .filter(hmis_rows::enrollment_id.is_null())
         .order(hmis_rows::seq)
-        .select((
-            hmis_rows::file,
-            hmis_rows::source_id,
-            hmis_rows::agency_id,
-            hmis_rows::collected_on,
-            hmis_rows::fields,
-        ))
+        .select(KeptRow::as_select())
         .load(conn)
 }
 

@@ -19,7 +19,7 @@ use crate::consent::{AccessBasis, AccessLevel};
 use crate::domain::stay_data::StayFields;
 use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::hmis_csv::export_kept::{merge, Merge};
+use crate::hmis_csv::export_kept::{column_index, merge, Merge};
 use crate::hmis_csv::export_map::{self as map, DatumIn, StayIn};
 use crate::hmis_csv::export_zip::{ExportWriter, Spool};
 use crate::hmis_csv::{Spec, Version};
@@ -352,15 +352,11 @@ type Ordered = Vec<(i64, Vec<String>)>;
 
 /// Notes the `UserID` of a row written to `file`.
 fn note_user(v: Version, file: &str, row: &[String], users: &mut BTreeSet<String>) {
-    if let Some(i) = merge_index(v, file, "UserID") {
+    if let Some(i) = column_index(v, file, "UserID") {
         if !row[i].is_empty() {
             users.insert(row[i].clone());
         }
     }
-}
-
-fn merge_index(v: Version, file: &str, column: &str) -> Option<usize> {
-    crate::hmis_csv::export_kept::column_index(v, file, column)
 }
 
 /// Writes a page: its clients into the zip (Client.csv is open), the rest into the spools of
@@ -393,6 +389,7 @@ fn encode_page<W: Write>(
     // Rows are held to be put in their source order only when the page has kept rows.
     let mut sink = Sink {
         v,
+        eid,
         z,
         spools,
         users,
@@ -403,18 +400,12 @@ fn encode_page<W: Write>(
         let k = client_in(c, &user)?;
         let pid = ids.of("Client", c.id);
         let kept = kept.get(&("Client", c.id));
-        sink.put(
+        sink.merged(
             "Client",
-            kept.map(|k| k.seq),
-            merge(Merge {
-                version: v,
-                file: "Client",
-                export_id: eid,
-                typed: Some(map::client_row(v, eid, &k)),
-                kept: kept.and_then(|k| fields_of(k)),
-                full: k.full,
-                ids: &[("PersonalID", &pid)],
-            }),
+            Some(map::client_row(v, eid, &k)),
+            kept.copied(),
+            k.full,
+            &[("PersonalID", &pid)],
         )?;
     }
     for st in &page.stays {
@@ -426,49 +417,34 @@ fn encode_page<W: Write>(
             ids.project(st.project_id),
             ids.of("Household", st.household_id),
         );
-        // A continuation's entry is withheld: nothing of its source row is shown.
-        let entry_kept = kept
-            .get(&("Enrollment", st.id))
-            .filter(|_| st.entry_access.is_some());
-        sink.put(
+        // A continuation's entry is withheld: nothing of its source rows is shown.
+        let entry_shown = st.entry_access.is_some();
+        let entry_kept = kept.get(&("Enrollment", st.id)).filter(|_| entry_shown);
+        sink.merged(
             "Enrollment",
-            entry_kept.map(|k| k.seq),
-            merge(Merge {
-                version: v,
-                file: "Enrollment",
-                export_id: eid,
-                typed: Some(map::enrollment_row(v, eid, &stay)),
-                kept: entry_kept.and_then(|k| fields_of(k)),
-                full,
-                ids: &[
-                    ("EnrollmentID", &sid),
-                    ("PersonalID", &pid),
-                    ("ProjectID", &project),
-                    ("HouseholdID", &household),
-                ],
-            }),
+            Some(map::enrollment_row(v, eid, &stay)),
+            entry_kept.copied(),
+            full,
+            &[
+                ("EnrollmentID", &sid),
+                ("PersonalID", &pid),
+                ("ProjectID", &project),
+                ("HouseholdID", &household),
+            ],
         )?;
         if let Some(row) = map::exit_row(v, eid, &stay) {
-            let exit_kept = kept
-                .get(&("Exit", st.id))
-                .filter(|_| st.entry_access.is_some());
+            let exit_kept = kept.get(&("Exit", st.id)).filter(|_| entry_shown);
             let exit_id = exit_kept.map_or_else(|| map::id(st.id), |k| k.source_id.clone());
-            sink.put(
+            sink.merged(
                 "Exit",
-                exit_kept.map(|k| k.seq),
-                merge(Merge {
-                    version: v,
-                    file: "Exit",
-                    export_id: eid,
-                    typed: Some(row),
-                    kept: exit_kept.and_then(|k| fields_of(k)),
-                    full,
-                    ids: &[
-                        ("ExitID", &exit_id),
-                        ("EnrollmentID", &sid),
-                        ("PersonalID", &pid),
-                    ],
-                }),
+                Some(row),
+                exit_kept.copied(),
+                full,
+                &[
+                    ("ExitID", &exit_id),
+                    ("EnrollmentID", &sid),
+                    ("PersonalID", &pid),
+                ],
             )?;
         }
     }
@@ -512,22 +488,16 @@ fn encode_page<W: Write>(
             ids.of("Enrollment", d.enrollment_id),
             ids.of("Client", d.client_id),
         );
-        sink.put(
+        sink.merged(
             file,
-            k.map(|k| k.seq),
-            merge(Merge {
-                version: v,
-                file,
-                export_id: eid,
-                typed: Some(row),
-                kept: k.and_then(|k| fields_of(k)),
-                full,
-                ids: &[
-                    (key, &key_value),
-                    ("EnrollmentID", &sid),
-                    ("PersonalID", &pid),
-                ],
-            }),
+            Some(row),
+            k.copied(),
+            full,
+            &[
+                (key, &key_value),
+                ("EnrollmentID", &sid),
+                ("PersonalID", &pid),
+            ],
         )?;
     }
     for k in &page.kept_only {
@@ -540,18 +510,12 @@ fn encode_page<W: Write>(
         let client = stay_client.get(&stay).copied().or(k.client_id);
         let sid = ids.of("Enrollment", stay);
         let pid = client.map(|c| ids.of("Client", c)).unwrap_or_default();
-        sink.put(
+        sink.merged(
             file,
-            Some(k.seq),
-            merge(Merge {
-                version: v,
-                file,
-                export_id: eid,
-                typed: None,
-                kept: fields_of(k),
-                full: k.datum_access.as_deref() == Some("full"),
-                ids: &[("EnrollmentID", &sid), ("PersonalID", &pid)],
-            }),
+            None,
+            Some(k),
+            k.datum_access.as_deref() == Some("full"),
+            &[("EnrollmentID", &sid), ("PersonalID", &pid)],
         )?;
     }
     sink.finish()
@@ -561,6 +525,7 @@ fn encode_page<W: Write>(
 /// in their source order first when the page has rows an import kept.
 struct Sink<'a, W: Write> {
     v: Version,
+    eid: &'a str,
     z: &'a mut ExportWriter<W>,
     spools: &'a mut HashMap<&'static str, Spool>,
     users: &'a mut BTreeSet<String>,
@@ -568,6 +533,28 @@ struct Sink<'a, W: Write> {
 }
 
 impl<W: Write> Sink<'_, W> {
+    /// Puts the row made of Hearth's `typed` row and the `kept` source row (`export_kept`), in
+    /// the kept row's source order.
+    fn merged(
+        &mut self,
+        file: &'static str,
+        typed: Option<Vec<String>>,
+        kept: Option<&repo::KeptRow>,
+        full: bool,
+        ids: &[(&str, &str)],
+    ) -> AppResult<()> {
+        let row = merge(Merge {
+            version: self.v,
+            file,
+            export_id: self.eid,
+            typed,
+            kept: kept.and_then(fields_of),
+            full,
+            ids,
+        });
+        self.put(file, kept.map(|k| k.seq), row)
+    }
+
     fn put(
         &mut self,
         file: &'static str,
@@ -786,7 +773,7 @@ fn write_in_snapshot<W: Write + Send>(
     let mut with_coc: HashSet<String> = HashSet::new();
     for k in kept_in("ProjectCoC") {
         if let Some(row) = as_is(k, "ProjectCoC") {
-            if let Some(i) = merge_index(v, "ProjectCoC", "ProjectID") {
+            if let Some(i) = column_index(v, "ProjectCoC", "ProjectID") {
                 with_coc.insert(row[i].clone());
             }
             note_user(v, "ProjectCoC", &row, &mut users);
@@ -910,7 +897,7 @@ fn write_in_snapshot<W: Write + Send>(
     z.begin("User").map_err(io)?;
     for k in kept_in("User") {
         if let Some(row) = as_is(k, "User") {
-            if let Some(i) = merge_index(v, "User", "UserID") {
+            if let Some(i) = column_index(v, "User", "UserID") {
                 users.remove(&row[i]);
             }
             z.row(&row).map_err(io)?;

@@ -10,7 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::kept_rows::{kept_column_shown, kept_row_kind, kept_row_shown};
+use crate::consent::kept_rows::{
+    is_stay_entry_row, kept_column_shown, kept_row_kind, kept_row_shown,
+};
 use crate::consent::{decide_datum, AccessLevel, DatumAccess, DatumFacts};
 use crate::error::AppResult;
 use crate::hmis_csv::export_kept::{column_is_text, typed_value};
@@ -109,7 +111,7 @@ pub fn list(
     for k in repo::kept_rows_of(conn, enrollment)? {
         let collected_on = k.collected_on.unwrap_or(stay.row.entry_date);
         // The stay's own rows are shown as its entry is; a continuation's are not shown.
-        let access = if matches!(k.file.as_str(), "Enrollment" | "Exit") {
+        let access = if is_stay_entry_row(&k.file) {
             stay.access
         } else {
             decide_datum(
