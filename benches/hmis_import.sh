@@ -3,8 +3,8 @@
 #
 #   benches/hmis_import.sh
 #
-# Generates an export of BENCH_CLIENTS clients (default 10000; each with an enrollment and a row
-# in every enrollment-level file, every other one exited) with `hearth sample-csv`, imports it with
+# Generates an export of BENCH_CLIENTS clients (default 10000; each with BENCH_STAYS enrollments,
+# default 2, and a row in every enrollment-level file per enrollment, every other one exited) with `hearth sample-csv`, imports it with
 # `hearth import-csv` into an empty database, imports it again (nothing changes), and, as the
 # baseline in the same run, loads the same files with psql's `\copy FROM` into staging tables of
 # text columns (three times; the median is the baseline). Reports times, the ratios, rows per
@@ -14,6 +14,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N="${BENCH_CLIENTS:-10000}"
+STAYS="${BENCH_STAYS:-2}"
 HEARTH="${HEARTH_BIN:-$ROOT/target/release/hearth}"
 [ -x "$HEARTH" ] || HEARTH="$ROOT/target/debug/hearth"
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
@@ -48,8 +49,8 @@ AGENCY=00000000-0000-4000-8000-0000000000a1
   INSERT INTO agencies (id, coc_code, name, shares_data) VALUES ('$AGENCY', 'IL-510', 'Bench agency', true);"
 
 log "binary: $HEARTH"
-log "generating an export of $N clients"
-"$HEARTH" sample-csv --clients "$N" --coc IL-510 --out "$TMP/export.zip" 2>/dev/null
+log "generating an export of $N clients, $STAYS enrollments each"
+"$HEARTH" sample-csv --clients "$N" --stays "$STAYS" --coc IL-510 --out "$TMP/export.zip" 2>/dev/null
 mkdir "$TMP/files" && (cd "$TMP/files" && unzip -q ../export.zip)
 ROWS=$(for f in "$TMP"/files/*.csv; do tail -n +2 "$f" | wc -l; done | paste -sd+ | bc)
 SIZE=$(du -sk "$TMP/files" | cut -f1)

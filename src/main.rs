@@ -91,9 +91,13 @@ enum Command {
     /// Write a generated HUD HMIS CSV export (every file filled) as a zip: for trying an
     /// import, and for the import benchmark.
     SampleCsv {
-        /// How many clients (each with an enrollment and a row in every enrollment-level file).
+        /// How many clients (each with `--stays` enrollments and a row in every enrollment-level
+        /// file per enrollment).
         #[arg(long, default_value_t = 100)]
         clients: usize,
+        /// Enrollments per client.
+        #[arg(long, default_value_t = 1)]
+        stays: usize,
         /// The CoC code of the projects and enrollments.
         #[arg(long, default_value = "IL-510")]
         coc: String,
@@ -171,10 +175,11 @@ fn main() -> ExitCode {
         }),
         Command::SampleCsv {
             clients,
+            stays,
             coc,
             version,
             out,
-        } => sample_csv(clients, &coc, &version, &out),
+        } => sample_csv(clients, stays, &coc, &version, &out),
         Command::ImportCsv {
             path,
             agency,
@@ -408,6 +413,7 @@ fn import_csv(
 
 fn sample_csv(
     clients: usize,
+    stays: usize,
     coc: &str,
     version: &str,
     out: &std::path::Path,
@@ -418,9 +424,12 @@ fn sample_csv(
         "2024" => Version::Fy2024,
         other => return Err(format!("--version is 2026 or 2024, not {other:?}")),
     };
-    let files = sample::generate(version, clients, coc);
+    let files = sample::generate_with(version, clients, stays, coc);
     std::fs::write(out, sample::zip(&files)).map_err(|e| format!("{}: {e}", out.display()))?;
-    eprintln!("wrote {} ({clients} clients)", out.display());
+    eprintln!(
+        "wrote {} ({clients} clients, {stays} enrollments each)",
+        out.display()
+    );
     Ok(())
 }
 

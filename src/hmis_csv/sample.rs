@@ -1,6 +1,7 @@
 //! A generated HMIS CSV export of a chosen size that passes the validator and fills every file:
 //! one organization and user, three projects (with their descriptor rows), `clients` clients
-//! each with an enrollment and a row in every enrollment-level file, every other one exited.
+//! each with `stays` enrollments (in different projects) and a row in every enrollment-level
+//! file per enrollment, every other enrollment exited.
 //! For tests, the import benchmark and `hearth demo`. Names come from a short list; nothing is
 //! anyone's data.
 
@@ -8,6 +9,17 @@ use super::{Column, FileSpec, Spec, Ty, Version};
 
 /// The set: file names (`Client.csv`) and their bytes (CRLF, RFC 4180 quoting, no BOM).
 pub fn generate(version: Version, clients: usize, coc: &str) -> Vec<(String, Vec<u8>)> {
+    generate_with(version, clients, 1, coc)
+}
+
+/// As [`generate`], with `stays` enrollments per client (at least one).
+pub fn generate_with(
+    version: Version,
+    clients: usize,
+    stays: usize,
+    coc: &str,
+) -> Vec<(String, Vec<u8>)> {
+    let stays = stays.max(1);
     let spec = Spec::get(version);
     spec.files
         .iter()
@@ -17,8 +29,9 @@ pub fn generate(version: Version, clients: usize, coc: &str) -> Vec<(String, Vec
                 .from_writer(Vec::new());
             w.write_record(fs.columns.iter().map(|c| c.name))
                 .expect("in memory");
-            for i in instances(fs.name, clients) {
-                w.write_record(row(spec, fs, i, coc)).expect("in memory");
+            for i in instances(fs.name, clients, stays) {
+                w.write_record(row(spec, fs, i, stays, coc))
+                    .expect("in memory");
             }
             (
                 format!("{}.csv", fs.name),
@@ -30,14 +43,16 @@ pub fn generate(version: Version, clients: usize, coc: &str) -> Vec<(String, Vec
 
 const PROJECTS: usize = 3;
 
-/// Which instances a file has: 1-based client numbers, project numbers, or one row.
-fn instances(file: &str, clients: usize) -> Vec<usize> {
+/// Which instances a file has: 1-based client numbers (Client), enrollment numbers (client
+/// `c`'s enrollments are `(c - 1) * stays + 1 ..= c * stays`), project numbers, or one row.
+fn instances(file: &str, clients: usize, stays: usize) -> Vec<usize> {
     match file {
         "Export" | "Organization" | "User" => vec![1],
         "Project" | "Funder" | "ProjectCoC" | "Inventory" | "Affiliation" | "HMISParticipation"
         | "CEParticipation" => (1..=PROJECTS).collect(),
-        "Exit" => (1..=clients).filter(|i| i % 2 == 0).collect(),
-        _ => (1..=clients).collect(),
+        "Client" => (1..=clients).collect(),
+        "Exit" => (1..=clients * stays).filter(|i| i % 2 == 0).collect(),
+        _ => (1..=clients * stays).collect(),
     }
 }
 
@@ -71,7 +86,7 @@ const LAST: &[&str] = &[
     "Garcia", "Smith", "Okafor", "Chen", "Lopez", "Haddad", "Brown", "Ivanova", "Mensah", "Rossi",
 ];
 
-fn row(spec: &Spec, fs: &'static FileSpec, i: usize, coc: &str) -> Vec<String> {
+fn row(spec: &Spec, fs: &'static FileSpec, i: usize, stays: usize, coc: &str) -> Vec<String> {
     // The project of a client-level row.
     let project = if per_project(fs.name) {
         i
@@ -88,6 +103,8 @@ fn row(spec: &Spec, fs: &'static FileSpec, i: usize, coc: &str) -> Vec<String> {
                 let n = match p.file {
                     "Project" => project,
                     "Export" | "Organization" | "User" => 1,
+                    // The client of enrollment `i`.
+                    "Client" if fs.name != "Client" => (i - 1) / stays + 1,
                     _ => i,
                 };
                 return key(p.file, n);
@@ -193,5 +210,32 @@ mod tests {
             assert!(errors.is_empty(), "{v:?}: {errors:#?}");
             assert_eq!(r.version, Some(v));
         }
+    }
+
+    #[test]
+    fn a_generated_set_with_two_stays_per_client_passes_the_validator() {
+        let dir = std::env::temp_dir().join(format!("hearth-sample2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = generate_with(Version::Fy2026, 5, 2, "XX-500");
+        let lines = |name: &str| {
+            let (_, b) = files.iter().find(|(n, _)| n == name).unwrap();
+            String::from_utf8_lossy(b).lines().count() - 1
+        };
+        assert_eq!(lines("Client.csv"), 5);
+        assert_eq!(lines("Enrollment.csv"), 10);
+        assert_eq!(lines("Services.csv"), 10);
+        assert_eq!(lines("Exit.csv"), 5);
+        for (n, b) in &files {
+            std::fs::write(dir.join(n), b).unwrap();
+        }
+        let r = validate_path(&dir, &Limits::default());
+        std::fs::remove_dir_all(&dir).unwrap();
+        let errors: Vec<_> = r
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
     }
 }
