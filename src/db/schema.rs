@@ -282,10 +282,12 @@ diesel::table! {
         source_id -> Text,
         client_id -> Nullable<Uuid>,
         enrollment_id -> Nullable<Uuid>,
-        fields -> Jsonb,
+        fields -> Json,
         target_id -> Nullable<Uuid>,
         collected_on -> Nullable<Date>,
         seq -> Int8,
+        row_hash -> Text,
+        invalid -> Nullable<Jsonb>,
     }
 }
 

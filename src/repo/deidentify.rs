@@ -182,11 +182,22 @@ pub fn delete_contacts_and_documents(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> QueryResult<(usize, usize)> {
-    diesel::delete(
-        crate::db::schema::hmis_rows::table
-            .filter(crate::db::schema::hmis_rows::client_id.eq_any(ids)),
-    )
-    .execute(conn)?;
+    {
+        use crate::db::schema::{enrollments, hmis_rows};
+        // The record's own rows, and its stays' (they reach the record through the stay).
+        diesel::delete(
+            hmis_rows::table.filter(
+                hmis_rows::client_id
+                    .eq_any(ids)
+                    .or(hmis_rows::enrollment_id.eq_any(
+                        enrollments::table
+                            .filter(enrollments::client_id.eq_any(ids))
+                            .select(enrollments::id.nullable()),
+                    )),
+            ),
+        )
+        .execute(conn)?;
+    }
     let c =
         diesel::delete(contacts::table.filter(contacts::client_id.eq_any(ids))).execute(conn)?;
     let d =

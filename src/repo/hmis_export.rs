@@ -433,7 +433,7 @@ pub struct KeptRow {
     pub enrollment_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub target_id: Option<Uuid>,
-    #[diesel(sql_type = Jsonb)]
+    #[diesel(sql_type = diesel::sql_types::Json)]
     pub fields: serde_json::Value,
     #[diesel(sql_type = diesel::sql_types::Int8)]
     pub seq: i64,
@@ -520,7 +520,7 @@ pub fn coc_has_imports(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<bo
         any: bool,
     }
     let r: Any = CachedSql::new(
-        "SELECT EXISTS (SELECT 1 FROM agencies a JOIN import_sources i ON i.agency_id = a.id \
+        "SELECT EXISTS (SELECT 1 FROM agencies a JOIN hmis_rows h ON h.agency_id = a.id \
          WHERE a.coc_code = $1) AS any"
             .to_string(),
     )
@@ -550,9 +550,11 @@ pub fn source_ids(
         return Ok(Vec::new());
     }
     CachedSql::new(format!(
-        "SELECT file, target_id, source_id FROM import_sources \
-         WHERE target_id = ANY($1) AND file IN {} ORDER BY source_id",
-        file_list(files)
+        "SELECT file, target_id, source_id FROM hmis_rows \
+         WHERE target_id = ANY($1) AND file IN {files} \
+         UNION ALL SELECT file, target_id, source_id FROM import_sources \
+         WHERE target_id = ANY($1) AND file IN {files} ORDER BY source_id",
+        files = file_list(files)
     ))
     .bind_all(vec![padded_ids(targets).into()])
     .load(conn)

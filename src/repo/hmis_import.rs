@@ -118,26 +118,52 @@ pub struct Source {
     pub hash: String,
 }
 
-/// Every source id of `file` the agency imported before.
+/// Every source id of `file` the agency imported before: the kept rows of the file (their target,
+/// or what they hang from when kept only whole), or, for `Household`, the households an import
+/// took (`import_sources`).
 pub fn sources_of(
     conn: &mut PgConnection,
     agency: Uuid,
     file: &str,
 ) -> QueryResult<HashMap<String, Source>> {
-    let rows: Vec<(String, Uuid, String)> = import_sources::table
-        .filter(import_sources::agency_id.eq(agency))
-        .filter(import_sources::file.eq(file))
+    if file == HOUSEHOLD {
+        let rows: Vec<(String, Uuid, String)> = import_sources::table
+            .filter(import_sources::agency_id.eq(agency))
+            .filter(import_sources::file.eq(file))
+            .select((
+                import_sources::source_id,
+                import_sources::target_id,
+                import_sources::row_hash,
+            ))
+            .load(conn)?;
+        return Ok(rows
+            .into_iter()
+            .map(|(s, target, hash)| (s, Source { target, hash }))
+            .collect());
+    }
+    type Kept = (String, Option<Uuid>, Option<Uuid>, Option<Uuid>, String);
+    let rows: Vec<Kept> = hmis_rows::table
+        .filter(hmis_rows::agency_id.eq(agency))
+        .filter(hmis_rows::file.eq(file))
         .select((
-            import_sources::source_id,
-            import_sources::target_id,
-            import_sources::row_hash,
+            hmis_rows::source_id,
+            hmis_rows::target_id,
+            hmis_rows::enrollment_id,
+            hmis_rows::client_id,
+            hmis_rows::row_hash,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(s, target, hash)| (s, Source { target, hash }))
+        .map(|(s, target, stay, client, hash)| {
+            let target = target.or(stay).or(client).unwrap_or(agency);
+            (s, Source { target, hash })
+        })
         .collect())
 }
+
+/// The `file` of the source HouseholdIDs an import took (`import_sources`).
+pub const HOUSEHOLD: &str = "Household";
 
 pub fn insert_project(
     conn: &mut PgConnection,
@@ -209,6 +235,7 @@ pub const BATCH: usize = 1_000;
 /// Rows new to Hearth go in with `COPY FROM STDIN` (binary), this many at a time at most.
 pub const COPY_BATCH: usize = 5_000;
 
+/// A source HouseholdID an import took.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = import_sources, treat_none_as_default_value = false)]
 pub struct SourceRow {
@@ -218,26 +245,6 @@ pub struct SourceRow {
     pub target_id: Uuid,
     pub row_hash: String,
     pub invalid: Option<serde_json::Value>,
-}
-
-pub fn put_sources(conn: &mut PgConnection, rows: &[SourceRow]) -> QueryResult<usize> {
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    diesel::insert_into(import_sources::table)
-        .values(rows)
-        .on_conflict((
-            import_sources::agency_id,
-            import_sources::file,
-            import_sources::source_id,
-        ))
-        .do_update()
-        .set((
-            import_sources::target_id.eq(excluded(import_sources::target_id)),
-            import_sources::row_hash.eq(excluded(import_sources::row_hash)),
-            import_sources::invalid.eq(excluded(import_sources::invalid)),
-        ))
-        .execute(conn)
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -251,22 +258,25 @@ pub struct WholeRow {
     pub fields: JsonText,
     pub target_id: Option<Uuid>,
     pub collected_on: Option<chrono::NaiveDate>,
+    /// The hash of the row's values: importing it again unchanged changes nothing.
+    pub row_hash: String,
+    /// Values outside their code list, kept as sent: {"Column": "value"} (lenient mode).
+    pub invalid: Option<serde_json::Value>,
 }
 
-/// A JSON object already written out (`hmis_csv::import_map::whole_row`), stored as `jsonb`
+/// A JSON object already written out (`hmis_csv::import_map::whole_row`), stored as `json`
 /// as it is: no `serde_json::Value` is built to be written out again.
 #[derive(Debug, Clone, diesel::expression::AsExpression)]
-#[diesel(sql_type = diesel::sql_types::Jsonb)]
+#[diesel(sql_type = diesel::sql_types::Json)]
 pub struct JsonText(pub String);
 
-impl diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for JsonText {
+impl diesel::serialize::ToSql<diesel::sql_types::Json, diesel::pg::Pg> for JsonText {
     fn to_sql<'b>(
         &'b self,
         out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
     ) -> diesel::serialize::Result {
         use std::io::Write;
-        // jsonb's binary form: a version byte, then the text.
-        out.write_all(&[1])?;
+        // json's binary form is its text.
         out.write_all(self.0.as_bytes())?;
         Ok(diesel::serialize::IsNull::No)
     }
@@ -286,6 +296,8 @@ pub fn put_whole_rows(conn: &mut PgConnection, rows: &[WholeRow]) -> QueryResult
             hmis_rows::fields.eq(excluded(hmis_rows::fields)),
             hmis_rows::target_id.eq(excluded(hmis_rows::target_id)),
             hmis_rows::collected_on.eq(excluded(hmis_rows::collected_on)),
+            hmis_rows::row_hash.eq(excluded(hmis_rows::row_hash)),
+            hmis_rows::invalid.eq(excluded(hmis_rows::invalid)),
         ))
         .execute(conn)
 }
@@ -368,6 +380,42 @@ pub fn set_exits(conn: &mut PgConnection, rows: &[ExitRow]) -> QueryResult<usize
     .execute(conn)
 }
 
+/// Removes the row an import kept of `source_id` in `file` (its source now marks it deleted):
+/// answers what it became and the stay it hangs from, when there was one.
+pub fn remove_kept(
+    conn: &mut PgConnection,
+    agency: Uuid,
+    file: &str,
+    source_id: &str,
+) -> QueryResult<Option<(Option<Uuid>, Option<Uuid>)>> {
+    diesel::delete(
+        hmis_rows::table
+            .filter(hmis_rows::agency_id.eq(agency))
+            .filter(hmis_rows::file.eq(file))
+            .filter(hmis_rows::source_id.eq(source_id)),
+    )
+    .returning((hmis_rows::target_id, hmis_rows::enrollment_id))
+    .get_result(conn)
+    .optional()
+}
+
+/// Removes an imported datum (its source row is deleted); `0` when `id` is no datum.
+pub fn remove_datum(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    use crate::db::schema::enrollment_data as d;
+    diesel::delete(d::table.find(id)).execute(conn)
+}
+
+/// Clears a stay's exit (its source Exit row is deleted): the stay is open again.
+pub fn clear_exit(conn: &mut PgConnection, stay: Uuid) -> QueryResult<usize> {
+    diesel::update(enrollments::table.find(stay))
+        .set((
+            enrollments::exit_date.eq(None::<NaiveDate>),
+            enrollments::destination.eq(None::<i16>),
+            enrollments::destination_subsidy_type.eq(None::<i16>),
+        ))
+        .execute(conn)
+}
+
 /// Rewrites an imported datum's day and fields; answers the stay it belongs to, when there was
 /// one with this id.
 pub fn update_datum(
@@ -388,8 +436,7 @@ pub fn update_datum(
         .optional()
 }
 
-/// Source rows taken for the first time (their key is in neither `import_sources` nor
-/// `hmis_rows`), in one `COPY`.
+/// Source HouseholdIDs taken for the first time, in one `COPY`.
 pub fn copy_sources(conn: &mut PgConnection, rows: &[SourceRow]) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::{Connection, PgConnection};
@@ -45,6 +46,10 @@ pub struct FileProgress {
     pub unchanged: u64,
     /// Rows not imported (each has a problem).
     pub skipped: u64,
+    /// Rows an earlier import took that the source now marks deleted, removed (a datum, an
+    /// exit or a row kept whole; a record, stay, project or organization is kept).
+    #[serde(default)]
+    pub deleted: u64,
 }
 
 /// One problem: where, and what, never a value.
@@ -378,9 +383,15 @@ fn run_inner(
         repo::lock_agency_imports(conn, run.agency)?;
         // The priority list is brought up to date once, at the end, not once per row.
         repo::defer_ce_triggers(conn)?;
-        for fs in order(spec) {
-            import_file(conn, pool, &mut run, &mut set, fs, progress)?;
-        }
+        // Batches are written on a thread of their own while the next is read and mapped.
+        let shared: Mutex<&mut PgConnection> = Mutex::new(&mut *conn);
+        std::thread::scope(|scope| -> AppResult<()> {
+            let db = Db::start(scope, &shared);
+            for fs in order(spec) {
+                import_file(&db, pool, &mut run, &mut set, fs, progress)?;
+            }
+            db.finish()
+        })?;
         let started = std::time::Instant::now();
         run.ce_stays.sort_unstable();
         run.ce_stays.dedup();
@@ -465,6 +476,102 @@ fn skip(run: &mut Run, fs: &FileSpec, row: &Row, column: Option<&str>, code: &st
     run.problem(&file, Some(row.line), column, code, Severity::Error, msg);
 }
 
+/// The import's connection, shared by the thread that maps rows and the thread that writes
+/// their batches (inside the import's one transaction). Batches queue (at most one waits, so
+/// memory stays flat) and are written in order; a read or single write ([`Db::with`]) first
+/// waits for every queued batch, so it sees what came before it in the files. The first write
+/// that fails stops the writer; the import then fails and its transaction rolls back.
+struct Db<'s, 'c> {
+    queue: Option<std::sync::mpsc::SyncSender<Job>>,
+    shared: &'s Mutex<&'c mut PgConnection>,
+    writer: Option<std::thread::ScopedJoinHandle<'s, Failed>>,
+}
+
+/// Whether a batch failed, and its error until it is handed on.
+type Failed = Option<Option<AppError>>;
+
+enum Job {
+    Batch(Box<Pending>),
+    /// Answers once every batch before it is written: the failure, if one failed.
+    Barrier(std::sync::mpsc::SyncSender<Failed>),
+}
+
+impl<'s, 'c: 's> Db<'s, 'c> {
+    fn start<'e>(
+        scope: &'s std::thread::Scope<'s, 'e>,
+        shared: &'s Mutex<&'c mut PgConnection>,
+    ) -> Self {
+        let (queue, jobs) = std::sync::mpsc::sync_channel::<Job>(1);
+        let writer = scope.spawn(move || {
+            let mut failed: Failed = None;
+            for job in jobs {
+                match job {
+                    Job::Batch(mut p) if failed.is_none() => {
+                        let mut conn = shared.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Err(e) = p.flush(&mut conn) {
+                            failed = Some(Some(e));
+                        }
+                    }
+                    Job::Batch(_) => {}
+                    Job::Barrier(reply) => {
+                        let _ = reply.send(failed.as_mut().map(Option::take));
+                    }
+                }
+            }
+            failed
+        });
+        Db {
+            queue: Some(queue),
+            shared,
+            writer: Some(writer),
+        }
+    }
+
+    /// Queues the batch `pending` holds (and empties it).
+    fn flush(&self, pending: &mut Pending) -> AppResult<()> {
+        let batch = Box::new(std::mem::take(pending));
+        self.send(Job::Batch(batch))
+    }
+
+    fn send(&self, job: Job) -> AppResult<()> {
+        let sent = self.queue.as_ref().map(|q| q.send(job));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => Err(stopped()),
+        }
+    }
+
+    /// Runs `f` on the connection once every queued batch is written.
+    fn with<T, E: Into<AppError>>(
+        &self,
+        f: impl FnOnce(&mut PgConnection) -> Result<T, E>,
+    ) -> AppResult<T> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.send(Job::Barrier(reply))?;
+        match answer.recv() {
+            Ok(None) => {}
+            Ok(Some(e)) => return Err(e.unwrap_or_else(stopped)),
+            Err(_) => return Err(stopped()),
+        }
+        let mut conn = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut conn).map_err(Into::into)
+    }
+
+    /// Waits for every queued batch: the first failure, if any.
+    fn finish(mut self) -> AppResult<()> {
+        self.queue.take();
+        match self.writer.take().map(|w| w.join()) {
+            Some(Ok(None)) => Ok(()),
+            Some(Ok(Some(e))) => Err(e.unwrap_or_else(stopped)),
+            _ => Err(AppError::Internal("the import's writer panicked".into())),
+        }
+    }
+}
+
+fn stopped() -> AppError {
+    AppError::Internal("a batch of the import failed; the import stopped".into())
+}
+
 /// Writes waiting for their batch: new rows go in together, parents' batches before their
 /// children's (each file is flushed before the next begins). Rows new to Hearth (`fresh`: their
 /// source id was never taken, so no row has their key yet) go in with `COPY`; rows taken before
@@ -476,9 +583,8 @@ struct Pending {
     clients: Vec<repo::NewImportedClient>,
     stays: Vec<EnrollmentRow>,
     exits: Vec<repo::ExitRow>,
-    /// Source ids of rows taken before (upserted) and of rows new to Hearth (copied).
-    sources: Vec<repo::SourceRow>,
-    new_sources: Vec<repo::SourceRow>,
+    /// Source HouseholdIDs new to Hearth.
+    new_households: Vec<repo::SourceRow>,
     /// Rows kept whole: taken before (upserted), new (copied).
     whole: Vec<repo::WholeRow>,
     new_whole: Vec<repo::WholeRow>,
@@ -487,13 +593,22 @@ struct Pending {
 }
 
 impl Pending {
+    /// The row kept last.
+    fn last_kept(&mut self) -> &mut repo::WholeRow {
+        let rows = if self.fresh {
+            &mut self.new_whole
+        } else {
+            &mut self.whole
+        };
+        rows.last_mut().expect("every write keeps its row")
+    }
+
     fn full(&self) -> bool {
         [
             self.clients.len(),
             self.stays.len(),
             self.exits.len(),
-            self.sources.len(),
-            self.new_sources.len(),
+            self.new_households.len(),
             self.whole.len(),
             self.new_whole.len(),
             self.data.len(),
@@ -520,12 +635,8 @@ impl Pending {
             repo::put_whole_rows(conn, chunk)?;
         }
         self.whole.clear();
-        repo::copy_sources(conn, &self.new_sources)?;
-        self.new_sources.clear();
-        for chunk in self.sources.chunks(repo::BATCH) {
-            repo::put_sources(conn, chunk)?;
-        }
-        self.sources.clear();
+        repo::copy_sources(conn, &self.new_households)?;
+        self.new_households.clear();
         for chunk in self.audit.chunks(repo::BATCH) {
             audit::append(conn, chunk)?;
         }
@@ -556,7 +667,7 @@ fn free_short_uids(conn: &mut PgConnection, rows: &mut [repo::NewImportedClient]
 }
 
 fn import_file(
-    conn: &mut PgConnection,
+    db: &Db,
     pool: &DbPool,
     run: &mut Run,
     set: &mut crate::hmis_csv::read::FileSet,
@@ -564,10 +675,10 @@ fn import_file(
     progress: &mut dyn FnMut(&Progress),
 ) -> AppResult<()> {
     let started = std::time::Instant::now();
-    let known = repo::sources_of(conn, run.agency, fs.name)?;
+    let known = db.with(|c| repo::sources_of(c, run.agency, fs.name))?;
     let mut ids: HashMap<String, Uuid> = known.iter().map(|(k, s)| (k.clone(), s.target)).collect();
     if fs.name == "Enrollment" {
-        for (k, s) in repo::sources_of(conn, run.agency, "Household")? {
+        for (k, s) in db.with(|c| repo::sources_of(c, run.agency, repo::HOUSEHOLD))? {
             run.households.insert(k, s.target);
         }
     }
@@ -586,17 +697,47 @@ fn import_file(
             run.file_progress(fs.name).skipped += 1;
             return Ok(());
         }
-        // A row its source marks deleted is not taken (an export's deleted rows are history).
+        // A row its source marks deleted is not taken (an export's deleted rows are history);
+        // one an earlier import took is removed, unless it is a record, stay, project or
+        // organization (an import never deletes those).
         if row.get("DateDeleted").is_some_and(|d| !d.trim().is_empty()) {
-            run.file_progress(fs.name).skipped += 1;
+            let key = row.get(fs.key).map(str::trim).unwrap_or_default();
             let file = format!("{}.csv", fs.name);
+            let (code, msg) = match known.get(key) {
+                None => {
+                    run.file_progress(fs.name).skipped += 1;
+                    (
+                        "deleted_in_source",
+                        "the source marks this row deleted: not imported",
+                    )
+                }
+                Some(_) if KEPT_WHEN_DELETED.contains(&fs.name) => {
+                    run.file_progress(fs.name).skipped += 1;
+                    (
+                        "deleted_in_source_kept",
+                        "the source marks deleted a row an earlier import took: an import never \
+                         deletes a record, stay, project or organization, so it is kept as it was",
+                    )
+                }
+                Some(_) => {
+                    // What waits is written first: the removal comes after it, as in the file.
+                    db.flush(&mut pending)?;
+                    remove_deleted(db, run, fs, key)?;
+                    run.file_progress(fs.name).deleted += 1;
+                    ids.remove(key);
+                    (
+                        "deleted_in_source_removed",
+                        "the source marks deleted a row an earlier import took: removed",
+                    )
+                }
+            };
             run.problem(
                 &file,
                 Some(row.line),
                 Some("DateDeleted"),
-                "deleted_in_source",
+                code,
                 Severity::Warning,
-                "the source marks this row deleted: not imported",
+                msg,
             );
             return Ok(());
         }
@@ -657,20 +798,11 @@ fn import_file(
                 );
                 Some(run.agency)
             }),
-            "Project" => write_project(conn, run, &mut pending, &row, target)?,
-            "Client" => write_client(conn, run, &mut pending, &row, target, &mut invalid)?,
-            "Enrollment" => write_enrollment(conn, run, &mut pending, &row, target, &mut invalid)?,
-            "Exit" => write_exit(conn, run, &mut pending, &row, &mut invalid)?,
-            _ => write_whole(
-                conn,
-                run,
-                &mut pending,
-                fs,
-                &row,
-                &key,
-                target,
-                &mut invalid,
-            )?,
+            "Project" => write_project(db, run, &mut pending, &row, target)?,
+            "Client" => write_client(db, run, &mut pending, &row, target, &mut invalid)?,
+            "Enrollment" => write_enrollment(db, run, &mut pending, &row, target, &mut invalid)?,
+            "Exit" => write_exit(db, run, &mut pending, &row, &mut invalid)?,
+            _ => write_whole(db, run, &mut pending, fs, &row, &key, target, &mut invalid)?,
         };
         match written {
             Ok(Some(target)) => {
@@ -695,19 +827,12 @@ fn import_file(
                             .collect(),
                     )
                 });
-                let source = repo::SourceRow {
-                    agency_id: run.agency,
-                    file: fs.name.to_string(),
-                    source_id: key.clone(),
-                    target_id: target,
-                    row_hash: hash,
-                    invalid: invalid_json,
-                };
-                if pending.fresh {
-                    pending.new_sources.push(source);
-                } else {
-                    pending.sources.push(source);
-                }
+                // The row was kept (every write keeps its row last): it carries its hash and
+                // what was invalid in it, by which the next import knows it again.
+                let kept = pending.last_kept();
+                debug_assert_eq!(kept.source_id, key);
+                kept.row_hash = hash;
+                kept.invalid = invalid_json;
                 ids.insert(key.clone(), target);
                 run.ids
                     .get_mut(fs.name)
@@ -724,11 +849,11 @@ fn import_file(
             Err(u) => skip(run, fs, &row, Some(u.column), "not_imported", u.message),
         }
         if pending.full() {
-            pending.flush(conn)?;
+            db.flush(&mut pending)?;
         }
         Ok(())
     })?;
-    pending.flush(conn)?;
+    db.flush(&mut pending)?;
     // Only the files other rows point to need their ids after they are written.
     if PARENT_FILES.contains(&fs.name) {
         run.ids.insert(fs.name, ids);
@@ -748,6 +873,29 @@ fn import_file(
 
 type Written = Result<Option<Uuid>, Unusable>;
 
+/// The files whose rows an import never deletes when their source marks them deleted.
+const KEPT_WHEN_DELETED: &[&str] = &["Organization", "Project", "Client", "Enrollment"];
+
+/// Removes what an earlier import made of a source row now marked deleted: the kept row, and
+/// the datum it became, or the exit of its stay.
+fn remove_deleted(db: &Db, run: &mut Run, fs: &FileSpec, key: &str) -> AppResult<()> {
+    let Some((target, stay)) = db.with(|c| repo::remove_kept(c, run.agency, fs.name, key))? else {
+        return Ok(());
+    };
+    match (fs.name, target) {
+        ("Exit", Some(stay)) => {
+            db.with(|c| repo::clear_exit(c, stay))?;
+            run.ce_stays.push(stay);
+        }
+        (_, Some(datum)) if stay.is_some() => {
+            db.with(|c| repo::remove_datum(c, datum))?;
+            run.ce_stays.extend(stay);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// The files whose rows others point to (`parent`, `linked`).
 const PARENT_FILES: &[&str] = &["Project", "Client", "Enrollment"];
 
@@ -756,7 +904,7 @@ fn parent(run: &Run, file: &str, key: Option<&str>) -> Option<Uuid> {
 }
 
 fn write_project(
-    conn: &mut PgConnection,
+    db: &Db,
     run: &mut Run,
     pending: &mut Pending,
     row: &Row,
@@ -768,12 +916,12 @@ fn write_project(
     };
     let id = match before {
         Some(id) => {
-            repo::update_project(conn, id, &p.name, p.project_type)?;
+            db.with(|c| repo::update_project(c, id, &p.name, p.project_type))?;
             id
         }
         None => {
             let id = Uuid::now_v7();
-            repo::insert_project(conn, id, run.agency, &p.name, p.project_type)?;
+            db.with(|c| repo::insert_project(c, id, run.agency, &p.name, p.project_type))?;
             id
         }
     };
@@ -793,7 +941,7 @@ fn source_user(run: &Run, user: Option<&str>) -> String {
 }
 
 fn write_client(
-    conn: &mut PgConnection,
+    db: &Db,
     run: &mut Run,
     pending: &mut Pending,
     row: &Row,
@@ -817,7 +965,7 @@ fn write_client(
     };
     let (id, action) = match before {
         Some(id) => {
-            repo::update_client(conn, id, &identity)?;
+            db.with(|c| repo::update_client(c, id, &identity))?;
             (id, "hmis_import_update")
         }
         None => {
@@ -869,7 +1017,7 @@ fn write_client(
 }
 
 fn write_enrollment(
-    conn: &mut PgConnection,
+    db: &Db,
     run: &mut Run,
     pending: &mut Pending,
     row: &Row,
@@ -897,9 +1045,9 @@ fn write_enrollment(
         None => {
             let h = Uuid::now_v7();
             // A household id never seen: new to Hearth.
-            pending.new_sources.push(repo::SourceRow {
+            pending.new_households.push(repo::SourceRow {
                 agency_id: run.agency,
-                file: "Household".into(),
+                file: repo::HOUSEHOLD.into(),
                 source_id: e.household_id.clone(),
                 target_id: h,
                 row_hash: String::new(),
@@ -938,7 +1086,7 @@ fn write_enrollment(
     };
     let id = stay.id;
     match before
-        .map(|id| stays_repo::lock_enrollment(conn, id))
+        .map(|id| db.with(|c| stays_repo::lock_enrollment(c, id)))
         .transpose()?
         .flatten()
     {
@@ -950,7 +1098,7 @@ fn write_enrollment(
             stay.version = old.version;
             stay.created_at = old.created_at;
             run.ce_before.push((old.client_id, old.project_id));
-            stays_repo::update_enrollment(conn, &stay)?;
+            db.with(|c| stays_repo::update_enrollment(c, &stay))?;
         }
         None => pending.stays.push(stay),
     }
@@ -970,7 +1118,7 @@ fn write_enrollment(
 }
 
 fn write_exit(
-    conn: &mut PgConnection,
+    db: &Db,
     run: &mut Run,
     pending: &mut Pending,
     row: &Row,
@@ -988,7 +1136,7 @@ fn write_exit(
     };
     let entry = match run.entry_dates.get(&stay) {
         Some(d) => Some(*d),
-        None => repo::entry_date_of(conn, stay)?,
+        None => db.with(|c| repo::entry_date_of(c, stay))?,
     };
     if entry.is_none_or(|entry| entry > x.exit_date) {
         return Ok(Err(Unusable {
@@ -1019,7 +1167,7 @@ fn write_exit(
 /// situations, CE assessments and CE events also become the stay datum of their kind.
 #[allow(clippy::too_many_arguments)]
 fn write_whole(
-    conn: &mut PgConnection,
+    db: &Db,
     run: &mut Run,
     pending: &mut Pending,
     fs: &'static FileSpec,
@@ -1057,7 +1205,7 @@ fn write_whole(
             // The CE triggers look at assessments (and refusals, which no file carries).
             let ce = matches!(fields.kind_str(), "assessment" | "refusal");
             if let Some(id) = before {
-                if let Some(its_stay) = repo::update_datum(conn, id, day, &json)? {
+                if let Some(its_stay) = db.with(|c| repo::update_datum(c, id, day, &json))? {
                     if ce {
                         run.ce_stays.push(its_stay);
                     }
@@ -1114,11 +1262,15 @@ fn keep(
         agency_id: run.agency,
         file: row.file.name.to_string(),
         source_id: source_id.trim().to_string(),
-        client_id: client,
+        // A stay's rows reach their record through the stay.
+        client_id: if enrollment.is_some() { None } else { client },
         enrollment_id: enrollment,
         fields: repo::JsonText(import_map::whole_row(row, skip)),
         target_id: target,
         collected_on: import_map::collected_on(row),
+        // Set once the row is written (`import_file`).
+        row_hash: String::new(),
+        invalid: None,
     });
 }
 

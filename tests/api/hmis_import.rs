@@ -369,15 +369,14 @@ async fn strict_refuses_a_set_with_errors_and_lenient_keeps_the_good_rows() {
         && p["column"] == "NameDataQuality"
         && p["code"] == "kept_as_invalid"));
     // The invalid value is recorded as sent, and the record says "not collected".
-    let recorded = "SELECT count(*) AS n FROM import_sources s JOIN clients c ON c.id = s.target_id
+    let recorded = "SELECT count(*) AS n FROM hmis_rows s JOIN clients c ON c.id = s.target_id
                     WHERE s.agency_id = $1 AND s.file = 'Client'
                       AND s.invalid ->> 'NameDataQuality' = '7' AND c.name_quality = 99";
     assert_eq!(count(&pool, recorded, agency), 1);
     // A row kept whole keeps the value as sent, and records it as invalid too.
-    let whole = "SELECT count(*) AS n FROM import_sources s JOIN hmis_rows h
-                   ON h.agency_id = s.agency_id AND h.file = s.file AND h.source_id = s.source_id
-                 WHERE s.agency_id = $1 AND s.file = 'HealthAndDV'
-                   AND s.invalid ->> 'DomesticViolenceSurvivor' = '7'
+    let whole = "SELECT count(*) AS n FROM hmis_rows h
+                 WHERE h.agency_id = $1 AND h.file = 'HealthAndDV'
+                   AND h.invalid ->> 'DomesticViolenceSurvivor' = '7'
                    AND h.fields ->> 'DomesticViolenceSurvivor' = '7'";
     assert_eq!(count(&pool, whole, agency), 1);
     // No problem echoes a value.
@@ -690,4 +689,63 @@ async fn an_import_into_a_ce_project_lists_its_clients_as_the_triggers_would() {
     let relisted = priority_list(&mut pool.get().unwrap(), &coc);
     assert_ne!(relisted, listed);
     assert_eq!(relisted, priority_list_refreshed(&pool, &coc, agency));
+}
+
+/// A write that fails on the import's writer thread (here a trigger refuses the agency's Event
+/// rows) fails the job and rolls the whole import back: nothing of it is kept.
+#[actix_web::test]
+async fn a_write_that_fails_mid_import_leaves_nothing() {
+    let (pool, app, coc, agency) = world(2).await;
+    let admin = app.token("imp-admin-boom", &[Role::AgencyAdmin], Some(agency));
+    let files = sample::generate(Version::Fy2026, 30, &coc);
+    let name = format!("boom_{}", agency.simple());
+    {
+        let mut c = pool.get().unwrap();
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut *c,
+            &format!(
+                "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+             CREATE TRIGGER {name} BEFORE INSERT ON hmis_rows FOR EACH ROW
+             WHEN (NEW.agency_id = '{agency}' AND NEW.file = 'Event')
+             EXECUTE FUNCTION {name}();"
+            ),
+        )
+        .unwrap();
+    }
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=strict"),
+        sample::zip(&files),
+    )
+    .await;
+    {
+        let mut c = pool.get().unwrap();
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut *c,
+            &format!("DROP TRIGGER {name} ON hmis_rows; DROP FUNCTION {name}();"),
+        )
+        .unwrap();
+    }
+    assert_eq!(job["status"], "failed", "{job:#}");
+    assert!(
+        job["outcome"].as_str().unwrap().contains("rolled back"),
+        "{job:#}"
+    );
+    let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
+    assert_eq!(count(&pool, clients, agency), 0);
+    let kept = "SELECT count(*) AS n FROM hmis_rows WHERE agency_id = $1";
+    assert_eq!(count(&pool, kept, agency), 0);
+
+    // Without the trigger the same set imports whole.
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=strict"),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(count(&pool, clients, agency), 30);
 }

@@ -27,7 +27,7 @@ fn target_of(pool: &hearth::db::DbPool, agency: Uuid, file: &str, source: &str) 
     }
     let mut c = pool.get().unwrap();
     diesel::sql_query(
-        "SELECT target_id AS id FROM import_sources
+        "SELECT COALESCE(target_id, enrollment_id, client_id, agency_id) AS id FROM hmis_rows
           WHERE agency_id = $1 AND file = $2 AND source_id = $3",
     )
     .bind::<SqlUuid, _>(agency)
@@ -430,4 +430,188 @@ async fn a_kept_row_inside_the_roi_window_makes_its_stay_reachable() {
     assert!(!rows(&out, "CurrentLivingSituation")
         .iter()
         .any(|r| r["EnrollmentID"] == "Enrollment-1"));
+}
+
+fn kept_count(pool: &hearth::db::DbPool, agency: Uuid, file: &str, source: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut c = pool.get().unwrap();
+    diesel::sql_query(
+        "SELECT count(*) AS n FROM hmis_rows WHERE agency_id = $1 AND file = $2 AND source_id = $3",
+    )
+    .bind::<SqlUuid, _>(agency)
+    .bind::<Text, _>(file)
+    .bind::<Text, _>(source)
+    .get_result::<N>(&mut c)
+    .unwrap()
+    .n
+}
+
+/// A row an earlier import took that the source later marks deleted is removed with what it
+/// became (a datum, an exit); a record or stay marked deleted is kept, with a warning.
+#[actix_web::test]
+async fn a_row_deleted_in_the_source_after_an_import_is_removed() {
+    let (pool, app, coc, agency) = world(2).await;
+    let admin = app.token("kept-admin-del", &[Role::AgencyAdmin], Some(agency));
+    let files = sample::generate(Version::Fy2026, 3, &coc);
+    let query = format!("agency={agency}&mode=strict");
+    let job = import(&app, &admin, &query, sample::zip(&files)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let stay = stay_of(&pool, agency, "Enrollment-2");
+    let worker = app.token("kept-worker-del", &[Role::CaseWorker], Some(agency));
+    let stay_path = format!("/v1/enrollments/{stay}");
+    assert!(app.get(&stay_path, &worker).await.ok(200)["exit_date"].is_string());
+    let services = target_of(&pool, agency, "Services", "Services-2");
+
+    let mut again = files.clone();
+    let deleted = "2024-03-01 10:00:00";
+    set_cell(&mut again, "IncomeBenefits.csv", 2, "DateDeleted", deleted);
+    set_cell(&mut again, "Services.csv", 2, "DateDeleted", deleted);
+    set_cell(&mut again, "Exit.csv", 1, "DateDeleted", deleted);
+    set_cell(&mut again, "Client.csv", 3, "DateDeleted", deleted);
+    let job = import(&app, &admin, &query, sample::zip(&again)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    for file in ["IncomeBenefits", "Services", "Exit"] {
+        assert_eq!(job["progress"][file]["deleted"], 1, "{file}: {job:#}");
+    }
+    assert_eq!(job["progress"]["Client"]["deleted"], 0, "{job:#}");
+    let codes: Vec<(String, String)> = job["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["file"].as_str().unwrap().to_string(),
+                p["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(codes.contains(&("Client.csv".into(), "deleted_in_source_kept".into())));
+    assert!(codes.contains(&("Services.csv".into(), "deleted_in_source_removed".into())));
+
+    // The kept rows are gone; the datum and the exit with them; the record stays.
+    assert_eq!(
+        kept_count(&pool, agency, "IncomeBenefits", "IncomeBenefits-2"),
+        0
+    );
+    assert_eq!(kept_count(&pool, agency, "Services", "Services-2"), 0);
+    assert_eq!(kept_count(&pool, agency, "Exit", "Exit-2"), 0);
+    assert_eq!(kept_count(&pool, agency, "Client", "Client-3"), 1);
+    assert_eq!(
+        kept_count(&pool, agency, "IncomeBenefits", "IncomeBenefits-1"),
+        1
+    );
+    let s = app.get(&stay_path, &worker).await.ok(200).clone();
+    assert!(s["exit_date"].is_null(), "{s:#}");
+    let data = app
+        .get(&format!("{stay_path}/services?limit=200"), &worker)
+        .await
+        .ok(200)
+        .clone();
+    assert!(
+        !data.to_string().contains(&services.to_string()),
+        "{data:#}"
+    );
+    let items = app
+        .get(&format!("{stay_path}/hmis-records"), &worker)
+        .await
+        .ok(200)["items"]
+        .clone();
+    let files_left: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["file"].as_str().unwrap())
+        .collect();
+    assert!(!files_left.contains(&"IncomeBenefits"), "{files_left:?}");
+    assert!(!files_left.contains(&"Exit"), "{files_left:?}");
+    assert!(files_left.contains(&"HealthAndDV"), "{files_left:?}");
+
+    // Importing the same set once more changes nothing further.
+    let job = import(&app, &admin, &query, sample::zip(&again)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(job["progress"]["Services"]["deleted"], 0, "{job:#}");
+    assert_eq!(job["progress"]["Services"]["created"], 0, "{job:#}");
+}
+
+/// A merge moves a duplicate's imported stays to the surviving record, and their kept rows
+/// with them: de-identifying the survivor removes them too.
+#[actix_web::test]
+async fn a_merged_records_kept_rows_follow_its_stays_into_de_identification() {
+    let (pool, app, coc, agency) = world(2).await;
+    let admin = app.token("kept-admin-merge", &[Role::AgencyAdmin], Some(agency));
+    let files = sample::generate(Version::Fy2026, 2, &coc);
+    let query = format!("agency={agency}&mode=strict");
+    let job = import(&app, &admin, &query, sample::zip(&files)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let survivor = target_of(&pool, agency, "Client", "Client-1");
+    let duplicate = target_of(&pool, agency, "Client", "Client-2");
+    let r = crate::clients::send(
+        &app,
+        "POST",
+        &format!("/v1/clients/{survivor}/merge"),
+        &app.admin,
+        Some(json!({"duplicate_id": duplicate, "confirm_same_person": true})),
+        ("X-Access-Reason", "merge ticket 8"),
+    )
+    .await;
+    r.ok(200);
+    assert!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-2") == 1);
+
+    let worker = app.token("kept-worker-merge", &[Role::CaseWorker], Some(agency));
+    let r = app
+        .post(
+            "/v1/deidentification-requests",
+            &worker,
+            json!({"client_id": survivor, "description": "Please make this record anonymous."}),
+        )
+        .await;
+    let id = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/deidentification-requests/{id}/complete"),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    for (file, source) in [
+        ("HealthAndDV", "HealthAndDV-1"),
+        ("HealthAndDV", "HealthAndDV-2"),
+        ("Disabilities", "Disabilities-2"),
+        ("Enrollment", "Enrollment-2"),
+    ] {
+        assert_eq!(
+            kept_count(&pool, agency, file, source),
+            0,
+            "{file} {source}"
+        );
+    }
+}
+
+/// A kept row names an agency that exists: checked once per statement (no row-level key).
+#[actix_web::test]
+async fn a_kept_row_of_no_agency_is_refused() {
+    let (pool, _app, _coc, agency) = world(1).await;
+    let mut c = pool.get().unwrap();
+    let insert =
+        "INSERT INTO hmis_rows (agency_id, file, source_id, fields) VALUES ($1, 'User', $2, '{}')";
+    let bad = diesel::sql_query(insert)
+        .bind::<SqlUuid, _>(Uuid::now_v7())
+        .bind::<Text, _>("U-none")
+        .execute(&mut c);
+    let err = bad.expect_err("a row of no agency was kept").to_string();
+    assert!(err.contains("names no agency"), "{err}");
+    diesel::sql_query(insert)
+        .bind::<SqlUuid, _>(agency)
+        .bind::<Text, _>(format!("U-{}", Uuid::now_v7()))
+        .execute(&mut c)
+        .unwrap();
+    let moved = diesel::sql_query("UPDATE hmis_rows SET agency_id = $1 WHERE agency_id = $2")
+        .bind::<SqlUuid, _>(Uuid::now_v7())
+        .bind::<SqlUuid, _>(agency)
+        .execute(&mut c);
+    assert!(moved.is_err());
 }
