@@ -433,8 +433,10 @@ pub struct KeptRow {
     pub enrollment_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub target_id: Option<Uuid>,
-    #[diesel(sql_type = diesel::sql_types::Json)]
-    pub fields: serde_json::Value,
+    /// The row's HUD columns to values, as the JSON text kept (parsed only when the row is
+    /// written: a page of kept rows stays small).
+    #[diesel(sql_type = Text)]
+    pub fields: String,
     #[diesel(sql_type = diesel::sql_types::Int8)]
     pub seq: i64,
     #[diesel(sql_type = Nullable<Text>)]
@@ -453,7 +455,8 @@ fn file_list(files: &[&'static str]) -> String {
 }
 
 const KEPT_COLUMNS: &str =
-    "h.agency_id, h.file, h.source_id, h.client_id, h.enrollment_id, h.target_id, h.fields, h.seq";
+    "h.agency_id, h.file, h.source_id, h.client_id, h.enrollment_id, h.target_id, \
+     h.fields::text AS fields, h.seq";
 
 /// The kept rows of the Hearth rows `targets` of `files` (each exported already, under its own
 /// access: a kept row is shown as its typed row is), by `seq`.

@@ -343,8 +343,9 @@ impl Ids<'_> {
     }
 }
 
-fn fields_of(k: &repo::KeptRow) -> Option<&serde_json::Map<String, serde_json::Value>> {
-    k.fields.as_object()
+/// A kept row's columns (its JSON text parsed; `None` if it is not an object).
+fn fields_of(k: &repo::KeptRow) -> Option<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_str(&k.fields).ok()
 }
 
 /// Rows of a page for one file, with their source order (`seq`; Hearth's own rows after).
@@ -548,7 +549,7 @@ impl<W: Write> Sink<'_, W> {
             file,
             export_id: self.eid,
             typed,
-            kept: kept.and_then(fields_of),
+            kept: kept.and_then(fields_of).as_ref(),
             full,
             ids,
         });
@@ -691,7 +692,7 @@ fn write_in_snapshot<W: Write + Send>(
             file,
             export_id: eid,
             typed: None,
-            kept: fields_of(k),
+            kept: fields_of(k).as_ref(),
             full: true,
             ids: &[],
         })
@@ -750,15 +751,15 @@ fn write_in_snapshot<W: Write + Send>(
             .cloned()
             .unwrap_or_else(|| map::id(p.id));
         let org = kept
-            .and_then(|k| k.fields.get("OrganizationID"))
-            .and_then(serde_json::Value::as_str)
-            .map_or_else(|| map::id(p.agency_id), str::to_string);
+            .and_then(fields_of)
+            .and_then(|f| f.get("OrganizationID")?.as_str().map(str::to_string))
+            .unwrap_or_else(|| map::id(p.agency_id));
         if let Some(row) = merge(Merge {
             version: v,
             file: "Project",
             export_id: eid,
             typed: Some(map::project_row(v, eid, &project_in(p, s.coc.as_str()))),
-            kept: kept.and_then(fields_of),
+            kept: kept.and_then(fields_of).as_ref(),
             full: true,
             ids: &[("ProjectID", &pid), ("OrganizationID", &org)],
         }) {
