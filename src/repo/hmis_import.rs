@@ -575,6 +575,18 @@ pub fn copy_data(
         .execute(conn)
 }
 
+/// Brings the planner's statistics of the tables an import writes up to date (after it
+/// committed): a large import would otherwise leave them describing the tables before it, and
+/// the next statements over them (an export's, a search's) planned for empty tables.
+pub fn analyze_written(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query(
+        "ANALYZE clients, client_contributors, enrollments, enrollment_data, hmis_rows, \
+         import_sources",
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Defers the Coordinated Entry triggers on enrollments and stay data to the end of this
 /// transaction (`migrations/2026-12-01-100000_ce_deferred_refresh`); [`refresh_ce_priority`]
 /// does their work once.

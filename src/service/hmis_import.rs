@@ -4,7 +4,7 @@
 //! transaction**: all of it or, on any failure, nothing. `strict` refuses the set when the
 //! validator found any error; `lenient` skips the rows with errors (and the rows that hang from
 //! them), keeps rows whose only fault is a code outside its list (the value recorded as invalid,
-//! `import_sources.invalid`), and reports each. Re-importing the same export changes nothing: each
+//! `hmis_rows.invalid`), and reports each. Re-importing the same export changes nothing: each
 //! source row is found again by its source id, and only a row whose values changed is written.
 //! The mapping is in `docs/hmis-csv-import.md`.
 
@@ -410,13 +410,20 @@ fn run_inner(
             let created: u64 = run.progress.values().map(|p| p.created).sum();
             let updated: u64 = run.progress.values().map(|p| p.updated).sum();
             let skipped: u64 = run.progress.values().map(|p| p.skipped).sum();
+            let deleted: u64 = run.progress.values().map(|p| p.deleted).sum();
+            // Best effort: autovacuum would get there too, a minute or more later.
+            if created + updated + deleted >= ANALYZE_AFTER {
+                if let Err(e) = repo::analyze_written(&mut conn) {
+                    tracing::warn!(job = %job, cause = %e, "import: ANALYZE failed");
+                }
+            }
             repo::finish_job(
                 &mut conn,
                 job,
                 ImportStatus::Succeeded,
                 &serde_json::json!({
                     "outcome": format!(
-                        "imported: {created} rows created, {updated} updated, {skipped} skipped"
+                        "imported: {created} rows created, {updated} updated, {deleted} deleted, {skipped} skipped"
                     )
                 }),
             )?;
@@ -434,6 +441,9 @@ fn run_inner(
         }
     }
 }
+
+/// An import that wrote at least this many rows brings the tables' statistics up to date.
+const ANALYZE_AFTER: u64 = 1_000;
 
 /// Files in the order their parents come first; the rest keep HUD's order.
 fn order(spec: &'static Spec) -> Vec<&'static FileSpec> {
@@ -477,8 +487,9 @@ fn skip(run: &mut Run, fs: &FileSpec, row: &Row, column: Option<&str>, code: &st
 }
 
 /// The import's connection, shared by the thread that maps rows and the thread that writes
-/// their batches (inside the import's one transaction). Batches queue (at most one waits, so
-/// memory stays flat) and are written in order; a read or single write ([`Db::with`]) first
+/// their batches (inside the import's one transaction). A batch is handed over when the writer
+/// is done with the one before (one is written while the next is built, so memory stays
+/// bounded), and they are written in order; a read or single write ([`Db::with`]) first
 /// waits for every queued batch, so it sees what came before it in the files. The first write
 /// that fails stops the writer; the import then fails and its transaction rolls back.
 struct Db<'s, 'c> {
@@ -501,7 +512,7 @@ impl<'s, 'c: 's> Db<'s, 'c> {
         scope: &'s std::thread::Scope<'s, 'e>,
         shared: &'s Mutex<&'c mut PgConnection>,
     ) -> Self {
-        let (queue, jobs) = std::sync::mpsc::sync_channel::<Job>(1);
+        let (queue, jobs) = std::sync::mpsc::sync_channel::<Job>(0);
         let writer = scope.spawn(move || {
             let mut failed: Failed = None;
             for job in jobs {

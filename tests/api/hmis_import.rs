@@ -749,3 +749,37 @@ async fn a_write_that_fails_mid_import_leaves_nothing() {
     assert_eq!(job["status"], "succeeded", "{job:#}");
     assert_eq!(count(&pool, clients, agency), 30);
 }
+
+/// A large import brings the planner's statistics of what it wrote up to date, so that the next
+/// statements (an export's) are not planned for the tables as they were before it.
+#[actix_web::test]
+async fn a_large_import_analyzes_the_tables_it_wrote() {
+    #[derive(QueryableByName)]
+    struct Fresh {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        fresh: bool,
+    }
+    let (pool, app, coc, agency) = world(2).await;
+    let admin = app.token("imp-admin-analyze", &[Role::AgencyAdmin], Some(agency));
+    let before = chrono::Utc::now();
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=strict"),
+        sample::zip(&sample::generate(Version::Fy2026, 100, &coc)),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let mut c = pool.get().unwrap();
+    for table in ["hmis_rows", "enrollments", "clients", "enrollment_data"] {
+        let r: Fresh = diesel::sql_query(
+            "SELECT COALESCE(GREATEST(last_analyze, last_autoanalyze) >= $1, false) AS fresh
+               FROM pg_stat_user_tables WHERE relname = $2",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(before)
+        .bind::<diesel::sql_types::Text, _>(table)
+        .get_result(&mut c)
+        .unwrap();
+        assert!(r.fresh, "{table} was not analyzed after the import");
+    }
+}
