@@ -182,22 +182,22 @@ pub fn delete_contacts_and_documents(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> QueryResult<(usize, usize)> {
-    {
-        use crate::db::schema::{enrollments, hmis_rows};
-        // The record's own rows, and its stays' (they reach the record through the stay).
-        diesel::delete(
-            hmis_rows::table.filter(
-                hmis_rows::client_id
-                    .eq_any(ids)
-                    .or(hmis_rows::enrollment_id.eq_any(
-                        enrollments::table
-                            .filter(enrollments::client_id.eq_any(ids))
-                            .select(enrollments::id.nullable()),
-                    )),
-            ),
-        )
-        .execute(conn)?;
-    }
+    // The record's own kept rows, and its stays' (they reach the record through the stay), go;
+    // their source ids stay behind (`import_sources`, marked de-identified), so that importing
+    // the same export again neither brings the person back as a new record nor rewrites them.
+    diesel::sql_query(format!(
+        "WITH gone AS (DELETE FROM hmis_rows h WHERE h.client_id = ANY($1) \
+            OR h.enrollment_id IN (SELECT e.id FROM enrollments e WHERE e.client_id = ANY($1)) \
+          RETURNING h.agency_id, h.file, h.source_id, \
+            COALESCE(h.target_id, h.enrollment_id, h.client_id, h.agency_id) AS target_id) \
+         INSERT INTO import_sources (agency_id, file, source_id, target_id, row_hash) \
+         SELECT agency_id, file, source_id, target_id, '{}' FROM gone \
+         ON CONFLICT (agency_id, file, source_id) DO UPDATE SET \
+           target_id = excluded.target_id, row_hash = excluded.row_hash, invalid = NULL",
+        crate::repo::hmis_import::DEIDENTIFIED
+    ))
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .execute(conn)?;
     let c =
         diesel::delete(contacts::table.filter(contacts::client_id.eq_any(ids))).execute(conn)?;
     let d =

@@ -119,27 +119,29 @@ pub struct Source {
 }
 
 /// Every source id of `file` the agency imported before: the kept rows of the file (their target,
-/// or what they hang from when kept only whole), or, for `Household`, the households an import
-/// took (`import_sources`).
+/// or what they hang from when kept only whole), and what `import_sources` holds of the file (the
+/// households an import took; rows of de-identified records, `DEIDENTIFIED`; and source ids of
+/// imports older than kept rows). A kept row wins over an `import_sources` row of its key.
 pub fn sources_of(
     conn: &mut PgConnection,
     agency: Uuid,
     file: &str,
 ) -> QueryResult<HashMap<String, Source>> {
+    let older: Vec<(String, Uuid, String)> = import_sources::table
+        .filter(import_sources::agency_id.eq(agency))
+        .filter(import_sources::file.eq(file))
+        .select((
+            import_sources::source_id,
+            import_sources::target_id,
+            import_sources::row_hash,
+        ))
+        .load(conn)?;
+    let mut out: HashMap<String, Source> = older
+        .into_iter()
+        .map(|(s, target, hash)| (s, Source { target, hash }))
+        .collect();
     if file == HOUSEHOLD {
-        let rows: Vec<(String, Uuid, String)> = import_sources::table
-            .filter(import_sources::agency_id.eq(agency))
-            .filter(import_sources::file.eq(file))
-            .select((
-                import_sources::source_id,
-                import_sources::target_id,
-                import_sources::row_hash,
-            ))
-            .load(conn)?;
-        return Ok(rows
-            .into_iter()
-            .map(|(s, target, hash)| (s, Source { target, hash }))
-            .collect());
+        return Ok(out);
     }
     type Kept = (String, Option<Uuid>, Option<Uuid>, Option<Uuid>, String);
     let rows: Vec<Kept> = hmis_rows::table
@@ -153,17 +155,20 @@ pub fn sources_of(
             hmis_rows::row_hash,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(s, target, stay, client, hash)| {
-            let target = target.or(stay).or(client).unwrap_or(agency);
-            (s, Source { target, hash })
-        })
-        .collect())
+    out.extend(rows.into_iter().map(|(s, target, stay, client, hash)| {
+        let target = target.or(stay).or(client).unwrap_or(agency);
+        (s, Source { target, hash })
+    }));
+    Ok(out)
 }
 
 /// The `file` of the source HouseholdIDs an import took (`import_sources`).
 pub const HOUSEHOLD: &str = "Household";
+
+/// The `row_hash` of a source row whose record was de-identified: its kept row is gone, its
+/// source id and target stay in `import_sources` so that an import neither takes it as new nor
+/// writes it again.
+pub const DEIDENTIFIED: &str = "deidentified";
 
 pub fn insert_project(
     conn: &mut PgConnection,
@@ -405,13 +410,25 @@ pub fn remove_datum(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(d::table.find(id)).execute(conn)
 }
 
-/// Clears a stay's exit (its source Exit row is deleted): the stay is open again.
+/// Whether an import keeps an Exit row of the stay.
+pub fn has_kept_exit(conn: &mut PgConnection, stay: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        hmis_rows::table
+            .filter(hmis_rows::file.eq("Exit"))
+            .filter(hmis_rows::enrollment_id.eq(stay)),
+    ))
+    .get_result(conn)
+}
+
+/// Clears a stay's exit (its source Exit row is deleted): the stay is open again, in a new
+/// version (a write made against the old one is refused).
 pub fn clear_exit(conn: &mut PgConnection, stay: Uuid) -> QueryResult<usize> {
     diesel::update(enrollments::table.find(stay))
         .set((
             enrollments::exit_date.eq(None::<NaiveDate>),
             enrollments::destination.eq(None::<i16>),
             enrollments::destination_subsidy_type.eq(None::<i16>),
+            enrollments::version.eq(enrollments::version + 1),
         ))
         .execute(conn)
 }

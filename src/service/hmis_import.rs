@@ -209,6 +209,9 @@ struct Run {
     ce_stays: Vec<Uuid>,
     /// ...and what changed stays were before: (client, project).
     ce_before: Vec<(Uuid, Uuid)>,
+    /// Source PersonalIDs and EnrollmentIDs the source marks deleted that Hearth keeps: their
+    /// rows marked deleted are kept too.
+    kept_deleted: HashSet<(&'static str, String)>,
 }
 
 impl Run {
@@ -312,6 +315,7 @@ fn run_inner(
         entry_dates: HashMap::new(),
         ce_stays: Vec::new(),
         ce_before: Vec::new(),
+        kept_deleted: HashSet::new(),
     };
     // The validator's findings: set-level errors end the job in either mode; row errors end it
     // in strict mode, and mark the rows lenient mode skips.
@@ -579,6 +583,17 @@ impl<'s, 'c: 's> Db<'s, 'c> {
     }
 }
 
+impl Drop for Db<'_, '_> {
+    /// An import that stops early still waits for its writer (a panic there becomes the
+    /// import's failure, not the job thread's).
+    fn drop(&mut self) {
+        self.queue.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
 fn stopped() -> AppError {
     AppError::Internal("a batch of the import failed; the import stopped".into())
 }
@@ -714,6 +729,15 @@ fn import_file(
         if row.get("DateDeleted").is_some_and(|d| !d.trim().is_empty()) {
             let key = row.get(fs.key).map(str::trim).unwrap_or_default();
             let file = format!("{}.csv", fs.name);
+            // Rows of a record or stay Hearth keeps are kept with it.
+            let of_kept = [("Client", "PersonalID"), ("Enrollment", "EnrollmentID")]
+                .iter()
+                .any(|(parent, column)| {
+                    fs.name != *parent
+                        && row.get(column).is_some_and(|id| {
+                            run.kept_deleted.contains(&(*parent, id.trim().to_string()))
+                        })
+                });
             let (code, msg) = match known.get(key) {
                 None => {
                     run.file_progress(fs.name).skipped += 1;
@@ -722,12 +746,24 @@ fn import_file(
                         "the source marks this row deleted: not imported",
                     )
                 }
-                Some(_) if KEPT_WHEN_DELETED.contains(&fs.name) => {
+                Some(_) if KEPT_WHEN_DELETED.contains(&fs.name) || of_kept => {
+                    if matches!(fs.name, "Client" | "Enrollment") {
+                        run.kept_deleted.insert((fs.name, key.to_string()));
+                    }
                     run.file_progress(fs.name).skipped += 1;
                     (
                         "deleted_in_source_kept",
                         "the source marks deleted a row an earlier import took: an import never \
-                         deletes a record, stay, project or organization, so it is kept as it was",
+                         deletes a record, stay, project or organization, nor the rows of a \
+                         record or stay it keeps, so it is kept as it was",
+                    )
+                }
+                Some(s) if s.hash == repo::DEIDENTIFIED => {
+                    run.file_progress(fs.name).unchanged += 1;
+                    (
+                        "deidentified_in_hearth",
+                        "the record this row belongs to was de-identified in Hearth: the import \
+                         leaves it as it is",
                     )
                 }
                 Some(_) => {
@@ -770,6 +806,22 @@ fn import_file(
         }
         let hash = import_map::row_hash(&row);
         let before = known.get(&key);
+        // A row of a record de-identified in Hearth is never written again (its kept row is
+        // gone; only its source id and target remain, so it is not taken as new either).
+        if before.is_some_and(|s| s.hash == repo::DEIDENTIFIED) {
+            run.file_progress(fs.name).unchanged += 1;
+            let file = format!("{}.csv", fs.name);
+            run.problem(
+                &file,
+                Some(row.line),
+                None,
+                "deidentified_in_hearth",
+                Severity::Warning,
+                "the record this row belongs to was de-identified in Hearth: the import leaves \
+                 it as it is",
+            );
+            return Ok(());
+        }
         if before.is_some_and(|s| s.hash == hash) {
             run.file_progress(fs.name).unchanged += 1;
             if fs.name == "Enrollment" {
@@ -894,8 +946,11 @@ fn remove_deleted(db: &Db, run: &mut Run, fs: &FileSpec, key: &str) -> AppResult
         return Ok(());
     };
     match (fs.name, target) {
+        // The stay is open again, unless another Exit row of it is kept (its exit stands).
         ("Exit", Some(stay)) => {
-            db.with(|c| repo::clear_exit(c, stay))?;
+            if !db.with(|c| repo::has_kept_exit(c, stay))? {
+                db.with(|c| repo::clear_exit(c, stay))?;
+            }
             run.ce_stays.push(stay);
         }
         (_, Some(datum)) if stay.is_some() => {

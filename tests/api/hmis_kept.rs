@@ -472,6 +472,9 @@ async fn a_row_deleted_in_the_source_after_an_import_is_removed() {
     set_cell(&mut again, "Services.csv", 2, "DateDeleted", deleted);
     set_cell(&mut again, "Exit.csv", 1, "DateDeleted", deleted);
     set_cell(&mut again, "Client.csv", 3, "DateDeleted", deleted);
+    // A stay the source deletes is kept, and so are its rows the source deletes with it.
+    set_cell(&mut again, "Enrollment.csv", 1, "DateDeleted", deleted);
+    set_cell(&mut again, "HealthAndDV.csv", 1, "DateDeleted", deleted);
     let job = import(&app, &admin, &query, sample::zip(&again)).await;
     assert_eq!(job["status"], "succeeded", "{job:#}");
     for file in ["IncomeBenefits", "Services", "Exit"] {
@@ -504,6 +507,10 @@ async fn a_row_deleted_in_the_source_after_an_import_is_removed() {
         kept_count(&pool, agency, "IncomeBenefits", "IncomeBenefits-1"),
         1
     );
+    assert_eq!(kept_count(&pool, agency, "Enrollment", "Enrollment-1"), 1);
+    assert_eq!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-1"), 1);
+    assert_eq!(job["progress"]["HealthAndDV"]["deleted"], 0, "{job:#}");
+    assert!(codes.contains(&("HealthAndDV.csv".into(), "deleted_in_source_kept".into())));
     let s = app.get(&stay_path, &worker).await.ok(200).clone();
     assert!(s["exit_date"].is_null(), "{s:#}");
     let data = app
@@ -588,6 +595,26 @@ async fn a_merged_records_kept_rows_follow_its_stays_into_de_identification() {
             0,
             "{file} {source}"
         );
+    }
+
+    // Importing the same export again brings nobody back: the de-identified record's rows are
+    // known by their source ids, and left as they are.
+    let job = import(&app, &admin, &query, sample::zip(&files)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    for file in ["Client", "Enrollment", "HealthAndDV", "Services"] {
+        assert_eq!(job["progress"][file]["created"], 0, "{file}: {job:#}");
+        assert_eq!(job["progress"][file]["updated"], 0, "{file}: {job:#}");
+    }
+    assert_eq!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-1"), 0);
+    assert!(job["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["code"] == "deidentified_in_hearth"));
+    let r = app.get(&format!("/v1/clients/{survivor}"), &worker).await;
+    let body = r.ok(200).to_string();
+    for name in ["Maria", "James", "Garcia", "Smith"] {
+        assert!(!body.contains(name), "{name} came back: {body}");
     }
 }
 
