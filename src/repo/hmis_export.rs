@@ -514,8 +514,8 @@ pub fn kept_descriptors(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<V
     .load(conn)
 }
 
-/// Whether an import ever kept rows for one of the CoC's agencies (else an export need not look
-/// for kept rows or source ids at all).
+/// Whether an import ever kept rows or source ids for one of the CoC's agencies (else an export
+/// need not look for kept rows or source ids at all).
 pub fn coc_has_imports(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<bool> {
     #[derive(QueryableByName)]
     struct Any {
@@ -524,7 +524,8 @@ pub fn coc_has_imports(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<bo
     }
     let r: Any = CachedSql::new(
         "SELECT EXISTS (SELECT 1 FROM agencies a JOIN hmis_rows h ON h.agency_id = a.id \
-         WHERE a.coc_code = $1) AS any"
+         WHERE a.coc_code = $1) OR EXISTS (SELECT 1 FROM agencies a \
+         JOIN import_sources i ON i.agency_id = a.id WHERE a.coc_code = $1) AS any"
             .to_string(),
     )
     .bind_all(vec![coc.as_str().into()])
