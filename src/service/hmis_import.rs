@@ -923,6 +923,12 @@ fn import_file(
     } else {
         run.ids.remove(fs.name);
     }
+    // Households serve the Enrollment file only, entry dates the Exit file (which follows it).
+    match fs.name {
+        "Enrollment" => run.households = HashMap::new(),
+        "Exit" => run.entry_dates = HashMap::new(),
+        _ => {}
+    }
     progress(&run.progress);
     tracing::debug!(
         job = %run.job,

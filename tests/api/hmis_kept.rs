@@ -641,4 +641,46 @@ async fn a_kept_row_of_no_agency_is_refused() {
         .bind::<SqlUuid, _>(agency)
         .execute(&mut c);
     assert!(moved.is_err());
+    // Nor a stay that does not exist.
+    let err = diesel::sql_query(
+        "INSERT INTO hmis_rows (agency_id, file, source_id, enrollment_id, fields)
+         VALUES ($1, 'Services', $2, $3, '{}')",
+    )
+    .bind::<SqlUuid, _>(agency)
+    .bind::<Text, _>(format!("S-{}", Uuid::now_v7()))
+    .bind::<SqlUuid, _>(Uuid::now_v7())
+    .execute(&mut c)
+    .expect_err("a row of no stay was kept")
+    .to_string();
+    assert!(err.contains("names no stay"), "{err}");
+}
+
+/// Deleting a stay deletes the rows an import kept of it (as the foreign key's cascade did).
+#[actix_web::test]
+async fn deleting_a_stay_deletes_its_kept_rows() {
+    let (pool, app, coc, agency) = world(1).await;
+    let admin = app.token("kept-admin-cascade", &[Role::AgencyAdmin], Some(agency));
+    let files = sample::generate(Version::Fy2026, 2, &coc);
+    let query = format!("agency={agency}&mode=strict");
+    let job = import(&app, &admin, &query, sample::zip(&files)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let stay = stay_of(&pool, agency, "Enrollment-1");
+    assert!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-1") == 1);
+    let mut c = pool.get().unwrap();
+    diesel::sql_query("DELETE FROM enrollment_data WHERE enrollment_id = $1")
+        .bind::<SqlUuid, _>(stay)
+        .execute(&mut c)
+        .unwrap();
+    diesel::sql_query("DELETE FROM enrollments WHERE id = $1")
+        .bind::<SqlUuid, _>(stay)
+        .execute(&mut c)
+        .unwrap();
+    for (file, source) in [
+        ("HealthAndDV", "HealthAndDV-1"),
+        ("Enrollment", "Enrollment-1"),
+        ("Disabilities", "Disabilities-1"),
+    ] {
+        assert_eq!(kept_count(&pool, agency, file, source), 0, "{file}");
+    }
+    assert_eq!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-2"), 1);
 }
