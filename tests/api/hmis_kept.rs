@@ -684,3 +684,62 @@ async fn deleting_a_stay_deletes_its_kept_rows() {
     }
     assert_eq!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-2"), 1);
 }
+
+/// The source replaced a stay's Exit row by a new one (the old one marked deleted): the stay
+/// keeps the new exit, whichever order the two rows come in.
+#[actix_web::test]
+async fn a_replaced_exit_row_leaves_the_stay_exited() {
+    let (pool, app, coc, agency) = world(1).await;
+    let admin = app.token("kept-admin-exit", &[Role::AgencyAdmin], Some(agency));
+    let worker = app.token("kept-worker-exit", &[Role::CaseWorker], Some(agency));
+    let files = sample::generate(Version::Fy2026, 2, &coc);
+    let query = format!("agency={agency}&mode=strict");
+    let job = import(&app, &admin, &query, sample::zip(&files)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let stay = stay_of(&pool, agency, "Enrollment-2");
+    let path = format!("/v1/enrollments/{stay}");
+    let exit_before = app.get(&path, &worker).await.ok(200)["exit_date"].clone();
+    assert!(exit_before.is_string());
+
+    // Exit.csv: the new row Exit-2b first, then Exit-2 marked deleted.
+    let mut again = files.clone();
+    set_cell(
+        &mut again,
+        "Exit.csv",
+        1,
+        "DateDeleted",
+        "2024-07-01 09:00:00",
+    );
+    let (_, bytes) = again.iter_mut().find(|(n, _)| n == "Exit.csv").unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let mut lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    let replaced =
+        lines[1]
+            .replacen("Exit-2,", "Exit-2b,", 1)
+            .replacen("2024-07-01 09:00:00", "", 1);
+    lines.insert(1, &replaced);
+    *bytes = format!("{}\r\n", lines.join("\r\n")).into_bytes();
+    let job = import(&app, &admin, &query, sample::zip(&again)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(job["progress"]["Exit"]["created"], 1, "{job:#}");
+    assert_eq!(job["progress"]["Exit"]["deleted"], 1, "{job:#}");
+    let s = app.get(&path, &worker).await.ok(200).clone();
+    assert_eq!(s["exit_date"], exit_before, "{s:#}");
+    assert_eq!(kept_count(&pool, agency, "Exit", "Exit-2b"), 1);
+    assert_eq!(kept_count(&pool, agency, "Exit", "Exit-2"), 0);
+
+    // Then the new row is deleted too: the stay is open again.
+    let mut last = again.clone();
+    set_cell(
+        &mut last,
+        "Exit.csv",
+        1,
+        "DateDeleted",
+        "2024-08-01 09:00:00",
+    );
+    let job = import(&app, &admin, &query, sample::zip(&last)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(job["progress"]["Exit"]["deleted"], 1, "{job:#}");
+    let s = app.get(&path, &worker).await.ok(200).clone();
+    assert!(s["exit_date"].is_null(), "{s:#}");
+}
