@@ -188,25 +188,33 @@ mod tests {
     use super::*;
     use crate::hmis_csv::{validate_path, Limits, Severity};
 
+    /// The validator's report on `files`, written to a directory of their own (`name`).
+    fn validated(name: &str, files: &[(String, Vec<u8>)]) -> crate::hmis_csv::Report {
+        let dir = std::env::temp_dir().join(format!("hearth-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (n, b) in files {
+            std::fs::write(dir.join(n), b).unwrap();
+        }
+        let r = validate_path(&dir, &Limits::default());
+        std::fs::remove_dir_all(&dir).unwrap();
+        r
+    }
+
+    fn errors(r: &crate::hmis_csv::Report) -> Vec<&crate::hmis_csv::Problem> {
+        r.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect()
+    }
+
     #[test]
     fn a_generated_set_passes_the_validator_in_both_versions() {
         for v in [Version::Fy2024, Version::Fy2026] {
-            let dir =
-                std::env::temp_dir().join(format!("hearth-sample-{}-{:?}", std::process::id(), v));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
             let files = generate(v, 12, "XX-500");
             assert_eq!(files.len(), 24);
-            for (n, b) in &files {
-                std::fs::write(dir.join(n), b).unwrap();
-            }
-            let r = validate_path(&dir, &Limits::default());
-            std::fs::remove_dir_all(&dir).unwrap();
-            let errors: Vec<_> = r
-                .problems
-                .iter()
-                .filter(|p| p.severity == Severity::Error)
-                .collect();
+            let r = validated(&format!("sample-{v:?}"), &files);
+            let errors = errors(&r);
             assert!(errors.is_empty(), "{v:?}: {errors:#?}");
             assert_eq!(r.version, Some(v));
         }
@@ -214,9 +222,6 @@ mod tests {
 
     #[test]
     fn a_generated_set_with_two_stays_per_client_passes_the_validator() {
-        let dir = std::env::temp_dir().join(format!("hearth-sample2-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
         let files = generate_with(Version::Fy2026, 5, 2, "XX-500");
         let lines = |name: &str| {
             let (_, b) = files.iter().find(|(n, _)| n == name).unwrap();
@@ -226,16 +231,8 @@ mod tests {
         assert_eq!(lines("Enrollment.csv"), 10);
         assert_eq!(lines("Services.csv"), 10);
         assert_eq!(lines("Exit.csv"), 5);
-        for (n, b) in &files {
-            std::fs::write(dir.join(n), b).unwrap();
-        }
-        let r = validate_path(&dir, &Limits::default());
-        std::fs::remove_dir_all(&dir).unwrap();
-        let errors: Vec<_> = r
-            .problems
-            .iter()
-            .filter(|p| p.severity == Severity::Error)
-            .collect();
+        let r = validated("sample2", &files);
+        let errors = errors(&r);
         assert!(errors.is_empty(), "{errors:#?}");
     }
 }

@@ -745,13 +745,13 @@ fn write_in_snapshot<W: Write + Send>(
     z.begin("Project").map_err(io)?;
     let mut exported_projects = Vec::new();
     for p in &projects {
-        let kept = project_kept.get(&p.id).copied();
+        let kept = project_kept.get(&p.id).copied().and_then(fields_of);
         let pid = project_ids
             .get(&p.id)
             .cloned()
             .unwrap_or_else(|| map::id(p.id));
         let org = kept
-            .and_then(fields_of)
+            .as_ref()
             .and_then(|f| f.get("OrganizationID")?.as_str().map(str::to_string))
             .unwrap_or_else(|| map::id(p.agency_id));
         if let Some(row) = merge(Merge {
@@ -759,7 +759,7 @@ fn write_in_snapshot<W: Write + Send>(
             file: "Project",
             export_id: eid,
             typed: Some(map::project_row(v, eid, &project_in(p, s.coc.as_str()))),
-            kept: kept.and_then(fields_of).as_ref(),
+            kept: kept.as_ref(),
             full: true,
             ids: &[("ProjectID", &pid), ("OrganizationID", &org)],
         }) {

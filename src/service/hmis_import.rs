@@ -723,11 +723,16 @@ fn import_file(
             run.file_progress(fs.name).skipped += 1;
             return Ok(());
         }
+        let key = row
+            .get(fs.key)
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
         // A row its source marks deleted is not taken (an export's deleted rows are history);
         // one an earlier import took is removed, unless it is a record, stay, project or
         // organization (an import never deletes those).
         if row.get("DateDeleted").is_some_and(|d| !d.trim().is_empty()) {
-            let key = row.get(fs.key).map(str::trim).unwrap_or_default();
+            let key = key.as_str();
             let file = format!("{}.csv", fs.name);
             // Rows of a record or stay Hearth keeps are kept with it.
             let of_kept = [("Client", "PersonalID"), ("Enrollment", "EnrollmentID")]
@@ -760,11 +765,7 @@ fn import_file(
                 }
                 Some(s) if s.hash == repo::DEIDENTIFIED => {
                     run.file_progress(fs.name).unchanged += 1;
-                    (
-                        "deidentified_in_hearth",
-                        "the record this row belongs to was de-identified in Hearth: the import \
-                         leaves it as it is",
-                    )
+                    DEIDENTIFIED_IN_HEARTH
                 }
                 Some(_) => {
                     // What waits is written first: the removal comes after it, as in the file.
@@ -788,11 +789,6 @@ fn import_file(
             );
             return Ok(());
         }
-        let key = row
-            .get(fs.key)
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_string();
         if key.is_empty() {
             skip(
                 run,
@@ -811,15 +807,8 @@ fn import_file(
         if before.is_some_and(|s| s.hash == repo::DEIDENTIFIED) {
             run.file_progress(fs.name).unchanged += 1;
             let file = format!("{}.csv", fs.name);
-            run.problem(
-                &file,
-                Some(row.line),
-                None,
-                "deidentified_in_hearth",
-                Severity::Warning,
-                "the record this row belongs to was de-identified in Hearth: the import leaves \
-                 it as it is",
-            );
+            let (code, msg) = DEIDENTIFIED_IN_HEARTH;
+            run.problem(&file, Some(row.line), None, code, Severity::Warning, msg);
             return Ok(());
         }
         if before.is_some_and(|s| s.hash == hash) {
@@ -942,6 +931,12 @@ fn import_file(
 
 type Written = Result<Option<Uuid>, Unusable>;
 
+/// The warning on a row of a record de-identified in Hearth (the import leaves it as it is).
+const DEIDENTIFIED_IN_HEARTH: (&str, &str) = (
+    "deidentified_in_hearth",
+    "the record this row belongs to was de-identified in Hearth: the import leaves it as it is",
+);
+
 /// The files whose rows an import never deletes when their source marks them deleted.
 const KEPT_WHEN_DELETED: &[&str] = &["Organization", "Project", "Client", "Enrollment"];
 
@@ -954,9 +949,12 @@ fn remove_deleted(db: &Db, run: &mut Run, fs: &FileSpec, key: &str) -> AppResult
     match (fs.name, target) {
         // The stay is open again, unless another Exit row of it is kept (its exit stands).
         ("Exit", Some(stay)) => {
-            if !db.with(|c| repo::has_kept_exit(c, stay))? {
-                db.with(|c| repo::clear_exit(c, stay))?;
-            }
+            db.with(|c| -> diesel::QueryResult<()> {
+                if !repo::has_kept_exit(c, stay)? {
+                    repo::clear_exit(c, stay)?;
+                }
+                Ok(())
+            })?;
             run.ce_stays.push(stay);
         }
         (_, Some(datum)) if stay.is_some() => {

@@ -54,6 +54,19 @@ where
     finished(app, token, &location).await
 }
 
+/// Imports `files` into `agency` in strict mode; checks the job succeeded and answers it.
+pub async fn imported<S: crate::clients::Svc>(
+    app: &TestApp<S>,
+    token: &str,
+    agency: Uuid,
+    files: &[(String, Vec<u8>)],
+) -> Value {
+    let query = format!("agency={agency}&mode=strict");
+    let job = import(app, token, &query, sample::zip(files)).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    job
+}
+
 /// Polls a job until it has finished; answers it.
 async fn finished<S, B>(app: &TestApp<S>, token: &str, location: &str) -> Value
 where
@@ -549,14 +562,7 @@ async fn an_export_imported_and_exported_again_comes_back_byte_for_byte() {
         let (_pool, app, coc, agency) = world(4).await;
         let admin = app.token("round-trip-admin", &[Role::AgencyAdmin], Some(agency));
         let files = sample::generate(version, 12, &coc);
-        let job = import(
-            &app,
-            &admin,
-            &format!("agency={agency}&mode=strict"),
-            sample::zip(&files),
-        )
-        .await;
-        assert_eq!(job["status"], "succeeded", "{job:#}");
+        imported(&app, &admin, agency, &files).await;
         let r = app
             .get(
                 &format!(
@@ -739,14 +745,7 @@ async fn a_write_that_fails_mid_import_leaves_nothing() {
     assert_eq!(count(&pool, kept, agency), 0);
 
     // Without the trigger the same set imports whole.
-    let job = import(
-        &app,
-        &admin,
-        &format!("agency={agency}&mode=strict"),
-        sample::zip(&files),
-    )
-    .await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    imported(&app, &admin, agency, &files).await;
     assert_eq!(count(&pool, clients, agency), 30);
 }
 

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::hmis_export::{rows, unzip};
-use crate::hmis_import::{import, set_cell, world};
+use crate::hmis_import::{import, imported, set_cell, world};
 
 /// The Hearth stay an import made of source enrollment `source`.
 fn stay_of(pool: &hearth::db::DbPool, agency: Uuid, source: &str) -> Uuid {
@@ -64,14 +64,7 @@ async fn kept_rows_follow_the_datum_rule_in_the_api_and_the_export() {
         "OtherIncomeSourceIdentify",
         "tips",
     );
-    let job = import(
-        &app,
-        &admin,
-        &format!("agency={agency}&mode=strict"),
-        sample::zip(&files),
-    )
-    .await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    imported(&app, &admin, agency, &files).await;
     let stay = stay_of(&pool, agency, "Enrollment-1");
     let path = format!("/v1/enrollments/{stay}/hmis-records");
 
@@ -203,14 +196,7 @@ async fn a_change_made_in_hearth_shows_in_the_export_over_the_kept_row() {
     let (pool, app, coc, agency) = world(4).await;
     let admin = app.token("kept-admin-2", &[Role::AgencyAdmin], Some(agency));
     let files = sample::generate(Version::Fy2024, 4, &coc);
-    let job = import(
-        &app,
-        &admin,
-        &format!("agency={agency}&mode=strict"),
-        sample::zip(&files),
-    )
-    .await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    imported(&app, &admin, agency, &files).await;
     // Enrollment-1 came open; a case worker of the agency exits it, and records a current
     // living situation on it.
     let stay = stay_of(&pool, agency, "Enrollment-1");
@@ -315,14 +301,7 @@ async fn a_row_deleted_in_the_source_is_not_imported() {
         "DateDeleted",
         "2024-02-01 10:00:00",
     );
-    let job = import(
-        &app,
-        &admin,
-        &format!("agency={agency}&mode=strict"),
-        sample::zip(&files),
-    )
-    .await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let job = imported(&app, &admin, agency, &files).await;
     assert_eq!(job["progress"]["IncomeBenefits"]["created"], 2, "{job:#}");
     assert_eq!(job["progress"]["IncomeBenefits"]["skipped"], 1, "{job:#}");
     let warning = job["problems"]
@@ -368,14 +347,7 @@ async fn a_kept_row_inside_the_roi_window_makes_its_stay_reachable() {
         "2024-01-05",
     );
     set_cell(&mut files, "Event.csv", 1, "EventDate", "2024-01-05");
-    let job = import(
-        &app,
-        &admin,
-        &format!("agency={agency}&mode=strict"),
-        sample::zip(&files),
-    )
-    .await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    imported(&app, &admin, agency, &files).await;
     let client = target_of(&pool, agency, "Client", "Client-1");
     let stay = stay_of(&pool, agency, "Enrollment-1");
     // The record opens from 2024-01-20 (window mode).
@@ -457,9 +429,7 @@ async fn a_row_deleted_in_the_source_after_an_import_is_removed() {
     let (pool, app, coc, agency) = world(2).await;
     let admin = app.token("kept-admin-del", &[Role::AgencyAdmin], Some(agency));
     let files = sample::generate(Version::Fy2026, 3, &coc);
-    let query = format!("agency={agency}&mode=strict");
-    let job = import(&app, &admin, &query, sample::zip(&files)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    imported(&app, &admin, agency, &files).await;
     let stay = stay_of(&pool, agency, "Enrollment-2");
     let worker = app.token("kept-worker-del", &[Role::CaseWorker], Some(agency));
     let stay_path = format!("/v1/enrollments/{stay}");
@@ -475,8 +445,7 @@ async fn a_row_deleted_in_the_source_after_an_import_is_removed() {
     // A stay the source deletes is kept, and so are its rows the source deletes with it.
     set_cell(&mut again, "Enrollment.csv", 1, "DateDeleted", deleted);
     set_cell(&mut again, "HealthAndDV.csv", 1, "DateDeleted", deleted);
-    let job = import(&app, &admin, &query, sample::zip(&again)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let job = imported(&app, &admin, agency, &again).await;
     for file in ["IncomeBenefits", "Services", "Exit"] {
         assert_eq!(job["progress"][file]["deleted"], 1, "{file}: {job:#}");
     }
@@ -538,8 +507,7 @@ async fn a_row_deleted_in_the_source_after_an_import_is_removed() {
     assert!(files_left.contains(&"HealthAndDV"), "{files_left:?}");
 
     // Importing the same set once more changes nothing further.
-    let job = import(&app, &admin, &query, sample::zip(&again)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let job = imported(&app, &admin, agency, &again).await;
     assert_eq!(job["progress"]["Services"]["deleted"], 0, "{job:#}");
     assert_eq!(job["progress"]["Services"]["created"], 0, "{job:#}");
 }
@@ -551,9 +519,7 @@ async fn a_merged_records_kept_rows_follow_its_stays_into_de_identification() {
     let (pool, app, coc, agency) = world(2).await;
     let admin = app.token("kept-admin-merge", &[Role::AgencyAdmin], Some(agency));
     let files = sample::generate(Version::Fy2026, 2, &coc);
-    let query = format!("agency={agency}&mode=strict");
-    let job = import(&app, &admin, &query, sample::zip(&files)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    imported(&app, &admin, agency, &files).await;
     let survivor = target_of(&pool, agency, "Client", "Client-1");
     let duplicate = target_of(&pool, agency, "Client", "Client-2");
     let r = crate::clients::send(
@@ -599,8 +565,7 @@ async fn a_merged_records_kept_rows_follow_its_stays_into_de_identification() {
 
     // Importing the same export again brings nobody back: the de-identified record's rows are
     // known by their source ids, and left as they are.
-    let job = import(&app, &admin, &query, sample::zip(&files)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let job = imported(&app, &admin, agency, &files).await;
     for file in ["Client", "Enrollment", "HealthAndDV", "Services"] {
         assert_eq!(job["progress"][file]["created"], 0, "{file}: {job:#}");
         assert_eq!(job["progress"][file]["updated"], 0, "{file}: {job:#}");
@@ -661,9 +626,7 @@ async fn deleting_a_stay_deletes_its_kept_rows() {
     let (pool, app, coc, agency) = world(1).await;
     let admin = app.token("kept-admin-cascade", &[Role::AgencyAdmin], Some(agency));
     let files = sample::generate(Version::Fy2026, 2, &coc);
-    let query = format!("agency={agency}&mode=strict");
-    let job = import(&app, &admin, &query, sample::zip(&files)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    imported(&app, &admin, agency, &files).await;
     let stay = stay_of(&pool, agency, "Enrollment-1");
     assert!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-1") == 1);
     let mut c = pool.get().unwrap();
@@ -693,9 +656,7 @@ async fn a_replaced_exit_row_leaves_the_stay_exited() {
     let admin = app.token("kept-admin-exit", &[Role::AgencyAdmin], Some(agency));
     let worker = app.token("kept-worker-exit", &[Role::CaseWorker], Some(agency));
     let files = sample::generate(Version::Fy2026, 2, &coc);
-    let query = format!("agency={agency}&mode=strict");
-    let job = import(&app, &admin, &query, sample::zip(&files)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    imported(&app, &admin, agency, &files).await;
     let stay = stay_of(&pool, agency, "Enrollment-2");
     let path = format!("/v1/enrollments/{stay}");
     let exit_before = app.get(&path, &worker).await.ok(200)["exit_date"].clone();
@@ -719,8 +680,7 @@ async fn a_replaced_exit_row_leaves_the_stay_exited() {
             .replacen("2024-07-01 09:00:00", "", 1);
     lines.insert(1, &replaced);
     *bytes = format!("{}\r\n", lines.join("\r\n")).into_bytes();
-    let job = import(&app, &admin, &query, sample::zip(&again)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let job = imported(&app, &admin, agency, &again).await;
     assert_eq!(job["progress"]["Exit"]["created"], 1, "{job:#}");
     assert_eq!(job["progress"]["Exit"]["deleted"], 1, "{job:#}");
     let s = app.get(&path, &worker).await.ok(200).clone();
@@ -737,8 +697,7 @@ async fn a_replaced_exit_row_leaves_the_stay_exited() {
         "DateDeleted",
         "2024-08-01 09:00:00",
     );
-    let job = import(&app, &admin, &query, sample::zip(&last)).await;
-    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let job = imported(&app, &admin, agency, &last).await;
     assert_eq!(job["progress"]["Exit"]["deleted"], 1, "{job:#}");
     let s = app.get(&path, &worker).await.ok(200).clone();
     assert!(s["exit_date"].is_null(), "{s:#}");
