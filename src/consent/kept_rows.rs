@@ -40,9 +40,12 @@ pub fn kept_row_kind(file: &str, disability_type: Option<&str>) -> crate::consen
     }
 }
 
+/// Where a kept Disabilities row holds its `DisabilityType` (`hmis_csv::kept` keeps a row's
+/// values as an array in a fixed column order; a test there holds this to it).
+pub const DISABILITY_TYPE_AT: usize = 4;
+
 /// SQL twin of [`kept_row_kind`] over a kept row `h`: true when the row is wholly PII.
-pub const KEPT_ROW_WHOLLY_PII_SQL: &str =
-    "(h.file = 'Disabilities' AND btrim(h.fields->>'DisabilityType') = '8')";
+pub const KEPT_ROW_WHOLLY_PII_SQL: &str = "(h.file = 'Disabilities' AND btrim(h.fields->>4) = '8')";
 
 /// Whether column `column` of a kept `file` row is shown at this access (`full`: the viewer sees
 /// the datum in full); `text` says the column is a text column (`S` in HUD's sheets).

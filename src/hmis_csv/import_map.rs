@@ -349,29 +349,6 @@ pub fn exit(row: &Row, invalid: &mut Invalid) -> Result<ExitIn, Unusable> {
     })
 }
 
-/// The columns of a row as kept whole (`hmis_rows`): HUD's column names to the values sent,
-/// leaving out what `skip` names (PII kept typed elsewhere), written out as a JSON object (the
-/// text `jsonb` reads; no map is built on the way).
-pub fn whole_row(row: &Row, skip: &[&str]) -> String {
-    let mut out = Vec::with_capacity(64 + row.values.len() * 24);
-    out.push(b'{');
-    for (c, v) in row.file.columns.iter().zip(&row.values) {
-        if let Some(v) = v {
-            if !skip.contains(&c.name) {
-                if out.len() > 1 {
-                    out.push(b',');
-                }
-                // Writing a string to a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut out, c.name);
-                out.push(b':');
-                let _ = serde_json::to_writer(&mut out, v.as_str());
-            }
-        }
-    }
-    out.push(b'}');
-    String::from_utf8(out).expect("serde_json writes UTF-8")
-}
-
 /// A hash of a row's values (the source's own `DateUpdated` included, the `ExportID` left out),
 /// to tell a changed row from one imported before.
 pub fn row_hash(row: &Row) -> String {

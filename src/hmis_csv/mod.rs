@@ -8,6 +8,7 @@ pub mod export_kept;
 pub mod export_map;
 pub mod export_zip;
 pub mod import_map;
+pub mod kept;
 pub mod read;
 pub mod sample;
 pub mod validate;

@@ -269,7 +269,7 @@ pub struct WholeRow {
     pub invalid: Option<serde_json::Value>,
 }
 
-/// A JSON object already written out (`hmis_csv::import_map::whole_row`), stored as `json`
+/// A kept row's values already written out (`hmis_csv::kept::encode`), stored as `json`
 /// as it is: no `serde_json::Value` is built to be written out again.
 #[derive(Debug, Clone, diesel::expression::AsExpression)]
 #[diesel(sql_type = diesel::sql_types::Json)]

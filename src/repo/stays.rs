@@ -201,7 +201,10 @@ pub fn kept_facts_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<V
             hmis_rows::agency_id,
             hmis_rows::collected_on,
             hmis_rows::file,
-            sql::<Nullable<Text>>("fields->>'DisabilityType'"),
+            sql::<Nullable<Text>>(&format!(
+                "CASE WHEN file = 'Disabilities' THEN fields->>{} END",
+                crate::consent::kept_rows::DISABILITY_TYPE_AT
+            )),
         ))
         .load(conn)
 }

@@ -343,9 +343,9 @@ impl Ids<'_> {
     }
 }
 
-/// A kept row's columns (its JSON text parsed; `None` if it is not an object).
+/// A kept row's columns by name (`hmis_csv::kept`; `None` if its text is not a kept array).
 fn fields_of(k: &repo::KeptRow) -> Option<serde_json::Map<String, serde_json::Value>> {
-    serde_json::from_str(&k.fields).ok()
+    crate::hmis_csv::kept::decode_text(&k.file, &k.fields)
 }
 
 /// Rows of a page for one file, with their source order (`seq`; Hearth's own rows after).

@@ -1335,7 +1335,7 @@ fn keep(
         // A stay's rows reach their record through the stay.
         client_id: if enrollment.is_some() { None } else { client },
         enrollment_id: enrollment,
-        fields: repo::JsonText(import_map::whole_row(row, skip)),
+        fields: repo::JsonText(crate::hmis_csv::kept::encode(row, skip)),
         target_id: target,
         collected_on: import_map::collected_on(row),
         // Set once the row is written (`import_file`).

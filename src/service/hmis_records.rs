@@ -39,6 +39,12 @@ pub struct HmisRecord {
     pub collected_on: NaiveDate,
 }
 
+/// A kept row's `DisabilityType` (what `kept_row_kind` reads), from its array.
+fn disability_type(k: &repo::KeptRow) -> Option<&str> {
+    let at = crate::hmis_csv::kept::position(&k.file, "DisabilityType")?;
+    k.fields.get(at).and_then(|v| v.as_str())
+}
+
 /// A kept row as shown at this access, or `None` when it is not shown at all.
 fn shown(
     caller: &Caller,
@@ -46,9 +52,7 @@ fn shown(
     collected_on: NaiveDate,
     full: bool,
 ) -> Option<HmisRecord> {
-    let serde_json::Value::Object(all) = k.fields else {
-        return None;
-    };
+    let all = crate::hmis_csv::kept::decode(&k.file, &k.fields)?;
     let disability = all.get("DisabilityType").and_then(|v| v.as_str());
     if !kept_row_shown(&k.file, disability, full) {
         return None;
@@ -121,10 +125,7 @@ pub fn list(
                 &DatumFacts {
                     entered_by_agency: k.entered_by_agency,
                     collected_on,
-                    kind: kept_row_kind(
-                        &k.file,
-                        k.fields.get("DisabilityType").and_then(|v| v.as_str()),
-                    ),
+                    kind: kept_row_kind(&k.file, disability_type(&k)),
                 },
             )
         };
