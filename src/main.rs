@@ -197,13 +197,16 @@ fn main() -> ExitCode {
 
 fn validate_csv(path: &std::path::Path, json: bool) -> Result<(), String> {
     use hearth::hmis_csv::{validate_path, Limits, Severity};
+    use std::io::Write;
     let report = validate_path(path, &Limits::default());
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
+    // A reader that stops early (`| head`) ends the listing, not the verdict.
+    let mut out = std::io::stdout().lock();
+    let printed = if json {
+        serde_json::to_string_pretty(&report)
+            .map_err(|e| e.to_string())
+            .map(|text| writeln!(out, "{text}"))?
     } else {
+        let mut printed = Ok(());
         for p in &report.problems {
             let sev = match p.severity {
                 Severity::Error => "error",
@@ -215,23 +218,27 @@ fn validate_csv(path: &std::path::Path, json: bool) -> Result<(), String> {
                 .as_deref()
                 .map(|c| format!(" [{c}]"))
                 .unwrap_or_default();
-            println!("{sev} {}{line}{col} {}: {}", p.file, p.code, p.message);
+            printed = writeln!(out, "{sev} {}{line}{col} {}: {}", p.file, p.code, p.message);
+            if printed.is_err() {
+                break;
+            }
         }
-        if report.dropped > 0 {
-            println!("... and {} more problems not shown", report.dropped);
+        if printed.is_ok() && report.dropped > 0 {
+            printed = writeln!(out, "... and {} more problems not shown", report.dropped);
+        }
+        printed
+    };
+    if let Err(e) = printed {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(format!("cannot write the report: {e}"));
         }
     }
-    let errors = report
-        .problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    match (errors, report.version) {
+    match (report.errors, report.version) {
         (0, v) => {
-            eprintln!("valid ({v:?}); {} warnings", report.problems.len());
+            eprintln!("valid ({v:?}); {} warnings", report.warnings);
             Ok(())
         }
-        (n, _) => Err(format!("{n} errors")),
+        (n, _) => Err(format!("{n} errors, {} warnings", report.warnings)),
     }
 }
 
@@ -353,15 +360,19 @@ fn import_csv(
     let job = hmis_import::submit(&mut conn, &caller, agency, mode).map_err(|e| e.to_string())?;
     drop(conn);
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // The file being read is the one whose rows grew since the last call.
+    let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut current = (String::new(), 0u64);
     let mut draw = |p: &hmis_import::Progress| {
         if !bar {
             return;
         }
-        let (file, rows) = p
-            .iter()
-            .next_back()
-            .map(|(f, r)| (f.as_str(), r.read))
-            .unwrap_or(("", 0));
+        for (f, r) in p {
+            if seen.insert(f.clone(), r.read) != Some(r.read) {
+                current = (f.clone(), r.read);
+            }
+        }
+        let (file, rows) = (current.0.as_str(), current.1);
         let total: u64 = p.values().map(|r| r.read).sum();
         let done = p.len();
         let width = 30;
@@ -396,10 +407,14 @@ fn import_csv(
                 p.severity, p.file, p.code, p.message
             );
         }
+        let more = (job.problem_count as usize).saturating_sub(job.problems.len());
+        if more > 0 {
+            println!("... and {more} more problems not shown (the job keeps the first ones)");
+        }
         for (file, r) in &job.progress {
             println!(
-                "{file}: {} read, {} created, {} updated, {} unchanged, {} skipped",
-                r.read, r.created, r.updated, r.unchanged, r.skipped
+                "{file}: {} read, {} created, {} updated, {} unchanged, {} skipped, {} deleted",
+                r.read, r.created, r.updated, r.unchanged, r.skipped, r.deleted
             );
         }
     }

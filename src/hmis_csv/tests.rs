@@ -2,7 +2,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::validate::{validate_path, Limits, Report};
+use super::validate::{validate_path, Limits, Report, Severity};
 use super::{Spec, Ty, Version};
 
 fn sheets() -> PathBuf {
@@ -643,5 +643,116 @@ fn export_dates_in_a_vendors_own_form_are_a_warning() {
     assert!(
         warned.contains(&("ExportStartDate".into(), "bad_date")),
         "{warned:?}"
+    );
+}
+
+#[test]
+fn a_zip_written_with_backslashes_is_one_folder() {
+    let files: Vec<_> = bytes(valid_set(Version::Fy2026))
+        .into_iter()
+        .map(|(n, b)| (format!("Vendor\\{n}"), b))
+        .collect();
+    let p = write_zip(&files, zip::CompressionMethod::Deflated);
+    let r = validate_path(&p, &Limits::default());
+    assert!(r.problems.is_empty(), "{:?}", codes(&r));
+}
+
+#[test]
+fn a_file_twice_is_an_error_whichever_way_it_comes() {
+    let one = bytes(valid_set(Version::Fy2026));
+    let client = one
+        .iter()
+        .find(|(n, _)| n == "Client.csv")
+        .unwrap()
+        .1
+        .clone();
+    // In two folders of a zip, and in another letter case (the zip crate writes no zip with
+    // one name twice; the reader treats that case as two folders).
+    for extra in ["dup/Client.csv", "client.csv"] {
+        let mut files = one.clone();
+        files.push((extra.to_string(), client.clone()));
+        let p = write_zip(&files, zip::CompressionMethod::Deflated);
+        let r = validate_path(&p, &Limits::default());
+        assert!(r.has_errors(), "{extra}");
+        assert!(
+            r.problems.iter().any(|p| p.code == "duplicate_file"),
+            "{extra}: {:?}",
+            codes(&r)
+        );
+    }
+    // A directory whose names differ only in letter case.
+    let mut files = one.clone();
+    files.push(("CLIENT.csv".to_string(), client));
+    let r = check(&files);
+    assert!(r.problems.iter().any(|p| p.code == "duplicate_file"));
+}
+
+#[test]
+fn an_unknown_csv_version_is_a_warning_and_the_columns_tell() {
+    let mut set = valid_set(Version::Fy2026);
+    set_cell(file(&mut set, "Export.csv"), "CSVVersion", "2022 v1.0");
+    let r = check(&bytes(set));
+    assert_eq!(r.version, Some(Version::Fy2026));
+    assert!(!r.has_errors(), "{:?}", codes(&r));
+    assert!(codes(&r).contains(&(
+        "Export.csv".into(),
+        Some(2),
+        Some("CSVVersion".into()),
+        "unknown_version"
+    )));
+}
+
+#[test]
+fn an_export_id_that_differs_is_said_once_per_file() {
+    let mut set = valid_set(Version::Fy2024);
+    let c = file(&mut set, "Client.csv");
+    set_cell(c, "ExportID", "2");
+    for i in 2..5 {
+        let mut row = c[1].clone();
+        row[0] = i.to_string();
+        c.push(row);
+    }
+    let r = check(&bytes(set));
+    let said: Vec<_> = r
+        .problems
+        .iter()
+        .filter(|p| p.code == "export_id_mismatch")
+        .map(|p| (p.file.as_str(), p.line))
+        .collect();
+    assert_eq!(said, [("Client.csv", Some(2))]);
+}
+
+/// The list of problems is capped; the verdict and the places of errors are not.
+#[test]
+fn an_error_after_the_listed_problems_still_fails_the_set() {
+    let mut set = valid_set(Version::Fy2026);
+    let s = file(&mut set, "Services.csv");
+    let user = s[0].iter().position(|c| c == "UserID").unwrap();
+    s[1][user] = "nobody".into();
+    // 10,050 rows with a warning each (a user not exported), then one with a bad date.
+    for i in 2..10_052 {
+        let mut row = s[1].clone();
+        row[0] = i.to_string();
+        s.push(row);
+    }
+    let mut bad = s[1].clone();
+    bad[0] = "bad".into();
+    let date = s[0].iter().position(|c| c == "DateProvided").unwrap();
+    bad[date] = "31/01/2024".into();
+    s.push(bad);
+    let r = check(&bytes(set));
+    assert!(r.dropped > 0);
+    assert!(r.problems.iter().all(|p| p.severity == Severity::Warning));
+    assert!(r.has_errors());
+    assert_eq!(r.errors, 1);
+    assert_eq!(r.warnings, 10_052);
+    assert_eq!(
+        r.errors_at,
+        [crate::hmis_csv::validate::ErrorAt {
+            file: "Services.csv".into(),
+            line: Some(10_053),
+            column: Some("DateProvided".into()),
+            code: "bad_date",
+        }]
     );
 }

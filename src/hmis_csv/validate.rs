@@ -28,16 +28,33 @@ pub struct Problem {
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Report {
     pub version: Option<Version>,
+    /// The first `MAX_PROBLEMS` problems, in the order found.
     pub problems: Vec<Problem>,
     /// Problems not kept once `MAX_PROBLEMS` were reported.
     pub dropped: u64,
+    /// Every error found, listed or not: the verdict counts them all.
+    pub errors: u64,
+    /// Every warning found, listed or not.
+    pub warnings: u64,
+    /// Where every error is (listed or not): what an import skips or refuses.
+    #[serde(skip)]
+    pub errors_at: Vec<ErrorAt>,
+}
+
+/// Where an error is, without its message: kept for every error, however many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorAt {
+    pub file: String,
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub code: &'static str,
 }
 
 const MAX_PROBLEMS: usize = 10_000;
 
 impl Report {
     pub fn has_errors(&self) -> bool {
-        self.problems.iter().any(|p| p.severity == Severity::Error)
+        self.errors > 0
     }
 
     fn push(
@@ -49,6 +66,18 @@ impl Report {
         severity: Severity,
         message: impl Into<String>,
     ) {
+        match severity {
+            Severity::Error => {
+                self.errors += 1;
+                self.errors_at.push(ErrorAt {
+                    file: file.to_string(),
+                    line,
+                    column: column.map(str::to_string),
+                    code,
+                });
+            }
+            Severity::Warning => self.warnings += 1,
+        }
         if self.problems.len() >= MAX_PROBLEMS {
             self.dropped += 1;
             return;
@@ -277,7 +306,8 @@ impl ZipSource {
                 );
                 return None;
             }
-            let parts: Vec<&str> = raw.split('/').collect();
+            // Some Windows tools write `\` between folder and file.
+            let parts: Vec<&str> = raw.split(['/', '\\']).collect();
             let (folder, base) = (
                 parts[..parts.len() - 1].join("/"),
                 parts[parts.len() - 1].to_string(),
@@ -286,7 +316,16 @@ impl ZipSource {
                 continue;
             }
             folders.insert(folder);
-            entries.insert(base, i);
+            if entries.insert(base.clone(), i).is_some() {
+                report.error(
+                    &base,
+                    None,
+                    None,
+                    "duplicate_file",
+                    "the zip holds this file more than once (in different folders, or twice): \
+                     which one to read is not clear",
+                );
+            }
         }
         if folders.len() > 1 {
             report.warn(
@@ -378,8 +417,30 @@ fn run(src: &mut dyn Source, report: &mut Report) {
             .find(|n| n.eq_ignore_ascii_case(&format!("{file}.csv")))
             .cloned()
     };
-    let version = detect_version(src, find("Export"), find("Client"));
+    let mut seen = HashSet::new();
+    for n in &names {
+        if !seen.insert(n.to_ascii_lowercase()) {
+            report.error(
+                n,
+                None,
+                None,
+                "duplicate_file",
+                "the set holds this file more than once (names differing only in letter case): \
+                 which one to read is not clear",
+            );
+        }
+    }
+    let (version, known_version) = detect_version(src, find("Export"), find("Client"));
     report.version = Some(version);
+    if !known_version {
+        report.warn(
+            "Export.csv",
+            Some(2),
+            Some("CSVVersion"),
+            "unknown_version",
+            "CSVVersion names neither FY2024 nor FY2026: the version is told by the columns",
+        );
+    }
     let spec = Spec::get(version);
     if find("Export").is_none() {
         report.error(
@@ -444,7 +505,13 @@ fn run(src: &mut dyn Source, report: &mut Report) {
     }
 }
 
-fn detect_version(src: &mut dyn Source, export: Option<String>, client: Option<String>) -> Version {
+/// The set's version, and whether Export.csv's `CSVVersion` named it (when it names neither,
+/// the columns tell: FY2026's Client.csv has `Sex`).
+fn detect_version(
+    src: &mut dyn Source,
+    export: Option<String>,
+    client: Option<String>,
+) -> (Version, bool) {
     let header_and_row = |r: Box<dyn Read + '_>| -> Option<(Vec<String>, Vec<String>)> {
         let mut rd = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -464,13 +531,15 @@ fn detect_version(src: &mut dyn Source, export: Option<String>, client: Option<S
             .unwrap_or_default();
         Some((h, row))
     };
+    // Without Export.csv (an error of its own) there is nothing to name the version.
+    let mut named = true;
     if let Some(n) = export {
         if let Some((h, row)) = src.open(&n).ok().and_then(header_and_row) {
             if let Some(i) = h.iter().position(|c| c.eq_ignore_ascii_case("CSVVersion")) {
                 match row.get(i).map(|v| v.trim()) {
-                    Some(v) if v.starts_with("2026") => return Version::Fy2026,
-                    Some(v) if v.starts_with("2024") => return Version::Fy2024,
-                    _ => {}
+                    Some(v) if v.starts_with("2026") => return (Version::Fy2026, true),
+                    Some(v) if v.starts_with("2024") => return (Version::Fy2024, true),
+                    _ => named = false,
                 }
             }
         }
@@ -478,11 +547,11 @@ fn detect_version(src: &mut dyn Source, export: Option<String>, client: Option<S
     if let Some(n) = client {
         if let Some((h, _)) = src.open(&n).ok().and_then(header_and_row) {
             if h.iter().any(|c| c.eq_ignore_ascii_case("Sex")) {
-                return Version::Fy2026;
+                return (Version::Fy2026, named);
             }
         }
     }
-    Version::Fy2024
+    (Version::Fy2024, named)
 }
 
 fn check_file(
@@ -624,6 +693,7 @@ fn check_file(
     );
     let mut own_keys: HashSet<Box<str>> = HashSet::new();
     let mut rows = 0u64;
+    let mut export_id_differs = false;
     loop {
         match rd.read_byte_record(&mut rec) {
             Ok(true) => {}
@@ -694,13 +764,16 @@ fn check_file(
             }
             if p.file == "Export" {
                 if let Some(x) = state.export_id.as_deref() {
-                    if x != v {
+                    if x != v && !export_id_differs {
+                        // Once per file: a vendor's file carries one ExportID in every row.
+                        export_id_differs = true;
                         report.warn(
                             label,
                             line,
                             Some(p.column),
                             "export_id_mismatch",
-                            "ExportID differs from Export.csv's",
+                            "ExportID differs from Export.csv's (said once per file, at the \
+                             first row where it does)",
                         );
                     }
                 }

@@ -212,6 +212,10 @@ struct Run {
     /// Source PersonalIDs and EnrollmentIDs the source marks deleted that Hearth keeps: their
     /// rows marked deleted are kept too.
     kept_deleted: HashSet<(&'static str, String)>,
+    /// Strict mode: a row that cannot be imported ends the import (nothing is written).
+    strict: bool,
+    /// Set when strict mode met such a row (the error that ends the import is this one).
+    strict_refused: bool,
 }
 
 impl Run {
@@ -316,6 +320,8 @@ fn run_inner(
         ce_stays: Vec::new(),
         ce_before: Vec::new(),
         kept_deleted: HashSet::new(),
+        strict: mode == ImportMode::Strict,
+        strict_refused: false,
     };
     // The validator's findings: set-level errors end the job in either mode; row errors end it
     // in strict mode, and mark the rows lenient mode skips.
@@ -330,15 +336,17 @@ fn run_inner(
             p.severity,
             p.message.clone(),
         );
-        if p.severity != Severity::Error {
-            continue;
-        }
-        let file = p.file.trim_end_matches(".csv").to_string();
-        match p.line {
+    }
+    // Problems past the validator's list are counted, not listed.
+    run.problem_count += report.dropped as i32;
+    // Every error, listed or not, decides: where it is says what it ends or skips.
+    for e in &report.errors_at {
+        let file = e.file.trim_end_matches(".csv").to_string();
+        match e.line {
             Some(line) if line > 1 => {
                 row_errors = true;
-                if CODE_PROBLEMS.contains(&p.code) {
-                    if let Some(c) = &p.column {
+                if CODE_PROBLEMS.contains(&e.code) {
+                    if let Some(c) = &e.column {
                         run.code_cells
                             .entry((file, line))
                             .or_default()
@@ -351,10 +359,13 @@ fn run_inner(
             _ => set_level = true,
         }
     }
-    if report.dropped > 0 {
-        run.problem_count += report.dropped as i32;
-    }
     let refuse = |run: &mut Run, conn: &mut PgConnection, why: &str| -> AppResult<()> {
+        // Nothing was written: no row counts as created, updated or deleted.
+        for p in run.progress.values_mut() {
+            p.created = 0;
+            p.updated = 0;
+            p.deleted = 0;
+        }
         save_progress(conn, run)?;
         repo::finish_job(
             conn,
@@ -433,6 +444,11 @@ fn run_inner(
             )?;
             Ok(())
         }
+        Err(_) if run.strict_refused => refuse(
+            &mut run,
+            &mut conn,
+            "refused in strict mode: a row cannot be imported (see problems); nothing was imported",
+        ),
         Err(e) => {
             if let AppError::Internal(cause) = &e {
                 tracing::error!(job = %job, cause = %cause, "import rolled back");
@@ -898,7 +914,16 @@ fn import_file(
                 }
             }
             Ok(None) => {}
-            Err(u) => skip(run, fs, &row, Some(u.column), "not_imported", u.message),
+            Err(u) => {
+                skip(run, fs, &row, Some(u.column), "not_imported", u.message);
+                if run.strict {
+                    // All or nothing: the transaction rolls back.
+                    run.strict_refused = true;
+                    return Err(AppError::BadRequest(
+                        "strict mode: a row cannot be imported".into(),
+                    ));
+                }
+            }
         }
         if pending.full() {
             db.flush(&mut pending)?;

@@ -399,6 +399,45 @@ async fn strict_refuses_a_set_with_errors_and_lenient_keeps_the_good_rows() {
     assert!(!text.contains("01/02/2024"));
 }
 
+/// A row the validator passes but the import cannot take (an exit before its stay's entry)
+/// ends a strict import with nothing written; lenient mode skips it alone.
+#[actix_web::test]
+async fn a_row_that_cannot_be_imported_ends_a_strict_import() {
+    let (pool, app, coc, agency) = world(4).await;
+    let mut files = sample::generate(Version::Fy2026, 6, &coc);
+    set_cell(&mut files, "Exit.csv", 1, "ExitDate", "2000-01-01");
+    let bytes = sample::zip(&files);
+    let admin = app.admin.clone();
+    let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
+
+    let strict = import(&app, &admin, &format!("agency={agency}"), bytes.clone()).await;
+    assert_eq!(strict["status"], "failed", "{strict:#}");
+    assert!(
+        strict["outcome"].as_str().unwrap().contains("strict"),
+        "{strict:#}"
+    );
+    assert!(strict["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["code"] == "not_imported" && p["file"] == "Exit.csv" && p["line"] == 2));
+    assert_eq!(count(&pool, clients, agency), 0, "strict keeps nothing");
+    for (file, p) in strict["progress"].as_object().unwrap() {
+        assert_eq!(p["created"], 0, "{file}: nothing counts as created");
+    }
+
+    let lenient = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=lenient"),
+        bytes,
+    )
+    .await;
+    assert_eq!(lenient["status"], "succeeded", "{lenient:#}");
+    assert_eq!(count(&pool, clients, agency), 6);
+    assert_eq!(file_progress(&lenient, "Exit", "skipped"), 1);
+}
+
 #[actix_web::test]
 async fn bad_uploads_are_problems_never_a_5xx_nor_half_an_import() {
     let (pool, app, coc, agency) = world(4).await;
