@@ -718,14 +718,21 @@ fn import_file(
 ) -> AppResult<()> {
     let started = std::time::Instant::now();
     let known = db.with(|c| repo::sources_of(c, run.agency, fs.name))?;
-    let mut ids: HashMap<String, Uuid> = known.iter().map(|(k, s)| (k.clone(), s.target)).collect();
+    // The ids of this file's rows, for the files that point to it (Project, Client, Enrollment):
+    // the rest need none once written, and are not held (a file of millions of services would
+    // hold millions of keys). A file's keys are unique (the validator's `duplicate_key`), so a
+    // row is new when no earlier import took its key.
+    let is_parent = PARENT_FILES.contains(&fs.name);
+    let mut ids: HashMap<String, Uuid> = if is_parent {
+        known.iter().map(|(k, s)| (k.clone(), s.target)).collect()
+    } else {
+        HashMap::new()
+    };
     if fs.name == "Enrollment" {
         for (k, s) in db.with(|c| repo::sources_of(c, run.agency, repo::HOUSEHOLD))? {
             run.households.insert(k, s.target);
         }
     }
-    // Children of this file look their parents up in `ids` as the rows come.
-    run.ids.insert(fs.name, HashMap::new());
     run.file_progress(fs.name);
     let mut pending = Pending::default();
     set.rows(fs, |row| -> AppResult<()> {
@@ -851,7 +858,7 @@ fn import_file(
             }
         }
         let target = before.map(|s| s.target);
-        pending.fresh = !ids.contains_key(&key);
+        pending.fresh = !known.contains_key(&key) && !ids.contains_key(&key);
         let written = match fs.name {
             "Organization" => import_map::organization(&row).map(|o| {
                 keep(
@@ -901,11 +908,9 @@ fn import_file(
                 debug_assert_eq!(kept.source_id, key);
                 kept.row_hash = hash;
                 kept.invalid = invalid_json;
-                ids.insert(key.clone(), target);
-                run.ids
-                    .get_mut(fs.name)
-                    .expect("inserted above")
-                    .insert(key, target);
+                if is_parent {
+                    ids.insert(key, target);
+                }
                 let p = run.file_progress(fs.name);
                 if before.is_some() {
                     p.updated += 1;
@@ -932,10 +937,8 @@ fn import_file(
     })?;
     db.flush(&mut pending)?;
     // Only the files other rows point to need their ids after they are written.
-    if PARENT_FILES.contains(&fs.name) {
+    if is_parent {
         run.ids.insert(fs.name, ids);
-    } else {
-        run.ids.remove(fs.name);
     }
     // Households serve the Enrollment file only, entry dates the Exit file (which follows it).
     match fs.name {
