@@ -127,7 +127,26 @@ pub fn sources_of(
     agency: Uuid,
     file: &str,
 ) -> QueryResult<HashMap<String, Source>> {
-    let older: Vec<(String, Uuid, String)> = import_sources::table
+    sources_among(conn, agency, file, None)
+}
+
+/// [`sources_of`] for the source ids `keys` only (a chunk of a file's rows).
+pub fn sources_of_keys(
+    conn: &mut PgConnection,
+    agency: Uuid,
+    file: &str,
+    keys: &[String],
+) -> QueryResult<HashMap<String, Source>> {
+    sources_among(conn, agency, file, Some(keys))
+}
+
+fn sources_among(
+    conn: &mut PgConnection,
+    agency: Uuid,
+    file: &str,
+    keys: Option<&[String]>,
+) -> QueryResult<HashMap<String, Source>> {
+    let mut older = import_sources::table
         .filter(import_sources::agency_id.eq(agency))
         .filter(import_sources::file.eq(file))
         .select((
@@ -135,7 +154,11 @@ pub fn sources_of(
             import_sources::target_id,
             import_sources::row_hash,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(keys) = keys {
+        older = older.filter(import_sources::source_id.eq_any(keys));
+    }
+    let older: Vec<(String, Uuid, String)> = older.load(conn)?;
     let mut out: HashMap<String, Source> = older
         .into_iter()
         .map(|(s, target, hash)| (s, Source { target, hash }))
@@ -144,7 +167,7 @@ pub fn sources_of(
         return Ok(out);
     }
     type Kept = (String, Option<Uuid>, Option<Uuid>, Option<Uuid>, String);
-    let rows: Vec<Kept> = hmis_rows::table
+    let mut kept = hmis_rows::table
         .filter(hmis_rows::agency_id.eq(agency))
         .filter(hmis_rows::file.eq(file))
         .select((
@@ -154,12 +177,36 @@ pub fn sources_of(
             hmis_rows::client_id,
             hmis_rows::row_hash,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(keys) = keys {
+        kept = kept.filter(hmis_rows::source_id.eq_any(keys));
+    }
+    let rows: Vec<Kept> = kept.load(conn)?;
     out.extend(rows.into_iter().map(|(s, target, stay, client, hash)| {
         let target = target.or(stay).or(client).unwrap_or(agency);
         (s, Source { target, hash })
     }));
     Ok(out)
+}
+
+/// Whether the agency imported any row of `file` before (kept, or only its source id).
+pub fn has_sources(conn: &mut PgConnection, agency: Uuid, file: &str) -> QueryResult<bool> {
+    use diesel::dsl::exists;
+    let kept = diesel::select(exists(
+        hmis_rows::table
+            .filter(hmis_rows::agency_id.eq(agency))
+            .filter(hmis_rows::file.eq(file)),
+    ))
+    .get_result(conn)?;
+    if kept {
+        return Ok(true);
+    }
+    diesel::select(exists(
+        import_sources::table
+            .filter(import_sources::agency_id.eq(agency))
+            .filter(import_sources::file.eq(file)),
+    ))
+    .get_result(conn)
 }
 
 /// The `file` of the source HouseholdIDs an import took (`import_sources`).

@@ -717,17 +717,25 @@ fn import_file(
     progress: &mut dyn FnMut(&Progress),
 ) -> AppResult<()> {
     let started = std::time::Instant::now();
-    let known = db.with(|c| repo::sources_of(c, run.agency, fs.name))?;
+    // What earlier imports took of this file: read whole for the files others point to (their
+    // ids serve the children), else a chunk of rows at a time, by the chunk's keys, and only
+    // when there is any (a first import reads nothing): memory stays bounded whatever the file.
+    let is_parent = PARENT_FILES.contains(&fs.name);
+    let known_all = if is_parent {
+        Some(db.with(|c| repo::sources_of(c, run.agency, fs.name))?)
+    } else {
+        None
+    };
+    let any_known = is_parent || db.with(|c| repo::has_sources(c, run.agency, fs.name))?;
     // The ids of this file's rows, for the files that point to it (Project, Client, Enrollment):
     // the rest need none once written, and are not held (a file of millions of services would
     // hold millions of keys). A file's keys are unique (the validator's `duplicate_key`), so a
     // row is new when no earlier import took its key.
-    let is_parent = PARENT_FILES.contains(&fs.name);
-    let mut ids: HashMap<String, Uuid> = if is_parent {
-        known.iter().map(|(k, s)| (k.clone(), s.target)).collect()
-    } else {
-        HashMap::new()
-    };
+    let mut ids: HashMap<String, Uuid> = known_all
+        .iter()
+        .flatten()
+        .map(|(k, s)| (k.clone(), s.target))
+        .collect();
     if fs.name == "Enrollment" {
         for (k, s) in db.with(|c| repo::sources_of(c, run.agency, repo::HOUSEHOLD))? {
             run.households.insert(k, s.target);
@@ -735,7 +743,8 @@ fn import_file(
     }
     run.file_progress(fs.name);
     let mut pending = Pending::default();
-    set.rows(fs, |row| -> AppResult<()> {
+    let run_agency = run.agency;
+    let mut handle = |row: Row, known: &HashMap<String, repo::Source>| -> AppResult<()> {
         run.rows_read += 1;
         if run.rows_read.is_multiple_of(2_000) {
             progress_now(pool, run);
@@ -746,11 +755,7 @@ fn import_file(
             run.file_progress(fs.name).skipped += 1;
             return Ok(());
         }
-        let key = row
-            .get(fs.key)
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_string();
+        let key = row_key(fs, &row);
         // A row its source marks deleted is not taken (an export's deleted rows are history);
         // one an earlier import took is removed, unless it is a record, stay, project or
         // organization (an import never deletes those).
@@ -934,7 +939,33 @@ fn import_file(
             db.flush(&mut pending)?;
         }
         Ok(())
+    };
+    let none = HashMap::new();
+    let mut chunk = |rows: &mut Vec<Row>| -> AppResult<()> {
+        let fetched;
+        let known = match (&known_all, any_known) {
+            (Some(all), _) => all,
+            (None, true) => {
+                let keys: Vec<String> = rows.iter().map(|r| row_key(fs, r)).collect();
+                fetched = db.with(|c| repo::sources_of_keys(c, run_agency, fs.name, &keys))?;
+                &fetched
+            }
+            (None, false) => &none,
+        };
+        for row in rows.drain(..) {
+            handle(row, known)?;
+        }
+        Ok(())
+    };
+    let mut rows = Vec::with_capacity(LOOKUP_ROWS);
+    set.rows(fs, |row| -> AppResult<()> {
+        rows.push(row);
+        if rows.len() >= LOOKUP_ROWS {
+            chunk(&mut rows)?;
+        }
+        Ok(())
     })?;
+    chunk(&mut rows)?;
     db.flush(&mut pending)?;
     // Only the files other rows point to need their ids after they are written.
     if is_parent {
@@ -996,6 +1027,17 @@ fn remove_deleted(db: &Db, run: &mut Run, fs: &FileSpec, key: &str) -> AppResult
 
 /// The files whose rows others point to (`parent`, `linked`).
 const PARENT_FILES: &[&str] = &["Project", "Client", "Enrollment"];
+
+/// Rows of a file looked up together in what earlier imports took (a re-import).
+const LOOKUP_ROWS: usize = 10_000;
+
+/// A row's source id (its file's key, trimmed).
+fn row_key(fs: &FileSpec, row: &Row) -> String {
+    row.get(fs.key)
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string()
+}
 
 fn parent(run: &Run, file: &str, key: Option<&str>) -> Option<Uuid> {
     run.ids.get(file)?.get(key?.trim()).copied()
