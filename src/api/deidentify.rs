@@ -65,11 +65,16 @@ async fn file_request(
     .await
 }
 
-/// Requests, oldest first: an agency's own, a coc_admin's CoC's, all for a system_admin.
+/// Requests, oldest first: an agency's own, a coc_admin's CoC's, all for a system_admin. For
+/// case workers, agency admins, CE assessors, coc_admins and system admins (a priority list
+/// reader lists none).
 #[utoipa::path(
     tag = "deidentification",
     params(PageQuery),
-    responses((status = 200, body = DeidentificationPage))
+    responses(
+        (status = 200, body = DeidentificationPage),
+        (status = 403, description = "A role that does not list requests (priority_list_reader alone)"),
+    )
 )]
 #[get("/deidentification-requests")]
 async fn list_requests(
