@@ -71,10 +71,7 @@ async fn file_request(
 #[utoipa::path(
     tag = "deidentification",
     params(PageQuery),
-    responses(
-        (status = 200, body = DeidentificationPage),
-        (status = 403, description = "A role that does not list requests (priority_list_reader alone)"),
-    )
+    responses((status = 200, body = DeidentificationPage))
 )]
 #[get("/deidentification-requests")]
 async fn list_requests(
