@@ -65,7 +65,9 @@ async fn file_request(
     .await
 }
 
-/// Requests, oldest first: an agency's own, a coc_admin's CoC's, all for a system_admin.
+/// Requests, oldest first: an agency's own, a coc_admin's CoC's, all for a system_admin. For
+/// case workers, agency admins, CE assessors, coc_admins and system admins (a priority list
+/// reader lists none).
 #[utoipa::path(
     tag = "deidentification",
     params(PageQuery),

@@ -109,7 +109,11 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/v1/clients/{id}/merge", MergeRecords),
     // An agency files and lists its own requests; the service scopes the list (agency, CoC, all).
     ("POST", "/v1/deidentification-requests", ConsentWorkflow),
-    ("GET", "/v1/deidentification-requests", ReadClient),
+    (
+        "GET",
+        "/v1/deidentification-requests",
+        ListDeidentificationRequests,
+    ),
     (
         "POST",
         "/v1/deidentification-requests/{id}/complete",

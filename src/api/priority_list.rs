@@ -86,8 +86,8 @@ pub struct PriorityListQuery {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page (it carries the view, `as_of` and `changed_since`).
     pub cursor: Option<String>,
-    /// `coc` (coc_admin only): every record with an active CE stay, locked, closed and private
-    /// ones at level `limited`.
+    /// `coc` (coc_admin only): every record with an active CE stay that the caller may read,
+    /// its CoC's locked, closed and private ones included at level `limited` (`coc_aggregate`).
     pub view: Option<String>,
     /// RFC 3339: answer only the entries added, changed or removed since then (pass the
     /// `as_of` of the previous pull).
@@ -105,7 +105,8 @@ pub struct PriorityListPage {
     /// The entries in list order (full pull), or those added or changed (incremental pull, by
     /// client id).
     pub items: Vec<PriorityEntry>,
-    /// Incremental pulls: clients no longer listed.
+    /// Incremental pulls: clients no longer listed for the caller (off the list, or no longer
+    /// readable by it), named only to a caller that may have seen them listed.
     pub removed: Vec<RemovedEntry>,
     pub next_cursor: Option<String>,
 }
@@ -113,7 +114,10 @@ pub struct PriorityListPage {
 /// The Coordinated Entry priority list of a CoC: active CE stays of effectively open and
 /// de-identified open records, by the latest CE assessment's score (descending, none last),
 /// then CE entry date, then client id. For the CoC's priority list readers, CE assessors,
-/// coc_admins and the users of its agencies.
+/// coc_admins and the users of its agencies. Each entry carries the caller's own decision on
+/// the record (`access`), the one `GET /v1/clients/{id}` gives it; a listed record that the
+/// caller may not read (level `none`) is left out, as from every list. Basis `priority_list`
+/// is the priority_list_reader role's (record rule row 8).
 #[utoipa::path(
     tag = "coordinated entry",
     params(("code" = String, Path, description = "HUD CoC code", example = "IL-510"), PriorityListQuery),

@@ -64,6 +64,54 @@ pub fn may_read_priority_list(
     Ok(())
 }
 
+/// Which listed records a viewer of its own CoC's priority list may have seen while they were
+/// listed: the over-estimate, from facts that do not change with time, of the records on which
+/// the record rule gave it more than `none`. An incremental pull names a client no longer
+/// listed only to a viewer that may have seen it (`may_have_seen_listed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListReach {
+    /// A system administrator, a sharing agency, a coc_admin: every listed record (rows 1, 3,
+    /// 4, 7 reach every record on the list of the viewer's CoC).
+    Every,
+    /// `own_agency`: the records its agency created or contributed to (rows 2, 4, 5);
+    /// `in_coc`: the records of its CoC (a priority list reader, row 8; a CE assessor, row 4).
+    Some { own_agency: bool, in_coc: bool },
+}
+
+pub fn list_reach(viewer: &super::Viewer) -> ListReach {
+    use super::Role;
+    let member = viewer.acts_for_agency();
+    if viewer.has_role(Role::SystemAdmin)
+        || viewer.has_role(Role::CocAdmin)
+        || (member && viewer.agency_shares_data)
+    {
+        return ListReach::Every;
+    }
+    ListReach::Some {
+        own_agency: member && viewer.agency_id.is_some(),
+        in_coc: viewer.has_role(Role::PriorityListReader) || viewer.has_role(Role::CeAssessor),
+    }
+}
+
+/// Whether `viewer` may have seen `record` on the priority list of its own CoC while it was
+/// listed. Never false where the record rule gives a listed record more than `none` to a viewer
+/// of the list's CoC (a table test holds it to `decide_record`); true in a few cases where it
+/// gave `none` (a de-identified record of another CoC to a coc_admin), which costs only the
+/// naming of a client id to the CoC's own admin.
+pub fn may_have_seen_listed(viewer: &super::Viewer, record: &super::RecordFacts) -> bool {
+    match list_reach(viewer) {
+        ListReach::Every => true,
+        ListReach::Some { own_agency, in_coc } => {
+            let agency = viewer.agency_id;
+            (own_agency
+                && agency.is_some_and(|a| {
+                    a == record.creating_agency || record.contributors.contains(&a)
+                }))
+                || (in_coc && viewer.coc_code.as_deref() == Some(record.coc_code.as_str()))
+        }
+    }
+}
+
 /// Who reads a CoC's aggregate reports: its coc_admins and system administrators.
 pub fn may_read_coc_reports(viewer: &super::Viewer, coc: &str) -> Result<(), &'static str> {
     use super::Role;
@@ -107,6 +155,93 @@ mod tests {
         assert!(may_read_coc_reports(&admin, "WA-502").is_err());
         assert!(may_read_coc_reports(&plr, "IL-510").is_err());
         assert!(may_read_coc_reports(&sys, "WA-502").is_ok());
+    }
+
+    /// Every record the record rule shows a viewer while it is on the viewer's CoC's list
+    /// (effectively open for that CoC or de-identified open, with an active CE enrollment) is
+    /// one it may have seen; and a viewer that reaches only its own agency's records reaches
+    /// no other.
+    #[test]
+    fn may_have_seen_listed_covers_every_listed_record_the_engine_shows() {
+        use crate::consent::{
+            decide_record, AccessLevel, IdentityMode, Lifecycle, RecordFacts, RoiFacts, RoiScope,
+            Visibility,
+        };
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let today = day("2024-06-01");
+        let agencies = [1u128, 2, 3].map(Uuid::from_u128);
+        let roles: &[&[Role]] = &[
+            &[Role::CaseWorker],
+            &[Role::AgencyAdmin],
+            &[Role::CeAssessor],
+            &[Role::CocAdmin],
+            &[Role::PriorityListReader],
+            &[Role::PriorityListReader, Role::CaseWorker],
+            &[Role::SystemAdmin],
+        ];
+        let mut shown = 0;
+        for creator in agencies {
+            for coc in ["IL-510", "WA-502"] {
+                for identity in IdentityMode::ALL {
+                    for rois in [
+                        vec![],
+                        vec![RoiFacts {
+                            effective_from: day("2024-01-01"),
+                            expires_on: None,
+                            revoked_on: None,
+                            scope: RoiScope::Cocs(vec!["IL-510".into()]),
+                        }],
+                    ] {
+                        for contributors in [vec![creator], vec![creator, agencies[1]]] {
+                            let record = RecordFacts {
+                                creating_agency: creator,
+                                coc_code: coc.into(),
+                                visibility: Visibility::Open,
+                                identity: *identity,
+                                lifecycle: Lifecycle::Active,
+                                rois: rois.clone(),
+                                contributors,
+                                active_ce_enrollment: true,
+                                locked_visible_to_ce_assessors: false,
+                            };
+                            // On the list of IL-510 (the viewers' CoC).
+                            let listed = !record.rois.is_empty() || record.deidentified_open();
+                            if !listed {
+                                continue;
+                            }
+                            for agency in agencies {
+                                for shares in [false, true] {
+                                    for r in roles {
+                                        let v = super::super::Viewer {
+                                            agency_id: Some(agency),
+                                            coc_code: Some("IL-510".into()),
+                                            agency_shares_data: shares,
+                                            roles: r.to_vec(),
+                                        };
+                                        let level = decide_record(&v, &record, today).level;
+                                        if level != AccessLevel::None {
+                                            shown += 1;
+                                            assert!(
+                                                may_have_seen_listed(&v, &record),
+                                                "{v:?} {record:?}"
+                                            );
+                                        }
+                                        if matches!(
+                                            list_reach(&v),
+                                            ListReach::Some { in_coc: false, .. }
+                                        ) && !record.contributors.contains(&agency)
+                                        {
+                                            assert!(!may_have_seen_listed(&v, &record));
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(shown > 100, "{shown}");
     }
 
     fn scene() -> EnrollmentScene {

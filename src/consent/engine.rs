@@ -197,8 +197,20 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
         ]);
     };
 
+    // A token whose only role is priority_list_reader reads records through row 8 alone: rows
+    // 2 to 5 match on the viewer's agency, and such a token does not act for its agency.
+    let member = viewer.acts_for_agency();
+    let mut misses: Vec<String> = Vec::new();
+    if !member && (agency == record.creating_agency || record.contributors.contains(&agency)) {
+        misses.push(
+            "As a priority list reader you read records only as they are on your CoC's priority \
+             list, not as your agency."
+                .into(),
+        );
+    }
+
     // Row 2.
-    if agency == record.creating_agency {
+    if member && agency == record.creating_agency {
         let reasons = vec!["Your agency created this record.".into()];
         return AccessDecision::grant(L::Full, B::CreatingAgency, 2, record, reasons);
     }
@@ -210,13 +222,13 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
         .filter(|_| record.visibility == Visibility::Open)
         .and_then(|c| active_roi_for(record, c, today).map(|roi| (c, roi.effective_from)));
     let open_here = opened_by.is_some();
-    let mut misses: Vec<String> = Vec::new();
 
     // Row 3.
     let coc_admin = viewer.has_role(Role::CocAdmin);
-    let sharer = viewer.agency_shares_data || coc_admin;
+    let shares = member && viewer.agency_shares_data;
+    let sharer = shares || coc_admin;
     if let (true, Some((c, since))) = (sharer, opened_by) {
-        let who = if viewer.agency_shares_data {
+        let who = if shares {
             "your agency takes part in data sharing"
         } else {
             "you are an admin of your CoC"
@@ -231,7 +243,7 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
     }
     if sharer {
         push_unique(&mut misses, not_open_sentence(record, coc, today));
-    } else if open_here {
+    } else if open_here && member {
         push_unique(
             &mut misses,
             "The record is open to your CoC, but your agency does not take part in data sharing."
@@ -241,10 +253,10 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
 
     // Row 4: a de-identified open record needs no ROI; it is shared without PII with the
     // agencies that take part in sharing, its contributors, and its CoC's CE staff.
-    let contributor = record.contributors.contains(&agency);
+    let contributor = member && record.contributors.contains(&agency);
     let ce_staff = in_record_coc && (coc_admin || viewer.has_role(Role::CeAssessor));
-    if record.deidentified_open() && (viewer.agency_shares_data || contributor || ce_staff) {
-        let who = if viewer.agency_shares_data {
+    if record.deidentified_open() && (shares || contributor || ce_staff) {
+        let who = if shares {
             "your agency takes part in data sharing".to_string()
         } else if contributor {
             "your agency has entered data into it".to_string()
@@ -365,7 +377,7 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
 
     // Row 9.
     let mut reasons = Vec::new();
-    if !contributor {
+    if member && !contributor {
         reasons.push(
             "Your agency did not create this record and has not entered data into it.".into(),
         );
@@ -402,8 +414,9 @@ pub fn decide_datum(
     if decision.level == AccessLevel::None {
         return DatumAccess::Hidden;
     }
-    // Row 1: an agency always sees what it entered itself.
-    if viewer.agency_id == Some(datum.entered_by_agency) {
+    // Row 1: an agency always sees what it entered itself (a priority list reader alone does
+    // not act for its agency).
+    if viewer.acts_for_agency() && viewer.agency_id == Some(datum.entered_by_agency) {
         return DatumAccess::Full;
     }
     match decision.basis {
@@ -450,28 +463,45 @@ pub enum StayAnswer {
     Hidden,
 }
 
-/// Datum rule 6: what the rule releases is reachable. `entry` is the stay's entry datum;
-/// `data` the data attached to the stay.
+/// How a stay answers a viewer: with its entry, as a continuation or not at all, and whether
+/// its exit is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StayDecision {
+    pub answer: StayAnswer,
+    /// The exit's access: `Hidden` when the stay has no exit, when the stay is hidden, or when
+    /// the datum rule withholds the exit (its fields are then left out and marked withheld).
+    pub exit: DatumAccess,
+}
+
+/// Datum rule 6: what the rule releases is reachable. `entry` is the stay's entry datum, `exit`
+/// its exit (`DatumFacts::exit_of`) once exited, `data` the other data attached to the stay. The
+/// exit is a datum of its own: a released exit makes a stay whose entry is withheld reachable as
+/// a continuation, and a withheld exit leaves a stay whose entry is released without its exit.
 pub fn decide_stay(
     viewer: &Viewer,
     decision: &AccessDecision,
     record: &RecordFacts,
     entry: &DatumFacts,
+    exit: Option<&DatumFacts>,
     data: &[DatumFacts],
-) -> StayAnswer {
-    match decide_datum(viewer, decision, record, entry) {
+) -> StayDecision {
+    let released =
+        |d: &DatumFacts| decide_datum(viewer, decision, record, d) != DatumAccess::Hidden;
+    let answer = match decide_datum(viewer, decision, record, entry) {
         DatumAccess::Hidden => {
-            let released = data
-                .iter()
-                .any(|d| decide_datum(viewer, decision, record, d) != DatumAccess::Hidden);
-            if released {
+            if exit.is_some_and(released) || data.iter().any(released) {
                 StayAnswer::Continuation
             } else {
                 StayAnswer::Hidden
             }
         }
         a => StayAnswer::Entry(a),
-    }
+    };
+    let exit = match (answer, exit) {
+        (StayAnswer::Hidden, _) | (_, None) => DatumAccess::Hidden,
+        (_, Some(x)) => decide_datum(viewer, decision, record, x),
+    };
+    StayDecision { answer, exit }
 }
 
 #[cfg(test)]
@@ -482,7 +512,8 @@ mod tests;
 /// agency created or entered (a record's sharing, a stay, a datum), and who is told which record
 /// supersedes one it split (consent.md, "Grant ROI", split mode).
 pub fn acts_for(viewer: &Viewer, agency: uuid::Uuid) -> bool {
-    viewer.has_role(Role::SystemAdmin) || viewer.agency_id == Some(agency)
+    viewer.has_role(Role::SystemAdmin)
+        || (viewer.acts_for_agency() && viewer.agency_id == Some(agency))
 }
 
 /// Who reads a record's accounting of disclosures: the creating agency's agency_admin, the

@@ -132,7 +132,7 @@ fn record_rule_table() {
         ("sharing agency, merged record", worker(OTHER, true), with(open_rec(), |r| r.lifecycle = Lifecycle::Merged), full(B::StatewideRoi, 3), "merged"),
         ("coc admin of another CoC, statewide ROI", admin("WA-502"), open_rec(), full(B::StatewideRoi, 3), "admin of your CoC"),
         ("sharing agency in the ROI's CoC list", worker(OTHER, true), chicago_only.clone(), full(B::StatewideRoi, 3), "IL-510"),
-        ("ROI scoped to another CoC", viewer(Some(OTHER), "WA-502", true, &[]), chicago_only, none, "No ROI on the record covers your CoC (WA-502)."),
+        ("ROI scoped to another CoC", viewer(Some(OTHER), "WA-502", true, &[Role::CaseWorker]), chicago_only, none, "No ROI on the record covers your CoC (WA-502)."),
         ("revoked ROI", worker(OTHER, true), revoked.clone(), none, "The ROI was revoked on 2024-05-01"),
         ("expired ROI", worker(OTHER, true), expired.clone(), none, "The ROI expired on 2024-01-01"),
         ("ROI effective in the future", worker(OTHER, true), future, none, "takes effect only on 2024-07-01"),
@@ -162,7 +162,7 @@ fn record_rule_table() {
         ("priority list reader of another CoC", plr("WA-502"), on_list.clone(), none, "another CoC"),
         // Row 4: de-identified open records need no ROI.
         ("sharing agency, consent-refused open", worker(OTHER, true), deid(IdentityMode::ConsentRefused, V::Open, vec![]), limited(B::Deidentified, 4), "de-identified (consent_refused) and open, and your agency takes part in data sharing"),
-        ("sharing agency of another CoC, anonymous open", viewer(Some(OTHER), "WA-502", true, &[]), deid(IdentityMode::Anonymous, V::Open, vec![]), limited(B::Deidentified, 4), "may add stays and data"),
+        ("sharing agency of another CoC, anonymous open", viewer(Some(OTHER), "WA-502", true, &[Role::CaseWorker]), deid(IdentityMode::Anonymous, V::Open, vec![]), limited(B::Deidentified, 4), "may add stays and data"),
         ("non-sharing contributor, anonymous open", worker(CONTRIB, false), deid(IdentityMode::Anonymous, V::Open, vec![]), limited(B::Deidentified, 4), "has entered data"),
         ("CE assessor of the record's CoC, consent-refused open", ce("IL-510"), deid(IdentityMode::ConsentRefused, V::Open, vec![]), limited(B::Deidentified, 4), "CE assessor of its CoC (IL-510)"),
         ("CoC admin of the record's CoC, anonymous open", admin("IL-510"), deid(IdentityMode::Anonymous, V::Open, vec![]), limited(B::Deidentified, 4), "de-identified"),
@@ -176,11 +176,11 @@ fn record_rule_table() {
         ("priority list reader, de-identified closed", plr("IL-510"), with(deid(IdentityMode::Anonymous, V::Closed, vec![]), |r| r.active_ce_enrollment = true), none, "closed to statewide"),
         ("priority list reader, de-identified open without CE", plr("IL-510"), deid(IdentityMode::Anonymous, V::Open, vec![]), none, "no active Coordinated Entry"),
         // The readings consent.md states.
-        ("reading 1: effectively open is judged per CoC (covered)", viewer(Some(OTHER), "IL-510", true, &[]), rec(V::Open, vec![roi("2024-03-01", "", "", only(&["IL-510"]))]), full(B::StatewideRoi, 3), "covers your CoC (IL-510)"),
+        ("reading 1: effectively open is judged per CoC (covered)", viewer(Some(OTHER), "IL-510", true, &[Role::CaseWorker]), rec(V::Open, vec![roi("2024-03-01", "", "", only(&["IL-510"]))]), full(B::StatewideRoi, 3), "covers your CoC (IL-510)"),
         ("reading 1: effectively open is judged per CoC (not covered)", viewer(Some(OTHER), "WA-502", true, &[Role::CocAdmin]), rec(V::Open, vec![roi("2024-03-01", "", "", only(&["IL-510"]))]), none, "No ROI on the record covers your CoC (WA-502)."),
         ("reading 1: the priority list judges by the record's CoC", plr("IL-510"), with(rec(V::Open, vec![roi("2024-03-01", "", "", only(&["WA-502"]))]), |r| r.active_ce_enrollment = true), none, "No ROI on the record covers your CoC (IL-510)."),
         ("reading 2: a contributor keeps full when consent is given later", worker(CONTRIB, false), rec(V::Open, vec![statewide("2024-05-01")]), full(B::Contributor, 5), "The record is open, and your agency has entered data into it."),
-        ("reading 2: a contributor keeps full when the later ROI skips its CoC", viewer(Some(CONTRIB), "WA-502", true, &[]), rec(V::Open, vec![roi("2024-05-01", "", "", only(&["IL-510"]))]), full(B::Contributor, 5), "No ROI on the record covers your CoC (WA-502)."),
+        ("reading 2: a contributor keeps full when the later ROI skips its CoC", viewer(Some(CONTRIB), "WA-502", true, &[Role::CaseWorker]), rec(V::Open, vec![roi("2024-05-01", "", "", only(&["IL-510"]))]), full(B::Contributor, 5), "No ROI on the record covers your CoC (WA-502)."),
         ("reading 4: a revoke leaves the record open while another ROI is active", worker(OTHER, true), rec(V::Open, vec![roi("2024-01-01", "", "2024-05-01", SW), statewide("2024-04-01")]), full(B::StatewideRoi, 3), "ROI effective 2024-04-01"),
         ("unrelated non-sharing agency", worker(OTHER, false), rec(V::Closed, vec![]), none, "did not create this record"),
         ("roles without an agency", viewer(None, "IL-510", true, &[Role::CocAdmin]), on_list, none, "not acting for an agency"),
@@ -226,9 +226,9 @@ fn datum_rule_table() {
     let admin = viewer(Some(OTHER), "IL-510", false, &[Role::CocAdmin]);
     let ce = viewer(Some(OTHER), "IL-510", false, &[Role::CeAssessor]);
     let plr = viewer(Some(OTHER), "IL-510", false, &[Role::PriorityListReader]);
-    let wa_contrib = viewer(Some(CONTRIB), "WA-502", false, &[]);
+    let wa_contrib = viewer(Some(CONTRIB), "WA-502", false, &[Role::CaseWorker]);
     let sharer = worker(OTHER, true);
-    let sharer_wa = viewer(Some(OTHER), "WA-502", true, &[]);
+    let sharer_wa = viewer(Some(OTHER), "WA-502", true, &[Role::CaseWorker]);
     let deid_open = with(rec(V::Open, vec![]), |r| r.identity = IdentityMode::Anonymous);
     let cases: Vec<DatumCase> = vec![
         ("own free text at limited", admin.clone(), rec(V::Closed, vec![]), datum(OTHER, "2020-01-01", FreeText), Some(B::CocAggregate), Full),
@@ -261,8 +261,8 @@ fn datum_rule_table() {
         ("de-identified: own free text", sharer_wa, deid_open.clone(), datum(OTHER, "2024-03-05", FreeText), Some(B::Deidentified), Full),
         ("priority list, de-identified: structured outside any window", plr.clone(), with(deid_open.clone(), |r| r.active_ce_enrollment = true), datum(CREATOR, "2020-01-01", Structured), Some(B::PriorityList), NonPiiOnly),
         ("priority list, de-identified: document", plr, with(deid_open, |r| r.active_ce_enrollment = true), datum(CREATOR, "2020-01-01", Document), Some(B::PriorityList), Hidden),
-        ("reading 3: windows count only ROIs covering the viewer's CoC", viewer(Some(OTHER), "WA-502", true, &[]), rec(V::Open, vec![roi("2024-01-01", "", "", only(&["IL-510"])), roi("2024-03-01", "", "", only(&["WA-502"]))]), datum(CREATOR, "2024-02-01", Structured), Some(B::StatewideRoi), Hidden),
-        ("reading 3: the covering ROI's window releases", viewer(Some(OTHER), "WA-502", true, &[]), rec(V::Open, vec![roi("2024-01-01", "", "", only(&["IL-510"])), roi("2024-03-01", "", "", only(&["WA-502"]))]), datum(CREATOR, "2024-03-01", Structured), Some(B::StatewideRoi), Full),
+        ("reading 3: windows count only ROIs covering the viewer's CoC", viewer(Some(OTHER), "WA-502", true, &[Role::CaseWorker]), rec(V::Open, vec![roi("2024-01-01", "", "", only(&["IL-510"])), roi("2024-03-01", "", "", only(&["WA-502"]))]), datum(CREATOR, "2024-02-01", Structured), Some(B::StatewideRoi), Hidden),
+        ("reading 3: the covering ROI's window releases", viewer(Some(OTHER), "WA-502", true, &[Role::CaseWorker]), rec(V::Open, vec![roi("2024-01-01", "", "", only(&["IL-510"])), roi("2024-03-01", "", "", only(&["WA-502"]))]), datum(CREATOR, "2024-03-01", Structured), Some(B::StatewideRoi), Full),
         ("none hides everything", worker(OTHER, false), rec(V::Closed, vec![]), datum(CREATOR, "2020-01-01", Structured), None, Hidden),
     ];
     for (name, v, r, datum, basis, want) in cases {
@@ -422,6 +422,8 @@ proptest! {
 
     #[test]
     fn creating_agency_always_gets_full((v, r, t) in scene()) {
+        // A token acts for its agency with any role but priority_list_reader.
+        prop_assume!(v.acts_for_agency() || v.has_role(Role::SystemAdmin));
         let v = Viewer { agency_id: Some(r.creating_agency), ..v };
         prop_assert_eq!(decide_record(&v, &r, t).level, L::Full);
     }
@@ -522,6 +524,17 @@ fn only_the_agency_itself_and_admins_act_for_an_agency() {
     assert!(!acts_for(&at(None, Role::CaseWorker), splitter));
 }
 
+/// The answer of a stay without an exit.
+fn stay(
+    v: &Viewer,
+    dec: &AccessDecision,
+    r: &RecordFacts,
+    entry: &DatumFacts,
+    data: &[DatumFacts],
+) -> StayAnswer {
+    decide_stay(v, dec, r, entry, None, data).answer
+}
+
 #[test]
 fn a_stay_across_the_window_start_answers_as_a_continuation() {
     use DatumKind::{FreeText, Structured};
@@ -533,40 +546,37 @@ fn a_stay_across_the_window_start_answers_as_a_continuation() {
     let service_after = datum(CREATOR, "2024-03-05", Structured);
     let service_before = datum(CREATOR, "2024-02-10", Structured);
     assert_eq!(
-        decide_stay(&sharer, &dec, &r, &entry, &[service_before, service_after]),
+        stay(&sharer, &dec, &r, &entry, &[service_before, service_after]),
         StayAnswer::Continuation
     );
     assert_eq!(
-        decide_stay(&sharer, &dec, &r, &entry, &[service_before]),
+        stay(&sharer, &dec, &r, &entry, &[service_before]),
         StayAnswer::Hidden
     );
-    assert_eq!(
-        decide_stay(&sharer, &dec, &r, &entry, &[]),
-        StayAnswer::Hidden
-    );
+    assert_eq!(stay(&sharer, &dec, &r, &entry, &[]), StayAnswer::Hidden);
     // An entry inside the window answers as itself.
     let inside = datum(CREATOR, "2024-03-02", Structured);
     assert_eq!(
-        decide_stay(&sharer, &dec, &r, &inside, &[]),
+        stay(&sharer, &dec, &r, &inside, &[]),
         StayAnswer::Entry(DatumAccess::Full)
     );
     // A case note after the ROI date releases the stay too, at full; at limited it does not.
     let note = datum(CREATOR, "2024-03-05", FreeText);
     assert_eq!(
-        decide_stay(&sharer, &dec, &r, &entry, &[note]),
+        stay(&sharer, &dec, &r, &entry, &[note]),
         StayAnswer::Continuation
     );
     let plr = viewer(Some(OTHER), "IL-510", false, &[Role::PriorityListReader]);
     let listed = with(r.clone(), |x| x.active_ce_enrollment = true);
     let dec = decide_record(&plr, &listed, today());
     assert_eq!(
-        decide_stay(&plr, &dec, &listed, &entry, &[note]),
+        stay(&plr, &dec, &listed, &entry, &[note]),
         StayAnswer::Hidden
     );
     // Nobody at level none reaches anything.
     let none = decide_record(&worker(OTHER, false), &rec(V::Closed, vec![]), today());
     assert_eq!(
-        decide_stay(
+        stay(
             &worker(OTHER, false),
             &none,
             &rec(V::Closed, vec![]),
@@ -575,4 +585,102 @@ fn a_stay_across_the_window_start_answers_as_a_continuation() {
         ),
         StayAnswer::Hidden
     );
+}
+
+/// (name, viewer, record, entry, exit date, expected answer, expected exit access)
+type ExitCase = (
+    &'static str,
+    Viewer,
+    RecordFacts,
+    DatumFacts,
+    &'static str,
+    StayAnswer,
+    DatumAccess,
+);
+
+/// The exit is a datum of its own (consent.md, vocabulary), entered by the stay's agency on its
+/// exit date: the datum rule decides it apart from the entry (rule 3), and a released exit makes
+/// a stay whose entry is withheld reachable as a continuation (rule 6).
+#[test]
+#[rustfmt::skip]
+fn an_exit_is_a_datum_of_its_own() {
+    use DatumAccess::{Full, Hidden, NonPiiOnly};
+    use DatumKind::Structured;
+    use StayAnswer::{Continuation, Entry};
+    // Issue (a): a WA-502 window [03-01, 03-10) revoked, then an IL-510 ROI from 04-01.
+    let revoked = with(
+        rec(V::Open, vec![roi("2024-03-01", "", "2024-03-10", only(&["IL-510", "WA-502"])), roi("2024-04-01", "", "", only(&["IL-510"]))]),
+        |r| r.contributors = vec![ag(CREATOR), ag(CONTRIB)],
+    );
+    let wa_contrib = viewer(Some(CONTRIB), "WA-502", true, &[Role::CaseWorker]);
+    // Issue (b): a closed record enrolled 02-01, an ROI from 04-01, exited 04-20.
+    let granted = rec(V::Open, vec![statewide("2024-04-01")]);
+    let sharer = worker(OTHER, true);
+    let plr = viewer(Some(OTHER), "IL-510", false, &[Role::PriorityListReader]);
+    let cases: Vec<ExitCase> = vec![
+        ("(a) entry in the window, exit after it closed", wa_contrib.clone(), revoked.clone(), datum(CREATOR, "2024-03-05", Structured), "2024-05-20", Entry(Full), Hidden),
+        ("(a) exit on the day the window closed", wa_contrib.clone(), revoked.clone(), datum(CREATOR, "2024-03-05", Structured), "2024-03-10", Entry(Full), Hidden),
+        ("(a) exit inside the window", wa_contrib.clone(), revoked.clone(), datum(CREATOR, "2024-03-05", Structured), "2024-03-09", Entry(Full), Full),
+        ("(a) the IL-510 window releases it to an IL-510 sharer", sharer.clone(), revoked, datum(CREATOR, "2024-03-05", Structured), "2024-05-20", Entry(Full), Full),
+        ("(b) entry before the ROI, exit inside", sharer.clone(), granted.clone(), datum(CREATOR, "2024-02-01", Structured), "2024-04-20", Continuation, Full),
+        ("(b) entry and exit before the ROI", sharer.clone(), granted.clone(), datum(CREATOR, "2024-02-01", Structured), "2024-03-20", StayAnswer::Hidden, Hidden),
+        ("(b) exit on the ROI's first day", sharer.clone(), granted.clone(), datum(CREATOR, "2024-02-01", Structured), "2024-04-01", Continuation, Full),
+        ("creator sees every exit", worker(CREATOR, false), granted.clone(), datum(CREATOR, "2024-02-01", Structured), "2024-03-20", Entry(Full), Full),
+        ("priority list: exit released at limited", plr.clone(), with(granted.clone(), |r| r.active_ce_enrollment = true), datum(CREATOR, "2024-02-01", Structured), "2024-04-20", Continuation, NonPiiOnly),
+        ("priority list: exit outside every window", plr, with(granted, |r| r.active_ce_enrollment = true), datum(CREATOR, "2024-02-01", Structured), "2024-03-20", StayAnswer::Hidden, Hidden),
+        ("aggregate: every exit without PII", viewer(Some(OTHER), "IL-510", false, &[Role::CocAdmin]), rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", Structured), "2020-02-01", Entry(NonPiiOnly), NonPiiOnly),
+    ];
+    for (name, v, r, entry, exit_on, answer, exit) in cases {
+        let dec = decide_record(&v, &r, today());
+        let x = DatumFacts::exit_of(entry.entered_by_agency, d(exit_on));
+        assert_eq!(x.collected_on, d(exit_on), "{name}");
+        let got = decide_stay(&v, &dec, &r, &entry, Some(&x), &[]);
+        assert_eq!(got, StayDecision { answer, exit }, "{name}: {:?}", dec.reasons);
+        // Without an exit, nothing of an exit is shown; the entry answers as before.
+        let open = decide_stay(&v, &dec, &r, &entry, None, &[]);
+        assert_eq!(open.exit, Hidden, "{name}");
+        if answer != Continuation {
+            assert_eq!(open.answer, answer, "{name}");
+        }
+    }
+}
+
+/// A token whose only role is priority_list_reader gets row 8 or nothing (row 9), whatever its
+/// agency did with the record; another role beside it keeps what that role gives.
+#[test]
+#[rustfmt::skip]
+fn a_priority_list_reader_alone_reads_through_row_8_only() {
+    use DatumKind::{FreeText, Structured};
+    let only_plr = |agency: u128, shares: bool| viewer(Some(agency), "IL-510", shares, &[Role::PriorityListReader]);
+    let listed = with(open_rec(), |r| r.active_ce_enrollment = true);
+    let closed = with(rec(V::Closed, vec![]), |r| r.active_ce_enrollment = true);
+    let anon = deid(IdentityMode::Anonymous, V::Open, vec![]);
+    let cases: Vec<RecordCase> = vec![
+        ("creator's reader, private record", only_plr(CREATOR, true), rec(V::Private, vec![]), (L::None, None, 9), "not as your agency"),
+        ("creator's reader, closed record on CE", only_plr(CREATOR, true), closed.clone(), (L::None, None, 9), "closed to statewide"),
+        ("creator's reader, listed record", only_plr(CREATOR, true), listed.clone(), (L::Limited, Some(B::PriorityList), 8), "priority list reader"),
+        ("contributor's reader, closed record", only_plr(CONTRIB, false), closed.clone(), (L::None, None, 9), "not as your agency"),
+        ("sharing agency's reader, open record not on CE", only_plr(OTHER, true), open_rec(), (L::None, None, 9), "no active Coordinated Entry"),
+        ("sharing agency's reader, listed record", only_plr(OTHER, true), listed.clone(), (L::Limited, Some(B::PriorityList), 8), "priority list reader"),
+        ("sharing agency's reader, de-identified open not on CE", only_plr(OTHER, true), anon.clone(), (L::None, None, 9), "no active Coordinated Entry"),
+        ("reader and case worker of the creator", viewer(Some(CREATOR), "IL-510", false, &[Role::PriorityListReader, Role::CaseWorker]), closed, (L::Full, Some(B::CreatingAgency), 2), "created"),
+        ("reader and case worker of a sharing agency", viewer(Some(OTHER), "IL-510", true, &[Role::CaseWorker, Role::PriorityListReader]), listed.clone(), (L::Full, Some(B::StatewideRoi), 3), "ROI"),
+        ("reader and case worker of a sharing agency, de-identified", viewer(Some(OTHER), "IL-510", true, &[Role::CaseWorker, Role::PriorityListReader]), anon, (L::Limited, Some(B::Deidentified), 4), "de-identified"),
+    ];
+    for (name, v, r, want, says) in cases {
+        let got = decide_record(&v, &r, today());
+        assert_eq!((got.level, got.basis, got.rule), want, "{name}: {:?}", got.reasons);
+        assert!(got.explanation().contains(says), "{name}: {:?} lacks {says:?}", got.explanation());
+    }
+    // Its agency's own data is not its own to read (datum rule 1 is for agencies' staff): a
+    // case note the agency wrote before the ROI is hidden, its structured data outside every
+    // window too.
+    let reader = only_plr(CREATOR, true);
+    let dec = decide_record(&reader, &listed, today());
+    assert_eq!(decide_datum(&reader, &dec, &listed, &datum(CREATOR, "2024-03-05", FreeText)), DatumAccess::Hidden);
+    assert_eq!(decide_datum(&reader, &dec, &listed, &datum(CREATOR, "2024-02-05", Structured)), DatumAccess::Hidden);
+    assert_eq!(decide_datum(&reader, &dec, &listed, &datum(CREATOR, "2024-03-05", Structured)), DatumAccess::NonPiiOnly);
+    // Nor does it act for its agency.
+    assert!(!acts_for(&reader, ag(CREATOR)));
+    assert!(acts_for(&viewer(Some(CREATOR), "IL-510", true, &[Role::PriorityListReader, Role::AgencyAdmin]), ag(CREATOR)));
 }

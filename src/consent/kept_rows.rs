@@ -65,10 +65,24 @@ pub fn kept_row_shown(file: &str, disability_type: Option<&str>, full: bool) -> 
     full || kept_row_kind(file, disability_type) == crate::consent::DatumKind::Structured
 }
 
-/// Whether a kept `file` row is the stay's own (its Enrollment or Exit row): shown as the stay's
-/// entry is, not as a datum of its own.
-pub fn is_stay_entry_row(file: &str) -> bool {
-    matches!(file, "Enrollment" | "Exit")
+/// A part of the stay that a kept row is the source of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StayPart {
+    /// The Enrollment row: shown as the stay's entry is.
+    Entry,
+    /// The Exit row: shown as the stay's exit is (a datum of its own, collected on its exit
+    /// date: `DatumFacts::exit_of`).
+    Exit,
+}
+
+/// Which part of the stay a kept `file` row is (its Enrollment or Exit row), if any: such a row
+/// is shown as that part of the stay is, not as a datum of its own.
+pub fn stay_part(file: &str) -> Option<StayPart> {
+    match file {
+        "Enrollment" => Some(StayPart::Entry),
+        "Exit" => Some(StayPart::Exit),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -140,7 +154,8 @@ mod tests {
 
     #[test]
     fn a_stays_own_rows_follow_its_entry() {
-        assert!(is_stay_entry_row("Enrollment") && is_stay_entry_row("Exit"));
-        assert!(!is_stay_entry_row("IncomeBenefits"));
+        assert_eq!(stay_part("Enrollment"), Some(StayPart::Entry));
+        assert_eq!(stay_part("Exit"), Some(StayPart::Exit));
+        assert_eq!(stay_part("IncomeBenefits"), None);
     }
 }

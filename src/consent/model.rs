@@ -72,6 +72,20 @@ impl Viewer {
     pub fn has_role(&self, r: Role) -> bool {
         self.roles.contains(&r)
     }
+
+    /// Whether the viewer acts for its agency: it holds a role that works with the agency's
+    /// records (`case_worker`, `agency_admin`, `coc_admin`, `ce_assessor`). A token whose only
+    /// role is `priority_list_reader` (an integration partner pulling the list) does not: it
+    /// reads records through record rule row 8 alone, never as the creating, sharing or
+    /// contributing agency, and the datum rule's row 1 (own agency's data) does not apply to it.
+    pub fn acts_for_agency(&self) -> bool {
+        self.roles.iter().any(|r| {
+            matches!(
+                r,
+                Role::CaseWorker | Role::AgencyAdmin | Role::CocAdmin | Role::CeAssessor
+            )
+        })
+    }
 }
 
 /// Everything about a client record that the record rule looks at.
@@ -123,6 +137,22 @@ pub struct DatumFacts {
     pub entered_by_agency: Uuid,
     pub collected_on: NaiveDate,
     pub kind: DatumKind,
+}
+
+impl DatumFacts {
+    /// A stay's exit (HUD 3.11, 3.12) as a datum of its own (consent.md, vocabulary: "exit").
+    /// Only the agency that entered the stay exits it (a system administrator on its behalf,
+    /// an ROI split for the granting agency's own stays, an import for the importing agency's
+    /// stays), so the exit is entered by the stay's agency. Hearth keeps no collection day of
+    /// an exit apart from its date (an imported Exit row's collection day is its `ExitDate`),
+    /// so the exit is collected on its exit date.
+    pub fn exit_of(stay_agency: Uuid, exit_date: NaiveDate) -> Self {
+        DatumFacts {
+            entered_by_agency: stay_agency,
+            collected_on: exit_date,
+            kind: DatumKind::Structured,
+        }
+    }
 }
 
 /// How much of one datum a viewer sees.

@@ -30,6 +30,8 @@ pub enum Action {
     WriteData,
     /// ROI grant and revocation, visibility, designate sharing, de-identification requests.
     ConsentWorkflow,
+    /// List de-identification requests (an agency's own, a CoC's, all: the service scopes it).
+    ListDeidentificationRequests,
     /// Delete contact details and documents.
     DeleteData,
     /// Merge duplicate records.
@@ -60,6 +62,7 @@ impl Action {
         Action::WriteRecord,
         Action::WriteData,
         Action::ConsentWorkflow,
+        Action::ListDeidentificationRequests,
         Action::DeleteData,
         Action::MergeRecords,
         Action::AdministerDeidentification,
@@ -81,6 +84,7 @@ impl Action {
             Action::WriteRecord => "write_record",
             Action::WriteData => "write_data",
             Action::ConsentWorkflow => "consent_workflow",
+            Action::ListDeidentificationRequests => "list_deidentification_requests",
             Action::DeleteData => "delete_data",
             Action::MergeRecords => "merge_records",
             Action::AdministerDeidentification => "administer_deidentification",
@@ -104,6 +108,7 @@ impl Action {
             Action::WriteRecord => "creating or changing client records",
             Action::WriteData => "enrolling clients and adding data to stays",
             Action::ConsentWorkflow => "consent workflows (ROI, visibility, sharing)",
+            Action::ListDeidentificationRequests => "listing de-identification requests",
             Action::DeleteData => "deleting contact details and documents",
             Action::MergeRecords => "merging records",
             Action::AdministerDeidentification => {
@@ -133,6 +138,7 @@ const TABLE: &[(Role, &[Action])] = &[
             WriteRecord,
             WriteData,
             ConsentWorkflow,
+            ListDeidentificationRequests,
             DeleteData,
             ReadPriorityList,
         ],
@@ -146,6 +152,7 @@ const TABLE: &[(Role, &[Action])] = &[
             WriteRecord,
             WriteData,
             ConsentWorkflow,
+            ListDeidentificationRequests,
             DeleteData,
             MergeRecords,
             ReadAudit,
@@ -161,6 +168,7 @@ const TABLE: &[(Role, &[Action])] = &[
             ReadClient,
             SearchClients,
             WriteData,
+            ListDeidentificationRequests,
             ReadPriorityList,
         ],
     ),
@@ -171,6 +179,7 @@ const TABLE: &[(Role, &[Action])] = &[
             EditCocPolicy,
             ReadClient,
             SearchClients,
+            ListDeidentificationRequests,
             ReadAudit,
             ReadHelpdeskNotices,
             ReadPriorityList,
@@ -257,8 +266,8 @@ mod tests {
             .iter()
             .any(|l| l == "priority_list_reader: read_client read_priority_list"));
         assert!(rendered.iter().any(|l| {
-            l
-            == "ce_assessor: read_tenants read_client search_clients write_data read_priority_list"
+            l == "ce_assessor: read_tenants read_client search_clients write_data \
+                  list_deidentification_requests read_priority_list"
         }));
     }
 

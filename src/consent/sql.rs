@@ -116,6 +116,18 @@ pub fn priority_listed_sql(list_coc: &str, slots: Slots, any_visibility: bool) -
 /// The access basis of `viewer` on `c` as a SQL text expression (`NULL` for level none), with
 /// the viewer's values at `slots`.
 pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
+    basis_sql_with(viewer, slots, ACTIVE_CE_ENROLLMENT)
+}
+
+/// `basis_sql` over rows of a priority list (`ce_priority`): each is an active CE stay of its
+/// client, so row 8's "with an active CE enrollment" holds and its per-row lookup is left out.
+/// The answer is the engine's, as `basis_sql`'s (`tests/api/consent_sql.rs` compares a list
+/// page with the engine).
+pub fn listed_basis_sql(viewer: &Viewer, slots: Slots) -> String {
+    basis_sql_with(viewer, slots, "TRUE")
+}
+
+fn basis_sql_with(viewer: &Viewer, slots: Slots, active_ce: &str) -> String {
     if viewer.has_role(Role::SystemAdmin) {
         return format!("'{}'::text", AccessBasis::Helpdesk.as_str());
     }
@@ -125,15 +137,22 @@ pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
     let agency = slots.agency();
     let today = slots.today();
     let coc = viewer_coc(viewer).map(|_| slots.coc());
-    let mut arms: Vec<(String, AccessBasis)> = vec![(
-        format!("c.created_by_agency = {agency}"),
-        AccessBasis::CreatingAgency,
-    )];
+    // Rows 2 to 5 match on the viewer's agency: only for a viewer that acts for it (a token
+    // whose only role is priority_list_reader does not, `Viewer::acts_for_agency`).
+    let member = viewer.acts_for_agency();
+    let shares = member && viewer.agency_shares_data;
+    let mut arms: Vec<(String, AccessBasis)> = Vec::new();
+    if member {
+        arms.push((
+            format!("c.created_by_agency = {agency}"),
+            AccessBasis::CreatingAgency,
+        ));
+    }
     let coc_admin = viewer.has_role(Role::CocAdmin);
     let open_here = coc
         .as_ref()
         .map(|c| format!("(c.visibility = 'open' AND {})", roi_active(c, &today)));
-    if let (true, Some(open)) = (viewer.agency_shares_data || coc_admin, &open_here) {
+    if let (true, Some(open)) = (shares || coc_admin, &open_here) {
         arms.push((open.clone(), AccessBasis::StatewideRoi));
     }
     // A scalar probe of the primary key (at most one row), not `EXISTS`: PostgreSQL turns an
@@ -144,8 +163,11 @@ pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
          AND cc.agency_id = {agency}), false)"
     );
     // Row 4: who sees a de-identified open record without an ROI.
-    let mut deid_viewers = vec![contributor.clone()];
-    if viewer.agency_shares_data {
+    let mut deid_viewers = Vec::new();
+    if member {
+        deid_viewers.push(contributor.clone());
+    }
+    if shares {
         deid_viewers.push("TRUE".into());
     }
     if let Some(coc) = coc
@@ -154,14 +176,18 @@ pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
     {
         deid_viewers.push(format!("c.coc_code = {coc}"));
     }
-    arms.push((
-        format!("({DEIDENTIFIED_OPEN} AND ({}))", deid_viewers.join(" OR ")),
-        AccessBasis::Deidentified,
-    ));
-    arms.push((
-        format!("(c.visibility IN ('closed', 'open') AND {contributor})"),
-        AccessBasis::Contributor,
-    ));
+    if !deid_viewers.is_empty() {
+        arms.push((
+            format!("({DEIDENTIFIED_OPEN} AND ({}))", deid_viewers.join(" OR ")),
+            AccessBasis::Deidentified,
+        ));
+    }
+    if member {
+        arms.push((
+            format!("(c.visibility IN ('closed', 'open') AND {contributor})"),
+            AccessBasis::Contributor,
+        ));
+    }
     if let Some(coc) = &coc {
         let in_coc = format!("c.coc_code = {coc}");
         if viewer.has_role(Role::CeAssessor) {
@@ -183,12 +209,13 @@ pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
         }
         if viewer.has_role(Role::PriorityListReader) {
             arms.push((
-                format!(
-                    "({in_coc} AND ({open} OR {DEIDENTIFIED_OPEN}) AND {ACTIVE_CE_ENROLLMENT})"
-                ),
+                format!("({in_coc} AND ({open} OR {DEIDENTIFIED_OPEN}) AND {active_ce})"),
                 AccessBasis::PriorityList,
             ));
         }
+    }
+    if arms.is_empty() {
+        return "NULL::text".into();
     }
     let mut sql = String::from("(CASE");
     for (cond, basis) in arms {
@@ -222,8 +249,10 @@ pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumK
         "NULL"
     };
     let own = match viewer.agency_id {
-        Some(_) => format!(" WHEN d.entered_by_agency = {} THEN 'full'", slots.agency()),
-        None => String::new(),
+        Some(_) if viewer.acts_for_agency() => {
+            format!(" WHEN d.entered_by_agency = {} THEN 'full'", slots.agency())
+        }
+        _ => String::new(),
     };
     let in_window = match viewer_coc(viewer) {
         None => "FALSE".to_string(),
@@ -260,14 +289,46 @@ pub fn stay_entry_access_sql(viewer: &Viewer, slots: Slots, basis: &str) -> Stri
     )
 }
 
+/// The datum facts `d` of the exit of the stay `e` (`DatumFacts::exit_of`): entered by the
+/// stay's agency, collected on its exit date.
+pub const EXIT_FACTS_SQL: &str =
+    "SELECT e.client_id, e.entered_by_agency, e.exit_date AS collected_on";
+
+/// The datum access of a stay's exit, over an `enrollments e` row, given the record's basis:
+/// `NULL` when the stay has no exit or the datum rule withholds it (`engine::decide_stay`).
+pub fn stay_exit_access_sql(viewer: &Viewer, slots: Slots, basis: &str) -> String {
+    format!(
+        "(CASE WHEN e.exit_date IS NULL THEN NULL ELSE (SELECT {} FROM ({EXIT_FACTS_SQL}) d) END)",
+        datum_access_sql(viewer, slots, basis, DatumKind::Structured)
+    )
+}
+
+/// SQL that is true when the datum rule may withhold the exit of the stay `e` from the viewer:
+/// a superset, cheap enough for a candidate filter (no basis). Never for a system administrator
+/// (helpdesk sees everything) nor for a stay the viewer's own agency entered (datum rule 1).
+pub fn exit_may_be_withheld_sql(viewer: &Viewer, slots: Slots) -> String {
+    if viewer.has_role(Role::SystemAdmin) {
+        return "FALSE".into();
+    }
+    match viewer.agency_id {
+        Some(_) if viewer.acts_for_agency() => {
+            format!("e.entered_by_agency <> {}", slots.agency())
+        }
+        _ => "TRUE".into(),
+    }
+}
+
 /// True when data of the stay `e` is released to the viewer (datum rule 6: the stay is then
-/// reachable as a continuation even where its entry is not). Case notes are free text.
+/// reachable as a continuation even where its entry is not): its exit, its data (case notes are
+/// free text), the rows an import kept of it.
 pub fn stay_has_released_data_sql(viewer: &Viewer, slots: Slots, basis: &str) -> String {
     format!(
-        "(EXISTS (SELECT 1 FROM enrollment_data d WHERE d.enrollment_id = e.id AND \
+        "({} IS NOT NULL \
+         OR EXISTS (SELECT 1 FROM enrollment_data d WHERE d.enrollment_id = e.id AND \
          (CASE WHEN d.kind = 'case_note' THEN {} ELSE {} END) IS NOT NULL) \
          OR EXISTS (SELECT 1 FROM hmis_rows h CROSS JOIN LATERAL ({}) d \
            WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {} IS NOT NULL))",
+        stay_exit_access_sql(viewer, slots, basis),
         datum_access_sql(viewer, slots, basis, DatumKind::FreeText),
         datum_access_sql(viewer, slots, basis, DatumKind::Structured),
         KEPT_ROW_FACTS_SQL,
@@ -321,13 +382,34 @@ pub fn full_bases_sql() -> String {
     format!("({})", full.join(", "))
 }
 
-/// The viewer whose rules the priority list's SQL applies to rows already on the list: row 8
-/// (priority list reader) is the list's own fallback for every listed row, so its arm (an
-/// active-CE lookup per row) is left out of the CASE; the answer is the same.
-pub fn viewer_for_listed_rows(viewer: &Viewer) -> Viewer {
-    let mut v = viewer.clone();
-    v.roles.retain(|r| *r != Role::PriorityListReader);
-    v
+/// SQL that is true when `viewer` may have seen `c` on its CoC's priority list while `c` was
+/// listed (`consent::ce::may_have_seen_listed`, which this follows term for term): an
+/// incremental pull names a client as no longer listed only to such a viewer, so it never
+/// names a record the viewer could not have read (record rule row 9).
+pub fn may_have_seen_listed_sql(viewer: &Viewer, slots: Slots) -> String {
+    use super::ce::ListReach;
+    match super::ce::list_reach(viewer) {
+        ListReach::Every => "TRUE".into(),
+        ListReach::Some { own_agency, in_coc } => {
+            let mut any = Vec::new();
+            if own_agency {
+                let agency = slots.agency();
+                any.push(format!("c.created_by_agency = {agency}"));
+                any.push(format!(
+                    "COALESCE((SELECT true FROM client_contributors cc WHERE cc.client_id = c.id \
+                     AND cc.agency_id = {agency}), false)"
+                ));
+            }
+            if in_coc && viewer_coc(viewer).is_some() {
+                any.push(format!("c.coc_code = {}", slots.coc()));
+            }
+            if any.is_empty() {
+                "FALSE".into()
+            } else {
+                format!("({})", any.join(" OR "))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

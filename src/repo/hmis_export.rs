@@ -21,8 +21,8 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::sql::{
-    basis_sql, datum_access_sql, full_bases_sql, kept_row_access_sql, stay_entry_access_sql, Slots,
-    KEPT_ROW_FACTS_SQL,
+    basis_sql, datum_access_sql, exit_may_be_withheld_sql, full_bases_sql, kept_row_access_sql,
+    stay_entry_access_sql, stay_exit_access_sql, Slots, KEPT_ROW_FACTS_SQL,
 };
 use crate::consent::{DatumKind, Viewer};
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
@@ -78,29 +78,46 @@ pub fn projects_of(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<Vec<Pr
 }
 
 /// The exported stays of the scope, over `enrollments e`, `clients c` and the basis `b`, with
-/// `entry_access`, `entry_on` (the date exported as `EntryDate`) and `project_coc`; `join` is
-/// more tables joined after `c`, `basis` the record's basis as decided already (an expression
-/// over them or the outer query: decided once per record, not once per stay), `extra` more
-/// conditions on `e` (ANDed).
+/// `entry_access`, `exit_access`, `entry_on` (the date exported as `EntryDate`) and
+/// `project_coc`; `join` is more tables joined after `c`, `basis` the record's basis as decided
+/// already (an expression over them or the outer query: decided once per record, not once per
+/// stay), `extra` more conditions on `e` (ANDed).
+///
+/// The exit is a datum of its own: a withheld exit is not exported (`exit_date`, `destination`
+/// and `destination_subsidy_type` come out null) and the stay is judged against the window as
+/// the caller sees it, without an exit; a released exit releases a stay whose entry is withheld
+/// (a continuation, datum rule 6), dated by its exit when nothing released in it is earlier.
 fn stays_sql(s: &Scope, slots: Slots, join: &str, basis: &str, extra: &str) -> String {
     let entry = stay_entry_access_sql(&s.viewer, slots, "b.basis");
+    let exit = stay_exit_access_sql(&s.viewer, slots, "b.basis");
     let structured = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured);
     let free = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::FreeText);
     let kept = kept_row_access_sql(&s.viewer, slots, "b.basis");
     format!(
-        "SELECT x.* FROM (SELECT e.*, a.coc_code AS project_coc, b.basis, ea.entry_access, \
+        "SELECT x.* FROM (SELECT e.id, e.client_id, e.project_id, e.household_id, \
+            e.relationship_to_hoh, e.entry_date, e.enrollment_coc, e.living_situation, \
+            e.length_of_stay, e.los_under_threshold, e.previous_street_essh, \
+            e.date_to_street_essh, e.times_homeless_past_three_years, \
+            e.months_homeless_past_three_years, e.entered_by_user, e.created_at, e.updated_at, \
+            CASE WHEN xa.exit_access IS NOT NULL THEN e.exit_date END AS exit_date, \
+            CASE WHEN xa.exit_access IS NOT NULL THEN e.destination END AS destination, \
+            CASE WHEN xa.exit_access IS NOT NULL THEN e.destination_subsidy_type END \
+              AS destination_subsidy_type, \
+            a.coc_code AS project_coc, b.basis, ea.entry_access, xa.exit_access, \
             CASE WHEN ea.entry_access IS NOT NULL THEN e.entry_date \
-                 ELSE LEAST(r.first_released, e.exit_date) END AS entry_on, r.first_released \
+                 ELSE r.first_released END AS entry_on, r.first_released \
            FROM enrollments e \
            JOIN projects p ON p.id = e.project_id JOIN agencies a ON a.id = p.agency_id \
            JOIN clients c ON c.id = e.client_id {join} \
            CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
            CROSS JOIN LATERAL (SELECT {entry} AS entry_access OFFSET 0) ea \
+           CROSS JOIN LATERAL (SELECT {exit} AS exit_access OFFSET 0) xa \
            CROSS JOIN LATERAL (SELECT CASE WHEN ea.entry_access IS NULL THEN LEAST( \
                (SELECT min(d.occurred_on) FROM enrollment_data d WHERE d.enrollment_id = e.id \
                 AND (CASE WHEN d.kind = 'case_note' THEN {free} ELSE {structured} END) IS NOT NULL), \
                (SELECT min(d.collected_on) FROM hmis_rows h CROSS JOIN LATERAL ({KEPT_ROW_FACTS_SQL}) d \
-                WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {kept} IS NOT NULL)) \
+                WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {kept} IS NOT NULL), \
+               CASE WHEN xa.exit_access IS NOT NULL THEN e.exit_date END) \
              END AS first_released OFFSET 0) r \
            WHERE a.coc_code = $1 AND c.lifecycle <> 'merged' AND b.basis IS NOT NULL {extra}) x \
          WHERE (x.entry_access IS NOT NULL OR x.first_released IS NOT NULL) \
@@ -129,6 +146,10 @@ pub struct StayRow {
     pub basis: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub entry_access: Option<String>,
+    /// The exit's datum access: `None` when the stay has no exit or the exit is withheld (the
+    /// exit's columns below are then null).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub exit_access: Option<String>,
     #[diesel(sql_type = Nullable<Date>)]
     pub exit_date: Option<NaiveDate>,
     #[diesel(sql_type = Nullable<Int2>)]
@@ -165,8 +186,15 @@ pub struct StayRow {
 const COC_STAYS: &str = "enrollments e JOIN projects p ON p.id = e.project_id \
      JOIN agencies a ON a.id = p.agency_id";
 
-/// Over `COC_STAYS`: the CoC's, not exited before the window. The candidates of every file.
-const COC_STAYS_WHERE: &str = "a.coc_code = $1 AND (e.exit_date IS NULL OR e.exit_date >= $2)";
+/// Over `COC_STAYS`: the CoC's, not exited before the window as far as the viewer may know (a
+/// stay whose exit the datum rule may withhold is a candidate whatever its exit: the viewer sees
+/// it without one). The candidates of every file.
+fn coc_stays_where(s: &Scope, slots: Slots) -> String {
+    format!(
+        "a.coc_code = $1 AND (e.exit_date IS NULL OR e.exit_date >= $2 OR {})",
+        exit_may_be_withheld_sql(&s.viewer, slots)
+    )
+}
 
 /// Every statement here binds the scope first (`$1` the CoC code, `$2` the window's start, `$3`
 /// its end), then `page` (`$4`: a cursor or a page of ids), then the viewer's values (`Slots` at
@@ -286,9 +314,11 @@ pub fn client_candidates(
     after: Uuid,
     limit: i64,
 ) -> QueryResult<Vec<Uuid>> {
+    let (slots, _) = scoped(s, after.into());
     let sql = format!(
-        "SELECT DISTINCT e.client_id AS id FROM {COC_STAYS} WHERE {COC_STAYS_WHERE} \
-         AND e.client_id > $4 ORDER BY e.client_id LIMIT {limit}"
+        "SELECT DISTINCT e.client_id AS id FROM {COC_STAYS} WHERE {} \
+         AND e.client_id > $4 ORDER BY e.client_id LIMIT {limit}",
+        coc_stays_where(s, slots)
     );
     ids(conn, s, sql, after)
 }

@@ -10,7 +10,9 @@ use diesel::sql_types::{
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::consent::sql::{basis_sql, datum_access_sql, priority_listed_sql, Slots};
+use crate::consent::sql::{
+    datum_access_sql, listed_basis_sql, may_have_seen_listed_sql, priority_listed_sql, Slots,
+};
 use crate::consent::{DatumKind, Viewer};
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
 use crate::domain::CocCode;
@@ -68,17 +70,12 @@ pub struct EntryRow {
 }
 
 /// The list's select over `ce_priority p`, `clients c`, the entry stay `e`, and the basis `b`,
-/// for the list of the CoC bound at `$1` and the viewer's values at `slots`. `viewer` is already
-/// `viewer_for_listed_rows`.
+/// for the list of the CoC bound at `$1` and the viewer's values at `slots`. Each entry carries
+/// the viewer's own decision on the record, the one a single read gives (`consent::sql`, with
+/// row 8's active CE enrollment known from the list); a listed record the decision gives `none`
+/// is left out, as from every other list.
 fn entry_select(viewer: &Viewer, slots: Slots, coc_view: bool) -> String {
-    let basis = basis_sql(viewer, slots);
-    // Reading the list is itself the grant (record rule row 8) for a listed record no other row
-    // reaches; in the CoC view, the coc_admin's aggregate basis (row 7).
-    let fallback = if coc_view {
-        "coc_aggregate"
-    } else {
-        "priority_list"
-    };
+    let basis = listed_basis_sql(viewer, slots);
     // `OFFSET 0` keeps the basis a column computed once per row: without it PostgreSQL
     // flattens the lateral and copies the whole basis `CASE` (and its probes) into every
     // `WHEN` of the datum rule that reads `b.basis` (32 subplans, 24 ms of planning a page).
@@ -94,13 +91,13 @@ fn entry_select(viewer: &Viewer, slots: Slots, coc_view: bool) -> String {
            e.months_homeless_past_three_years \
          FROM ce_priority p JOIN clients c ON c.id = p.client_id \
          JOIN enrollments e ON e.id = p.enrollment_id \
-         CROSS JOIN LATERAL (SELECT COALESCE({basis}, '{fallback}') AS basis OFFSET 0) b \
+         CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
          CROSS JOIN LATERAL (SELECT {datum} AS a FROM (SELECT p.client_id, \
               p.entry_agency AS entered_by_agency, p.entry_collected_on AS collected_on) d) ea \
          CROSS JOIN LATERAL (SELECT CASE WHEN p.assessment_agency IS NULL THEN NULL ELSE {datum} END AS a \
               FROM (SELECT p.client_id, p.assessment_agency AS entered_by_agency, \
               p.assessment_collected_on AS collected_on) d) aa \
-         WHERE p.coc_code = $1 AND {listed}"
+         WHERE p.coc_code = $1 AND {listed} AND b.basis IS NOT NULL"
     )
 }
 
@@ -110,12 +107,10 @@ fn list_values(
     coc: &CocCode,
     today: NaiveDate,
     params: Vec<Value>,
-) -> (Viewer, Slots, Vec<Value>) {
-    let viewer = crate::consent::sql::viewer_for_listed_rows(viewer);
+) -> (Slots, Vec<Value>) {
     let mut own = vec![Value::from(coc.as_str())];
     own.extend(params);
-    let (slots, values) = with_viewer(&viewer, today, own);
-    (viewer, slots, values)
+    with_viewer(viewer, today, own)
 }
 
 /// One page of the list, in order, after `after`.
@@ -135,7 +130,7 @@ pub fn page(
     // page again (8 to 13 ms of planning for 6 to 16 ms of executing a 100-entry page on 1M
     // clients).
     let fetch = (limit.clamp(1, 1 << 20) as u64).next_power_of_two() as i64;
-    let (viewer, slots, values) = list_values(
+    let (slots, values) = list_values(
         viewer,
         coc,
         today,
@@ -148,7 +143,7 @@ pub fn page(
             after.map(|k| k.client_id).into(),
         ],
     );
-    let mut sql = entry_select(&viewer, slots, coc_view);
+    let mut sql = entry_select(viewer, slots, coc_view);
     if after.is_some() {
         sql.push_str(" AND (p.rank_key, p.entry_date, p.client_id) > ($3, $4, $5)");
     }
@@ -209,13 +204,15 @@ pub fn changes(
 ) -> QueryResult<Vec<ChangeRow>> {
     // $1 the CoC, $2 since, $3 as of, $4 the client after which the page starts, $5 the limit,
     // then the viewer's.
-    let (list_viewer, slots, values) = list_values(
+    let (slots, values) = list_values(
         viewer,
         coc,
         today,
         vec![since.into(), as_of.into(), after.into(), limit.into()],
     );
-    let select = entry_select(&list_viewer, slots, coc_view);
+    let select = entry_select(viewer, slots, coc_view);
+    // Listed at `since` for this viewer: listed then, and a record it may have seen there.
+    let seen = may_have_seen_listed_sql(viewer, slots);
     let after_sql = if after.is_some() {
         "AND k.client_id > $4"
     } else {
@@ -232,7 +229,9 @@ pub fn changes(
                OR (r.revoked_on > ($2 AT TIME ZONE 'UTC')::date AND r.revoked_on <= ($3 AT TIME ZONE 'UTC')::date)) \
               AND EXISTS (SELECT 1 FROM ce_list_log l WHERE l.client_id = r.client_id AND l.coc_code = $1)) \
          SELECT * FROM ( \
-           SELECT k.client_id, ce_listed_at(k.client_id, $1, $2, {coc_view}) AS was_listed, \
+           SELECT k.client_id, (ce_listed_at(k.client_id, $1, $2, {coc_view}) \
+                    AND COALESCE((SELECT {seen} FROM clients c WHERE c.id = k.client_id), false)) \
+                  AS was_listed, \
                   EXISTS (SELECT 1 FROM ({select} AND p.client_id = k.client_id) x) AS now_listed \
              FROM k WHERE TRUE {after_sql}) z \
           WHERE z.was_listed OR z.now_listed ORDER BY z.client_id LIMIT $5"
@@ -248,9 +247,8 @@ pub fn changes(
         vec![]
     } else {
         // $1 the CoC, $2 the clients, then the viewer's.
-        let (list_viewer, slots, values) =
-            list_values(viewer, coc, today, vec![padded_ids(&listed).into()]);
-        let select = entry_select(&list_viewer, slots, coc_view);
+        let (slots, values) = list_values(viewer, coc, today, vec![padded_ids(&listed).into()]);
+        let select = entry_select(viewer, slots, coc_view);
         CachedSql::new(format!("{select} AND p.client_id = ANY($2)"))
             .bind_all(values)
             .load(conn)?

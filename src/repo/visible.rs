@@ -156,11 +156,12 @@ pub fn documents_of(
 }
 
 /// A stay the viewer reaches, with its entry's datum access (`None`: a continuation, datum rule
-/// 6).
+/// 6) and its exit's (`None`: no exit, or the exit withheld).
 #[derive(Debug, Clone)]
 pub struct VisibleStay {
     pub row: EnrollmentRow,
     pub entry_access: Option<String>,
+    pub exit_access: Option<String>,
 }
 
 impl QueryableByName<diesel::pg::Pg> for VisibleStay {
@@ -172,6 +173,10 @@ impl QueryableByName<diesel::pg::Pg> for VisibleStay {
             entry_access: diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(
                 row,
                 "entry_access",
+            )?,
+            exit_access: diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(
+                row,
+                "exit_access",
             )?,
             row: <EnrollmentRow as QueryableByName<diesel::pg::Pg>>::build(row)?,
         })
@@ -186,16 +191,20 @@ pub fn enrollments_of(
     today: chrono::NaiveDate,
     client: Uuid,
 ) -> AppResult<Vec<VisibleStay>> {
-    use crate::consent::sql::{stay_entry_access_sql, stay_has_released_data_sql};
+    use crate::consent::sql::{
+        stay_entry_access_sql, stay_exit_access_sql, stay_has_released_data_sql,
+    };
     let (slots, values) = with_viewer(viewer, today, vec![client.into()]);
     let sql = format!(
-        "SELECT * FROM (SELECT e.*, {entry} AS entry_access, {released} AS released \
+        "SELECT * FROM (SELECT e.*, {entry} AS entry_access, {exit} AS exit_access, \
+             {released} AS released \
            FROM enrollments e JOIN clients c ON c.id = e.client_id \
            CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
            WHERE e.client_id = $1 AND b.basis IS NOT NULL) x \
          WHERE x.entry_access IS NOT NULL OR x.released \
          ORDER BY x.entry_date DESC, x.id",
         entry = stay_entry_access_sql(viewer, slots, "b.basis"),
+        exit = stay_exit_access_sql(viewer, slots, "b.basis"),
         released = stay_has_released_data_sql(viewer, slots, "b.basis"),
         basis = basis_sql(viewer, slots),
     );

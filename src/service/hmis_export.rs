@@ -433,14 +433,16 @@ fn encode_page<W: Write>(
                 ("HouseholdID", &household),
             ],
         )?;
-        if let Some(row) = map::exit_row(v, eid, &stay) {
-            let exit_kept = kept.get(&("Exit", st.id)).filter(|_| entry_shown);
+        // The exit is a datum of its own: a withheld exit has no row (its columns come out
+        // null), a released one is shown at its own access, also in a continuation.
+        if let Some(row) = map::exit_row(v, eid, &stay).filter(|_| st.exit_access.is_some()) {
+            let exit_kept = kept.get(&("Exit", st.id));
             let exit_id = exit_kept.map_or_else(|| map::id(st.id), |k| k.source_id.clone());
             sink.merged(
                 "Exit",
                 Some(row),
                 exit_kept.copied(),
-                full,
+                st.exit_access.as_deref() == Some("full"),
                 &[
                     ("ExitID", &exit_id),
                     ("EnrollmentID", &sid),

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::kept_rows::{
-    is_stay_entry_row, kept_column_shown, kept_row_kind, kept_row_shown,
+    kept_column_shown, kept_row_kind, kept_row_shown, stay_part, StayPart,
 };
 use crate::consent::{decide_datum, AccessLevel, DatumAccess, DatumFacts};
 use crate::error::AppResult;
@@ -114,11 +114,12 @@ pub fn list(
     let mut out = Vec::new();
     for k in repo::kept_rows_of(conn, enrollment)? {
         let collected_on = k.collected_on.unwrap_or(stay.row.entry_date);
-        // The stay's own rows are shown as its entry is; a continuation's are not shown.
-        let access = if is_stay_entry_row(&k.file) {
-            stay.access
-        } else {
-            decide_datum(
+        // The stay's own rows are shown as its entry (none for a continuation) and its exit
+        // are.
+        let access = match stay_part(&k.file) {
+            Some(StayPart::Entry) => stay.access,
+            Some(StayPart::Exit) => stay.exit,
+            None => decide_datum(
                 &stay.record.viewer,
                 &stay.record.decision,
                 &stay.record.facts,
@@ -127,7 +128,7 @@ pub fn list(
                     collected_on,
                     kind: kept_row_kind(&k.file, disability_type(&k)),
                 },
-            )
+            ),
         };
         let full = match access {
             DatumAccess::Hidden => continue,

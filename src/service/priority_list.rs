@@ -41,6 +41,7 @@ pub struct PriorityEntry {
     /// In an incremental pull: whether the entry is new to the list or changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeKind>,
+    /// The caller's decision on the record: the same as `GET /v1/clients/{id}` answers it.
     pub access: AccessView,
     /// At level `full` only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,8 +123,9 @@ fn chronic(r: &EntryRow) -> ChronicStatus {
 }
 
 fn entry(r: EntryRow, change: Option<ChangeKind>) -> AppResult<PriorityEntry> {
-    // No silent fallback: the SQL filter answers one of the engine's words, or reading the row
-    // failed (`AccessBasis` maps to its column).
+    // The caller's own decision (the list leaves out the records it gives `none`): the SQL
+    // filter answers one of the engine's words, or reading the row failed (`AccessBasis` maps
+    // to its column).
     let basis = r.basis;
     let level = level_of(basis);
     let full = level == AccessLevel::Full;

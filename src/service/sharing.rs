@@ -187,7 +187,7 @@ pub struct AccessExplanation {
     pub viewer: ViewerView,
     pub level: AccessLevel,
     pub basis: Option<AccessBasis>,
-    /// The row of the record rule that decided (1 to 8).
+    /// The row of the record rule that decided (1 to 9; 9 is level `none`).
     pub rule: u8,
     pub explanation: String,
     pub reasons: Vec<String>,

@@ -81,6 +81,10 @@ pub struct EnrollmentView {
     /// of it is released; it is answered as a continuation, its entry's own fields (start date,
     /// prior living situation, entry assessment) withheld.
     pub entry_withheld: bool,
+    /// The stay has an exit, but the datum rule withholds it from you (the exit is a datum of
+    /// its own, collected on its exit date: consent.md, datum rule 3): `exit_date`,
+    /// `destination` and `destination_subsidy_type` are null.
+    pub exit_withheld: bool,
     #[serde(skip)]
     pub version: i32,
 }
@@ -109,12 +113,39 @@ pub fn enrollment_view(r: &EnrollmentRow, caller: &Caller) -> EnrollmentView {
         entered_by_your_agency: caller.principal.agency_id == Some(r.entered_by_agency),
         collected_on: Some(r.collected_on),
         entry_withheld: false,
+        exit_withheld: false,
         version: r.version,
     }
 }
 
+/// The stay as the datum rule answers it to the caller: as a continuation (datum rule 6: its
+/// entry's own fields withheld) or with its entry, and without its exit when `exit_shown` is
+/// false.
+pub fn stay_view(
+    r: &EnrollmentRow,
+    caller: &Caller,
+    continuation: bool,
+    exit_shown: bool,
+) -> EnrollmentView {
+    let view = if continuation {
+        continuation_view(r, caller)
+    } else {
+        enrollment_view(r, caller)
+    };
+    if exit_shown || r.exit_date.is_none() {
+        return view;
+    }
+    EnrollmentView {
+        exit_date: None,
+        destination: None,
+        destination_subsidy_type: None,
+        exit_withheld: true,
+        ..view
+    }
+}
+
 /// The stay as a continuation (datum rule 6): its entry's own fields withheld.
-pub fn continuation_view(r: &EnrollmentRow, caller: &Caller) -> EnrollmentView {
+fn continuation_view(r: &EnrollmentRow, caller: &Caller) -> EnrollmentView {
     EnrollmentView {
         entry_date: None,
         enrollment_coc: None,
@@ -351,6 +382,8 @@ pub struct Stay {
     pub access: DatumAccess,
     /// Datum rule 6: reached through its data, the entry withheld.
     pub continuation: bool,
+    /// The exit's access; `Hidden` when the stay has no exit or the exit is withheld.
+    pub exit: DatumAccess,
 }
 
 pub fn load_stay(
@@ -371,50 +404,62 @@ pub fn load_stay(
         collected_on: row.collected_on,
         kind: DatumKind::Structured,
     };
-    let (access, continuation) =
-        match decide_datum(&record.viewer, &record.decision, &record.facts, &datum) {
-            DatumAccess::Hidden => {
-                let mut data: Vec<DatumFacts> = repo::stay_data_facts(conn, row.id)?
-                    .into_iter()
-                    .map(|(entered_by_agency, collected_on, kind)| DatumFacts {
-                        entered_by_agency,
-                        collected_on,
-                        kind: if kind == "case_note" {
-                            DatumKind::FreeText
-                        } else {
-                            DatumKind::Structured
-                        },
-                    })
-                    .collect();
-                // The rows an HMIS CSV import kept of the stay are its data too.
-                data.extend(repo::kept_facts_of(conn, row.id)?.into_iter().map(
-                    |(entered_by_agency, collected_on, file, disability)| DatumFacts {
-                        entered_by_agency,
-                        collected_on: collected_on.unwrap_or(row.entry_date),
-                        kind: crate::consent::kept_rows::kept_row_kind(
-                            &file,
-                            disability.as_deref(),
-                        ),
+    // The exit is a datum of its own (consent.md, vocabulary).
+    let exit = row
+        .exit_date
+        .map(|x| DatumFacts::exit_of(row.entered_by_agency, x));
+    let answer = match decide_datum(&record.viewer, &record.decision, &record.facts, &datum) {
+        DatumAccess::Hidden => {
+            // Datum rule 6 looks at the stay's data only when its entry is withheld.
+            let mut data: Vec<DatumFacts> = repo::stay_data_facts(conn, row.id)?
+                .into_iter()
+                .map(|(entered_by_agency, collected_on, kind)| DatumFacts {
+                    entered_by_agency,
+                    collected_on,
+                    kind: if kind == "case_note" {
+                        DatumKind::FreeText
+                    } else {
+                        DatumKind::Structured
                     },
-                ));
-                match decide_stay(
-                    &record.viewer,
-                    &record.decision,
-                    &record.facts,
-                    &datum,
-                    &data,
-                ) {
-                    StayAnswer::Continuation => (DatumAccess::Hidden, true),
-                    _ => return Err(AppError::NotFound),
-                }
-            }
-            a => (a, false),
-        };
+                })
+                .collect();
+            // The rows an HMIS CSV import kept of the stay are its data too.
+            data.extend(repo::kept_facts_of(conn, row.id)?.into_iter().map(
+                |(entered_by_agency, collected_on, file, disability)| DatumFacts {
+                    entered_by_agency,
+                    collected_on: collected_on.unwrap_or(row.entry_date),
+                    kind: crate::consent::kept_rows::kept_row_kind(&file, disability.as_deref()),
+                },
+            ));
+            decide_stay(
+                &record.viewer,
+                &record.decision,
+                &record.facts,
+                &datum,
+                exit.as_ref(),
+                &data,
+            )
+        }
+        _ => decide_stay(
+            &record.viewer,
+            &record.decision,
+            &record.facts,
+            &datum,
+            exit.as_ref(),
+            &[],
+        ),
+    };
+    let (access, continuation) = match answer.answer {
+        StayAnswer::Entry(a) => (a, false),
+        StayAnswer::Continuation => (DatumAccess::Hidden, true),
+        StayAnswer::Hidden => return Err(AppError::NotFound),
+    };
     Ok(Stay {
         record,
         row,
         access,
         continuation,
+        exit: answer.exit,
     })
 }
 
@@ -423,7 +468,10 @@ impl Stay {
     pub fn require_writable(&self) -> AppResult<()> {
         self.record.require_contributable()?;
         let deidentified = self.record.decision.basis == Some(AccessBasis::Deidentified);
-        if self.continuation || (self.access != DatumAccess::Full && !deidentified) {
+        // A stay whose exit is withheld from the caller is not whole to it either.
+        let exit_withheld = self.row.exit_date.is_some() && self.exit == DatumAccess::Hidden;
+        if self.continuation || exit_withheld || (self.access != DatumAccess::Full && !deidentified)
+        {
             return Err(AppError::Forbidden(
                 "Your access to this stay is limited; you cannot add to it.".into(),
             ));
@@ -443,11 +491,12 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Enro
             Some(serde_json::json!({"enrollment_id": id})),
         )?;
     }
-    Ok(if stay.continuation {
-        continuation_view(&stay.row, caller)
-    } else {
-        enrollment_view(&stay.row, caller)
-    })
+    Ok(stay_view(
+        &stay.row,
+        caller,
+        stay.continuation,
+        stay.exit != DatumAccess::Hidden,
+    ))
 }
 
 pub fn list(
@@ -468,9 +517,13 @@ pub fn list(
     }
     Ok(rows
         .iter()
-        .map(|v| match v.entry_access {
-            Some(_) => enrollment_view(&v.row, caller),
-            None => continuation_view(&v.row, caller),
+        .map(|v| {
+            stay_view(
+                &v.row,
+                caller,
+                v.entry_access.is_none(),
+                v.exit_access.is_some(),
+            )
         })
         .collect())
 }

@@ -6,12 +6,13 @@ use chrono::{Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use hearth::consent::sql::{
-    basis_sql, datum_access_sql, level_of, parse_datum_access, stay_entry_access_sql,
-    stay_has_released_data_sql,
+    basis_sql, datum_access_sql, level_of, may_have_seen_listed_sql, parse_datum_access,
+    stay_entry_access_sql, stay_exit_access_sql, stay_has_released_data_sql,
 };
 use hearth::consent::{
     decide_datum, decide_record, decide_stay, AccessLevel, DatumAccess, DatumFacts, DatumKind,
-    IdentityMode, Lifecycle, RecordFacts, RoiFacts, RoiScope, Role, StayAnswer, Viewer, Visibility,
+    IdentityMode, Lifecycle, RecordFacts, RoiFacts, RoiScope, Role, StayAnswer, StayDecision,
+    Viewer, Visibility,
 };
 use hearth::db::cached_sql::CachedSql;
 use hearth::repo::clients::{self as clients_repo, ClientRow, RoiRow};
@@ -29,11 +30,19 @@ struct World {
     records: Vec<(Uuid, RecordFacts)>,
     /// Data items: (id, client, entered by, collected on).
     data: Vec<(Uuid, Uuid, Uuid, NaiveDate)>,
-    /// Stays: (id, client, entry entered by, entry collected on, services (by, collected on)).
+    /// Stays: (id, client, entry entered by, entry collected on, exit date, services (by,
+    /// collected on)).
     stays: Vec<Stay>,
 }
 
-type Stay = (Uuid, Uuid, Uuid, NaiveDate, Vec<(Uuid, NaiveDate)>);
+type Stay = (
+    Uuid,
+    Uuid,
+    Uuid,
+    NaiveDate,
+    Option<NaiveDate>,
+    Vec<(Uuid, NaiveDate)>,
+);
 
 fn pick<'a, T>(rng: &mut StdRng, xs: &'a [T]) -> &'a T {
     &xs[rng.random_range(0..xs.len())]
@@ -148,6 +157,19 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
                 Lifecycle::Merged,
             ],
         );
+        // The first record of a world is the exit's case (issue (a)): open under a second ROI
+        // after the first was revoked, with a stay that began inside the first window and
+        // exited between the two.
+        let repro = n == 0;
+        let (visibility, identity, lifecycle) = if repro {
+            (
+                Visibility::Open,
+                IdentityMode::Identified,
+                Lifecycle::Active,
+            )
+        } else {
+            (visibility, identity, lifecycle)
+        };
         let id = Uuid::now_v7();
         let row = ClientRow {
             id,
@@ -176,7 +198,8 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             }
         }
         let mut rois = Vec::new();
-        for _ in 0..rng.random_range(0..4) {
+        let roi_count = if repro { 2 } else { rng.random_range(0..4) };
+        for k in 0..roi_count {
             // Dates cluster on today's edges half the time: window bounds are where SQL and
             // Rust most easily disagree.
             let day = |rng: &mut StdRng, lo: i64, hi: i64| {
@@ -210,6 +233,16 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
                 }
                 RoiScope::Cocs(c)
             };
+            let (from, expires, revoked, scope) = match (repro, k) {
+                (true, 0) => (
+                    today - Duration::days(100),
+                    None,
+                    Some(today - Duration::days(50)),
+                    RoiScope::Statewide,
+                ),
+                (true, _) => (today - Duration::days(20), None, None, RoiScope::Statewide),
+                _ => (from, expires, revoked, scope),
+            };
             let r = RoiRow {
                 id: Uuid::now_v7(),
                 client_id: id,
@@ -240,11 +273,51 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
         // Enrollments: an open or exited CE stay, or an open stay elsewhere.
         let mut active_ce = false;
         let mut client_stays = Vec::new();
-        for _ in 0..rng.random_range(0..3) {
-            let ce = rng.random_bool(0.6);
-            let open = rng.random_bool(0.6);
+        let stay_count = if repro { 1 } else { rng.random_range(0..3) };
+        for _ in 0..stay_count {
+            let ce = rng.random_bool(0.6) && !repro;
+            let open = rng.random_bool(0.6) && !repro;
             let (project, agency) = *pick(rng, if ce { &ce_projects } else { &other_projects });
-            let entry = today - Duration::days(rng.random_range(1..200));
+            // Half the time on an ROI's first day (inside its window), so that entries released
+            // by a window its exit then falls outside of are common.
+            let starts: Vec<NaiveDate> = rois
+                .iter()
+                .map(|r: &RoiFacts| r.effective_from)
+                .filter(|d| *d < today && *d > today - Duration::days(200))
+                .collect();
+            let entry = if repro {
+                today - Duration::days(90)
+            } else if !starts.is_empty() && rng.random_bool(0.5) {
+                *pick(rng, &starts)
+            } else {
+                today - Duration::days(rng.random_range(1..200))
+            };
+            // An exit is a datum of its own, collected on its exit date: from the entry to
+            // today, half the time on an edge of an ROI window (consent.md, datum rule 3), its
+            // end more often than its start.
+            let exit = (!open).then(|| {
+                if repro {
+                    return today - Duration::days(30);
+                }
+                let edges: Vec<NaiveDate> = rois
+                    .iter()
+                    .flat_map(|r: &RoiFacts| {
+                        [
+                            Some(r.effective_from),
+                            r.revoked_on,
+                            r.revoked_on,
+                            r.expires_on,
+                        ]
+                    })
+                    .flatten()
+                    .filter(|d| *d >= entry && *d <= today)
+                    .collect();
+                if !edges.is_empty() && rng.random_bool(0.5) {
+                    *pick(rng, &edges)
+                } else {
+                    entry + Duration::days(rng.random_range(0..=(today - entry).num_days()))
+                }
+            });
             let stay_id = Uuid::now_v7();
             diesel::sql_query(
                 "INSERT INTO enrollments (id, client_id, project_id, household_id, relationship_to_hoh, entry_date, \
@@ -255,13 +328,13 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
             .bind::<SqlUuid, _>(id)
             .bind::<SqlUuid, _>(project)
             .bind::<diesel::sql_types::Date, _>(entry)
-            .bind::<Nullable<diesel::sql_types::Date>, _>((!open).then_some(today))
+            .bind::<Nullable<diesel::sql_types::Date>, _>(exit)
             .bind::<Nullable<diesel::sql_types::Int2>, _>((!open).then_some(101i16))
             .bind::<SqlUuid, _>(agency)
             .execute(conn)
             .unwrap();
             active_ce |= ce && open;
-            client_stays.push((stay_id, agency, entry));
+            client_stays.push((stay_id, agency, entry, exit));
         }
         let facts = RecordFacts {
             creating_agency: creator.id,
@@ -311,7 +384,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
         }
         // Services on the stays (datum rule 6): collected from the entry on, half the time on
         // an ROI window's first day, so stays that began before a window have data inside it.
-        for (stay_id, stay_agency, entry) in client_stays {
+        for (stay_id, stay_agency, entry, exit) in client_stays {
             let mut services = Vec::new();
             for _ in 0..rng.random_range(0..3) {
                 let starts: Vec<NaiveDate> = facts
@@ -345,7 +418,7 @@ fn build_world(conn: &mut PgConnection, rng: &mut StdRng, today: NaiveDate) -> W
                 .unwrap();
                 services.push((by, on));
             }
-            stays.push((stay_id, id, stay_agency, entry, services));
+            stays.push((stay_id, id, stay_agency, entry, exit, services));
         }
         records.push((id, facts));
     }
@@ -367,6 +440,7 @@ fn viewers(world: &World, rng: &mut StdRng) -> Vec<Viewer> {
         vec![Role::PriorityListReader],
         vec![Role::CaseWorker, Role::CeAssessor],
         vec![Role::CocAdmin, Role::PriorityListReader],
+        vec![Role::PriorityListReader, Role::CaseWorker],
     ];
     let mut out = vec![
         Viewer {
@@ -412,6 +486,8 @@ struct StayRow {
     id: Uuid,
     #[diesel(sql_type = Nullable<Text>)]
     access: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    exit_access: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     released: bool,
 }
@@ -437,6 +513,8 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
     let mut data_compared = 0usize;
     let mut by_access: std::collections::BTreeMap<&str, usize> = Default::default();
     let mut by_stay: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut by_exit: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut listed_compared = 0usize;
     let mut by_basis: std::collections::BTreeMap<String, usize> = Default::default();
     for world_no in 0..12 {
         let today = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()
@@ -541,10 +619,11 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
             let stay_ids: Vec<Uuid> = world.stays.iter().map(|s| s.0).collect();
             let (slots, values) = with_viewer(&viewer, today, vec![stay_ids.clone().into()]);
             let sql = format!(
-                "SELECT e.id, {} AS access, {} AS released FROM enrollments e \
+                "SELECT e.id, {} AS access, {} AS exit_access, {} AS released FROM enrollments e \
                  JOIN clients c ON c.id = e.client_id \
                  CROSS JOIN LATERAL (SELECT {} AS basis) b WHERE e.id = ANY($1)",
                 stay_entry_access_sql(&viewer, slots, "b.basis"),
+                stay_exit_access_sql(&viewer, slots, "b.basis"),
                 stay_has_released_data_sql(&viewer, slots, "b.basis"),
                 basis_sql(&viewer, slots)
             );
@@ -554,7 +633,7 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                 .unwrap();
             assert_eq!(rows.len(), stay_ids.len());
             for row in rows {
-                let (_, client, by, entry, services) =
+                let (_, client, by, entry, exit, services) =
                     world.stays.iter().find(|s| s.0 == row.id).unwrap();
                 let facts = &world.records.iter().find(|(id, _)| id == client).unwrap().1;
                 let decision = decide_record(&viewer, facts, today);
@@ -565,24 +644,121 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                 };
                 let data: Vec<DatumFacts> =
                     services.iter().map(|(b, on)| structured(*b, *on)).collect();
-                let engine =
-                    decide_stay(&viewer, &decision, facts, &structured(*by, *entry), &data);
-                let sql = match (parse_datum_access(row.access.as_deref()), row.released) {
+                let exit_facts = exit.map(|x| DatumFacts::exit_of(*by, x));
+                let engine = decide_stay(
+                    &viewer,
+                    &decision,
+                    facts,
+                    &structured(*by, *entry),
+                    exit_facts.as_ref(),
+                    &data,
+                );
+                let answer = match (parse_datum_access(row.access.as_deref()), row.released) {
                     (DatumAccess::Hidden, true) => StayAnswer::Continuation,
                     (DatumAccess::Hidden, false) => StayAnswer::Hidden,
                     (a, _) => StayAnswer::Entry(a),
                 };
+                // The SQL answers the exit's access whatever the stay's answer; a hidden stay
+                // shows nothing of it.
+                let exit_access = match answer {
+                    StayAnswer::Hidden => DatumAccess::Hidden,
+                    _ => parse_datum_access(row.exit_access.as_deref()),
+                };
                 assert_eq!(
-                    sql, engine,
-                    "stay answer differs (seed {seed}), today {today}\nviewer {viewer:?}\nrecord {facts:?}\nentry {entry} by {by}, services {services:?}"
+                    StayDecision { answer, exit: exit_access },
+                    engine,
+                    "stay answer differs (seed {seed}), today {today}\nviewer {viewer:?}\nrecord {facts:?}\nentry {entry} by {by}, exit {exit:?}, services {services:?}"
                 );
                 *by_stay
-                    .entry(match engine {
+                    .entry(match engine.answer {
                         StayAnswer::Entry(_) => "entry",
                         StayAnswer::Continuation => "continuation",
                         StayAnswer::Hidden => "hidden",
                     })
                     .or_default() += 1;
+                if exit.is_some() && engine.answer != StayAnswer::Hidden {
+                    *by_exit
+                        .entry(match (engine.answer, engine.exit) {
+                            (StayAnswer::Continuation, DatumAccess::Hidden) => {
+                                "continuation, exit withheld"
+                            }
+                            (StayAnswer::Continuation, _) => "continuation, exit shown",
+                            (_, DatumAccess::Hidden) => "entry, exit withheld",
+                            _ => "entry, exit shown",
+                        })
+                        .or_default() += 1;
+                }
+            }
+            // The priority list: each entry carries the viewer's own decision (the engine's, as a
+            // single read gives it), and a listed record it gives `none` is left out; in a
+            // coc_admin's CoC view, every record with an active CE stay, the same way.
+            let list_coc = viewer
+                .coc_code
+                .clone()
+                .filter(|c| world.cocs.contains(c))
+                .unwrap_or_else(|| world.cocs[0].clone());
+            let code = hearth::domain::CocCode::parse(&list_coc).unwrap();
+            let on_list: Vec<Uuid> = diesel::sql_query(
+                "SELECT client_id AS id, NULL::text AS basis FROM ce_priority WHERE coc_code = $1",
+            )
+            .bind::<Text, _>(&list_coc)
+            .load::<Row>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+            for coc_view in [false, true] {
+                if coc_view && !viewer.has_role(Role::CocAdmin) {
+                    continue;
+                }
+                let mut got: Vec<(Uuid, String)> = hearth::repo::priority_list::page(
+                    &mut conn, &viewer, &code, today, coc_view, None, 1000,
+                )
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.client_id, e.basis.as_str().to_string()))
+                .collect();
+                let mut want: Vec<(Uuid, String)> = on_list
+                    .iter()
+                    .filter_map(|id| {
+                        let facts = &world.records.iter().find(|(c, _)| c == id)?.1;
+                        let listed = coc_view
+                            || hearth::consent::effectively_open_for(facts, &list_coc, today)
+                            || facts.deidentified_open();
+                        let basis = decide_record(&viewer, facts, today).basis?;
+                        listed.then(|| (*id, basis.as_str().to_string()))
+                    })
+                    .collect();
+                got.sort();
+                want.sort();
+                assert_eq!(
+                    got, want,
+                    "priority list of {list_coc} (CoC view {coc_view}) differs from the engine (seed {seed})\nviewer {viewer:?}"
+                );
+                listed_compared += want.len();
+            }
+            // Who is told a client left the list: the SQL twin of `ce::may_have_seen_listed`.
+            let (slots, values) = with_viewer(&viewer, today, vec![ids.clone().into()]);
+            let sql = format!(
+                "SELECT c.id, CASE WHEN {} THEN 'yes' END AS basis FROM clients c WHERE c.id = ANY($1)",
+                may_have_seen_listed_sql(&viewer, slots)
+            );
+            let rows: Vec<Row> = CachedSql::new(sql)
+                .bind_all(values)
+                .load(&mut conn)
+                .unwrap();
+            for row in rows {
+                let facts = &world
+                    .records
+                    .iter()
+                    .find(|(id, _)| *id == row.id)
+                    .unwrap()
+                    .1;
+                assert_eq!(
+                    row.basis.is_some(),
+                    hearth::consent::ce::may_have_seen_listed(&viewer, facts),
+                    "may_have_seen_listed differs (seed {seed})\nviewer {viewer:?}\nrecord {facts:?}"
+                );
             }
             // The datum rule: SQL against the engine, for every kind of datum.
             let data_ids: Vec<Uuid> = world.data.iter().map(|d| d.0).collect();
@@ -653,6 +829,19 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
         );
     }
     eprintln!("stay answers: {by_stay:?}");
+    eprintln!("exits: {by_exit:?}");
+    eprintln!("priority list entries compared: {listed_compared}");
+    assert!(listed_compared > 0, "no priority list entry (seed {seed})");
+    for answer in [
+        "entry, exit shown",
+        "entry, exit withheld",
+        "continuation, exit shown",
+    ] {
+        assert!(
+            by_exit.get(answer).copied().unwrap_or(0) > 0,
+            "no exited stay answered {answer}: {by_exit:?} (seed {seed})"
+        );
+    }
     eprintln!("record bases: {by_basis:?}");
     // Every outcome of the record rule occurred, so the comparison covered every row.
     for basis in [

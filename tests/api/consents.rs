@@ -501,3 +501,72 @@ async fn a_grant_with_an_idempotency_key_replays_the_first_result() {
     let r = app.get(&consents, &t.worker).await;
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
 }
+
+/// An exit is a datum of its own (consent.md, vocabulary; datum rule 3): an agency that
+/// contributed while an ROI covered its CoC keeps the stay's entry, collected inside that
+/// window, but not an exit collected after the window closed, even once another ROI (not
+/// covering its CoC) has opened the record again.
+#[actix_web::test]
+async fn an_exit_collected_after_a_revocation_is_withheld_from_a_contributor() {
+    let app = spawn().await;
+    let (a_coc, b_coc) = (app.coc(json!({})).await, app.coc(json!({})).await);
+    let (a_agency, a1) = member(&app, &a_coc, true, &[Role::CaseWorker]).await;
+    let (b_agency, b1) = member(&app, &b_coc, true, &[Role::CaseWorker]).await;
+    let (a_project, b_project) = (
+        app.project(a_agency, 1).await,
+        app.project(b_agency, 1).await,
+    );
+    let mut body = identified();
+    body["roi"] = json!({"method": "signed", "effective_from": "2026-10-01",
+                         "scope": {"type": "cocs", "coc_codes": [a_coc, b_coc]}});
+    let path = record(&app, &a1, body).await;
+    let enroll = |project: Uuid, entry: &str| json!({"project_id": project, "entry_date": entry, "relationship_to_hoh": 1});
+    let r = app
+        .post(
+            &format!("{path}/enrollments"),
+            &a1,
+            enroll(a_project, "2026-10-05"),
+        )
+        .await;
+    let stay = id_of(&r.ok(201)["enrollment"]);
+    // B1 enrolls the client too, and so becomes a contributor.
+    let r = app
+        .post(
+            &format!("{path}/enrollments"),
+            &b1,
+            enroll(b_project, "2026-10-06"),
+        )
+        .await;
+    assert!(changes(r.ok(201)).contains("contributor"), "{}", r.body);
+    let r = app.get(&format!("{path}/consents"), &a1).await;
+    let cid = id_of(&r.ok(200)["items"][0]);
+    revoke_on(&app, &path, &cid, &a1, json!({"revoked_on": "2026-10-10"}))
+        .await
+        .ok(200);
+    let roi = json!({"method": "signed", "effective_from": "2026-11-01",
+                     "scope": {"type": "cocs", "coc_codes": [a_coc]}});
+    grant(&app, &path, &a1, roi).await.ok(201);
+    let exit = json!({"exit_date": "2026-11-20", "destination": 410});
+    app.post(&format!("/v1/enrollments/{stay}/exit"), &a1, exit)
+        .await
+        .ok(200);
+
+    // B1 sees the stay, its entry (collected inside [10-01, 10-10)), and not its exit.
+    let single = app.get(&format!("/v1/enrollments/{stay}"), &b1).await;
+    let single = single.ok(200).clone();
+    has!(single, {"entry_date": "2026-10-05", "entry_withheld": false, "exit_date": null,
+                  "destination": null, "destination_subsidy_type": null, "exit_withheld": true});
+    let r = app.get(&format!("{path}/enrollments"), &b1).await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    let listed = items.iter().find(|s| s["id"] == stay.as_str()).unwrap();
+    assert_eq!(listed, &single);
+    assert!(!text(&r).contains("2026-11-20"), "{}", r.body);
+    // A stay the caller does not see whole is not its to add to.
+    let service = json!({"date_provided": "2026-10-07", "service_type": "meal"});
+    app.post(&format!("/v1/enrollments/{stay}/services"), &b1, service)
+        .await
+        .problem(403);
+    // The agency that exited the client sees its exit.
+    let r = app.get(&format!("/v1/enrollments/{stay}"), &a1).await;
+    has!(r.ok(200), {"exit_date": "2026-11-20", "destination": 410, "exit_withheld": false});
+}

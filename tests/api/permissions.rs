@@ -9,6 +9,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::days_ago;
 use crate::harness::*;
 
 const PUBLIC: &[&str] = &["/healthz", "/readyz", "/metrics"];
@@ -226,4 +227,139 @@ async fn tokens_without_a_writing_role_cannot_read_or_change_the_agencys_private
         .get(&format!("/v1/clients/{id}/contacts"), &worker)
         .await;
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+
+/// Least privilege for `priority_list_reader` (README: "read the priority list and the records
+/// on it"; consent.md record rule row 8): a token whose only role it is reads a record only as
+/// it is on its CoC's list, at `limited` with basis `priority_list`, and nothing else, not even
+/// what its own agency created; with another role beside it, it keeps what that role gives.
+#[actix_web::test]
+async fn a_priority_list_reader_alone_reads_only_the_records_on_its_list() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let ce = app.project(agency, 14).await;
+    let shelter = app.project(agency, 1).await;
+    let worker = app.token("cw", &[Role::CaseWorker], Some(agency));
+    let create = |body: Value| {
+        let (app, worker) = (&app, &worker);
+        async move {
+            let r = app.post("/v1/clients", worker, body).await;
+            r.ok(201)["client"]["id"].as_str().unwrap().to_string()
+        }
+    };
+    let enroll = |client: String, project: Uuid| {
+        let (app, worker) = (&app, &worker);
+        async move {
+            let r = app
+                .post(
+                    &format!("/v1/clients/{client}/enrollments"),
+                    worker,
+                    json!({"project_id": project, "entry_date": days_ago(3), "relationship_to_hoh": 1}),
+                )
+                .await;
+            r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string()
+        }
+    };
+    // A closed record of the agency, with a stay and a contact; and an open one on the list.
+    let closed = create(
+        json!({"identity_mode": "identified", "first_name": "Thaddeus",
+                               "last_name": "Vellacott", "ssn": "524-71-8841"}),
+    )
+    .await;
+    let closed_stay = enroll(closed.clone(), shelter).await;
+    app.post(
+        &format!("/v1/clients/{closed}/contacts"),
+        &worker,
+        json!({"kind": "phone", "value": "312-555-0142"}),
+    )
+    .await
+    .ok(201);
+    let listed = create(
+        json!({"identity_mode": "identified", "first_name": "Wilhelmina",
+                               "last_name": "Ashdown",
+                               "roi": {"method": "signed", "effective_from": days_ago(30)}}),
+    )
+    .await;
+    enroll(listed.clone(), ce).await;
+    app.post(
+        &format!("/v1/clients/{listed}/contacts"),
+        &worker,
+        json!({"kind": "phone", "value": "312-555-0143"}),
+    )
+    .await
+    .ok(201);
+
+    let reader = app.token("plr", &[Role::PriorityListReader], Some(agency));
+    let reads = |client: &str| {
+        [
+            format!("/v1/clients/{client}"),
+            format!("/v1/clients/{client}/access"),
+            format!("/v1/clients/{client}/contacts"),
+            format!("/v1/clients/{client}/documents"),
+            format!("/v1/clients/{client}/consents"),
+            format!("/v1/clients/{client}/enrollments"),
+            format!("/v1/clients/{client}/hmis-records"),
+        ]
+    };
+    // The closed record its own agency created: not found, anywhere.
+    for path in reads(&closed)
+        .into_iter()
+        .chain([format!("/v1/enrollments/{closed_stay}")])
+    {
+        let r = app.get(&path, &reader).await;
+        r.problem(404);
+        assert!(
+            !String::from_utf8_lossy(&r.raw).contains("Vellacott"),
+            "{path}"
+        );
+    }
+    // The record on the list: limited, basis priority_list, no PII, no contact.
+    for path in reads(&listed) {
+        let r = app.get(&path, &reader).await;
+        assert_eq!(r.status.as_u16(), 200, "{path}: {}", r.body);
+        let body = String::from_utf8_lossy(&r.raw).into_owned();
+        assert!(
+            !body.contains("Ashdown") && !body.contains("555-0143"),
+            "{path}: {body}"
+        );
+    }
+    let r = app.get(&format!("/v1/clients/{listed}"), &reader).await;
+    assert_eq!(
+        r.ok(200)["access"],
+        json!({"level": "limited", "basis": "priority_list"})
+    );
+    let r = app
+        .get(&format!("/v1/clients/{listed}/contacts"), &reader)
+        .await;
+    assert_eq!(r.ok(200)["items"], json!([]));
+    // Search, export and the de-identification requests are not the reader's.
+    for r in [
+        app.post("/v1/clients/search", &reader, json!({"ssn": "524-71-8841"}))
+            .await,
+        app.get(
+            &format!(
+                "/v1/exports/hmis-csv?coc={coc}&start={}&end={}",
+                days_ago(30),
+                days_ago(0)
+            ),
+            &reader,
+        )
+        .await,
+        app.get("/v1/deidentification-requests", &reader).await,
+    ] {
+        assert!(guard_refused(&r), "{} {}", r.status, r.body);
+    }
+    // With a case worker's role beside it, the token reads what a case worker of the agency does.
+    let both = app.token(
+        "plr-cw",
+        &[Role::PriorityListReader, Role::CaseWorker],
+        Some(agency),
+    );
+    let r = app.get(&format!("/v1/clients/{closed}"), &both).await;
+    assert_eq!(r.ok(200)["last_name"], "Vellacott");
+    assert_eq!(r.body["access"]["basis"], "creating_agency");
+    app.get("/v1/deidentification-requests", &both)
+        .await
+        .ok(200);
 }

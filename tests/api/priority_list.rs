@@ -155,6 +155,79 @@ async fn the_list_ranks_by_score_then_wait_and_pages_with_signed_cursors() {
         .problem(403);
 }
 
+/// Each entry carries the caller's own decision, the one `GET /v1/clients/{id}` gives it (the
+/// decision is identical wherever it is applied: consent.md); a listed record the caller may not
+/// read is left out, as from every list. Basis `priority_list` is the priority_list_reader's.
+#[actix_web::test]
+async fn each_entry_carries_the_callers_own_decision_and_unreadable_records_are_left_out() {
+    let app = spawn().await;
+    world!(app, coc, lead, outreach, ce, w);
+    let (a, _) = on_list(&app, &w, identified_open("Ada"), ce, 3, Some(30.0)).await;
+    let anon = json!({"identity_mode": "anonymous", "visibility": "open", "birth_year": 1970});
+    let (b, _) = on_list(&app, &w, anon, ce, 2, Some(50.0)).await;
+    // An agency of the CoC that takes part in CE but not in data sharing, and its staff.
+    let r = app
+        .post(
+            "/v1/agencies",
+            &app.admin,
+            json!({"coc_code": coc, "name": "Quiet", "shares_data": false, "participates_in_ce": true}),
+        )
+        .await;
+    let quiet: Uuid = r.ok(201)["id"].as_str().unwrap().parse().unwrap();
+    let worker = app.token("q-cw", &[Role::CaseWorker], Some(quiet));
+    let assessor = app.token("q-cea", &[Role::CeAssessor], Some(quiet));
+    let reader = app.token("q-plr", &[Role::PriorityListReader], Some(quiet));
+    let (q, _) = on_list(&app, &worker, identified_open("Quinn"), ce, 1, None).await;
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let access_of = |v: &Value| {
+        format!(
+            "{}/{}",
+            v["access"]["level"].as_str().unwrap(),
+            v["access"]["basis"].as_str().unwrap()
+        )
+    };
+    for (token, want) in [
+        (&worker, vec![(q.clone(), "full/creating_agency")]),
+        (
+            &assessor,
+            vec![
+                (b.clone(), "limited/deidentified"),
+                (q.clone(), "full/creating_agency"),
+            ],
+        ),
+        (
+            &reader,
+            vec![
+                (b.clone(), "limited/priority_list"),
+                (a.clone(), "limited/priority_list"),
+                (q.clone(), "limited/priority_list"),
+            ],
+        ),
+    ] {
+        let r = app.get(&path, token).await;
+        let body = r.ok(200).clone();
+        let got: Vec<(String, String)> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["client_id"].as_str().unwrap().to_string(), access_of(e)))
+            .collect();
+        let want: Vec<(String, String)> =
+            want.into_iter().map(|(c, a)| (c, a.to_string())).collect();
+        assert_eq!(got, want, "{body}");
+        // The same decision as a single read, entry by entry; the others are not found.
+        for client in [&a, &b, &q] {
+            let single = app.get(&format!("/v1/clients/{client}"), token).await;
+            match got.iter().find(|(c, _)| c == client) {
+                Some((_, access)) => assert_eq!(&access_of(single.ok(200)), access),
+                None => {
+                    single.problem(404);
+                }
+            }
+        }
+    }
+}
+
 #[actix_web::test]
 async fn bad_priority_list_requests_are_problems() {
     let app = spawn().await;
@@ -362,6 +435,23 @@ async fn incremental_pulls_answer_what_changed_and_removals_by_time_alone() {
     assert_eq!(changed, want, "{body}");
     assert_eq!(ids(&body, "removed"), vec![b.clone()]);
     assert_eq!(body["items"][0]["priority_score"], 40.0);
+    // A case worker of an agency that does not share data reads none of these records: its
+    // pull names none of them, neither as changed nor as no longer listed.
+    let r = app
+        .post(
+            "/v1/agencies",
+            &app.admin,
+            json!({"coc_code": coc, "name": "Quiet", "shares_data": false}),
+        )
+        .await;
+    let quiet: Uuid = r.ok(201)["id"].as_str().unwrap().parse().unwrap();
+    let quiet = app.token("q", &[Role::CaseWorker], Some(quiet));
+    let r = app
+        .get(&format!("{path}?changed_since={since}"), &quiet)
+        .await;
+    let quiet_body = r.ok(200).clone();
+    assert_eq!(quiet_body["items"], json!([]), "{quiet_body}");
+    assert_eq!(quiet_body["removed"], json!([]), "{quiet_body}");
     // Nothing since the last answer's as_of.
     let next = urlencode(body["as_of"].as_str().unwrap());
     let r = app.get(&format!("{path}?changed_since={next}"), &plr).await;

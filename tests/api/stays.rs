@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use hearth::consent::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fixtures::*;
@@ -917,4 +917,85 @@ async fn listing_stays_and_their_data_at_full_is_audited_once_per_request() {
         app.get(path, &coc_admin).await.ok(200);
         assert_eq!(audit_actions().await.len(), expected, "{path} at limited");
     }
+}
+
+/// An exit is a datum of its own (consent.md, datum rules 3 and 6): a stay that began before the
+/// ROI and ended inside its window is answered to a sharing agency as a continuation, entry
+/// withheld and exit released, in the list and the single read alike; a stay that ended before
+/// the ROI is not answered at all.
+#[actix_web::test]
+async fn an_exit_inside_the_window_releases_the_stay_as_a_continuation() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let a1 = app.agency(&coc, true).await;
+    let a2 = app.agency(&coc, true).await;
+    let project = app.project(a1, 1).await;
+    let w1 = app.token("w1", &[Role::CaseWorker], Some(a1));
+    let w2 = app.token("w2", &[Role::CaseWorker], Some(a2));
+    let body =
+        json!({"identity_mode": "identified", "first_name": "Odile", "last_name": "Marchetti"});
+    let client = id_of(app.post("/v1/clients", &w1, body).await.ok(201), "client");
+    let mut stays = vec![];
+    for (entry, exit) in [("2026-10-01", "2026-11-20"), ("2026-09-01", "2026-10-15")] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{client}/enrollments"),
+                &w1,
+                json!({"project_id": project, "entry_date": entry, "relationship_to_hoh": 1,
+                       "living_situation": 116}),
+            )
+            .await;
+        let stay = id_of(r.ok(201), "enrollment");
+        stays.push((stay, exit));
+    }
+    app.post(
+        &format!("/v1/clients/{client}/consents"),
+        &w1,
+        json!({"method": "signed", "effective_from": "2026-11-01"}),
+    )
+    .await
+    .ok(201);
+    for (stay, exit) in &stays {
+        app.post(
+            &format!("/v1/enrollments/{stay}/exit"),
+            &w1,
+            json!({"exit_date": exit, "destination": 410}),
+        )
+        .await
+        .ok(200);
+    }
+    let (inside, before) = (stays[0].0, stays[1].0);
+
+    let r = app
+        .get(&format!("/v1/clients/{client}/enrollments"), &w2)
+        .await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{}", r.body);
+    let listed = items[0].clone();
+    assert_eq!(listed["id"], inside.to_string());
+    for v in [
+        &listed,
+        app.get(&format!("/v1/enrollments/{inside}"), &w2)
+            .await
+            .ok(200),
+    ] {
+        assert_eq!(v["entry_withheld"], true, "{v}");
+        assert_eq!(v["entry_date"], Value::Null);
+        assert_eq!(v["living_situation"], Value::Null);
+        assert_eq!(v["exit_date"], "2026-11-20");
+        assert_eq!(v["destination"], 410);
+        assert_eq!(v["exit_withheld"], false);
+    }
+    // Nothing else of the stay is released, and the stay before the ROI is not found.
+    let r = app
+        .get(&format!("/v1/enrollments/{inside}/services"), &w2)
+        .await;
+    assert_eq!(r.ok(200)["items"], json!([]));
+    app.get(&format!("/v1/enrollments/{before}"), &w2)
+        .await
+        .problem(404);
+    // The agency that entered them sees both whole.
+    let r = app.get(&format!("/v1/enrollments/{before}"), &w1).await;
+    assert_eq!(r.ok(200)["exit_date"], "2026-10-15");
+    assert_eq!(r.body["entry_date"], "2026-09-01");
 }
