@@ -136,7 +136,10 @@ mod tests {
 
     #[test]
     fn a_reason_is_checked_wherever_it_comes_from() {
-        assert_eq!(access_reason("  ticket HD-4411 ").unwrap(), "ticket HD-4411");
+        assert_eq!(
+            access_reason("  ticket HD-4411 ").unwrap(),
+            "ticket HD-4411"
+        );
         for bad in ["", "   ", "client 524-71-9932", "call 509-555-0147"] {
             assert!(access_reason(bad).is_err(), "{bad}");
         }
