@@ -287,7 +287,8 @@ fn export_csv(
             roles: vec![Role::SystemAdmin],
         },
         format!("cli-{}", Uuid::now_v7()),
-        Some(reason.to_string()),
+        // The reason goes into the audit trail: the same check as the header's.
+        Some(hearth::service::context::access_reason(reason).map_err(problem)?),
     );
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let plan = hmis_export::prepare(&mut conn, &caller, request).map_err(problem)?;

@@ -169,9 +169,11 @@ async fn get_access(
     JsonReply::ok(&e)
 }
 
-/// Make a record open, closed, private or locked (creating agency or system_admin). Private
-/// and locked need that no other agency has contributed; private, no active CE enrollment;
-/// open, an active ROI.
+/// Make a record open, closed, private or locked (creating agency or system_admin), as its
+/// identity mode allows at creation (consent-refused: never locked; code-name: locked until
+/// designate sharing). Private and locked need that no other agency has contributed; private,
+/// no active CE enrollment; open (identified records), an ROI that has not ended: active, or
+/// taking effect later; the answer warns when it is not active for the record's CoC today.
 #[utoipa::path(
     tag = "clients",
     request_body = VisibilityChange,

@@ -23,8 +23,11 @@ pub struct ConsentList {
     pub items: Vec<RoiView>,
 }
 
-/// Record an ROI. In the CoC's `window` mode the record becomes open; data collected from
-/// `effective_from` on is shared, earlier data stays with whoever entered it.
+/// Record an ROI. One that has not ended (active, or taking effect later) opens the record: in
+/// the CoC's `window` mode the record itself (warning when the ROI takes effect later or its
+/// scope leaves out the record's CoC), in `split` mode a new record. Data collected from
+/// `effective_from` on is shared, earlier data stays with whoever entered it. An ROI that has
+/// already expired is kept as history and opens nothing.
 #[utoipa::path(
     tag = "consents",
     request_body = NewRoi,
@@ -32,7 +35,7 @@ pub struct ConsentList {
     responses(
         (status = 201, body = ConsentOutcome),
         (status = 404, description = "No such record, or the caller may not see it"),
-        (status = 409, description = "Superseded/merged record, or the CoC uses split mode"),
+        (status = 409, description = "Superseded or merged record"),
         (status = 422, description = "Invalid ROI (ends before it starts, unknown CoC in scope)"),
     )
 )]
@@ -97,8 +100,9 @@ async fn list(
     JsonReply::ok(&ConsentList { items })
 }
 
-/// Revoke an ROI. With no other ROI active the record closes; where other agencies have data
-/// they keep it as contributors (scenario 2), and a helpdesk notice is recorded.
+/// Revoke an ROI. While another ROI of the record has not ended the record stays open
+/// (scenario `another_roi_active`); otherwise it closes, and where other agencies have data
+/// they keep it as contributors (scenario 2). A helpdesk notice is recorded.
 #[utoipa::path(
     tag = "consents",
     request_body(content = Option<RevokeRoi>, description = "Optional: send no body to revoke as of today"),

@@ -275,25 +275,10 @@ impl FromRequest for crate::service::context::Caller {
             let reason = match req.headers().get("x-access-reason") {
                 None => None,
                 Some(v) => {
-                    let s = v
-                        .to_str()
-                        .map_err(|_| {
-                            AppError::BadRequest("X-Access-Reason must be plain text.".into())
-                        })?
-                        .trim()
-                        .to_string();
-                    if s.is_empty() || s.chars().count() > 500 {
-                        return Err(AppError::BadRequest(
-                            "X-Access-Reason must be 1 to 500 characters.".into(),
-                        ));
-                    }
-                    // The reason is stored in the audit trail, which never holds PII.
-                    if crate::domain::contains_pii(&s) {
-                        return Err(AppError::BadRequest(
-                            "X-Access-Reason looks like it holds personal identifying information; give a ticket number or a plain reason.".into(),
-                        ));
-                    }
-                    Some(s)
+                    let s = v.to_str().map_err(|_| {
+                        AppError::BadRequest("X-Access-Reason must be plain text.".into())
+                    })?;
+                    Some(crate::service::context::access_reason(s)?)
                 }
             };
             Ok(crate::service::context::Caller::new(

@@ -231,21 +231,27 @@ pub fn destination_needs_subsidy(dest: i32) -> bool {
 }
 
 /// The ROI job aid's "exit with destination the same as your project type", used when a split
-/// closes an enrollment that the client has not really left.
+/// exits a stay the client has not really left (docs/workflows.md has the table): the
+/// destination (3.12.1) and, for 435, its rental subsidy type (3.12.A).
 ///
-/// Where the project type is itself a place the client sleeps (shelter, transitional housing,
-/// safe haven, the street for outreach) that place is the destination. Everywhere else the
-/// answer is 30 "No exit interview completed", which is literally true of an administrative
-/// exit. A permanent housing code (435 + subsidy for PSH or RRH) was rejected on purpose: it
-/// counts as a successful exit to permanent housing in System Performance Measure 7 and would
-/// inflate the CoC's outcomes, and an RRH client may not have moved in yet.
-pub fn destination_for_project_type(project_type: i32) -> i32 {
+/// A project that is itself where the client lives gives that place: shelter 101, transitional
+/// housing 302, safe haven 118, the street for outreach 116, and for permanent housing 435
+/// "rental by client, with ongoing housing subsidy" with the subsidy the project is: 439 PSH,
+/// 431 RRH, 440 other permanent housing dedicated for formerly homeless persons (PH housing
+/// only, PH housing with services). A project that houses no one (services only, other, day
+/// shelter, homelessness prevention, coordinated entry) names no place, so no destination
+/// matches it: 30 "No exit interview completed", which is literally true of an administrative
+/// exit.
+pub fn destination_for_project_type(project_type: i32) -> (i32, Option<i32>) {
     match project_type {
-        0 | 1 => 101,
-        2 => 302,
-        4 => 116,
-        8 => 118,
-        _ => 30,
+        0 | 1 => (101, None),
+        2 => (302, None),
+        3 => (435, Some(439)),
+        4 => (116, None),
+        8 => (118, None),
+        9 | 10 => (435, Some(440)),
+        13 => (435, Some(431)),
+        _ => (30, None),
     }
 }
 
@@ -384,19 +390,37 @@ mod tests {
 
     #[test]
     fn destination_matching_project_type() {
-        let expect = [(0, 101), (1, 101), (2, 302), (4, 116), (8, 118)];
-        for &pt in HudList::ProjectType.codes() {
-            let want = expect
-                .iter()
-                .find(|(p, _)| *p == pt)
-                .map_or(30, |(_, d)| *d);
+        let expect = [
+            (0, 101, None),
+            (1, 101, None),
+            (2, 302, None),
+            (3, 435, Some(439)),
+            (4, 116, None),
+            (6, 30, None),
+            (7, 30, None),
+            (8, 118, None),
+            (9, 435, Some(440)),
+            (10, 435, Some(440)),
+            (11, 30, None),
+            (12, 30, None),
+            (13, 435, Some(431)),
+            (14, 30, None),
+        ];
+        // Every HUD project type has its row.
+        assert_eq!(
+            expect.iter().map(|e| e.0).collect::<Vec<_>>(),
+            HudList::ProjectType.codes().to_vec()
+        );
+        for (pt, dest, subsidy) in expect {
             let got = destination_for_project_type(pt);
-            assert_eq!(got, want, "project type {pt}");
-            assert!(HudList::Destination.contains(got));
-            assert!(!destination_needs_subsidy(got));
+            assert_eq!(got, (dest, subsidy), "project type {pt}");
+            assert!(HudList::Destination.contains(dest));
+            // 3.12.A follows 435 exactly.
+            assert_eq!(destination_needs_subsidy(dest), subsidy.is_some());
+            assert!(subsidy.is_none_or(|s| HudList::RentalSubsidyType.contains(s)));
         }
-        assert_eq!(destination_for_project_type(5), 30);
-        assert_eq!(destination_for_project_type(-1), 30);
+        assert_eq!(destination_for_project_type(5), (30, None));
+        assert_eq!(destination_for_project_type(-1), (30, None));
     }
 
     proptest! {
@@ -409,7 +433,9 @@ mod tests {
 
         #[test]
         fn every_project_type_gets_a_valid_destination(pt in any::<i32>()) {
-            prop_assert!(HudList::Destination.contains(destination_for_project_type(pt)));
+            let (dest, subsidy) = destination_for_project_type(pt);
+            prop_assert!(HudList::Destination.contains(dest));
+            prop_assert_eq!(destination_needs_subsidy(dest), subsidy.is_some());
         }
     }
 }

@@ -76,6 +76,39 @@ impl Needles {
         }
     }
 
+    /// A record's identifying values: names (unless `anonymous`: those are generated from its
+    /// UID and the word "Anonymous"), alias, SSN and date of birth (unless `anonymous`: an
+    /// approximate one).
+    pub fn add_identity(&mut self, identity: &crate::domain::identity::Identity, anonymous: bool) {
+        if !anonymous {
+            for v in [
+                &identity.first_name,
+                &identity.middle_name,
+                &identity.last_name,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                self.add_value(v);
+            }
+            if let Some(d) = identity.dob {
+                self.add_date(d);
+            }
+        }
+        if let Some(a) = &identity.alias {
+            self.add_value(a);
+        }
+        if let Some(s) = &identity.ssn {
+            self.add_ssn(s);
+        }
+    }
+
+    /// Whether free text holds one of the values, as a whole word in any case (an SSN's last
+    /// four included): what [`scrub_text`] would remove, less the scanner's own patterns.
+    pub fn found_in(&self, text: &str) -> bool {
+        !needle_ranges(text, self, true).is_empty()
+    }
+
     /// A date of birth in the formats people write.
     pub fn add_date(&mut self, d: NaiveDate) {
         for f in [
@@ -128,23 +161,7 @@ fn scrub(text: &str, needles: &Needles, free_text: bool) -> Option<String> {
     } else {
         Vec::new()
     };
-    if !needles.is_empty() {
-        let (c, at_byte) = normalized(text);
-        let lower: Vec<char> = c.iter().map(|ch| fold(*ch)).collect();
-        let boundary = |i: usize| lower.get(i).is_none_or(|ch| !ch.is_alphanumeric());
-        let extra: &[Vec<char>] = if free_text { &needles.text_only } else { &[] };
-        for n in needles.needles.iter().chain(extra) {
-            if n.len() > lower.len() {
-                continue;
-            }
-            for s in 0..=lower.len() - n.len() {
-                let e = s + n.len();
-                if lower[s..e] == n[..] && (s == 0 || boundary(s - 1)) && boundary(e) {
-                    ranges.push((at_byte[s], at_byte[e]));
-                }
-            }
-        }
-    }
+    ranges.extend(needle_ranges(text, needles, free_text));
     if ranges.is_empty() {
         return None;
     }
@@ -163,6 +180,31 @@ fn scrub(text: &str, needles: &Needles, free_text: bool) -> Option<String> {
     }
     out.push_str(&text[pos..]);
     Some(out)
+}
+
+/// The byte ranges of `text` where a needle stands as a whole word (the last-four needles too
+/// when `free_text`).
+fn needle_ranges(text: &str, needles: &Needles, free_text: bool) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    if needles.is_empty() {
+        return ranges;
+    }
+    let (c, at_byte) = normalized(text);
+    let lower: Vec<char> = c.iter().map(|ch| fold(*ch)).collect();
+    let boundary = |i: usize| lower.get(i).is_none_or(|ch| !ch.is_alphanumeric());
+    let extra: &[Vec<char>] = if free_text { &needles.text_only } else { &[] };
+    for n in needles.needles.iter().chain(extra) {
+        if n.len() > lower.len() {
+            continue;
+        }
+        for s in 0..=lower.len() - n.len() {
+            let e = s + n.len();
+            if lower[s..e] == n[..] && (s == 0 || boundary(s - 1)) && boundary(e) {
+                ranges.push((at_byte[s], at_byte[e]));
+            }
+        }
+    }
+    ranges
 }
 
 /// Scrubs every string inside a JSON value (as free text when `free_text`, else as structured
@@ -235,6 +277,21 @@ mod tests {
             );
         }
         assert_eq!(scrub_text("nothing here", &n), None);
+    }
+
+    #[test]
+    fn found_in_matches_whole_words_in_any_case() {
+        let n = needles();
+        for (text, want) in [
+            ("client ROSALIND called", true),
+            ("re: featherstonehaugh", true),
+            ("ssn ending 9932", true),
+            ("dob 6/14/1981", true),
+            ("ticket 4471, called about Rosalindo", false),
+            ("housing referral follow-up", false),
+        ] {
+            assert_eq!(n.found_in(text), want, "{text}");
+        }
     }
 
     #[test]

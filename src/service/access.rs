@@ -65,6 +65,17 @@ pub fn load_facts(
     Ok(Some((row, rois, facts)))
 }
 
+/// The record's identifying values (names, alias, SSN, DOB), as the de-identification
+/// scrubber finds them in text.
+pub fn identity_needles(row: &ClientRow) -> crate::domain::scrub::Needles {
+    let mut n = crate::domain::scrub::Needles::default();
+    n.add_identity(
+        &row.identity,
+        row.identity_mode == crate::consent::IdentityMode::Anonymous,
+    );
+    n
+}
+
 /// Decides the caller's access to record `id`. Level none answers 404, exactly as an unknown id.
 /// A system administrator's (break-glass) access to a record needs `X-Access-Reason`, whatever
 /// the endpoint: every answer about a record may carry PII.
@@ -105,6 +116,12 @@ pub fn decide_for(
     let decision = decide_record(&viewer, &facts, caller.today);
     if decision.level == AccessLevel::None {
         return Err(AppError::NotFound);
+    }
+    // A break-glass reason is stored with every audit row of this access: it must not name
+    // the client. Checked only where the caller sees the record's PII anyway (basis helpdesk),
+    // so the answer tells nobody else anything about the record.
+    if decision.basis == Some(AccessBasis::Helpdesk) && caller.access_reason.is_some() {
+        caller.require_reason_free_of(&identity_needles(&row))?;
     }
     let successor = successor_for(conn, &viewer, &row, caller.today)?;
     Ok(Decided {
@@ -168,14 +185,23 @@ impl Decided {
     fn require_active(&self) -> AppResult<()> {
         match self.facts.lifecycle {
             Lifecycle::Active => Ok(()),
+            // The detail points to use_record only where this viewer is told it.
             Lifecycle::Superseded => Err(AppError::Conflict {
                 code: "record-superseded",
-                detail: "This record is superseded (DO NOT USE); write to the record named in use_record.".into(),
+                detail: match self.successor {
+                    Some(_) => "This record is superseded (DO NOT USE); write to the record named in use_record.",
+                    None => "This record was superseded (DO NOT USE) and takes no more writes; ask the agency that created it which record to use.",
+                }
+                .into(),
                 use_record: self.successor,
             }),
             Lifecycle::Merged => Err(AppError::Conflict {
                 code: "record-merged",
-                detail: "This record was merged; write to the record named in use_record.".into(),
+                detail: match self.successor {
+                    Some(_) => "This record was merged; write to the record named in use_record.",
+                    None => "This record was merged into another record and takes no more writes; ask the agency that created it or a system administrator which record to use.",
+                }
+                .into(),
                 use_record: self.successor,
             }),
         }

@@ -6,13 +6,16 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::consent::guards::{open_warnings, roi_not_ended};
+use crate::consent::RoiFacts;
 use crate::consent::{AccessLevel, IdentityMode, Lifecycle, Visibility};
 pub use crate::domain::identity::ClientPatch;
 use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::repo::clients::RoiRow;
 use crate::repo::clients::{self as repo, ClientRow};
 use crate::repo::tenants as tenants_repo;
-use crate::service::access::decide;
+use crate::service::access::{decide, roi_facts};
 use crate::service::client_input::validate_identity;
 use crate::service::client_view::{client_view, ClientView};
 use crate::service::consents::{build_roi, NewRoi};
@@ -67,9 +70,10 @@ pub(crate) fn new_short_uid(conn: &mut PgConnection) -> AppResult<String> {
 fn check_initial_visibility(
     mode: IdentityMode,
     v: Visibility,
-    has_roi: bool,
+    roi: Option<&RoiFacts>,
+    today: chrono::NaiveDate,
 ) -> Result<(), FieldError> {
-    crate::consent::guards::initial_visibility(mode, v, has_roi)
+    crate::consent::guards::initial_visibility(mode, v, roi, today)
         .map_err(|r| FieldError::new("visibility", r.code, r.message))
 }
 
@@ -93,17 +97,6 @@ pub fn create(
                 "victim_service_provider",
                 "A victim service provider records clients without identifying data (anonymous or consent_refused).",
             ));
-        }
-        let visibility = input.visibility.unwrap_or(match (mode, input.roi.is_some()) {
-            (IdentityMode::CodeName, _) => Visibility::Locked,
-            // The consent-refused job aid's default: visible to sharing agencies without PII,
-            // as Coordinated Entry requires.
-            (IdentityMode::ConsentRefused, _) => Visibility::Open,
-            (_, true) => Visibility::Open,
-            (_, false) => Visibility::Closed,
-        });
-        if let Err(e) = check_initial_visibility(mode, visibility, input.roi.is_some()) {
-            errs.push(e);
         }
         if input.roi.is_some() && matches!(mode, IdentityMode::ConsentRefused | IdentityMode::CodeName) {
             errs.push(FieldError::new(
@@ -132,6 +125,25 @@ pub fn create(
             },
             None => None,
         };
+        let roi_facts = roi.as_ref().map(roi_facts);
+        // An ROI that has ended already (expired) opens nothing: the record starts closed.
+        let roi_opens = roi_facts.as_ref().is_some_and(|r| roi_not_ended(r, caller.today));
+        let visibility = input.visibility.unwrap_or(match (mode, input.roi.is_some()) {
+            (IdentityMode::CodeName, _) => Visibility::Locked,
+            // The consent-refused job aid's default: visible to sharing agencies without PII,
+            // as Coordinated Entry requires.
+            (IdentityMode::ConsentRefused, _) => Visibility::Open,
+            // An invalid ROI answers 422 below; open is what was asked for.
+            (_, true) if roi_opens || roi.is_none() => Visibility::Open,
+            (_, _) => Visibility::Closed,
+        });
+        // An ROI sent but invalid has its own errors; "open needs an ROI" would only confuse.
+        let invalid_roi = input.roi.is_some() && roi.is_none();
+        if !(invalid_roi && visibility == Visibility::Open) {
+            if let Err(e) = check_initial_visibility(mode, visibility, roi_facts.as_ref(), caller.today) {
+                errs.push(e);
+            }
+        }
         let identity = match (identity, errs.is_empty()) {
             (Some(i), true) => i,
             _ => return Err(AppError::Validation(errs)),
@@ -163,11 +175,9 @@ pub fn create(
         if let Some(roi) = roi {
             let roi = repo::insert_roi(conn, &roi)?;
             changes.push(format!("ROI recorded, effective {}.", roi.effective_from));
-            if roi.effective_from > caller.today {
-                warnings.push("The ROI takes effect later; until then the record is treated as closed.".into());
+            if !roi_opens {
+                warnings.push(ended_roi_warning(&roi, visibility));
             }
-        } else if visibility == Visibility::Open {
-            warnings.push("The record is open without an ROI, so it is treated as closed until one is recorded.".into());
         }
         if mode == IdentityMode::Anonymous {
             warnings.push(format!(
@@ -176,9 +186,28 @@ pub fn create(
             ));
         }
         let d = decide(conn, caller, row.id)?;
+        if visibility == Visibility::Open {
+            // An ROI that takes effect later or leaves out the record's CoC: say what open means.
+            warnings.extend(open_warnings(&d.facts, caller.today));
+        }
         caller.audit(conn, Some(row.id), "create", d.decision.basis, None)?;
         Ok(ClientWrite { client: d.view()?, changes, warnings })
     })
+}
+
+/// What an ROI recorded after it ended (expired) did and did not do.
+pub(crate) fn ended_roi_warning(roi: &RoiRow, visibility: Visibility) -> String {
+    let end = roi.expires_on.map_or(String::new(), |e| format!(" on {e}"));
+    match visibility {
+        // Only a de-identified record is open without an ROI that has not ended (rule 4).
+        Visibility::Open => format!(
+            "The ROI had already expired{end}: it is kept as history and shares nothing more; sharing agencies see the record only de-identified (limited). Record the client's current ROI to share it in full."
+        ),
+        v => format!(
+            "The ROI had already expired{end}: it is kept as history and opens nothing, so the record is {}. Record the client's current ROI to share it.",
+            v.as_str()
+        ),
+    }
 }
 
 /// Reads a record; a full read is audited, and a helpdesk read needs a reason.

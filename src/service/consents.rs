@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::{AccessLevel, IdentityMode, Visibility};
+use crate::consent::guards::{has_roi_not_ended, open_warnings, roi_not_ended};
+use crate::consent::{effectively_open_for, AccessLevel, IdentityMode, Visibility};
 use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
@@ -36,13 +37,27 @@ pub enum RoiScopeBody {
 pub struct NewRoi {
     /// The day the ROI takes effect (default today). Data collected from this day on is shared.
     pub effective_from: Option<NaiveDate>,
-    /// The first day it no longer holds; default: the CoC's `roi_default_term_months`, else none.
-    pub expires_on: Option<NaiveDate>,
+    /// The first day it no longer holds. Left out: the CoC's `roi_default_term_months` sets it
+    /// (none where the CoC sets no term). `null`: the ROI is indefinite, whatever the CoC's
+    /// default term.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<NaiveDate>, required = false)]
+    pub expires_on: Option<Option<NaiveDate>>,
     /// Default statewide.
     pub scope: Option<RoiScopeBody>,
     pub method: RoiMethod,
     /// Where the signed form is kept, or who witnessed verbal consent. No client PII.
     pub documentation_note: Option<String>,
+}
+
+/// A field that may be left out or sent as `null`, apart: `None` when left out (with
+/// `#[serde(default)]`), `Some(None)` for `null`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -104,11 +119,13 @@ pub fn build_roi(
     })?;
     let mut errs = Vec::new();
     let from = input.effective_from.unwrap_or(caller.today);
-    let expires = input.expires_on.or_else(|| {
-        policy
+    let expires = match input.expires_on {
+        // Sent: a date, or null for an indefinite ROI.
+        Some(sent) => sent,
+        None => policy
             .roi_default_term_months
-            .and_then(|m| from.checked_add_months(Months::new(m as u32)))
-    });
+            .and_then(|m| from.checked_add_months(Months::new(m as u32))),
+    };
     if expires.is_some_and(|e| e <= from) {
         errs.push(FieldError::new(
             format!("{prefix}expires_on"),
@@ -196,7 +213,10 @@ pub struct ConsentOutcome {
     pub client: Option<ClientView>,
     pub changes: Vec<String>,
     pub warnings: Vec<String>,
-    /// For a revocation: `creating_agency_only` (scenario 1) or `other_agencies_have_data` (scenario 2).
+    /// For a revocation: `creating_agency_only` (scenario 1: the record closed) or
+    /// `other_agencies_have_data` (scenario 2: the record closed, other agencies keep their data
+    /// as contributors), or `another_roi_active` (another ROI of the record has not ended, so the
+    /// record stays open for that ROI's scope).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
     /// The helpdesk notice the server recorded for the CoC admins, if any.
@@ -260,6 +280,9 @@ fn grant_split(
                 .into(),
         );
     }
+    if let Some((_, _, facts)) = crate::service::access::load_facts(conn, new.id)? {
+        warnings.extend(open_warnings(&facts, caller.today));
+    }
     caller.audit(
         conn,
         Some(new.id),
@@ -278,7 +301,9 @@ fn grant_split(
     })
 }
 
-/// Records an ROI; in `window` mode the record becomes open from its effective date.
+/// Records an ROI. One that has not ended opens the record: in `window` mode the record itself
+/// (with a warning when the ROI takes effect later or leaves out the record's CoC), in `split`
+/// mode a new record. One that has already expired is kept as history and changes nothing else.
 pub fn grant(
     conn: &mut PgConnection,
     caller: &Caller,
@@ -290,30 +315,27 @@ pub fn grant(
         let d = decide(conn, caller, client)?;
         d.require_writable()?;
         let policy = load_policy(conn, &d.row.coc_code)?;
-        if policy.roi_grant_mode == RoiGrantMode::Split {
+        let roi = build_roi(conn, caller, client, d.facts.identity, &policy, &input, "")?;
+        let opens = roi_not_ended(&crate::service::access::roi_facts(&roi), caller.today);
+        if opens && policy.roi_grant_mode == RoiGrantMode::Split {
             return grant_split(conn, caller, &d, &policy, &input);
         }
-        let roi = build_roi(conn, caller, client, d.facts.identity, &policy, &input, "")?;
         let roi = repo::insert_roi(conn, &roi)?;
         let mut changes = vec![format!("ROI recorded, effective {}.", roi.effective_from)];
         let mut warnings = Vec::new();
         let mut row = d.row.clone();
-        if row.visibility != Visibility::Open {
+        if !opens {
+            warnings.push(crate::service::clients::ended_roi_warning(
+                &roi,
+                row.visibility,
+            ));
+        } else if row.visibility != Visibility::Open {
             changes.push(format!(
                 "Visibility changed from {} to open.",
                 row.visibility
             ));
             row.visibility = Visibility::Open;
             row = repo::update(conn, &row)?;
-        }
-        if roi.effective_from > caller.today {
-            warnings.push(format!(
-                "The ROI takes effect on {}; until then the record is treated as closed.",
-                roi.effective_from
-            ));
-        }
-        if !roi.scope_statewide && !roi.scope_cocs.iter().any(|c| row.coc_code == *c) {
-            warnings.push("The ROI's scope does not include the record's own CoC.".into());
         }
         caller.audit(
             conn,
@@ -324,8 +346,11 @@ pub fn grant(
         )?;
         // The facts loaded under the lock, with this grant's change: nothing is loaded again.
         let mut facts = d.facts.clone();
-        facts.visibility = Visibility::Open;
+        facts.visibility = row.visibility;
         facts.rois.push(crate::service::access::roi_facts(&roi));
+        if facts.visibility == Visibility::Open {
+            warnings.extend(open_warnings(&facts, caller.today));
+        }
         Ok(ConsentOutcome {
             consent: roi_view(&roi, caller.today, true),
             client: redecide_changed(caller, &d, &row, &facts)?,
@@ -397,37 +422,55 @@ pub fn revoke(
         let (_, _, facts) =
             crate::service::access::load_facts(conn, client)?.ok_or_else(|| AppError::Internal("record vanished".into()))?;
         let others: Vec<Uuid> = facts.contributors.iter().copied().filter(|a| *a != facts.creating_agency).collect();
-        let scenario = if others.is_empty() { "creating_agency_only" } else { "other_agencies_have_data" };
-        let still_open = facts.rois.iter().any(|r| r.is_active(caller.today));
+        // consent.md: the record closes "unless another ROI of the record remains active"; one
+        // that takes effect later keeps it open too, or revoking one ROI would cancel another.
+        let still_open = has_roi_not_ended(&facts, caller.today);
+        let scenario = if still_open {
+            "another_roi_active"
+        } else if others.is_empty() {
+            "creating_agency_only"
+        } else {
+            "other_agencies_have_data"
+        };
+        let on_list_before = d.facts.deidentified_open()
+            || effectively_open_for(&d.facts, &d.facts.coc_code, caller.today);
         let mut row = d.row.clone();
+        let mut after = facts.clone();
         if still_open {
-            changes.push("Another ROI is still active: the record stays open under it.".into());
+            changes.push("Another ROI of the record has not ended: the record stays open under it, for that ROI's scope.".into());
+            if row.visibility == Visibility::Open {
+                warnings.extend(open_warnings(&facts, caller.today));
+            }
         } else if row.visibility == Visibility::Open {
             row.visibility = Visibility::Closed;
             row = repo::update(conn, &row)?;
+            after.visibility = Visibility::Closed;
             changes.push("Visibility changed from open to closed.".into());
         }
-        if !still_open && facts.active_ce_enrollment {
+        let on_list_after =
+            after.deidentified_open() || effectively_open_for(&after, &after.coc_code, caller.today);
+        if facts.active_ce_enrollment && on_list_before && !on_list_after {
             warnings.push(
                 "The client has an active Coordinated Entry enrollment and no longer pulls onto the priority list.".into(),
             );
         }
-        let message = if others.is_empty() {
+        let agencies = |n: usize| format!("{n} other agenc{}", if n == 1 { "y" } else { "ies" });
+        let message = if still_open {
+            "ROI revoked; another ROI of the record has not ended, so the record stays open for that ROI's scope. Nothing needs closing.".to_string()
+        } else if others.is_empty() {
             "ROI revoked; the record is closed and only the creating agency has access to it.".to_string()
         } else {
             changes.push(format!(
-                "{} other agenc{} keep access to the data they entered, as contributors; data entered from now on stays with whoever enters it.",
-                others.len(),
-                if others.len() == 1 { "y" } else { "ies" }
+                "{} keep access to the data they entered, as contributors; data entered from now on stays with whoever enters it.",
+                agencies(others.len())
             ));
             warnings.push(
                 "Other agencies have data in this record and keep access to it as contributors; the client should be told."
                     .into(),
             );
             format!(
-                "ROI revoked on a record with data from {} other agenc{}; the record was closed to statewide sharing.",
-                others.len(),
-                if others.len() == 1 { "y" } else { "ies" }
+                "ROI revoked on a record with data from {}; the record was closed to statewide sharing.",
+                agencies(others.len())
             )
         };
         // Split mode, scenario 2: the revoking agency goes on in a new closed record, and the old

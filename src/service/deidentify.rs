@@ -359,25 +359,7 @@ fn anonymize(row: &mut ClientRow, policy: &CocPolicy, today: chrono::NaiveDate, 
 
 /// The former values of a record that scrubbing removes from every text.
 fn add_needles(n: &mut Needles, row: &ClientRow) {
-    let already_anonymous = row.identity_mode == IdentityMode::Anonymous;
-    let row = &row.identity;
-    if !already_anonymous {
-        for v in [&row.first_name, &row.middle_name, &row.last_name]
-            .into_iter()
-            .flatten()
-        {
-            n.add_value(v);
-        }
-        if let Some(d) = row.dob {
-            n.add_date(d);
-        }
-    }
-    if let Some(a) = &row.alias {
-        n.add_value(a);
-    }
-    if let Some(s) = &row.ssn {
-        n.add_ssn(s);
-    }
+    n.add_identity(&row.identity, row.identity_mode == IdentityMode::Anonymous);
 }
 
 /// Structured fields that hold typed text (the rest are codes and dates).

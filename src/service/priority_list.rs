@@ -282,6 +282,25 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
             }
         }
     };
+    // A break-glass reason goes into each entry's audit row: it must not name a client listed.
+    if caller.access_reason.is_some() {
+        let mut names = crate::domain::scrub::Needles::default();
+        for e in page
+            .items
+            .iter()
+            .filter(|e| e.access.basis == Some(crate::consent::AccessBasis::Helpdesk))
+        {
+            // An anonymous record's generated name ("Anonymous") is no one's.
+            for n in [&e.first_name, &e.last_name]
+                .into_iter()
+                .flatten()
+                .filter(|n| !n.eq_ignore_ascii_case("anonymous"))
+            {
+                names.add_value(n);
+            }
+        }
+        caller.require_reason_free_of(&names)?;
+    }
     // Every read at level full is in the client's accounting of disclosures.
     let full_reads: Vec<_> = page
         .items

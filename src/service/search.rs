@@ -13,12 +13,14 @@ use uuid::Uuid;
 
 use crate::consent::sql::level_of;
 use crate::consent::{AccessBasis, AccessDecision, AccessLevel, Viewer};
+use crate::domain::scrub::Needles;
 use crate::domain::{normalize_name, validate_dob, Ssn};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo};
 use crate::repo::clients::ClientRow;
 use crate::repo::search::{self as search_repo, ExactKey};
 use crate::repo::visible as visible_repo;
+use crate::service::access::identity_needles;
 use crate::service::client_view::{client_view, ClientView};
 use crate::service::context::Caller;
 use crate::service::viewer::remembered_viewer;
@@ -178,8 +180,22 @@ pub fn search(
             "Search by client_id, short_uid, ssn (last four with dob), or first_name/last_name (with dob).",
         ));
     }
-    // Every hit answers a system administrator in full: break-glass needs a reason.
+    // Every hit answers a system administrator in full: break-glass needs a reason, and the
+    // reason (stored with each hit's audit row) must not hold what is searched for.
     caller.require_break_glass_reason("search")?;
+    if caller.access_reason.is_some() {
+        let mut criteria = Needles::default();
+        for n in [&input.first_name, &input.last_name].into_iter().flatten() {
+            criteria.add_value(n);
+        }
+        if let Some(d) = input.dob {
+            criteria.add_date(d);
+        }
+        if let Some(ssn) = &ssn {
+            criteria.add_ssn(ssn.digits());
+        }
+        caller.require_reason_free_of(&criteria)?;
+    }
     // The exact keys, each found by an index, with the score and label a hit gets.
     let uid = uid.map(str::to_uppercase);
     let mut keys: Vec<(ExactKey<'_>, f64, &'static str)> = Vec::new();
@@ -240,6 +256,10 @@ pub fn search(
             reasons: vec![],
         };
         if decision.level == AccessLevel::Full {
+            if basis == AccessBasis::Helpdesk {
+                // The reason goes into this hit's audit row: it must not name this client.
+                caller.require_reason_free_of(&identity_needles(&row))?;
+            }
             events.push(caller.event(Some(row.id), "search_result", Some(basis)));
         }
         items.push(SearchHit {

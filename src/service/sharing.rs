@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::consent::guards::{open_warnings, roi_not_ended};
 use crate::consent::listing::{notice_scope, NoticeScope};
 use crate::consent::{
     acts_for, decide_record, may_read_audit, AccessBasis, AccessLevel, IdentityMode, Role, Viewer,
@@ -62,19 +63,18 @@ pub fn set_visibility(
             check(d.row.version)?;
         }
         let target = input.visibility;
-        if d.facts.identity == IdentityMode::CodeName && !matches!(target, Visibility::Locked | Visibility::Private) {
-            return Err(AppError::conflict(
-                "designate-sharing-needed",
-                "A code-name record stays locked or private until the client designates sharing (POST designate-sharing).",
-            ));
-        }
+        // The identity mode's visibilities (as at creation), contribution, CE, and the ROI.
         check_target(&d, target, caller.today)?;
         let mut changes = Vec::new();
         if d.facts.visibility != target {
             let mut row = d.row.clone();
             row.visibility = target;
             repo::update(conn, &row)?;
-            changes.push(format!("Visibility changed from {} to {}.", d.row.visibility, target.as_str()));
+            changes.push(format!(
+                "Visibility changed from {} to {}.",
+                d.row.visibility,
+                target.as_str()
+            ));
             caller.audit(
                 conn,
                 Some(id),
@@ -85,8 +85,18 @@ pub fn set_visibility(
         } else {
             changes.push(format!("Visibility was already {}.", target.as_str()));
         }
+        let mut warnings = Vec::new();
+        if target == Visibility::Open {
+            let mut after = d.facts.clone();
+            after.visibility = target;
+            warnings = open_warnings(&after, caller.today);
+        }
         let client = redecide(conn, caller, &d, id)?.ok_or(AppError::NotFound)?;
-        Ok(ClientWrite { client, changes, warnings: vec![] })
+        Ok(ClientWrite {
+            client,
+            changes,
+            warnings,
+        })
     })
 }
 
@@ -127,6 +137,7 @@ pub fn designate_sharing(
         )
         .map_err(AppError::Validation)?;
         let mut changes = Vec::new();
+        let mut ended = None;
         if let Some(r) = &input.roi {
             let roi = build_roi(
                 conn,
@@ -139,6 +150,12 @@ pub fn designate_sharing(
             )?;
             let roi = repo::insert_roi(conn, &roi)?;
             changes.push(format!("ROI recorded, effective {}.", roi.effective_from));
+            if !roi_not_ended(&crate::service::access::roi_facts(&roi), caller.today) {
+                ended = Some(crate::service::clients::ended_roi_warning(
+                    &roi,
+                    input.visibility,
+                ));
+            }
         }
         let (_, _, facts) =
             crate::service::access::load_facts(conn, id)?.ok_or(AppError::NotFound)?;
@@ -163,11 +180,16 @@ pub fn designate_sharing(
             d.decision.basis,
             Some(serde_json::json!({"from": d.row.visibility, "to": input.visibility.as_str()})),
         )?;
+        let mut warnings: Vec<String> = ended.into_iter().collect();
+        if input.visibility == Visibility::Open {
+            after.facts.visibility = Visibility::Open;
+            warnings.extend(open_warnings(&after.facts, caller.today));
+        }
         let client = redecide(conn, caller, &d, id)?.ok_or(AppError::NotFound)?;
         Ok(ClientWrite {
             client,
             changes,
-            warnings: vec![],
+            warnings,
         })
     })
 }

@@ -87,8 +87,9 @@ pub fn move_open_stays(
         let day = on.max(stay.entry_date);
         let mut exited = stay.clone();
         exited.exit_date = Some(day);
-        exited.destination = Some(destination_for_project_type(project.project_type as i32) as i16);
-        exited.destination_subsidy_type = None;
+        let (destination, subsidy) = destination_for_project_type(project.project_type as i32);
+        exited.destination = Some(destination as i16);
+        exited.destination_subsidy_type = subsidy.map(|s| s as i16);
         stays_repo::update_enrollment(conn, &exited)?;
         let now = Utc::now();
         let reopened = EnrollmentRow {

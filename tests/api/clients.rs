@@ -893,3 +893,168 @@ async fn create_with_an_idempotency_key_replays_the_first_result() {
     send(&app, "POST", p, w, changed, key).await.problem(422);
     assert_eq!(find(&app, w, json!({ "ssn": SSN })).await.len(), 1);
 }
+
+// ---------------------------------------------------------------- workflow answers
+
+#[actix_web::test]
+async fn an_open_deidentified_record_is_shared_at_once_without_an_roi_warning() {
+    // consent.md, record rule row 4: a de-identified open record needs no ROI; no answer may
+    // say it is treated as closed.
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let other = tenant(&app, json!({})).await;
+    let false_warning = |r: &Reply| {
+        let w = r.body["warnings"].to_string().to_lowercase();
+        w.contains("treated as closed") || w.contains("without an roi")
+    };
+    for body in [
+        json!({"identity_mode": "consent_refused"}),
+        json!({"identity_mode": "anonymous", "birth_year": 1980, "visibility": "open"}),
+    ] {
+        let r = new_client(&app, &t.worker, body.clone()).await;
+        assert_eq!(r.ok(201)["client"]["visibility"], "open", "{body}");
+        assert!(!false_warning(&r), "{body}: {}", r.body);
+        let id = r.body["client"]["id"].as_str().unwrap().to_string();
+        let r = app.get(&format!("/v1/clients/{id}"), &other.worker).await;
+        assert_eq!(access(r.ok(200)), "limited/deidentified", "{body}");
+    }
+    // Opened later by PUT visibility: the same.
+    let body = json!({"identity_mode": "anonymous", "birth_year": 1980});
+    let (id, _) = create_with(&app, &t.worker, body).await;
+    let vis = format!("/v1/clients/{id}/visibility");
+    let r = app
+        .put(&vis, &t.worker, json!({"visibility": "open"}))
+        .await;
+    assert_eq!(r.ok(200)["client"]["visibility"], "open");
+    assert!(!false_warning(&r), "{}", r.body);
+}
+
+#[actix_web::test]
+async fn put_visibility_keeps_to_the_identity_modes_visibilities() {
+    // consent.md, "Identity modes": what a mode refuses at creation it refuses on a change.
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let w = &t.worker;
+    let to = |v: &str| json!({ "visibility": v });
+    // Consent-refused: open, closed or private, never locked; the reason as at creation.
+    let at_creation = new_client(
+        &app,
+        w,
+        json!({"identity_mode": "consent_refused", "visibility": "locked"}),
+    )
+    .await;
+    let reason = at_creation.problem(422)["errors"][0]["message"].clone();
+    let (id, _) = create_with(&app, w, json!({"identity_mode": "consent_refused"})).await;
+    let vis = format!("/v1/clients/{id}/visibility");
+    let r = app.put(&vis, w, to("locked")).await;
+    assert_eq!(r.problem(409)["detail"], reason);
+    for v in ["private", "closed", "open"] {
+        let r = app.put(&vis, w, to(v)).await;
+        assert_eq!(r.ok(200)["client"]["visibility"], v);
+    }
+    // Code-name: locked until the client designates sharing.
+    let code = json!({"identity_mode": "code_name", "first_name": "Shorty"});
+    let (id, _) = create_with(&app, w, code).await;
+    let vis = format!("/v1/clients/{id}/visibility");
+    for v in ["private", "closed", "open"] {
+        let r = app.put(&vis, w, to(v)).await;
+        let p = r.problem(409);
+        assert_eq!(
+            p["type"], "urn:hearth:problem:designate-sharing-needed",
+            "{v}"
+        );
+    }
+    assert_eq!(
+        app.put(&vis, w, to("locked")).await.ok(200)["client"]["visibility"],
+        "locked"
+    );
+    // Anonymous: any.
+    let anon = json!({"identity_mode": "anonymous", "birth_year": 1980});
+    let (id, _) = create_with(&app, w, anon).await;
+    let vis = format!("/v1/clients/{id}/visibility");
+    for v in ["locked", "private", "closed", "open"] {
+        let r = app.put(&vis, w, to(v)).await;
+        assert_eq!(r.ok(200)["client"]["visibility"], v);
+    }
+}
+
+#[actix_web::test]
+async fn a_break_glass_reason_naming_the_client_is_refused_and_never_stored() {
+    // consent.md, Audit: audit rows never hold PII values. The server knows the record's
+    // names, SSN and DOB, and refuses a reason that holds them, without echoing it.
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let (id, _) = create_identified(&app, &t.worker).await;
+    let path = format!("/v1/clients/{id}");
+    let admin = app.admin.clone();
+    let named = [
+        "client Rosalind Featherstonehaugh called",
+        "re: FEATHERSTONEHAUGH",
+        "rosalind asked for her file",
+        "caller gave ssn ending 9932",
+    ];
+    let by_id = json!({ "client_id": id });
+    for reason in named {
+        let header = ("X-Access-Reason", reason);
+        for (what, r) in [
+            ("GET", send(&app, "GET", &path, &admin, None, header).await),
+            (
+                "consents",
+                send(
+                    &app,
+                    "GET",
+                    &format!("{path}/consents"),
+                    &admin,
+                    None,
+                    header,
+                )
+                .await,
+            ),
+            (
+                "search hit",
+                send(&app, "POST", SEARCH, &admin, Some(by_id.clone()), header).await,
+            ),
+        ] {
+            let p = r.problem(400);
+            assert!(
+                p["detail"].as_str().unwrap().contains("X-Access-Reason"),
+                "{what}: {p}"
+            );
+            for v in [FIRST, LAST, "9932", reason] {
+                assert!(
+                    !text(&r).to_lowercase().contains(&v.to_lowercase()),
+                    "{what} echoes {v}"
+                );
+            }
+        }
+    }
+    // A search's own criteria are known too.
+    let by_name = json!({"first_name": FIRST, "last_name": LAST});
+    let header = ("X-Access-Reason", "looking for featherstonehaugh");
+    send(&app, "POST", SEARCH, &admin, Some(by_name.clone()), header)
+        .await
+        .problem(400);
+    // A plain reason goes through; the trail holds no name.
+    let plain = ("X-Access-Reason", "ticket HD-4411");
+    send(&app, "GET", &path, &admin, None, plain).await.ok(200);
+    send(&app, "POST", SEARCH, &admin, Some(by_name), plain)
+        .await
+        .ok(200);
+    let r = app.get(&format!("{path}/audit"), &admin).await;
+    r.ok(200);
+    for v in [FIRST, LAST, "9932"] {
+        assert!(
+            !text(&r).to_lowercase().contains(&v.to_lowercase()),
+            "audit holds {v}"
+        );
+    }
+    // Only where the caller sees the PII anyway: nobody else learns anything from the check.
+    let header = ("X-Access-Reason", named[0]);
+    let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
+    let r = send(&app, "GET", &path, &lead, None, header).await;
+    assert_eq!(access(r.ok(200)), "limited/coc_aggregate");
+    let other = tenant(&app, json!({})).await;
+    send(&app, "GET", &path, &other.worker, None, header)
+        .await
+        .problem(404);
+}

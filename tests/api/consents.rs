@@ -570,3 +570,210 @@ async fn an_exit_collected_after_a_revocation_is_withheld_from_a_contributor() {
     let r = app.get(&format!("/v1/enrollments/{stay}"), &a1).await;
     has!(r.ok(200), {"exit_date": "2026-11-20", "destination": 410, "exit_withheld": false});
 }
+
+fn warnings(v: &Value) -> String {
+    v["warnings"].to_string()
+}
+
+#[actix_web::test]
+async fn revoking_one_roi_while_another_is_active_keeps_the_record_open_and_says_so() {
+    // consent.md, Revoke ROI: scenario 1 closes the record "unless another ROI of the record
+    // remains active"; the scenario, the notice and the changes say what happened.
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let (_, lead) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
+    let (_, partner) = member(&app, &t.coc, true, &[Role::CaseWorker]).await;
+    let mut body = identified();
+    body["roi"] = json!({"method": "signed", "effective_from": day(-60)});
+    let path = record(&app, &t.worker, body).await;
+    let first = id_of(
+        &app.get(&format!("{path}/consents"), &t.worker)
+            .await
+            .ok(200)["items"][0],
+    );
+    let second = json!({"method": "verbal", "effective_from": day(-45),
+        "scope": {"type": "cocs", "coc_codes": [t.coc]}});
+    grant(&app, &path, &t.worker, second).await.ok(201);
+    let r = revoke_on(
+        &app,
+        &path,
+        &first,
+        &t.worker,
+        json!({"revoked_on": day(-30)}),
+    )
+    .await;
+    let o = r.ok(200).clone();
+    has!(o, {"scenario": "another_roi_active"});
+    assert_eq!(o["client"]["visibility"], "open");
+    assert!(changes(&o).contains("stays open"), "{o}");
+    assert!(!changes(&o).contains("closed"), "{o}");
+    // The sharing agency of the CoC keeps its access under the second ROI.
+    assert_eq!(
+        access(app.get(&path, &partner).await.ok(200)),
+        "full/statewide_roi"
+    );
+    let notice_id = o["helpdesk_notice_id"]
+        .as_str()
+        .expect("a notice")
+        .to_string();
+    let r = app.get(NOTICES, &lead).await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    let n = items
+        .iter()
+        .find(|n| n["id"] == notice_id.as_str())
+        .expect("the notice");
+    assert_eq!(n["kind"], "roi_revoked_another_roi_active", "{n}");
+    let message = n["message"].as_str().unwrap();
+    assert!(
+        message.contains("stays open") && !message.contains("is closed"),
+        "{message}"
+    );
+    // Revoking the last one closes the record: scenario 1.
+    let cid = id_of(
+        &app.get(&format!("{path}/consents"), &t.worker)
+            .await
+            .ok(200)["items"][1],
+    );
+    let r = revoke(&app, &path, &cid, &t.worker).await;
+    has!(r.ok(200), {"scenario": "creating_agency_only"});
+    assert_eq!(r.body["client"]["visibility"], "closed");
+    app.get(&path, &partner).await.problem(404);
+
+    // An ROI that takes effect later keeps the record open too, with the date said.
+    let (path, first) = opened_record(&app, &t.worker).await;
+    let later = json!({"method": "verbal", "effective_from": day(20)});
+    grant(&app, &path, &t.worker, later).await.ok(201);
+    let r = revoke(&app, &path, &first, &t.worker).await;
+    let o = r.ok(200);
+    has!(o, {"scenario": "another_roi_active"});
+    assert_eq!(o["client"]["visibility"], "open");
+    assert!(warnings(o).contains(&day(20)), "{o}");
+    app.get(&path, &partner).await.problem(404);
+}
+
+#[actix_web::test]
+async fn an_roi_not_active_today_opens_alike_by_grant_by_visibility_and_at_creation() {
+    // One rule (docs/workflows.md): an ROI that has not ended opens the record, with a warning
+    // when it takes effect later or leaves out the record's CoC; an expired one opens nothing.
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let elsewhere = tenant(&app, json!({})).await;
+    let (_, partner) = member(&app, &t.coc, true, &[Role::CaseWorker]).await;
+    let to = |v: &str| json!({ "visibility": v });
+    let only_elsewhere = json!({"type": "cocs", "coc_codes": [elsewhere.coc]});
+    for (roi, says) in [
+        (
+            json!({"method": "signed", "effective_from": day(15)}),
+            day(15),
+        ),
+        (
+            json!({"method": "signed", "scope": only_elsewhere}),
+            t.coc.clone(),
+        ),
+    ] {
+        let path = closed_record(&app, &t.worker).await;
+        let r = grant(&app, &path, &t.worker, roi.clone()).await;
+        let o = r.ok(201);
+        assert_eq!(o["client"]["visibility"], "open", "{roi}");
+        assert!(
+            warnings(o).contains(&says) && warnings(o).contains("treated as closed"),
+            "{o}"
+        );
+        app.get(&path, &partner).await.problem(404);
+        // PUT visibility accepts what the grant accepted, with the same warning.
+        let vis = format!("{path}/visibility");
+        app.put(&vis, &t.worker, to("closed")).await.ok(200);
+        let r = app.put(&vis, &t.worker, to("open")).await;
+        assert_eq!(r.ok(200)["client"]["visibility"], "open", "{roi}");
+        assert_eq!(r.body["warnings"], o["warnings"], "{roi}");
+        // At creation too.
+        let mut body = identified();
+        body["roi"] = roi.clone();
+        let r = app.post("/v1/clients", &t.worker, body).await;
+        let c = r.ok(201);
+        assert_eq!(c["client"]["visibility"], "open", "{roi}");
+        assert!(warnings(c).contains(&says), "{c}");
+    }
+    // The ROI's own CoC sees the record scoped to it.
+    let path = closed_record(&app, &t.worker).await;
+    let scope = json!({"type": "cocs", "coc_codes": [elsewhere.coc]});
+    grant(
+        &app,
+        &path,
+        &t.worker,
+        json!({"method": "signed", "scope": scope}),
+    )
+    .await
+    .ok(201);
+    assert_eq!(
+        access(app.get(&path, &elsewhere.worker).await.ok(200)),
+        "full/statewide_roi"
+    );
+
+    // An expired ROI is kept as history and opens nothing, by grant, PUT or at creation.
+    let expired = json!({"method": "signed", "effective_from": day(-300), "expires_on": day(-100)});
+    let path = closed_record(&app, &t.worker).await;
+    let r = grant(&app, &path, &t.worker, expired.clone()).await;
+    let o = r.ok(201);
+    assert_eq!(o["consent"]["active"], false);
+    assert_eq!(o["client"]["visibility"], "closed");
+    assert!(!changes(o).contains("visibility"), "{o}");
+    assert!(
+        warnings(o).contains("expired") && warnings(o).contains(&day(-100)),
+        "{o}"
+    );
+    let r = app
+        .put(&format!("{path}/visibility"), &t.worker, to("open"))
+        .await;
+    assert_eq!(r.problem(409)["type"], "urn:hearth:problem:open-needs-roi");
+    let mut body = identified();
+    body["roi"] = expired.clone();
+    let r = app.post("/v1/clients", &t.worker, body.clone()).await;
+    let c = r.ok(201);
+    assert_eq!(c["client"]["visibility"], "closed");
+    assert!(warnings(c).contains("expired"), "{c}");
+    body["visibility"] = json!("open");
+    let r = app.post("/v1/clients", &t.worker, body).await;
+    r.problem(422);
+    assert_eq!(r.error_fields(), vec!["visibility".to_string()]);
+    // A revoked ROI does not let PUT open the record either.
+    let (path, cid) = opened_record(&app, &t.worker).await;
+    revoke(&app, &path, &cid, &t.worker).await.ok(200);
+    let r = app
+        .put(&format!("{path}/visibility"), &t.worker, to("open"))
+        .await;
+    r.problem(409);
+}
+
+#[actix_web::test]
+async fn an_explicit_null_expiry_is_indefinite_whatever_the_policy_term() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({"roi_default_term_months": 12})).await;
+    let path = closed_record(&app, &t.worker).await;
+    let roi = json!({"method": "signed", "effective_from": "2026-03-31", "expires_on": null});
+    let r = grant(&app, &path, &t.worker, roi).await;
+    assert_eq!(
+        r.ok(201)["consent"]["expires_on"],
+        Value::Null,
+        "{}",
+        r.body
+    );
+    // Left out, the CoC's term applies.
+    let roi = json!({"method": "signed", "effective_from": "2026-03-31"});
+    let r = grant(&app, &path, &t.worker, roi).await;
+    assert_eq!(r.ok(201)["consent"]["expires_on"], "2027-03-31");
+    // The same in an ROI given at intake.
+    for (roi, want) in [
+        (json!({"method": "verbal", "expires_on": null}), Value::Null),
+        (
+            json!({"method": "verbal"}),
+            json!((today() + chrono::Months::new(12)).to_string()),
+        ),
+    ] {
+        let mut body = identified();
+        body["roi"] = roi;
+        let path = record(&app, &t.worker, body).await;
+        let r = app.get(&format!("{path}/consents"), &t.worker).await;
+        assert_eq!(r.ok(200)["items"][0]["expires_on"], want);
+    }
+}

@@ -296,8 +296,19 @@ async fn completion_leaves_no_canary_in_any_table() {
         )
         .await;
     r.ok(201);
-    // A break-glass read whose stated reason names the client lands in the audit trail.
-    let reason = format!("Ticket about {head_last}");
+    // A break-glass read whose stated reason names the client is refused (the server knows the
+    // record's names); one naming another member of the household lands in the audit trail.
+    let r = send(
+        &app,
+        "GET",
+        &format!("/v1/clients/{head}"),
+        &app.admin,
+        None,
+        ("X-Access-Reason", &format!("Ticket about {head_last}")),
+    )
+    .await;
+    r.problem(400);
+    let reason = format!("Ticket about {mem_last}");
     let r = send(
         &app,
         "GET",

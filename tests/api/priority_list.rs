@@ -365,9 +365,11 @@ async fn incremental_pulls_answer_what_changed_and_removals_by_time_alone() {
     let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
     let (a, a_stay) = on_list(&app, &w, identified_open("Ada"), ce, 3, Some(10.0)).await;
     let (b, _) = on_list(&app, &w, identified_open("Bo"), ce, 3, Some(20.0)).await;
-    // An ROI that expires today: listed yesterday, not today, with no write in between.
+    // An ROI that expires today: listed yesterday, not today, with no write in between. (An ROI
+    // that has already ended opens nothing at creation, so it is recorded expiring tomorrow and
+    // its end moved to today, as time alone would.)
     let expiring = json!({"identity_mode": "identified", "first_name": "Ed", "last_name": "Expiring",
-        "roi": {"method": "signed", "effective_from": days_ago(30), "expires_on": days_ago(0)}});
+        "roi": {"method": "signed", "effective_from": days_ago(30), "expires_on": days_ago(-1)}});
     let r = app.post("/v1/clients", &w, expiring).await;
     let x = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
     app.post(
@@ -377,6 +379,14 @@ async fn incremental_pulls_answer_what_changed_and_removals_by_time_alone() {
     )
     .await
     .ok(201);
+    {
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query("UPDATE roi_consents SET expires_on = $2 WHERE client_id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(x.parse::<Uuid>().unwrap())
+            .bind::<diesel::sql_types::Date, _>(today())
+            .execute(&mut conn)
+            .unwrap();
+    }
     backdate(&pool, &x, 2);
 
     let r = app.get(&path, &plr).await;

@@ -141,13 +141,14 @@ async fn revoking_with_other_agencies_data_splits_off_a_closed_record() {
     let consents = app.get(&format!("/v1/clients/{old}/consents"), &ta).await;
     let cid = s(&consents.ok(200)["items"][0]["id"]);
     // B enters data: a contributor.
-    app.post(
-        &format!("/v1/clients/{old}/enrollments"),
-        &tb,
-        json!({"project_id": pb, "entry_date": days_ago(2), "relationship_to_hoh": 1}),
-    )
-    .await
-    .ok(201);
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/enrollments"),
+            &tb,
+            json!({"project_id": pb, "entry_date": days_ago(2), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let b_stay = s(&r.ok(201)["enrollment"]["id"]);
 
     let r = app
         .post(
@@ -177,6 +178,25 @@ async fn revoking_with_other_agencies_data_splits_off_a_closed_record() {
         )
         .await;
     assert!(w.problem(409).get("use_record").is_none());
+    // Nor to its own stay there; the answer points to no record B cannot be shown.
+    let w = app
+        .post(
+            &format!("/v1/enrollments/{b_stay}/exit"),
+            &tb,
+            json!({"exit_date": days_ago(0), "destination": 116}),
+        )
+        .await;
+    let p = w.problem(409);
+    assert!(p.get("use_record").is_none(), "{p}");
+    let detail = s(&p["detail"]);
+    assert!(
+        !detail.contains("use_record") && detail.contains("superseded"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("ask the agency that created it"),
+        "{detail}"
+    );
     app.get(&format!("/v1/clients/{new}"), &tb)
         .await
         .problem(404);
@@ -185,4 +205,65 @@ async fn revoking_with_other_agencies_data_splits_off_a_closed_record() {
     assert!(n.ok(200)["items"]
         .to_string()
         .contains("roi_revoked_other_agencies_have_data"));
+}
+
+#[actix_web::test]
+async fn a_split_exits_each_stay_with_the_destination_of_its_project_type() {
+    // consent.md, Grant ROI in split mode: every open enrollment of the granting agency is
+    // exited on the ROI date "with the destination that matches its project type"
+    // (docs/workflows.md has the table).
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let a = app.agency(&coc, true).await;
+    let ta = app.token("a", &[Role::CaseWorker], Some(a));
+    let cases = [
+        (0, 101, None),
+        (2, 302, None),
+        (3, 435, Some(439)),
+        (4, 116, None),
+        (6, 30, None),
+        (8, 118, None),
+        (10, 435, Some(440)),
+        (12, 30, None),
+        (13, 435, Some(431)),
+    ];
+    let r = app
+        .post(
+            "/v1/clients",
+            &ta,
+            json!({"identity_mode": "identified", "first_name": "Lou", "last_name": "Reyes"}),
+        )
+        .await;
+    let old = s(&r.ok(201)["client"]["id"]);
+    let mut stays = Vec::new();
+    for (project_type, _, _) in cases {
+        let project = app.project(a, project_type).await;
+        let r = app
+            .post(
+                &format!("/v1/clients/{old}/enrollments"),
+                &ta,
+                json!({"project_id": project, "entry_date": days_ago(30), "relationship_to_hoh": 1}),
+            )
+            .await;
+        stays.push(s(&r.ok(201)["enrollment"]["id"]));
+    }
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents"),
+            &ta,
+            json!({"method": "signed"}),
+        )
+        .await;
+    r.ok(201);
+    for ((project_type, destination, subsidy), stay) in cases.iter().zip(&stays) {
+        let r = app.get(&format!("/v1/enrollments/{stay}"), &ta).await;
+        let e = r.ok(200);
+        assert_eq!(e["exit_date"], days_ago(0), "type {project_type}");
+        assert_eq!(e["destination"], *destination, "type {project_type}");
+        assert_eq!(
+            e["destination_subsidy_type"],
+            json!(subsidy),
+            "type {project_type}"
+        );
+    }
 }
