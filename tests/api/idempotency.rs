@@ -548,7 +548,20 @@ async fn a_replay_is_the_same_json_whatever_its_key_order_or_whitespace() {
     let agency = app.agency(&coc, true).await;
     let w = app.token("cw-canonical", &[Role::CaseWorker], Some(agency));
     let project = app.project(agency, 1).await;
-    let c = client(&app, &w, identified("Canonical")).await;
+    // A record created under a key; the retry is pretty-printed, its keys in another order.
+    let compact = r#"{"identity_mode":"identified","first_name":"Canonical","last_name":"Oyelaran-Brisbois","dob":"1981-03-04"}"#;
+    let pretty = "{\n  \"dob\" : \"1981-03-04\",\n  \"last_name\": \"Oyelaran-Brisbois\",\r\n\t\"first_name\": \"Canonical\",\n  \"identity_mode\": \"identified\"\n}";
+    let first = raw_keyed(&app, "/v1/clients", &w, compact, "intake-c").await;
+    let first = first.ok(201).clone();
+    let again = raw_keyed(&app, "/v1/clients", &w, pretty, "intake-c").await;
+    assert_eq!(
+        again.header("idempotent-replayed").as_deref(),
+        Some("true"),
+        "{}",
+        again.body
+    );
+    assert_eq!(again.ok(201), &first);
+    let c: Uuid = first["client"]["id"].as_str().unwrap().parse().unwrap();
     let s = stay(&app, &w, c, project, None).await["id"]
         .as_str()
         .unwrap()
