@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent, paginate, run_db, ApiJson, IdempotencyKey, JsonReply, PageQuery,
+    paginate, run_db, ApiJson, IdempotencyKeyHeader, Idempotent, JsonReply, PageQuery,
 };
 use crate::auth::Principal;
 use crate::error::AppResult;
@@ -39,28 +39,19 @@ pub struct ProjectPage {
 #[utoipa::path(
     tag = "tenants",
     request_body = NewAgency,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same request answer the first result.")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, body = Agency), (status = 422, description = "Invalid fields or unknown CoC"))
 )]
 #[post("/agencies")]
 async fn create_agency(
     state: web::Data<AppState>,
     p: Principal,
-    key: IdempotencyKey,
-    body: ApiJson<NewAgency>,
+    body: Idempotent<ApiJson<NewAgency>>,
 ) -> AppResult<JsonReply> {
-    let principal = p.clone();
-    create_idempotent(
-        &state,
-        &p,
-        key,
-        "POST /v1/agencies",
-        body.digest,
-        move |conn| {
-            let a = tenants::create_agency(conn, &principal, body.value)?;
-            Ok(JsonReply::created(&a, format!("/v1/agencies/{}", a.id))?.with_etag(a.version))
-        },
-    )
+    body.run_as(&state, p, |conn, p, body| {
+        let a = tenants::create_agency(conn, p, body.value)?;
+        Ok(JsonReply::created(&a, format!("/v1/agencies/{}", a.id))?.with_etag(a.version))
+    })
     .await
 }
 
@@ -100,28 +91,19 @@ async fn get_agency(
 #[utoipa::path(
     tag = "tenants",
     request_body = NewProject,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same request answer the first result.")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, body = Project), (status = 422, description = "Invalid fields, unknown agency or project type"))
 )]
 #[post("/projects")]
 async fn create_project(
     state: web::Data<AppState>,
     p: Principal,
-    key: IdempotencyKey,
-    body: ApiJson<NewProject>,
+    body: Idempotent<ApiJson<NewProject>>,
 ) -> AppResult<JsonReply> {
-    let principal = p.clone();
-    create_idempotent(
-        &state,
-        &p,
-        key,
-        "POST /v1/projects",
-        body.digest,
-        move |conn| {
-            let pr = tenants::create_project(conn, &principal, body.value)?;
-            Ok(JsonReply::created(&pr, format!("/v1/projects/{}", pr.id))?.with_etag(pr.version))
-        },
-    )
+    body.run_as(&state, p, |conn, p, body| {
+        let pr = tenants::create_project(conn, p, body.value)?;
+        Ok(JsonReply::created(&pr, format!("/v1/projects/{}", pr.id))?.with_etag(pr.version))
+    })
     .await
 }
 

@@ -4,7 +4,7 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use uuid::Uuid;
 
-use crate::api::support::{run_db, ApiJson, JsonReply};
+use crate::api::support::{run_db, ApiJson, IdempotencyKeyHeader, Idempotent, JsonReply};
 use crate::error::AppResult;
 use crate::service::client_data::{self, Contact, Document, NewContact, NewDocument};
 use crate::service::context::Caller;
@@ -39,7 +39,7 @@ pub struct DocumentList {
 #[utoipa::path(
     tag = "client data",
     request_body = NewContact,
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
         (status = 201, body = Contact),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -51,15 +51,15 @@ async fn add_contact(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: ApiJson<NewContact>,
+    body: Idempotent<ApiJson<NewContact>>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let c = run_db(&state, move |conn| {
-        client_data::add_contact(conn, &caller, id, body.value)
+    body.run(&state, caller, move |conn, caller, body| {
+        let c = client_data::add_contact(conn, caller, id, body.value)?;
+        let cid = c.id;
+        Ok(JsonReply::created(&c, format!("/v1/clients/{id}/contacts/{cid}"))?.about_client(id))
     })
-    .await?;
-    let cid = c.id;
-    JsonReply::created(&c, format!("/v1/clients/{id}/contacts/{cid}"))
+    .await
 }
 
 /// The contact details the caller may see (full access to the datum only).
@@ -107,7 +107,7 @@ async fn delete_contact(
 #[utoipa::path(
     tag = "client data",
     request_body = NewDocument,
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
         (status = 201, body = Document),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -120,15 +120,18 @@ async fn add_document(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: ApiJson<NewDocument>,
+    body: Idempotent<ApiJson<NewDocument>>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let d = run_db(&state, move |conn| {
-        client_data::add_document(conn, &caller, id, body.value)
+    body.run(&state, caller, move |conn, caller, body| {
+        let d = client_data::add_document(conn, caller, id, body.value)?;
+        let did = d.id;
+        Ok(
+            JsonReply::created(&d, format!("/v1/clients/{id}/documents/{did}/content"))?
+                .about_client(id),
+        )
     })
-    .await?;
-    let did = d.id;
-    JsonReply::created(&d, format!("/v1/clients/{id}/documents/{did}/content"))
+    .await
 }
 
 /// The documents the caller may see (metadata).

@@ -7,8 +7,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent_about_client, paginate, run_db, ApiJson, DryRunQuery, IdempotencyKey,
-    IfMatch, JsonReply, PageQuery,
+    paginate, run_db, ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, IfMatch, JsonReply,
+    PageQuery,
 };
 use crate::consent::Role;
 use crate::error::{AppError, AppResult};
@@ -39,7 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "clients",
     request_body = NewClient,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same request answer the first result.")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Created; the record at full access, with what the server did", body = ClientWrite),
         (status = 422, description = "A field the identity mode refuses, or an invalid value"),
@@ -49,24 +49,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn create_client(
     state: web::Data<AppState>,
     caller: Caller,
-    key: IdempotencyKey,
-    body: ApiJson<NewClient>,
+    body: Idempotent<ApiJson<NewClient>>,
 ) -> AppResult<JsonReply> {
-    let replayer = caller.clone();
-    create_idempotent_about_client(
-        &state,
-        &replayer,
-        key,
-        "POST /v1/clients",
-        body.digest,
-        move |conn| {
-            let w = clients::create(conn, &caller, body.value)?;
-            let (id, version) = (w.client.id, w.client.version);
-            Ok(JsonReply::created(&w, format!("/v1/clients/{id}"))?
-                .with_etag(version)
-                .about_client(id))
-        },
-    )
+    body.run(&state, caller, |conn, caller, body| {
+        let w = clients::create(conn, caller, body.value)?;
+        let (id, version) = (w.client.id, w.client.version);
+        Ok(JsonReply::created(&w, format!("/v1/clients/{id}"))?
+            .with_etag(version)
+            .about_client(id))
+    })
     .await
 }
 
@@ -219,7 +210,7 @@ async fn put_visibility(
 #[utoipa::path(
     tag = "clients",
     request_body = DesignateSharing,
-    params(("id" = Uuid, Path), DryRunQuery),
+    params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 200, body = ClientWrite),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -233,18 +224,21 @@ async fn designate_sharing(
     caller: Caller,
     id: web::Path<Uuid>,
     q: web::Query<DryRunQuery>,
-    body: ApiJson<DesignateSharing>,
+    body: Idempotent<ApiJson<DesignateSharing>>,
 ) -> AppResult<actix_web::HttpResponse> {
     let id = id.into_inner();
     let dry = q.is_dry();
-    let w = run_db(&state, move |conn| {
-        dry_run::run(conn, dry, |conn| {
-            sharing::designate_sharing(conn, &caller, id, body.value)
+    let reply = body
+        .unless_dry(dry)
+        .run(&state, caller, move |conn, caller, body| {
+            let w = dry_run::run(conn, dry, |conn| {
+                sharing::designate_sharing(conn, caller, id, body.value)
+            })?;
+            let version = w.client.version;
+            Ok(JsonReply::ok(&w)?.with_etag(version).about_client(id))
         })
-    })
-    .await?;
-    let version = w.client.version;
-    Ok(q.mark(JsonReply::ok(&w)?.with_etag(version)))
+        .await?;
+    Ok(q.mark(reply))
 }
 
 /// Duplicate search, answering only what the caller may see. PII travels in the body, never the URL.

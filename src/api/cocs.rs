@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::support::{
-    create_idempotent, paginate, run_db, ApiJson, IdempotencyKey, IfMatch, JsonReply, PageQuery,
+    paginate, run_db, ApiJson, IdempotencyKeyHeader, Idempotent, IfMatch, JsonReply, PageQuery,
 };
 use crate::auth::Principal;
 use crate::error::AppResult;
@@ -29,7 +29,7 @@ pub struct CocPage {
 #[utoipa::path(
     tag = "tenants",
     request_body = NewCoc,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same request answer the first result.")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Created", body = Coc),
         (status = 409, description = "A CoC with this code exists"),
@@ -40,12 +40,10 @@ pub struct CocPage {
 async fn create_coc(
     state: web::Data<AppState>,
     p: Principal,
-    key: IdempotencyKey,
-    body: ApiJson<NewCoc>,
+    body: Idempotent<ApiJson<NewCoc>>,
 ) -> AppResult<JsonReply> {
-    let principal = p.clone();
-    create_idempotent(&state, &p, key, "POST /v1/cocs", body.digest, move |conn| {
-        let coc = tenants::create_coc(conn, &principal, body.value)?;
+    body.run_as(&state, p, |conn, p, body| {
+        let coc = tenants::create_coc(conn, p, body.value)?;
         Ok(JsonReply::created(&coc, format!("/v1/cocs/{}", coc.code))?.with_etag(coc.version))
     })
     .await

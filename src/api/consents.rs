@@ -5,8 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent_about_client, run_db, ApiJson, DryRunQuery, IdempotencyKey, JsonReply,
-    OptionalApiJson,
+    run_db, ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, JsonReply, OptionalApiJson,
 };
 use crate::error::AppResult;
 use crate::service::consents::{self, ConsentOutcome, NewRoi, RevokeRoi, RoiView};
@@ -31,7 +30,7 @@ pub struct ConsentList {
 #[utoipa::path(
     tag = "consents",
     request_body = NewRoi,
-    params(("id" = Uuid, Path), DryRunQuery, ("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
+    params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 201, body = ConsentOutcome),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -44,43 +43,25 @@ async fn grant(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    key: IdempotencyKey,
     q: web::Query<DryRunQuery>,
-    body: ApiJson<NewRoi>,
+    body: Idempotent<ApiJson<NewRoi>>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    if q.is_dry() {
-        // Nothing is committed, so nothing is stored under the key either.
-        let o = run_db(&state, move |conn| {
-            dry_run::run(conn, true, |conn| {
-                consents::grant(conn, &caller, id, body.value)
-            })
-        })
-        .await?;
-        let cid = o.consent.id;
-        return Ok(q.mark(JsonReply::created(
-            &o,
-            format!("/v1/clients/{id}/consents/{cid}"),
-        )?));
-    }
-    let replayer = caller.clone();
-    create_idempotent_about_client(
-        &state,
-        &replayer,
-        key,
-        "POST /v1/clients/{id}/consents",
-        format!("{id} {}", body.digest),
-        move |conn| {
-            let o = consents::grant(conn, &caller, id, body.value)?;
+    let dry = q.is_dry();
+    let reply = body
+        .unless_dry(dry)
+        .run(&state, caller, move |conn, caller, body| {
+            let o = dry_run::run(conn, dry, |conn| {
+                consents::grant(conn, caller, id, body.value)
+            })?;
             let cid = o.consent.id;
             Ok(
                 JsonReply::created(&o, format!("/v1/clients/{id}/consents/{cid}"))?
                     .about_client(id),
             )
-        },
-    )
-    .await
-    .map(JsonReply::into_response)
+        })
+        .await?;
+    Ok(q.mark(reply))
 }
 
 /// The record's ROI history, oldest first.
@@ -106,7 +87,7 @@ async fn list(
 #[utoipa::path(
     tag = "consents",
     request_body(content = Option<RevokeRoi>, description = "Optional: send no body to revoke as of today"),
-    params(("id" = Uuid, Path), ("consent_id" = Uuid, Path), DryRunQuery),
+    params(("id" = Uuid, Path), ("consent_id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 200, body = ConsentOutcome),
         (status = 404, description = "No such record or consent"),
@@ -120,17 +101,19 @@ async fn revoke(
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
     q: web::Query<DryRunQuery>,
-    body: OptionalApiJson<RevokeRoi>,
+    body: Idempotent<OptionalApiJson<RevokeRoi>>,
 ) -> AppResult<HttpResponse> {
     let (id, consent_id) = path.into_inner();
     // The body is optional (revoked_on defaults to today), but when sent it is parsed strictly.
-    let input = body.0;
     let dry = q.is_dry();
-    let o = run_db(&state, move |conn| {
-        dry_run::run(conn, dry, |conn| {
-            consents::revoke(conn, &caller, id, consent_id, input)
+    let reply = body
+        .unless_dry(dry)
+        .run(&state, caller, move |conn, caller, body| {
+            let o = dry_run::run(conn, dry, |conn| {
+                consents::revoke(conn, caller, id, consent_id, body.0)
+            })?;
+            Ok(JsonReply::ok(&o)?.about_client(id))
         })
-    })
-    .await?;
-    Ok(q.mark(JsonReply::ok(&o)?))
+        .await?;
+    Ok(q.mark(reply))
 }

@@ -5,7 +5,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    create_idempotent, paginate, run_db, ApiJson, DryRunQuery, IdempotencyKey, JsonReply, PageQuery,
+    paginate, run_db, ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, JsonReply, NoBody,
+    PageQuery,
 };
 use crate::error::AppResult;
 use crate::service::context::Caller;
@@ -34,7 +35,7 @@ pub struct DeidentificationPage {
 #[utoipa::path(
     tag = "deidentification",
     request_body = NewDeidentificationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, body = DeidentificationOutcome),
         (status = 404, description = "No such client, or the caller may not see it"),
@@ -46,22 +47,14 @@ pub struct DeidentificationPage {
 async fn file_request(
     state: web::Data<AppState>,
     caller: Caller,
-    key: IdempotencyKey,
-    body: ApiJson<NewDeidentificationRequest>,
+    body: Idempotent<ApiJson<NewDeidentificationRequest>>,
 ) -> AppResult<JsonReply> {
-    let principal = caller.principal.clone();
-    create_idempotent(
-        &state,
-        &principal,
-        key,
-        "POST /v1/deidentification-requests",
-        body.digest,
-        move |conn| {
-            let o = deidentify::file(conn, &caller, body.value)?;
-            let id = o.request.id;
-            JsonReply::created(&o, format!("/v1/deidentification-requests/{id}"))
-        },
-    )
+    // The answer holds ids and words, no PII: a replay is not decided again.
+    body.run(&state, caller, |conn, caller, body| {
+        let o = deidentify::file(conn, caller, body.value)?;
+        let id = o.request.id;
+        JsonReply::created(&o, format!("/v1/deidentification-requests/{id}"))
+    })
     .await
 }
 
@@ -95,7 +88,7 @@ async fn list_requests(
 /// vacuumed so dead row versions and index entries do not keep the old values.
 #[utoipa::path(
     tag = "deidentification",
-    params(("id" = Uuid, Path), DryRunQuery),
+    params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 200, body = DeidentificationOutcome),
         (status = 404, description = "No such request"),
@@ -108,14 +101,17 @@ async fn complete_request(
     caller: Caller,
     id: web::Path<Uuid>,
     q: web::Query<DryRunQuery>,
+    body: Idempotent<NoBody>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let dry = q.is_dry();
-    let o = run_db(&state, move |conn| {
-        deidentify::complete(conn, &caller, id, dry)
-    })
-    .await?;
-    if !dry {
+    let reply = body
+        .unless_dry(dry)
+        .run(&state, caller, move |conn, caller, NoBody| {
+            JsonReply::ok(&deidentify::complete(conn, caller, id, dry)?)
+        })
+        .await?;
+    if !dry && !reply.replayed {
         // After the answer, on a connection of its own: its cost grows with the tables.
         let state = state.clone();
         actix_web::rt::spawn(async move {
@@ -124,14 +120,14 @@ async fn complete_request(
             }
         });
     }
-    Ok(q.mark(JsonReply::ok(&o)?))
+    Ok(q.mark(reply))
 }
 
 /// Reject a pending request with a reason (system_admin); nothing changes.
 #[utoipa::path(
     tag = "deidentification",
     request_body = RejectDeidentification,
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
         (status = 200, body = DeidentificationOutcome),
         (status = 404, description = "No such request"),
@@ -144,12 +140,11 @@ async fn reject_request(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: ApiJson<RejectDeidentification>,
+    body: Idempotent<ApiJson<RejectDeidentification>>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let o = run_db(&state, move |conn| {
-        deidentify::reject(conn, &caller, id, body.value)
+    body.run(&state, caller, move |conn, caller, body| {
+        JsonReply::ok(&deidentify::reject(conn, caller, id, body.value)?)
     })
-    .await?;
-    JsonReply::ok(&o)
+    .await
 }

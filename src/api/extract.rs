@@ -8,7 +8,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use super::reply::etag;
@@ -41,10 +40,30 @@ pub fn sanitize_request_id(v: &str) -> Option<String> {
 }
 
 /// A JSON body. Unlike `web::Json`, its errors are problem documents that name the field and
-/// never repeat the submitted value, and it keeps a digest of the raw body for idempotency.
+/// never repeat the submitted value. With an `Idempotency-Key`, it keeps the digest of the
+/// body's canonical form for the request's fingerprint (`api::idempotent`).
 pub struct ApiJson<T> {
     pub value: T,
-    pub digest: String,
+    digest: String,
+}
+
+impl<T> ApiJson<T> {
+    /// The canonical body's digest when the request carries an `Idempotency-Key`, else empty.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+}
+
+/// The canonical digest of a body, only when a key needs it (parsing twice costs).
+fn digest_if_keyed(req: &HttpRequest) -> impl FnOnce(&[u8]) -> String {
+    let keyed = req.headers().contains_key("idempotency-key");
+    move |body| {
+        if keyed {
+            super::idempotent::body_digest(body)
+        } else {
+            String::new()
+        }
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
@@ -53,17 +72,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json(req);
+        let digest = digest_if_keyed(req);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !content_type_ok {
                 return Err(not_json());
             }
             let body = read_body(bytes).await?;
-            let digest: String = Sha256::digest(&body)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
             let value = parse_json::<T>(&body)?;
+            let digest = digest(&body);
             Ok(ApiJson { value, digest })
         })
     }
@@ -71,7 +88,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
 /// A JSON body that may be left out (an empty body, or `null`, is `T::default()`); when sent,
 /// it is held to the same rules as [`ApiJson`], its content type included.
-pub struct OptionalApiJson<T>(pub T);
+pub struct OptionalApiJson<T>(pub T, String);
+
+impl<T> OptionalApiJson<T> {
+    /// As [`ApiJson::digest`]; an empty body digests as nothing was sent.
+    pub fn digest(&self) -> &str {
+        &self.1
+    }
+}
 
 impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalApiJson<T> {
     type Error = AppError;
@@ -79,19 +103,21 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalApiJson<T>
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json(req);
+        let digest = digest_if_keyed(req);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let body = read_body(bytes).await?;
             if body.iter().all(u8::is_ascii_whitespace) {
-                return Ok(OptionalApiJson(T::default()));
+                return Ok(OptionalApiJson(T::default(), String::new()));
             }
             if !content_type_ok {
                 return Err(not_json());
             }
             if body.trim_ascii() == b"null" {
-                return Ok(OptionalApiJson(T::default()));
+                return Ok(OptionalApiJson(T::default(), digest(&body)));
             }
-            parse_json::<T>(&body).map(OptionalApiJson)
+            let value = parse_json::<T>(&body)?;
+            Ok(OptionalApiJson(value, digest(&body)))
         })
     }
 }

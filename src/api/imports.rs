@@ -6,11 +6,14 @@ use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{run_db, JsonReply};
+use crate::api::support::{
+    hex, request_fingerprint, run_db, run_once, IdempotencyKey, IdempotencyKeyHeader, JsonReply,
+};
 use crate::error::{AppError, AppResult};
 use crate::service::context::Caller;
 use crate::service::hmis_import::{self, ImportJob, ImportMode};
@@ -39,10 +42,11 @@ pub struct ImportQuery {
 /// upload is checked and imported by a job: the answer is `202` with the job, whose `Location`
 /// reports progress (rows per file, problems so far) and, when done, the outcome. Records are
 /// created closed to sharing (an HMIS CSV carries no ROI) by the agency; importing the same
-/// export again changes nothing.
+/// export again changes nothing. With an `Idempotency-Key`, a replay (the same zip, byte for byte,
+/// and query) answers the first job instead of queueing another.
 #[utoipa::path(
     tag = "hmis csv",
-    params(ImportQuery),
+    params(ImportQuery, IdempotencyKeyHeader),
     request_body(content = ZipArchive, content_type = "application/zip", description = "A zip of HMIS CSV files"),
     responses(
         (status = 202, body = ImportJob, description = "The job, queued",
@@ -80,6 +84,9 @@ async fn submit_import(
         .into_inner();
     let mode = q.mode.unwrap_or(ImportMode::Strict);
     hmis_import::authorize(&caller, q.agency)?;
+    // The key is checked before the upload; the zip is compared by its bytes.
+    let key = <IdempotencyKey as actix_web::FromRequest>::extract(&req).await?;
+    let mut digest = Sha256::new();
     let path = hmis_import::upload_path(Uuid::now_v7());
     let mut file = std::fs::File::create(&path)
         .map_err(|e| AppError::Internal(format!("import upload file: {e}")))?;
@@ -90,6 +97,7 @@ async fn submit_import(
                 AppError::BadRequest("The upload was cut off before its end.".into())
             })?;
             size += chunk.len() as u64;
+            digest.update(&chunk);
             if size > state.import_max_bytes {
                 return Err(AppError::PayloadTooLarge(format!(
                     "The upload is over {} bytes.",
@@ -109,25 +117,42 @@ async fn submit_import(
     }
     let agency = q.agency;
     let c = caller.clone();
-    let job = match run_db(&state, move |conn| {
-        hmis_import::submit(conn, &c, agency, mode)
-    })
-    .await
-    {
-        Ok(job) => job,
-        Err(e) => {
+    let fingerprint = format!(
+        "{} bytes {}",
+        request_fingerprint(&req),
+        hex(&digest.finalize())
+    );
+    let submitted = run_once(
+        &state,
+        caller.principal.clone(),
+        None,
+        key,
+        fingerprint,
+        move |conn| {
+            let job = hmis_import::submit(conn, &c, agency, mode)?;
+            let mut reply = JsonReply::created(&job, format!("/v1/imports/{}", job.id))?;
+            reply.status = actix_web::http::StatusCode::ACCEPTED;
+            Ok(reply)
+        },
+    )
+    .await;
+    let reply = match submitted {
+        Ok(reply) if !reply.replayed => reply,
+        // A replay answers the first job; this upload is not imported again.
+        other => {
             let _ = std::fs::remove_file(&path);
-            return Err(e);
+            return other.map(JsonReply::into_response);
         }
     };
+    let id = reply.body["id"]
+        .as_str()
+        .and_then(|s| s.parse::<Uuid>().ok())
+        .ok_or_else(|| AppError::Internal("the submitted job has no id".into()))?;
     let pool = state.pool.clone();
-    let id = job.id;
     std::thread::Builder::new()
         .name(format!("import-{id}"))
         .spawn(move || hmis_import::run(&pool, &caller, id, &path, true))
         .map_err(|e| AppError::Internal(format!("import thread: {e}")))?;
-    let mut reply = JsonReply::created(&job, format!("/v1/imports/{id}"))?;
-    reply.status = actix_web::http::StatusCode::ACCEPTED;
     Ok(reply.into_response())
 }
 

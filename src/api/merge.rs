@@ -4,7 +4,7 @@ use actix_web::{post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{run_db, ApiJson, DryRunQuery, JsonReply};
+use crate::api::support::{ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, JsonReply};
 use crate::error::AppResult;
 use crate::service::context::Caller;
 use crate::service::merge::{self, MergeClients, MergeOutcome};
@@ -21,7 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "clients",
     request_body = MergeClients,
-    params(("id" = Uuid, Path), DryRunQuery),
+    params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 200, body = MergeOutcome),
         (status = 403, description = "Not a system_admin, or an agency_admin merging a record its agency did not create"),
@@ -36,13 +36,16 @@ async fn merge_client(
     caller: Caller,
     id: web::Path<Uuid>,
     q: web::Query<DryRunQuery>,
-    body: ApiJson<MergeClients>,
+    body: Idempotent<ApiJson<MergeClients>>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let dry = q.is_dry();
-    let o = run_db(&state, move |conn| {
-        merge::merge(conn, &caller, id, body.value, dry)
-    })
-    .await?;
-    Ok(q.mark(JsonReply::ok(&o)?))
+    let reply = body
+        .unless_dry(dry)
+        .run(&state, caller, move |conn, caller, body| {
+            let o = merge::merge(conn, caller, id, body.value, dry)?;
+            Ok(JsonReply::ok(&o)?.about_client(id))
+        })
+        .await?;
+    Ok(q.mark(reply))
 }

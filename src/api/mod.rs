@@ -11,6 +11,7 @@ pub mod edge;
 pub mod exports;
 pub mod extract;
 pub mod guard;
+pub mod idempotent;
 pub mod imports;
 pub mod merge;
 pub mod ops;
@@ -146,6 +147,9 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
                     .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
             };
             let (has_query, has_path) = (is_in(ParameterIn::Query), is_in(ParameterIn::Path));
+            let keyed = params.iter().any(|p| {
+                matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key")
+            });
             if op.request_body.is_some() {
                 defaults.extend([
                     ("413", "The request body is too large"),
@@ -164,6 +168,9 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
                     .responses
                     .entry(code.to_string())
                     .or_insert_with(|| RefOr::T(Response::new(desc)));
+            }
+            if keyed {
+                declare_idempotency(&mut op.responses);
             }
             for (code, resp) in op.responses.responses.iter_mut() {
                 // OpenAPI requires a description on every response.
@@ -189,6 +196,51 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
         }
     }
     api
+}
+
+/// An operation that takes `Idempotency-Key` (`api::idempotent`): `Idempotent-Replayed` on its
+/// successful answers, and the problems only a key gives.
+fn declare_idempotency(responses: &mut utoipa::openapi::Responses) {
+    use utoipa::openapi::{header::HeaderBuilder, ObjectBuilder, Type};
+    let replayed = HeaderBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["true"])),
+        ))
+        .description(Some(
+            "`true` when this is the stored first answer to an earlier request with the same Idempotency-Key (absent on a first answer)",
+        ))
+        .build();
+    for (code, resp) in responses.responses.iter_mut() {
+        if let (true, RefOr::T(r)) = (code.starts_with('2'), resp) {
+            r.headers
+                .insert("Idempotent-Replayed".into(), RefOr::T(replayed.clone()));
+        }
+    }
+    for (code, desc) in [
+        (
+            "409",
+            "A replay whose first answer is no longer given: the caller's access to the record lessened since (`idempotent-replay-access-changed`), or a record it concerned was de-identified since (`idempotent-replay-record-deidentified`); send a new request with a new Idempotency-Key",
+        ),
+        (
+            "422",
+            "The Idempotency-Key was already used for a different request (`idempotency_key_reused`)",
+        ),
+    ] {
+        match responses.responses.get_mut(code) {
+            Some(RefOr::T(r)) => {
+                let (first, rest) = desc.split_at(1);
+                r.description = format!("{}; or {}{rest}", r.description, first.to_lowercase());
+            }
+            Some(RefOr::Ref(_)) => {}
+            None => {
+                responses
+                    .responses
+                    .insert(code.into(), RefOr::T(Response::new(desc)));
+            }
+        }
+    }
 }
 
 /// Builds the application: routes, the contract, the API viewer and the middleware.

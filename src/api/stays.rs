@@ -5,9 +5,7 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{
-    create_idempotent_about_client, run_db, ApiJson, IdempotencyKey, JsonReply,
-};
+use crate::api::support::{run_db, ApiJson, IdempotencyKeyHeader, Idempotent, JsonReply, NoBody};
 use crate::error::AppResult;
 use crate::service::context::Caller;
 use crate::service::hmis_records::{self, HmisRecord};
@@ -102,7 +100,7 @@ pub struct StayDatumList {
 #[utoipa::path(
     tag = "stays",
     request_body = NewEnrollment,
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
+    params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
         (status = 201, body = EnrollmentWrite),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -115,25 +113,16 @@ async fn create_enrollment(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    key: IdempotencyKey,
-    body: ApiJson<NewEnrollment>,
+    body: Idempotent<ApiJson<NewEnrollment>>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let replayer = caller.clone();
-    create_idempotent_about_client(
-        &state,
-        &replayer,
-        key,
-        "POST /v1/clients/{id}/enrollments",
-        format!("{id} {}", body.digest),
-        move |conn| {
-            let w = stays::create(conn, &caller, id, body.value)?;
-            let (eid, version) = (w.enrollment.id, w.enrollment.version);
-            Ok(JsonReply::created(&w, format!("/v1/enrollments/{eid}"))?
-                .with_etag(version)
-                .about_client(id))
-        },
-    )
+    body.run(&state, caller, move |conn, caller, body| {
+        let w = stays::create(conn, caller, id, body.value)?;
+        let (eid, version) = (w.enrollment.id, w.enrollment.version);
+        Ok(JsonReply::created(&w, format!("/v1/enrollments/{eid}"))?
+            .with_etag(version)
+            .about_client(id))
+    })
     .await
 }
 
@@ -175,7 +164,7 @@ async fn get_enrollment(
 #[utoipa::path(
     tag = "stays",
     request_body = ExitStay,
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
         (status = 200, body = EnrollmentWrite),
         (status = 404, description = "No such stay, or the caller may not see it"),
@@ -188,22 +177,22 @@ async fn exit_enrollment(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: ApiJson<ExitStay>,
+    body: Idempotent<ApiJson<ExitStay>>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let w = run_db(&state, move |conn| {
-        stays::exit(conn, &caller, id, body.value)
+    body.run(&state, caller, move |conn, caller, body| {
+        let w = stays::exit(conn, caller, id, body.value)?;
+        let (client, version) = (w.enrollment.client_id, w.enrollment.version);
+        Ok(JsonReply::ok(&w)?.with_etag(version).about_client(client))
     })
-    .await?;
-    let version = w.enrollment.version;
-    Ok(JsonReply::ok(&w)?.with_etag(version))
+    .await
 }
 
 /// Take a member out of its household (e.g. fleeing domestic violence): the stay heads a
 /// household of its own.
 #[utoipa::path(
     tag = "stays",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
         (status = 200, body = EnrollmentWrite),
         (status = 404, description = "No such stay, or the caller may not see it"),
@@ -215,24 +204,30 @@ async fn remove_from_household(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    body: Idempotent<NoBody>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let w = run_db(&state, move |conn| {
-        stays::remove_from_household(conn, &caller, id)
+    body.run(&state, caller, move |conn, caller, NoBody| {
+        let w = stays::remove_from_household(conn, caller, id)?;
+        let client = w.enrollment.client_id;
+        Ok(JsonReply::ok(&w)?.about_client(client))
     })
-    .await?;
-    JsonReply::ok(&w)
+    .await
 }
 
-async fn add(
+async fn add<B: Send + 'static>(
     state: web::Data<AppState>,
     caller: Caller,
     id: Uuid,
-    datum: NewStayDatum,
+    body: Idempotent<ApiJson<B>>,
+    datum: fn(B) -> NewStayDatum,
 ) -> AppResult<JsonReply> {
-    let w = run_db(&state, move |conn| stay_data::add(conn, &caller, id, datum)).await?;
-    let location = format!("/v1/enrollments/{id}");
-    JsonReply::created(&w, location)
+    body.run(&state, caller, move |conn, caller, body| {
+        let w = stay_data::add(conn, caller, id, datum(body.value))?;
+        let client = w.datum.client_id;
+        JsonReply::created(&w, format!("/v1/enrollments/{id}")).map(|r| r.about_client(client))
+    })
+    .await
 }
 
 async fn list(
@@ -251,7 +246,7 @@ macro_rules! stay_datum_routes {
         #[utoipa::path(
             tag = "stays",
             request_body = $body,
-            params(("id" = Uuid, Path)),
+            params(("id" = Uuid, Path), IdempotencyKeyHeader),
             responses(
                 (status = 201, body = StayDatumWrite),
                 (status = 404, description = "No such stay, or the caller may not see it"),
@@ -260,8 +255,8 @@ macro_rules! stay_datum_routes {
             )
         )]
         #[post($path)]
-        async fn $add(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>, body: ApiJson<$body>) -> AppResult<JsonReply> {
-            add(state, caller, id.into_inner(), NewStayDatum::$variant(body.value)).await
+        async fn $add(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>, body: Idempotent<ApiJson<$body>>) -> AppResult<JsonReply> {
+            add(state, caller, id.into_inner(), body, NewStayDatum::$variant).await
         }
 
         #[doc = concat!("The stay's ", $what, " the caller may see (datum rule), oldest first.")]

@@ -1,8 +1,9 @@
 //! Request plumbing shared by every resource, along its seams: extractors (`extract`), replies
-//! (`reply`), cursor pages (`pages`) and blocking database work with idempotent creates
-//! (`blocking`). Handlers import from here.
+//! (`reply`), cursor pages (`pages`), blocking database work (`blocking`) and the
+//! `Idempotency-Key` of every POST that writes (`idempotent`). Handlers import from here.
 
 pub use super::blocking::*;
 pub use super::extract::*;
+pub use super::idempotent::*;
 pub use super::pages::*;
 pub use super::reply::*;

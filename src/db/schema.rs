@@ -58,6 +58,7 @@ diesel::table! {
         client_id -> Nullable<Uuid>,
         access_level -> Nullable<Text>,
         client_ids -> Array<Uuid>,
+        deidentified_at -> Nullable<Timestamptz>,
     }
 }
 

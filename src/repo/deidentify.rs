@@ -9,7 +9,7 @@ use uuid::Uuid;
 pub use crate::consent::listing::RequestScope;
 use crate::db::schema::{
     audit_events, contacts, deidentification_requests as dr, documents, enrollment_data,
-    enrollments, helpdesk_notices, idempotency_keys, roi_consents,
+    enrollments, helpdesk_notices, roi_consents,
 };
 use crate::domain::words::RequestStatus;
 use crate::domain::CocCode;
@@ -306,41 +306,6 @@ pub fn scrub_audit_rows(conn: &mut PgConnection, rows: &[AuditFree]) -> QueryRes
     }
     diesel::sql_query("SET LOCAL hearth.audit_scrub = 'off'").execute(conn)?;
     Ok(n)
-}
-
-/// Stored idempotent responses about the clients: (principal, key, body, location).
-pub type StoredBody = (String, String, serde_json::Value, Option<String>);
-
-pub fn stored_bodies(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<StoredBody>> {
-    idempotency_keys::table
-        .filter(
-            idempotency_keys::client_ids
-                .overlaps_with(ids)
-                .or(idempotency_keys::client_id.eq_any(ids)),
-        )
-        .select((
-            idempotency_keys::principal,
-            idempotency_keys::key,
-            idempotency_keys::response_body,
-            idempotency_keys::response_location,
-        ))
-        .for_update()
-        .load(conn)
-}
-
-pub fn set_stored_body(conn: &mut PgConnection, row: &StoredBody) -> QueryResult<usize> {
-    diesel::update(
-        idempotency_keys::table.filter(
-            idempotency_keys::principal
-                .eq(&row.0)
-                .and(idempotency_keys::key.eq(&row.1)),
-        ),
-    )
-    .set((
-        idempotency_keys::response_body.eq(&row.2),
-        idempotency_keys::response_location.eq(&row.3),
-    ))
-    .execute(conn)
 }
 
 /// The tables a de-identification rewrites: VACUUM drops the dead row versions that still hold

@@ -16,6 +16,8 @@ pub struct StoredRow {
     pub response_location: Option<String>,
     pub client_id: Option<Uuid>,
     pub access_level: Option<String>,
+    /// Set when a record the answer named was de-identified: the answer was dropped.
+    pub deidentified_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Serializes requests with the same (scope, key) until the transaction ends.
@@ -45,6 +47,7 @@ pub fn find(
             ik::response_location,
             ik::client_id,
             ik::access_level,
+            ik::deidentified_at,
         ))
         .first(conn)
         .optional()
@@ -89,10 +92,33 @@ pub fn purge_expired(conn: &mut PgConnection, ttl_seconds: i64) -> QueryResult<u
     diesel::delete(ik::table.filter(ik::created_at.lt(oldest))).execute(conn)
 }
 
-/// Deletes every stored answer about `client` (de-identification scrubs them: they hold the
-/// request and response bodies, PII included).
-pub fn delete_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<usize> {
-    diesel::delete(ik::table.filter(ik::client_id.eq(client))).execute(conn)
+/// Drops every stored answer that names one of `clients` (as the record it is about, or
+/// anywhere in its body): the body, location, ETag and request fingerprint are cleared and
+/// `deidentified_at` is set, the key stays taken (a replay must not create again). Answers
+/// how many.
+pub fn drop_answers_naming(
+    conn: &mut PgConnection,
+    clients: &[Uuid],
+    at: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<usize> {
+    if clients.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(
+        ik::table.filter(
+            ik::client_ids
+                .overlaps_with(clients)
+                .or(ik::client_id.eq_any(clients)),
+        ),
+    )
+    .set((
+        ik::request_fingerprint.eq(""),
+        ik::response_body.eq(serde_json::json!({})),
+        ik::response_location.eq(None::<String>),
+        ik::response_etag.eq(None::<String>),
+        ik::deidentified_at.eq(at),
+    ))
+    .execute(conn)
 }
 
 /// The client records a stored response is about (`client_id` anywhere, the `id` of a `client`

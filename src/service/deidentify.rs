@@ -441,15 +441,9 @@ fn scrub_everywhere(
         }
     }
     s.audit = repo::scrub_audit_rows(conn, &audit)?;
-    for (principal, key, mut body, location) in repo::stored_bodies(conn, ids)? {
-        let mut changed = scrub_json(&mut body, needles, false);
-        let loc = location.as_deref().and_then(|t| scrub_values(t, needles));
-        changed |= loc.is_some();
-        if changed {
-            repo::set_stored_body(conn, &(principal, key, body, loc.or(location)))?;
-            s.stored += 1;
-        }
-    }
+    // Stored idempotent answers that named these records are dropped, not scrubbed: a replay
+    // answers a problem, never the former state nor a scrubbed copy no schema describes.
+    s.stored = crate::repo::idempotency::drop_answers_naming(conn, ids, Utc::now())?;
     Ok(s)
 }
 
@@ -525,7 +519,7 @@ fn complete_in(
         format!("{} record(s) made anonymous in the form the CoC policy gives; their client ids stay.", rows.len()),
         format!("{contacts} contact(s) and {documents} document(s) deleted."),
         format!(
-            "Former values scrubbed from {} datum text(s), {} ROI note(s), {} helpdesk notice(s), {} request(s), {} audit row(s) and {} stored response(s).",
+            "Former values scrubbed from {} datum text(s), {} ROI note(s), {} helpdesk notice(s), {} request(s), {} audit row(s); {} stored idempotent answer(s) dropped.",
             s.data, s.notes, s.notices, s.requests, s.audit, s.stored
         ),
     ];

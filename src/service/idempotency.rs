@@ -89,39 +89,17 @@ pub fn run_idempotent(
         purge_now_and_then(conn, ttl)?;
         repo::lock_key(conn, &scope, key)?;
         if let Some(row) = repo::find(conn, &scope, key, ttl)? {
-            if row.request_fingerprint != fingerprint {
-                return Err(AppError::validation(
-                    "Idempotency-Key",
-                    "idempotency_key_reused",
-                    "This Idempotency-Key was already used for a different request.",
-                ));
-            }
-            if let Some(client) = row.client_id {
-                let now = access_to(conn, client)?;
-                let then = row
-                    .access_level
-                    .as_deref()
-                    .and_then(AccessLevel::parse)
-                    .unwrap_or(AccessLevel::Full);
-                if rank(now) < rank(then) {
-                    return Err(AppError::Conflict {
-                        code: "idempotent-replay-access-changed",
-                        detail: "Your access to this record changed since the first request; send the request again with a new Idempotency-Key.".into(),
-                        use_record: None,
-                    });
-                }
-            }
-            return Ok(Outcome::Replayed(StoredReply {
-                status: row.response_status as u16,
-                body: row.response_body,
-                etag: row.response_etag,
-                location: row.response_location,
-                client: row.client_id,
-            }));
+            return replay(conn, row, fingerprint, &access_to).map(Outcome::Replayed);
         }
         let reply = create(conn)?;
+        // The level the answer was given at. A caller who wrote but may not read the record now
+        // (a break-glass read needs a reason) stores none: a replay then needs full access.
         let level = match reply.client {
-            Some(c) => Some(access_to(conn, c)?),
+            Some(c) => match access_to(conn, c) {
+                Ok(l) => Some(l),
+                Err(AppError::NotFound | AppError::Forbidden(_)) => None,
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         repo::store(
@@ -139,6 +117,55 @@ pub fn run_idempotent(
             },
         )?;
         Ok(Outcome::Fresh(reply))
+    })
+}
+
+/// The answer to a replay of a stored key: decided again, never the body of a dropped answer.
+fn replay(
+    conn: &mut PgConnection,
+    row: repo::StoredRow,
+    fingerprint: &str,
+    access_to: &impl Fn(&mut PgConnection, Uuid) -> AppResult<AccessLevel>,
+) -> AppResult<StoredReply> {
+    if row.deidentified_at.is_some() {
+        // Whoever may no longer see the record learns nothing more than before (404).
+        if let Some(client) = row.client_id {
+            access_to(conn, client)?;
+        }
+        return Err(AppError::Conflict {
+            code: "idempotent-replay-record-deidentified",
+            detail: "A record this Idempotency-Key's first request concerned was de-identified since, so its first answer is no longer given; read the record for what it holds now, and send a new request with a new Idempotency-Key.".into(),
+            use_record: None,
+        });
+    }
+    if row.request_fingerprint != fingerprint {
+        return Err(AppError::validation(
+            "Idempotency-Key",
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different request.",
+        ));
+    }
+    if let Some(client) = row.client_id {
+        let now = access_to(conn, client)?;
+        let then = row
+            .access_level
+            .as_deref()
+            .and_then(AccessLevel::parse)
+            .unwrap_or(AccessLevel::Full);
+        if rank(now) < rank(then) {
+            return Err(AppError::Conflict {
+                code: "idempotent-replay-access-changed",
+                detail: "Your access to this record changed since the first request; send the request again with a new Idempotency-Key.".into(),
+                use_record: None,
+            });
+        }
+    }
+    Ok(StoredReply {
+        status: row.response_status as u16,
+        body: row.response_body,
+        etag: row.response_etag,
+        location: row.response_location,
+        client: row.client_id,
     })
 }
 

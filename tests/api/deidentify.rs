@@ -419,7 +419,7 @@ async fn completion_leaves_no_canary_in_any_table() {
     let moved = r.ok(200);
     assert_ne!(moved["household_id"].as_str().unwrap(), hh);
     assert_eq!(moved["relationship_to_hoh"], 1);
-    // A replay of the first request answers the scrubbed body, not the old values.
+    // A replay of the first request answers a problem: not the old values, not a scrubbed copy.
     let r = app
         .send(Call {
             method: "POST",
@@ -430,11 +430,130 @@ async fn completion_leaves_no_canary_in_any_table() {
             headers: vec![("Idempotency-Key", key)],
         })
         .await;
+    assert_eq!(
+        r.problem(409)["type"],
+        "urn:hearth:problem:idempotent-replay-record-deidentified"
+    );
     assert!(
         !String::from_utf8_lossy(&r.raw).contains(&head_first),
         "replay leaks: {}",
         r.body
     );
+}
+
+/// The answer a replay would give after de-identification: the case worker created the record
+/// (and added a contact) under keys; once the record is de-identified, a replay of either key
+/// answers 409 `idempotent-replay-record-deidentified` (no former value, no `[removed]` where
+/// the schema wants a date, no Idempotent-Replayed) and writes nothing, with the same body or
+/// another; the stored answers hold nothing but ids.
+#[actix_web::test]
+async fn a_replay_after_deidentification_answers_a_problem_and_writes_nothing() {
+    let pool = test_pool();
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let (agency, worker) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let first = canary_name();
+    let body = json!({"identity_mode": "identified", "first_name": first, "last_name": "Replayed",
+                      "dob": "1984-07-19", "ssn": canary_ssn()});
+    let client = person(&app, &worker, body.clone(), Some("intake-1")).await;
+    let contacts = format!("/v1/clients/{client}/contacts");
+    let contact = json!({"kind": "email", "value": format!("{}@example.org", letters(10))});
+    let keyed = |path: &str, body: Value, key: &str| Call {
+        method: "POST",
+        path: if path == "clients" {
+            "/v1/clients"
+        } else {
+            &contacts
+        },
+        token: Some(&worker),
+        body: Some(body),
+        headers: vec![("Idempotency-Key", key.to_string())],
+    };
+    app.send(keyed("contacts", contact.clone(), "contact-1"))
+        .await
+        .ok(201);
+    // Before: a replay answers the first result.
+    let r = app.send(keyed("clients", body.clone(), "intake-1")).await;
+    assert_eq!(r.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(r.ok(201)["client"]["first_name"], first);
+
+    let r = app
+        .post(REQUESTS, &worker, json!({"client_id": client}))
+        .await;
+    let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("{REQUESTS}/{request}/complete"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    let out = r.ok(200);
+    assert!(
+        out["changes"]
+            .to_string()
+            .contains("2 stored idempotent answer(s) dropped"),
+        "{out}"
+    );
+
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let records = |pool: &hearth::db::DbPool| {
+        diesel::sql_query("SELECT count(*) AS n FROM clients WHERE created_by_agency = $1")
+            .bind::<diesel::sql_types::Uuid, _>(agency)
+            .get_result::<N>(&mut pool.get().unwrap())
+            .unwrap()
+            .n
+    };
+    assert_eq!(records(&pool), 1);
+    let mut other = body.clone();
+    other["first_name"] = json!("Someoneelse");
+    for (what, body, key) in [
+        ("clients", body.clone(), "intake-1"),
+        ("clients", other, "intake-1"),
+        ("contacts", contact, "contact-1"),
+    ] {
+        let r = app.send(keyed(what, body, key)).await;
+        assert_eq!(
+            r.problem(409)["type"],
+            "urn:hearth:problem:idempotent-replay-record-deidentified",
+            "{what}"
+        );
+        assert!(r.header("idempotent-replayed").is_none());
+        let raw = String::from_utf8_lossy(&r.raw).to_string();
+        assert!(
+            !raw.contains(&first) && !raw.contains("1984") && !raw.contains("[removed]"),
+            "{raw}"
+        );
+    }
+    assert_eq!(records(&pool), 1, "a replay created nothing");
+    let r = app.get(&contacts, &worker).await;
+    assert_eq!(r.ok(200)["items"], json!([]), "a replay wrote no contact");
+    // The stored answers keep the keys taken and nothing else of the requests.
+    #[derive(QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = Text)]
+        fingerprint: String,
+        #[diesel(sql_type = Text)]
+        body: String,
+    }
+    let stored: Vec<Stored> = diesel::sql_query(
+        "SELECT request_fingerprint AS fingerprint, response_body::text AS body FROM idempotency_keys \
+          WHERE client_id = $1 AND deidentified_at IS NOT NULL AND response_location IS NULL",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(client.parse::<Uuid>().unwrap())
+    .load(&mut pool.get().unwrap())
+    .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored
+        .iter()
+        .all(|s| s.fingerprint.is_empty() && s.body == "{}"));
+    // A new key is a new request.
+    let r = app.send(keyed("clients", body, "intake-2")).await;
+    assert!(r.ok(201)["client"]["id"] != json!(client));
 }
 
 #[actix_web::test]
