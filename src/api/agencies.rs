@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     create_idempotent, paginate, run_db, ApiJson, IdempotencyKey, JsonReply, PageQuery,
 };
@@ -71,7 +72,7 @@ async fn create_agency(
 async fn list_agencies(
     state: web::Data<AppState>,
     p: Principal,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;
@@ -138,8 +139,8 @@ pub struct ProjectFilter {
 async fn list_projects(
     state: web::Data<AppState>,
     p: Principal,
-    q: web::Query<PageQuery>,
-    f: web::Query<ProjectFilter>,
+    q: ApiQuery<PageQuery>,
+    f: ApiQuery<ProjectFilter>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;

@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     create_idempotent_about_client, paginate, run_db, ApiJson, DryRunQuery, IdempotencyKey,
     IfMatch, JsonReply, PageQuery,
@@ -142,7 +143,7 @@ async fn get_access(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<AccessQuery>,
+    q: ApiQuery<AccessQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let ask_for = match q.agency_id {
@@ -190,7 +191,7 @@ async fn put_visibility(
     caller: Caller,
     id: web::Path<Uuid>,
     req: actix_web::HttpRequest,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: ApiJson<VisibilityChange>,
 ) -> AppResult<actix_web::HttpResponse> {
     let id = id.into_inner();
@@ -230,7 +231,7 @@ async fn designate_sharing(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: ApiJson<DesignateSharing>,
 ) -> AppResult<actix_web::HttpResponse> {
     let id = id.into_inner();
@@ -283,7 +284,7 @@ async fn get_audit(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let limit = q.limit()?;
@@ -308,7 +309,7 @@ pub struct NoticePage {
 async fn list_helpdesk_notices(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;

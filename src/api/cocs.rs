@@ -3,6 +3,7 @@
 use actix_web::{get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     create_idempotent, paginate, run_db, ApiJson, IdempotencyKey, IfMatch, JsonReply, PageQuery,
 };
@@ -57,7 +58,7 @@ async fn create_coc(
 async fn list_cocs(
     state: web::Data<AppState>,
     _p: Principal,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<String> = q.after()?;

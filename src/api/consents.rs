@@ -4,6 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     create_idempotent_about_client, run_db, ApiJson, DryRunQuery, IdempotencyKey, JsonReply,
     OptionalApiJson,
@@ -42,7 +43,7 @@ async fn grant(
     caller: Caller,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: ApiJson<NewRoi>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
@@ -115,7 +116,7 @@ async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: OptionalApiJson<RevokeRoi>,
 ) -> AppResult<HttpResponse> {
     let (id, consent_id) = path.into_inner();

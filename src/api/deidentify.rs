@@ -4,6 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     create_idempotent, paginate, run_db, ApiJson, DryRunQuery, IdempotencyKey, JsonReply, PageQuery,
 };
@@ -75,7 +76,7 @@ async fn file_request(
 async fn list_requests(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;
@@ -105,7 +106,7 @@ async fn complete_request(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let dry = q.is_dry();

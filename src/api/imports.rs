@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{run_db, JsonReply};
+use crate::api::support::{parse_query, run_db, JsonReply};
 use crate::error::{AppError, AppResult};
 use crate::service::context::Caller;
 use crate::service::hmis_import::{self, ImportJob, ImportMode};
@@ -75,9 +75,7 @@ async fn submit_import(
         ));
     }
     // The query is read after the media type, so a body that is not a zip says so first.
-    let q = web::Query::<ImportQuery>::from_query(req.query_string())
-        .map_err(|_| AppError::BadRequest("A query parameter is malformed.".into()))?
-        .into_inner();
+    let q: ImportQuery = parse_query(req.query_string())?;
     let mode = q.mode.unwrap_or(ImportMode::Strict);
     hmis_import::authorize(&caller, q.agency)?;
     let path = hmis_import::upload_path(Uuid::now_v7());

@@ -4,6 +4,7 @@ use actix_web::{post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{run_db, ApiJson, DryRunQuery, JsonReply};
 use crate::error::AppResult;
 use crate::service::context::Caller;
@@ -35,7 +36,7 @@ async fn merge_client(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: ApiJson<MergeClients>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();

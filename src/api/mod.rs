@@ -133,7 +133,7 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
                 defaults.extend([
                     (
                         "400",
-                        "Malformed request: a header, path or query parameter, or JSON that does not parse",
+                        "Malformed request: a header; a path or query parameter holding a control character or over its length; a body that is not JSON",
                     ),
                     ("401", "Missing or invalid bearer token"),
                     ("403", "The caller's roles do not allow this"),
@@ -154,7 +154,10 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
                 ]);
             }
             if has_query {
-                defaults.push(("422", "A query parameter is out of range (named in errors)"));
+                defaults.push((
+                    "422",
+                    "A query parameter of the wrong type, out of its list or out of range (named in errors)",
+                ));
             }
             if has_path {
                 defaults.push(("404", "No such resource, or the caller may not see it"));
@@ -213,9 +216,6 @@ pub fn app(
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(web::PathConfig::default().error_handler(|_, _| {
                 AppError::BadRequest("A path parameter is malformed (ids are UUIDs).".into()).into()
-            }))
-            .app_data(web::QueryConfig::default().error_handler(|_, _| {
-                AppError::BadRequest("A query parameter is malformed.".into()).into()
             })),
     )
     .split_for_parts();

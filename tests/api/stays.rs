@@ -353,6 +353,85 @@ async fn stay_data_is_validated_and_listed() {
     }
 }
 
+/// A quantity or a priority score is bounded: the largest double (which PostgreSQL stored and
+/// then could not read back), 1e300 and anything past the range answer 422 naming the field; the
+/// range's ends are written and read back.
+#[actix_web::test]
+async fn quantities_and_priority_scores_are_bounded() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, false).await;
+    let project = app.project(agency, 14).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(agency));
+    let client = id_of(
+        app.post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Sam", "last_name": "Cole"}),
+        )
+        .await
+        .ok(201),
+        "client",
+    );
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            &w,
+            json!({"project_id": project, "entry_date": days_ago(5), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    let base = format!("/v1/enrollments/{stay}");
+    let service = |q: serde_json::Value| json!({"date_provided": days_ago(1), "service_type": "meal", "quantity": q});
+    let assessment = |s: serde_json::Value| json!({"assessment_date": days_ago(1), "assessment_type": 3, "assessment_level": 2, "priority_score": s});
+    for bad in [
+        json!(1.7976931348623157e308),
+        json!(1e300),
+        json!(1_000_000.5),
+        json!(-0.5),
+    ] {
+        let r = app
+            .post(&format!("{base}/services"), &w, service(bad.clone()))
+            .await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], "quantity", "{bad}");
+    }
+    for bad in [
+        json!(1.7976931348623157e308),
+        json!(-1e300),
+        json!(1_000_000.5),
+        json!(-1_000_000.5),
+    ] {
+        let r = app
+            .post(&format!("{base}/assessments"), &w, assessment(bad.clone()))
+            .await;
+        assert_eq!(
+            r.problem(422)["errors"][0]["field"],
+            "priority_score",
+            "{bad}"
+        );
+    }
+    for q in [0.0, 1_000_000.0, 2.5] {
+        app.post(&format!("{base}/services"), &w, service(json!(q)))
+            .await
+            .ok(201);
+    }
+    for s in [-1_000_000.0, 1_000_000.0, 14.5] {
+        app.post(&format!("{base}/assessments"), &w, assessment(json!(s)))
+            .await
+            .ok(201);
+    }
+    let services = app.get(&format!("{base}/services"), &w).await;
+    let quantities: Vec<f64> = services.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["fields"]["quantity"].as_f64().unwrap())
+        .collect();
+    assert_eq!(quantities, vec![0.0, 1_000_000.0, 2.5]);
+    let assessments = app.get(&format!("{base}/assessments"), &w).await;
+    assert_eq!(assessments.ok(200)["items"].as_array().unwrap().len(), 3);
+}
+
 #[actix_web::test]
 async fn anonymous_records_refuse_contacts_documents_and_pii_in_text() {
     let app = spawn().await;
