@@ -1084,3 +1084,63 @@ fn put_at(
     put(doc, schema, &mut body, steps, value, world);
     body
 }
+
+/// A method a known path does not take is a 405 problem with `Allow` listing the methods it
+/// does take (HEAD with GET); a path no route has stays a 404. Every operation of the contract
+/// is in what `Allow` lists for its path.
+#[actix_web::test]
+async fn a_wrong_method_on_a_known_path_is_405_with_allow() {
+    let app = spawn().await;
+    let id = Uuid::new_v4();
+    let call = |method: &str, path: &str| {
+        TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {}", app.admin)))
+            .to_request()
+    };
+    for (method, path, allow) in [
+        ("DELETE", format!("/v1/clients/{id}"), "GET, HEAD, PATCH"),
+        ("PUT", "/v1/cocs/IL-510".to_string(), "GET, HEAD"),
+        ("OPTIONS", "/v1/cocs".to_string(), "GET, HEAD, POST"),
+        ("GET", "/v1/clients/search".to_string(), "POST"),
+        ("PUT", format!("/v1/clients/{id}/contacts/{id}"), "DELETE"),
+        ("POST", "/healthz".to_string(), "GET, HEAD"),
+        ("POST", "/openapi.json".to_string(), "GET, HEAD"),
+        ("DELETE", "/docs".to_string(), "GET, HEAD"),
+        ("HEAD", "/v1/imports/hmis-csv".to_string(), "POST"),
+    ] {
+        let r = app.raw(call(method, &path)).await;
+        let what = format!("{method} {path}");
+        assert_eq!(r.status, 405, "{what}: {}", r.body);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "{what}"
+        );
+        assert_eq!(r.header("allow").as_deref(), Some(allow), "{what}");
+        if method != "HEAD" {
+            assert_eq!(r.body["status"], 405, "{what}");
+            assert_eq!(r.body["type"], "urn:hearth:problem:method-not-allowed");
+        }
+        assert!(r.header("x-request-id").is_some(), "{what}");
+    }
+    for (method, path) in [
+        ("DELETE", "/v1/nothing-here"),
+        ("GET", "/v1/cocs/IL-510/nothing"),
+        ("OPTIONS", "/nowhere"),
+        ("GET", "/v1/clients/"),
+    ] {
+        app.raw(call(method, path)).await.problem(404);
+    }
+    let doc = contract();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let allow = hearth::api::allowed_methods(template).expect(template);
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                allow.contains(&method.to_uppercase().as_str()),
+                "{method} {template}: {allow:?}"
+            );
+        }
+    }
+}
