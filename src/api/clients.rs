@@ -146,22 +146,43 @@ async fn get_access(
     q: ApiQuery<AccessQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let ask_for = match q.agency_id {
+    // Every role named must be a Hearth role, and roles are asked for an agency only.
+    let roles = match q.roles.as_deref() {
         None => None,
-        Some(agency_id) => {
-            let roles = q
-                .roles
-                .as_deref()
-                .unwrap_or("case_worker")
-                .split(',')
+        Some(list) => Some(
+            list.split(',')
                 .map(|r| {
                     Role::parse(r.trim()).ok_or_else(|| {
-                        AppError::validation("roles", "unknown_value", "Unknown role.")
+                        AppError::validation(
+                            "roles",
+                            "unknown_value",
+                            format!(
+                                "Unknown role; roles are comma-separated words of {}.",
+                                Role::ALL
+                                    .iter()
+                                    .map(|r| r.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        )
                     })
                 })
-                .collect::<AppResult<Vec<_>>>()?;
-            Some(AskFor { agency_id, roles })
+                .collect::<AppResult<Vec<_>>>()?,
+        ),
+    };
+    let ask_for = match (q.agency_id, roles) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(AppError::validation(
+                "roles",
+                "needs_agency_id",
+                "roles are the roles to assume for agency_id; send agency_id with them.",
+            ))
         }
+        (Some(agency_id), roles) => Some(AskFor {
+            agency_id,
+            roles: roles.unwrap_or_else(|| vec![Role::CaseWorker]),
+        }),
     };
     let e = run_db(&state, move |conn| {
         sharing::explain(conn, &caller, id, ask_for)

@@ -730,6 +730,27 @@ async fn access_is_explained_and_an_admin_can_ask_for_another_agency() {
     let for_creator = format!("{path}?agency_id={}", t.agency);
     let e = app.get(&for_creator, &app.admin).await;
     assert_eq!(e.ok(200)["basis"], "creating_agency");
+    // Roles must be Hearth's, and are asked for an agency only.
+    for q in [
+        format!("agency_id={}&roles=janitor", t.agency),
+        format!("agency_id={}&roles=case_worker,janitor", t.agency),
+        "roles=janitor".to_string(),
+        "roles=case_worker".to_string(),
+    ] {
+        let r = app.get(&format!("{path}?{q}"), &app.admin).await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], "roles", "{q}");
+        assert!(!r.body.to_string().contains("janitor"), "{q}");
+    }
+    let r = app
+        .get(
+            &format!(
+                "{path}?agency_id={}&roles=agency_admin,case_worker",
+                t.agency
+            ),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(r.ok(200)["basis"], "creating_agency");
     // Only an admin may ask for someone else; a hidden record is a 404 here too.
     app.get(&for_other, &t.worker).await.problem(403);
     app.get(&path, &other.worker).await.problem(404);

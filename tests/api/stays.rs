@@ -101,6 +101,11 @@ async fn enroll_exit_and_household_rules() {
             json!({"project_id": shelter, "entry_date": days_ago(3), "relationship_to_hoh": 1, "enrollment_coc": "chicago"}),
             "enrollment_coc",
         ),
+        // A well-formed code of no CoC.
+        (
+            json!({"project_id": shelter, "entry_date": days_ago(3), "relationship_to_hoh": 1, "enrollment_coc": no_such_coc(&app).await}),
+            "enrollment_coc",
+        ),
     ] {
         let r = app
             .post(
@@ -995,5 +1000,28 @@ async fn listing_stays_and_their_data_at_full_is_audited_once_per_request() {
         // The CoC admin sees the code-name record at limited: no PII disclosed, no event.
         app.get(path, &coc_admin).await.ok(200);
         assert_eq!(audit_actions().await.len(), expected, "{path} at limited");
+    }
+}
+
+/// A CoC code no CoC has.
+async fn no_such_coc<S, B>(app: &TestApp<S>) -> String
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    loop {
+        let code = random_coc_code();
+        if app
+            .get(&format!("/v1/cocs/{code}"), &app.admin)
+            .await
+            .status
+            == 404
+        {
+            return code;
+        }
     }
 }
