@@ -832,35 +832,75 @@ async fn superseded_records_refuse_writes_and_merged_ones_name_the_survivor() {
     let r = app.get(&format!("/v1/clients/{old}"), &ta).await;
     assert_eq!(r.ok(200)["superseded_by"], new.to_string());
     let etag = r.header("etag").unwrap();
-    for r in [
-        app.post(
-            &format!("/v1/clients/{old}/enrollments"),
-            &ta,
-            json!({"project_id": pa, "entry_date": days_ago(1), "relationship_to_hoh": 1}),
-        )
-        .await,
-        app.patch(
-            &format!("/v1/clients/{old}"),
-            &ta,
-            Some(&etag),
-            json!({"alias": "x"}),
-        )
-        .await,
-        app.post(
-            &format!("/v1/clients/{old}/consents"),
-            &ta,
-            json!({"method": "signed"}),
-        )
-        .await,
-        app.post(
-            &format!("/v1/clients/{old}/contacts"),
-            &ta,
-            json!({"kind": "email", "value": "lee@example.org"}),
-        )
-        .await,
+    let contract: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    for (op, r) in [
+        (
+            "post /v1/clients/{id}/enrollments",
+            app.post(
+                &format!("/v1/clients/{old}/enrollments"),
+                &ta,
+                json!({"project_id": pa, "entry_date": days_ago(1), "relationship_to_hoh": 1}),
+            )
+            .await,
+        ),
+        (
+            "patch /v1/clients/{id}",
+            app.patch(
+                &format!("/v1/clients/{old}"),
+                &ta,
+                Some(&etag),
+                json!({"alias": "x"}),
+            )
+            .await,
+        ),
+        (
+            "post /v1/clients/{id}/consents",
+            app.post(
+                &format!("/v1/clients/{old}/consents"),
+                &ta,
+                json!({"method": "signed"}),
+            )
+            .await,
+        ),
+        (
+            "post /v1/clients/{id}/contacts",
+            app.post(
+                &format!("/v1/clients/{old}/contacts"),
+                &ta,
+                json!({"kind": "email", "value": "lee@example.org"}),
+            )
+            .await,
+        ),
+        (
+            "post /v1/clients/{id}/documents",
+            app.post(
+                &format!("/v1/clients/{old}/documents"),
+                &ta,
+                json!({"file_name": "n.txt", "content_type": "text/plain", "content_base64": "aGVsbG8="}),
+            )
+            .await,
+        ),
+        (
+            "put /v1/clients/{id}/visibility",
+            app.put(
+                &format!("/v1/clients/{old}/visibility"),
+                &ta,
+                json!({"visibility": "closed"}),
+            )
+            .await,
+        ),
     ] {
-        assert_eq!(r.problem(409)["use_record"], new.to_string());
+        assert_eq!(r.problem(409)["use_record"], new.to_string(), "{op}");
+        // The contract says so: the operation lists 409, and the problem has use_record.
+        let (method, path) = op.split_once(' ').unwrap();
+        let listed = &contract["paths"][path][method]["responses"]["409"];
+        assert!(listed.is_object(), "{op}: 409 is not in the contract");
     }
+    assert!(contract["components"]["schemas"]["Problem"]["properties"]["use_record"].is_object());
     // The survivor belongs to B, whom A cannot see: A is not told where the data went.
     let r = app.get(&format!("/v1/clients/{merged}"), &ta).await;
     assert_eq!(r.ok(200)["lifecycle"], "merged");
