@@ -49,7 +49,7 @@ use support::{sanitize_request_id, RequestId};
         description = "HMIS client records with a consent engine that decides, for every request, who may see what. \
 Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (claims sub, agency_id, roles, iss, aud, exp, iat). \
 Every response carries X-Request-Id (the caller's, when it is a short plain token, else a new one) and X-Content-Type-Options: nosniff. \
-A method a path does not take answers 405 with Allow.",
+A method a path does not take answers 405 with Allow; a request line and headers over 128 KiB answer 431.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     components(schemas(Problem, FieldError)),
