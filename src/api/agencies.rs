@@ -41,7 +41,12 @@ pub struct ProjectPage {
     tag = "tenants",
     request_body = NewAgency,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same request answer the first result.")),
-    responses((status = 201, body = Agency, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"))), (status = 422, description = "Invalid fields or unknown CoC"))
+    responses(
+        (status = 201, body = Agency, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
+        (status = 422, description = "Invalid fields or unknown CoC"),
+    )
 )]
 #[post("/agencies")]
 async fn create_agency(
@@ -85,7 +90,16 @@ async fn list_agencies(
 }
 
 /// Read an agency.
-#[utoipa::path(tag = "tenants", params(("id" = Uuid, Path)), responses((status = 200, body = Agency, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"))), (status = 404, description = "Unknown or not visible")))]
+#[utoipa::path(
+    tag = "tenants",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Agency, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "Unknown or not visible"),
+    )
+)]
 #[get("/agencies/{id}")]
 async fn get_agency(
     state: web::Data<AppState>,
@@ -102,7 +116,12 @@ async fn get_agency(
     tag = "tenants",
     request_body = NewProject,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same request answer the first result.")),
-    responses((status = 201, body = Project, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"))), (status = 422, description = "Invalid fields, unknown agency or project type"))
+    responses(
+        (status = 201, body = Project, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
+        (status = 422, description = "Invalid fields, unknown agency or project type"),
+    )
 )]
 #[post("/projects")]
 async fn create_project(
@@ -154,7 +173,16 @@ async fn list_projects(
 }
 
 /// Read a project.
-#[utoipa::path(tag = "tenants", params(("id" = Uuid, Path)), responses((status = 200, body = Project, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"))), (status = 404, description = "Unknown or not visible")))]
+#[utoipa::path(
+    tag = "tenants",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Project, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "Unknown or not visible"),
+    )
+)]
 #[get("/projects/{id}")]
 async fn get_project(
     state: web::Data<AppState>,

@@ -110,7 +110,9 @@ async fn delete_contact(
     request_body = NewDocument,
     params(("id" = Uuid, Path)),
     responses(
-        (status = 201, body = Document, headers(("Location" = String, description = "The document's content"))),
+        (status = 201, body = Document, headers(
+            ("Location" = String, description = "The document's content"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "A superseded or merged record (use_record names the one to use)"),
         (status = 413, description = "Over the size limit"),

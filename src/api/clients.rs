@@ -42,7 +42,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     request_body = NewClient,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same request answer the first result.")),
     responses(
-        (status = 201, description = "Created; the record at full access, with what the server did", body = ClientWrite, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"))),
+        (status = 201, description = "Created; the record at full access, with what the server did", body = ClientWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
         (status = 404, description = "A replay (same Idempotency-Key) about a record the caller may no longer see"),
         (status = 409, description = "A replay (same Idempotency-Key) after the caller's access to the record changed"),
         (status = 422, description = "A field the identity mode refuses, or an invalid value"),
@@ -81,7 +85,12 @@ async fn create_client(
         ("id" = Uuid, Path),
         ("X-Access-Reason" = Option<String>, Header, description = "system_admin only: why this break-glass read (audited; no PII)"),
     ),
-    responses((status = 200, body = ClientView, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"))), (status = 404, description = "No such record, or the caller may not see it"))
+    responses(
+        (status = 200, body = ClientView, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "No such record, or the caller may not see it"),
+    )
 )]
 #[get("/clients/{id}")]
 async fn get_client(
@@ -100,7 +109,9 @@ async fn get_client(
     request_body = ClientPatch,
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The record's current ETag")),
     responses(
-        (status = 200, body = ClientWrite, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"))),
+        (status = 200, body = ClientWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "Superseded or merged record (use_record names the one to use)"),
         (status = 412, description = "Stale If-Match"),
@@ -201,7 +212,10 @@ async fn get_access(
     request_body = VisibilityChange,
     params(("id" = Uuid, Path), DryRunQuery, ("If-Match" = Option<String>, Header, description = "Optional: the record's current ETag")),
     responses(
-        (status = 200, body = ClientWrite, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"))),
+        (status = 200, body = ClientWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "The change is not allowed now; detail says why"),
         (status = 412, description = "Stale If-Match"),
@@ -243,7 +257,10 @@ async fn put_visibility(
     request_body = DesignateSharing,
     params(("id" = Uuid, Path), DryRunQuery),
     responses(
-        (status = 200, body = ClientWrite, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"))),
+        (status = 200, body = ClientWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "Not a code-name or locked record, or the visibility is not allowed now"),
         (status = 422, description = "Invalid fields"),

@@ -32,7 +32,11 @@ pub struct CocPage {
     request_body = NewCoc,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays of the same request answer the first result.")),
     responses(
-        (status = 201, description = "Created", body = Coc, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"))),
+        (status = 201, description = "Created", body = Coc, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
         (status = 409, description = "A CoC with this code exists"),
         (status = 422, description = "Invalid fields"),
     )
@@ -74,7 +78,12 @@ async fn list_cocs(
 #[utoipa::path(
     tag = "tenants",
     params(("code" = String, Path, description = "HUD CoC code", example = "IL-510")),
-    responses((status = 200, body = Coc, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"))), (status = 404, description = "No such CoC"))
+    responses(
+        (status = 200, body = Coc, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "No such CoC"),
+    )
 )]
 #[get("/cocs/{code}")]
 async fn get_coc(
@@ -96,7 +105,9 @@ async fn get_coc(
         ("If-Match" = String, Header, description = "The CoC's current ETag"),
     ),
     responses(
-        (status = 200, body = Coc, headers(("ETag" = String, description = "The version of the record; send it as If-Match to change it"))),
+        (status = 200, body = Coc, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
         (status = 404, description = "No such CoC"),
         (status = 412, description = "Stale If-Match"),
         (status = 428, description = "If-Match missing"),

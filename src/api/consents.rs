@@ -31,7 +31,11 @@ pub struct ConsentList {
     request_body = NewRoi,
     params(("id" = Uuid, Path), DryRunQuery, ("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
     responses(
-        (status = 201, body = ConsentOutcome, headers(("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"), ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"))),
+        (status = 201, body = ConsentOutcome, headers(
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "Superseded/merged record, or the CoC uses split mode"),
         (status = 422, description = "Invalid ROI (ends before it starts, unknown CoC in scope)"),
@@ -105,7 +109,9 @@ async fn list(
     request_body(content = Option<RevokeRoi>, description = "Optional: send no body to revoke as of today"),
     params(("id" = Uuid, Path), ("consent_id" = Uuid, Path), DryRunQuery),
     responses(
-        (status = 200, body = ConsentOutcome, headers(("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"))),
+        (status = 200, body = ConsentOutcome, headers(
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such record or consent"),
         (status = 409, description = "Already revoked or expired"),
         (status = 422, description = "revoked_on in the future"),

@@ -37,7 +37,10 @@ pub struct DeidentificationPage {
     request_body = NewDeidentificationRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays answer the first result.")),
     responses(
-        (status = 201, body = DeidentificationOutcome, headers(("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"))),
+        (status = 201, body = DeidentificationOutcome, headers(
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
         (status = 404, description = "No such client, or the caller may not see it"),
         (status = 409, description = "A request for this client is pending, or the record is superseded or merged"),
         (status = 422, description = "A member not in the household, an unlisted household member, PII in the description"),
@@ -96,7 +99,9 @@ async fn list_requests(
     tag = "deidentification",
     params(("id" = Uuid, Path), DryRunQuery),
     responses(
-        (status = 200, body = DeidentificationOutcome, headers(("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"))),
+        (status = 200, body = DeidentificationOutcome, headers(
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such request"),
         (status = 409, description = "The request is already completed or rejected"),
     )

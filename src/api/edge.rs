@@ -116,14 +116,12 @@ fn walk(v: &Value, path: &mut String, key: Option<&str>, errors: &mut Vec<FieldE
                 path.truncate(len);
             }
         }
-        Value::Number(n) => {
-            if !n.as_f64().is_some_and(|x| x.abs() <= MAX_NUMBER) {
-                errors.push(FieldError::new(
-                    path.clone(),
-                    "out_of_range",
-                    NUMBER_OUT_OF_RANGE,
-                ));
-            }
+        Value::Number(n) if !n.as_f64().is_some_and(|x| x.abs() <= MAX_NUMBER) => {
+            errors.push(FieldError::new(
+                path.clone(),
+                "out_of_range",
+                NUMBER_OUT_OF_RANGE,
+            ));
         }
         _ => {}
     }

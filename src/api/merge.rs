@@ -24,7 +24,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     request_body = MergeClients,
     params(("id" = Uuid, Path), DryRunQuery),
     responses(
-        (status = 200, body = MergeOutcome, headers(("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"))),
+        (status = 200, body = MergeOutcome, headers(
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 403, description = "Not a system_admin, or an agency_admin merging a record its agency did not create"),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "A tombstone (use_record names the survivor to those who may see it), or records that cannot be merged"),

@@ -304,6 +304,13 @@ async fn string_claims_with_control_characters_or_an_overlong_sub_are_malformed(
             "NUL in a role",
             token("user-1", json!(["case_worker", "x\u{0}"])),
         ),
+        (
+            "NUL in agency_id",
+            sign_json(&json!({
+                "sub": "user-1", "roles": ["case_worker"], "agency_id": format!("{agency}\u{0}"),
+                "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600,
+            })),
+        ),
     ];
     for (name, t) in &bad {
         for (method, path, body) in [
