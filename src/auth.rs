@@ -218,6 +218,23 @@ impl AuthConfig {
         if claims.sub.trim().is_empty() {
             return Err(unauthorized("The bearer token's sub claim is empty."));
         }
+        // The sub is stored (audit rows, who entered a datum) and logged: a NUL, which PostgreSQL
+        // cannot store, or any other control character makes the token malformed, as does a sub
+        // longer than any identity provider issues.
+        if !is_plain_claim(&claims.sub) {
+            return Err(unauthorized(
+                "The bearer token is malformed: its sub claim must be 1 to 255 characters with no control characters.",
+            ));
+        }
+        if !claims
+            .roles
+            .iter()
+            .all(|r| r.is_empty() || is_plain_claim(r))
+        {
+            return Err(unauthorized(
+                "The bearer token is malformed: each of its roles must be at most 255 characters with no control characters.",
+            ));
+        }
         let roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
         // Authentic, but it names neither an agency nor a role Hearth knows: typically a token the
         // identity provider issued for another system. Say so rather than fail later on a lookup.
@@ -237,6 +254,14 @@ impl AuthConfig {
             roles,
         })
     }
+}
+
+/// The longest `sub` (and role word) a token may carry, in characters.
+pub const MAX_CLAIM_CHARS: usize = 255;
+
+/// A string claim Hearth stores or logs: not empty, bounded, no control character (NUL included).
+fn is_plain_claim(s: &str) -> bool {
+    !s.is_empty() && s.chars().count() <= MAX_CLAIM_CHARS && !s.chars().any(char::is_control)
 }
 
 impl FromRequest for Principal {

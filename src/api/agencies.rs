@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     paginate, run_db, ApiJson, IdempotencyKeyHeader, Idempotent, JsonReply, PageQuery,
 };
@@ -40,7 +41,12 @@ pub struct ProjectPage {
     tag = "tenants",
     request_body = NewAgency,
     params(IdempotencyKeyHeader),
-    responses((status = 201, body = Agency), (status = 422, description = "Invalid fields or unknown CoC"))
+    responses(
+        (status = 201, body = Agency, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
+        (status = 422, description = "Invalid fields or unknown CoC"),
+    )
 )]
 #[post("/agencies")]
 async fn create_agency(
@@ -62,7 +68,7 @@ async fn create_agency(
 async fn list_agencies(
     state: web::Data<AppState>,
     p: Principal,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;
@@ -75,7 +81,16 @@ async fn list_agencies(
 }
 
 /// Read an agency.
-#[utoipa::path(tag = "tenants", params(("id" = Uuid, Path)), responses((status = 200, body = Agency), (status = 404, description = "Unknown or not visible")))]
+#[utoipa::path(
+    tag = "tenants",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Agency, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "Unknown or not visible"),
+    )
+)]
 #[get("/agencies/{id}")]
 async fn get_agency(
     state: web::Data<AppState>,
@@ -92,7 +107,12 @@ async fn get_agency(
     tag = "tenants",
     request_body = NewProject,
     params(IdempotencyKeyHeader),
-    responses((status = 201, body = Project), (status = 422, description = "Invalid fields, unknown agency or project type"))
+    responses(
+        (status = 201, body = Project, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"), ("Location" = String, description = "The created resource"), ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
+        (status = 422, description = "Invalid fields, unknown agency or project type"),
+    )
 )]
 #[post("/projects")]
 async fn create_project(
@@ -120,8 +140,8 @@ pub struct ProjectFilter {
 async fn list_projects(
     state: web::Data<AppState>,
     p: Principal,
-    q: web::Query<PageQuery>,
-    f: web::Query<ProjectFilter>,
+    q: ApiQuery<PageQuery>,
+    f: ApiQuery<ProjectFilter>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;
@@ -135,7 +155,16 @@ async fn list_projects(
 }
 
 /// Read a project.
-#[utoipa::path(tag = "tenants", params(("id" = Uuid, Path)), responses((status = 200, body = Project), (status = 404, description = "Unknown or not visible")))]
+#[utoipa::path(
+    tag = "tenants",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Project, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "Unknown or not visible"),
+    )
+)]
 #[get("/projects/{id}")]
 async fn get_project(
     state: web::Data<AppState>,

@@ -41,8 +41,9 @@ pub struct DocumentList {
     request_body = NewContact,
     params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
-        (status = 201, body = Contact),
+        (status = 201, body = Contact, headers(("Location" = String, description = "The contact"))),
         (status = 404, description = "No such record, or the caller may not see it"),
+        (status = 409, description = "A superseded or merged record (use_record names the one to use)"),
         (status = 422, description = "Invalid contact, or an anonymous or code-name record"),
     )
 )]
@@ -109,8 +110,11 @@ async fn delete_contact(
     request_body = NewDocument,
     params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
-        (status = 201, body = Document),
+        (status = 201, body = Document, headers(
+            ("Location" = String, description = "The document's content"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
+        (status = 409, description = "A superseded or merged record (use_record names the one to use)"),
         (status = 413, description = "Over the size limit"),
         (status = 422, description = "Refused type, bytes that do not match it, or an anonymous record"),
     )

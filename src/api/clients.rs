@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     paginate, run_db, ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, IfMatch, JsonReply,
     PageQuery,
@@ -41,7 +42,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     request_body = NewClient,
     params(IdempotencyKeyHeader),
     responses(
-        (status = 201, description = "Created; the record at full access, with what the server did", body = ClientWrite),
+        (status = 201, description = "Created; the record at full access, with what the server did", body = ClientWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
+        (status = 404, description = "A replay (same Idempotency-Key) about a record the caller may no longer see"),
+        (status = 409, description = "A replay (same Idempotency-Key) after the caller's access to the record changed"),
         (status = 422, description = "A field the identity mode refuses, or an invalid value"),
     )
 )]
@@ -69,7 +76,12 @@ async fn create_client(
         ("id" = Uuid, Path),
         ("X-Access-Reason" = Option<String>, Header, description = "system_admin only: why this break-glass read (audited; no PII)"),
     ),
-    responses((status = 200, body = ClientView), (status = 404, description = "No such record, or the caller may not see it"))
+    responses(
+        (status = 200, body = ClientView, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "No such record, or the caller may not see it"),
+    )
 )]
 #[get("/clients/{id}")]
 async fn get_client(
@@ -88,7 +100,9 @@ async fn get_client(
     request_body = ClientPatch,
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The record's current ETag")),
     responses(
-        (status = 200, body = ClientWrite),
+        (status = 200, body = ClientWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "Superseded or merged record (use_record names the one to use)"),
         (status = 412, description = "Stale If-Match"),
@@ -133,25 +147,46 @@ async fn get_access(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<AccessQuery>,
+    q: ApiQuery<AccessQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
-    let ask_for = match q.agency_id {
+    // Every role named must be a Hearth role, and roles are asked for an agency only.
+    let roles = match q.roles.as_deref() {
         None => None,
-        Some(agency_id) => {
-            let roles = q
-                .roles
-                .as_deref()
-                .unwrap_or("case_worker")
-                .split(',')
+        Some(list) => Some(
+            list.split(',')
                 .map(|r| {
                     Role::parse(r.trim()).ok_or_else(|| {
-                        AppError::validation("roles", "unknown_value", "Unknown role.")
+                        AppError::validation(
+                            "roles",
+                            "unknown_value",
+                            format!(
+                                "Unknown role; roles are comma-separated words of {}.",
+                                Role::ALL
+                                    .iter()
+                                    .map(|r| r.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        )
                     })
                 })
-                .collect::<AppResult<Vec<_>>>()?;
-            Some(AskFor { agency_id, roles })
+                .collect::<AppResult<Vec<_>>>()?,
+        ),
+    };
+    let ask_for = match (q.agency_id, roles) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(AppError::validation(
+                "roles",
+                "needs_agency_id",
+                "roles are the roles to assume for agency_id; send agency_id with them.",
+            ))
         }
+        (Some(agency_id), roles) => Some(AskFor {
+            agency_id,
+            roles: roles.unwrap_or_else(|| vec![Role::CaseWorker]),
+        }),
     };
     let e = run_db(&state, move |conn| {
         sharing::explain(conn, &caller, id, ask_for)
@@ -170,7 +205,10 @@ async fn get_access(
     request_body = VisibilityChange,
     params(("id" = Uuid, Path), DryRunQuery, ("If-Match" = Option<String>, Header, description = "Optional: the record's current ETag")),
     responses(
-        (status = 200, body = ClientWrite),
+        (status = 200, body = ClientWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "The change is not allowed now; detail says why"),
         (status = 412, description = "Stale If-Match"),
@@ -183,7 +221,7 @@ async fn put_visibility(
     caller: Caller,
     id: web::Path<Uuid>,
     req: actix_web::HttpRequest,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: ApiJson<VisibilityChange>,
 ) -> AppResult<actix_web::HttpResponse> {
     let id = id.into_inner();
@@ -212,7 +250,10 @@ async fn put_visibility(
     request_body = DesignateSharing,
     params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
-        (status = 200, body = ClientWrite),
+        (status = 200, body = ClientWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "Not a code-name or locked record, or the visibility is not allowed now"),
         (status = 422, description = "Invalid fields"),
@@ -223,7 +264,7 @@ async fn designate_sharing(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: Idempotent<ApiJson<DesignateSharing>>,
 ) -> AppResult<actix_web::HttpResponse> {
     let id = id.into_inner();
@@ -279,7 +320,7 @@ async fn get_audit(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let limit = q.limit()?;
@@ -304,7 +345,7 @@ pub struct NoticePage {
 async fn list_helpdesk_notices(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;

@@ -3,6 +3,7 @@
 use actix_web::{get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     paginate, run_db, ApiJson, IdempotencyKeyHeader, Idempotent, IfMatch, JsonReply, PageQuery,
 };
@@ -31,7 +32,11 @@ pub struct CocPage {
     request_body = NewCoc,
     params(IdempotencyKeyHeader),
     responses(
-        (status = 201, description = "Created", body = Coc),
+        (status = 201, description = "Created", body = Coc, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
         (status = 409, description = "A CoC with this code exists"),
         (status = 422, description = "Invalid fields"),
     )
@@ -55,7 +60,7 @@ async fn create_coc(
 async fn list_cocs(
     state: web::Data<AppState>,
     _p: Principal,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<String> = q.after()?;
@@ -71,7 +76,12 @@ async fn list_cocs(
 #[utoipa::path(
     tag = "tenants",
     params(("code" = String, Path, description = "HUD CoC code", example = "IL-510")),
-    responses((status = 200, body = Coc), (status = 404, description = "No such CoC"))
+    responses(
+        (status = 200, body = Coc, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "No such CoC"),
+    )
 )]
 #[get("/cocs/{code}")]
 async fn get_coc(
@@ -93,7 +103,9 @@ async fn get_coc(
         ("If-Match" = String, Header, description = "The CoC's current ETag"),
     ),
     responses(
-        (status = 200, body = Coc),
+        (status = 200, body = Coc, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
         (status = 404, description = "No such CoC"),
         (status = 412, description = "Stale If-Match"),
         (status = 428, description = "If-Match missing"),

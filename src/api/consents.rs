@@ -4,6 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     run_db, ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, JsonReply, OptionalApiJson,
 };
@@ -32,7 +33,11 @@ pub struct ConsentList {
     request_body = NewRoi,
     params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
-        (status = 201, body = ConsentOutcome),
+        (status = 201, body = ConsentOutcome, headers(
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "Superseded or merged record"),
         (status = 422, description = "Invalid ROI (ends before it starts, unknown CoC in scope)"),
@@ -43,7 +48,7 @@ async fn grant(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: Idempotent<ApiJson<NewRoi>>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
@@ -89,7 +94,9 @@ async fn list(
     request_body(content = Option<RevokeRoi>, description = "Optional: send no body to revoke as of today"),
     params(("id" = Uuid, Path), ("consent_id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
-        (status = 200, body = ConsentOutcome),
+        (status = 200, body = ConsentOutcome, headers(
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such record or consent"),
         (status = 409, description = "Already revoked or expired"),
         (status = 422, description = "revoked_on in the future"),
@@ -100,7 +107,7 @@ async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: Idempotent<OptionalApiJson<RevokeRoi>>,
 ) -> AppResult<HttpResponse> {
     let (id, consent_id) = path.into_inner();

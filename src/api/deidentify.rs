@@ -4,6 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{
     paginate, run_db, ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, JsonReply, NoBody,
     PageQuery,
@@ -37,7 +38,10 @@ pub struct DeidentificationPage {
     request_body = NewDeidentificationRequest,
     params(IdempotencyKeyHeader),
     responses(
-        (status = 201, body = DeidentificationOutcome),
+        (status = 201, body = DeidentificationOutcome, headers(
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
         (status = 404, description = "No such client, or the caller may not see it"),
         (status = 409, description = "A request for this client is pending, or the record is superseded or merged"),
         (status = 422, description = "A member not in the household, an unlisted household member, PII in the description"),
@@ -70,7 +74,7 @@ async fn file_request(
 async fn list_requests(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<PageQuery>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
     let after: Option<Uuid> = q.after()?;
@@ -90,7 +94,9 @@ async fn list_requests(
     tag = "deidentification",
     params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
-        (status = 200, body = DeidentificationOutcome),
+        (status = 200, body = DeidentificationOutcome, headers(
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 404, description = "No such request"),
         (status = 409, description = "The request is already completed or rejected"),
     )
@@ -100,7 +106,7 @@ async fn complete_request(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: Idempotent<NoBody>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();

@@ -1,6 +1,6 @@
 //! Input refused once, at the edge, before any handler or query sees it: text with a NUL (which
-//! PostgreSQL cannot store), over-long text, lone UTF-16 surrogates, dates past year 9999, bytes
-//! after the JSON value, and path or query parameters holding a NUL or a control byte. Each
+//! PostgreSQL cannot store), over-long text, lone UTF-16 surrogates, dates past year 9999,
+//! numbers past 10^15 in magnitude (or past what a double holds), bytes after the JSON value, and path or query parameters holding a NUL or a control byte. Each
 //! refusal is a problem document naming the field (422 for a body field, 400 for a path or query
 //! parameter); none repeats the submitted value.
 
@@ -19,6 +19,13 @@ const LONG_FIELDS: &[(&str, usize)] = &[("content_base64", 6_990_508)];
 /// The longest path segment and query parameter value, in characters.
 pub const MAX_PATH_SEGMENT_CHARS: usize = 256;
 pub const MAX_QUERY_VALUE_CHARS: usize = 1024;
+
+/// The largest magnitude any number in a body may have, whatever its field (10^15: below it a
+/// JSON number keeps every integer digit). Fields with a tighter range check it themselves, and
+/// the contract says it as `minimum`/`maximum`.
+pub const MAX_NUMBER: f64 = 1e15;
+
+const NUMBER_OUT_OF_RANGE: &str = "Numbers are at most 10^15 in magnitude.";
 
 /// At most this many field errors are reported for one body.
 const MAX_ERRORS: usize = 20;
@@ -41,6 +48,14 @@ pub fn check_json_body(body: &[u8]) -> AppResult<Value> {
                     &field,
                     "invalid_unicode",
                     "Text must be valid Unicode (a lone UTF-16 surrogate is not).",
+                ));
+            }
+            if msg.starts_with("number out of range") {
+                // Past what a double holds (1e400): the field is named, like any number too big.
+                return Err(AppError::validation(
+                    &field,
+                    "out_of_range",
+                    NUMBER_OUT_OF_RANGE,
                 ));
             }
             if msg.contains("recursion limit") {
@@ -100,6 +115,13 @@ fn walk(v: &Value, path: &mut String, key: Option<&str>, errors: &mut Vec<FieldE
                 walk(item, path, Some(k), errors);
                 path.truncate(len);
             }
+        }
+        Value::Number(n) if !n.as_f64().is_some_and(|x| x.abs() <= MAX_NUMBER) => {
+            errors.push(FieldError::new(
+                path.clone(),
+                "out_of_range",
+                NUMBER_OUT_OF_RANGE,
+            ));
         }
         _ => {}
     }
@@ -296,6 +318,27 @@ mod tests {
         assert!(
             codes(r#"{"d": "2024-01-01", "n": "+1 555 0100", "e": "\ud83d\ude00"}"#).is_empty()
         );
+    }
+
+    #[test]
+    fn huge_numbers_are_named() {
+        assert_eq!(
+            codes(r#"{"quantity": 1.7976931348623157e308}"#),
+            vec![("quantity".into(), "out_of_range".into())]
+        );
+        assert_eq!(
+            codes(r#"{"a": [1, {"score": -1e16}]}"#),
+            vec![("a[1].score".into(), "out_of_range".into())]
+        );
+        assert_eq!(
+            codes(r#"{"a": {"b": 1e400}}"#),
+            vec![("a.b".into(), "out_of_range".into())]
+        );
+        assert_eq!(
+            codes(r#"{"n": 123456789012345678901234567890}"#),
+            vec![("n".into(), "out_of_range".into())]
+        );
+        assert!(codes(r#"{"a": 1e15, "b": -1e15, "c": 0.5, "d": -7}"#).is_empty());
     }
 
     #[test]

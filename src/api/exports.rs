@@ -16,6 +16,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::support::run_db;
+use crate::api::support::ApiQuery;
 use crate::error::AppResult;
 use crate::service::context::Caller;
 use crate::service::hmis_export;
@@ -112,7 +113,7 @@ impl futures_util::Stream for Body {
 async fn export_hmis_csv(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<ExportQuery>,
+    q: ApiQuery<ExportQuery>,
 ) -> AppResult<HttpResponse> {
     let request = hmis_export::parse_request(
         q.coc.as_deref(),

@@ -153,34 +153,67 @@ fn mime_json() -> &'static str {
 
 /// Deserializes with the failing field's path, and turns serde's message (which may quote the
 /// value) into one that only says what was expected.
+///
+/// The body is read once as JSON ([`crate::api::edge::check_json_body`]: what does not parse is a
+/// 400, what the edge refuses a 422); from then on every error is about a field (a wrong type, an
+/// unknown enum word, a missing field) and answers 422 naming it. Every request body is a JSON
+/// object: an array or a scalar in its place is a 422 for the body as a whole (field `""`).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
-    // NUL, over-long text, lone surrogates, far dates and trailing bytes, once for every body.
-    crate::api::edge::check_json_body(body)?;
-    let de = &mut serde_json::Deserializer::from_slice(body);
+    // NUL, over-long text, lone surrogates, far dates, huge numbers and trailing bytes, once for
+    // every body.
+    let value = crate::api::edge::check_json_body(body)?;
+    if !value.is_object() {
+        return Err(AppError::validation(
+            "",
+            "invalid_type",
+            "The body must be a JSON object.",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = crate::api::edge::field_path(e.path());
+        let msg = e.into_inner().to_string();
+        let (field, code, message) = describe_data_error(&path, &msg);
+        AppError::Validation(vec![FieldError::new(field, code, message)])
+    })
+}
+
+/// Query parameters, deserialized like a body: a value of the wrong type or out of its list
+/// answers 422 naming the parameter (`errors[].field`), never repeating the value.
+pub struct ApiQuery<T>(pub T);
+
+impl<T> std::ops::Deref for ApiQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+/// Deserializes a query string (`a=1&b=x`) into `T`, naming the parameter on failure.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> AppResult<T> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = crate::api::edge::field_path(e.path());
-        let inner = e.into_inner();
-        use serde_json::error::Category;
-        match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => AppError::BadRequest(format!(
-                "The body is not valid JSON (line {}, column {}).",
-                inner.line(),
-                inner.column()
-            )),
-            Category::Data => {
-                let msg = inner.to_string();
-                let (field, code, message) = describe_data_error(&path, &msg);
-                AppError::Validation(vec![FieldError::new(field, code, message)])
-            }
-        }
+        let msg = e.into_inner().to_string();
+        let (field, code, message) = describe_data_error(&path, &msg);
+        AppError::Validation(vec![FieldError::new(field, code, message)])
     })
 }
 
 fn describe_data_error(path: &str, msg: &str) -> (String, &'static str, String) {
     let field = path.to_string();
-    let expected = msg
-        .split_once("expected ")
-        .map(|(_, e)| e.split(" at line").next().unwrap_or(e).trim().to_string());
+    // What was expected, without what was found (`found `x` at 1`) or where.
+    let expected = msg.split_once("expected ").map(|(_, e)| {
+        let e = e.split(" at line").next().unwrap_or(e);
+        e.split(", found").next().unwrap_or(e).trim().to_string()
+    });
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
         let full = if field.is_empty() {
@@ -204,6 +237,14 @@ fn describe_data_error(path: &str, msg: &str) -> (String, &'static str, String) 
             "This field is not part of the request schema.".into(),
         );
     }
+    if let Some(rest) = msg.strip_prefix("duplicate field `") {
+        let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
+        return (
+            name,
+            "duplicate",
+            "This field is sent more than once.".into(),
+        );
+    }
     if msg.starts_with("unknown variant") {
         return (
             field,
@@ -212,11 +253,52 @@ fn describe_data_error(path: &str, msg: &str) -> (String, &'static str, String) 
         );
     }
     if msg.starts_with("invalid type") {
+        // An enum word sent as something else than a string.
+        let expected = match expected.as_deref() {
+            Some("string or map") => "a string".to_string(),
+            Some(e) => e.to_string(),
+            None => String::new(),
+        };
         return (
             field,
             "invalid_type",
-            format!("Wrong type; expected {}.", expected.unwrap_or_default()),
+            format!("Wrong type; expected {expected}."),
         );
+    }
+    // Messages of the parsers behind a field's type that carry no "expected".
+    let known: &[(&[&str], &str)] = &[
+        (&["UUID parsing failed"], "Expected a UUID."),
+        (
+            &[
+                "input is out of range",
+                "input contains invalid characters",
+                "premature end of input",
+                "trailing input",
+                "input is not enough",
+                "no possible date and time",
+                "bad or unsupported format",
+            ],
+            "Expected a date that exists, as YYYY-MM-DD (a time as RFC 3339).",
+        ),
+        (
+            &[
+                "invalid digit found in string",
+                "cannot parse integer from empty string",
+                "number too large to fit in target type",
+                "number too small to fit in target type",
+            ],
+            "Expected an integer in range.",
+        ),
+        (&["invalid float literal"], "Expected a number."),
+        (
+            &["provided string was not `true` or `false`"],
+            "Expected true or false.",
+        ),
+    ];
+    for (starts, message) in known {
+        if starts.iter().any(|s| msg.starts_with(s)) {
+            return (field, "invalid_value", (*message).to_string());
+        }
     }
     let message = match expected {
         Some(e) => format!("Invalid value; expected {e}."),

@@ -12,7 +12,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::support::{
-    hex, request_fingerprint, run_db, run_once, IdempotencyKey, IdempotencyKeyHeader, JsonReply,
+    hex, parse_query, request_fingerprint, run_db, run_once, IdempotencyKey, IdempotencyKeyHeader,
+    JsonReply,
 };
 use crate::error::{AppError, AppResult};
 use crate::service::context::Caller;
@@ -79,9 +80,7 @@ async fn submit_import(
         ));
     }
     // The query is read after the media type, so a body that is not a zip says so first.
-    let q = web::Query::<ImportQuery>::from_query(req.query_string())
-        .map_err(|_| AppError::BadRequest("A query parameter is malformed.".into()))?
-        .into_inner();
+    let q: ImportQuery = parse_query(req.query_string())?;
     let mode = q.mode.unwrap_or(ImportMode::Strict);
     hmis_import::authorize(&caller, q.agency)?;
     // The key is checked before the upload; the zip is compared by its bytes.

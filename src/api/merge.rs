@@ -4,7 +4,9 @@ use actix_web::{post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, JsonReply};
+use crate::api::support::{
+    ApiJson, ApiQuery, DryRunQuery, IdempotencyKeyHeader, Idempotent, JsonReply,
+};
 use crate::error::AppResult;
 use crate::service::context::Caller;
 use crate::service::merge::{self, MergeClients, MergeOutcome};
@@ -23,7 +25,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     request_body = MergeClients,
     params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
-        (status = 200, body = MergeOutcome),
+        (status = 200, body = MergeOutcome, headers(
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
+        )),
         (status = 403, description = "Not a system_admin, or an agency_admin merging a record its agency did not create"),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "A tombstone (use_record names the survivor to those who may see it), or records that cannot be merged"),
@@ -35,7 +39,7 @@ async fn merge_client(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    q: web::Query<DryRunQuery>,
+    q: ApiQuery<DryRunQuery>,
     body: Idempotent<ApiJson<MergeClients>>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();

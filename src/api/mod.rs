@@ -48,7 +48,9 @@ use support::{sanitize_request_id, RequestId};
     info(
         title = "Hearth",
         description = "HMIS client records with a consent engine that decides, for every request, who may see what. \
-Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (claims sub, agency_id, roles, iss, aud, exp, iat).",
+Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (claims sub, agency_id, roles, iss, aud, exp, iat). \
+Every response carries X-Request-Id (the caller's, when it is a short plain token, else a new one) and X-Content-Type-Options: nosniff. \
+A method a path does not take answers 405 with Allow; a request line and headers over 128 KiB answer 431.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     components(schemas(Problem, FieldError)),
@@ -134,7 +136,7 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
                 defaults.extend([
                     (
                         "400",
-                        "Malformed request: a header, path or query parameter, or JSON that does not parse",
+                        "Malformed request: a header; a path or query parameter holding a control character or over its length; a body that is not JSON",
                     ),
                     ("401", "Missing or invalid bearer token"),
                     ("403", "The caller's roles do not allow this"),
@@ -158,7 +160,10 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
                 ]);
             }
             if has_query {
-                defaults.push(("422", "A query parameter is out of range (named in errors)"));
+                defaults.push((
+                    "422",
+                    "A query parameter of the wrong type, out of its list or out of range (named in errors)",
+                ));
             }
             if has_path {
                 defaults.push(("404", "No such resource, or the caller may not see it"));
@@ -263,11 +268,27 @@ pub fn app(
             .app_data(web::Data::new(state.clone()))
             .app_data(web::Data::new(state.auth.clone()))
             .app_data(web::PayloadConfig::new(max_body))
-            .app_data(web::PathConfig::default().error_handler(|_, _| {
-                AppError::BadRequest("A path parameter is malformed (ids are UUIDs).".into()).into()
-            }))
-            .app_data(web::QueryConfig::default().error_handler(|_, _| {
-                AppError::BadRequest("A query parameter is malformed.".into()).into()
+            .app_data(web::PathConfig::default().error_handler(|err, req| {
+                // `GET /v1/clients/search` reaches `/v1/clients/{id}`: a path with a route of its
+                // own that does not take the method is a 405, not a malformed id.
+                let method = if req.method() == Method::HEAD {
+                    "GET"
+                } else {
+                    req.method().as_str()
+                };
+                match allowed_methods(req.path()) {
+                    Some(allow) if !allow.contains(&method) => {
+                        actix_web::error::InternalError::from_response(
+                            err,
+                            method_not_allowed(&allow),
+                        )
+                        .into()
+                    }
+                    _ => AppError::BadRequest(
+                        "A path parameter is malformed (ids are UUIDs).".into(),
+                    )
+                    .into(),
+                }
             })),
     )
     .split_for_parts();
@@ -281,8 +302,13 @@ pub fn app(
                     .finish()
             }),
         )
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, AppError>(AppError::NotFound)
+        .default_service(web::to(|req: actix_web::HttpRequest| async move {
+            // A known path with another method is a 405 naming the methods it takes; a path no
+            // route has is a 404.
+            match allowed_methods(req.path()) {
+                Some(allow) => Ok(method_not_allowed(&allow)),
+                None => Err::<HttpResponse, AppError>(AppError::NotFound),
+            }
         }))
         .wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
         .wrap(state.metrics.http.clone())
@@ -342,6 +368,77 @@ pub fn app(
         })
 }
 
+/// Routes outside the permission table (`guard::ROUTES`): public, all `GET`.
+const PUBLIC_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+];
+
+/// The methods the routes matching `path` take (a `{name}` segment matches any one segment; the
+/// most specific routes win, so `/v1/clients/search` is not `/v1/clients/{id}`), `HEAD` with
+/// `GET`; `None` when no route matches the path.
+pub fn allowed_methods(path: &str) -> Option<Vec<&'static str>> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let placeholders = |pattern: &str| -> Option<usize> {
+        let parts: Vec<&str> = pattern.split('/').collect();
+        if parts.len() != segments.len() {
+            return None;
+        }
+        let mut n = 0;
+        for (p, s) in parts.iter().zip(&segments) {
+            if p.starts_with('{') && p.ends_with('}') {
+                if s.is_empty() {
+                    return None;
+                }
+                n += 1;
+            } else if p != s {
+                return None;
+            }
+        }
+        Some(n)
+    };
+    let routes = guard::ROUTES
+        .iter()
+        .map(|(m, p, _)| (*m, *p))
+        .chain(PUBLIC_ROUTES.iter().copied());
+    let matches: Vec<(&'static str, usize)> = routes
+        .filter_map(|(m, p)| placeholders(p).map(|n| (m, n)))
+        .collect();
+    let best = matches.iter().map(|(_, n)| *n).min()?;
+    let mut methods: Vec<&'static str> = matches
+        .iter()
+        .filter(|(_, n)| *n == best)
+        .map(|(m, _)| *m)
+        .collect();
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
+    let order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+    methods.sort_by_key(|m| order.iter().position(|o| o == m));
+    methods.dedup();
+    Some(methods)
+}
+
+/// 405 with `Allow`, as a problem document.
+fn method_not_allowed(allow: &[&str]) -> HttpResponse {
+    let allow = allow.join(", ");
+    let problem = Problem {
+        kind: "urn:hearth:problem:method-not-allowed".into(),
+        title: "Method Not Allowed".into(),
+        status: 405,
+        detail: format!("This resource does not take this method; it takes {allow}."),
+        errors: None,
+        use_record: None,
+    };
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allow))
+        .content_type("application/problem+json")
+        .json(problem)
+}
+
 /// actix answers some errors itself (405, 413, 404 on an unknown path) in plain text; those
 /// become problem documents too.
 fn problem_for_framework_errors<B: MessageBody + 'static>(
@@ -377,6 +474,14 @@ fn problem_for_framework_errors<B: MessageBody + 'static>(
         };
     }
     let (req, old) = res.into_parts();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        // A resource actix routes itself (`/docs`, `/openapi.json`): the same 405 as ours.
+        if let Some(allow) = allowed_methods(req.path()) {
+            return Ok(ErrorHandlerResponse::Response(
+                ServiceResponse::new(req, method_not_allowed(&allow)).map_into_right_body(),
+            ));
+        }
+    }
     let mut new = HttpResponse::build(status);
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

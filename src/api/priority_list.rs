@@ -10,6 +10,7 @@ use sha2::Sha256;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{run_db, JsonReply};
 use crate::error::{AppError, AppResult};
 use crate::service::context::Caller;
@@ -134,7 +135,7 @@ async fn get_priority_list(
     state: web::Data<AppState>,
     caller: Caller,
     code: web::Path<String>,
-    q: web::Query<PriorityListQuery>,
+    q: ApiQuery<PriorityListQuery>,
 ) -> AppResult<JsonReply> {
     let code = code.into_inner();
     let limit = match q.limit {

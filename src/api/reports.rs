@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::support::ApiQuery;
 use crate::api::support::{run_db, JsonReply};
 use crate::error::AppResult;
 use crate::service::context::Caller;
@@ -31,9 +32,10 @@ pub struct AsOfQuery {
     params(("code" = String, Path, description = "HUD CoC code", example = "IL-510"), AsOfQuery),
     responses(
         (status = 200, body = ActiveHomelessReport),
-        (status = 400, description = "Malformed CoC code or as_of; as_of in the future"),
+        (status = 400, description = "Malformed CoC code"),
         (status = 403, description = "Not a coc_admin of this CoC"),
         (status = 404, description = "No such CoC"),
+        (status = 422, description = "as_of is not a date that exists, or is in the future (named in errors)"),
     )
 )]
 #[get("/cocs/{code}/reports/active-homeless")]
@@ -41,7 +43,7 @@ async fn active_homeless(
     state: web::Data<AppState>,
     caller: Caller,
     code: web::Path<String>,
-    q: web::Query<AsOfQuery>,
+    q: ApiQuery<AsOfQuery>,
 ) -> AppResult<JsonReply> {
     let code = code.into_inner();
     let as_of = q.as_of;

@@ -3,9 +3,11 @@
 //!
 //! A request actix-http cannot parse (a control byte in a header, a malformed request line or
 //! header name) never reaches the app: actix-http's dispatcher answers it itself with a bare
-//! `400 Bad Request` and an empty body, and closes the connection. It offers no hook for that
-//! answer, so the socket is wrapped ([`Wire`]) and that one answer is replaced on its way out by a
-//! problem document, as every other 4xx of Hearth is. Nothing else passes through changed.
+//! `400 Bad Request` and an empty body, and closes the connection; a request head too large for
+//! its buffer (a 100 kB header) likewise gets a bare `431 Request Header Fields Too Large`. It
+//! offers no hook for those answers, so the socket is wrapped ([`Wire`]) and each is replaced on
+//! its way out by a problem document, as every other 4xx of Hearth is. Nothing else passes
+//! through changed.
 
 use std::io;
 use std::pin::Pin;
@@ -89,24 +91,56 @@ pub fn unparsable_request_answer() -> &'static [u8] {
                 .to_string(),
         )
         .to_problem();
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut out = format!(
-            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\n\
-             content-length: {}\r\nconnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        out.extend_from_slice(&body);
-        out
+        problem_answer("400 Bad Request", &problem)
     })
+}
+
+/// The answer that replaces actix-http's bare 431.
+pub fn oversized_head_answer() -> &'static [u8] {
+    static ANSWER: OnceLock<Vec<u8>> = OnceLock::new();
+    ANSWER.get_or_init(|| {
+        let problem = crate::error::Problem {
+            kind: "urn:hearth:problem:request-header-fields-too-large".into(),
+            title: "Request Header Fields Too Large".into(),
+            status: 431,
+            detail: "The request line and headers are larger than this server reads; send \
+                     shorter headers (a bearer token of a few kilobytes at most)."
+                .into(),
+            errors: None,
+            use_record: None,
+        };
+        problem_answer("431 Request Header Fields Too Large", &problem)
+    })
+}
+
+fn problem_answer(status_line: &str, problem: &crate::error::Problem) -> Vec<u8> {
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    let mut out = format!(
+        "HTTP/1.1 {status_line}\r\ncontent-type: application/problem+json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(&body);
+    out
 }
 
 /// Whether `buf` is exactly actix-http's own answer to a request it could not parse: a whole
 /// `400 Bad Request` head with `content-length: 0` and nothing after it. The app never answers
 /// so: its 400s carry a problem body and an `x-request-id` header.
 pub fn is_unparsable_request_answer(buf: &[u8]) -> bool {
-    let status_line = buf.starts_with(b"HTTP/1.1 400 Bad Request\r\n")
-        || buf.starts_with(b"HTTP/1.0 400 Bad Request\r\n");
+    is_bare_answer(buf, "400 Bad Request")
+}
+
+/// Whether `buf` is exactly actix-http's own 431 to a request head over its buffer, as
+/// [`is_unparsable_request_answer`] is for its 400 (the app never answers 431).
+pub fn is_oversized_head_answer(buf: &[u8]) -> bool {
+    is_bare_answer(buf, "431 Request Header Fields Too Large")
+}
+
+fn is_bare_answer(buf: &[u8], status: &str) -> bool {
+    let status_line = buf.starts_with(format!("HTTP/1.1 {status}\r\n").as_bytes())
+        || buf.starts_with(format!("HTTP/1.0 {status}\r\n").as_bytes());
     if !status_line || !buf.ends_with(b"\r\n\r\n") {
         return false;
     }
@@ -161,8 +195,15 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Wire<T> {
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Pending => return Poll::Pending,
         }
-        if is_unparsable_request_answer(buf) {
-            this.pending = Some((unparsable_request_answer(), 0));
+        let replacement = if is_unparsable_request_answer(buf) {
+            Some(unparsable_request_answer())
+        } else if is_oversized_head_answer(buf) {
+            Some(oversized_head_answer())
+        } else {
+            None
+        };
+        if let Some(answer) = replacement {
+            this.pending = Some((answer, 0));
             return match this.drive_pending(cx) {
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
                 // Taken: the rest is written on the next write, flush or shutdown.
@@ -210,6 +251,10 @@ mod tests {
         assert!(!is_unparsable_request_answer(
             b"HTTP/1.1 400 Bad Request\r\n"
         ));
+        let bare_431 = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\ndate: Mon, 30 Nov 2026 19:00:00 GMT\r\n\r\n";
+        assert!(is_oversized_head_answer(bare_431));
+        assert!(!is_unparsable_request_answer(bare_431));
+        assert!(!is_oversized_head_answer(bare));
     }
 
     #[test]
@@ -222,5 +267,11 @@ mod tests {
         assert!(head.contains(&format!("content-length: {}", body.len())));
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["status"], 400);
+        let answer = std::str::from_utf8(oversized_head_answer()).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["status"], 431);
     }
 }

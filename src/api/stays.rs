@@ -102,7 +102,11 @@ pub struct StayDatumList {
     request_body = NewEnrollment,
     params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
-        (status = 201, body = EnrollmentWrite),
+        (status = 201, body = EnrollmentWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("Location" = String, description = "The created resource"),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+        )),
         (status = 404, description = "No such record, or the caller may not see it"),
         (status = 409, description = "Superseded or merged record; client already in the household"),
         (status = 422, description = "Invalid codes or dates, a second head of household, a mixed anonymous household"),
@@ -147,7 +151,12 @@ async fn list_enrollments(
 #[utoipa::path(
     tag = "stays",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = EnrollmentView), (status = 404, description = "No such stay, or the caller may not see it"))
+    responses(
+        (status = 200, body = EnrollmentView, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
+        (status = 404, description = "No such stay, or the caller may not see it"),
+    )
 )]
 #[get("/enrollments/{id}")]
 async fn get_enrollment(
@@ -166,7 +175,9 @@ async fn get_enrollment(
     request_body = ExitStay,
     params(("id" = Uuid, Path), IdempotencyKeyHeader),
     responses(
-        (status = 200, body = EnrollmentWrite),
+        (status = 200, body = EnrollmentWrite, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        )),
         (status = 404, description = "No such stay, or the caller may not see it"),
         (status = 409, description = "Already exited"),
         (status = 422, description = "Exit before entry, a code outside HUD's list, 435 without a subsidy type"),
@@ -248,7 +259,9 @@ macro_rules! stay_datum_routes {
             request_body = $body,
             params(("id" = Uuid, Path), IdempotencyKeyHeader),
             responses(
-                (status = 201, body = StayDatumWrite),
+                (status = 201, body = StayDatumWrite, headers(
+                    ("Location" = String, description = "The stay"),
+                )),
                 (status = 404, description = "No such stay, or the caller may not see it"),
                 (status = 409, description = "Superseded or merged record"),
                 (status = 422, description = "Invalid codes or dates, or PII in an anonymous record's text"),

@@ -196,7 +196,8 @@ macro_rules! with_identity_fields {
             dob: pii opt chrono::NaiveDate,
             /// HUD 3.03.2: 1 full, 2 approximate or partial, 8, 9, 99.
             dob_data_quality as dob_quality: shown req i16 = 99,
-            /// Anonymous and code-name records: the birth year only; the DOB is computed by the CoC policy.
+            /// Anonymous and code-name records: the birth year only (1900 to the current year); the DOB is
+            /// computed by the CoC policy.
             birth_year: sent opt i32,
             race: shown many $crate::domain::identity::Race,
             /// 8, 9 or 99 when no race is given.
@@ -384,6 +385,11 @@ macro_rules! __identity_types {
         }
 
         impl ClientPatch {
+            /// Whether the patch sends no field at all (`{}`).
+            pub fn is_empty(&self) -> bool {
+                true $(&& self.$api.is_none())* $(&& self.$iapi.is_none())*
+            }
+
             /// The patch applied to what was sent (or stored): `null` clears an `opt` field and
             /// leaves the others.
             fn apply(self, f: &mut IdentityFields) {

@@ -235,6 +235,7 @@ pub fn patch(
         if_match(d.row.version)?;
         let mode = d.facts.identity;
         let policy = crate::service::consents::load_policy(conn, &d.row.coc_code)?;
+        let empty = p.is_empty();
         let identity = p
             .patched(
                 &d.row.identity,
@@ -244,6 +245,16 @@ pub fn patch(
                 caller.today,
             )
             .map_err(AppError::Validation)?;
+        if empty || identity == d.row.identity {
+            // A merge patch that changes nothing writes nothing: the same version (and ETag),
+            // no contribution. The record is answered as read.
+            caller.audit(conn, Some(id), "read", d.decision.basis, None)?;
+            return Ok(ClientWrite {
+                client: d.view()?,
+                changes: vec![],
+                warnings: vec!["Nothing changed: the patch sets no field to a new value.".into()],
+            });
+        }
         let mut row = d.row.clone();
         row.identity = identity;
         let row = repo::update(conn, &row)?;

@@ -68,8 +68,10 @@ pub fn active_homeless(
         .map_err(|m| AppError::Forbidden(m.into()))?;
     let as_of = as_of.unwrap_or(caller.today);
     if as_of > caller.today {
-        return Err(AppError::BadRequest(
-            "as_of cannot be in the future.".into(),
+        return Err(AppError::validation(
+            "as_of",
+            "in_future",
+            "as_of cannot be in the future.",
         ));
     }
     let groups = repo::active_groups(conn, coc.as_str(), as_of)?;

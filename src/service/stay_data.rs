@@ -56,6 +56,8 @@ pub struct NewService {
     /// A short code for the service (`meal`, `bed_night`, `case_management`): lowercase letters,
     /// digits, `_` and `-`.
     pub service_type: String,
+    /// How much was provided (meals, nights, dollars...): 0 to 1,000,000.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub quantity: Option<f64>,
     /// Free text.
     pub note: Option<String>,
@@ -75,7 +77,8 @@ pub struct NewAssessment {
     pub assessment_level: i16,
     /// 4.19.7: 1 placed on the prioritization list, 2 not placed.
     pub prioritization_status: Option<i16>,
-    /// The local prioritization score (higher is more urgent).
+    /// The local prioritization score (higher is more urgent): -1,000,000 to 1,000,000.
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub priority_score: Option<f64>,
     pub assessment_location: Option<String>,
     /// Free text (assessment notes).
@@ -202,6 +205,11 @@ pub struct Datum {
     pub collected_on: Option<NaiveDate>,
 }
 
+/// The largest service quantity (the contract's `maximum`; NaN is not in range either).
+const MAX_QUANTITY: f64 = 1_000_000.0;
+/// The largest priority score in magnitude.
+const MAX_PRIORITY_SCORE: f64 = 1_000_000.0;
+
 fn hud(list: HudList, field: &'static str, v: Option<i16>, errs: &mut Vec<FieldError>) {
     if let Some(v) = v {
         if let Err(e) = check_code(list, field, v as i32) {
@@ -260,11 +268,13 @@ impl NewStayDatum {
                         "service_type is 1 to 60 lowercase letters, digits, `_` or `-`.",
                     ));
                 }
-                if s.quantity.is_some_and(|q| !q.is_finite() || q < 0.0) {
+                if s.quantity
+                    .is_some_and(|q| !(0.0..=MAX_QUANTITY).contains(&q))
+                {
                     errs.push(FieldError::new(
                         "quantity",
                         "out_of_range",
-                        "quantity is a non-negative number.",
+                        "quantity is a number from 0 to 1,000,000.",
                     ));
                 }
                 Datum {
@@ -296,11 +306,13 @@ impl NewStayDatum {
                     a.prioritization_status,
                     errs,
                 );
-                if a.priority_score.is_some_and(|s| !s.is_finite()) {
+                if a.priority_score
+                    .is_some_and(|s| !(-MAX_PRIORITY_SCORE..=MAX_PRIORITY_SCORE).contains(&s))
+                {
                     errs.push(FieldError::new(
                         "priority_score",
                         "out_of_range",
-                        "priority_score is a number.",
+                        "priority_score is a number from -1,000,000 to 1,000,000.",
                     ));
                 }
                 let location = text("assessment_location", &a.assessment_location, errs);

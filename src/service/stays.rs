@@ -263,7 +263,11 @@ pub fn create(
         let enrollment_coc = match &input.enrollment_coc {
             None => Some(project_agency.coc_code.to_string()),
             Some(c) => match CocCode::parse(c) {
-                Ok(c) => Some(c.as_str().to_string()),
+                Ok(c) if tenants_repo::find_coc(conn, c.as_str())?.is_some() => Some(c.as_str().to_string()),
+                Ok(_) => {
+                    errs.push(FieldError::new("enrollment_coc", "unknown_coc", "No CoC has this code."));
+                    None
+                }
                 Err(e) => {
                     errs.push(FieldError::new("enrollment_coc", e.code, e.message));
                     None

@@ -65,21 +65,29 @@ impl CocPolicy {
 pub struct PolicyPatch {
     pub anonymous_name_format: Option<AnonymousNameFormat>,
     pub anonymous_dob_rule: Option<AnonymousDobRule>,
+    /// 99 (data not collected) or 9 (client prefers not to answer).
+    #[schema(minimum = 9, maximum = 99)]
     pub anonymous_ssn_quality: Option<i16>,
     pub roi_grant_mode: Option<RoiGrantMode>,
-    /// `null` removes the default term.
+    /// 1 to 1200 months; `null` removes the default term.
     #[serde(default, deserialize_with = "crate::domain::patch::double_option")]
-    #[schema(value_type = Option<i32>, nullable)]
+    #[schema(value_type = Option<i32>, nullable, minimum = 1, maximum = 1200)]
     pub roi_default_term_months: Option<Option<i32>>,
+    /// 0 to 100 refusals.
+    #[schema(minimum = 0, maximum = 100)]
     pub observational_assessment_after_refusals: Option<i32>,
     pub locked_visible_to_ce_assessors: Option<bool>,
     /// 1 to 3650 days.
+    #[schema(minimum = 1, maximum = 3650)]
     pub inactivity_days: Option<i32>,
 }
 
 impl PolicyPatch {
-    fn apply(&self, row: &mut CocRow) -> AppResult<()> {
+    /// Applies the patch; `at` is where the policy sits in the body (`policy.` in a new CoC,
+    /// nothing in a policy patch), for the field names of errors.
+    fn apply(&self, row: &mut CocRow, at: &str) -> AppResult<()> {
         let mut errors = Vec::new();
+        let field = |name: &str| format!("{at}{name}");
         if let Some(v) = self.anonymous_name_format {
             row.anonymous_name_format = v;
         }
@@ -89,7 +97,7 @@ impl PolicyPatch {
         if let Some(v) = self.anonymous_ssn_quality {
             if v != 9 && v != 99 {
                 errors.push(FieldError::new(
-                    "policy.anonymous_ssn_quality",
+                    field("anonymous_ssn_quality"),
                     "out_of_range",
                     "Must be 9 or 99.",
                 ));
@@ -102,7 +110,7 @@ impl PolicyPatch {
         if let Some(v) = self.roi_default_term_months {
             if v.is_some_and(|m| !(1..=1200).contains(&m)) {
                 errors.push(FieldError::new(
-                    "policy.roi_default_term_months",
+                    field("roi_default_term_months"),
                     "out_of_range",
                     "Must be between 1 and 1200 months, or null.",
                 ));
@@ -112,7 +120,7 @@ impl PolicyPatch {
         if let Some(v) = self.observational_assessment_after_refusals {
             if !(0..=100).contains(&v) {
                 errors.push(FieldError::new(
-                    "policy.observational_assessment_after_refusals",
+                    field("observational_assessment_after_refusals"),
                     "out_of_range",
                     "Must be between 0 and 100.",
                 ));
@@ -125,7 +133,7 @@ impl PolicyPatch {
         if let Some(v) = self.inactivity_days {
             if !(1..=3650).contains(&v) {
                 errors.push(FieldError::new(
-                    "policy.inactivity_days",
+                    field("inactivity_days"),
                     "out_of_range",
                     "Must be between 1 and 3650 days.",
                 ));
@@ -212,7 +220,7 @@ pub fn create_coc(conn: &mut PgConnection, p: &Principal, input: NewCoc) -> AppR
         created_at: now,
         updated_at: now,
     };
-    input.policy.apply(&mut row)?;
+    input.policy.apply(&mut row, "policy.")?;
     conn.transaction(|conn| {
         if repo::find_coc(conn, &row.code)?.is_some() {
             return Err(AppError::conflict(
@@ -260,7 +268,12 @@ pub fn update_policy(
             }
         }
         if_match(row.version)?;
-        patch.apply(&mut row)?;
+        let before = CocPolicy::from_row(&row);
+        patch.apply(&mut row, "")?;
+        if CocPolicy::from_row(&row) == before {
+            // A patch that changes nothing (`{}` included) writes nothing: same version and ETag.
+            return Ok(row.into());
+        }
         Ok(repo::update_coc(conn, &row)?.into())
     })
 }

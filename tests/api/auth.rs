@@ -263,3 +263,98 @@ async fn a_token_with_no_agency_and_no_role_says_so() {
         }
     }
 }
+
+/// A validly signed token whose sub (or a role) holds a NUL or another control character, or a
+/// sub past 255 characters, is malformed: 401 on every operation, audited ones included (the sub
+/// is stored in audit rows, and PostgreSQL cannot store a NUL).
+#[actix_web::test]
+async fn string_claims_with_control_characters_or_an_overlong_sub_are_malformed() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(agency));
+    let client = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await
+        .ok(201)["client"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let now = chrono::Utc::now().timestamp();
+    let token = |sub: &str, roles: serde_json::Value| {
+        sign_json(&json!({
+            "sub": sub, "roles": roles, "agency_id": agency,
+            "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600,
+        }))
+    };
+    let long = "u".repeat(256);
+    let bad = [
+        ("NUL in sub", token("user\u{0}1", json!(["case_worker"]))),
+        ("newline in sub", token("user\n1", json!(["case_worker"]))),
+        (
+            "escape in sub",
+            token("user\u{1b}[31m", json!(["case_worker"])),
+        ),
+        ("256-character sub", token(&long, json!(["case_worker"]))),
+        (
+            "NUL in a role",
+            token("user-1", json!(["case_worker", "x\u{0}"])),
+        ),
+        (
+            "NUL in agency_id",
+            sign_json(&json!({
+                "sub": "user-1", "roles": ["case_worker"], "agency_id": format!("{agency}\u{0}"),
+                "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600,
+            })),
+        ),
+    ];
+    for (name, t) in &bad {
+        for (method, path, body) in [
+            ("GET", format!("/v1/clients/{client}"), None),
+            (
+                "POST",
+                "/v1/clients".to_string(),
+                Some(json!({"identity_mode": "anonymous", "birth_year": 1980})),
+            ),
+            (
+                "POST",
+                format!("/v1/clients/{client}/contacts"),
+                Some(json!({"kind": "phone", "value": "555 0100 123"})),
+            ),
+        ] {
+            let r = app
+                .send(Call {
+                    method,
+                    path: &path,
+                    token: Some(t),
+                    body,
+                    headers: vec![],
+                })
+                .await;
+            let p = r.problem(401);
+            assert!(
+                p["detail"].as_str().unwrap().contains("malformed"),
+                "{name} {method} {path}: {}",
+                r.body
+            );
+        }
+    }
+    // At the bound, and with text a sub may hold (an e-mail, non-ASCII letters), it verifies.
+    for sub in [
+        "u".repeat(255),
+        "ana.rivera@example.org".into(),
+        "Zoë-Ñ".into(),
+    ] {
+        let r = app
+            .get(
+                &format!("/v1/clients/{client}"),
+                &token(&sub, json!(["case_worker"])),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{sub}: {}", r.body);
+    }
+}

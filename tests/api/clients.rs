@@ -602,6 +602,94 @@ async fn patch_needs_a_current_if_match() {
     r.problem(403);
 }
 
+/// A merge patch is an object: `[]`, a number or a string is a 422 and changes nothing. `{}`, or
+/// a patch that sets every field to what it holds, changes nothing either: 200 with the record,
+/// the same ETag, no `update` in the audit trail, and the stale-ETag and If-Match rules still hold.
+#[actix_web::test]
+async fn a_patch_that_is_not_an_object_or_changes_nothing_writes_nothing() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let (id, etag) = create_identified(&app, &t.worker).await;
+    let (path, w) = (format!("/v1/clients/{id}"), &t.worker);
+    for body in [
+        json!([]),
+        json!([{"first_name": "Rosalyn"}]),
+        json!(5),
+        json!("x"),
+    ] {
+        let r = app.patch(&path, w, Some(&etag), body.clone()).await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], "", "{body}");
+    }
+    let before = app.get(&path, w).await.ok(200).clone();
+    for body in [json!({}), json!({"first_name": before["first_name"]})] {
+        let r = app.patch(&path, w, Some(&etag), body.clone()).await;
+        assert_eq!(
+            r.ok(200)["client"]["first_name"],
+            before["first_name"],
+            "{body}"
+        );
+        assert_eq!(r.header("etag").as_deref(), Some(etag.as_str()), "{body}");
+        assert!(r.body["changes"].as_array().unwrap().is_empty(), "{body}");
+    }
+    assert_eq!(etag_of(&app, &id, w).await, etag);
+    app.patch(&path, w, None, json!({})).await.problem(428);
+    app.patch(&path, w, Some("\"v999\""), json!({}))
+        .await
+        .problem(412);
+    // The audit trail holds the create and reads, no update.
+    let audit = app
+        .send(Call {
+            method: "GET",
+            path: &format!("{path}/audit"),
+            token: Some(&app.admin),
+            body: None,
+            headers: vec![("X-Access-Reason", "audit check".into())],
+        })
+        .await;
+    let actions: Vec<String> = audit.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(!actions.iter().any(|a| a == "update"), "{actions:?}");
+    // A real change still makes a new version.
+    let r = app
+        .patch(&path, w, Some(&etag), json!({"first_name": "Rosalyn"}))
+        .await;
+    r.ok(200);
+    assert_ne!(r.header("etag").as_deref(), Some(etag.as_str()));
+}
+
+/// An enum word sent as another JSON type is a 422 naming the field, as any wrong type is; only a
+/// body that does not parse is a 400.
+#[actix_web::test]
+async fn a_wrong_type_for_the_identity_mode_is_named() {
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    for (body, field) in [
+        (json!({"identity_mode": 5}), "identity_mode"),
+        (json!({"identity_mode": ["identified"]}), "identity_mode"),
+        (json!({"identity_mode": {"x": 1}}), "identity_mode"),
+        (json!({"identity_mode": "pseudonymous"}), "identity_mode"),
+        (
+            json!({"identity_mode": "identified", "first_name": 5}),
+            "first_name",
+        ),
+        (
+            json!({"identity_mode": "identified", "race": [7]}),
+            "race[0]",
+        ),
+        (
+            json!({"identity_mode": "identified", "roi": {"method": 1}}),
+            "roi.method",
+        ),
+    ] {
+        let r = new_client(&app, &t.worker, body.clone()).await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], field, "{body}");
+    }
+}
+
 #[actix_web::test]
 async fn anonymous_record_patch_refuses_names() {
     let app = spawn().await;
@@ -642,6 +730,27 @@ async fn access_is_explained_and_an_admin_can_ask_for_another_agency() {
     let for_creator = format!("{path}?agency_id={}", t.agency);
     let e = app.get(&for_creator, &app.admin).await;
     assert_eq!(e.ok(200)["basis"], "creating_agency");
+    // Roles must be Hearth's, and are asked for an agency only.
+    for q in [
+        format!("agency_id={}&roles=janitor", t.agency),
+        format!("agency_id={}&roles=case_worker,janitor", t.agency),
+        "roles=janitor".to_string(),
+        "roles=case_worker".to_string(),
+    ] {
+        let r = app.get(&format!("{path}?{q}"), &app.admin).await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], "roles", "{q}");
+        assert!(!r.body.to_string().contains("janitor"), "{q}");
+    }
+    let r = app
+        .get(
+            &format!(
+                "{path}?agency_id={}&roles=agency_admin,case_worker",
+                t.agency
+            ),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(r.ok(200)["basis"], "creating_agency");
     // Only an admin may ask for someone else; a hidden record is a 404 here too.
     app.get(&for_other, &t.worker).await.problem(403);
     app.get(&path, &other.worker).await.problem(404);

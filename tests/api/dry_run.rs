@@ -354,7 +354,7 @@ async fn dry_runs_answer_like_the_real_run_and_change_no_table() {
             json!({"method": "signed"}),
         )
         .await;
-    r.problem(400);
+    assert_eq!(r.problem(422)["errors"][0]["field"], "dry_run");
 
     drop(app);
     drop(pool);

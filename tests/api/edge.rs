@@ -677,3 +677,470 @@ async fn request_ids_are_plain_bounded_tokens_or_replaced() {
         }
     }
 }
+
+/// One typed place in a body: its path, the JSON types it takes, and its declared range.
+#[derive(Clone, Debug)]
+struct Leaf {
+    steps: Vec<Step>,
+    /// The nearest enclosing `oneOf` (a tagged enum): serde names it for errors inside it.
+    tagged: Option<String>,
+    types: Vec<String>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+}
+
+impl Leaf {
+    fn field(&self) -> String {
+        Slot {
+            steps: self.steps.clone(),
+            date: false,
+            max_length: None,
+        }
+        .field()
+    }
+
+    fn takes(&self, t: &str) -> bool {
+        self.types.iter().any(|x| x == t) || (t == "number" && self.takes_integer())
+    }
+
+    fn takes_integer(&self) -> bool {
+        self.types.iter().any(|x| x == "integer")
+    }
+}
+
+/// Every place in a body schema with a type, through objects, arrays and alternatives (one leaf
+/// per path, its types the union of its alternatives').
+fn leaves(
+    doc: &Value,
+    s: &Value,
+    steps: &mut Vec<Step>,
+    tagged: Option<String>,
+    out: &mut Vec<Leaf>,
+    depth: usize,
+) {
+    assert!(depth < 12, "schema nests too deeply at {steps:?}");
+    let alts = alternatives(doc, s);
+    let here = Slot {
+        steps: steps.clone(),
+        date: false,
+        max_length: None,
+    }
+    .field();
+    let inner = if resolve(doc, s)["oneOf"].is_array() {
+        Some(here)
+    } else {
+        tagged.clone()
+    };
+    let mut leaf = Leaf {
+        steps: steps.clone(),
+        tagged,
+        types: vec![],
+        minimum: None,
+        maximum: None,
+    };
+    for alt in &alts {
+        let mut ts: Vec<String> = types(alt).into_iter().map(str::to_string).collect();
+        if ts.is_empty() && alt["enum"].is_array() {
+            ts.push("string".into());
+        }
+        if ts.is_empty() && alt["properties"].is_object() {
+            ts.push("object".into());
+        }
+        leaf.types.extend(ts);
+        leaf.minimum = leaf.minimum.or(alt["minimum"].as_f64());
+        leaf.maximum = leaf.maximum.or(alt["maximum"].as_f64());
+    }
+    leaf.types.retain(|t| t != "null");
+    leaf.types.sort();
+    leaf.types.dedup();
+    if !steps.is_empty() && !leaf.types.is_empty() {
+        out.push(leaf);
+    }
+    for alt in alts {
+        if let Some(props) = alt["properties"].as_object() {
+            for (k, p) in props {
+                steps.push(Step::Key(k.clone()));
+                leaves(doc, p, steps, inner.clone(), out, depth + 1);
+                steps.pop();
+            }
+        }
+        if types(alt).contains(&"array") {
+            steps.push(Step::Index);
+            leaves(doc, &alt["items"], steps, inner.clone(), out, depth + 1);
+            steps.pop();
+        }
+    }
+}
+
+/// Every number of every request body in the contract is bounded: a huge, a negative huge and an
+/// unrepresentable number, a fraction where an integer goes, and the declared range's neighbours
+/// answer 422 naming the field; the range's ends themselves never answer a 5xx and, written,
+/// read back. Every field refuses a value of another JSON type with 422 naming it (an enum word
+/// sent as a number included), and a non-object body is a 422 too. Every typed query parameter
+/// (integer, boolean, UUID, date, enumeration) refuses a malformed value with 422 naming it.
+#[actix_web::test]
+async fn every_number_is_bounded_and_every_wrong_type_is_named() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let project = app.project(agency, 1).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(agency));
+    // Every role, with an agency: what a role may not do never hides what a field refuses.
+    let all = app.token("all-roles", Role::ALL, Some(agency));
+    let client: Uuid = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await
+        .ok(201)["client"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let enrollment: Uuid = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            &w,
+            json!({"project_id": project, "entry_date": "2024-06-01", "relationship_to_hoh": 1}),
+        )
+        .await
+        .ok(201)["enrollment"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let world = World {
+        coc,
+        agency,
+        project,
+        client,
+        enrollment,
+    };
+    let doc = contract();
+    let send = |method: &str, path: &str, body: Option<String>, content_type: &str| {
+        let req = TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {all}")))
+            .insert_header(("X-Access-Reason", "edge test"))
+            .insert_header(("If-Match", "*"))
+            .insert_header(("Content-Type", content_type.to_string()));
+        match body {
+            Some(b) => req.set_payload(b).to_request(),
+            None => req.to_request(),
+        }
+    };
+    let (mut numbers, mut fields, mut queries, mut sent) = (0, 0, 0, 0);
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let what = format!("{method} {template}");
+            let path = path_for(template, &world, None);
+            if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
+                let base = minimal(&doc, schema, "", &world);
+                // A body that is not an object.
+                for body in ["[]", "5", "\"x\"", "null", "true"] {
+                    let r = app
+                        .raw(send(&method, &path, Some(body.into()), "application/json"))
+                        .await;
+                    sent += 1;
+                    // Bodies that may be left out take `null` as "no body".
+                    if body == "null" && op["requestBody"]["required"] != true {
+                        continue;
+                    }
+                    assert_eq!(r.status, 422, "{what} body {body}: {}", r.body);
+                    assert_eq!(r.error_fields(), vec![String::new()], "{what} body {body}");
+                }
+                let mut found = Vec::new();
+                leaves(&doc, schema, &mut Vec::new(), None, &mut found, 0);
+                for leaf in found {
+                    let field = leaf.field();
+                    fields += 1;
+                    // Values of a type the field does not take.
+                    let mut wrong: Vec<(&str, &str)> = vec![];
+                    if !leaf.takes("string") {
+                        wrong.push(("a string", "\"7\""));
+                    }
+                    if !leaf.takes("number") {
+                        wrong.push(("a number", "5"));
+                    }
+                    if !leaf.takes("boolean") {
+                        wrong.push(("a boolean", "true"));
+                    }
+                    if !leaf.takes("object") {
+                        wrong.push(("an object", "{}"));
+                    }
+                    if !leaf.takes("array") {
+                        wrong.push(("an array", "[]"));
+                    }
+                    // Numbers out of every range.
+                    let mut out_of_range: Vec<String> = vec![];
+                    if leaf.takes("number") {
+                        numbers += 1;
+                        out_of_range.extend(
+                            [
+                                "1.7976931348623157e308",
+                                "-1.7976931348623157e308",
+                                "1e300",
+                                "1e400",
+                                "-1e400",
+                                "1e16",
+                                "123456789012345678901234567890",
+                            ]
+                            .map(String::from),
+                        );
+                        if leaf.takes_integer() {
+                            out_of_range.extend(["2147483648", "-2147483649"].map(String::from));
+                            wrong.push(("a fraction", "1.5"));
+                        } else {
+                            assert!(
+                                leaf.minimum.is_some() && leaf.maximum.is_some(),
+                                "{what} {field}: a number without a documented range"
+                            );
+                        }
+                        if let Some(max) = leaf.maximum {
+                            out_of_range.push(format!("{}", max + 1.0));
+                        }
+                        if let Some(min) = leaf.minimum {
+                            out_of_range.push(format!("{}", min - 1.0));
+                        }
+                    }
+                    let cases = wrong
+                        .iter()
+                        .map(|(c, v)| (c.to_string(), v.to_string(), "invalid_type"))
+                        .chain(
+                            out_of_range
+                                .iter()
+                                .map(|v| (format!("out of range {v}"), v.clone(), "")),
+                        );
+                    for (case, raw, code) in cases {
+                        let mark = json!("__raw_value__");
+                        let body = put_at(&doc, schema, base.clone(), &leaf.steps, mark, &world)
+                            .to_string()
+                            .replace("\"__raw_value__\"", &raw);
+                        let r = app
+                            .raw(send(&method, &path, Some(body), "application/json"))
+                            .await;
+                        sent += 1;
+                        let why = format!("{what} {case} in {field}");
+                        assert_eq!(r.status, 422, "{why}: {}", r.body);
+                        assert!(listed(op, r.status), "{why}: 422 is not listed");
+                        // The field, a member of it (a tagged alternative missing its tag), or
+                        // the tagged alternative it is in (serde reads those whole).
+                        assert!(
+                            r.error_fields().iter().any(|f| f == &field
+                                || f.starts_with(&format!("{field}."))
+                                || Some(f) == leaf.tagged.as_ref()),
+                            "{why}: errors name {:?}",
+                            r.error_fields()
+                        );
+                        if !code.is_empty() && r.error_fields().contains(&field) {
+                            let codes: Vec<&str> = r.body["errors"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .filter(|e| e["field"] == field.as_str())
+                                .filter_map(|e| e["code"].as_str())
+                                .collect();
+                            assert!(
+                                codes.contains(&"invalid_type") || codes.contains(&"invalid_value"),
+                                "{why}: {codes:?}"
+                            );
+                        }
+                    }
+                    // The range's ends: never a 5xx, and what is written reads back.
+                    for end in [leaf.minimum, leaf.maximum].into_iter().flatten() {
+                        let raw = if leaf.takes_integer() {
+                            format!("{}", end as i64)
+                        } else {
+                            format!("{end:?}")
+                        };
+                        let mark = json!("__raw_value__");
+                        let body = put_at(&doc, schema, base.clone(), &leaf.steps, mark, &world)
+                            .to_string()
+                            .replace("\"__raw_value__\"", &raw);
+                        let r = app
+                            .raw(send(&method, &path, Some(body), "application/json"))
+                            .await;
+                        sent += 1;
+                        let why = format!("{what} {raw} in {field}");
+                        assert!(r.status.as_u16() < 500, "{why}");
+                        if r.status.is_success() && item.get("get").is_some() {
+                            let back = app.raw(send("GET", &path, None, "application/json")).await;
+                            assert!(back.status.is_success(), "{why}, read back: {}", back.body);
+                        }
+                    }
+                }
+            }
+            // Typed query parameters.
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in params.iter().filter(|p| p["in"] == "query") {
+                let name = p["name"].as_str().unwrap();
+                let s = resolve(&doc, &p["schema"]);
+                let ts = types(s);
+                let bad: &[&str] = if ts.contains(&"integer") {
+                    &["abc", "1.5", "99999999999", ""]
+                } else if ts.contains(&"boolean") {
+                    &["maybe", "1", ""]
+                } else if s["format"] == "uuid" {
+                    &["bad", "", "00000000-0000-0000-0000-00000000000g"]
+                } else if s["format"] == "date" {
+                    &["2026-02-30", "tomorrow", "2026-13-01"]
+                } else if s["enum"].is_array() {
+                    &["yolo", ""]
+                } else {
+                    continue;
+                };
+                queries += 1;
+                // The other required parameters, well formed.
+                let required: Vec<String> = params
+                    .iter()
+                    .filter(|o| o["in"] == "query" && o["required"] == true && o["name"] != name)
+                    .map(|o| {
+                        let n = o["name"].as_str().unwrap();
+                        format!("{n}={}", world.uuid_for(n))
+                    })
+                    .collect();
+                for v in bad {
+                    let mut q = required.clone();
+                    q.push(format!("{name}={v}"));
+                    let uri = format!("{path}?{}", q.join("&"));
+                    let (body, ct) = if template == "/v1/imports/hmis-csv" {
+                        (Some(String::new()), "application/zip")
+                    } else if op.get("requestBody").is_some() {
+                        (Some(base_body(&doc, op, &world)), "application/json")
+                    } else {
+                        (None, "application/json")
+                    };
+                    let r = app.raw(send(&method, &uri, body, ct)).await;
+                    sent += 1;
+                    let why = format!("{what} ?{name}={v}");
+                    assert_eq!(r.status, 422, "{why}: {}", r.body);
+                    assert!(listed(op, r.status), "{why}: 422 is not listed");
+                    assert_eq!(r.error_fields(), vec![name.to_string()], "{why}");
+                }
+            }
+        }
+    }
+    assert!(
+        numbers >= 40 && fields >= 100 && queries >= 15,
+        "{numbers} numbers, {fields} fields, {queries} query parameters"
+    );
+    eprintln!(
+        "edge: {numbers} numbers, {fields} fields, {queries} query parameters, {sent} requests"
+    );
+}
+
+fn base_body(doc: &Value, op: &Value, world: &World) -> String {
+    let schema = op
+        .pointer("/requestBody/content/application~1json/schema")
+        .unwrap();
+    minimal(doc, schema, "", world).to_string()
+}
+
+/// The body with `value` at `steps`, creating what is missing on the way as the schema's minimal
+/// value (the alternative that has the next key: a tagged alternative gets its tag).
+fn put_at(
+    doc: &Value,
+    schema: &Value,
+    mut body: Value,
+    steps: &[Step],
+    value: Value,
+    world: &World,
+) -> Value {
+    fn put(doc: &Value, s: &Value, at: &mut Value, steps: &[Step], value: Value, world: &World) {
+        match steps.split_first() {
+            None => *at = value,
+            Some((Step::Key(k), rest)) => {
+                let alts = alternatives(doc, s);
+                let alt = alts
+                    .iter()
+                    .find(|a| a["properties"].get(k).is_some())
+                    .unwrap_or_else(|| panic!("a schema with {k}"));
+                if !at.is_object() {
+                    *at = minimal(doc, alt, k, world);
+                }
+                let next = at
+                    .as_object_mut()
+                    .unwrap()
+                    .entry(k.clone())
+                    .or_insert(Value::Null);
+                put(doc, &alt["properties"][k], next, rest, value, world);
+            }
+            Some((Step::Index, rest)) => {
+                let alts = alternatives(doc, s);
+                let alt = alts
+                    .iter()
+                    .find(|a| types(a).contains(&"array"))
+                    .expect("an array schema");
+                let mut item = minimal(doc, &alt["items"], "", world);
+                put(doc, &alt["items"], &mut item, rest, value, world);
+                *at = Value::Array(vec![item]);
+            }
+        }
+    }
+    put(doc, schema, &mut body, steps, value, world);
+    body
+}
+
+/// A method a known path does not take is a 405 problem with `Allow` listing the methods it
+/// does take (HEAD with GET); a path no route has stays a 404. Every operation of the contract
+/// is in what `Allow` lists for its path.
+#[actix_web::test]
+async fn a_wrong_method_on_a_known_path_is_405_with_allow() {
+    let app = spawn().await;
+    let id = Uuid::new_v4();
+    let call = |method: &str, path: &str| {
+        TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {}", app.admin)))
+            .to_request()
+    };
+    for (method, path, allow) in [
+        ("DELETE", format!("/v1/clients/{id}"), "GET, HEAD, PATCH"),
+        ("PUT", "/v1/cocs/IL-510".to_string(), "GET, HEAD"),
+        ("OPTIONS", "/v1/cocs".to_string(), "GET, HEAD, POST"),
+        ("GET", "/v1/clients/search".to_string(), "POST"),
+        ("PUT", format!("/v1/clients/{id}/contacts/{id}"), "DELETE"),
+        ("POST", "/healthz".to_string(), "GET, HEAD"),
+        ("POST", "/openapi.json".to_string(), "GET, HEAD"),
+        ("DELETE", "/docs".to_string(), "GET, HEAD"),
+        ("HEAD", "/v1/imports/hmis-csv".to_string(), "POST"),
+    ] {
+        let r = app.raw(call(method, &path)).await;
+        let what = format!("{method} {path}");
+        assert_eq!(r.status, 405, "{what}: {}", r.body);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "{what}"
+        );
+        assert_eq!(r.header("allow").as_deref(), Some(allow), "{what}");
+        if method != "HEAD" {
+            assert_eq!(r.body["status"], 405, "{what}");
+            assert_eq!(r.body["type"], "urn:hearth:problem:method-not-allowed");
+        }
+        assert!(r.header("x-request-id").is_some(), "{what}");
+    }
+    for (method, path) in [
+        ("DELETE", "/v1/nothing-here"),
+        ("GET", "/v1/cocs/IL-510/nothing"),
+        ("OPTIONS", "/nowhere"),
+        ("GET", "/v1/clients/"),
+    ] {
+        app.raw(call(method, path)).await.problem(404);
+    }
+    let doc = contract();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let allow = hearth::api::allowed_methods(template).expect(template);
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                allow.contains(&method.to_uppercase().as_str()),
+                "{method} {template}: {allow:?}"
+            );
+        }
+    }
+}

@@ -539,6 +539,23 @@ fn raw_exchange(port: u16, bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Sends `bytes` and reads what arrives until the server closes or resets the connection (a
+/// server that stops reading a request closes with unread bytes, which resets it).
+fn exchange_until_reset(port: u16, bytes: &[u8]) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Requests actix-http cannot parse never reach the app; the real server (the socket wrapper of
 /// `api::server`) still answers them with a problem document, and leaves every other answer as
 /// the app wrote it.
@@ -560,6 +577,24 @@ fn unparsable_requests_answer_a_problem_document(port: u16) {
         let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
         assert_eq!(problem["status"], 400, "{answer}");
     }
+    // A request head past actix-http's buffer (a 140 kB Authorization header; one of 100 kB is
+    // read, and refused as a token): a 431 problem, not a bare 431.
+    let mut big = b"GET /v1/cocs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 140_000));
+    big.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+    let answer = exchange_until_reset(port, &big);
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a whole answer");
+    assert!(
+        head.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+        "{answer}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+    assert_eq!(problem["status"], 431, "{answer}");
     // A good request then a bad one on the same connection: the first answer arrives untouched.
     let answer = raw_exchange(
         port,

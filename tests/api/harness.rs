@@ -246,6 +246,9 @@ where
         let resp = test::call_service(&self.svc, req).await;
         let status = resp.status();
         let headers = resp.headers().clone();
+        if let Some(pattern) = resp.request().match_pattern() {
+            assert_headers_declared(resp.request().method().as_str(), &pattern, status, &headers);
+        }
         let raw = test::read_body(resp).await.to_vec();
         let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
         assert!(
@@ -363,4 +366,35 @@ pub fn random_coc_code() -> String {
     let a = (b'A' + (letters / 26) as u8) as char;
     let b = (b'A' + (letters % 26) as u8) as char;
     format!("{a}{b}-{digits:03}")
+}
+
+/// The response headers the contract must declare wherever the service sends them.
+const DECLARED_HEADERS: &[&str] = &["etag", "location", "idempotent-replayed", "hearth-dry-run"];
+
+/// Every test's every answer: a header of [`DECLARED_HEADERS`] it carries is declared on that
+/// operation's response of that status in `openapi/openapi.json`.
+fn assert_headers_declared(method: &str, pattern: &str, status: StatusCode, headers: &HeaderMap) {
+    static CONTRACT: OnceLock<Value> = OnceLock::new();
+    let doc = CONTRACT.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    });
+    let Some(op) = doc["paths"]
+        .get(pattern)
+        .and_then(|item| item.get(method.to_ascii_lowercase()))
+    else {
+        return;
+    };
+    let declared: Vec<String> = op["responses"][status.as_str()]["headers"]
+        .as_object()
+        .map(|h| h.keys().map(|k| k.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    for name in DECLARED_HEADERS {
+        if headers.contains_key(*name) {
+            assert!(
+                declared.iter().any(|d| d == name),
+                "{method} {pattern} answers {status} with {name}, which the contract does not declare there"
+            );
+        }
+    }
 }

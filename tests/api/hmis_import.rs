@@ -506,9 +506,15 @@ async fn bad_uploads_are_problems_never_a_5xx_nor_half_an_import() {
     assert_eq!(r.problem(422)["errors"][0]["field"], "agency");
     let big = vec![0u8; 9 * 1024 * 1024];
     upload(&app, &admin, &q, big).await.problem(413);
-    upload(&app, &admin, "agency=not-a-uuid", sample::zip(&files))
-        .await
-        .problem(400);
+    let r = upload(&app, &admin, "agency=not-a-uuid", sample::zip(&files)).await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "agency");
+    let r = upload(&app, &admin, "mode=strict", sample::zip(&files)).await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "agency");
+    assert_eq!(r.body["errors"][0]["code"], "required");
+    for q in [format!("{q}&mode=yolo"), format!("{q}&mode=")] {
+        let r = upload(&app, &admin, &q, sample::zip(&files)).await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], "mode", "{q}");
+    }
     let worker = app.token("import-worker-2", &[Role::CaseWorker], Some(agency));
     upload(&app, &worker, &q, sample::zip(&files))
         .await

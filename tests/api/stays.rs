@@ -101,6 +101,11 @@ async fn enroll_exit_and_household_rules() {
             json!({"project_id": shelter, "entry_date": days_ago(3), "relationship_to_hoh": 1, "enrollment_coc": "chicago"}),
             "enrollment_coc",
         ),
+        // A well-formed code of no CoC.
+        (
+            json!({"project_id": shelter, "entry_date": days_ago(3), "relationship_to_hoh": 1, "enrollment_coc": no_such_coc(&app).await}),
+            "enrollment_coc",
+        ),
     ] {
         let r = app
             .post(
@@ -351,6 +356,85 @@ async fn stay_data_is_validated_and_listed() {
         let r = app.post(&format!("{base}/{kind}"), &w, body.clone()).await;
         assert_eq!(r.problem(422)["errors"][0]["field"], field, "{kind} {body}");
     }
+}
+
+/// A quantity or a priority score is bounded: the largest double (which PostgreSQL stored and
+/// then could not read back), 1e300 and anything past the range answer 422 naming the field; the
+/// range's ends are written and read back.
+#[actix_web::test]
+async fn quantities_and_priority_scores_are_bounded() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, false).await;
+    let project = app.project(agency, 14).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(agency));
+    let client = id_of(
+        app.post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Sam", "last_name": "Cole"}),
+        )
+        .await
+        .ok(201),
+        "client",
+    );
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            &w,
+            json!({"project_id": project, "entry_date": days_ago(5), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    let base = format!("/v1/enrollments/{stay}");
+    let service = |q: serde_json::Value| json!({"date_provided": days_ago(1), "service_type": "meal", "quantity": q});
+    let assessment = |s: serde_json::Value| json!({"assessment_date": days_ago(1), "assessment_type": 3, "assessment_level": 2, "priority_score": s});
+    for bad in [
+        json!(1.7976931348623157e308),
+        json!(1e300),
+        json!(1_000_000.5),
+        json!(-0.5),
+    ] {
+        let r = app
+            .post(&format!("{base}/services"), &w, service(bad.clone()))
+            .await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], "quantity", "{bad}");
+    }
+    for bad in [
+        json!(1.7976931348623157e308),
+        json!(-1e300),
+        json!(1_000_000.5),
+        json!(-1_000_000.5),
+    ] {
+        let r = app
+            .post(&format!("{base}/assessments"), &w, assessment(bad.clone()))
+            .await;
+        assert_eq!(
+            r.problem(422)["errors"][0]["field"],
+            "priority_score",
+            "{bad}"
+        );
+    }
+    for q in [0.0, 1_000_000.0, 2.5] {
+        app.post(&format!("{base}/services"), &w, service(json!(q)))
+            .await
+            .ok(201);
+    }
+    for s in [-1_000_000.0, 1_000_000.0, 14.5] {
+        app.post(&format!("{base}/assessments"), &w, assessment(json!(s)))
+            .await
+            .ok(201);
+    }
+    let services = app.get(&format!("{base}/services"), &w).await;
+    let quantities: Vec<f64> = services.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["fields"]["quantity"].as_f64().unwrap())
+        .collect();
+    assert_eq!(quantities, vec![0.0, 1_000_000.0, 2.5]);
+    let assessments = app.get(&format!("{base}/assessments"), &w).await;
+    assert_eq!(assessments.ok(200)["items"].as_array().unwrap().len(), 3);
 }
 
 #[actix_web::test]
@@ -748,35 +832,75 @@ async fn superseded_records_refuse_writes_and_merged_ones_name_the_survivor() {
     let r = app.get(&format!("/v1/clients/{old}"), &ta).await;
     assert_eq!(r.ok(200)["superseded_by"], new.to_string());
     let etag = r.header("etag").unwrap();
-    for r in [
-        app.post(
-            &format!("/v1/clients/{old}/enrollments"),
-            &ta,
-            json!({"project_id": pa, "entry_date": days_ago(1), "relationship_to_hoh": 1}),
-        )
-        .await,
-        app.patch(
-            &format!("/v1/clients/{old}"),
-            &ta,
-            Some(&etag),
-            json!({"alias": "x"}),
-        )
-        .await,
-        app.post(
-            &format!("/v1/clients/{old}/consents"),
-            &ta,
-            json!({"method": "signed"}),
-        )
-        .await,
-        app.post(
-            &format!("/v1/clients/{old}/contacts"),
-            &ta,
-            json!({"kind": "email", "value": "lee@example.org"}),
-        )
-        .await,
+    let contract: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    for (op, r) in [
+        (
+            "post /v1/clients/{id}/enrollments",
+            app.post(
+                &format!("/v1/clients/{old}/enrollments"),
+                &ta,
+                json!({"project_id": pa, "entry_date": days_ago(1), "relationship_to_hoh": 1}),
+            )
+            .await,
+        ),
+        (
+            "patch /v1/clients/{id}",
+            app.patch(
+                &format!("/v1/clients/{old}"),
+                &ta,
+                Some(&etag),
+                json!({"alias": "x"}),
+            )
+            .await,
+        ),
+        (
+            "post /v1/clients/{id}/consents",
+            app.post(
+                &format!("/v1/clients/{old}/consents"),
+                &ta,
+                json!({"method": "signed"}),
+            )
+            .await,
+        ),
+        (
+            "post /v1/clients/{id}/contacts",
+            app.post(
+                &format!("/v1/clients/{old}/contacts"),
+                &ta,
+                json!({"kind": "email", "value": "lee@example.org"}),
+            )
+            .await,
+        ),
+        (
+            "post /v1/clients/{id}/documents",
+            app.post(
+                &format!("/v1/clients/{old}/documents"),
+                &ta,
+                json!({"file_name": "n.txt", "content_type": "text/plain", "content_base64": "aGVsbG8="}),
+            )
+            .await,
+        ),
+        (
+            "put /v1/clients/{id}/visibility",
+            app.put(
+                &format!("/v1/clients/{old}/visibility"),
+                &ta,
+                json!({"visibility": "closed"}),
+            )
+            .await,
+        ),
     ] {
-        assert_eq!(r.problem(409)["use_record"], new.to_string());
+        assert_eq!(r.problem(409)["use_record"], new.to_string(), "{op}");
+        // The contract says so: the operation lists 409, and the problem has use_record.
+        let (method, path) = op.split_once(' ').unwrap();
+        let listed = &contract["paths"][path][method]["responses"]["409"];
+        assert!(listed.is_object(), "{op}: 409 is not in the contract");
     }
+    assert!(contract["components"]["schemas"]["Problem"]["properties"]["use_record"].is_object());
     // The survivor belongs to B, whom A cannot see: A is not told where the data went.
     let r = app.get(&format!("/v1/clients/{merged}"), &ta).await;
     assert_eq!(r.ok(200)["lifecycle"], "merged");
@@ -998,4 +1122,27 @@ async fn an_exit_inside_the_window_releases_the_stay_as_a_continuation() {
     let r = app.get(&format!("/v1/enrollments/{before}"), &w1).await;
     assert_eq!(r.ok(200)["exit_date"], "2026-10-15");
     assert_eq!(r.body["entry_date"], "2026-09-01");
+}
+
+/// A CoC code no CoC has.
+async fn no_such_coc<S, B>(app: &TestApp<S>) -> String
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    loop {
+        let code = random_coc_code();
+        if app
+            .get(&format!("/v1/cocs/{code}"), &app.admin)
+            .await
+            .status
+            == 404
+        {
+            return code;
+        }
+    }
 }

@@ -125,6 +125,63 @@ async fn validation_messages_never_echo_the_value() {
     assert!(!String::from_utf8_lossy(&r.raw).contains(secret));
 }
 
+/// A policy patch is an object (`[]` is a 422), its fields are named as the body holds them (not
+/// under `policy.`), and one that changes nothing (`{}`, or the values it holds) keeps the ETag.
+#[actix_web::test]
+async fn a_policy_patch_that_is_not_an_object_or_changes_nothing_writes_nothing() {
+    let app = spawn().await;
+    let code = app.coc(json!({})).await;
+    let path = format!("/v1/cocs/{code}/policy");
+    let read = app.get(&format!("/v1/cocs/{code}"), &app.admin).await;
+    let etag = read.header("etag").unwrap();
+    let policy = read.body["policy"].clone();
+    for body in [json!([]), json!(["split"]), json!(7)] {
+        let r = app
+            .patch(&path, &app.admin, Some(&etag), body.clone())
+            .await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], "", "{body}");
+    }
+    for (body, field) in [
+        (json!({"inactivity_days": 0}), "inactivity_days"),
+        (json!({"anonymous_ssn_quality": 8}), "anonymous_ssn_quality"),
+        (
+            json!({"roi_default_term_months": 1201}),
+            "roi_default_term_months",
+        ),
+        (
+            json!({"observational_assessment_after_refusals": 101}),
+            "observational_assessment_after_refusals",
+        ),
+    ] {
+        let r = app
+            .patch(&path, &app.admin, Some(&etag), body.clone())
+            .await;
+        assert_eq!(r.problem(422)["errors"][0]["field"], field, "{body}");
+    }
+    for body in [json!({}), policy.clone()] {
+        let r = app
+            .patch(&path, &app.admin, Some(&etag), body.clone())
+            .await;
+        assert_eq!(r.ok(200)["policy"], policy, "{body}");
+        assert_eq!(r.header("etag").as_deref(), Some(etag.as_str()), "{body}");
+    }
+    let again = app.get(&format!("/v1/cocs/{code}"), &app.admin).await;
+    assert_eq!(again.header("etag").as_deref(), Some(etag.as_str()));
+    app.patch(&path, &app.admin, Some("\"v999\""), json!({}))
+        .await
+        .problem(412);
+    let r = app
+        .patch(
+            &path,
+            &app.admin,
+            Some(&etag),
+            json!({"inactivity_days": 30}),
+        )
+        .await;
+    r.ok(200);
+    assert_ne!(r.header("etag").as_deref(), Some(etag.as_str()));
+}
+
 #[actix_web::test]
 async fn policy_patch_needs_a_fresh_if_match_and_the_right_admin() {
     let app = spawn().await;
