@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Uuid as SqlUuid};
 use hearth::consent::Role;
 use hearth::hmis_csv::sample;
-use hearth::hmis_csv::Version;
+use hearth::hmis_csv::{Spec, Version};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -783,4 +783,88 @@ async fn a_large_import_analyzes_the_tables_it_wrote() {
         .unwrap();
         assert!(r.fresh, "{table} was not analyzed after the import");
     }
+}
+
+/// Exports the test's CoC (2024-01-01 to 2024-12-31) as `token`, FY2026; answers the files.
+pub async fn exported<S: crate::clients::Svc>(
+    app: &TestApp<S>,
+    token: &str,
+    coc: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let r = app
+        .get(
+            &format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2026"),
+            token,
+        )
+        .await;
+    assert_eq!(
+        r.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&r.raw)
+    );
+    crate::hmis_export::unzip(&r.raw)
+}
+
+/// A changed row imported again keeps its source `DateCreated` and `DateUpdated` in every file
+/// Hearth holds typed: the export gives them back as the source sent them, not the time of the
+/// import (the tester's `rt26_mod`: an Enrollment row came back stamped with the import's time).
+#[actix_web::test]
+async fn a_changed_row_keeps_its_source_stamps_in_every_typed_file() {
+    let (_pool, app, coc, agency) = world(4).await;
+    let admin = app.token("stamps-admin", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 4, &coc);
+    // Bed nights are the Services Hearth holds typed.
+    for row in 1..=4 {
+        set_cell(&mut files, "Services.csv", row, "RecordType", "200");
+        set_cell(&mut files, "Services.csv", row, "TypeProvided", "200");
+    }
+    imported(&app, &admin, agency, &files).await;
+    let typed = [
+        "Organization",
+        "Project",
+        "Client",
+        "Enrollment",
+        "Exit",
+        "Services",
+        "CurrentLivingSituation",
+        "Assessment",
+        "Event",
+    ];
+    for f in typed {
+        let name = format!("{f}.csv");
+        set_cell(&mut files, &name, 1, "DateCreated", "2023-05-06 07:08:09");
+        set_cell(&mut files, &name, 1, "DateUpdated", "2024-03-01 10:00:00");
+    }
+    set_cell(&mut files, "Enrollment.csv", 1, "RelationshipToHoH", "2");
+    set_cell(&mut files, "Client.csv", 1, "LastName", "Okonkwo");
+    let job = imported(&app, &admin, agency, &files).await;
+    for f in typed {
+        assert_eq!(file_progress(&job, f, "updated"), 1, "{f}: {job:#}");
+    }
+    let out = exported(&app, &admin, &coc).await;
+    for f in typed {
+        let key = Spec::get(Version::Fy2026).file(f).unwrap().key;
+        let source = {
+            let mut m = std::collections::BTreeMap::new();
+            let (_, b) = files
+                .iter()
+                .find(|(n, _)| *n == format!("{f}.csv"))
+                .unwrap();
+            m.insert(format!("{f}.csv"), String::from_utf8(b.clone()).unwrap());
+            crate::hmis_export::rows(&m, f)[0][key].clone()
+        };
+        let rows = crate::hmis_export::rows(&out, f);
+        let row = rows
+            .iter()
+            .find(|r| r[key] == source)
+            .unwrap_or_else(|| panic!("{f} {source} is exported"));
+        assert_eq!(row["DateCreated"], "2023-05-06 07:08:09", "{f}");
+        assert_eq!(row["DateUpdated"], "2024-03-01 10:00:00", "{f}");
+    }
+    let stay = crate::hmis_export::rows(&out, "Enrollment")
+        .into_iter()
+        .find(|r| r["EnrollmentID"] == "Enrollment-1")
+        .unwrap();
+    assert_eq!(stay["RelationshipToHoH"], "2");
 }
