@@ -189,6 +189,8 @@ pub struct KeptRow {
     pub entered_by_agency: Uuid,
     pub collected_on: Option<NaiveDate>,
     pub fields: serde_json::Value,
+    /// The values sent outside their code list: `{"Column": "value"}`.
+    pub invalid: Option<serde_json::Value>,
 }
 
 /// The kept rows of a stay, in the order they came.
