@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, QueryResult};
 use uuid::Uuid;
 
 use crate::consent::sql::level_of;
@@ -303,15 +303,6 @@ enum Datum {
     Kept(repo::KeptDataRow),
     /// A datum Hearth made.
     Hearth(repo::DatumRow),
-}
-
-impl Datum {
-    fn stay(&self) -> Uuid {
-        match self {
-            Datum::Kept(k) => k.kept.enrollment_id.unwrap_or_default(),
-            Datum::Hearth(d) => d.enrollment_id,
-        }
-    }
 }
 
 /// What the thread that reads the database hands to the one that writes the zip.
@@ -723,6 +714,63 @@ impl<W: Write> Encoder<'_, W> {
     }
 }
 
+/// Where a keyset stream over a page's stays (sorted by id) stands: the stays not finished yet
+/// (from `pos`), and within the first of them the key of the last row read, if a page ended
+/// inside it. A page asks for the rest of that stay alone, or for all the stays from `pos`: one
+/// index range per stay either way, never the rows before the cursor again.
+struct Stream<K> {
+    pos: usize,
+    within: Option<K>,
+    done: bool,
+}
+
+impl<K: Clone> Stream<K> {
+    fn new(done: bool) -> Stream<K> {
+        Stream {
+            pos: 0,
+            within: None,
+            done,
+        }
+    }
+
+    /// The next page of rows: `fetch(stays, after)` answers at most `repo::ROWS` rows of `stays`
+    /// by stay and key, the first stay's after `after`.
+    fn next<T>(
+        &mut self,
+        stays: &[repo::StayRow],
+        fetch: impl FnOnce(&[repo::StayRow], Option<&K>) -> QueryResult<Vec<T>>,
+        stay_of: impl Fn(&T) -> Uuid,
+        key_of: impl Fn(&T) -> K,
+    ) -> QueryResult<Vec<T>> {
+        if self.done || self.pos >= stays.len() {
+            self.done = true;
+            return Ok(Vec::new());
+        }
+        let (asked, within) = match &self.within {
+            Some(k) => (&stays[self.pos..=self.pos], Some(k)),
+            None => (&stays[self.pos..], None),
+        };
+        let page = fetch(asked, within)?;
+        match page.last() {
+            Some(last) if page.len() as i64 >= repo::ROWS => {
+                let stay = stay_of(last);
+                self.pos += stays[self.pos..]
+                    .iter()
+                    .position(|st| st.id == stay)
+                    .unwrap_or(0);
+                self.within = Some(key_of(last));
+            }
+            // The stays asked for are done.
+            _ if self.within.is_some() => {
+                self.pos += 1;
+                self.within = None;
+            }
+            _ => self.done = true,
+        }
+        Ok(page)
+    }
+}
+
 /// Reads a page's stays' data in pages of rows and hands them on in the order written: per stay,
 /// the rows an import kept by their order, then Hearth's data by kind, day and id. Two keyset
 /// streams (`repo::imported_page`, `repo::hearth_data`), both by stay, merged; no statement
@@ -737,29 +785,30 @@ fn stream_data(
     use std::collections::VecDeque;
     let mut kept: VecDeque<repo::KeptDataRow> = VecDeque::new();
     let mut ours: VecDeque<repo::DatumRow> = VecDeque::new();
-    let (mut kept_done, mut ours_done) = (!importers.any(), false);
-    let mut kept_at = repo::KeptCursor::start();
-    let mut ours_at = repo::DatumCursor::start();
+    let mut kept_at: Stream<i64> = Stream::new(!importers.any());
+    let mut ours_at: Stream<repo::DatumKey> = Stream::new(false);
     let mut out: Vec<Datum> = Vec::new();
     loop {
-        if kept.is_empty() && !kept_done {
-            let page = repo::imported_page(conn, s, stays, kept_at, importers)?;
-            kept_done = (page.len() as i64) < repo::ROWS;
-            if let Some(last) = page.last() {
-                kept_at = repo::KeptCursor {
-                    enrollment_id: last.kept.enrollment_id.unwrap_or_default(),
-                    seq: last.kept.seq,
-                };
-            }
-            kept.extend(page);
+        while kept.is_empty() && !kept_at.done {
+            kept.extend(kept_at.next(
+                stays,
+                |asked, after| {
+                    repo::imported_page(conn, s, asked, after.copied().unwrap_or(0), importers)
+                },
+                |r| r.kept.enrollment_id.unwrap_or_default(),
+                |r| r.kept.seq,
+            )?);
         }
-        if ours.is_empty() && !ours_done {
-            let page = repo::hearth_data(conn, s, stays, &ours_at)?;
-            ours_done = (page.len() as i64) < repo::ROWS;
-            if let Some(last) = page.last() {
-                ours_at = repo::DatumCursor::after(last);
-            }
-            ours.extend(page);
+        while ours.is_empty() && !ours_at.done {
+            ours.extend(ours_at.next(
+                stays,
+                |asked, after| {
+                    let start = repo::DatumKey::start();
+                    repo::hearth_data(conn, s, asked, after.unwrap_or(&start))
+                },
+                |d| d.enrollment_id,
+                repo::DatumKey::of,
+            )?);
         }
         let from_kept = match (kept.front(), ours.front()) {
             (None, None) => break,
@@ -776,7 +825,6 @@ fn stream_data(
         if out.len() as i64 >= repo::ROWS && tx.send(Msg::Data(std::mem::take(&mut out))).is_err() {
             return Ok(false);
         }
-        debug_assert!(out.last().is_none_or(|d| d.stay() != Uuid::nil()));
     }
     if !out.is_empty() && tx.send(Msg::Data(out)).is_err() {
         return Ok(false);
