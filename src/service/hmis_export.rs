@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{Connection, PgConnection, QueryResult};
+use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::consent::sql::level_of;
@@ -738,10 +738,10 @@ impl<K: Clone> Stream<K> {
     fn next<T>(
         &mut self,
         stays: &[repo::StayRow],
-        fetch: impl FnOnce(&[repo::StayRow], Option<&K>) -> QueryResult<Vec<T>>,
+        fetch: impl FnOnce(&[repo::StayRow], Option<&K>) -> AppResult<Vec<T>>,
         stay_of: impl Fn(&T) -> Uuid,
         key_of: impl Fn(&T) -> K,
-    ) -> QueryResult<Vec<T>> {
+    ) -> AppResult<Vec<T>> {
         if self.done || self.pos >= stays.len() {
             self.done = true;
             return Ok(Vec::new());
@@ -793,7 +793,13 @@ fn stream_data(
             kept.extend(kept_at.next(
                 stays,
                 |asked, after| {
-                    repo::imported_page(conn, s, asked, after.copied().unwrap_or(0), importers)
+                    Ok(repo::imported_page(
+                        conn,
+                        s,
+                        asked,
+                        after.copied().unwrap_or(0),
+                        importers,
+                    )?)
                 },
                 |r| r.kept.enrollment_id.unwrap_or_default(),
                 |r| r.kept.seq,
@@ -804,7 +810,7 @@ fn stream_data(
                 stays,
                 |asked, after| {
                     let start = repo::DatumKey::start();
-                    repo::hearth_data(conn, s, asked, after.unwrap_or(&start))
+                    Ok(repo::hearth_data(conn, s, asked, after.unwrap_or(&start))?)
                 },
                 |d| d.enrollment_id,
                 repo::DatumKey::of,

@@ -1026,7 +1026,10 @@ async fn a_stay_with_more_rows_than_a_page_exports_whole_and_in_order() {
                 json!({"date_provided": day, "service_type": "bed_night"}),
             )
             .await;
-        ours.push((source.to_string(), hex(r.ok(201)["datum"]["id"].as_str().unwrap())));
+        ours.push((
+            source.to_string(),
+            hex(r.ok(201)["datum"]["id"].as_str().unwrap()),
+        ));
     }
 
     let r = app
