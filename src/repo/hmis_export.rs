@@ -670,9 +670,13 @@ pub struct Importers {
 impl Importers {
     pub fn of(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<Importers> {
         let agencies: Vec<Id> = CachedSql::new(
+            // Probes of the primary keys (an `EXISTS` was planned as a scan of every kept row:
+            // 1.4 s for an agency with none beside one with 3.7 million).
             "SELECT a.id FROM agencies a WHERE a.coc_code = $1 \
-               AND (EXISTS (SELECT 1 FROM hmis_rows h WHERE h.agency_id = a.id) \
-                 OR EXISTS (SELECT 1 FROM import_sources i WHERE i.agency_id = a.id)) \
+               AND ((SELECT h.agency_id FROM hmis_rows h WHERE h.agency_id = a.id \
+                      ORDER BY h.agency_id, h.file, h.source_id LIMIT 1) IS NOT NULL \
+                 OR (SELECT i.agency_id FROM import_sources i WHERE i.agency_id = a.id \
+                      ORDER BY i.agency_id, i.file, i.source_id LIMIT 1) IS NOT NULL) \
              ORDER BY a.id"
                 .to_string(),
         )

@@ -689,11 +689,11 @@ impl<W: Write> Encoder<'_, W> {
         };
         let client = self.stay_client.get(&stay).copied().or(k.client_id);
         let pid = client.map(|c| self.id("Client", c)).unwrap_or_default();
-        let mut ids = vec![
-            (fs.key, key_value),
-            ("EnrollmentID", sid),
-            ("PersonalID", pid),
-        ];
+        let mut ids = vec![("EnrollmentID", sid), ("PersonalID", pid)];
+        // Its key as sent, unless it is made unique per agency.
+        if k.rewrite {
+            ids.push((fs.key, key_value));
+        }
         if fs.key != "AssessmentID" && fs.columns.iter().any(|c| c.name == "AssessmentID") {
             let named =
                 fields_of(k).and_then(|f| f.get("AssessmentID")?.as_str().map(str::to_string));
