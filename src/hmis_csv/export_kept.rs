@@ -110,6 +110,9 @@ pub struct Merge<'a> {
     pub typed: Option<Vec<String>>,
     /// The source row kept whole: HUD column to value (blank cells absent).
     pub kept: Option<&'a Map<String, Value>>,
+    /// The kept row's values that were outside their code list (`hmis_rows.invalid`): written as
+    /// [`stand_in`] says, not as sent.
+    pub invalid: Option<&'a Map<String, Value>>,
     /// The viewer sees the row in full (else the kept row's withheld parts are left out).
     pub full: bool,
     /// Columns whose exported value is decided by the caller: the row's key and its links.
@@ -138,6 +141,9 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
         return Some(cells);
     };
     let modeled = modeled(m.file);
+    // A value sent outside its list that has no stand-in and no value of Hearth's to take its
+    // place: the row cannot be written within HUD's lists and is left out.
+    let mut unwritable = false;
     let cells = fs
         .columns
         .iter()
@@ -147,8 +153,24 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
                 return v;
             }
             let typed = m.typed.as_ref().map(|t| t[i].clone());
+            let invalid = m.invalid.is_some_and(|inv| inv.contains_key(c.name));
+            let stand_in = if invalid {
+                stand_in(m.version, m.file, c.name)
+            } else {
+                None
+            };
             if typed.is_some() && modeled.contains(&c.name) {
-                return typed.unwrap_or_default();
+                let t = typed.unwrap_or_default();
+                // Hearth's value, unless it is what the import left for the value sent (99 or
+                // nothing): then the stand-in.
+                return match stand_in {
+                    Some(s) if t.is_empty() || t == "99" => s.to_string(),
+                    None if invalid && t.is_empty() => {
+                        unwritable = true;
+                        t
+                    }
+                    _ => t,
+                };
             }
             let text = matches!(c.ty, Ty::Str(_));
             if !kept_column_shown(m.file, c.name, text, m.full) {
@@ -156,6 +178,18 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
                     WITHHELD.to_string()
                 } else {
                     String::new()
+                };
+            }
+            if invalid {
+                return match (stand_in, typed) {
+                    (Some(s), _) => s.to_string(),
+                    // Hearth's own value for the column (`ContinuumProject` 1, the agency's
+                    // `VictimServiceProvider`).
+                    (None, Some(t)) if !t.is_empty() => t,
+                    (None, _) => {
+                        unwritable = true;
+                        String::new()
+                    }
                 };
             }
             match kept.get(c.name).and_then(Value::as_str) {
@@ -166,7 +200,7 @@ pub fn merge(m: Merge<'_>) -> Option<Vec<String>> {
             }
         })
         .collect();
-    Some(cells)
+    (!unwritable).then_some(cells)
 }
 
 /// The value decided by the caller for `column`: this export's `ExportID`, or one of `ids`.
@@ -257,6 +291,7 @@ mod tests {
             export_id: "NEW",
             typed: None,
             kept: Some(&k),
+            invalid: None,
             full,
             ids: &ids,
         };
@@ -294,6 +329,7 @@ mod tests {
             export_id: "X",
             typed: Some(typed),
             kept: Some(&k),
+            invalid: None,
             full: true,
             ids: &[("EnrollmentID", "E-1")],
         })
@@ -312,6 +348,7 @@ mod tests {
             export_id: "X",
             typed: None,
             kept: Some(k),
+            invalid: None,
             full,
             ids: &[],
         };
@@ -322,5 +359,125 @@ mod tests {
         let hiv = kept(&[("DisabilitiesID", "D-1"), ("DisabilityType", "8")]);
         assert!(merge(m(&hiv, "Disabilities", false)).is_none());
         assert!(merge(m(&hiv, "Disabilities", true)).is_some());
+    }
+}
+
+/// What an export writes for a value an import recorded as outside its code list
+/// (`hmis_rows.invalid`; docs/hmis-csv.md, "Codes outside their list"): HUD's 99 ("Data not
+/// collected") where every list the column may take has it and does not exclude it, else a
+/// blank where the column may be blank. `None` for a required column whose lists have no 99
+/// (`DataCollectionStage`, `DisabilityType`, `RecordType`, the yes/no columns...): [`merge`]
+/// then takes Hearth's own value for the column, where it writes one, or leaves the row out.
+pub fn stand_in(version: Version, file: &str, column: &str) -> Option<&'static str> {
+    let spec = Spec::get(version);
+    let c = spec.file(file)?.columns.iter().find(|c| c.name == column)?;
+    let lists: Vec<&str> = c
+        .list
+        .into_iter()
+        .chain(c.cond_lists.iter().map(|cl| cl.list))
+        .collect();
+    let has_99 = !lists.is_empty()
+        && !c.excluded.contains(&"99")
+        && lists
+            .iter()
+            .all(|l| spec.list(l).is_some_and(|vals| vals.contains(&"99")));
+    if has_99 {
+        Some("99")
+    } else if c.nullable {
+        Some("")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod stand_in_tests {
+    use super::*;
+
+    #[test]
+    fn a_value_outside_its_list_stands_as_99_or_blank_where_the_column_allows_it() {
+        for v in [Version::Fy2024, Version::Fy2026] {
+            let spec = Spec::get(v);
+            for f in spec.files {
+                for c in f.columns {
+                    match stand_in(v, f.name, c.name) {
+                        Some("99") => assert!(
+                            c.list
+                                .is_some_and(|l| spec.list(l).unwrap().contains(&"99"))
+                                || !c.cond_lists.is_empty()
+                        ),
+                        Some("") => assert!(c.nullable),
+                        Some(other) => panic!("{other}"),
+                        None => assert!(!c.nullable, "{}.{}", f.name, c.name),
+                    }
+                }
+            }
+        }
+        let v = Version::Fy2026;
+        assert_eq!(stand_in(v, "Client", "NameDataQuality"), Some("99"));
+        assert_eq!(stand_in(v, "Client", "VeteranStatus"), Some("99"));
+        assert_eq!(stand_in(v, "Enrollment", "LivingSituation"), Some("99"));
+        assert_eq!(
+            stand_in(v, "Disabilities", "DisabilityResponse"),
+            Some("99")
+        );
+        assert_eq!(stand_in(v, "Disabilities", "DisabilityType"), None);
+        assert_eq!(stand_in(v, "Enrollment", "MoveInDate"), Some(""));
+    }
+
+    fn kept(pairs: &[(&str, &str)]) -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn a_row_with_a_value_outside_its_list_is_written_within_the_lists() {
+        let v = Version::Fy2026;
+        let at = |row: &[String], col| row[column_index(v, "Disabilities", col).unwrap()].clone();
+        let k = kept(&[
+            ("DisabilitiesID", "D-1"),
+            ("DisabilityType", "5"),
+            ("DisabilityResponse", "4"),
+        ]);
+        let bad = kept(&[("DisabilityResponse", "4")]);
+        let m = |k, invalid| Merge {
+            version: v,
+            file: "Disabilities",
+            export_id: "X",
+            typed: None,
+            kept: Some(k),
+            invalid,
+            full: true,
+            ids: &[],
+        };
+        let row = merge(m(&k, Some(&bad))).unwrap();
+        assert_eq!(at(&row, "DisabilityResponse"), "99");
+        assert_eq!(at(&row, "DisabilityType"), "5");
+        // A required code with no stand-in: the row is left out.
+        let k = kept(&[("DisabilitiesID", "D-1"), ("DisabilityType", "77")]);
+        let bad = kept(&[("DisabilityType", "77")]);
+        assert!(merge(m(&k, Some(&bad))).is_none());
+        // Hearth's typed value, set since the import, wins over the stand-in.
+        let v = Version::Fy2026;
+        let mut typed = vec![String::new(); Spec::get(v).file("Client").unwrap().columns.len()];
+        typed[column_index(v, "Client", "VeteranStatus").unwrap()] = "1".into();
+        typed[column_index(v, "Client", "NameDataQuality").unwrap()] = "99".into();
+        let k = kept(&[("VeteranStatus", "5"), ("NameDataQuality", "7")]);
+        let row = merge(Merge {
+            version: v,
+            file: "Client",
+            export_id: "X",
+            typed: Some(typed),
+            kept: Some(&k),
+            invalid: Some(&k),
+            full: true,
+            ids: &[],
+        })
+        .unwrap();
+        let at = |col| row[column_index(v, "Client", col).unwrap()].clone();
+        assert_eq!(at("VeteranStatus"), "1");
+        assert_eq!(at("NameDataQuality"), "99");
     }
 }

@@ -4,6 +4,7 @@
 
 #[rustfmt::skip]
 mod spec_data;
+pub mod export_ids;
 pub mod export_kept;
 pub mod export_map;
 pub mod export_zip;

@@ -262,14 +262,21 @@ pub struct ImportedIdentity {
     pub identity: Identity,
 }
 
+/// Rewrites an imported record's identity, with the source's `DateCreated` when the row has one.
 pub fn update_client(
     conn: &mut PgConnection,
     id: Uuid,
     identity: &ImportedIdentity,
+    created_at: Option<DateTime<Utc>>,
 ) -> QueryResult<usize> {
-    diesel::update(clients::table.find(id))
-        .set(identity)
-        .execute(conn)
+    match created_at {
+        Some(t) => diesel::update(clients::table.find(id))
+            .set((identity, clients::created_at.eq(t)))
+            .execute(conn),
+        None => diesel::update(clients::table.find(id))
+            .set(identity)
+            .execute(conn),
+    }
 }
 
 /// The entry date of a stay (an exit before it cannot be kept).
@@ -480,24 +487,30 @@ pub fn clear_exit(conn: &mut PgConnection, stay: Uuid) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// Rewrites an imported datum's day and fields; answers the stay it belongs to, when there was
-/// one with this id.
+/// Rewrites an imported datum's day, fields and creation time (the source's `DateCreated`, or
+/// as it was); answers the stay it belongs to, when there was one with this id.
 pub fn update_datum(
     conn: &mut PgConnection,
     id: Uuid,
     occurred_on: NaiveDate,
     fields: &serde_json::Value,
+    created_at: Option<DateTime<Utc>>,
 ) -> QueryResult<Option<Uuid>> {
     use crate::db::schema::enrollment_data as d;
-    diesel::update(d::table.find(id))
-        .set((
-            d::occurred_on.eq(occurred_on),
-            d::collected_on.eq(occurred_on),
-            d::fields.eq(fields),
-        ))
-        .returning(d::enrollment_id)
-        .get_result(conn)
-        .optional()
+    let day = (
+        d::occurred_on.eq(occurred_on),
+        d::collected_on.eq(occurred_on),
+        d::fields.eq(fields),
+    );
+    let q = diesel::update(d::table.find(id));
+    match created_at {
+        Some(t) => q
+            .set((day, d::created_at.eq(t)))
+            .returning(d::enrollment_id)
+            .get_result(conn),
+        None => q.set(day).returning(d::enrollment_id).get_result(conn),
+    }
+    .optional()
 }
 
 /// Source HouseholdIDs taken for the first time, in one `COPY`.

@@ -139,6 +139,20 @@ pub fn update_enrollment(
         .get_result(conn)
 }
 
+/// As [`update_enrollment`], with the row's own `updated_at` (an import's source `DateUpdated`)
+/// rather than the time of the write.
+pub fn update_enrollment_stamped(
+    conn: &mut PgConnection,
+    row: &EnrollmentRow,
+) -> QueryResult<EnrollmentRow> {
+    let mut next = row.clone();
+    next.version = row.version + 1;
+    diesel::update(enrollments::table.find(row.id))
+        .set(&next)
+        .returning(EnrollmentRow::as_returning())
+        .get_result(conn)
+}
+
 /// Every enrollment of a household, open or not, locked for a membership change.
 pub fn household(conn: &mut PgConnection, household: Uuid) -> QueryResult<Vec<EnrollmentRow>> {
     enrollments::table
@@ -175,6 +189,8 @@ pub struct KeptRow {
     pub entered_by_agency: Uuid,
     pub collected_on: Option<NaiveDate>,
     pub fields: serde_json::Value,
+    /// The values sent outside their code list: `{"Column": "value"}`.
+    pub invalid: Option<serde_json::Value>,
 }
 
 /// The kept rows of a stay, in the order they came.

@@ -19,11 +19,12 @@ use crate::consent::{AccessBasis, AccessLevel};
 use crate::domain::stay_data::StayFields;
 use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::hmis_csv::export_ids::{exported_id, Owners};
 use crate::hmis_csv::export_kept::{column_index, merge, Merge};
 use crate::hmis_csv::export_map::{self as map, DatumIn, StayIn};
 use crate::hmis_csv::export_zip::{ExportWriter, Spool};
 use crate::hmis_csv::{Spec, Version};
-use crate::repo::hmis_export::{self as repo, Actor, Scope};
+use crate::repo::hmis_export::{self as repo, Actor, Importers, Scope};
 use crate::repo::tenants as tenants_repo;
 use crate::service::context::Caller;
 
@@ -285,17 +286,29 @@ fn project_in<'a>(p: &'a crate::repo::tenants::ProjectRow, coc: &'a str) -> map:
     }
 }
 
-/// One page of the pass: the clients exported, their exported stays and those stays' data, the
-/// source rows an import kept of them, and the source ids of the records and stays.
-struct Page {
+/// The head of a page of the pass: the clients exported and their exported stays, with the rows
+/// an import kept of them (Client, Enrollment, Exit) and the source ids of the records, stays and
+/// households. The stays' data follow it in pages of rows ([`Msg::Data`]).
+struct Head {
     clients: Vec<repo::ClientRow>,
     stays: Vec<repo::StayRow>,
-    data: Vec<repo::DatumRow>,
-    /// Kept rows of the clients, stays and data above (shown as their typed row is).
     kept: Vec<repo::KeptRow>,
-    /// Rows kept only whole that hang from the stays above, with their datum access.
-    kept_only: Vec<repo::KeptRow>,
     sources: Vec<repo::SourceId>,
+}
+
+/// A stay datum of the pass, in the order written: per stay, the rows an import kept in the
+/// order they came, then the data Hearth made.
+enum Datum {
+    /// A source row an import kept, with the typed datum it became, if any.
+    Kept(repo::KeptDataRow),
+    /// A datum Hearth made.
+    Hearth(repo::DatumRow),
+}
+
+/// What the thread that reads the database hands to the one that writes the zip.
+enum Msg {
+    Head(Head),
+    Data(Vec<Datum>),
 }
 
 /// The files of a client's data (every file that hangs from a record, but Client itself), in
@@ -309,47 +322,20 @@ fn client_files(v: Version) -> Vec<&'static str> {
         .collect()
 }
 
-/// Files whose kept rows overlay a typed row (found by the row's id).
-const TYPED_FILES: &[&str] = &[
-    "Client",
-    "Enrollment",
-    "Exit",
-    "Services",
-    "CurrentLivingSituation",
-    "Assessment",
-    "Event",
-];
-
-/// The ids an export writes for Hearth's rows: the source id of what an import made, Hearth's
-/// own id otherwise.
-struct Ids<'a> {
-    sources: HashMap<(&'a str, Uuid), &'a str>,
-    projects: &'a HashMap<Uuid, String>,
-}
-
-impl Ids<'_> {
-    fn of(&self, file: &str, id: Uuid) -> String {
-        match self.sources.get(&(file, id)) {
-            Some(s) => s.to_string(),
-            None => map::id(id),
-        }
-    }
-
-    fn project(&self, id: Uuid) -> String {
-        self.projects
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| map::id(id))
-    }
-}
+/// Files whose kept rows overlay a typed row of a page's head (found by the row's id).
+const HEAD_FILES: &[&str] = &["Client", "Enrollment", "Exit"];
 
 /// A kept row's columns by name (`hmis_csv::kept`; `None` if its text is not a kept array).
 fn fields_of(k: &repo::KeptRow) -> Option<serde_json::Map<String, serde_json::Value>> {
     crate::hmis_csv::kept::decode_text(&k.file, &k.fields)
 }
 
-/// Rows of a page for one file, with their source order (`seq`; Hearth's own rows after).
-type Ordered = Vec<(i64, Vec<String>)>;
+/// A kept row's values outside their code list (`{"Column": "value"}`).
+fn invalid_of(k: &repo::KeptRow) -> Option<serde_json::Map<String, serde_json::Value>> {
+    k.invalid
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+}
 
 /// Notes the `UserID` of a row written to `file`.
 fn note_user(v: Version, file: &str, row: &[String], users: &mut BTreeSet<String>) {
@@ -360,102 +346,267 @@ fn note_user(v: Version, file: &str, row: &[String], users: &mut BTreeSet<String
     }
 }
 
-/// Writes a page: its clients into the zip (Client.csv is open), the rest into the spools of
-/// [`client_files`].
-fn encode_page<W: Write>(
-    v: Version,
-    eid: &str,
-    page: &Page,
-    projects: &HashMap<Uuid, String>,
-    z: &mut ExportWriter<W>,
-    spools: &mut HashMap<&'static str, Spool>,
-    users: &mut BTreeSet<String>,
-) -> AppResult<()> {
-    let ids = Ids {
-        sources: page
-            .sources
-            .iter()
-            .map(|s| ((s.file.as_str(), s.target_id), s.source_id.as_str()))
-            .collect(),
-        projects,
-    };
-    let kept: HashMap<(&str, Uuid), &repo::KeptRow> = page
-        .kept
-        .iter()
-        .filter_map(|k| Some(((k.file.as_str(), k.target_id?), k)))
-        .collect();
-    let stay_client: HashMap<Uuid, Uuid> =
-        page.stays.iter().map(|st| (st.id, st.client_id)).collect();
-    let files = client_files(v);
-    // Rows are held to be put in their source order only when the page has kept rows.
-    let mut sink = Sink {
-        v,
-        eid,
-        z,
-        spools,
-        users,
-        held: (!page.kept.is_empty() || !page.kept_only.is_empty()).then(HashMap::new),
-    };
-    for c in &page.clients {
-        let user = map::user_id(&c.created_by_user);
-        let k = client_in(c, &user)?;
-        let pid = ids.of("Client", c.id);
-        let kept = kept.get(&("Client", c.id));
-        sink.merged(
-            "Client",
-            Some(map::client_row(v, eid, &k)),
-            kept.copied(),
-            k.full,
-            &[("PersonalID", &pid)],
-        )?;
+/// The `UserID` written for a Hearth row's user: a user an import named (`hmis-csv:{UserID}`)
+/// is its source id, made unique per agency by the rule of `export_ids` (`agency` imported it).
+fn user_of(owners: &Owners, stored: &str, agency: Uuid) -> String {
+    let u = map::user_id(stored);
+    if stored.starts_with(map::IMPORTED_USER) {
+        owners.id("User", agency, &u)
+    } else {
+        u
     }
-    for st in &page.stays {
-        let user = map::user_id(&st.entered_by_user);
-        let stay = stay_in(st, &user);
-        let full = st.entry_access.as_deref() == Some("full");
-        let (sid, pid) = (ids.of("Enrollment", st.id), ids.of("Client", st.client_id));
-        let (project, household) = (
-            ids.project(st.project_id),
-            ids.of("Household", st.household_id),
-        );
-        // A continuation's entry is withheld: nothing of its source rows is shown.
-        let entry_shown = st.entry_access.is_some();
-        let entry_kept = kept.get(&("Enrollment", st.id)).filter(|_| entry_shown);
-        sink.merged(
-            "Enrollment",
-            Some(map::enrollment_row(v, eid, &stay)),
-            entry_kept.copied(),
+}
+
+/// The exported ids of a kept row that describes the CoC (Organization, Project, User,
+/// ProjectCoC, Funder, ...): its key and every id it names, by the rule of `export_ids`.
+fn descriptor_ids(
+    v: Version,
+    file: &str,
+    k: &repo::KeptRow,
+    fields: &serde_json::Map<String, serde_json::Value>,
+    owners: &Owners,
+) -> Vec<(&'static str, String)> {
+    let Some(fs) = Spec::get(v).file(file) else {
+        return Vec::new();
+    };
+    fs.columns
+        .iter()
+        .filter_map(|c| {
+            let ns = if c.name == fs.key {
+                fs.name
+            } else {
+                fs.parents
+                    .iter()
+                    .find(|p| p.column == c.name && p.file != "Export")?
+                    .file
+            };
+            let value = fields.get(c.name)?.as_str()?;
+            Some((c.name, owners.id(ns, k.agency_id, value)))
+        })
+        .collect()
+}
+
+fn io(e: std::io::Error) -> AppError {
+    AppError::Internal(format!("writing the export: {e}"))
+}
+
+/// Writes the pages of the pass: Client.csv into the zip (it is open), the rest into the spools
+/// of [`client_files`].
+struct Encoder<'a, W: Write> {
+    v: Version,
+    eid: &'a str,
+    z: ExportWriter<W>,
+    spools: HashMap<&'static str, Spool>,
+    users: BTreeSet<String>,
+    /// The exported ProjectID of each of the CoC's projects.
+    projects: &'a HashMap<Uuid, String>,
+    owners: &'a Owners,
+    files: Vec<&'static str>,
+    /// The exported ids of the current page's records, stays and households, by (file, id).
+    ids: HashMap<(&'static str, Uuid), String>,
+    /// The current page's stays, to their records.
+    stay_client: HashMap<Uuid, Uuid>,
+    /// Assessments of the current page left out for a code outside its list, by agency and source
+    /// id: their questions and results are left out too.
+    left_out: HashSet<(Uuid, String)>,
+}
+
+impl<W: Write> Encoder<'_, W> {
+    /// The exported id of Hearth's row `id` of `file` (Client, Enrollment, Household) in this page.
+    fn id(&self, file: &'static str, id: Uuid) -> String {
+        self.ids
+            .get(&(file, id))
+            .cloned()
+            .unwrap_or_else(|| map::id(id))
+    }
+
+    fn project(&self, id: Uuid) -> String {
+        self.projects
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| map::id(id))
+    }
+
+    fn write(&mut self, file: &str, row: &[String]) -> AppResult<()> {
+        note_user(self.v, file, row, &mut self.users);
+        if file == "Client" {
+            self.z.row(row).map_err(io)?;
+        } else if let Some(spool) = self.spools.get_mut(file) {
+            spool.row(row).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the row made of Hearth's `typed` row and the `kept` source row (`export_kept`), with
+    /// the ids decided by the caller and the kept row's own `UserID` as exported.
+    fn merged(
+        &mut self,
+        file: &'static str,
+        typed: Option<Vec<String>>,
+        kept: Option<&repo::KeptRow>,
+        full: bool,
+        ids: &[(&str, String)],
+    ) -> AppResult<bool> {
+        let fields = kept.and_then(fields_of);
+        let invalid = kept.and_then(invalid_of);
+        let mut ids: Vec<(&str, &str)> = ids.iter().map(|(c, v)| (*c, v.as_str())).collect();
+        let user = match (kept, &fields) {
+            (Some(k), Some(f)) => f
+                .get("UserID")
+                .and_then(|u| u.as_str())
+                .map(|u| self.owners.id("User", k.agency_id, u)),
+            _ => None,
+        };
+        if let Some(u) = &user {
+            ids.push(("UserID", u));
+        }
+        let row = merge(Merge {
+            version: self.v,
+            file,
+            export_id: self.eid,
+            typed,
+            kept: fields.as_ref(),
+            invalid: invalid.as_ref(),
             full,
-            &[
-                ("EnrollmentID", &sid),
-                ("PersonalID", &pid),
-                ("ProjectID", &project),
-                ("HouseholdID", &household),
-            ],
-        )?;
-        // The exit is a datum of its own: a withheld exit has no row (its columns come out
-        // null), a released one is shown at its own access, also in a continuation.
-        if let Some(row) = map::exit_row(v, eid, &stay).filter(|_| st.exit_access.is_some()) {
-            let exit_kept = kept.get(&("Exit", st.id));
-            let exit_id = exit_kept.map_or_else(|| map::id(st.id), |k| k.source_id.clone());
-            sink.merged(
-                "Exit",
-                Some(row),
-                exit_kept.copied(),
-                st.exit_access.as_deref() == Some("full"),
-                &[
-                    ("ExitID", &exit_id),
-                    ("EnrollmentID", &sid),
-                    ("PersonalID", &pid),
-                ],
-            )?;
+            ids: &ids,
+        });
+        match row {
+            Some(row) => self.write(file, &row).map(|_| true),
+            None => Ok(false),
         }
     }
-    for d in &page.data {
-        let fields = StayFields::from_stored(&d.kind, &d.fields)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let user = map::user_id(&d.entered_by_user);
-        let full = d.datum_access == "full";
+
+    /// A page's clients, stays and exits.
+    fn head(&mut self, h: Head) -> AppResult<()> {
+        let v = self.v;
+        let eid = self.eid;
+        self.ids = h
+            .sources
+            .iter()
+            .filter_map(|s| {
+                let file = ["Client", "Enrollment", "Household"]
+                    .into_iter()
+                    .find(|f| *f == s.file)?;
+                let id = exported_id(s.agency_id, &s.source_id, s.rewrite);
+                Some(((file, s.target_id), id))
+            })
+            .collect();
+        self.stay_client = h.stays.iter().map(|st| (st.id, st.client_id)).collect();
+        let kept: HashMap<(&str, Uuid), &repo::KeptRow> = h
+            .kept
+            .iter()
+            .filter_map(|k| Some(((k.file.as_str(), k.target_id?), k)))
+            .collect();
+        for c in &h.clients {
+            let user = user_of(self.owners, &c.created_by_user, c.created_by_agency);
+            let k = client_in(c, &user)?;
+            let pid = self.id("Client", c.id);
+            self.merged(
+                "Client",
+                Some(map::client_row(v, eid, &k)),
+                kept.get(&("Client", c.id)).copied(),
+                k.full,
+                &[("PersonalID", pid)],
+            )?;
+        }
+        self.left_out.clear();
+        for st in &h.stays {
+            let user = user_of(self.owners, &st.entered_by_user, st.entered_by_agency);
+            let stay = stay_in(st, &user);
+            let full = st.entry_access.as_deref() == Some("full");
+            let (sid, pid) = (
+                self.id("Enrollment", st.id),
+                self.id("Client", st.client_id),
+            );
+            let (project, household) = (
+                self.project(st.project_id),
+                self.id("Household", st.household_id),
+            );
+            // A continuation's entry is withheld: nothing of its source rows is shown.
+            let entry_shown = st.entry_access.is_some();
+            let entry_kept = kept.get(&("Enrollment", st.id)).filter(|_| entry_shown);
+            self.merged(
+                "Enrollment",
+                Some(map::enrollment_row(v, eid, &stay)),
+                entry_kept.copied(),
+                full,
+                &[
+                    ("EnrollmentID", sid.clone()),
+                    ("PersonalID", pid.clone()),
+                    ("ProjectID", project),
+                    ("HouseholdID", household),
+                ],
+            )?;
+            // The exit is a datum of its own: a withheld exit has no row (its columns come out
+            // null), a released one is shown at its own access, also in a continuation.
+            if let Some(row) = map::exit_row(v, eid, &stay).filter(|_| st.exit_access.is_some()) {
+                let exit_kept = kept.get(&("Exit", st.id));
+                let exit_id = exit_kept.map_or_else(
+                    || map::id(st.id),
+                    |k| exported_id(k.agency_id, &k.source_id, k.rewrite),
+                );
+                self.merged(
+                    "Exit",
+                    Some(row),
+                    exit_kept.copied(),
+                    st.exit_access.as_deref() == Some("full"),
+                    &[
+                        ("ExitID", exit_id),
+                        ("EnrollmentID", sid),
+                        ("PersonalID", pid),
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A page of the stays' data rows.
+    fn data(&mut self, rows: Vec<Datum>) -> AppResult<()> {
+        for row in rows {
+            match row {
+                Datum::Kept(r) => self.kept_datum(r)?,
+                Datum::Hearth(d) => self.hearth_datum(d)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A typed datum's row: its file, key column and cells (`None`: not a row of a HUD file).
+    fn typed_row(
+        &self,
+        kind: &str,
+        fields: &serde_json::Value,
+        datum: &DatumIn<'_>,
+    ) -> AppResult<Option<(&'static str, &'static str, Vec<String>)>> {
+        let (v, eid) = (self.v, self.eid);
+        let fields =
+            StayFields::from_stored(kind, fields).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(match &fields {
+            StayFields::Service(f) => {
+                map::service_row(v, eid, datum, f).map(|r| ("Services", "ServicesID", r))
+            }
+            StayFields::CurrentLivingSituation(f) => Some((
+                "CurrentLivingSituation",
+                "CurrentLivingSitID",
+                map::current_living_situation_row(v, eid, datum, f),
+            )),
+            StayFields::Assessment(f) => Some((
+                "Assessment",
+                "AssessmentID",
+                map::assessment_row(v, eid, datum, f),
+            )),
+            StayFields::CeEvent(f) => Some(("Event", "EventID", map::event_row(v, eid, datum, f))),
+            _ => None,
+        })
+    }
+
+    fn hearth_datum(&mut self, d: repo::DatumRow) -> AppResult<()> {
+        let (Some(access), Some(fields)) = (d.datum_access.as_deref(), d.fields.as_ref()) else {
+            return Ok(());
+        };
+        let full = access == "full";
+        let user = user_of(self.owners, &d.entered_by_user, d.entered_by_agency);
         let datum = DatumIn {
             id: d.id,
             enrollment_id: d.enrollment_id,
@@ -465,167 +616,228 @@ fn encode_page<W: Write>(
             created_at: d.created_at,
             user: &user,
         };
-        let (file, key, row): (&'static str, &str, _) = match &fields {
-            StayFields::Service(f) => (
-                "Services",
-                "ServicesID",
-                map::service_row(v, eid, &datum, f),
-            ),
-            StayFields::CurrentLivingSituation(f) => (
-                "CurrentLivingSituation",
-                "CurrentLivingSitID",
-                Some(map::current_living_situation_row(v, eid, &datum, f)),
-            ),
-            StayFields::Assessment(f) => (
-                "Assessment",
-                "AssessmentID",
-                Some(map::assessment_row(v, eid, &datum, f)),
-            ),
-            StayFields::CeEvent(f) => ("Event", "EventID", Some(map::event_row(v, eid, &datum, f))),
-            _ => continue,
+        let Some((file, key, row)) = self.typed_row(&d.kind, fields, &datum)? else {
+            return Ok(());
         };
-        let Some(row) = row else { continue };
-        let k = kept.get(&(file, d.id));
-        let key_value = k.map_or_else(|| map::id(d.id), |k| k.source_id.clone());
-        let (sid, pid) = (
-            ids.of("Enrollment", d.enrollment_id),
-            ids.of("Client", d.client_id),
-        );
-        sink.merged(
-            file,
-            Some(row),
-            k.copied(),
-            full,
-            &[
-                (key, &key_value),
-                ("EnrollmentID", &sid),
-                ("PersonalID", &pid),
-            ],
-        )?;
+        let ids = [
+            (key, map::id(d.id)),
+            ("EnrollmentID", self.id("Enrollment", d.enrollment_id)),
+            ("PersonalID", self.id("Client", d.client_id)),
+        ];
+        self.merged(file, Some(row), None, full, &ids).map(|_| ())
     }
-    for k in &page.kept_only {
-        let Some(file) = files.iter().find(|f| **f == k.file).copied() else {
-            continue;
+
+    fn kept_datum(&mut self, r: repo::KeptDataRow) -> AppResult<()> {
+        let k = &r.kept;
+        let Some(access) = k.datum_access.as_deref() else {
+            return Ok(());
         };
+        let full = access == "full";
         let Some(stay) = k.enrollment_id else {
-            continue;
+            return Ok(());
         };
-        let client = stay_client.get(&stay).copied().or(k.client_id);
-        let sid = ids.of("Enrollment", stay);
-        let pid = client.map(|c| ids.of("Client", c)).unwrap_or_default();
-        sink.merged(
-            file,
-            None,
-            Some(k),
-            k.datum_access.as_deref() == Some("full"),
-            &[("EnrollmentID", &sid), ("PersonalID", &pid)],
-        )?;
-    }
-    sink.finish()
-}
-
-/// Where a page's rows go: Client.csv in the zip, the other files to their spools; held and put
-/// in their source order first when the page has rows an import kept.
-struct Sink<'a, W: Write> {
-    v: Version,
-    eid: &'a str,
-    z: &'a mut ExportWriter<W>,
-    spools: &'a mut HashMap<&'static str, Spool>,
-    users: &'a mut BTreeSet<String>,
-    held: Option<HashMap<&'static str, Ordered>>,
-}
-
-impl<W: Write> Sink<'_, W> {
-    /// Puts the row made of Hearth's `typed` row and the `kept` source row (`export_kept`), in
-    /// the kept row's source order.
-    fn merged(
-        &mut self,
-        file: &'static str,
-        typed: Option<Vec<String>>,
-        kept: Option<&repo::KeptRow>,
-        full: bool,
-        ids: &[(&str, &str)],
-    ) -> AppResult<()> {
-        let row = merge(Merge {
-            version: self.v,
-            file,
-            export_id: self.eid,
-            typed,
-            kept: kept.and_then(fields_of).as_ref(),
-            full,
-            ids,
-        });
-        self.put(file, kept.map(|k| k.seq), row)
-    }
-
-    fn put(
-        &mut self,
-        file: &'static str,
-        seq: Option<i64>,
-        row: Option<Vec<String>>,
-    ) -> AppResult<()> {
-        let Some(row) = row else { return Ok(()) };
-        match &mut self.held {
-            Some(held) => {
-                held.entry(file)
-                    .or_default()
-                    .push((seq.unwrap_or(i64::MAX), row));
-                Ok(())
-            }
-            None => self.write(file, &row),
+        let key_value = exported_id(k.agency_id, &k.source_id, k.rewrite);
+        let sid = self.id("Enrollment", stay);
+        if k.target_id.is_some() {
+            // A row Hearth holds typed too: its datum's row, overlaid.
+            let (
+                Some(kind),
+                Some(fields),
+                Some(day),
+                Some(client),
+                Some(agency),
+                Some(user),
+                Some(at),
+            ) = (
+                r.d_kind.as_deref(),
+                r.d_fields.as_ref(),
+                r.d_occurred_on,
+                r.d_client_id,
+                r.d_entered_by_agency,
+                r.d_entered_by_user.as_deref(),
+                r.d_created_at,
+            )
+            else {
+                return Ok(());
+            };
+            let user = user_of(self.owners, user, agency);
+            let datum = DatumIn {
+                id: k.target_id.unwrap_or_default(),
+                enrollment_id: stay,
+                client_id: client,
+                date: day,
+                text: full,
+                created_at: at,
+                user: &user,
+            };
+            let Some((file, key, row)) = self.typed_row(kind, fields, &datum)? else {
+                return Ok(());
+            };
+            let ids = [
+                (key, key_value),
+                ("EnrollmentID", sid),
+                ("PersonalID", self.id("Client", client)),
+            ];
+            return self
+                .merged(file, Some(row), Some(k), full, &ids)
+                .map(|_| ());
         }
-    }
-
-    fn write(&mut self, file: &str, row: &[String]) -> AppResult<()> {
-        note_user(self.v, file, row, self.users);
-        if file == "Client" {
-            self.z.row(row).map_err(io)?;
-        } else if let Some(spool) = self.spools.get_mut(file) {
-            spool.row(row).map_err(io)?;
+        // A row kept only whole.
+        let Some(file) = self.files.iter().find(|f| **f == k.file).copied() else {
+            return Ok(());
+        };
+        let Some(fs) = Spec::get(self.v).file(file) else {
+            return Ok(());
+        };
+        let client = self.stay_client.get(&stay).copied().or(k.client_id);
+        let pid = client.map(|c| self.id("Client", c)).unwrap_or_default();
+        let mut ids = vec![("EnrollmentID", sid), ("PersonalID", pid)];
+        // Its key as sent, unless it is made unique per agency.
+        if k.rewrite {
+            ids.push((fs.key, key_value));
         }
-        Ok(())
-    }
-
-    fn finish(mut self) -> AppResult<()> {
-        for (file, mut rows) in self.held.take().unwrap_or_default() {
-            rows.sort_by_key(|(seq, _)| *seq);
-            for (_, row) in rows {
-                self.write(file, &row)?;
+        if fs.key != "AssessmentID" && fs.columns.iter().any(|c| c.name == "AssessmentID") {
+            let named =
+                fields_of(k).and_then(|f| f.get("AssessmentID")?.as_str().map(str::to_string));
+            if let Some(a) = named {
+                // The rows of an assessment left out (a code outside its list that nothing can
+                // stand for) are left out with it.
+                if self.left_out.contains(&(k.agency_id, a.clone())) {
+                    return Ok(());
+                }
+                ids.push(("AssessmentID", exported_id(k.agency_id, &a, k.ref_rewrite)));
             }
+        }
+        let written = self.merged(file, None, Some(k), full, &ids)?;
+        if !written && file == "Assessment" && k.invalid.is_some() {
+            self.left_out.insert((k.agency_id, k.source_id.clone()));
         }
         Ok(())
     }
 }
 
-/// What an import kept of a page, and the source ids of its records, stays and households.
-type KeptOfPage = (Vec<repo::KeptRow>, Vec<repo::KeptRow>, Vec<repo::SourceId>);
+/// Where a keyset stream over a page's stays (sorted by id) stands: the stays not finished yet
+/// (from `pos`), and within the first of them the key of the last row read, if a page ended
+/// inside it. A page asks for the rest of that stay alone, or for all the stays from `pos`: one
+/// index range per stay either way, never the rows before the cursor again.
+struct Stream<K> {
+    pos: usize,
+    within: Option<K>,
+    done: bool,
+}
 
-fn kept_and_sources(
+impl<K: Clone> Stream<K> {
+    fn new(done: bool) -> Stream<K> {
+        Stream {
+            pos: 0,
+            within: None,
+            done,
+        }
+    }
+
+    /// The next page of rows: `fetch(stays, after)` answers at most `repo::ROWS` rows of `stays`
+    /// by stay and key, the first stay's after `after`.
+    fn next<T>(
+        &mut self,
+        stays: &[repo::StayRow],
+        fetch: impl FnOnce(&[repo::StayRow], Option<&K>) -> AppResult<Vec<T>>,
+        stay_of: impl Fn(&T) -> Uuid,
+        key_of: impl Fn(&T) -> K,
+    ) -> AppResult<Vec<T>> {
+        if self.done || self.pos >= stays.len() {
+            self.done = true;
+            return Ok(Vec::new());
+        }
+        let (asked, within) = match &self.within {
+            Some(k) => (&stays[self.pos..=self.pos], Some(k)),
+            None => (&stays[self.pos..], None),
+        };
+        let page = fetch(asked, within)?;
+        match page.last() {
+            Some(last) if page.len() as i64 >= repo::ROWS => {
+                let stay = stay_of(last);
+                self.pos += stays[self.pos..]
+                    .iter()
+                    .position(|st| st.id == stay)
+                    .unwrap_or(0);
+                self.within = Some(key_of(last));
+            }
+            // The stays asked for are done.
+            _ if self.within.is_some() => {
+                self.pos += 1;
+                self.within = None;
+            }
+            _ => self.done = true,
+        }
+        Ok(page)
+    }
+}
+
+/// Reads a page's stays' data in pages of rows and hands them on in the order written: per stay,
+/// the rows an import kept by their order, then Hearth's data by kind, day and id. Two keyset
+/// streams (`repo::imported_page`, `repo::hearth_data`), both by stay, merged; no statement
+/// reads more than `repo::ROWS` rows, and no more than a few pages of rows are held.
+fn stream_data(
     conn: &mut PgConnection,
     s: &Scope,
-    clients: &[repo::ClientRow],
     stays: &[repo::StayRow],
-    data: &[repo::DatumRow],
-) -> AppResult<KeptOfPage> {
-    let kept_only = if stays.is_empty() {
-        Vec::new()
-    } else {
-        repo::kept_of_stays(conn, s, stays)?
-    };
-    let targets: Vec<Uuid> = clients
-        .iter()
-        .map(|c| c.id)
-        .chain(stays.iter().map(|st| st.id))
-        .chain(data.iter().map(|d| d.id))
-        .collect();
-    let kept = repo::kept_of_targets(conn, TYPED_FILES, &targets)?;
-    let linked: Vec<Uuid> = clients
-        .iter()
-        .map(|c| c.id)
-        .chain(stays.iter().flat_map(|st| [st.id, st.household_id]))
-        .collect();
-    let sources = repo::source_ids(conn, &["Client", "Enrollment", "Household"], &linked)?;
-    Ok((kept, kept_only, sources))
+    importers: &Importers,
+    tx: &std::sync::mpsc::SyncSender<Msg>,
+) -> AppResult<bool> {
+    use std::collections::VecDeque;
+    let mut kept: VecDeque<repo::KeptDataRow> = VecDeque::new();
+    let mut ours: VecDeque<repo::DatumRow> = VecDeque::new();
+    let mut kept_at: Stream<i64> = Stream::new(!importers.any());
+    let mut ours_at: Stream<repo::DatumKey> = Stream::new(false);
+    let mut out: Vec<Datum> = Vec::new();
+    loop {
+        while kept.is_empty() && !kept_at.done {
+            kept.extend(kept_at.next(
+                stays,
+                |asked, after| {
+                    Ok(repo::imported_page(
+                        conn,
+                        s,
+                        asked,
+                        after.copied().unwrap_or(0),
+                        importers,
+                    )?)
+                },
+                |r| r.kept.enrollment_id.unwrap_or_default(),
+                |r| r.kept.seq,
+            )?);
+        }
+        while ours.is_empty() && !ours_at.done {
+            ours.extend(ours_at.next(
+                stays,
+                |asked, after| {
+                    let start = repo::DatumKey::start();
+                    Ok(repo::hearth_data(conn, s, asked, after.unwrap_or(&start))?)
+                },
+                |d| d.enrollment_id,
+                repo::DatumKey::of,
+            )?);
+        }
+        let from_kept = match (kept.front(), ours.front()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(k), Some(d)) => k.kept.enrollment_id.unwrap_or_default() <= d.enrollment_id,
+        };
+        let next = if from_kept {
+            kept.pop_front().map(Datum::Kept)
+        } else {
+            ours.pop_front().map(Datum::Hearth)
+        };
+        out.extend(next);
+        if out.len() as i64 >= repo::ROWS && tx.send(Msg::Data(std::mem::take(&mut out))).is_err() {
+            return Ok(false);
+        }
+    }
+    if !out.is_empty() && tx.send(Msg::Data(out)).is_err() {
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Ends the file being written and notes its rows.
@@ -639,10 +851,6 @@ fn finish<W: Write>(
     progress.rows(name, n);
     done.push((name.to_string(), n));
     Ok(())
-}
-
-fn io(e: std::io::Error) -> AppError {
-    AppError::Internal(format!("writing the export: {e}"))
 }
 
 /// Writes the zip of the plan into `out`, from one snapshot of the database.
@@ -680,44 +888,74 @@ fn write_in_snapshot<W: Write + Send>(
     .map_err(io)?;
     finish(&mut z, &mut done, "Export", progress)?;
 
-    // Whether anything was imported into the CoC (else no kept rows nor source ids to look for).
-    let imported = repo::coc_has_imports(conn, &s.coc)?;
-    // The rows an import kept of the CoC's agencies, projects and staff, by file.
+    // The CoC's agencies that imported (else no kept rows nor source ids to look for).
+    let importers = Importers::of(conn, &s.coc)?;
+    let imported = importers.any();
+    let agencies = repo::agencies_of(conn, &s.coc)?;
+    let projects = repo::projects_of(conn, &s.coc)?;
+    // The rows an import kept of the CoC's agencies, projects and staff, by file, and who holds
+    // which of their ids.
+    let mut owners = Owners::new(agencies.iter().map(|a| a.id));
+    for a in &agencies {
+        owners.hearth("Organization", map::id(a.id));
+    }
+    for p in &projects {
+        owners.hearth("Project", map::id(p.id));
+    }
     let mut descriptors: HashMap<String, Vec<repo::KeptRow>> = HashMap::new();
     for k in repo::kept_descriptors(conn, &s.coc)? {
+        owners.hold(&k.file, &k.source_id, k.agency_id);
         descriptors.entry(k.file.clone()).or_default().push(k);
     }
+    let owners = owners;
     let kept_in = |file: &str| descriptors.get(file).map(Vec::as_slice).unwrap_or(&[]);
-    let as_is = |k: &repo::KeptRow, file: &str| {
+    let as_is_over = |k: &repo::KeptRow, file: &str, typed: Option<Vec<String>>| {
+        let fields = fields_of(k)?;
+        let ids = descriptor_ids(v, file, k, &fields, &owners);
+        let ids: Vec<(&str, &str)> = ids.iter().map(|(c, x)| (*c, x.as_str())).collect();
         merge(Merge {
             version: v,
             file,
             export_id: eid,
-            typed: None,
-            kept: fields_of(k).as_ref(),
+            typed,
+            kept: Some(&fields),
+            invalid: invalid_of(k).as_ref(),
             full: true,
-            ids: &[],
+            ids: &ids,
         })
     };
-    let projects = repo::projects_of(conn, &s.coc)?;
-    // A project an import made keeps its source ProjectID and OrganizationID.
+    let as_is = |k: &repo::KeptRow, file: &str| as_is_over(k, file, None);
+    // A project an import made keeps its source ProjectID and OrganizationID (as exported).
     let project_kept: HashMap<Uuid, &repo::KeptRow> = kept_in("Project")
         .iter()
         .filter_map(|k| Some((k.target_id?, k)))
         .collect();
     let project_ids: HashMap<Uuid, String> = project_kept
         .iter()
-        .map(|(id, k)| (*id, k.source_id.clone()))
+        .map(|(id, k)| (*id, owners.id("Project", k.agency_id, &k.source_id)))
         .collect();
 
     z.begin("Organization").map_err(io)?;
-    for a in repo::agencies_of(conn, &s.coc)? {
+    for a in &agencies {
         let kept_orgs: Vec<&repo::KeptRow> = kept_in("Organization")
             .iter()
             .filter(|k| k.agency_id == a.id)
             .collect();
+        let own = map::organization_row(
+            v,
+            eid,
+            &map::OrganizationIn {
+                id: a.id,
+                name: &a.name,
+                victim_service_provider: a.victim_service_provider,
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+            },
+        );
         for k in &kept_orgs {
-            if let Some(row) = as_is(k, "Organization") {
+            // Over the agency's own row: a required value sent outside its list stands as the
+            // agency's.
+            if let Some(row) = as_is_over(k, "Organization", Some(own.clone())) {
                 note_user(v, "Organization", &row, &mut users);
                 z.row(&row).map_err(io)?;
             }
@@ -727,17 +965,7 @@ fn write_in_snapshot<W: Write + Send>(
             .iter()
             .any(|p| p.agency_id == a.id && !project_kept.contains_key(&p.id));
         if kept_orgs.is_empty() || own_projects {
-            let row = map::organization_row(
-                v,
-                eid,
-                &map::OrganizationIn {
-                    id: a.id,
-                    name: &a.name,
-                    victim_service_provider: a.victim_service_provider,
-                    created_at: a.created_at,
-                    updated_at: a.updated_at,
-                },
-            );
+            let row = own;
             note_user(v, "Organization", &row, &mut users);
             z.row(&row).map_err(io)?;
         }
@@ -747,23 +975,31 @@ fn write_in_snapshot<W: Write + Send>(
     z.begin("Project").map_err(io)?;
     let mut exported_projects = Vec::new();
     for p in &projects {
-        let kept = project_kept.get(&p.id).copied().and_then(fields_of);
+        let k = project_kept.get(&p.id).copied();
+        let kept = k.and_then(fields_of);
         let pid = project_ids
             .get(&p.id)
             .cloned()
             .unwrap_or_else(|| map::id(p.id));
-        let org = kept
-            .as_ref()
-            .and_then(|f| f.get("OrganizationID")?.as_str().map(str::to_string))
-            .unwrap_or_else(|| map::id(p.agency_id));
+        let mut ids = match (k, &kept) {
+            (Some(k), Some(f)) => descriptor_ids(v, "Project", k, f, &owners),
+            _ => Vec::new(),
+        };
+        ids.retain(|(c, _)| *c != "ProjectID");
+        ids.push(("ProjectID", pid.clone()));
+        if !ids.iter().any(|(c, _)| *c == "OrganizationID") {
+            ids.push(("OrganizationID", map::id(p.agency_id)));
+        }
+        let ids: Vec<(&str, &str)> = ids.iter().map(|(c, x)| (*c, x.as_str())).collect();
         if let Some(row) = merge(Merge {
             version: v,
             file: "Project",
             export_id: eid,
             typed: Some(map::project_row(v, eid, &project_in(p, s.coc.as_str()))),
             kept: kept.as_ref(),
+            invalid: k.and_then(invalid_of).as_ref(),
             full: true,
-            ids: &[("ProjectID", &pid), ("OrganizationID", &org)],
+            ids: &ids,
         }) {
             note_user(v, "Project", &row, &mut users);
             z.row(&row).map_err(io)?;
@@ -800,16 +1036,33 @@ fn write_in_snapshot<W: Write + Send>(
         spools.insert(f, Spool::new(v, f).map_err(io)?);
     }
     z.begin("Client").map_err(io)?;
+    let encoder = Encoder {
+        v,
+        eid,
+        z,
+        spools,
+        users,
+        projects: &project_ids,
+        owners: &owners,
+        files: spool_files.clone(),
+        ids: HashMap::new(),
+        stay_client: HashMap::new(),
+        left_out: HashSet::new(),
+    };
     // The database work (this thread, which holds the snapshot) and the encoding (a second
-    // thread) overlap: pages go from one to the other through a channel of two pages, so memory
-    // stays bounded by the page size.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Page>(2);
+    // thread) overlap: heads of pages and pages of data rows go from one to the other through a
+    // channel of two, so memory stays bounded by the page sizes.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(2);
     let (produced, consumed) = std::thread::scope(|scope| {
         let encoder = scope.spawn(move || -> AppResult<_> {
-            for page in rx {
-                encode_page(v, eid, &page, &project_ids, &mut z, &mut spools, &mut users)?;
+            let mut e = encoder;
+            for msg in rx {
+                match msg {
+                    Msg::Head(h) => e.head(h)?,
+                    Msg::Data(rows) => e.data(rows)?,
+                }
             }
-            Ok((z, spools, users))
+            Ok((e.z, e.spools, e.users))
         });
         let produced = (|| -> AppResult<()> {
             let mut after = Uuid::nil();
@@ -829,27 +1082,42 @@ fn write_in_snapshot<W: Write + Send>(
                 };
                 let with_stays: HashSet<Uuid> = stays.iter().map(|st| st.client_id).collect();
                 page_clients.retain(|c| with_stays.contains(&c.id));
-                let data = if stays.is_empty() {
-                    Vec::new()
-                } else {
-                    repo::data_of_stays(conn, s, &stays)?
-                };
-                let (kept, kept_only, sources) = if imported {
-                    kept_and_sources(conn, s, &page_clients, &stays, &data)?
+                let (kept, sources) = if imported {
+                    let targets: Vec<Uuid> = page_clients
+                        .iter()
+                        .map(|c| c.id)
+                        .chain(stays.iter().map(|st| st.id))
+                        .collect();
+                    let linked: Vec<Uuid> = page_clients
+                        .iter()
+                        .map(|c| c.id)
+                        .chain(stays.iter().flat_map(|st| [st.id, st.household_id]))
+                        .collect();
+                    (
+                        repo::kept_of_targets(conn, &s.coc, HEAD_FILES, &targets, &importers)?,
+                        repo::source_ids(
+                            conn,
+                            &s.coc,
+                            &["Client", "Enrollment", "Household"],
+                            &linked,
+                            &importers,
+                        )?,
+                    )
                 } else {
                     Default::default()
                 };
                 clients += page_clients.len() as u64;
-                let page = Page {
+                let head = Head {
                     clients: page_clients,
-                    stays,
-                    data,
+                    stays: stays.clone(),
                     kept,
-                    kept_only,
                     sources,
                 };
-                if tx.send(page).is_err() {
-                    // The encoder stopped; its error is the one to answer.
+                // The encoder stopped; its error is the one to answer.
+                if tx.send(Msg::Head(head)).is_err() {
+                    return Ok(());
+                }
+                if !stays.is_empty() && !stream_data(conn, s, &stays, &importers, &tx)? {
                     return Ok(());
                 }
                 progress.rows("Client", clients);

@@ -1105,7 +1105,8 @@ fn write_client(
     };
     let (id, action) = match before {
         Some(id) => {
-            db.with(|c| repo::update_client(c, id, &identity))?;
+            let created = utc(c.date_created);
+            db.with(|conn| repo::update_client(conn, id, &identity, created))?;
             (id, "hmis_import_update")
         }
         None => {
@@ -1236,9 +1237,12 @@ fn write_enrollment(
             stay.destination = old.destination;
             stay.destination_subsidy_type = old.destination_subsidy_type;
             stay.version = old.version;
-            stay.created_at = old.created_at;
+            // The source's stamps stay (DateCreated as the row gives it, else as it was).
+            if e.date_created.is_none() {
+                stay.created_at = old.created_at;
+            }
             run.ce_before.push((old.client_id, old.project_id));
-            db.with(|c| stays_repo::update_enrollment(c, &stay))?;
+            db.with(|c| stays_repo::update_enrollment_stamped(c, &stay))?;
         }
         None => pending.stays.push(stay),
     }
@@ -1345,7 +1349,10 @@ fn write_whole(
             // The CE triggers look at assessments (and refusals, which no file carries).
             let ce = matches!(fields.kind_str(), "assessment" | "refusal");
             if let Some(id) = before {
-                if let Some(its_stay) = db.with(|c| repo::update_datum(c, id, day, &json))? {
+                let created = utc(import_map::timestamp_of(row, "DateCreated"));
+                if let Some(its_stay) =
+                    db.with(|c| repo::update_datum(c, id, day, &json, created))?
+                {
                     if ce {
                         run.ce_stays.push(its_stay);
                     }

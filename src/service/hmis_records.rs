@@ -32,6 +32,13 @@ pub struct HmisRecord {
     /// timestamps and text as strings (blank cells and withheld columns absent).
     #[schema(value_type = Object)]
     pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The values the source sent outside their HUD code list (an import in lenient mode keeps
+    /// such a row): HUD column to the value as sent, which `fields` also holds. An export writes
+    /// HUD's 99 or a blank in their place (docs/hmis-csv.md); this is where the value sent stays
+    /// visible. Empty when every value was in its list; a column withheld from `fields` is
+    /// withheld here too.
+    #[schema(value_type = Object)]
+    pub invalid: serde_json::Map<String, serde_json::Value>,
     /// `full`, or `non_pii` (free text, domestic-violence columns left out).
     pub access: String,
     pub entered_by_agency_id: Uuid,
@@ -57,9 +64,18 @@ fn shown(
     if !kept_row_shown(&k.file, disability, full) {
         return None;
     }
+    let shown_column = |c: &str| kept_column_shown(&k.file, c, column_is_text(&k.file, c), full);
+    let invalid = match &k.invalid {
+        Some(serde_json::Value::Object(m)) => m
+            .iter()
+            .filter(|(c, _)| shown_column(c))
+            .map(|(c, v)| (c.clone(), v.clone()))
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
     let fields = all
         .into_iter()
-        .filter(|(c, _)| kept_column_shown(&k.file, c, column_is_text(&k.file, c), full))
+        .filter(|(c, _)| shown_column(c))
         .map(|(c, v)| {
             let typed = v.as_str().map(|s| typed_value(&k.file, &c, s)).unwrap_or(v);
             (c, typed)
@@ -69,6 +85,7 @@ fn shown(
         file: k.file,
         source_id: k.source_id,
         fields,
+        invalid,
         access: if full { "full" } else { "non_pii" }.into(),
         entered_by_agency_id: k.entered_by_agency,
         entered_by_your_agency: caller.principal.agency_id == Some(k.entered_by_agency),

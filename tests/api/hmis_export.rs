@@ -1017,3 +1017,133 @@ async fn the_export_equals_what_the_api_answers_on_random_worlds() {
         );
     }
 }
+
+/// A stay may hold far more rows than a page of the export reads at once (the tester's 3.7
+/// million bed nights of 300 clients): its data are read in pages of rows, one range of an index
+/// per stay, and come out whole and in order. Stay 1 holds more than two pages of imported bed
+/// nights (in an order that is not their dates'), interleaved in the file with stay 2's, and
+/// bed nights Hearth recorded itself; every row is exported once, each stay's rows together,
+/// the imported ones in the order they came, then Hearth's.
+#[actix_web::test]
+async fn a_stay_with_more_rows_than_a_page_exports_whole_and_in_order() {
+    let (pool, app, coc, agency) = crate::hmis_import::world(4).await;
+    let admin = app.token("many-rows-admin", &[Role::AgencyAdmin], Some(agency));
+    let mut files = hearth::hmis_csv::sample::generate(Version::Fy2026, 3, &coc);
+    let rows_of_stay_1 = 2 * hearth::repo::hmis_export::ROWS as usize + 7;
+    let services = {
+        let (_, bytes) = files.iter().find(|(n, _)| n == "Services.csv").unwrap();
+        let mut rd = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+        let header: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
+        let template: Vec<String> = rd
+            .records()
+            .next()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let at = |c: &str| header.iter().position(|h| h == c).unwrap();
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        w.write_record(&header).unwrap();
+        let mut expected: Vec<(String, String)> = Vec::new();
+        for i in 0..rows_of_stay_1 + 40 {
+            // Every 100th row is stay 2's.
+            let stay = if i % 100 == 50 { 2 } else { 1 };
+            let mut r = template.clone();
+            let id = format!("S-{i}");
+            r[at("ServicesID")] = id.clone();
+            r[at("EnrollmentID")] = format!("Enrollment-{stay}");
+            r[at("PersonalID")] = format!("Client-{stay}");
+            r[at("DateProvided")] =
+                format!("2024-{:02}-{:02}", 1 + (i * 7) % 12, 1 + (i * 13) % 28);
+            r[at("RecordType")] = "200".into();
+            r[at("TypeProvided")] = "200".into();
+            w.write_record(&r).unwrap();
+            expected.push((format!("Enrollment-{stay}"), id));
+        }
+        (w.into_inner().unwrap(), expected)
+    };
+    let (bytes, imported_rows) = services;
+    files
+        .iter_mut()
+        .find(|(n, _)| n == "Services.csv")
+        .unwrap()
+        .1 = bytes;
+    crate::hmis_import::imported(&app, &admin, agency, &files).await;
+
+    // Bed nights Hearth records itself on stays 1 and 3.
+    let worker = app.token("many-rows-worker", &[Role::CaseWorker], Some(agency));
+    let stay_of = |source: &str| {
+        let mut c = pool.get().unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        use diesel::RunQueryDsl;
+        diesel::sql_query(
+            "SELECT target_id AS id FROM hmis_rows WHERE agency_id = $1 AND file = 'Enrollment'
+               AND source_id = $2",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(agency)
+        .bind::<diesel::sql_types::Text, _>(source)
+        .get_result::<Id>(&mut c)
+        .unwrap()
+        .id
+    };
+    let mut ours: Vec<(String, String)> = Vec::new();
+    for (source, day) in [
+        ("Enrollment-1", "2024-07-02"),
+        ("Enrollment-1", "2024-07-01"),
+        ("Enrollment-3", "2024-07-03"),
+    ] {
+        let r = app
+            .post(
+                &format!("/v1/enrollments/{}/services", stay_of(source)),
+                &worker,
+                json!({"date_provided": day, "service_type": "bed_night"}),
+            )
+            .await;
+        ours.push((
+            source.to_string(),
+            hex(r.ok(201)["datum"]["id"].as_str().unwrap()),
+        ));
+    }
+
+    let r = app
+        .get(
+            &format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31"),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200);
+    let (errors, _) = validation_errors(&r.raw);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let out = unzip(&r.raw);
+    let got: Vec<(String, String)> = rows(&out, "Services")
+        .into_iter()
+        .map(|r| (r["EnrollmentID"].clone(), r["ServicesID"].clone()))
+        .collect();
+    // Stays in the order of Enrollment.csv; in each, the imported rows as they came, then
+    // Hearth's by day.
+    let stays: Vec<String> = rows(&out, "Enrollment")
+        .into_iter()
+        .map(|r| r["EnrollmentID"].clone())
+        .collect();
+    let mut expected = Vec::new();
+    for stay in &stays {
+        expected.extend(imported_rows.iter().filter(|(s, _)| s == stay).cloned());
+        let mut mine: Vec<&(String, String)> = ours.iter().filter(|(s, _)| s == stay).collect();
+        // 2024-07-01 before 2024-07-02.
+        mine.reverse();
+        expected.extend(mine.into_iter().cloned());
+    }
+    assert_eq!(got.len(), rows_of_stay_1 + 40 + 3);
+    assert!(
+        got == expected,
+        "first difference at {:?}",
+        got.iter().zip(&expected).position(|(a, b)| a != b)
+    );
+}

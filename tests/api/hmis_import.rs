@@ -10,11 +10,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Uuid as SqlUuid};
 use hearth::consent::Role;
 use hearth::hmis_csv::sample;
-use hearth::hmis_csv::Version;
+use hearth::hmis_csv::{Spec, Version};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::harness::*;
+use std::collections::BTreeSet;
 
 async fn upload<S, B>(app: &TestApp<S>, token: &str, query: &str, bytes: Vec<u8>) -> Reply
 where
@@ -827,5 +828,205 @@ async fn a_large_import_analyzes_the_tables_it_wrote() {
         .get_result(&mut c)
         .unwrap();
         assert!(r.fresh, "{table} was not analyzed after the import");
+    }
+}
+
+/// Exports the test's CoC (2024-01-01 to 2024-12-31) as `token`, FY2026; answers the files.
+pub async fn exported<S: crate::clients::Svc>(
+    app: &TestApp<S>,
+    token: &str,
+    coc: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let r = app
+        .get(
+            &format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2026"),
+            token,
+        )
+        .await;
+    assert_eq!(
+        r.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&r.raw)
+    );
+    crate::hmis_export::unzip(&r.raw)
+}
+
+/// A changed row imported again keeps its source `DateCreated` and `DateUpdated` in every file
+/// Hearth holds typed: the export gives them back as the source sent them, not the time of the
+/// import (the tester's `rt26_mod`: an Enrollment row came back stamped with the import's time).
+#[actix_web::test]
+async fn a_changed_row_keeps_its_source_stamps_in_every_typed_file() {
+    let (_pool, app, coc, agency) = world(4).await;
+    let admin = app.token("stamps-admin", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 4, &coc);
+    // Bed nights are the Services Hearth holds typed.
+    for row in 1..=4 {
+        set_cell(&mut files, "Services.csv", row, "RecordType", "200");
+        set_cell(&mut files, "Services.csv", row, "TypeProvided", "200");
+    }
+    imported(&app, &admin, agency, &files).await;
+    let typed = [
+        "Organization",
+        "Project",
+        "Client",
+        "Enrollment",
+        "Exit",
+        "Services",
+        "CurrentLivingSituation",
+        "Assessment",
+        "Event",
+    ];
+    for f in typed {
+        let name = format!("{f}.csv");
+        set_cell(&mut files, &name, 1, "DateCreated", "2023-05-06 07:08:09");
+        set_cell(&mut files, &name, 1, "DateUpdated", "2024-03-01 10:00:00");
+    }
+    set_cell(&mut files, "Enrollment.csv", 1, "RelationshipToHoH", "2");
+    set_cell(&mut files, "Client.csv", 1, "LastName", "Okonkwo");
+    let job = imported(&app, &admin, agency, &files).await;
+    for f in typed {
+        assert_eq!(file_progress(&job, f, "updated"), 1, "{f}: {job:#}");
+    }
+    let out = exported(&app, &admin, &coc).await;
+    for f in typed {
+        let key = Spec::get(Version::Fy2026).file(f).unwrap().key;
+        let source = {
+            let mut m = std::collections::BTreeMap::new();
+            let (_, b) = files
+                .iter()
+                .find(|(n, _)| *n == format!("{f}.csv"))
+                .unwrap();
+            m.insert(format!("{f}.csv"), String::from_utf8(b.clone()).unwrap());
+            crate::hmis_export::rows(&m, f)[0][key].clone()
+        };
+        let rows = crate::hmis_export::rows(&out, f);
+        let row = rows
+            .iter()
+            .find(|r| r[key] == source)
+            .unwrap_or_else(|| panic!("{f} {source} is exported"));
+        assert_eq!(row["DateCreated"], "2023-05-06 07:08:09", "{f}");
+        assert_eq!(row["DateUpdated"], "2024-03-01 10:00:00", "{f}");
+    }
+    let stay = crate::hmis_export::rows(&out, "Enrollment")
+        .into_iter()
+        .find(|r| r["EnrollmentID"] == "Enrollment-1")
+        .unwrap();
+    assert_eq!(stay["RelationshipToHoH"], "2");
+}
+
+/// Exports the CoC as the system administrator (with a reason), FY2026: the zip's bytes.
+async fn exported_by_admin<S: crate::clients::Svc>(app: &TestApp<S>, coc: &str) -> Vec<u8> {
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: &format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31"),
+            token: Some(&app.admin),
+            body: None,
+            headers: vec![("X-Access-Reason", "CoC submission".into())],
+        })
+        .await;
+    assert_eq!(
+        r.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&r.raw)
+    );
+    r.raw.to_vec()
+}
+
+/// Two agencies of one CoC import exports whose source ids collide (ORG1, Project-1, U1,
+/// Client-1 for two different people, Enrollment-1, H-1...): the CoC's export gives every row
+/// of every file its own key and passes the validator. An id no other agency imported stays as
+/// it came; a shared one is made unique per agency, the same in every export, and every
+/// reference to it follows.
+#[actix_web::test]
+async fn two_agencies_with_colliding_source_ids_export_unique_keys() {
+    let (_pool, app, coc, a) = world(4).await;
+    let b = app.agency(&coc, true).await;
+    let files_a = sample::generate(Version::Fy2026, 6, &coc);
+    let mut files_b = sample::generate(Version::Fy2026, 4, &coc);
+    // B's Services are bed nights (Hearth holds them typed), A's are kept whole.
+    for row in 1..=4 {
+        set_cell(&mut files_b, "Services.csv", row, "RecordType", "200");
+        set_cell(&mut files_b, "Services.csv", row, "TypeProvided", "200");
+    }
+    imported(&app, &app.admin, a, &files_a).await;
+    imported(&app, &app.admin, b, &files_b).await;
+
+    let zip = exported_by_admin(&app, &coc).await;
+    let (errors, _) = crate::hmis_export::validation_errors(&zip);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let out = crate::hmis_export::unzip(&zip);
+    let rows = |f: &str| crate::hmis_export::rows(&out, f);
+    let keys = |f: &str, k: &str| -> Vec<String> { rows(f).iter().map(|r| r[k].clone()).collect() };
+    // Client-5 and Client-6 are A's alone: as they came. Client-1..4 are both agencies'.
+    let clients = keys("Client", "PersonalID");
+    assert_eq!(clients.len(), 10, "{clients:?}");
+    for only_a in ["Client-5", "Client-6"] {
+        assert!(clients.contains(&only_a.to_string()), "{clients:?}");
+    }
+    assert!(!clients.contains(&"Client-1".to_string()), "{clients:?}");
+    let ones: Vec<&String> = clients
+        .iter()
+        .filter(|c| c.ends_with(":Client-1"))
+        .collect();
+    assert_eq!(ones.len(), 2, "{clients:?}");
+    for (file, key) in [
+        ("Organization", "OrganizationID"),
+        ("User", "UserID"),
+        ("Project", "ProjectID"),
+        ("Enrollment", "EnrollmentID"),
+        ("Services", "ServicesID"),
+        ("Assessment", "AssessmentID"),
+    ] {
+        let k = keys(file, key);
+        let distinct: BTreeSet<&String> = k.iter().collect();
+        assert_eq!(distinct.len(), k.len(), "{file}: {k:?}");
+        assert!(k.iter().all(|x| x.chars().count() <= 32), "{file}: {k:?}");
+    }
+    // Each agency's rows name its own records, stays, households, projects and users.
+    let stays = rows("Enrollment");
+    let stay = |id: &str| {
+        stays
+            .iter()
+            .find(|r| r["EnrollmentID"] == id)
+            .unwrap()
+            .clone()
+    };
+    let (e5, e1s): (_, Vec<_>) = (
+        stay("Enrollment-5"),
+        stays
+            .iter()
+            .filter(|r| r["EnrollmentID"].ends_with(":Enrollment-1"))
+            .cloned()
+            .collect(),
+    );
+    assert_eq!(e5["PersonalID"], "Client-5");
+    assert_eq!(e1s.len(), 2);
+    assert_ne!(e1s[0]["HouseholdID"], e1s[1]["HouseholdID"]);
+    for e in &e1s {
+        let tag = e["EnrollmentID"].split(':').next().unwrap().to_string();
+        for column in ["PersonalID", "ProjectID", "HouseholdID", "UserID"] {
+            assert!(e[column].starts_with(&format!("{tag}:")), "{column}: {e:?}");
+        }
+    }
+    // The same export again gives the same ids.
+    let again = crate::hmis_export::unzip(&exported_by_admin(&app, &coc).await);
+    let id = |m: &std::collections::BTreeMap<String, String>| {
+        crate::hmis_export::rows(m, "Export")[0]["ExportID"].clone()
+    };
+    for f in [
+        "Client.csv",
+        "Enrollment.csv",
+        "Services.csv",
+        "User.csv",
+        "Organization.csv",
+    ] {
+        assert_eq!(
+            out[f].replace(&id(&out), "X"),
+            again[f].replace(&id(&again), "X"),
+            "{f}"
+        );
     }
 }

@@ -702,3 +702,110 @@ async fn a_replaced_exit_row_leaves_the_stay_exited() {
     let s = app.get(&path, &worker).await.ok(200).clone();
     assert!(s["exit_date"].is_null(), "{s:#}");
 }
+
+/// A code outside its list, kept in lenient mode, is written by one rule in the export (HUD's
+/// 99 where the column's list has it, a blank where the column may be blank, else Hearth's own
+/// value or the row left out), so every file passes the validator, and the value as sent stays
+/// recorded and visible: the hmis-records answers name it under `invalid`.
+#[actix_web::test]
+async fn a_code_outside_its_list_exports_as_99_and_stays_visible_as_sent() {
+    let (pool, app, coc, agency) = world(4).await;
+    let admin = app.token("kept-admin-invalid", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 4, &coc);
+    // Row 1 of each file belongs to Client-1 and Enrollment-1, row 2 to Client-2.
+    set_cell(&mut files, "Client.csv", 1, "NameDataQuality", "7");
+    set_cell(&mut files, "Client.csv", 1, "VeteranStatus", "5");
+    set_cell(&mut files, "Enrollment.csv", 1, "LivingSituation", "999");
+    set_cell(&mut files, "Disabilities.csv", 1, "DisabilityResponse", "4");
+    // No 99 in the list of a required column: the row cannot be written; nor can the questions
+    // and results of an assessment that cannot be.
+    set_cell(&mut files, "Disabilities.csv", 2, "DisabilityType", "77");
+    set_cell(&mut files, "Assessment.csv", 2, "AssessmentType", "9");
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=lenient"),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert!(
+        job["problems"].to_string().contains("kept_as_invalid"),
+        "{job:#}"
+    );
+
+    let zip = app
+        .get(
+            &format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31"),
+            &admin,
+        )
+        .await
+        .raw;
+    let (errors, _) = crate::hmis_export::validation_errors(&zip);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let out = unzip(&zip);
+    let find =
+        |file: &str, key: &str, id: &str| rows(&out, file).into_iter().find(|r| r[key] == id);
+    let client = find("Client", "PersonalID", "Client-1").unwrap();
+    assert_eq!(client["NameDataQuality"], "99");
+    assert_eq!(client["VeteranStatus"], "99");
+    let stay = find("Enrollment", "EnrollmentID", "Enrollment-1").unwrap();
+    assert_eq!(stay["LivingSituation"], "99");
+    let disability = find("Disabilities", "DisabilitiesID", "Disabilities-1").unwrap();
+    assert_eq!(disability["DisabilityResponse"], "99");
+    assert!(find("Disabilities", "DisabilitiesID", "Disabilities-2").is_none());
+    assert!(find("Assessment", "AssessmentID", "Assessment-2").is_none());
+    assert!(find("AssessmentQuestions", "AssessmentID", "Assessment-2").is_none());
+    assert!(find("AssessmentResults", "AssessmentID", "Assessment-2").is_none());
+    assert!(find("Assessment", "AssessmentID", "Assessment-3").is_some());
+
+    // The values as sent, where the API answers the source rows.
+    let worker = app.token("kept-worker-invalid", &[Role::CaseWorker], Some(agency));
+    let person = target_of(&pool, agency, "Client", "Client-1");
+    let r = app
+        .get(&format!("/v1/clients/{person}/hmis-records"), &worker)
+        .await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    let row = record(&items, "Client").unwrap();
+    assert_eq!(
+        row["invalid"],
+        json!({"NameDataQuality": "7", "VeteranStatus": "5"}),
+        "{row:#}"
+    );
+    let r = app
+        .get(
+            &format!(
+                "/v1/enrollments/{}/hmis-records",
+                stay_of(&pool, agency, "Enrollment-1")
+            ),
+            &worker,
+        )
+        .await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(
+        record(&items, "Enrollment").unwrap()["invalid"],
+        json!({"LivingSituation": "999"})
+    );
+    assert_eq!(
+        record(&items, "Disabilities").unwrap()["invalid"],
+        json!({"DisabilityResponse": "4"})
+    );
+    assert_eq!(
+        record(&items, "IncomeBenefits").unwrap()["invalid"],
+        json!({})
+    );
+    let r = app
+        .get(
+            &format!(
+                "/v1/enrollments/{}/hmis-records",
+                stay_of(&pool, agency, "Enrollment-2")
+            ),
+            &worker,
+        )
+        .await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(
+        record(&items, "Disabilities").unwrap()["invalid"],
+        json!({"DisabilityType": "77"})
+    );
+}
