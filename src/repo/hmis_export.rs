@@ -98,7 +98,8 @@ fn stays_sql(s: &Scope, slots: Slots, join: &str, basis: &str, extra: &str) -> S
             e.relationship_to_hoh, e.entry_date, e.enrollment_coc, e.living_situation, \
             e.length_of_stay, e.los_under_threshold, e.previous_street_essh, \
             e.date_to_street_essh, e.times_homeless_past_three_years, \
-            e.months_homeless_past_three_years, e.entered_by_user, e.created_at, e.updated_at, \
+            e.months_homeless_past_three_years, e.entered_by_agency, e.entered_by_user, \
+            e.created_at, e.updated_at, \
             CASE WHEN xa.exit_access IS NOT NULL THEN e.exit_date END AS exit_date, \
             CASE WHEN xa.exit_access IS NOT NULL THEN e.destination END AS destination, \
             CASE WHEN xa.exit_access IS NOT NULL THEN e.destination_subsidy_type END \
