@@ -176,7 +176,11 @@ pub fn create(
             let roi = repo::insert_roi(conn, &roi)?;
             changes.push(format!("ROI recorded, effective {}.", roi.effective_from));
             if !roi_opens {
-                warnings.push(ended_roi_warning(&roi, visibility));
+                let deidentified = matches!(
+                    mode,
+                    IdentityMode::ConsentRefused | IdentityMode::Anonymous
+                );
+                warnings.push(ended_roi_warning(&roi, visibility, deidentified, false));
             }
         }
         if mode == IdentityMode::Anonymous {
@@ -195,16 +199,30 @@ pub fn create(
     })
 }
 
-/// What an ROI recorded after it ended (expired) did and did not do.
-pub(crate) fn ended_roi_warning(roi: &RoiRow, visibility: Visibility) -> String {
+/// What an ROI recorded after it ended (expired) did and did not do: nothing, beside another ROI
+/// of the record that has not ended (`another_current`), which still decides; else the record is
+/// shared as its visibility and identity say without one.
+pub(crate) fn ended_roi_warning(
+    roi: &RoiRow,
+    visibility: Visibility,
+    deidentified: bool,
+    another_current: bool,
+) -> String {
     let end = roi.expires_on.map_or(String::new(), |e| format!(" on {e}"));
+    let had = format!("The ROI had already expired{end}: it is kept as history");
     match visibility {
-        // Only a de-identified record is open without an ROI that has not ended (rule 4).
+        _ if another_current => format!(
+            "{had} and changes nothing; the record's ROI that has not ended still decides who sees it."
+        ),
+        // A de-identified record is open without an ROI (rule 4).
+        Visibility::Open if deidentified => format!(
+            "{had} and shares nothing more; sharing agencies see the record only de-identified (limited). Record the client's current ROI to share it in full."
+        ),
         Visibility::Open => format!(
-            "The ROI had already expired{end}: it is kept as history and shares nothing more; sharing agencies see the record only de-identified (limited). Record the client's current ROI to share it in full."
+            "{had} and shares nothing: the record is treated as closed until the client's current ROI is recorded."
         ),
         v => format!(
-            "The ROI had already expired{end}: it is kept as history and opens nothing, so the record is {}. Record the client's current ROI to share it.",
+            "{had} and opens nothing, so the record is {}. Record the client's current ROI to share it.",
             v.as_str()
         ),
     }

@@ -328,6 +328,11 @@ pub fn grant(
             warnings.push(crate::service::clients::ended_roi_warning(
                 &roi,
                 row.visibility,
+                matches!(
+                    d.facts.identity,
+                    IdentityMode::ConsentRefused | IdentityMode::Anonymous
+                ),
+                crate::consent::guards::has_roi_not_ended(&d.facts, caller.today),
             ));
         } else if row.visibility != Visibility::Open {
             changes.push(format!(

@@ -154,6 +154,8 @@ pub fn designate_sharing(
                 ended = Some(crate::service::clients::ended_roi_warning(
                     &roi,
                     input.visibility,
+                    false,
+                    crate::consent::guards::has_roi_not_ended(&d.facts, caller.today),
                 ));
             }
         }

@@ -777,3 +777,23 @@ async fn an_explicit_null_expiry_is_indefinite_whatever_the_policy_term() {
         assert_eq!(r.ok(200)["items"][0]["expires_on"], want);
     }
 }
+
+#[actix_web::test]
+async fn an_expired_roi_recorded_beside_a_current_one_says_the_current_one_still_decides() {
+    // An expired ROI changes nothing; on an identified record with a current ROI the answer must
+    // not say the record is seen de-identified (it is not: rule 3 gives sharing agencies full).
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let (_, partner) = member(&app, &t.coc, true, &[Role::CaseWorker]).await;
+    let mut body = identified();
+    body["roi"] = json!({"method": "signed", "effective_from": day(-60)});
+    let path = record(&app, &t.worker, body).await;
+    let expired = json!({"method": "signed", "effective_from": day(-400), "expires_on": day(-300)});
+    let r = grant(&app, &path, &t.worker, expired).await;
+    let o = r.ok(201);
+    assert_eq!(o["client"]["visibility"], "open");
+    assert!(warnings(o).contains("still decides"), "{o}");
+    assert!(!warnings(o).contains("de-identified"), "{o}");
+    let r = app.get(&format!("{path}/access"), &partner).await;
+    assert_eq!(r.ok(200)["level"], "full", "{}", r.body);
+}
