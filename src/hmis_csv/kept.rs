@@ -103,7 +103,7 @@ pub fn encode(row: &Row, skip: &[&str]) -> String {
 
 /// A kept row's values by HUD column name (blank cells absent), from its array; `None` when
 /// `fields` is not one (or `file` is not HUD's).
-pub fn decode(file: &str, fields: &Value) -> Option<Map<String, Value>> {
+pub fn decode(file: &str, fields: Value) -> Option<Map<String, Value>> {
     let (Value::Array(values), Some(names)) = (fields, columns(file)) else {
         return None;
     };
@@ -112,22 +112,14 @@ pub fn decode(file: &str, fields: &Value) -> Option<Map<String, Value>> {
             .iter()
             .zip(values)
             .filter(|(_, v)| !v.is_null())
-            .map(|(n, v)| (n.to_string(), v.clone()))
+            .map(|(n, v)| (n.to_string(), v))
             .collect(),
     )
 }
 
 /// [`decode`] of the JSON text a kept row is read as.
 pub fn decode_text(file: &str, fields: &str) -> Option<Map<String, Value>> {
-    let names = columns(file)?;
-    let values: Vec<Option<String>> = serde_json::from_str(fields).ok()?;
-    Some(
-        names
-            .iter()
-            .zip(values)
-            .filter_map(|(n, v)| Some((n.to_string(), Value::String(v?))))
-            .collect(),
-    )
+    decode(file, serde_json::from_str(fields).ok()?)
 }
 
 #[cfg(test)]
@@ -191,7 +183,7 @@ mod tests {
             assert!(!text.ends_with("null]"), "{text}");
             let back = decode_text("Client", &text).unwrap();
             let value: Value = serde_json::from_str(&text).unwrap();
-            assert_eq!(decode("Client", &value).unwrap(), back);
+            assert_eq!(decode("Client", value).unwrap(), back);
             let pairs: Vec<(&str, &str)> = back
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
@@ -261,10 +253,10 @@ mod tests {
     #[test]
     fn what_is_not_an_array_of_a_hud_file_reads_as_nothing() {
         assert_eq!(
-            decode("Client", &serde_json::json!({"PersonalID": "1"})),
+            decode("Client", serde_json::json!({"PersonalID": "1"})),
             None
         );
-        assert_eq!(decode("Nope", &serde_json::json!(["1"])), None);
+        assert_eq!(decode("Nope", serde_json::json!(["1"])), None);
         assert_eq!(decode_text("Client", "{\"PersonalID\": \"1\"}"), None);
     }
 }

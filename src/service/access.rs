@@ -65,15 +65,24 @@ pub fn load_facts(
     Ok(Some((row, rois, facts)))
 }
 
-/// The record's identifying values (names, alias, SSN, DOB), as the de-identification
-/// scrubber finds them in text.
-pub fn identity_needles(row: &ClientRow) -> crate::domain::scrub::Needles {
+/// A break-glass reason is stored with every audit row of the access: it must not name the
+/// client (names, alias, SSN, DOB, as the de-identification scrubber finds them in text).
+/// Checked only at basis `helpdesk`, where the caller sees the record's PII anyway, so the answer
+/// tells nobody else anything about the record.
+pub fn require_reason_not_naming(
+    caller: &Caller,
+    basis: Option<AccessBasis>,
+    row: &ClientRow,
+) -> AppResult<()> {
+    if basis != Some(AccessBasis::Helpdesk) || caller.access_reason.is_none() {
+        return Ok(());
+    }
     let mut n = crate::domain::scrub::Needles::default();
     n.add_identity(
         &row.identity,
         row.identity_mode == crate::consent::IdentityMode::Anonymous,
     );
-    n
+    caller.require_reason_free_of(&n)
 }
 
 /// Decides the caller's access to record `id`. Level none answers 404, exactly as an unknown id.
@@ -117,12 +126,7 @@ pub fn decide_for(
     if decision.level == AccessLevel::None {
         return Err(AppError::NotFound);
     }
-    // A break-glass reason is stored with every audit row of this access: it must not name
-    // the client. Checked only where the caller sees the record's PII anyway (basis helpdesk),
-    // so the answer tells nobody else anything about the record.
-    if decision.basis == Some(AccessBasis::Helpdesk) && caller.access_reason.is_some() {
-        caller.require_reason_free_of(&identity_needles(&row))?;
-    }
+    require_reason_not_naming(caller, decision.basis, &row)?;
     let successor = successor_for(conn, &viewer, &row, caller.today)?;
     Ok(Decided {
         row,

@@ -55,11 +55,11 @@ fn disability_type(k: &repo::KeptRow) -> Option<&str> {
 /// A kept row as shown at this access, or `None` when it is not shown at all.
 fn shown(
     caller: &Caller,
-    k: repo::KeptRow,
+    mut k: repo::KeptRow,
     collected_on: NaiveDate,
     full: bool,
 ) -> Option<HmisRecord> {
-    let all = crate::hmis_csv::kept::decode(&k.file, &k.fields)?;
+    let all = crate::hmis_csv::kept::decode(&k.file, std::mem::take(&mut k.fields))?;
     let disability = all.get("DisabilityType").and_then(|v| v.as_str());
     if !kept_row_shown(&k.file, disability, full) {
         return None;

@@ -20,7 +20,7 @@ use crate::repo::audit::{self as audit_repo};
 use crate::repo::clients::ClientRow;
 use crate::repo::search::{self as search_repo, ExactKey};
 use crate::repo::visible as visible_repo;
-use crate::service::access::identity_needles;
+use crate::service::access::require_reason_not_naming;
 use crate::service::client_view::{client_view, ClientView};
 use crate::service::context::Caller;
 use crate::service::viewer::remembered_viewer;
@@ -256,10 +256,8 @@ pub fn search(
             reasons: vec![],
         };
         if decision.level == AccessLevel::Full {
-            if basis == AccessBasis::Helpdesk {
-                // The reason goes into this hit's audit row: it must not name this client.
-                caller.require_reason_free_of(&identity_needles(&row))?;
-            }
+            // The reason goes into this hit's audit row: it must not name this client.
+            require_reason_not_naming(caller, Some(basis), &row)?;
             events.push(caller.event(Some(row.id), "search_result", Some(basis)));
         }
         items.push(SearchHit {
