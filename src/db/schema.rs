@@ -299,6 +299,7 @@ diesel::joinable!(clients -> cocs (coc_code));
 diesel::joinable!(roi_consents -> clients (client_id));
 diesel::joinable!(enrollments -> clients (client_id));
 diesel::joinable!(enrollments -> projects (project_id));
+// Joined in queries; the reference is checked per statement by a trigger (migration 2026-12-04).
 diesel::joinable!(enrollment_data -> enrollments (enrollment_id));
 diesel::joinable!(client_contributors -> clients (client_id));
 

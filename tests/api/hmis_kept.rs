@@ -648,6 +648,75 @@ async fn deleting_a_stay_deletes_its_kept_rows() {
     assert_eq!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-2"), 1);
 }
 
+/// Stay data's references are checked per statement, as the foreign keys did per row: a datum
+/// naming no stay, record or agency is refused, and so is deleting a stay or record that data names.
+#[actix_web::test]
+async fn stay_data_references_hold_without_row_level_keys() {
+    let (pool, app, coc, agency) = world(1).await;
+    let admin = app.token("kept-admin-refs", &[Role::AgencyAdmin], Some(agency));
+    let files = sample::generate(Version::Fy2026, 2, &coc);
+    imported(&app, &admin, agency, &files).await;
+    let stay = stay_of(&pool, agency, "Enrollment-1");
+    let mut c = pool.get().unwrap();
+    let insert = |c: &mut diesel::PgConnection, stay: Uuid, client: Option<Uuid>, agency: Uuid| {
+        diesel::sql_query(
+            "INSERT INTO enrollment_data (id, kind, enrollment_id, client_id, occurred_on, \
+             entered_by_agency, entered_by_user, collected_on) \
+             SELECT $1, 'assessment', $2, COALESCE($3, e.client_id), DATE '2024-05-01', $4, 'u', \
+             DATE '2024-05-01' FROM (SELECT $2 AS id) s LEFT JOIN enrollments e ON e.id = s.id",
+        )
+        .bind::<SqlUuid, _>(Uuid::now_v7())
+        .bind::<SqlUuid, _>(stay)
+        .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(client)
+        .bind::<SqlUuid, _>(agency)
+        .execute(c)
+        .map_err(|e| e.to_string())
+    };
+    insert(&mut c, stay, None, agency).expect("a datum of a real stay");
+    let err = insert(&mut c, Uuid::now_v7(), Some(Uuid::now_v7()), agency).unwrap_err();
+    assert!(err.contains("names no stay"), "{err}");
+    let err = insert(&mut c, stay, Some(Uuid::now_v7()), agency).unwrap_err();
+    assert!(err.contains("names no record"), "{err}");
+    let err = insert(&mut c, stay, None, Uuid::now_v7()).unwrap_err();
+    assert!(err.contains("names no agency"), "{err}");
+    // An update is checked too (a merge moves data to another record).
+    let err =
+        diesel::sql_query("UPDATE enrollment_data SET client_id = $1 WHERE enrollment_id = $2")
+            .bind::<SqlUuid, _>(Uuid::now_v7())
+            .bind::<SqlUuid, _>(stay)
+            .execute(&mut c)
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("names no record"), "{err}");
+    // What data names cannot be deleted under it.
+    let err = diesel::sql_query("DELETE FROM enrollments WHERE id = $1")
+        .bind::<SqlUuid, _>(stay)
+        .execute(&mut c)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot be removed"), "{err}");
+    let err = diesel::sql_query(
+        "DELETE FROM clients WHERE id = (SELECT client_id FROM enrollments WHERE id = $1)",
+    )
+    .bind::<SqlUuid, _>(stay)
+    .execute(&mut c)
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("cannot be removed") || err.contains("foreign key"),
+        "{err}"
+    );
+    let err = diesel::sql_query("DELETE FROM agencies WHERE id = $1")
+        .bind::<SqlUuid, _>(agency)
+        .execute(&mut c)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot be removed") || err.contains("foreign key"),
+        "{err}"
+    );
+}
+
 /// The source replaced a stay's Exit row by a new one (the old one marked deleted): the stay
 /// keeps the new exit, whichever order the two rows come in.
 #[actix_web::test]
