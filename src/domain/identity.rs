@@ -96,6 +96,27 @@ impl Identity {
         self.dob_quality = dob_quality;
     }
 
+    /// Designate sharing: the demographic answers a code-name or locked record already holds
+    /// (race, gender, sex, veteran status) stay when the identity sent does not answer them
+    /// again. Names, SSN and DOB are the new identity's own.
+    pub fn keep_unsent_demographics(&self, f: &mut IdentityFields) {
+        let current = self.as_sent();
+        if f.race.is_empty() && f.race_none.is_none() {
+            f.race = current.race;
+            f.race_none = current.race_none;
+        }
+        if f.gender.is_empty() && f.gender_none.is_none() {
+            f.gender = current.gender;
+            f.gender_none = current.gender_none;
+        }
+        if f.sex.is_none() {
+            f.sex = current.sex;
+        }
+        if f.veteran_status.is_none() {
+            f.veteran_status = current.veteran_status;
+        }
+    }
+
     /// The record's fields as a caller would send them, so a patch is validated like a create.
     /// Fields the server sets in `mode` (anonymous names, DOB by policy) are left out.
     fn sent_in(&self, mode: IdentityMode) -> IdentityFields {

@@ -38,7 +38,7 @@ pub struct ByNameList {
 
 /// Every stay in the CoC's projects that began by `$2`, with its person and record.
 const STAYS: &str = "SELECT c.person_id, c.visibility, c.identity_mode, p.project_type, \
-       e.id AS enrollment_id, e.entry_date, e.exit_date, e.destination, \
+       e.project_id, e.id AS enrollment_id, e.entry_date, e.exit_date, e.destination, \
        (e.exit_date IS NULL OR e.exit_date > $2) AS active \
      FROM enrollments e JOIN clients c ON c.id = e.client_id \
      JOIN projects p ON p.id = e.project_id JOIN agencies g ON g.id = p.agency_id \
@@ -70,7 +70,9 @@ pub fn active_groups(
 /// without a contact in the last `inactivity_days`), housed (no active stay, the latest exit to
 /// permanent housing), returned from housing (an active stay entered on or after an exit to
 /// permanent housing), newly identified (an active stay, first seen in the CoC in the 30 days
-/// up to `as_of`).
+/// up to `as_of`). An exit continued the same day by a stay of the same person in the same
+/// project (an ROI split's administrative exit and re-entry) is no exit here: the person never
+/// left.
 pub fn by_name_list(
     conn: &mut PgConnection,
     coc: &str,
@@ -82,7 +84,11 @@ pub fn by_name_list(
         crate::domain::hud::PERMANENT_DESTINATIONS.end(),
     );
     diesel::sql_query(format!(
-        "WITH st AS ({STAYS}), \
+        "WITH st0 AS ({STAYS}), \
+         st AS ( \
+           SELECT st0.*, EXISTS (SELECT 1 FROM st0 n WHERE n.person_id = st0.person_id \
+                    AND n.project_id = st0.project_id AND n.entry_date = st0.exit_date \
+                    AND n.enrollment_id <> st0.enrollment_id) AS continued FROM st0), \
          contact AS ( \
            SELECT st.person_id, max(d.occurred_on) AS last_datum FROM st \
              JOIN enrollment_data d ON d.enrollment_id = st.enrollment_id \
@@ -92,8 +98,8 @@ pub fn by_name_list(
                   max(entry_date) FILTER (WHERE active) AS active_entry, \
                   GREATEST(max(entry_date), max(exit_date) FILTER (WHERE exit_date <= $2), \
                            max(k.last_datum)) AS last_contact, \
-                  max(exit_date) FILTER (WHERE exit_date <= $2) AS last_exit, \
-                  max(exit_date) FILTER (WHERE exit_date <= $2 \
+                  max(exit_date) FILTER (WHERE exit_date <= $2 AND NOT continued) AS last_exit, \
+                  max(exit_date) FILTER (WHERE exit_date <= $2 AND NOT continued \
                         AND destination BETWEEN {lo} AND {hi}) AS last_housed_exit \
              FROM st LEFT JOIN contact k ON k.person_id = st.person_id GROUP BY st.person_id) \
          SELECT count(*) FILTER (WHERE active) AS active_people, \

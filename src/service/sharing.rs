@@ -102,7 +102,8 @@ pub fn set_visibility(
 
 crate::identity_body! {
     /// Chicago: once consent is received, the client designates how the record is shared. The
-    /// record becomes identified, with the identity given here.
+    /// record becomes identified, with the identity given here; the race, gender, sex and
+    /// veteran status it already holds stay unless given again.
     DesignateSharing {
         pub visibility: Visibility,
         /// Needed for `open` unless an ROI is already active.
@@ -128,8 +129,10 @@ pub fn designate_sharing(
             ));
         }
         let policy = load_policy(conn, &d.row.coc_code)?;
+        let mut sent = input.identity_fields();
+        d.row.identity.keep_unsent_demographics(&mut sent);
         let identity = validate_identity(
-            &input.identity_fields(),
+            &sent,
             IdentityMode::Identified,
             &policy.anonymous(),
             &d.row.short_uid,

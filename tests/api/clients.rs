@@ -823,6 +823,28 @@ async fn designate_sharing_turns_a_code_name_record_identified() {
     let other = tenant(&app, json!({})).await;
     let r = app.get(&format!("/v1/clients/{id}"), &other.worker).await;
     assert_eq!(access(r.ok(200)), "full/statewide_roi");
+    // The demographic answers a code-name record holds stay unless answered again.
+    let mut coded = code.clone();
+    coded["gender"] = json!([1]);
+    coded["veteran_status"] = json!(1);
+    coded["sex"] = json!(1);
+    let (id, _) = create_with(&app, w, coded).await;
+    let designate = format!("/v1/clients/{id}/designate-sharing");
+    let r = app.post(&designate, w, named("closed")).await;
+    has!(r.ok(200)["client"], {"gender": [1], "veteran_status": 1, "sex": 1});
+    let (id, _) = create_with(
+        &app,
+        w,
+        json!({"identity_mode": "code_name",
+        "first_name": "Shorty", "gender": [1], "veteran_status": 1}),
+    )
+    .await;
+    let designate = format!("/v1/clients/{id}/designate-sharing");
+    let mut answered = named("closed");
+    answered["gender"] = json!([0]);
+    answered["veteran_status"] = json!(0);
+    let r = app.post(&designate, w, answered).await;
+    has!(r.ok(200)["client"], {"gender": [0], "veteran_status": 0});
     // Someone who cannot see a code-name record cannot designate it either.
     let (id, _) = create_with(&app, w, code).await;
     let designate = format!("/v1/clients/{id}/designate-sharing");

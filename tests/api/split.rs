@@ -267,3 +267,55 @@ async fn a_split_exits_each_stay_with_the_destination_of_its_project_type() {
         );
     }
 }
+
+/// A split's administrative exit from permanent housing, re-entered the same day in the new
+/// record, is no return from housing in the active homeless count: the client never left.
+#[actix_web::test]
+async fn a_split_exit_from_housing_is_no_return_from_housing() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let a = app.agency(&coc, true).await;
+    let psh = app.project(a, 3).await;
+    let ta = app.token("a", &[Role::CaseWorker], Some(a));
+    let r = app
+        .post(
+            "/v1/clients",
+            &ta,
+            json!({"identity_mode": "identified", "first_name": "Pat", "last_name": "Housed"}),
+        )
+        .await;
+    let old = s(&r.ok(201)["client"]["id"]);
+    app.post(
+        &format!("/v1/clients/{old}/enrollments"),
+        &ta,
+        json!({"project_id": psh, "entry_date": days_ago(200), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents"),
+            &ta,
+            json!({"method": "signed"}),
+        )
+        .await;
+    let new = s(&r.ok(201)["client"]["id"]);
+    let r = app
+        .get(&format!("/v1/clients/{old}/enrollments"), &ta)
+        .await;
+    let exited = r.ok(200)["items"][0].clone();
+    let dest = exited["destination"].as_i64().unwrap();
+    assert!((400..500).contains(&dest), "{exited}");
+    let admin = app.token("a-admin", &[Role::CocAdmin], Some(a));
+    let r = app
+        .get(&format!("/v1/cocs/{coc}/reports/active-homeless"), &admin)
+        .await;
+    let report = r.ok(200).clone();
+    assert_eq!(
+        report["by_name_list"]["returned_from_housing"], 0,
+        "{report}"
+    );
+    assert_eq!(report["people"], 1, "{report}");
+    assert_eq!(report["by_name_list"]["newly_identified"], 0, "{report}");
+    assert!(!report.to_string().contains(new.as_str()));
+}
