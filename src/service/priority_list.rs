@@ -63,12 +63,20 @@ pub struct PriorityEntry {
     pub refusal_count: i32,
 }
 
+/// What an entry of `removed` says: the client is no longer listed for the caller, never why
+/// (off the list, no longer readable by it, or merged into another record; a survivor listed to
+/// the caller is answered as an entry of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovedKind {
+    NoLongerListed,
+}
+
 /// In an incremental pull: a client no longer listed (never why).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RemovedEntry {
     pub client_id: Uuid,
-    /// Always `no_longer_listed`.
-    pub change: String,
+    pub change: RemovedKind,
 }
 
 /// Where the next page starts, and the instants of the pull; the API signs it into a cursor.
@@ -270,7 +278,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                     }
                     None => removed.push(RemovedEntry {
                         client_id: r.client_id,
-                        change: "no_longer_listed".into(),
+                        change: RemovedKind::NoLongerListed,
                     }),
                 }
             }
