@@ -323,6 +323,10 @@ async fn every_string_in_the_contract_refuses_nul_overlong_text_and_lone_surroga
                     ];
                     if slot.date {
                         cases.push(("far date", Value::String("+10000-01-01".into())));
+                        // Shapes chrono reads and the contract's `format: date` does not.
+                        for d in ["0000-01-01", "-2026-01-01", "+2026-01-01", "2026-1-1"] {
+                            cases.push(("misshapen date", Value::String(d.into())));
+                        }
                     }
                     for (case, value) in cases {
                         let body = with_value(base.clone(), &slot.steps, value).to_string();
@@ -987,7 +991,16 @@ async fn every_number_is_bounded_and_every_wrong_type_is_named() {
                 } else if s["format"] == "uuid" {
                     &["bad", "", "00000000-0000-0000-0000-00000000000g"]
                 } else if s["format"] == "date" {
-                    &["2026-02-30", "tomorrow", "2026-13-01"]
+                    &[
+                        "2026-02-30",
+                        "tomorrow",
+                        "2026-13-01",
+                        "-2026-01-01",
+                        "%2B2026-01-01",
+                        "+2026-01-01",
+                        "2026-1-1",
+                        "0000-01-01",
+                    ]
                 } else if s["enum"].is_array() {
                     &["yolo", ""]
                 } else {
