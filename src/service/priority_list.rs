@@ -182,8 +182,10 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
     caller.require_break_glass_reason("read of the priority list")?;
     if let Some(r) = &req.resume {
         if r.coc != coc.as_str() || r.coc_view != req.coc_view {
-            return Err(AppError::BadRequest(
-                "The cursor belongs to another list (CoC or view).".into(),
+            return Err(AppError::validation(
+                "cursor",
+                "invalid_cursor",
+                "The cursor belongs to another list (CoC or view).",
             ));
         }
     }
@@ -191,8 +193,10 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
     let since = match (&req.resume, req.changed_since) {
         (Some(r), _) => r.since,
         (None, Some(s)) if s > now => {
-            return Err(AppError::BadRequest(
-                "changed_since is in the future; pass the as_of of your last answer.".into(),
+            return Err(AppError::validation(
+                "changed_since",
+                "out_of_range",
+                "changed_since is in the future; pass the as_of of your last answer.",
             ))
         }
         (None, s) => s,

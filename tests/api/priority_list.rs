@@ -254,16 +254,25 @@ async fn bad_priority_list_requests_are_problems() {
     app.get(&format!("{path}?view=all"), &plr)
         .await
         .problem(422);
-    for since in ["yesterday", "2026-13-01T00:00:00Z"] {
-        app.get(&format!("{path}?changed_since={since}"), &plr)
-            .await
-            .problem(400);
-    }
+    // A malformed or out-of-range parameter is a 422 naming it, as on every list.
     let future = (chrono::Utc::now() + chrono::Duration::hours(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    app.get(&format!("{path}?changed_since={future}"), &plr)
-        .await
-        .problem(400);
+    for since in ["x", "yesterday", "2026-13-01T00:00:00Z", future.as_str()] {
+        let r = app
+            .get(&format!("{path}?changed_since={since}"), &plr)
+            .await;
+        assert_eq!(
+            r.problem(422)["errors"][0]["field"],
+            "changed_since",
+            "{since}"
+        );
+    }
+    let bad_cursor = |r: Reply| {
+        let p = r.problem(422).clone();
+        assert_eq!(p["errors"][0]["field"], "cursor", "{p}");
+        assert_eq!(p["errors"][0]["code"], "invalid_cursor", "{p}");
+        p["errors"][0]["message"].as_str().unwrap().to_string()
+    };
     // A real cursor, then tampered, expired, and used on another CoC's list.
     let r = app.get(&format!("{path}?limit=1"), &plr).await;
     let cursor = r.ok(200)["next_cursor"].as_str().unwrap().to_string();
@@ -273,12 +282,8 @@ async fn bad_priority_list_requests_are_problems() {
     let mut tampered = cursor.clone().into_bytes();
     tampered[5] = if tampered[5] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    app.get(&format!("{path}?cursor={tampered}"), &plr)
-        .await
-        .problem(400);
-    app.get(&format!("{path}?cursor=garbage"), &plr)
-        .await
-        .problem(400);
+    bad_cursor(app.get(&format!("{path}?cursor={tampered}"), &plr).await);
+    bad_cursor(app.get(&format!("{path}?cursor=garbage"), &plr).await);
     let state = PageState {
         coc: coc.clone(),
         coc_view: false,
@@ -290,10 +295,7 @@ async fn bad_priority_list_requests_are_problems() {
     };
     let expired = sign_cursor(&state, chrono::Utc::now().timestamp() - 1);
     let r = app.get(&format!("{path}?cursor={expired}"), &plr).await;
-    assert!(r.problem(400)["detail"]
-        .as_str()
-        .unwrap()
-        .contains("expired"));
+    assert!(bad_cursor(r).contains("expired"));
     let other_admin = app.token("a", &[Role::CocAdmin], Some(other_agency));
     let r = app
         .get(
@@ -301,10 +303,7 @@ async fn bad_priority_list_requests_are_problems() {
             &other_admin,
         )
         .await;
-    assert!(r.problem(400)["detail"]
-        .as_str()
-        .unwrap()
-        .contains("another list"));
+    assert!(bad_cursor(r).contains("another list"));
 }
 
 /// A committing pool on a database of its own: these tests commit revocations (each records a
