@@ -463,17 +463,15 @@ async fn the_contract_lists_what_the_edge_answers() {
                 lists += 1;
                 let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
                 let over = format!("limit={}", limit["schema"]["maximum"].as_u64().unwrap() + 1);
-                // The priority list's cursors are signed: a bad one is a 400 (issue 8).
-                let signed = template.ends_with("/priority-list");
+                // Every list, the priority list's signed cursors included: a 422 naming the
+                // parameter.
                 for q in ["limit=0", over.as_str(), "cursor=not-a-cursor"] {
                     let r = app
                         .raw(req().uri(&format!("{path}?{q}")).to_request())
                         .await;
-                    r.problem(if signed && q.starts_with("cursor") {
-                        400
-                    } else {
-                        422
-                    });
+                    r.problem(422);
+                    let name = q.split('=').next().unwrap().to_string();
+                    assert_eq!(r.error_fields(), vec![name], "{method} {template}?{q}");
                     assert!(
                         listed(op, r.status),
                         "{method} {template}?{q}: 422 is not listed"
