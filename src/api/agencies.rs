@@ -71,12 +71,12 @@ async fn list_agencies(
     q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
-    let after: Option<Uuid> = q.after()?;
+    let after: Option<Uuid> = q.after("agencies")?;
     let rows = run_db(&state, move |conn| {
         tenants::list_agencies(conn, &p, after, limit + 1)
     })
     .await?;
-    let (items, next_cursor) = paginate(rows, limit, |a| a.id);
+    let (items, next_cursor) = paginate(rows, limit, "agencies", |a| a.id);
     JsonReply::ok(&AgencyPage { items, next_cursor })
 }
 
@@ -144,13 +144,13 @@ async fn list_projects(
     f: ApiQuery<ProjectFilter>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
-    let after: Option<Uuid> = q.after()?;
+    let after: Option<Uuid> = q.after("projects")?;
     let agency = f.agency_id;
     let rows = run_db(&state, move |conn| {
         tenants::list_projects(conn, &p, agency, after, limit + 1)
     })
     .await?;
-    let (items, next_cursor) = paginate(rows, limit, |p| p.id);
+    let (items, next_cursor) = paginate(rows, limit, "projects", |p| p.id);
     JsonReply::ok(&ProjectPage { items, next_cursor })
 }
 

@@ -324,12 +324,13 @@ async fn get_audit(
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let limit = q.limit()?;
-    let after: Option<i64> = q.after()?;
+    let list = format!("audit/{id}");
+    let after: Option<i64> = q.after(&list)?;
     let rows = run_db(&state, move |conn| {
         sharing::audit_trail(conn, &caller, id, after, limit + 1)
     })
     .await?;
-    let (items, next_cursor) = paginate(rows, limit, |e| e.id);
+    let (items, next_cursor) = paginate(rows, limit, &list, |e| e.id);
     JsonReply::ok(&AuditPage { items, next_cursor })
 }
 
@@ -348,11 +349,11 @@ async fn list_helpdesk_notices(
     q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
-    let after: Option<Uuid> = q.after()?;
+    let after: Option<Uuid> = q.after("helpdesk-notices")?;
     let rows = run_db(&state, move |conn| {
         sharing::helpdesk_notices(conn, &caller, after, limit + 1)
     })
     .await?;
-    let (items, next_cursor) = paginate(rows, limit, |n| n.id);
+    let (items, next_cursor) = paginate(rows, limit, "helpdesk-notices", |n| n.id);
     JsonReply::ok(&NoticePage { items, next_cursor })
 }

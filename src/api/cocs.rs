@@ -63,12 +63,12 @@ async fn list_cocs(
     q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
-    let after: Option<String> = q.after()?;
+    let after: Option<String> = q.after("cocs")?;
     let rows = run_db(&state, move |conn| {
         tenants::list_cocs(conn, after, limit + 1)
     })
     .await?;
-    let (items, next_cursor) = paginate(rows, limit, |c| c.code.clone());
+    let (items, next_cursor) = paginate(rows, limit, "cocs", |c| c.code.clone());
     JsonReply::ok(&CocPage { items, next_cursor })
 }
 

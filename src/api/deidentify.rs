@@ -77,12 +77,12 @@ async fn list_requests(
     q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let limit = q.limit()?;
-    let after: Option<Uuid> = q.after()?;
+    let after: Option<Uuid> = q.after("deidentification-requests")?;
     let rows = run_db(&state, move |conn| {
         deidentify::list(conn, &caller, after, limit + 1)
     })
     .await?;
-    let (items, next_cursor) = paginate(rows, limit, |r| r.id);
+    let (items, next_cursor) = paginate(rows, limit, "deidentification-requests", |r| r.id);
     JsonReply::ok(&DeidentificationPage { items, next_cursor })
 }
 

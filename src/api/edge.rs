@@ -1,11 +1,13 @@
 //! Input refused once, at the edge, before any handler or query sees it: text with a NUL (which
-//! PostgreSQL cannot store), over-long text, lone UTF-16 surrogates, dates past year 9999,
+//! PostgreSQL cannot store), over-long text, lone UTF-16 surrogates, dates not written YYYY-MM-DD
+//! with a year from 0001 to 9999 (`domain::dates`),
 //! numbers past 10^15 in magnitude (or past what a double holds), bytes after the JSON value, and path or query parameters holding a NUL or a control byte. Each
 //! refusal is a problem document naming the field (422 for a body field, 400 for a path or query
 //! parameter); none repeats the submitted value.
 
 use serde_json::Value;
 
+use crate::domain::dates;
 use crate::error::{AppError, AppResult, FieldError};
 
 /// The longest text any body field may hold, in characters, unless listed in [`LONG_FIELDS`].
@@ -139,11 +141,18 @@ pub fn check_text(s: &str, max: usize) -> Result<(), (&'static str, String)> {
     if s.len() > max && s.chars().count() > max {
         return Err(("too_long", format!("At most {max} characters.")));
     }
-    if is_out_of_range_date(s) {
-        return Err((
-            "date_out_of_range",
-            "Dates are YYYY-MM-DD with a year from 0001 to 9999.".into(),
-        ));
+    check_date_shape(s)
+}
+
+/// A value chrono would read as a date is written the way this API writes dates
+/// (`domain::dates`): `YYYY-MM-DD`, a year of four digits from 0001 to 9999. Every body string
+/// and query parameter is held to it, so no date field or parameter reads another shape.
+pub fn check_date_shape(s: &str) -> Result<(), (&'static str, String)> {
+    if is_out_of_range_date(s) || (s.starts_with("0000-") && dates::is_misshapen_date(s)) {
+        return Err(("date_out_of_range", dates::DATE_RULE.into()));
+    }
+    if dates::is_misshapen_date(s) {
+        return Err(("invalid_date", dates::DATE_RULE.into()));
     }
     Ok(())
 }
@@ -318,6 +327,19 @@ mod tests {
         assert!(
             codes(r#"{"d": "2024-01-01", "n": "+1 555 0100", "e": "\ud83d\ude00"}"#).is_empty()
         );
+        for (d, code) in [
+            ("0000-01-01", "date_out_of_range"),
+            ("+2026-01-01", "date_out_of_range"),
+            ("-2026-01-01", "date_out_of_range"),
+            ("2026-1-1", "invalid_date"),
+            ("2026-01-01 ", "invalid_date"),
+        ] {
+            assert_eq!(
+                codes(&format!(r#"{{"a": [{{"entry_date": "{d}"}}]}}"#)),
+                vec![("a[0].entry_date".into(), code.into())],
+                "{d}"
+            );
+        }
     }
 
     #[test]

@@ -198,6 +198,16 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 
 /// Deserializes a query string (`a=1&b=x`) into `T`, naming the parameter on failure.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> AppResult<T> {
+    // A date is read in one shape only, as in a body (chrono alone reads `2026-1-1` and
+    // `-2026-01-01`); checked on every value, so a parameter the handler reads by hand is too.
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if let Err((code, message)) = crate::api::edge::check_date_shape(&value) {
+            let field = crate::api::edge::sanitize_key(&name);
+            return Err(AppError::Validation(vec![FieldError::new(
+                field, code, message,
+            )]));
+        }
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = crate::api::edge::field_path(e.path());

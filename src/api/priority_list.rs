@@ -59,9 +59,16 @@ pub fn sign_cursor(state: &PageState, expires: i64) -> String {
     format!("{}.{}", b64.encode(&payload), b64.encode(tag))
 }
 
-/// Reads a cursor this service signed; 400 when tampered with, expired or malformed.
+/// Reads a cursor this service signed; 422 naming `cursor` (`invalid_cursor`, as every list
+/// answers a cursor it did not issue) when tampered with, expired or malformed.
 pub fn verify_cursor(cursor: &str) -> AppResult<PageState> {
-    let bad = |why: &str| AppError::BadRequest(format!("The cursor is not valid: {why}."));
+    let bad = |why: &str| {
+        AppError::validation(
+            "cursor",
+            "invalid_cursor",
+            format!("The cursor is not valid: {why}."),
+        )
+    };
     if cursor.len() > 2048 {
         return Err(bad("too long"));
     }
@@ -124,10 +131,10 @@ pub struct PriorityListPage {
     params(("code" = String, Path, description = "HUD CoC code", example = "IL-510"), PriorityListQuery),
     responses(
         (status = 200, body = PriorityListPage),
-        (status = 400, description = "Malformed CoC code; a tampered, expired or other-list cursor; an unparsable or future changed_since"),
+        (status = 400, description = "Malformed CoC code"),
         (status = 403, description = "Another CoC's list, or the CoC view without coc_admin"),
         (status = 404, description = "No such CoC"),
-        (status = 422, description = "limit or view out of range"),
+        (status = 422, description = "limit or view out of range; a tampered, expired or other-list cursor (`cursor`, `invalid_cursor`); an unparsable or future changed_since (`changed_since`); named in errors"),
     )
 )]
 #[get("/cocs/{code}/priority-list")]
@@ -165,8 +172,10 @@ async fn get_priority_list(
         Some(s) => Some(
             DateTime::parse_from_rfc3339(s)
                 .map_err(|_| {
-                    AppError::BadRequest(
-                        "changed_since is not an RFC 3339 timestamp (2026-05-01T12:00:00Z).".into(),
+                    AppError::validation(
+                        "changed_since",
+                        "invalid_value",
+                        "changed_since is an RFC 3339 timestamp (2026-05-01T12:00:00Z).",
                     )
                 })?
                 .with_timezone(&Utc),

@@ -4,6 +4,7 @@
 //! without a database and gives the same answer wherever it is applied.
 
 pub mod coc_code;
+pub mod dates;
 pub mod dob;
 pub mod hud;
 pub mod identity;

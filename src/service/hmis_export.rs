@@ -76,17 +76,14 @@ pub fn parse_request(
             ));
             None
         }
-        Some(s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            Ok(d) if s.len() == 10 => Some(d),
-            _ => {
-                errs.push(FieldError::new(
-                    field,
-                    "malformed",
-                    format!("{field} is a date YYYY-MM-DD."),
-                ));
-                None
-            }
-        },
+        Some(s) => crate::domain::dates::parse_date(s).or_else(|| {
+            errs.push(FieldError::new(
+                field,
+                "malformed",
+                format!("{field} is a date YYYY-MM-DD, with a year from 0001 to 9999."),
+            ));
+            None
+        }),
     };
     let start = date("start", start);
     let end = date("end", end);

@@ -63,12 +63,20 @@ pub struct PriorityEntry {
     pub refusal_count: i32,
 }
 
+/// What an entry of `removed` says: the client is no longer listed for the caller, never why
+/// (off the list, no longer readable by it, or merged into another record; a survivor listed to
+/// the caller is answered as an entry of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovedKind {
+    NoLongerListed,
+}
+
 /// In an incremental pull: a client no longer listed (never why).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RemovedEntry {
     pub client_id: Uuid,
-    /// Always `no_longer_listed`.
-    pub change: String,
+    pub change: RemovedKind,
 }
 
 /// Where the next page starts, and the instants of the pull; the API signs it into a cursor.
@@ -174,8 +182,10 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
     caller.require_break_glass_reason("read of the priority list")?;
     if let Some(r) = &req.resume {
         if r.coc != coc.as_str() || r.coc_view != req.coc_view {
-            return Err(AppError::BadRequest(
-                "The cursor belongs to another list (CoC or view).".into(),
+            return Err(AppError::validation(
+                "cursor",
+                "invalid_cursor",
+                "The cursor belongs to another list (CoC or view).",
             ));
         }
     }
@@ -183,8 +193,10 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
     let since = match (&req.resume, req.changed_since) {
         (Some(r), _) => r.since,
         (None, Some(s)) if s > now => {
-            return Err(AppError::BadRequest(
-                "changed_since is in the future; pass the as_of of your last answer.".into(),
+            return Err(AppError::validation(
+                "changed_since",
+                "out_of_range",
+                "changed_since is in the future; pass the as_of of your last answer.",
             ))
         }
         (None, s) => s,
@@ -270,7 +282,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                     }
                     None => removed.push(RemovedEntry {
                         client_id: r.client_id,
-                        change: "no_longer_listed".into(),
+                        change: RemovedKind::NoLongerListed,
                     }),
                 }
             }

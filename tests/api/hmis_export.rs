@@ -319,6 +319,21 @@ async fn bad_parameters_answer_problems_naming_the_field() {
             Some("end"),
         ),
         (
+            format!("{base}?coc={coc}&start=0000-01-01&end=2026-02-01"),
+            422,
+            Some("start"),
+        ),
+        (
+            format!("{base}?coc={coc}&start=2026-01-01&end=2026-2-1"),
+            422,
+            Some("end"),
+        ),
+        (
+            format!("{base}?coc={coc}&start=-2026-01-01&end=2026-02-01"),
+            422,
+            Some("start"),
+        ),
+        (
             format!("{base}?coc={coc}&start=2026-03-01&end=2026-02-01"),
             422,
             Some("end"),

@@ -254,16 +254,25 @@ async fn bad_priority_list_requests_are_problems() {
     app.get(&format!("{path}?view=all"), &plr)
         .await
         .problem(422);
-    for since in ["yesterday", "2026-13-01T00:00:00Z"] {
-        app.get(&format!("{path}?changed_since={since}"), &plr)
-            .await
-            .problem(400);
-    }
+    // A malformed or out-of-range parameter is a 422 naming it, as on every list.
     let future = (chrono::Utc::now() + chrono::Duration::hours(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    app.get(&format!("{path}?changed_since={future}"), &plr)
-        .await
-        .problem(400);
+    for since in ["x", "yesterday", "2026-13-01T00:00:00Z", future.as_str()] {
+        let r = app
+            .get(&format!("{path}?changed_since={since}"), &plr)
+            .await;
+        assert_eq!(
+            r.problem(422)["errors"][0]["field"],
+            "changed_since",
+            "{since}"
+        );
+    }
+    let bad_cursor = |r: Reply| {
+        let p = r.problem(422).clone();
+        assert_eq!(p["errors"][0]["field"], "cursor", "{p}");
+        assert_eq!(p["errors"][0]["code"], "invalid_cursor", "{p}");
+        p["errors"][0]["message"].as_str().unwrap().to_string()
+    };
     // A real cursor, then tampered, expired, and used on another CoC's list.
     let r = app.get(&format!("{path}?limit=1"), &plr).await;
     let cursor = r.ok(200)["next_cursor"].as_str().unwrap().to_string();
@@ -273,12 +282,8 @@ async fn bad_priority_list_requests_are_problems() {
     let mut tampered = cursor.clone().into_bytes();
     tampered[5] = if tampered[5] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    app.get(&format!("{path}?cursor={tampered}"), &plr)
-        .await
-        .problem(400);
-    app.get(&format!("{path}?cursor=garbage"), &plr)
-        .await
-        .problem(400);
+    bad_cursor(app.get(&format!("{path}?cursor={tampered}"), &plr).await);
+    bad_cursor(app.get(&format!("{path}?cursor=garbage"), &plr).await);
     let state = PageState {
         coc: coc.clone(),
         coc_view: false,
@@ -290,10 +295,7 @@ async fn bad_priority_list_requests_are_problems() {
     };
     let expired = sign_cursor(&state, chrono::Utc::now().timestamp() - 1);
     let r = app.get(&format!("{path}?cursor={expired}"), &plr).await;
-    assert!(r.problem(400)["detail"]
-        .as_str()
-        .unwrap()
-        .contains("expired"));
+    assert!(bad_cursor(r).contains("expired"));
     let other_admin = app.token("a", &[Role::CocAdmin], Some(other_agency));
     let r = app
         .get(
@@ -301,10 +303,7 @@ async fn bad_priority_list_requests_are_problems() {
             &other_admin,
         )
         .await;
-    assert!(r.problem(400)["detail"]
-        .as_str()
-        .unwrap()
-        .contains("another list"));
+    assert!(bad_cursor(r).contains("another list"));
 }
 
 /// A committing pool on a database of its own: these tests commit revocations (each records a
@@ -314,19 +313,28 @@ fn isolated_committing_pool(size: u32) -> hearth::db::DbPool {
     static URL: OnceLock<String> = OnceLock::new();
     let url = URL.get_or_init(|| {
         let base = test_database_url();
-        let (server, _) = base.rsplit_once('/').unwrap();
+        let (server, db) = base.rsplit_once('/').unwrap();
+        // Named after the test database, so test runs on one server against databases of
+        // their own do not share it.
+        let db = db.split('?').next().unwrap();
+        let name = if db == "hearth_test" {
+            "hearth_ce_feed".to_string()
+        } else {
+            format!("{db}_ce_feed")
+        };
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
         let mut conn = PgConnection::establish(&base).unwrap();
-        let exists: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "(SELECT count(*) FROM pg_database WHERE datname = 'hearth_ce_feed')",
-        ))
+        let exists: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "(SELECT count(*) FROM pg_database WHERE datname = '{name}')"
+        )))
         .get_result(&mut conn)
         .unwrap();
         if exists == 0 {
-            diesel::sql_query("CREATE DATABASE hearth_ce_feed")
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .unwrap();
         }
-        let url = format!("{server}/hearth_ce_feed");
+        let url = format!("{server}/{name}");
         let mut conn = PgConnection::establish(&url).unwrap();
         hearth::db::run_migrations(&mut conn).unwrap();
         url
@@ -468,6 +476,51 @@ async fn incremental_pulls_answer_what_changed_and_removals_by_time_alone() {
     let body = r.ok(200);
     assert_eq!(body["items"], json!([]), "{body}");
     assert_eq!(body["removed"], json!([]));
+}
+
+/// A merged duplicate leaves the list: an incremental pull names it as no longer listed to
+/// whoever saw it listed (its ROIs moved to the survivor, and what was listed at `since` is
+/// judged by the ROIs the duplicate held then), and the survivor as added.
+#[actix_web::test]
+async fn a_merged_duplicate_is_no_longer_listed_in_incremental_pulls() {
+    let pool = isolated_committing_pool(4);
+    let app = spawn_with(pool.clone()).await;
+    world!(app, coc, lead, outreach, ce, w);
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
+    let third = ce_agency(&app, &coc, false).await;
+    let a3 = app.token("c3", &[Role::CaseWorker], Some(third));
+    let (y, _) = on_list(&app, &w, identified_open("Yul"), ce, 3, Some(10.0)).await;
+    let r = app.post("/v1/clients", &w, identified_open("Xan")).await;
+    let x = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let mut since = vec![];
+    for token in [&a3, &plr] {
+        let r = app.get(&path, token).await;
+        let body = r.ok(200).clone();
+        assert_eq!(ids(&body, "items"), vec![y.clone()], "{body}");
+        since.push(urlencode(body["as_of"].as_str().unwrap()));
+    }
+    let admin = app.token("aa", &[Role::AgencyAdmin], Some(outreach));
+    app.post(
+        &format!("/v1/clients/{x}/merge"),
+        &admin,
+        json!({"duplicate_id": y, "confirm_same_person": true}),
+    )
+    .await
+    .ok(200);
+    for (token, since) in [&a3, &plr].into_iter().zip(&since) {
+        let r = app
+            .get(&format!("{path}?changed_since={since}"), token)
+            .await;
+        let body = r.ok(200).clone();
+        assert_eq!(ids(&body, "items"), vec![x.clone()], "{body}");
+        assert_eq!(body["items"][0]["change"], "added", "{body}");
+        assert_eq!(ids(&body, "removed"), vec![y.clone()], "{body}");
+        assert_eq!(body["removed"][0]["change"], "no_longer_listed", "{body}");
+        // A full pull lists the survivor alone.
+        let r = app.get(&path, token).await;
+        assert_eq!(ids(r.ok(200), "items"), vec![x.clone()]);
+    }
 }
 
 fn urlencode(s: &str) -> String {

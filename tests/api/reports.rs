@@ -159,7 +159,16 @@ async fn the_active_homeless_count_counts_people_once_and_every_record() {
 
     // Bad input and the wrong readers.
     let future = days_ago(-2);
-    for bad in [future.as_str(), "soon", "2026-02-30"] {
+    // Dates are YYYY-MM-DD with a four-digit year (chrono alone reads the others).
+    for bad in [
+        future.as_str(),
+        "soon",
+        "2026-02-30",
+        "-2026-01-01",
+        "%2B2026-01-01",
+        "2026-1-1",
+        "0000-01-01",
+    ] {
         let r = app.get(&format!("{path}?as_of={bad}"), &admin).await;
         assert_eq!(r.problem(422)["errors"][0]["field"], "as_of", "{bad}");
     }

@@ -360,6 +360,78 @@ async fn lists_paginate_with_cursors_in_a_stable_order() {
     assert_eq!(seen, created, "every agency once, in creation order");
 }
 
+/// A list's cursor names its list: another list's cursor (or one this service never issued) is
+/// a 422 naming `cursor`, and a record's list (its audit trail) takes only that record's.
+#[actix_web::test]
+async fn a_cursor_is_read_only_by_the_list_that_issued_it() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    for _ in 0..2 {
+        app.agency(&coc, false).await;
+    }
+    let agency = app.agency(&coc, true).await;
+    app.project(agency, 1).await;
+    let r = app.get("/v1/agencies?limit=1", &app.admin).await;
+    let cursor = r.ok(200)["next_cursor"].as_str().unwrap().to_string();
+    app.get(&format!("/v1/agencies?limit=1&cursor={cursor}"), &app.admin)
+        .await
+        .ok(200);
+    let invalid = |r: Reply, what: &str| {
+        let p = r.problem(422);
+        assert_eq!(p["errors"][0]["field"], "cursor", "{what}: {p}");
+        assert_eq!(p["errors"][0]["code"], "invalid_cursor", "{what}: {p}");
+    };
+    for list in [
+        "/v1/projects",
+        "/v1/cocs",
+        "/v1/deidentification-requests",
+        "/v1/helpdesk-notices",
+    ] {
+        let r = app
+            .send(Call {
+                method: "GET",
+                path: &format!("{list}?cursor={cursor}"),
+                token: Some(&app.admin),
+                body: None,
+                headers: vec![("X-Access-Reason", "cursor test".to_string())],
+            })
+            .await;
+        invalid(r, list);
+    }
+    // Two records' audit trails: one's cursor is not the other's.
+    let w = app.token("w", &[Role::AgencyAdmin], Some(agency));
+    let mut clients = vec![];
+    for name in ["Ada", "Bo"] {
+        let r = app
+            .post(
+                "/v1/clients",
+                &w,
+                json!({"identity_mode": "identified", "first_name": name, "last_name": "Paged"}),
+            )
+            .await;
+        let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+        app.get(&format!("/v1/clients/{id}"), &w).await.ok(200);
+        clients.push(id);
+    }
+    let r = app
+        .get(&format!("/v1/clients/{}/audit?limit=1", clients[0]), &w)
+        .await;
+    let audit_cursor = r.ok(200)["next_cursor"].as_str().unwrap().to_string();
+    app.get(
+        &format!("/v1/clients/{}/audit?cursor={audit_cursor}", clients[0]),
+        &w,
+    )
+    .await
+    .ok(200);
+    let r = app
+        .get(
+            &format!("/v1/clients/{}/audit?cursor={audit_cursor}", clients[1]),
+            &w,
+        )
+        .await;
+    invalid(r, "another record's audit");
+}
+
 #[actix_web::test]
 async fn idempotency_key_replays_the_first_result() {
     let app = spawn().await;
