@@ -347,3 +347,75 @@ async fn a_stay_across_the_roi_date_answers_as_a_continuation() {
     .await
     .problem(403);
 }
+
+/// The priority list counts the refusals the datum rule releases to the caller, the ones a read
+/// of the stay's refusals shows it: refusals recorded before the ROI window are not another
+/// agency's to count.
+#[actix_web::test]
+async fn the_priority_list_counts_only_the_refusals_the_caller_may_see() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let creator = ce_agency(&app, &coc, true).await;
+    let other = ce_agency(&app, &coc, true).await;
+    let ce = app.project(creator, 14).await;
+    let w = |a| app.token("w", &[Role::CaseWorker], Some(a));
+    let reader = app.token("r", &[Role::PriorityListReader], Some(other));
+    let r = app
+        .post(
+            "/v1/clients",
+            &w(creator),
+            json!({"identity_mode": "identified", "first_name": "Ref", "last_name": "Usal"}),
+        )
+        .await;
+    let client = id_of(r.ok(201), "client");
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            &w(creator),
+            json!({"project_id": ce, "entry_date": days_ago(20), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = id_of(r.ok(201), "enrollment");
+    let refuse = format!("/v1/enrollments/{stay}/refusals");
+    for day in [10, 8] {
+        app.post(&refuse, &w(creator), json!({"refused_on": days_ago(day)}))
+            .await
+            .ok(201);
+    }
+    app.post(
+        &format!("/v1/clients/{client}/consents"),
+        &w(creator),
+        json!({"method": "signed", "effective_from": days_ago(2)}),
+    )
+    .await
+    .ok(201);
+    app.post(
+        &format!("/v1/enrollments/{stay}/assessments"),
+        &w(creator),
+        json!({"assessment_date": days_ago(0), "assessment_type": 3, "assessment_level": 2,
+               "priority_score": 3.0}),
+    )
+    .await
+    .ok(201);
+    let list = format!("/v1/cocs/{coc}/priority-list");
+    let entry = |v: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["client_id"] == client.to_string().as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("{client} not listed: {v}"))
+    };
+    let r = app.get(&list, &w(creator)).await;
+    assert_eq!(entry(r.ok(200))["refusal_count"], 2);
+    for viewer in [w(other), reader] {
+        let r = app.get(&list, &viewer).await;
+        let e = entry(r.ok(200));
+        assert_eq!(e["refusal_count"], 0, "{e}");
+        let r = app.get(&refuse, &viewer).await;
+        if r.status == actix_web::http::StatusCode::OK {
+            assert_eq!(r.body["items"].as_array().unwrap().len(), 0, "{}", r.body);
+        }
+    }
+}
