@@ -139,8 +139,7 @@ pub fn date_of(row: &Row, col: &str) -> Option<NaiveDate> {
 }
 
 fn date(row: &Row, col: &str) -> Option<NaiveDate> {
-    row.get(col)
-        .and_then(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())
+    row.get(col).and_then(|v| super::parse_date(v.trim()))
 }
 
 /// A `YYYY-MM-DD HH:MM:SS` value of the row, if it is one.
@@ -166,8 +165,7 @@ pub fn timestamp_of(row: &Row, col: &str) -> Option<NaiveDateTime> {
 }
 
 fn timestamp(row: &Row, col: &str) -> Option<NaiveDateTime> {
-    row.get(col)
-        .and_then(|v| NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%d %H:%M:%S").ok())
+    row.get(col).and_then(|v| super::parse_timestamp(v.trim()))
 }
 
 const QUALITY: &[i32] = &[1, 2, 8, 9, 99];

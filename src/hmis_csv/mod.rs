@@ -88,7 +88,61 @@ pub struct Spec {
     pub lists: &'static [(&'static str, &'static [&'static str])],
 }
 
+/// A HUD `D` value, `YYYY-MM-DD` exactly (four-digit year, two-digit month and day), as a date.
+/// Read by hand: chrono's format parser was a seventh of the validator's time.
+pub fn parse_date(v: &str) -> Option<chrono::NaiveDate> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(
+        digits(&b[0..4])? as i32,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )
+}
+
+/// A HUD `T` value, `YYYY-MM-DD HH:MM:SS` exactly, as a date and time.
+pub fn parse_timestamp(v: &str) -> Option<chrono::NaiveDateTime> {
+    let b = v.as_bytes();
+    if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    parse_date(&v[..10])?.and_hms_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    )
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
+}
+
 impl Spec {
+    /// The values of code list `id` as a set (built once per version).
+    pub fn list_set(&self, id: &str) -> Option<&'static std::collections::HashSet<&'static str>> {
+        use std::collections::{HashMap, HashSet};
+        use std::sync::OnceLock;
+        type Sets = HashMap<&'static str, HashSet<&'static str>>;
+        static SETS: [OnceLock<Sets>; 2] = [OnceLock::new(), OnceLock::new()];
+        let spec = Spec::get(self.version);
+        let i = match self.version {
+            Version::Fy2024 => 0,
+            Version::Fy2026 => 1,
+        };
+        SETS[i]
+            .get_or_init(|| {
+                spec.lists
+                    .iter()
+                    .map(|(l, v)| (*l, v.iter().copied().collect()))
+                    .collect()
+            })
+            .get(id)
+    }
+
     pub fn get(version: Version) -> &'static Spec {
         match version {
             Version::Fy2024 => &spec_data::FY2024,

@@ -756,3 +756,40 @@ fn an_error_after_the_listed_problems_still_fails_the_set() {
         }]
     );
 }
+
+#[test]
+fn hud_dates_and_timestamps_are_read_in_their_one_layout() {
+    use super::{parse_date, parse_timestamp};
+    use chrono::NaiveDate;
+    let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+    assert_eq!(parse_date("2024-02-29"), Some(d));
+    assert_eq!(
+        parse_timestamp("2024-02-29 23:05:09"),
+        d.and_hms_opt(23, 5, 9)
+    );
+    for bad in [
+        "2023-02-29",
+        "2024-2-29",
+        "2024-02-9",
+        "+024-02-29",
+        "2024/02/29",
+        "2024-02-29 ",
+        "2024-13-01",
+        "2024-00-10",
+        "２０２４-02-29",
+        "",
+        "2024-02-2x",
+    ] {
+        assert_eq!(parse_date(bad), None, "{bad}");
+    }
+    for bad in [
+        "2024-02-29 24:00:00",
+        "2024-02-29 23:60:00",
+        "2024-02-29T23:05:09",
+        "2024-02-29 23:05",
+        "2024-02-29 23:05:0x",
+        "2023-02-29 10:00:00",
+    ] {
+        assert_eq!(parse_timestamp(bad), None, "{bad}");
+    }
+}

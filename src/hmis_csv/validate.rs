@@ -978,10 +978,8 @@ fn check_value(
         Ty::Int => is_int(v),
         Ty::Str(Some(n)) => v.chars().count() <= n as usize,
         Ty::Str(None) => true,
-        Ty::Date => v.len() == 10 && chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok(),
-        Ty::Timestamp => {
-            v.len() == 19 && chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S").is_ok()
-        }
+        Ty::Date => super::parse_date(v).is_some(),
+        Ty::Timestamp => super::parse_timestamp(v).is_some(),
         Ty::Money { non_negative } => is_money(v) && !(non_negative && v.starts_with('-')),
     };
     if !ok {
@@ -1013,12 +1011,16 @@ fn check_value(
         }
         return;
     }
-    let norm = match c.ty {
-        Ty::Int => v
+    if c.list.is_none() && c.cond_lists.is_empty() {
+        return;
+    }
+    // An integer is looked up in its shortest form (`01` is `1`).
+    let norm: std::borrow::Cow<str> = match c.ty {
+        Ty::Int if (v.len() > 1 && v.starts_with('0')) || v.starts_with("-0") => v
             .parse::<i64>()
-            .map(|i| i.to_string())
-            .unwrap_or_else(|_| v.to_string()),
-        _ => v.to_string(),
+            .map(|i| i.to_string().into())
+            .unwrap_or(v.into()),
+        _ => v.into(),
     };
     let list = c.list.or_else(|| {
         c.cond_lists.iter().find_map(|cl| {
@@ -1034,10 +1036,10 @@ fn check_value(
         })
     });
     let Some(list) = list else { return };
-    let Some(values) = spec.list(list) else {
+    let Some(values) = spec.list_set(list) else {
         return;
     };
-    if !values.contains(&norm.as_str()) {
+    if !values.contains(norm.as_ref()) {
         report.error(
             label,
             line,
@@ -1045,7 +1047,7 @@ fn check_value(
             "not_in_list",
             format!("value is not in list {list}"),
         );
-    } else if c.excluded.contains(&norm.as_str()) {
+    } else if c.excluded.contains(&norm.as_ref()) {
         report.error(
             label,
             line,
