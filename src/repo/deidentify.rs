@@ -81,6 +81,22 @@ pub fn pending_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<
     .get_result(conn)
 }
 
+/// The pending requests that name any of `ids` as a record to de-identify (the client or a
+/// member).
+pub fn pending_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<RequestRow>> {
+    dr::table
+        .filter(
+            dr::status.eq(RequestStatus::Pending).and(
+                dr::client_id
+                    .eq_any(ids)
+                    .or(dr::member_ids.overlaps_with(ids))
+                    .or(dr::dv_member_ids.overlaps_with(ids)),
+            ),
+        )
+        .select(RequestRow::as_select())
+        .load(conn)
+}
+
 /// Those of `ids` that are records.
 pub fn existing(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
     clients::table
