@@ -32,7 +32,9 @@ pub struct DeidentificationPage {
 
 /// File a request to make a client (the head of household) and listed household members
 /// anonymous; members fleeing domestic violence are also removed from the household. The
-/// description is refused when it holds PII. Records a helpdesk notice.
+/// description is refused when it holds PII, the names of the request's records included (the
+/// CoC's admins read it without PII). While the request is pending, neither record of a merge
+/// may be one it names. Records a helpdesk notice.
 #[utoipa::path(
     tag = "deidentification",
     request_body = NewDeidentificationRequest,
@@ -44,7 +46,7 @@ pub struct DeidentificationPage {
         )),
         (status = 404, description = "No such client, or the caller may not see it"),
         (status = 409, description = "A request for this client is pending, or the record is superseded or merged"),
-        (status = 422, description = "A member not in the household, an unlisted household member, PII in the description"),
+        (status = 422, description = "A member not in the household, an unlisted household member, PII in the description (a PII pattern, or a name, alias, SSN or date of birth of a record of the request: `names_the_client`)"),
     )
 )]
 #[post("/deidentification-requests")]
@@ -87,7 +89,8 @@ async fn list_requests(
 }
 
 /// Complete a pending request (system_admin), in one transaction: each record becomes
-/// anonymous in the CoC policy's form (its id stays), contacts and documents are deleted, and
+/// anonymous in the CoC policy's form (its id stays), and so does every record merged into it
+/// (a tombstone whose `merged_into` chain leads to it); contacts and documents are deleted, and
 /// the former values are scrubbed from every table. After the answer, the touched tables are
 /// vacuumed so dead row versions and index entries do not keep the old values.
 #[utoipa::path(
@@ -138,7 +141,7 @@ async fn complete_request(
         (status = 200, body = DeidentificationOutcome),
         (status = 404, description = "No such request"),
         (status = 409, description = "The request is already completed or rejected"),
-        (status = 422, description = "No reason, or PII in it"),
+        (status = 422, description = "No reason, or PII in it: a PII pattern, or a name, alias, SSN or date of birth of a record of the request (`names_the_client`)"),
     )
 )]
 #[post("/deidentification-requests/{id}/reject")]

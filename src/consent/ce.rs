@@ -112,6 +112,31 @@ pub fn may_have_seen_listed(viewer: &super::Viewer, record: &super::RecordFacts)
     }
 }
 
+/// Whether a record pulls onto its own CoC's priority list (consent.md "Priority list"; ROI job
+/// aid: closed clients do not pull onto it): an active Coordinated Entry enrollment, and the
+/// record effectively open for its CoC or de-identified open.
+pub fn pulls_onto_priority_list(record: &super::RecordFacts, today: chrono::NaiveDate) -> bool {
+    record.active_ce_enrollment
+        && (record.deidentified_open()
+            || super::effectively_open_for(record, &record.coc_code, today))
+}
+
+/// The warning a workflow answers when it takes a client off the priority list.
+pub const LEAVES_PRIORITY_LIST: &str =
+    "The client has an active Coordinated Entry enrollment and no longer pulls onto the priority list.";
+
+/// The warning of a workflow that turned the records `before` into `after` (one record, or the
+/// two of a merge into its survivor): the client was on the priority list and is no longer.
+pub fn leaves_priority_list(
+    before: &[&super::RecordFacts],
+    after: &super::RecordFacts,
+    today: chrono::NaiveDate,
+) -> Option<&'static str> {
+    (before.iter().any(|r| pulls_onto_priority_list(r, today))
+        && !pulls_onto_priority_list(after, today))
+    .then_some(LEAVES_PRIORITY_LIST)
+}
+
 /// Who reads a CoC's aggregate reports: its coc_admins and system administrators.
 pub fn may_read_coc_reports(viewer: &super::Viewer, coc: &str) -> Result<(), &'static str> {
     use super::Role;
@@ -242,6 +267,53 @@ mod tests {
             }
         }
         assert!(shown > 100, "{shown}");
+    }
+
+    #[test]
+    fn a_workflow_warns_when_it_takes_a_client_off_the_priority_list() {
+        use crate::consent::{
+            IdentityMode, Lifecycle, RecordFacts, RoiFacts, RoiScope, Visibility,
+        };
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let today = day("2024-06-01");
+        let rec = |visibility, identity, ce: bool| RecordFacts {
+            creating_agency: Uuid::from_u128(1),
+            coc_code: "IL-510".into(),
+            visibility,
+            identity,
+            lifecycle: Lifecycle::Active,
+            rois: vec![RoiFacts {
+                effective_from: day("2024-01-01"),
+                expires_on: None,
+                revoked_on: None,
+                scope: RoiScope::Statewide,
+            }],
+            contributors: vec![],
+            active_ce_enrollment: ce,
+            locked_visible_to_ce_assessors: false,
+        };
+        use IdentityMode::{Anonymous, Identified};
+        use Visibility::{Closed, Open};
+        let listed = rec(Open, Identified, true);
+        let closed = rec(Closed, Identified, true);
+        assert!(pulls_onto_priority_list(&listed, today));
+        assert!(!pulls_onto_priority_list(&closed, today));
+        assert!(!pulls_onto_priority_list(
+            &rec(Open, Identified, false),
+            today
+        ));
+        assert!(pulls_onto_priority_list(&rec(Open, Anonymous, true), today));
+        // An open listed duplicate merged into a closed survivor: the survivor is closed.
+        assert_eq!(
+            leaves_priority_list(&[&rec(Closed, Identified, false), &listed], &closed, today),
+            Some(LEAVES_PRIORITY_LIST)
+        );
+        assert_eq!(leaves_priority_list(&[&listed], &listed, today), None);
+        assert_eq!(leaves_priority_list(&[&closed], &closed, today), None);
+        // An ROI that lapsed before the workflow: it was not on the list, so nothing to say.
+        let mut lapsed = listed.clone();
+        lapsed.rois[0].expires_on = Some(day("2024-05-01"));
+        assert_eq!(leaves_priority_list(&[&lapsed], &closed, today), None);
     }
 
     fn scene() -> EnrollmentScene {

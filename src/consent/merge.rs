@@ -3,7 +3,8 @@
 
 use uuid::Uuid;
 
-use super::{Role, Viewer, Visibility};
+use super::guards::Refusal;
+use super::{IdentityMode, Role, Viewer, Visibility};
 
 /// A system administrator merges any two records; an agency administrator only two records its
 /// own agency created.
@@ -12,6 +13,79 @@ pub fn may_merge(viewer: &Viewer, survivor_creator: Uuid, duplicate_creator: Uui
         || (viewer.has_role(Role::AgencyAdmin)
             && viewer.agency_id == Some(survivor_creator)
             && viewer.agency_id == Some(duplicate_creator))
+}
+
+/// Whether two records' identities may become one record (409 `identity-modes-differ`
+/// otherwise). A de-identified record (consent.md, record rule row 4: `anonymous`, or
+/// `consent_refused`, where the client refused to be identified) merges only with a record of
+/// its own mode, in either direction:
+///
+/// - an identity joining it would be shown, with the free text, contacts and documents that
+///   come with it, to the agencies that contributed to the de-identified record: row 4 governs
+///   them at `limited` "while the record stays de-identified", and a merged record no longer is;
+/// - it joining an identified (or code-name) record gives the identity its data and its
+///   contributors, who would then see that identity in full (row 5).
+///
+/// `identified` and `code_name` records both hold what the client chose to say of themselves,
+/// and merge as before (the survivor keeps its own mode, with a warning).
+pub fn identities_may_merge(
+    survivor: IdentityMode,
+    duplicate: IdentityMode,
+) -> Result<(), Refusal> {
+    use IdentityMode::{Anonymous, ConsentRefused};
+    if survivor == duplicate {
+        return Ok(());
+    }
+    let refuse = |message: &str| {
+        Err(Refusal {
+            code: "identity-modes-differ",
+            message: message.into(),
+        })
+    };
+    if survivor == Anonymous || duplicate == Anonymous {
+        return refuse("One record is anonymous and the other is not: de-identify the other first (POST /v1/deidentification-requests), so no identity joins an anonymous record.");
+    }
+    if survivor == ConsentRefused || duplicate == ConsentRefused {
+        return refuse("One record is consent_refused (the client refused to be identified there) and the other is not: no identity joins a consent-refused record, and its data and contributors join no identified one. Keep both records, or merge it only with another consent_refused record.");
+    }
+    Ok(())
+}
+
+/// A pending de-identification request, as a merge sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingDeidentification {
+    /// The records it de-identifies: the client, members, members fleeing domestic violence.
+    pub targets: Vec<Uuid>,
+    /// The suspected duplicates it lists for the administrator to merge.
+    pub duplicates: Vec<Uuid>,
+}
+
+/// Whether two records may be merged while de-identification requests naming either are pending
+/// (409 `deidentification-pending` otherwise). Completing a request anonymises its records and
+/// every record merged into them, so a merge that made one of them a tombstone, or joined it to a
+/// record the request does not name, would leave the identity (or the data) on a record that
+/// stays identified. The one merge allowed is the one the request asks for: a duplicate it lists
+/// merged into a record it de-identifies (the completion then scrubs its tombstone too).
+pub fn may_merge_while_pending(
+    survivor: Uuid,
+    duplicate: Uuid,
+    pending: &[PendingDeidentification],
+) -> Result<(), Refusal> {
+    let asked_for = |r: &PendingDeidentification| {
+        r.targets.contains(&survivor)
+            && r.duplicates.contains(&duplicate)
+            && !r.targets.contains(&duplicate)
+    };
+    let names = |r: &PendingDeidentification| {
+        r.targets.contains(&survivor) || r.targets.contains(&duplicate)
+    };
+    if pending.iter().any(|r| names(r) && !asked_for(r)) {
+        return Err(Refusal {
+            code: "deidentification-pending",
+            message: "A de-identification request naming one of these records is pending: a system administrator completes or rejects it (POST /v1/deidentification-requests/{id}/complete or /reject) before the records are merged. Only a duplicate the request lists may be merged into a record it de-identifies meanwhile.".into(),
+        });
+    }
+    Ok(())
 }
 
 /// How much a visibility shares, least first: the survivor takes the less sharing of the two.
@@ -72,6 +146,70 @@ mod tests {
         assert_eq!(merged_visibility(Locked, Open, true, false).0, Closed);
         assert_eq!(merged_visibility(Private, Open, false, true).0, Closed);
         assert_eq!(merged_visibility(Locked, Open, false, true).0, Locked);
+    }
+
+    #[test]
+    fn a_deidentified_record_merges_only_with_a_record_of_its_own_mode() {
+        use IdentityMode::*;
+        let modes = [Identified, ConsentRefused, CodeName, Anonymous];
+        for a in modes {
+            for b in modes {
+                let got = identities_may_merge(a, b);
+                let allowed = a == b || (!a.is_deidentified() && !b.is_deidentified());
+                assert_eq!(got.is_ok(), allowed, "{a:?} into {b:?}");
+                if let Err(r) = got {
+                    assert_eq!(r.code, "identity-modes-differ");
+                    // Both directions give the same reason.
+                    assert_eq!(identities_may_merge(b, a), Err(r));
+                }
+            }
+        }
+        // The tester's case: an identified record and a consent-refused one, either way.
+        assert!(identities_may_merge(Identified, ConsentRefused).is_err());
+        assert!(identities_may_merge(ConsentRefused, Identified).is_err());
+        assert!(identities_may_merge(CodeName, Identified).is_ok());
+    }
+
+    #[test]
+    fn while_a_deidentification_is_pending_only_its_listed_duplicates_merge_into_it() {
+        let id = Uuid::from_u128;
+        let (client, member, listed, other) = (id(1), id(2), id(3), id(4));
+        let pending = [PendingDeidentification {
+            targets: vec![client, member],
+            duplicates: vec![listed],
+        }];
+        for (survivor, duplicate, ok) in [
+            // A record it de-identifies, as either side, with one it does not list.
+            (client, other, false),
+            (other, client, false),
+            (other, member, false),
+            // Two records it de-identifies: one would become a tombstone of the other.
+            (client, member, false),
+            // A listed duplicate into a record it de-identifies: what it asks for.
+            (client, listed, true),
+            (member, listed, true),
+            // A record it de-identifies into a listed duplicate: the identity would stay there.
+            (listed, client, false),
+            // Records it does not de-identify.
+            (listed, other, true),
+            (other, listed, true),
+        ] {
+            let got = may_merge_while_pending(survivor, duplicate, &pending);
+            assert_eq!(got.is_ok(), ok, "{survivor} <- {duplicate}");
+            if let Err(r) = got {
+                assert_eq!(r.code, "deidentification-pending");
+            }
+        }
+        assert!(may_merge_while_pending(client, other, &[]).is_ok());
+        // Another pending request that de-identifies the listed duplicate still holds it.
+        let two = [
+            pending[0].clone(),
+            PendingDeidentification {
+                targets: vec![listed],
+                duplicates: vec![],
+            },
+        ];
+        assert!(may_merge_while_pending(client, listed, &two).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 pub use crate::consent::listing::RequestScope;
 use crate::db::schema::{
-    audit_events, contacts, deidentification_requests as dr, documents, enrollment_data,
+    audit_events, clients, contacts, deidentification_requests as dr, documents, enrollment_data,
     enrollments, helpdesk_notices, roi_consents,
 };
 use crate::domain::words::RequestStatus;
@@ -31,6 +31,20 @@ pub struct RequestRow {
     pub decided_by_user: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+impl RequestRow {
+    /// The records the request de-identifies: the client, its members and its members fleeing
+    /// domestic violence, each once.
+    pub fn targets(&self) -> Vec<Uuid> {
+        let mut out = vec![self.client_id];
+        for id in self.member_ids.iter().chain(&self.dv_member_ids) {
+            if !out.contains(id) {
+                out.push(*id);
+            }
+        }
+        out
+    }
 }
 
 pub fn insert_request(conn: &mut PgConnection, row: &RequestRow) -> QueryResult<RequestRow> {
@@ -67,6 +81,30 @@ pub fn pending_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<
     .get_result(conn)
 }
 
+/// The pending requests that name any of `ids` as a record to de-identify (the client or a
+/// member).
+pub fn pending_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<RequestRow>> {
+    dr::table
+        .filter(
+            dr::status.eq(RequestStatus::Pending).and(
+                dr::client_id
+                    .eq_any(ids)
+                    .or(dr::member_ids.overlaps_with(ids))
+                    .or(dr::dv_member_ids.overlaps_with(ids)),
+            ),
+        )
+        .select(RequestRow::as_select())
+        .load(conn)
+}
+
+/// Those of `ids` that are records.
+pub fn existing(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    clients::table
+        .filter(clients::id.eq_any(ids))
+        .select(clients::id)
+        .load(conn)
+}
+
 pub fn list_requests(
     conn: &mut PgConnection,
     scope: &RequestScope,
@@ -101,6 +139,26 @@ pub fn requests_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec
         .select(RequestRow::as_select())
         .for_update()
         .load(conn)
+}
+
+/// The records merged into any of `ids`, directly or through other tombstones (their
+/// `merged_into` chain leads to one of `ids`).
+pub fn merged_into_any(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Id> = diesel::sql_query(
+        "WITH RECURSIVE t(id) AS ( \
+           SELECT c.id FROM clients c WHERE c.merged_into = ANY($1) \
+           UNION \
+           SELECT c.id FROM clients c JOIN t ON c.merged_into = t.id) \
+         SELECT id FROM t ORDER BY id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// The clients with a stay in any household where `client` has one.

@@ -7,7 +7,8 @@ use crate::consent::{
     decide_record, AccessBasis, AccessDecision, AccessLevel, Lifecycle, RecordFacts, RoiFacts,
     RoiScope, Viewer,
 };
-use crate::error::{AppError, AppResult};
+use crate::domain::scrub::Needles;
+use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::clients::{self as repo, ClientRow, RoiRow};
 use crate::service::context::Caller;
 
@@ -77,12 +78,37 @@ pub fn require_reason_not_naming(
     if basis != Some(AccessBasis::Helpdesk) || caller.access_reason.is_none() {
         return Ok(());
     }
-    let mut n = crate::domain::scrub::Needles::default();
-    n.add_identity(
-        &row.identity,
-        row.identity_mode == crate::consent::IdentityMode::Anonymous,
-    );
-    caller.require_reason_free_of(&n)
+    caller.require_reason_free_of(&identity_needles([row]))
+}
+
+/// The identifying values of records (names, alias, SSN, DOB; an anonymous record's generated
+/// names are none of them), as the de-identification scrubber finds them in text.
+pub fn identity_needles<'a>(rows: impl IntoIterator<Item = &'a ClientRow>) -> Needles {
+    let mut n = Needles::default();
+    for row in rows {
+        n.add_identity(
+            &row.identity,
+            row.identity_mode == crate::consent::IdentityMode::Anonymous,
+        );
+    }
+    n
+}
+
+/// Free text that other viewers read without PII (a de-identification request's description,
+/// shown to the CoC's admins; a rejection's reason) must not name the records it is about, as
+/// a break-glass reason must not (`require_reason_not_naming`): their names, alias, SSN or date
+/// of birth. `rows` are the records the caller sees in full, so the answer tells it nothing it
+/// does not know. The error names the field, never the value.
+pub fn require_text_not_naming(field: &str, text: &str, rows: &[&ClientRow]) -> Option<FieldError> {
+    identity_needles(rows.iter().copied())
+        .found_in(text)
+        .then(|| {
+            FieldError::new(
+                field,
+                "names_the_client",
+                format!("{field} holds personal identifying information of a client in the request (a name, alias, SSN or date of birth); refer to clients by id."),
+            )
+        })
 }
 
 /// Decides the caller's access to record `id`. Level none answers 404, exactly as an unknown id.

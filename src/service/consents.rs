@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::guards::{has_roi_not_ended, open_warnings, roi_not_ended};
-use crate::consent::{effectively_open_for, AccessLevel, IdentityMode, Visibility};
+use crate::consent::{AccessLevel, IdentityMode, Visibility};
 use crate::domain::CocCode;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
@@ -437,8 +437,6 @@ pub fn revoke(
         } else {
             "other_agencies_have_data"
         };
-        let on_list_before = d.facts.deidentified_open()
-            || effectively_open_for(&d.facts, &d.facts.coc_code, caller.today);
         let mut row = d.row.clone();
         let mut after = facts.clone();
         if still_open {
@@ -452,13 +450,10 @@ pub fn revoke(
             after.visibility = Visibility::Closed;
             changes.push("Visibility changed from open to closed.".into());
         }
-        let on_list_after =
-            after.deidentified_open() || effectively_open_for(&after, &after.coc_code, caller.today);
-        if facts.active_ce_enrollment && on_list_before && !on_list_after {
-            warnings.push(
-                "The client has an active Coordinated Entry enrollment and no longer pulls onto the priority list.".into(),
-            );
-        }
+        warnings.extend(
+            crate::consent::ce::leaves_priority_list(&[&d.facts], &after, caller.today)
+                .map(String::from),
+        );
         let agencies = |n: usize| format!("{n} other agenc{}", if n == 1 { "y" } else { "ies" });
         let message = if still_open {
             "ROI revoked; another ROI of the record has not ended, so the record stays open for that ROI's scope. Nothing needs closing.".to_string()

@@ -10,14 +10,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::consent::listing::request_scope;
-use crate::consent::IdentityMode;
+use crate::consent::{AccessLevel, IdentityMode};
 use crate::domain::scan_pii;
 use crate::domain::scrub::{scrub_json, scrub_text, scrub_values, Needles};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
 use crate::repo::clients::{self as clients_repo, ClientRow};
 use crate::repo::deidentify::{self as repo, RequestRow};
-use crate::service::access::decide;
+use crate::service::access::{decide, require_text_not_naming};
 use crate::service::consents::load_policy;
 use crate::service::context::Caller;
 use crate::service::tenants::CocPolicy;
@@ -42,14 +42,16 @@ pub struct NewDeidentificationRequest {
     /// Suspected duplicate records of the same people (for the administrator to merge).
     #[serde(default)]
     pub duplicate_ids: Vec<Uuid>,
-    /// Anything the administrator should know; refused when it holds PII (the kind is named).
+    /// Anything the administrator should know; refused when it holds PII (the kind is named),
+    /// or a name, alias, SSN or date of birth of a record of the request (`names_the_client`).
     pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectDeidentification {
-    /// Why; no PII.
+    /// Why; no PII (a PII pattern, or a name, alias, SSN or date of birth of a record of the
+    /// request, is refused with 422 naming the field).
     pub reason: String,
 }
 
@@ -188,12 +190,22 @@ pub fn file(
         let members = dedup(&input.member_ids, &[input.client_id]);
         let dv = dedup(&input.dv_member_ids, &[input.client_id]);
         let household = repo::household_members(conn, input.client_id)?;
+        // The records the caller sees in full: the description may not name them.
+        let mut named: Vec<ClientRow> = Vec::new();
+        if d.decision.level == AccessLevel::Full {
+            named.push(d.row.clone());
+        }
         for (field, list) in [("member_ids", &members), ("dv_member_ids", &dv)] {
             for (i, m) in list.iter().enumerate() {
                 let visible = household.contains(m)
                     && match decide(conn, caller, *m) {
-                        Ok(md) => md.require_writable().is_ok(),
-                        Err(AppError::NotFound) => false,
+                        Ok(md) if md.require_writable().is_ok() => {
+                            if md.decision.level == AccessLevel::Full {
+                                named.push(md.row);
+                            }
+                            true
+                        }
+                        Ok(_) | Err(AppError::NotFound) => false,
                         Err(e) => return Err(e),
                     };
                 if !visible {
@@ -217,6 +229,10 @@ pub fn file(
                     format!("{missing} member(s) of the client's open household are not listed: an anonymous household holds only anonymous members, so list each in member_ids or dv_member_ids."),
                 ));
             }
+        }
+        if let Some(text) = description.as_deref() {
+            let rows: Vec<&ClientRow> = named.iter().collect();
+            errs.extend(require_text_not_naming("description", text, &rows));
         }
         let duplicates = dedup(&input.duplicate_ids, &[input.client_id]);
         if duplicates.iter().any(|x| members.contains(x) || dv.contains(x)) {
@@ -306,6 +322,16 @@ pub fn reject(
         let reason = checked_text("reason", Some(&input.reason), &mut errs);
         if reason.is_none() && errs.is_empty() {
             errs.push(FieldError::new("reason", "required", "Give a reason."));
+        }
+        if let Some(text) = reason.as_deref() {
+            // The requesting agency and the CoC's admins read the reason; it may not name the
+            // records of the request (the system administrator sees them in full).
+            let mut rows = Vec::new();
+            for t in row.targets() {
+                rows.extend(clients_repo::lock(conn, t)?);
+            }
+            let rows: Vec<&ClientRow> = rows.iter().collect();
+            errs.extend(require_text_not_naming("reason", text, &rows));
         }
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
@@ -478,22 +504,24 @@ fn complete_in(
     id: Uuid,
 ) -> AppResult<DeidentificationOutcome> {
     let mut req = pending(conn, id)?;
-    let targets = dedup(
-        &[
-            vec![req.client_id],
-            req.member_ids.clone(),
-            req.dv_member_ids.clone(),
-        ]
-        .concat(),
-        &[],
-    );
+    // Locked in id order, as a merge locks its two records.
+    let mut listed = req.targets();
+    listed.sort();
     let mut rows = Vec::new();
+    for t in &listed {
+        rows.extend(clients_repo::lock(conn, *t)?);
+    }
+    // Every record merged into a listed one (transitively) held the same person's identity:
+    // its tombstone is scrubbed the same way, or the old values would stay on it. Found under
+    // the listed records' locks, so no merge into them (which locks both records) slips by.
+    let tombstones = repo::merged_into_any(conn, &listed)?;
+    for t in &tombstones {
+        rows.extend(clients_repo::lock(conn, *t)?);
+    }
+    let targets = dedup(&[listed, tombstones.clone()].concat(), &[]);
     let mut needles = Needles::default();
-    for t in &targets {
-        if let Some(row) = clients_repo::lock(conn, *t)? {
-            add_needles(&mut needles, &row);
-            rows.push(row);
-        }
+    for row in &rows {
+        add_needles(&mut needles, row);
     }
     for v in repo::contact_values(conn, &targets)? {
         needles.add_value(&v);
@@ -515,14 +543,20 @@ fn complete_in(
     req.decided_by_user = Some(caller.principal.sub.clone());
     req.decided_at = Some(Utc::now());
     let req = repo::update_request(conn, &req)?;
+    let tombs = rows.iter().filter(|r| tombstones.contains(&r.id)).count();
     let mut changes = vec![
-        format!("{} record(s) made anonymous in the form the CoC policy gives; their client ids stay.", rows.len()),
+        format!("{} record(s) made anonymous in the form the CoC policy gives; their client ids stay.", rows.len() - tombs),
         format!("{contacts} contact(s) and {documents} document(s) deleted."),
         format!(
             "Former values scrubbed from {} datum text(s), {} ROI note(s), {} helpdesk notice(s), {} request(s), {} audit row(s); {} stored idempotent answer(s) dropped.",
             s.data, s.notes, s.notices, s.requests, s.audit, s.stored
         ),
     ];
+    if tombs > 0 {
+        changes.push(format!(
+            "{tombs} record(s) merged into them (tombstones) made anonymous and scrubbed the same way."
+        ));
+    }
     if !req.dv_member_ids.is_empty() {
         changes.push(format!(
             "{} member(s) removed from the household into a household of their own ({moved} stay(s) moved).",
@@ -530,8 +564,11 @@ fn complete_in(
         ));
     }
     let mut warnings = vec!["Outside Hearth's reach: copies in database backups and write-ahead-log archives taken before now (docs/deidentification.md).".to_string()];
-    if !req.duplicate_ids.is_empty() {
-        warnings.push(format!("{} suspected duplicate(s) are listed: merge them into these records (POST /v1/clients/{{id}}/merge) so no identified copy remains.", req.duplicate_ids.len()));
+    // The listed duplicates merged into these records were scrubbed with them; one still on
+    // its own keeps its identity, and merges into an anonymous record only once anonymous too.
+    let unmerged = repo::existing(conn, &dedup(&req.duplicate_ids, &tombstones))?.len();
+    if unmerged > 0 {
+        warnings.push(format!("{unmerged} listed suspected duplicate(s) were not merged into these records and keep their identity: de-identify them (POST /v1/deidentification-requests), then merge them into these records (POST /v1/clients/{{id}}/merge) so no identified copy remains."));
     }
     let notice_id = notice(
         conn,
@@ -540,7 +577,7 @@ fn complete_in(
         "deidentification_completed",
         format!(
             "De-identification completed for {} record(s); {} removed from the household.",
-            rows.len(),
+            rows.len() - tombs,
             req.dv_member_ids.len()
         ),
     )?;

@@ -8,10 +8,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::merge::{may_merge, merged_visibility};
-use crate::consent::{IdentityMode, Lifecycle, Visibility};
+use crate::consent::ce::leaves_priority_list;
+use crate::consent::merge::{
+    identities_may_merge, may_merge, may_merge_while_pending, merged_visibility,
+    PendingDeidentification,
+};
+use crate::consent::{Lifecycle, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::repo::clients as clients_repo;
+use crate::repo::deidentify as deidentify_repo;
 use crate::repo::merge as repo;
 use crate::service::access::decide;
 use crate::service::client_view::{redecide, ClientView};
@@ -92,22 +97,35 @@ fn merge_in(
             "The records belong to different CoCs; a merge keeps a record in its CoC.",
         ));
     }
-    let anonymous = IdentityMode::Anonymous;
-    if (s.facts.identity == anonymous) != (d.facts.identity == anonymous) {
-        return Err(AppError::conflict(
-            "identity-modes-differ",
-            "One record is anonymous and the other is not: de-identify the other first (POST /v1/deidentification-requests), so no identity joins an anonymous record.",
-        ));
-    }
+    identities_may_merge(s.facts.identity, d.facts.identity)
+        .map_err(|r| AppError::conflict(r.code, r.message))?;
+    // A pending de-identification of either record is completed or rejected first, but for
+    // the merge it asks for (consent::merge::may_merge_while_pending).
+    let pending: Vec<PendingDeidentification> =
+        deidentify_repo::pending_naming(conn, &[survivor, duplicate])?
+            .into_iter()
+            .map(|r| PendingDeidentification {
+                targets: r.targets(),
+                duplicates: r.duplicate_ids,
+            })
+            .collect();
+    may_merge_while_pending(survivor, duplicate, &pending)
+        .map_err(|r| AppError::conflict(r.code, r.message))?;
     let moved = repo::move_everything(conn, duplicate, survivor)?;
     let others = repo::contributors(conn, survivor)?
         .into_iter()
         .any(|a| a != s.facts.creating_agency);
-    let active_ce = crate::service::access::load_facts(conn, survivor)?
-        .map(|(_, _, f)| f.active_ce_enrollment)
-        .unwrap_or(false);
-    let (visibility, warning) =
-        merged_visibility(s.facts.visibility, d.facts.visibility, others, active_ce);
+    // The survivor's facts with everything moved (stays, ROIs, contributors).
+    let mut after = crate::service::access::load_facts(conn, survivor)?
+        .map(|(_, _, f)| f)
+        .ok_or(AppError::NotFound)?;
+    let (visibility, warning) = merged_visibility(
+        s.facts.visibility,
+        d.facts.visibility,
+        others,
+        after.active_ce_enrollment,
+    );
+    after.visibility = visibility;
     let mut changes = vec![format!(
         "Moved to this record: {} stay(s), {} datum(s), {} contact(s), {} document(s), {} ROI(s); {} contributing agenc(ies) added.",
         moved.stays, moved.data, moved.contacts, moved.documents, moved.rois, moved.contributors
@@ -138,6 +156,9 @@ fn merge_in(
     changes.push(format!(
         "Record {duplicate} is now a tombstone (merged) naming this record to whoever may see it."
     ));
+    warnings.extend(
+        leaves_priority_list(&[&s.facts, &d.facts], &after, caller.today).map(String::from),
+    );
     if s.facts.identity != d.facts.identity {
         warnings.push(format!(
             "The records had different identity modes ({} and {}); this record keeps its own.",

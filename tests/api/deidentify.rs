@@ -88,7 +88,7 @@ pub(crate) async fn household<S: Svc>(app: &TestApp<S>, policy: Value) -> Househ
     let coc = app.coc(policy).await;
     let (agency, worker) = member(app, &coc, true, &[Role::CaseWorker]).await;
     let project = app.project(agency, 1).await;
-    let mk = |first: &str| json!({"identity_mode": "identified", "first_name": first, "last_name": "Household", "dob": "1980-05-06"});
+    let mk = |first: &str| json!({"identity_mode": "identified", "first_name": first, "last_name": "Kettleby", "dob": "1980-05-06"});
     let head = person(app, &worker, mk("Headperson"), None).await;
     let member_id = person(app, &worker, mk("Memberperson"), None).await;
     let dv = person(app, &worker, mk("Fleeingperson"), None).await;
@@ -319,15 +319,33 @@ async fn completion_leaves_no_canary_in_any_table() {
     )
     .await;
     r.ok(200);
+    // A description naming the client is refused (the CoC's admins read it without PII) ...
+    let body = |description: String| {
+        json!({"client_id": head, "member_ids": [mem], "dv_member_ids": [dv],
+               "description": description})
+    };
     let r = app
         .post(
             REQUESTS,
             &worker,
-            json!({"client_id": head, "member_ids": [mem], "dv_member_ids": [dv],
-                   "description": format!("Please make {head_first} and family anonymous")}),
+            body(format!("Please make {head_first} and family anonymous")),
+        )
+        .await;
+    assert_eq!(r.problem(422)["errors"][0]["code"], "names_the_client");
+    let r = app
+        .post(
+            REQUESTS,
+            &worker,
+            body("Please make this family anonymous".into()),
         )
         .await;
     let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    // ... but one filed before that check existed may hold a name: the completion scrubs it.
+    diesel::sql_query("UPDATE deidentification_requests SET description = $1 WHERE id = $2")
+        .bind::<Text, _>(format!("Please make {head_first} and family anonymous"))
+        .bind::<diesel::sql_types::Uuid, _>(request.parse::<Uuid>().unwrap())
+        .execute(&mut pool.get().unwrap())
+        .unwrap();
 
     let canaries: Vec<String> = vec![
         head_first.clone(),
@@ -439,6 +457,157 @@ async fn completion_leaves_no_canary_in_any_table() {
         "replay leaks: {}",
         r.body
     );
+}
+
+/// Records merged into the client (Z into Y, then Y into X) held the same person's identity:
+/// completing X's de-identification scrubs their tombstones the same way (consent.md: "nothing
+/// of the old values left anywhere in the database"), and the moved note and contact with them.
+/// A scan of every text column of every table finds none of their values afterwards.
+#[actix_web::test]
+async fn completion_scrubs_the_records_merged_into_the_client() {
+    let pool = test_pool();
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let (agency, worker) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let admin = app.token(&format!("aa-{agency}"), &[Role::AgencyAdmin], Some(agency));
+    let project = app.project(agency, 1).await;
+    let (x_first, x_last) = (canary_name(), canary_name());
+    let (y_first, y_last, y_alias, z_first) =
+        (canary_name(), canary_name(), canary_name(), canary_name());
+    let (y_ssn, z_ssn) = (canary_ssn(), canary_ssn());
+    let phone = format!("(509) 555-{:04}", rand::random::<u32>() % 10_000);
+    let x = person(
+        &app,
+        &worker,
+        json!({"identity_mode": "identified", "first_name": x_first, "last_name": x_last}),
+        None,
+    )
+    .await;
+    let y = person(
+        &app,
+        &worker,
+        json!({"identity_mode": "identified", "first_name": y_first, "last_name": y_last,
+               "alias": y_alias, "ssn": y_ssn, "dob": "1971-03-17"}),
+        None,
+    )
+    .await;
+    let z = person(
+        &app,
+        &worker,
+        json!({"identity_mode": "identified", "first_name": z_first, "last_name": y_last,
+               "ssn": z_ssn, "dob": "1971-03-17"}),
+        None,
+    )
+    .await;
+    let stay = enroll(&app, &worker, &y, project, None, 1).await;
+    let r = app
+        .post(
+            &format!("/v1/enrollments/{}/notes", stay["id"].as_str().unwrap()),
+            &worker,
+            json!({"note_date": "2024-02-01", "text": format!("{y_first} goes by {y_alias}; sister {z_first}")}),
+        )
+        .await;
+    r.ok(201);
+    app.post(
+        &format!("/v1/clients/{y}/contacts"),
+        &worker,
+        json!({"kind": "phone", "value": phone}),
+    )
+    .await
+    .ok(201);
+    for (survivor, duplicate) in [(&y, &z), (&x, &y)] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{survivor}/merge"),
+                &admin,
+                json!({"duplicate_id": duplicate, "confirm_same_person": true}),
+            )
+            .await;
+        r.ok(200);
+    }
+    // A suspected duplicate listed but left unmerged keeps its identity: the answer says so.
+    let w = person(
+        &app,
+        &worker,
+        json!({"identity_mode": "identified", "first_name": "Walda", "last_name": "Twin"}),
+        None,
+    )
+    .await;
+    let r = app
+        .post(
+            REQUESTS,
+            &worker,
+            json!({"client_id": x, "duplicate_ids": [w]}),
+        )
+        .await;
+    let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+
+    let canaries: Vec<String> = vec![
+        x_first, x_last, y_first, y_last, y_alias, z_first, y_ssn, z_ssn, phone,
+    ];
+    let before = canaries_found(&mut pool.get().unwrap(), &canaries);
+    for c in &canaries {
+        assert!(
+            before.iter().any(|(p, _)| p == c),
+            "positive control: {c} planted but not found; found {before:?}"
+        );
+    }
+    let r = app
+        .post(
+            &format!("{REQUESTS}/{request}/complete"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    let out = r.ok(200).clone();
+    let after = canaries_found(&mut pool.get().unwrap(), &canaries);
+    assert!(
+        after.is_empty(),
+        "residue after de-identification: {after:?}"
+    );
+    assert!(
+        out["changes"]
+            .to_string()
+            .contains("2 record(s) merged into them (tombstones)"),
+        "{out}"
+    );
+    assert!(
+        out["warnings"]
+            .to_string()
+            .contains("1 listed suspected duplicate(s) were not merged"),
+        "{out}"
+    );
+    // The same at the level of the columns: the tombstones are anonymous, with no SSN, alias
+    // or exact DOB, and still name their survivor.
+    #[derive(QueryableByName)]
+    struct Tomb {
+        #[diesel(sql_type = Text)]
+        identity_mode: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        last_name: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        ssn: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        alias: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+        dob: Option<chrono::NaiveDate>,
+    }
+    for id in [&y, &z] {
+        let t: Tomb = diesel::sql_query(
+            "SELECT identity_mode, last_name, ssn, alias, dob FROM clients WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id.parse::<Uuid>().unwrap())
+        .get_result(&mut pool.get().unwrap())
+        .unwrap();
+        assert_eq!(t.identity_mode, "anonymous");
+        assert_eq!(t.last_name.as_deref(), Some("Anonymous"));
+        assert!(t.ssn.is_none() && t.alias.is_none());
+        assert_ne!(t.dob, chrono::NaiveDate::from_ymd_opt(1971, 3, 17));
+    }
+    let r = app.get(&format!("/v1/clients/{y}"), &worker).await;
+    let v = r.ok(200);
+    assert_eq!(v["identity_mode"], "anonymous", "{v}");
+    assert_eq!(v["merged_into"], json!(x), "{v}");
 }
 
 /// The answer a replay would give after de-identification: the case worker created the record
@@ -650,6 +819,23 @@ async fn a_rejected_request_changes_nothing_and_cannot_be_completed() {
         .post(&path, &app.admin, json!({"reason": "call 509-555-0142"}))
         .await;
     assert_eq!(r.problem(422)["errors"][0]["code"], "pii_in_free_text");
+    // The requesting agency and the CoC's admins read the reason: it may not name a record of
+    // the request (the client, a member, a member fleeing DV), in any case.
+    for reason in [
+        "Headperson is not eligible",
+        "memberperson has a pending case",
+        "Ask FLEEINGPERSON first",
+        "The Kettleby family moved",
+    ] {
+        let r = app.post(&path, &app.admin, json!({"reason": reason})).await;
+        let p = r.problem(422);
+        assert_eq!(p["errors"][0]["field"], "reason", "{reason}: {p}");
+        assert_eq!(p["errors"][0]["code"], "names_the_client", "{reason}: {p}");
+        let raw = String::from_utf8_lossy(&r.raw).to_lowercase();
+        for name in ["headperson", "memberperson", "fleeingperson", "kettleby"] {
+            assert!(!raw.contains(name), "{raw}");
+        }
+    }
     app.post(&path, &app.admin, json!({"reason": "  "}))
         .await
         .problem(422);
@@ -737,6 +923,25 @@ async fn bad_requests_are_refused_with_a_problem_naming_the_field() {
             "{p}"
         );
         assert!(!String::from_utf8_lossy(&r.raw).contains(text));
+    }
+    // The names of the request's records (the client, a member, a member fleeing DV), which
+    // the CoC's admins may not read: 422 naming the field, never the value.
+    for text in [
+        "Headperson asked for this",
+        "memberperson too",
+        "and FLEEINGPERSON is fleeing",
+        "the Kettleby family",
+    ] {
+        let mut body = request_body(&h);
+        body["description"] = json!(text);
+        let r = app.post(REQUESTS, &h.worker, body).await;
+        let p = r.problem(422);
+        assert_eq!(p["errors"][0]["field"], "description", "{text}: {p}");
+        assert_eq!(p["errors"][0]["code"], "names_the_client", "{text}: {p}");
+        let raw = String::from_utf8_lossy(&r.raw).to_lowercase();
+        for name in ["headperson", "memberperson", "fleeingperson", "kettleby"] {
+            assert!(!raw.contains(name), "{raw}");
+        }
     }
     let mut body = request_body(&h);
     body["description"] = json!("x".repeat(2001));

@@ -255,3 +255,257 @@ async fn bad_merges_are_refused_and_change_nothing() {
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
     let _ = p.agency;
 }
+
+/// The tester's case: A1 holds an identified, closed record X (SSN, no ROI) and a consent-refused
+/// open record Y; A2 reads Y at limited (row 4) and enrolls it. Merging Y into X would make A2 a
+/// contributor of an identified record (row 5: full, name and SSN). A de-identified record
+/// merges only with one of its own mode, either way: 409 `identity-modes-differ`, nothing moves.
+#[actix_web::test]
+async fn a_consent_refused_record_and_an_identified_one_are_never_merged() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let a1 = app.agency(&coc, true).await;
+    let a2 = app.agency(&coc, true).await;
+    let admin = app.token(&format!("aa-{a1}"), &[Role::AgencyAdmin], Some(a1));
+    let w1 = app.token(&format!("cw-{a1}"), &[Role::CaseWorker], Some(a1));
+    let w2 = app.token(&format!("cw-{a2}"), &[Role::CaseWorker], Some(a2));
+    let project = app.project(a2, 1).await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &w1,
+            json!({"identity_mode": "identified", "first_name": "Xavia", "last_name": "Known",
+                   "ssn": "524719932", "visibility": "closed"}),
+        )
+        .await;
+    let x = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/v1/clients",
+            &w1,
+            json!({"identity_mode": "consent_refused", "visibility": "open"}),
+        )
+        .await;
+    let y = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app.get(&format!("/v1/clients/{y}"), &w2).await;
+    assert_eq!(r.ok(200)["access"]["basis"], "deidentified");
+    app.post(
+        &format!("/v1/clients/{y}/enrollments"),
+        &w2,
+        json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    app.get(&format!("/v1/clients/{x}"), &w2).await.problem(404);
+
+    for (survivor, duplicate) in [(&x, &y), (&y, &x)] {
+        let r = app
+            .post(&merge_path(survivor), &admin, confirm(duplicate))
+            .await;
+        assert_eq!(
+            r.problem(409)["type"],
+            "urn:hearth:problem:identity-modes-differ",
+            "{survivor} <- {duplicate}"
+        );
+        // Nor by a system administrator.
+        let r = as_admin(
+            &app,
+            "POST",
+            &merge_path(survivor),
+            Some(confirm(duplicate)),
+        )
+        .await;
+        r.problem(409);
+    }
+    // Nothing moved: A2 still reads Y at limited, and X not at all.
+    let r = app.get(&format!("/v1/clients/{y}"), &w2).await;
+    assert_eq!(r.ok(200)["access"]["level"], "limited");
+    assert_eq!(r.body["lifecycle"], "active");
+    app.get(&format!("/v1/clients/{x}"), &w2).await.problem(404);
+    // Two consent-refused records of one person still merge.
+    let r = app
+        .post(
+            "/v1/clients",
+            &w1,
+            json!({"identity_mode": "consent_refused", "visibility": "open"}),
+        )
+        .await;
+    let y2 = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.post(&merge_path(&y), &admin, confirm(&y2))
+        .await
+        .ok(200);
+}
+
+/// While a de-identification request names a record (as the client or a member), no merge
+/// involves it, either side: completing the request would anonymise one record and leave the
+/// identity on the other. The one merge allowed is the one the request asks for: a duplicate it
+/// lists, merged into a record it de-identifies (the completion scrubs the tombstone too). Once
+/// the request is decided, merges go through.
+#[actix_web::test]
+async fn a_merge_waits_while_a_deidentification_request_is_pending() {
+    let app = spawn().await;
+    let h = crate::deidentify::household(&app, json!({})).await;
+    let admin = app.token(
+        &format!("aa-{}", h.agency),
+        &[Role::AgencyAdmin],
+        Some(h.agency),
+    );
+    let other = record(&app, &h.worker, "Olga").await;
+    let listed = record(&app, &h.worker, "Lister").await;
+    let mut body = crate::deidentify::request_body(&h);
+    body["duplicate_ids"] = json!([listed]);
+    let r = app
+        .post("/v1/deidentification-requests", &h.worker, body)
+        .await;
+    let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    let refused = |r: &Reply, what: &str| {
+        assert_eq!(
+            r.problem(409)["type"],
+            "urn:hearth:problem:deidentification-pending",
+            "{what}"
+        );
+    };
+    // The client, a member, a member fleeing DV: as survivor or as duplicate.
+    for named in [&h.head, &h.member, &h.dv] {
+        for (survivor, duplicate) in [(&other, named), (named, &other), (&listed, named)] {
+            let r = app
+                .post(&merge_path(survivor), &admin, confirm(duplicate))
+                .await;
+            refused(&r, &format!("{survivor} <- {duplicate}"));
+        }
+    }
+    // Nor a record of the request into another (one would be left a tombstone).
+    let r = app
+        .post(&merge_path(&h.head), &admin, confirm(&h.member))
+        .await;
+    refused(&r, "head <- member");
+    let r = app.get(&format!("/v1/clients/{other}"), &h.worker).await;
+    assert_eq!(r.ok(200)["lifecycle"], "active");
+    // The listed duplicate into the client: what the request asks the administrator to do.
+    app.post(&merge_path(&h.head), &admin, confirm(&listed))
+        .await
+        .ok(200);
+    let r = app
+        .post(
+            &format!("/v1/deidentification-requests/{request}/complete"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    let out = r.ok(200);
+    assert!(!out["warnings"].to_string().contains("duplicate"), "{out}");
+    let r = app.get(&format!("/v1/clients/{listed}"), &h.worker).await;
+    let tomb = r.ok(200);
+    assert_eq!(tomb["identity_mode"], "anonymous", "{tomb}");
+    assert_eq!(tomb["merged_into"], json!(h.head), "{tomb}");
+
+    // A request that is rejected no longer holds a merge back.
+    let lone = record(&app, &h.worker, "Lone").await;
+    let r = app
+        .post(
+            "/v1/deidentification-requests",
+            &h.worker,
+            json!({"client_id": lone}),
+        )
+        .await;
+    let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    let r = app.post(&merge_path(&lone), &admin, confirm(&other)).await;
+    refused(&r, "lone <- other");
+    app.post(
+        &format!("/v1/deidentification-requests/{request}/reject"),
+        &app.admin,
+        json!({"reason": "Filed by mistake"}),
+    )
+    .await
+    .ok(200);
+    app.post(&merge_path(&lone), &admin, confirm(&other))
+        .await
+        .ok(200);
+}
+
+/// consent.md: each workflow answers with any warnings; ROI revocation warns when the client
+/// leaves the priority list, and so does a merge that does it (an open, listed duplicate merged
+/// into a closed survivor makes one closed record).
+#[actix_web::test]
+async fn a_merge_that_takes_a_client_off_the_priority_list_says_so() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = crate::ce::ce_agency(&app, &coc, true).await;
+    let admin = app.token(&format!("aa-{agency}"), &[Role::AgencyAdmin], Some(agency));
+    let worker = app.token(&format!("cw-{agency}"), &[Role::CaseWorker], Some(agency));
+    let ce = app.project(agency, 14).await;
+    let survivor = record(&app, &worker, "Closed").await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &worker,
+            json!({"identity_mode": "identified", "first_name": "Listed", "last_name": "Twin",
+                   "roi": {"method": "signed"}}),
+        )
+        .await;
+    let listed = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{listed}/enrollments"),
+        &worker,
+        json!({"project_id": ce, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let list = format!("/v1/cocs/{coc}/priority-list");
+    let on_list = |v: &Value, id: &str| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["client_id"] == json!(id))
+    };
+    let r = app.get(&list, &worker).await;
+    assert!(on_list(r.ok(200), &listed), "{}", r.body);
+
+    let r = app
+        .post(&merge_path(&survivor), &admin, confirm(&listed))
+        .await;
+    let out = r.ok(200);
+    assert_eq!(out["client"]["visibility"], "closed", "{out}");
+    assert_eq!(
+        out["warnings"],
+        json!([hearth::consent::ce::LEAVES_PRIORITY_LIST]),
+        "{out}"
+    );
+    let r = app.get(&list, &worker).await;
+    let v = r.ok(200);
+    assert!(!on_list(v, &listed) && !on_list(v, &survivor), "{v}");
+
+    // A merge that keeps the client on the list says nothing of it.
+    let open = app
+        .post(
+            "/v1/clients",
+            &worker,
+            json!({"identity_mode": "identified", "first_name": "Open", "last_name": "Twin",
+                   "roi": {"method": "signed"}}),
+        )
+        .await;
+    let open = open.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/v1/clients",
+            &worker,
+            json!({"identity_mode": "identified", "first_name": "Listedtoo", "last_name": "Twin",
+                   "roi": {"method": "signed"}}),
+        )
+        .await;
+    let listed2 = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{listed2}/enrollments"),
+        &worker,
+        json!({"project_id": ce, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let r = app
+        .post(&merge_path(&open), &admin, confirm(&listed2))
+        .await;
+    assert_eq!(r.ok(200)["warnings"], json!([]), "{}", r.body);
+    let r = app.get(&list, &worker).await;
+    assert!(on_list(r.ok(200), &open), "{}", r.body);
+}
