@@ -161,6 +161,25 @@ pub fn merged_into_any(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// The other records of the same person as any of `ids` (sharing a `person_id`: the records an
+/// ROI split made of one person, and those a merge joined).
+pub fn same_person_as_any(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Id> = diesel::sql_query(
+        "SELECT c.id FROM clients c \
+          WHERE c.person_id IN (SELECT l.person_id FROM clients l WHERE l.id = ANY($1)) \
+            AND NOT c.id = ANY($1) \
+          ORDER BY c.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 /// The clients with a stay in any household where `client` has one.
 pub fn household_members(conn: &mut PgConnection, client: Uuid) -> QueryResult<Vec<Uuid>> {
     let households: Vec<Uuid> = enrollments::table

@@ -511,10 +511,17 @@ fn complete_in(
     for t in &listed {
         rows.extend(clients_repo::lock(conn, *t)?);
     }
-    // Every record merged into a listed one (transitively) held the same person's identity:
-    // its tombstone is scrubbed the same way, or the old values would stay on it. Found under
-    // the listed records' locks, so no merge into them (which locks both records) slips by.
-    let tombstones = repo::merged_into_any(conn, &listed)?;
+    // Every other record of the same person held the same identity: the records an ROI split
+    // left behind ("DO NOT USE", sharing the person id) and every record merged into one of
+    // these (transitively). They are scrubbed the same way, or the old values would stay on
+    // them. Found under the listed records' locks, so no merge into them (which locks both
+    // records) slips by.
+    let siblings = repo::same_person_as_any(conn, &listed)?;
+    let mut tombstones = repo::merged_into_any(conn, &[listed.clone(), siblings.clone()].concat())?;
+    tombstones.extend(siblings);
+    tombstones.sort();
+    tombstones.dedup();
+    tombstones.retain(|t| !listed.contains(t));
     for t in &tombstones {
         rows.extend(clients_repo::lock(conn, *t)?);
     }
@@ -554,7 +561,7 @@ fn complete_in(
     ];
     if tombs > 0 {
         changes.push(format!(
-            "{tombs} record(s) merged into them (tombstones) made anonymous and scrubbed the same way."
+            "{tombs} other record(s) of the same person (merged into them, or left behind by an ROI split) made anonymous and scrubbed the same way."
         ));
     }
     if !req.dv_member_ids.is_empty() {

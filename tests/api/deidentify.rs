@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::clients::{member, send, Svc};
+use crate::fixtures::days_ago;
 use crate::harness::*;
 
 const REQUESTS: &str = "/v1/deidentification-requests";
@@ -568,7 +569,7 @@ async fn completion_scrubs_the_records_merged_into_the_client() {
     assert!(
         out["changes"]
             .to_string()
-            .contains("2 record(s) merged into them (tombstones)"),
+            .contains("2 other record(s) of the same person"),
         "{out}"
     );
     assert!(
@@ -1054,4 +1055,96 @@ fn demo_data_holds_a_deidentified_household_and_a_merged_pair() {
     // Loading again adds nothing.
     hearth::demo::load(&mut conn).unwrap();
     assert_eq!(count(&mut conn, q), 6);
+}
+
+/// An ROI split leaves the person's former records ("DO NOT USE", superseded, sharing the
+/// person id) with the identity: completing a de-identification of the record in use scrubs
+/// them too, or another agency that contributed to one could still read the person in full.
+#[actix_web::test]
+async fn completion_scrubs_the_records_an_roi_split_left_behind() {
+    let pool = test_pool();
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let a = app.agency(&coc, true).await;
+    let b = app.agency(&coc, true).await;
+    let shelter = app.project(a, 1).await;
+    let ta = app.token("split-a", &[Role::CaseWorker], Some(a));
+    let tb = app.token("split-b", &[Role::CaseWorker], Some(b));
+    let (first, last) = (canary_name(), canary_name());
+    let ssn = canary_ssn();
+    let dashed = format!("{}-{}-{}", &ssn[..3], &ssn[3..5], &ssn[5..]);
+    let (first, last, ssn) = (first.as_str(), last.as_str(), ssn.as_str());
+    let r = app
+        .post(
+            "/v1/clients",
+            &ta,
+            json!({"identity_mode": "identified", "first_name": first, "last_name": last,
+                   "ssn": ssn, "dob": "1975-02-03"}),
+        )
+        .await;
+    let old = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{old}/enrollments"),
+        &ta,
+        json!({"project_id": shelter, "entry_date": days_ago(30), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents"),
+            &ta,
+            json!({"method": "signed"}),
+        )
+        .await;
+    let body = r.ok(201).clone();
+    let shared = body["client"]["id"].as_str().unwrap().to_string();
+    let consent = body["consent"]["id"].as_str().unwrap().to_string();
+    // Another agency contributes to the shared record, then the client revokes: split again.
+    app.post(
+        &format!("/v1/clients/{shared}/enrollments"),
+        &tb,
+        json!({"project_id": app.project(b, 1).await, "entry_date": days_ago(0), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let r = app
+        .post(
+            &format!("/v1/clients/{shared}/consents/{consent}/revoke"),
+            &ta,
+            json!({}),
+        )
+        .await;
+    let body = r.ok(200).clone();
+    let current = body["client"]["id"].as_str().unwrap().to_string();
+    assert_ne!(current, shared, "{body}");
+    let r = app.post(REQUESTS, &ta, json!({"client_id": current})).await;
+    let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    let canaries = vec![first.to_string(), last.to_string(), ssn.to_string()];
+    assert!(!canaries_found(&mut pool.get().unwrap(), &canaries).is_empty());
+    let r = app
+        .post(
+            &format!("{REQUESTS}/{request}/complete"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    let out = r.ok(200).clone();
+    let after = canaries_found(&mut pool.get().unwrap(), &canaries);
+    assert!(
+        after.is_empty(),
+        "residue after de-identification: {after:?}"
+    );
+    assert!(
+        out["changes"]
+            .to_string()
+            .contains("2 other record(s) of the same person"),
+        "{out}"
+    );
+    // The contributing agency reads the former shared record without the person's identity.
+    let r = app.get(&format!("/v1/clients/{shared}"), &tb).await;
+    if r.status == actix_web::http::StatusCode::OK {
+        let text = r.body.to_string();
+        assert!(!text.contains(first) && !text.contains(&dashed), "{text}");
+    }
 }
