@@ -232,6 +232,15 @@ impl From<diesel::result::Error> for AppError {
                 "concurrent-update",
                 "Another change to the same record happened at the same time; try again.",
             ),
+            // SQLSTATE 40P01, which diesel does not name: two workflows (a merge and a
+            // de-identification, say) waited on each other's records; PostgreSQL rolled this
+            // one back, and it may simply be tried again.
+            E::DatabaseError(_, ref info) if info.message().contains("deadlock detected") => {
+                AppError::conflict(
+                    "concurrent-update",
+                    "Another change to the same records happened at the same time; try again.",
+                )
+            }
             E::DatabaseError(_, ref info) if info.message().contains("statement timeout") => {
                 AppError::Unavailable("The database took too long to answer; try again.".into())
             }

@@ -734,3 +734,53 @@ fn sigint_finishes_requests_in_flight_stops_the_embedded_cluster_and_logs_withou
         "colour codes in a log file: {text}"
     );
 }
+
+/// Two transactions that wait on each other's rows: PostgreSQL ends one with "deadlock
+/// detected", which answers 409 `concurrent-update` (try again), not a 500.
+#[test]
+fn a_deadlock_is_a_conflict_to_try_again_not_a_500() {
+    let pool = committing_pool(2);
+    let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    {
+        let mut c = pool.get().unwrap();
+        c.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS deadlock_probe (id uuid PRIMARY KEY); \
+             INSERT INTO deadlock_probe VALUES ('{a}'), ('{b}')"
+        ))
+        .unwrap();
+    }
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let run = |first: uuid::Uuid, second: uuid::Uuid| {
+        let pool = pool.clone();
+        let barrier = barrier.clone();
+        std::thread::spawn(move || {
+            let mut c = pool.get().unwrap();
+            c.transaction(|c| {
+                c.batch_execute(&format!(
+                    "SET LOCAL deadlock_timeout = '50ms'; \
+                     SELECT 1 FROM deadlock_probe WHERE id = '{first}' FOR UPDATE"
+                ))?;
+                barrier.wait();
+                c.batch_execute(&format!(
+                    "SELECT 1 FROM deadlock_probe WHERE id = '{second}' FOR UPDATE"
+                ))
+            })
+            .map_err(hearth::error::AppError::from)
+        })
+    };
+    let (x, y) = (run(a, b), run(b, a));
+    let outcomes = [x.join().unwrap(), y.join().unwrap()];
+    let failed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "one of the two is rolled back: {outcomes:?}"
+    );
+    let text = format!("{:?}", failed[0]);
+    assert!(text.contains("concurrent-update"), "{text}");
+    let mut c = pool.get().unwrap();
+    c.batch_execute(&format!(
+        "DELETE FROM deadlock_probe WHERE id IN ('{a}', '{b}')"
+    ))
+    .unwrap();
+}
