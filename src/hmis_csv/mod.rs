@@ -88,19 +88,10 @@ pub struct Spec {
     pub lists: &'static [(&'static str, &'static [&'static str])],
 }
 
-/// A HUD `D` value, `YYYY-MM-DD` exactly (four-digit year, two-digit month and day), as a date.
-/// Read by hand: chrono's format parser was a seventh of the validator's time.
-pub fn parse_date(v: &str) -> Option<chrono::NaiveDate> {
-    let b = v.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    chrono::NaiveDate::from_ymd_opt(
-        digits(&b[0..4])? as i32,
-        digits(&b[5..7])?,
-        digits(&b[8..10])?,
-    )
-}
+/// A HUD `D` value, `YYYY-MM-DD` exactly, as a date: the API's one date shape
+/// (`domain::dates`, years 0001 to 9999, as PostgreSQL's `date` holds them). Read by hand:
+/// chrono's format parser was a seventh of the validator's time.
+pub use crate::domain::dates::parse_date;
 
 /// A HUD `T` value, `YYYY-MM-DD HH:MM:SS` exactly, as a date and time.
 pub fn parse_timestamp(v: &str) -> Option<chrono::NaiveDateTime> {
