@@ -97,17 +97,20 @@ impl Identity {
     }
 
     /// Designate sharing: the demographic answers a code-name or locked record already holds
-    /// (race, gender, sex, veteran status) stay when the identity sent does not answer them
-    /// again. Names, SSN and DOB are the new identity's own.
+    /// (race with its additional text, gender with its different-identity text, sex, veteran
+    /// status) stay when the identity sent does not answer them again (a field sent as `null`
+    /// is not an answer). Names, SSN and DOB are the new identity's own.
     pub fn keep_unsent_demographics(&self, f: &mut IdentityFields) {
         let current = self.as_sent();
-        if f.race.is_empty() && f.race_none.is_none() {
+        if f.race.is_empty() && f.race_none.is_none() && f.additional_race_ethnicity.is_none() {
             f.race = current.race;
             f.race_none = current.race_none;
+            f.additional_race_ethnicity = current.additional_race_ethnicity;
         }
-        if f.gender.is_empty() && f.gender_none.is_none() {
+        if f.gender.is_empty() && f.gender_none.is_none() && f.different_identity_text.is_none() {
             f.gender = current.gender;
             f.gender_none = current.gender_none;
+            f.different_identity_text = current.different_identity_text;
         }
         if f.sex.is_none() {
             f.sex = current.sex;

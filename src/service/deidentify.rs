@@ -230,13 +230,22 @@ pub fn file(
                 ));
             }
         }
-        if let Some(text) = description.as_deref() {
-            let rows: Vec<&ClientRow> = named.iter().collect();
-            errs.extend(require_text_not_naming("description", text, &rows));
-        }
         let duplicates = dedup(&input.duplicate_ids, &[input.client_id]);
         if duplicates.iter().any(|x| members.contains(x) || dv.contains(x)) {
             errs.push(FieldError::new("duplicate_ids", "listed_as_member", "A household member is not a duplicate of itself."));
+        }
+        if let Some(text) = description.as_deref() {
+            // The listed duplicates are the same person: the text may not name them either
+            // (those the filing agency sees in full, so a refusal reveals nothing).
+            for x in &duplicates {
+                match decide(conn, caller, *x) {
+                    Ok(xd) if xd.decision.level == AccessLevel::Full => named.push(xd.row),
+                    Ok(_) | Err(AppError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let rows: Vec<&ClientRow> = named.iter().collect();
+            errs.extend(require_text_not_naming("description", text, &rows));
         }
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
@@ -325,9 +334,14 @@ pub fn reject(
         }
         if let Some(text) = reason.as_deref() {
             // The requesting agency and the CoC's admins read the reason; it may not name the
-            // records of the request (the system administrator sees them in full).
+            // records of the request or its listed duplicates (the system administrator sees
+            // them in full).
             let mut rows = Vec::new();
-            for t in row.targets() {
+            for t in row
+                .targets()
+                .into_iter()
+                .chain(row.duplicate_ids.iter().copied())
+            {
                 rows.extend(clients_repo::lock(conn, t)?);
             }
             let rows: Vec<&ClientRow> = rows.iter().collect();

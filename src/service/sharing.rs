@@ -102,8 +102,9 @@ pub fn set_visibility(
 
 crate::identity_body! {
     /// Chicago: once consent is received, the client designates how the record is shared. The
-    /// record becomes identified, with the identity given here; the race, gender, sex and
-    /// veteran status it already holds stay unless given again.
+    /// record becomes identified, with the identity given here; the race (with its additional
+    /// text), gender (with its different-identity text), sex and veteran status it already
+    /// holds stay unless given again (a field sent as `null` is not given).
     DesignateSharing {
         pub visibility: Visibility,
         /// Needed for `open` unless an ROI is already active.

@@ -825,13 +825,17 @@ async fn designate_sharing_turns_a_code_name_record_identified() {
     assert_eq!(access(r.ok(200)), "full/statewide_roi");
     // The demographic answers a code-name record holds stay unless answered again.
     let mut coded = code.clone();
-    coded["gender"] = json!([1]);
+    coded["gender"] = json!([3]);
+    coded["different_identity_text"] = json!("genderfluid");
+    coded["race"] = json!(["asian"]);
+    coded["additional_race_ethnicity"] = json!("Hmong");
     coded["veteran_status"] = json!(1);
     coded["sex"] = json!(1);
     let (id, _) = create_with(&app, w, coded).await;
     let designate = format!("/v1/clients/{id}/designate-sharing");
     let r = app.post(&designate, w, named("closed")).await;
-    has!(r.ok(200)["client"], {"gender": [1], "veteran_status": 1, "sex": 1});
+    has!(r.ok(200)["client"], {"gender": [3], "different_identity_text": "genderfluid",
+        "race": ["asian"], "additional_race_ethnicity": "Hmong", "veteran_status": 1, "sex": 1});
     let (id, _) = create_with(
         &app,
         w,

@@ -1148,3 +1148,60 @@ async fn completion_scrubs_the_records_an_roi_split_left_behind() {
         assert!(!text.contains(first) && !text.contains(&dashed), "{text}");
     }
 }
+
+/// A listed suspected duplicate is the same person: a request's description and a rejection's
+/// reason may not name it either.
+#[actix_web::test]
+async fn texts_may_not_name_a_listed_duplicate() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, worker) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (c_first, d_first, d_last, d_alias) =
+        (canary_name(), canary_name(), canary_name(), canary_name());
+    let r = app
+        .post(
+            "/v1/clients",
+            &worker,
+            json!({"identity_mode": "identified", "first_name": c_first, "last_name": canary_name()}),
+        )
+        .await;
+    let c = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/v1/clients",
+            &worker,
+            json!({"identity_mode": "identified", "first_name": d_first, "last_name": d_last,
+                   "alias": d_alias}),
+        )
+        .await;
+    let d = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let body = |text: String| json!({"client_id": c, "duplicate_ids": [d], "description": text});
+    for text in [
+        format!("dup is {d_first}"),
+        format!("dup alias {d_alias}"),
+        format!("{d_last} dup"),
+    ] {
+        let r = app.post(REQUESTS, &worker, body(text.clone())).await;
+        let p = r.problem(422);
+        assert_eq!(p["errors"][0]["field"], "description", "{text}: {p}");
+        assert_eq!(p["errors"][0]["code"], "names_the_client", "{text}: {p}");
+    }
+    let r = app
+        .post(REQUESTS, &worker, body("the client asked for this".into()))
+        .await;
+    let id = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    let path = format!("{REQUESTS}/{id}/reject");
+    let r = app
+        .post(
+            &path,
+            &app.admin,
+            json!({"reason": format!("{d_alias} is not eligible")}),
+        )
+        .await;
+    let p = r.problem(422);
+    assert_eq!(p["errors"][0]["field"], "reason", "{p}");
+    assert_eq!(p["errors"][0]["code"], "names_the_client", "{p}");
+    app.post(&path, &app.admin, json!({"reason": "not eligible"}))
+        .await
+        .ok(200);
+}
