@@ -114,7 +114,13 @@ async fn export_hmis_csv(
     state: web::Data<AppState>,
     caller: Caller,
     q: ApiQuery<ExportQuery>,
+    http: actix_web::HttpRequest,
 ) -> AppResult<HttpResponse> {
+    use actix_web::HttpMessage;
+    let head = http
+        .extensions()
+        .get::<crate::api::extract::HeadRequest>()
+        .is_some();
     let request = hmis_export::parse_request(
         q.coc.as_deref(),
         q.start.as_deref(),
@@ -122,10 +128,25 @@ async fn export_hmis_csv(
         q.version.as_deref(),
     )?;
     let plan = run_db(&state, move |conn| {
-        hmis_export::prepare(conn, &caller, request)
+        if head {
+            hmis_export::check(conn, &caller, request)
+        } else {
+            hmis_export::prepare(conn, &caller, request)
+        }
     })
     .await?;
     let file_name = plan.file_name();
+    if head {
+        // The request was checked as a GET is; nothing is read or disclosed, so nothing was
+        // audited.
+        return Ok(HttpResponse::Ok()
+            .content_type("application/zip")
+            .insert_header(ContentDisposition {
+                disposition: DispositionType::Attachment,
+                parameters: vec![DispositionParam::Filename(file_name)],
+            })
+            .finish());
+    }
     let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let pool = state.pool.clone();
     let span = tracing::Span::current();

@@ -17,6 +17,11 @@ use crate::error::{AppError, AppResult, FieldError};
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// Marks a request that came as `HEAD` (the edge answers it as a `GET` without the body): a
+/// handler whose `GET` discloses records as it streams may answer a `HEAD` without running it.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadRequest;
+
 impl FromRequest for RequestId {
     type Error = AppError;
     type Future = std::future::Ready<Result<Self, AppError>>;

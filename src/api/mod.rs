@@ -326,6 +326,8 @@ pub fn app(
             let head = req.method() == Method::HEAD;
             if head {
                 req.head_mut().method = Method::GET;
+                req.extensions_mut()
+                    .insert(crate::api::extract::HeadRequest);
             }
             // Path and query parameters are checked once, here: no NUL, no control byte, bounded.
             let call = match edge::check_target(req.path(), req.uri().query()) {

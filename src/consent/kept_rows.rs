@@ -31,9 +31,12 @@ const DOMESTIC_VIOLENCE: &[(&str, &str)] = &[
 const HIV_AIDS: &str = "8";
 
 /// The kind of datum a kept row is for the datum rule: a Disabilities row of HIV/AIDS is wholly
-/// PII (shown only at `full`, like free text); every other row is structured data.
+/// PII (shown only at `full`, like free text); every other row is structured data. The code is
+/// read as the validator reads an integer: `08` and `008` are 8 too (a kept row keeps the value
+/// as it was sent).
 pub fn kept_row_kind(file: &str, disability_type: Option<&str>) -> crate::consent::DatumKind {
-    if file == "Disabilities" && disability_type.map(str::trim) == Some(HIV_AIDS) {
+    let code = disability_type.map(|v| v.trim().trim_start_matches('0'));
+    if file == "Disabilities" && code == Some(HIV_AIDS) {
         crate::consent::DatumKind::FreeText
     } else {
         crate::consent::DatumKind::Structured
@@ -45,7 +48,8 @@ pub fn kept_row_kind(file: &str, disability_type: Option<&str>) -> crate::consen
 pub const DISABILITY_TYPE_AT: usize = 4;
 
 /// SQL twin of [`kept_row_kind`] over a kept row `h`: true when the row is wholly PII.
-pub const KEPT_ROW_WHOLLY_PII_SQL: &str = "(h.file = 'Disabilities' AND btrim(h.fields->>4) = '8')";
+pub const KEPT_ROW_WHOLLY_PII_SQL: &str =
+    "(h.file = 'Disabilities' AND ltrim(btrim(h.fields->>4), '0') = '8')";
 
 /// Whether column `column` of a kept `file` row is shown at this access (`full`: the viewer sees
 /// the datum in full); `text` says the column is a text column (`S` in HUD's sheets).
@@ -88,6 +92,27 @@ pub fn stay_part(file: &str) -> Option<StayPart> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_hiv_aids_row_is_wholly_pii_however_its_code_is_written() {
+        use crate::consent::DatumKind;
+        for code in ["8", "08", "008", " 8 "] {
+            assert_eq!(
+                kept_row_kind("Disabilities", Some(code)),
+                DatumKind::FreeText,
+                "{code:?}"
+            );
+        }
+        for code in ["5", "18", "80", "-08", "0", ""] {
+            assert_eq!(
+                kept_row_kind("Disabilities", Some(code)),
+                DatumKind::Structured,
+                "{code:?}"
+            );
+        }
+        assert_eq!(kept_row_kind("Services", Some("8")), DatumKind::Structured);
+        assert_eq!(kept_row_kind("Disabilities", None), DatumKind::Structured);
+    }
 
     #[test]
     fn at_full_everything_is_shown() {

@@ -487,30 +487,41 @@ pub fn clear_exit(conn: &mut PgConnection, stay: Uuid) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// Rewrites an imported datum's day, fields and creation time (the source's `DateCreated`, or
-/// as it was); answers the stay it belongs to, when there was one with this id.
+/// Rewrites an imported datum's stay (and record), day, fields and creation time (the source's
+/// `DateCreated`, or as it was): a changed row may move its datum to another stay. Answers the
+/// stay it belonged to before, when there was a datum with this id.
 pub fn update_datum(
     conn: &mut PgConnection,
     id: Uuid,
+    stay: Uuid,
+    client: Uuid,
     occurred_on: NaiveDate,
     fields: &serde_json::Value,
     created_at: Option<DateTime<Utc>>,
 ) -> QueryResult<Option<Uuid>> {
     use crate::db::schema::enrollment_data as d;
+    let Some(before) = d::table
+        .find(id)
+        .select(d::enrollment_id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
     let day = (
+        d::enrollment_id.eq(stay),
+        d::client_id.eq(client),
         d::occurred_on.eq(occurred_on),
         d::collected_on.eq(occurred_on),
         d::fields.eq(fields),
     );
     let q = diesel::update(d::table.find(id));
     match created_at {
-        Some(t) => q
-            .set((day, d::created_at.eq(t)))
-            .returning(d::enrollment_id)
-            .get_result(conn),
-        None => q.set(day).returning(d::enrollment_id).get_result(conn),
-    }
-    .optional()
+        Some(t) => q.set((day, d::created_at.eq(t))).execute(conn)?,
+        None => q.set(day).execute(conn)?,
+    };
+    Ok(Some(before))
 }
 
 /// Source HouseholdIDs taken for the first time, in one `COPY`.

@@ -158,6 +158,21 @@ pub fn prepare(
     caller: &Caller,
     request: ExportRequest,
 ) -> AppResult<Plan> {
+    prepare_with(conn, caller, request, true)
+}
+
+/// The checks of [`prepare`] alone, for a `HEAD`: nothing will be written, so nothing is
+/// audited.
+pub fn check(conn: &mut PgConnection, caller: &Caller, request: ExportRequest) -> AppResult<Plan> {
+    prepare_with(conn, caller, request, false)
+}
+
+fn prepare_with(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    request: ExportRequest,
+    audited: bool,
+) -> AppResult<Plan> {
     tenants_repo::find_coc(conn, request.coc.as_str())?.ok_or(AppError::NotFound)?;
     let viewer = caller.viewer(conn)?;
     caller.require_break_glass_reason("HMIS CSV export")?;
@@ -169,6 +184,15 @@ pub fn prepare(
         end: request.end,
     };
     let export_id = map::id(Uuid::now_v7());
+    if !audited {
+        return Ok(Plan {
+            request,
+            scope,
+            export_id,
+            exported_at: Utc::now(),
+            full_reads: 0,
+        });
+    }
     let full_reads = conn.transaction(|conn| -> AppResult<usize> {
         let actor = Actor {
             sub: &caller.principal.sub,

@@ -1351,10 +1351,13 @@ fn write_whole(
             if let Some(id) = before {
                 let created = utc(import_map::timestamp_of(row, "DateCreated"));
                 if let Some(its_stay) =
-                    db.with(|c| repo::update_datum(c, id, day, &json, created))?
+                    db.with(|c| repo::update_datum(c, id, stay, person, day, &json, created))?
                 {
+                    // The row may have moved its datum to another stay: both are brought
+                    // up to date.
                     if ce {
                         run.ce_stays.push(its_stay);
+                        run.ce_stays.push(stay);
                     }
                     keep(pending, run, row, key, client, enrollment, Some(id), &[]);
                     return Ok(Ok(Some(id)));

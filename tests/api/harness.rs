@@ -227,6 +227,7 @@ where
             "PATCH" => test::TestRequest::patch(),
             "PUT" => test::TestRequest::put(),
             "DELETE" => test::TestRequest::delete(),
+            "HEAD" => test::TestRequest::default().method(actix_web::http::Method::HEAD),
             other => panic!("method {other}"),
         }
         .uri(c.path);

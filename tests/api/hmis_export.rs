@@ -1162,3 +1162,63 @@ async fn a_stay_with_more_rows_than_a_page_exports_whole_and_in_order() {
         got.iter().zip(&expected).position(|(a, b)| a != b)
     );
 }
+
+/// A `HEAD` of the export is checked as a `GET` is (the same status and headers) but reads and
+/// discloses nothing, so nothing is audited; the `GET` is.
+#[actix_web::test]
+async fn a_head_of_the_export_discloses_nothing_and_is_not_audited() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let project = app.project(agency, 1).await;
+    let w = app.token("head-w", &[Role::CaseWorker], Some(agency));
+    let admin = app.token("head-admin", &[Role::AgencyAdmin], Some(agency));
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Hed", "last_name": "Request"}),
+        )
+        .await;
+    let client = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{client}/enrollments"),
+        &w,
+        json!({"project_id": project, "entry_date": days_ago(10), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let query = format!(
+        "/v1/exports/hmis-csv?coc={coc}&start={}&end={}",
+        days_ago(30),
+        days_ago(0)
+    );
+    let trail = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["action"].as_str().map(str::to_string))
+            .collect()
+    };
+    let audit = format!("/v1/clients/{client}/audit");
+    let r = crate::clients::send(&app, "HEAD", &query, &admin, None, ("X-Unused", "x")).await;
+    assert_eq!(r.status.as_u16(), 200);
+    assert!(r.raw.is_empty());
+    let actions = trail(app.get(&audit, &admin).await.ok(200));
+    assert!(
+        !actions.iter().any(|a| a == "hmis_csv_exported"),
+        "{actions:?}"
+    );
+    // A HEAD the GET would refuse is refused the same way.
+    let bad = format!("/v1/exports/hmis-csv?coc={coc}&start=2024-13-01&end=2024-12-31");
+    let r = crate::clients::send(&app, "HEAD", &bad, &admin, None, ("X-Unused", "x")).await;
+    assert_eq!(r.status.as_u16(), 422);
+    let r = app.get(&query, &admin).await;
+    assert_eq!(r.status.as_u16(), 200);
+    let actions = trail(app.get(&audit, &admin).await.ok(200));
+    assert!(
+        actions.iter().any(|a| a == "hmis_csv_exported"),
+        "{actions:?}"
+    );
+}

@@ -648,6 +648,104 @@ async fn deleting_a_stay_deletes_its_kept_rows() {
     assert_eq!(kept_count(&pool, agency, "HealthAndDV", "HealthAndDV-2"), 1);
 }
 
+/// An HIV/AIDS row is wholly PII however its code is written: the validator reads `08` and
+/// `008` as 8, and so does the datum rule, in the API and in the export.
+#[actix_web::test]
+async fn an_hiv_aids_row_written_with_leading_zeros_is_still_withheld() {
+    let (pool, app, coc, agency) = world(4).await;
+    let admin = app.token("kept-admin-zeros", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 6, &coc);
+    for (row, code) in [(1, "08"), (2, "8"), (3, "008")] {
+        set_cell(&mut files, "Disabilities.csv", row, "DisabilityType", code);
+    }
+    imported(&app, &admin, agency, &files).await;
+    let other = app.agency(&coc, true).await;
+    let lead = app.token("kept-lead-zeros", &[Role::CocAdmin], Some(other));
+    let disabilities =
+        |items: &[Value]| items.iter().filter(|r| r["file"] == "Disabilities").count();
+    let mut shown_to_lead = 0;
+    for n in 1..=6 {
+        let stay = stay_of(&pool, agency, &format!("Enrollment-{n}"));
+        let path = format!("/v1/enrollments/{stay}/hmis-records");
+        let r = app.get(&path, &lead).await;
+        shown_to_lead += disabilities(r.ok(200)["items"].as_array().unwrap());
+    }
+    assert_eq!(
+        shown_to_lead, 3,
+        "only the three rows that are not HIV/AIDS"
+    );
+    let query =
+        format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2026");
+    let limited = unzip(&app.get(&query, &lead).await.raw);
+    let types: Vec<String> = rows(&limited, "Disabilities")
+        .into_iter()
+        .map(|r| r["DisabilityType"].clone())
+        .collect();
+    assert_eq!(types.len(), 3, "{types:?}");
+    assert!(
+        types.iter().all(|t| t.trim_start_matches('0') != "8"),
+        "{types:?}"
+    );
+    let full = unzip(&app.get(&query, &admin).await.raw);
+    assert_eq!(rows(&full, "Disabilities").len(), 6);
+}
+
+/// A changed row may move its datum to another stay (and record): the typed datum moves with
+/// its kept row, so the API and the export place it on the same stay.
+#[actix_web::test]
+async fn a_changed_row_moves_its_datum_to_its_new_stay() {
+    let (pool, app, coc, agency) = world(1).await;
+    let admin = app.token("kept-admin-move", &[Role::AgencyAdmin], Some(agency));
+    let worker = app.token("kept-worker-move", &[Role::CaseWorker], Some(agency));
+    let files = sample::generate(Version::Fy2026, 2, &coc);
+    imported(&app, &admin, agency, &files).await;
+    let (one, two) = (
+        stay_of(&pool, agency, "Enrollment-1"),
+        stay_of(&pool, agency, "Enrollment-2"),
+    );
+    let count = |v: &Value| v["items"].as_array().unwrap().len();
+    let cls = |s: Uuid| format!("/v1/enrollments/{s}/current-living-situations");
+    let assessments = |s: Uuid| format!("/v1/enrollments/{s}/assessments");
+    let before = (
+        count(app.get(&cls(one), &worker).await.ok(200)),
+        count(app.get(&cls(two), &worker).await.ok(200)),
+        count(app.get(&assessments(one), &worker).await.ok(200)),
+        count(app.get(&assessments(two), &worker).await.ok(200)),
+    );
+    assert!(before.0 >= 1 && before.2 >= 1, "{before:?}");
+    let mut moved = files.clone();
+    for file in ["CurrentLivingSituation.csv", "Assessment.csv"] {
+        set_cell(&mut moved, file, 1, "EnrollmentID", "Enrollment-2");
+        set_cell(&mut moved, file, 1, "PersonalID", "Client-2");
+    }
+    let job = imported(&app, &admin, agency, &moved).await;
+    assert_eq!(
+        job["progress"]["CurrentLivingSituation"]["updated"], 1,
+        "{job:#}"
+    );
+    let after = (
+        count(app.get(&cls(one), &worker).await.ok(200)),
+        count(app.get(&cls(two), &worker).await.ok(200)),
+        count(app.get(&assessments(one), &worker).await.ok(200)),
+        count(app.get(&assessments(two), &worker).await.ok(200)),
+    );
+    assert_eq!(
+        after,
+        (before.0 - 1, before.1 + 1, before.2 - 1, before.3 + 1),
+        "{before:?} -> {after:?}"
+    );
+    // The export places the row where the API does.
+    let query =
+        format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2026");
+    let out = unzip(&app.get(&query, &admin).await.raw);
+    let row = rows(&out, "CurrentLivingSituation")
+        .into_iter()
+        .find(|r| r["CurrentLivingSitID"] == "CurrentLivingSituation-1")
+        .expect("the moved row is exported");
+    assert_eq!(row["EnrollmentID"], "Enrollment-2");
+    assert_eq!(row["PersonalID"], "Client-2");
+}
+
 /// Stay data's references are checked per statement, as the foreign keys did per row: a datum
 /// naming no stay, record or agency is refused, and so is deleting a stay or record that data names.
 #[actix_web::test]
