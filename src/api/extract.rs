@@ -35,13 +35,72 @@ impl FromRequest for RequestId {
     }
 }
 
-/// Accepts a caller's request id only if it is short and plain, so it is safe to log and echo.
+/// Accepts a caller's request id only if it is short and plain, so it is safe to log, echo and
+/// keep in audit rows: a UUID or a hex trace id, or a token with no run of four or more digits
+/// (digits joined by `-`, `.` or `_` count as one run), where an SSN, a date of birth or a phone
+/// number could hide. Anything else is replaced by a fresh id.
 pub fn sanitize_request_id(v: &str) -> Option<String> {
-    let ok = !v.is_empty()
+    let plain = !v.is_empty()
         && v.len() <= 128
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    ok.then(|| v.to_string())
+    if !plain {
+        return None;
+    }
+    let id_like = uuid::Uuid::try_parse(v).is_ok()
+        || (v.len() >= 16 && v.chars().all(|c| c.is_ascii_hexdigit()));
+    (id_like || longest_digit_run(v) < 4).then(|| v.to_string())
+}
+
+/// The most digits in a run of `v`, a separator (`-`, `.`, `_`) between two digits joining
+/// them.
+fn longest_digit_run(v: &str) -> usize {
+    let b = v.as_bytes();
+    let (mut best, mut run) = (0, 0);
+    for (i, c) in b.iter().enumerate() {
+        if c.is_ascii_digit() {
+            run += 1;
+            best = best.max(run);
+        } else if !(b"-._".contains(c)
+            && i > 0
+            && b[i - 1].is_ascii_digit()
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            run = 0;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod request_id_tests {
+    use super::sanitize_request_id;
+
+    #[test]
+    fn a_request_id_that_could_hold_pii_is_not_taken() {
+        for ok in [
+            "0190c1b2-9932-7000-8000-000000009932",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "req-abc-42",
+            "batch.7.of.9",
+            "front-end_call-A1B2",
+        ] {
+            assert_eq!(sanitize_request_id(ok).as_deref(), Some(ok), "{ok}");
+        }
+        for pii in [
+            "618-23-4471",
+            "618234471",
+            "1983-07-22",
+            "19830722",
+            "ssn618234471x",
+            "312.555.0199",
+            "ref4471",
+            "a b",
+            "",
+        ] {
+            assert_eq!(sanitize_request_id(pii), None, "{pii}");
+        }
+    }
 }
 
 /// A JSON body. Unlike `web::Json`, its errors are problem documents that name the field and

@@ -71,7 +71,7 @@ pub fn run(bind: &str, options: ServerOptions, state: crate::api::AppState) -> i
 pub struct Wire<T> {
     io: T,
     /// The replacement answer still to be written, and how much of it has been.
-    pending: Option<(&'static [u8], usize)>,
+    pending: Option<(Vec<u8>, usize)>,
 }
 
 impl<T> Wire<T> {
@@ -80,45 +80,45 @@ impl<T> Wire<T> {
     }
 }
 
-/// The answer that replaces actix-http's bare 400: a problem document, and the connection closed
-/// as actix-http closes it.
-pub fn unparsable_request_answer() -> &'static [u8] {
-    static ANSWER: OnceLock<Vec<u8>> = OnceLock::new();
-    ANSWER.get_or_init(|| {
-        let problem = AppError::BadRequest(
+/// The answer that replaces actix-http's bare 400: a problem document with a request id of its
+/// own, and the connection closed as actix-http closes it.
+pub fn unparsable_request_answer() -> Vec<u8> {
+    static PROBLEM: OnceLock<crate::error::Problem> = OnceLock::new();
+    let problem = PROBLEM.get_or_init(|| {
+        AppError::BadRequest(
             "The request could not be read as HTTP/1.1: its request line or a header is malformed \
-             (for example a control byte in a header value)."
+             or longer than this server reads (for example a control byte in a header value, or \
+             a URI of tens of kilobytes)."
                 .to_string(),
         )
-        .to_problem();
-        problem_answer("400 Bad Request", &problem)
-    })
+        .to_problem()
+    });
+    problem_answer("400 Bad Request", problem)
 }
 
 /// The answer that replaces actix-http's bare 431.
-pub fn oversized_head_answer() -> &'static [u8] {
-    static ANSWER: OnceLock<Vec<u8>> = OnceLock::new();
-    ANSWER.get_or_init(|| {
-        let problem = crate::error::Problem {
-            kind: "urn:hearth:problem:request-header-fields-too-large".into(),
-            title: "Request Header Fields Too Large".into(),
-            status: 431,
-            detail: "The request line and headers are larger than this server reads; send \
+pub fn oversized_head_answer() -> Vec<u8> {
+    static PROBLEM: OnceLock<crate::error::Problem> = OnceLock::new();
+    let problem = PROBLEM.get_or_init(|| crate::error::Problem {
+        kind: "urn:hearth:problem:request-header-fields-too-large".into(),
+        title: "Request Header Fields Too Large".into(),
+        status: 431,
+        detail: "The request line and headers are larger than this server reads; send \
                      shorter headers (a bearer token of a few kilobytes at most)."
-                .into(),
-            errors: None,
-            use_record: None,
-        };
-        problem_answer("431 Request Header Fields Too Large", &problem)
-    })
+            .into(),
+        errors: None,
+        use_record: None,
+    });
+    problem_answer("431 Request Header Fields Too Large", problem)
 }
 
 fn problem_answer(status_line: &str, problem: &crate::error::Problem) -> Vec<u8> {
     let body = serde_json::to_vec(problem).unwrap_or_default();
     let mut out = format!(
         "HTTP/1.1 {status_line}\r\ncontent-type: application/problem+json\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
+         content-length: {}\r\nx-request-id: {}\r\nconnection: close\r\n\r\n",
+        body.len(),
+        uuid::Uuid::new_v4()
     )
     .into_bytes();
     out.extend_from_slice(&body);
@@ -155,16 +155,16 @@ fn is_bare_answer(buf: &[u8], status: &str) -> bool {
 impl<T: AsyncWrite + Unpin> Wire<T> {
     /// Writes what is left of the replacement answer; `Ready(Ok)` once all of it is written.
     fn drive_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while let Some((bytes, written)) = self.pending {
-            if written == bytes.len() {
+        while let Some((bytes, written)) = self.pending.as_mut() {
+            if *written == bytes.len() {
                 self.pending = None;
                 break;
             }
-            match Pin::new(&mut self.io).poll_write(cx, &bytes[written..]) {
+            match Pin::new(&mut self.io).poll_write(cx, &bytes[*written..]) {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
-                Poll::Ready(Ok(n)) => self.pending = Some((bytes, written + n)),
+                Poll::Ready(Ok(n)) => *written += n,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }
@@ -260,14 +260,16 @@ mod tests {
     #[test]
     fn the_replacement_is_a_whole_problem_answer() {
         let answer = unparsable_request_answer();
-        let text = std::str::from_utf8(answer).unwrap();
+        let text = std::str::from_utf8(&answer).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(head.contains("content-type: application/problem+json"));
         assert!(head.contains(&format!("content-length: {}", body.len())));
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["status"], 400);
-        let answer = std::str::from_utf8(oversized_head_answer()).unwrap();
+        assert!(head.contains("x-request-id: "));
+        let answer = oversized_head_answer();
+        let answer = std::str::from_utf8(&answer).unwrap();
         let (head, body) = answer.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
         assert!(head.contains(&format!("content-length: {}", body.len())));

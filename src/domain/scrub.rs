@@ -17,6 +17,13 @@ pub struct Needles {
     /// Matched in free text only (an SSN's last four): in structured text such as a stored
     /// response they could be part of an id.
     text_only: Vec<Vec<char>>,
+    /// The digits of an SSN and of a date of birth written with four-digit years, found in free
+    /// text inside any run of digits, whatever separates the digits or stands around the run
+    /// (`ssn:618-23-4471x`, `dob19830722`, `6 1 8 2 3 4 4 7 1`).
+    digits_within: Vec<String>,
+    /// Shorter digit forms (an SSN's last four, a date of birth with a two-digit year or
+    /// unpadded parts), found in free text as a whole run of digits (`ref4471`).
+    digits_whole: Vec<String>,
 }
 
 fn fold(ch: char) -> char {
@@ -25,7 +32,22 @@ fn fold(ch: char) -> char {
 
 impl Needles {
     pub fn is_empty(&self) -> bool {
-        self.needles.is_empty() && self.text_only.is_empty()
+        self.needles.is_empty()
+            && self.text_only.is_empty()
+            && self.digits_within.is_empty()
+            && self.digits_whole.is_empty()
+    }
+
+    fn push_digits(&mut self, s: &str) {
+        let d: String = s.chars().filter(char::is_ascii_digit).collect();
+        let list = if d.len() >= 8 {
+            &mut self.digits_within
+        } else {
+            &mut self.digits_whole
+        };
+        if d.len() >= 4 && !list.contains(&d) {
+            list.push(d);
+        }
     }
 
     fn push(&mut self, s: &str) {
@@ -63,6 +85,7 @@ impl Needles {
     pub fn add_ssn(&mut self, digits: &str) {
         let d: String = digits.chars().filter(char::is_ascii_digit).collect();
         if d.len() == 9 {
+            self.push_digits(&d);
             let (a, b, c) = (&d[..3], &d[3..5], &d[5..]);
             for sep in ["-", " ", ".", ""] {
                 self.push(&format!("{a}{sep}{b}{sep}{c}"));
@@ -73,6 +96,7 @@ impl Needles {
             .flatten()
         {
             self.text_only.push(n);
+            self.push_digits(&d[d.len() - 4..]);
         }
     }
 
@@ -106,7 +130,7 @@ impl Needles {
     /// Whether free text holds one of the values, as a whole word in any case (an SSN's last
     /// four included): what [`scrub_text`] would remove, less the scanner's own patterns.
     pub fn found_in(&self, text: &str) -> bool {
-        !needle_ranges(text, self, true).is_empty()
+        !needle_ranges(text, self, true).is_empty() || !digit_ranges(text, self).is_empty()
     }
 
     /// A date of birth in the formats people write.
@@ -136,7 +160,11 @@ impl Needles {
             "%Y%m%d",
             "%m%d%Y",
         ] {
-            self.push(&d.format(f).to_string());
+            let written = d.format(f).to_string();
+            if !written.chars().any(char::is_alphabetic) {
+                self.push_digits(&written);
+            }
+            self.push(&written);
         }
     }
 }
@@ -162,6 +190,9 @@ fn scrub(text: &str, needles: &Needles, free_text: bool) -> Option<String> {
         Vec::new()
     };
     ranges.extend(needle_ranges(text, needles, free_text));
+    if free_text {
+        ranges.extend(digit_ranges(text, needles));
+    }
     if ranges.is_empty() {
         return None;
     }
@@ -203,6 +234,50 @@ fn needle_ranges(text: &str, needles: &Needles, free_text: bool) -> Vec<(usize, 
                 ranges.push((at_byte[s], at_byte[e]));
             }
         }
+    }
+    ranges
+}
+
+/// The byte ranges of `text` where a run of digits (digits with at most one `-`, `.`, `/` or
+/// space between two of them, letters or anything else around it) holds an SSN or a date of
+/// birth ([`Needles::digits_within`]) or is one of the shorter digit forms
+/// ([`Needles::digits_whole`]). Free text only.
+fn digit_ranges(text: &str, needles: &Needles) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    if needles.digits_within.is_empty() && needles.digits_whole.is_empty() {
+        return ranges;
+    }
+    let (c, at_byte) = normalized(text);
+    let mut i = 0;
+    while i < c.len() {
+        if !c[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = String::new();
+        let mut end = i;
+        while end < c.len() {
+            if c[end].is_ascii_digit() {
+                digits.push(c[end]);
+                end += 1;
+            } else if matches!(c[end], '-' | '.' | '/' | ' ')
+                && c.get(end + 1).is_some_and(char::is_ascii_digit)
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        let found = needles
+            .digits_within
+            .iter()
+            .any(|n| digits.contains(n.as_str()))
+            || needles.digits_whole.contains(&digits);
+        if found {
+            ranges.push((at_byte[start], at_byte[end]));
+        }
+        i = end;
     }
     ranges
 }
@@ -289,6 +364,15 @@ mod tests {
             ("dob 6/14/1981", true),
             ("ticket 4471, called about Rosalindo", false),
             ("housing referral follow-up", false),
+            // Digits glued to letters, or spread out, are still the SSN or the DOB.
+            ("ssn:524-71-9932x", true),
+            ("ref9932", true),
+            ("5 2 4 7 1 9 9 3 2", true),
+            ("dob19810614x", true),
+            ("see 06141981", true),
+            ("ticket 99321", false),
+            ("INC0019932", false),
+            ("order 2024-06-14", false),
         ] {
             assert_eq!(n.found_in(text), want, "{text}");
         }

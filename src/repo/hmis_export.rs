@@ -808,7 +808,9 @@ pub struct SourceId {
     pub rewrite: bool,
 }
 
-/// The source ids of `files` that became the Hearth rows `targets`.
+/// The source ids of `files` that became the Hearth rows `targets`. Those of a record
+/// de-identified in Hearth are left out: its rows are exported under Hearth's own ids, so a
+/// vendor's `PersonalID` or `EnrollmentID` cannot tie the anonymous record back to its source.
 pub fn source_ids(
     conn: &mut PgConnection,
     coc: &CocCode,
@@ -824,8 +826,10 @@ pub fn source_ids(
            SELECT file, target_id, source_id, agency_id FROM hmis_rows \
            WHERE target_id = ANY($1) AND file IN {files} \
            UNION ALL SELECT file, target_id, source_id COLLATE \"C\", agency_id FROM import_sources \
-           WHERE target_id = ANY($1) AND file IN {files}) s ORDER BY s.source_id",
+           WHERE target_id = ANY($1) AND file IN {files} AND row_hash <> '{deidentified}') s \
+         ORDER BY s.source_id",
         files = file_list(files),
+        deidentified = crate::repo::hmis_import::DEIDENTIFIED,
         rewrite = importers.rewrite_sql("s.file", "s.agency_id", "s.source_id", "$2", "$3"),
     ))
     .bind_all(vec![

@@ -662,6 +662,12 @@ async fn request_ids_are_plain_bounded_tokens_or_replaced() {
         ("a/b", false),
         (&"r".repeat(129) as &str, false),
         (&"r".repeat(128) as &str, true),
+        // Where an SSN, a date of birth or a phone number could hide: replaced, never logged
+        // or kept in an audit row.
+        ("618-23-4471", false),
+        ("1983-07-22", false),
+        ("ssn618234471x", false),
+        ("0190c1b2-9932-7000-8000-000000009932", true),
     ] {
         let r = app
             .send(Call {

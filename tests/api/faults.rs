@@ -576,7 +576,28 @@ fn unparsable_requests_answer_a_problem_document(port: u16) {
         );
         let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
         assert_eq!(problem["status"], 400, "{answer}");
+        // Every answer carries a request id, this one its own.
+        assert!(
+            head.to_ascii_lowercase().contains("x-request-id: "),
+            "{answer}"
+        );
     }
+    // A URI too long to parse: the same problem, which says so.
+    let mut long = b"GET /v1/agencies?limit=".to_vec();
+    long.extend(std::iter::repeat_n(b'A', 100_000));
+    long.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let answer = exchange_until_reset(port, &long);
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a whole answer");
+    assert!(head.starts_with("HTTP/1.1 4"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("x-request-id: "),
+        "{head}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("longer"),
+        "{problem}"
+    );
     // A request head past actix-http's buffer (a 140 kB Authorization header; one of 100 kB is
     // read, and refused as a token): a 431 problem, not a bare 431.
     let mut big = b"GET /v1/cocs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ".to_vec();

@@ -581,6 +581,33 @@ async fn a_merged_records_kept_rows_follow_its_stays_into_de_identification() {
     for name in ["Maria", "James", "Garcia", "Smith"] {
         assert!(!body.contains(name), "{name} came back: {body}");
     }
+    // The export writes the anonymous record and its stays under Hearth's own ids: the vendor's
+    // PersonalID and EnrollmentIDs would tie it back to the source.
+    let query =
+        format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2026");
+    let out = unzip(&app.get(&query, &admin).await.raw);
+    let survivor_hex = survivor.simple().to_string();
+    let client_ids: Vec<String> = rows(&out, "Client")
+        .into_iter()
+        .map(|r| r["PersonalID"].clone())
+        .collect();
+    assert!(
+        !client_ids
+            .iter()
+            .any(|p| p == "Client-1" || p == "Client-2"),
+        "{client_ids:?}"
+    );
+    assert!(client_ids.contains(&survivor_hex), "{client_ids:?}");
+    let stays: Vec<String> = rows(&out, "Enrollment")
+        .into_iter()
+        .filter(|r| r["PersonalID"] == survivor_hex)
+        .map(|r| r["EnrollmentID"].clone())
+        .collect();
+    assert_eq!(stays.len(), 2, "{stays:?}");
+    assert!(
+        stays.iter().all(|e| !e.starts_with("Enrollment-")),
+        "{stays:?}"
+    );
 }
 
 /// A kept row names an agency that exists: checked once per statement (no row-level key).
