@@ -10,14 +10,7 @@
 //!   (`DisabilityType` 8) is not shown at all: both are PII (consent.md, Spokane job aid).
 
 /// Text columns that hold a code or HUD's wording, not what someone typed about the client.
-const CODE_WORDS: &[&str] = &[
-    "EnrollmentCoC",
-    "CoCCode",
-    "VAMCStation",
-    "AssessmentQuestion",
-    "AssessmentQuestionGroup",
-    "AssessmentResultType",
-];
+const CODE_WORDS: &[&str] = &["EnrollmentCoC", "CoCCode", "VAMCStation"];
 
 /// Columns tied to fleeing domestic violence.
 const DOMESTIC_VIOLENCE: &[(&str, &str)] = &[
@@ -138,8 +131,15 @@ mod tests {
             ("Enrollment", "SexualOrientationOther", true, false),
             ("CurrentLivingSituation", "LocationDetails", true, false),
             ("AssessmentQuestions", "AssessmentAnswer", true, false),
-            ("AssessmentQuestions", "AssessmentQuestion", true, true),
-            ("AssessmentResults", "AssessmentResultType", true, true),
+            // A CoC's own wording, typed by an agency: text like any other, whatever it names.
+            ("AssessmentQuestions", "AssessmentQuestion", true, false),
+            (
+                "AssessmentQuestions",
+                "AssessmentQuestionGroup",
+                true,
+                false,
+            ),
+            ("AssessmentResults", "AssessmentResultType", true, false),
             ("Enrollment", "EnrollmentCoC", true, true),
             ("Enrollment", "PersonalID", true, true),
             ("IncomeBenefits", "IncomeBenefitsID", true, true),

@@ -120,6 +120,12 @@ async fn kept_rows_follow_the_datum_rule_in_the_api_and_the_export() {
     let income = &record(&items, "IncomeBenefits").unwrap()["fields"];
     assert!(income.get("OtherIncomeSourceIdentify").is_none());
     assert!(income.get("IncomeFromAnySource").is_some());
+    // A CoC's own question wording is text an agency typed: withheld like any other.
+    let question = &record(&items, "AssessmentQuestions").unwrap()["fields"];
+    assert!(question.get("AssessmentQuestion").is_none(), "{question}");
+    assert!(question.get("AssessmentAnswer").is_none(), "{question}");
+    let result = &record(&items, "AssessmentResults").unwrap()["fields"];
+    assert!(result.get("AssessmentResultType").is_none(), "{result}");
 
     // The record's own source row: the columns Hearth has no field for, never the names.
     let client = target_of(&pool, agency, "Client", "Client-1");
@@ -172,6 +178,14 @@ async fn kept_rows_follow_the_datum_rule_in_the_api_and_the_export() {
     );
     assert!(first(&full, "Disabilities").is_some());
     assert!(first(&limited, "Disabilities").is_none());
+    assert_eq!(
+        first(&limited, "AssessmentQuestions").unwrap()["AssessmentQuestion"],
+        "Withheld"
+    );
+    assert_ne!(
+        first(&full, "AssessmentQuestions").unwrap()["AssessmentQuestion"],
+        "Withheld"
+    );
     assert_eq!(rows(&limited, "Disabilities").len(), 5);
     assert_eq!(
         first(&full, "IncomeBenefits").unwrap()["OtherIncomeSourceIdentify"],
