@@ -47,8 +47,8 @@ pub fn sanitize_request_id(v: &str) -> Option<String> {
     if !plain {
         return None;
     }
-    let id_like = uuid::Uuid::try_parse(v).is_ok()
-        || (v.len() >= 16 && v.chars().all(|c| c.is_ascii_hexdigit()));
+    let id_like = (v.len() == 36 && uuid::Uuid::try_parse(v).is_ok())
+        || (matches!(v.len(), 16 | 32) && v.chars().all(|c| c.is_ascii_hexdigit()));
     (id_like || longest_digit_run(v) < 4).then(|| v.to_string())
 }
 
@@ -95,6 +95,8 @@ mod request_id_tests {
             "ssn618234471x",
             "312.555.0199",
             "ref4471",
+            "deadbeef618234471",
+            "fade19830722beef0",
             "a b",
             "",
         ] {

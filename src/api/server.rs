@@ -116,7 +116,8 @@ fn problem_answer(status_line: &str, problem: &crate::error::Problem) -> Vec<u8>
     let body = serde_json::to_vec(problem).unwrap_or_default();
     let mut out = format!(
         "HTTP/1.1 {status_line}\r\ncontent-type: application/problem+json\r\n\
-         content-length: {}\r\nx-request-id: {}\r\nconnection: close\r\n\r\n",
+         content-length: {}\r\nx-request-id: {}\r\nx-content-type-options: nosniff\r\n\
+         connection: close\r\n\r\n",
         body.len(),
         uuid::Uuid::new_v4()
     )
@@ -268,6 +269,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["status"], 400);
         assert!(head.contains("x-request-id: "));
+        assert!(head.contains("x-content-type-options: nosniff"));
         let answer = oversized_head_answer();
         let answer = std::str::from_utf8(&answer).unwrap();
         let (head, body) = answer.split_once("\r\n\r\n").unwrap();

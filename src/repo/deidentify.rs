@@ -275,6 +275,18 @@ pub fn delete_contacts_and_documents(
     ))
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
     .execute(conn)?;
+    // The source HouseholdIDs of their stays' households are marked the same way: an export then
+    // writes those households under Hearth's ids (a vendor's household id of one person leads
+    // back to the person as surely as the PersonalID), and an import still finds them.
+    diesel::sql_query(format!(
+        "UPDATE import_sources SET row_hash = '{}', invalid = NULL \
+          WHERE file = '{}' AND target_id IN \
+            (SELECT e.household_id FROM enrollments e WHERE e.client_id = ANY($1))",
+        crate::repo::hmis_import::DEIDENTIFIED,
+        crate::repo::hmis_import::HOUSEHOLD
+    ))
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .execute(conn)?;
     let c =
         diesel::delete(contacts::table.filter(contacts::client_id.eq_any(ids))).execute(conn)?;
     let d =

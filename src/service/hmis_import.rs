@@ -212,6 +212,9 @@ struct Run {
     /// Source PersonalIDs and EnrollmentIDs the source marks deleted that Hearth keeps: their
     /// rows marked deleted are kept too.
     kept_deleted: HashSet<(&'static str, String)>,
+    /// Source keys of records and stays de-identified in Hearth (Client, Enrollment): a row
+    /// that names one is not written, so nothing new hangs from the anonymous record.
+    deidentified: HashSet<(&'static str, String)>,
     /// Strict mode: a row that cannot be imported ends the import (nothing is written).
     strict: bool,
     /// Set when strict mode met such a row (the error that ends the import is this one).
@@ -320,6 +323,7 @@ fn run_inner(
         ce_stays: Vec::new(),
         ce_before: Vec::new(),
         kept_deleted: HashSet::new(),
+        deidentified: HashSet::new(),
         strict: mode == ImportMode::Strict,
         strict_refused: false,
     };
@@ -736,6 +740,13 @@ fn import_file(
         .flatten()
         .map(|(k, s)| (k.clone(), s.target))
         .collect();
+    if matches!(fs.name, "Client" | "Enrollment") {
+        for (k, s) in known_all.iter().flatten() {
+            if s.hash == repo::DEIDENTIFIED {
+                run.deidentified.insert((fs.name, k.clone()));
+            }
+        }
+    }
     if fs.name == "Enrollment" {
         for (k, s) in db.with(|c| repo::sources_of(c, run.agency, repo::HOUSEHOLD))? {
             run.households.insert(k, s.target);
@@ -837,6 +848,22 @@ fn import_file(
             let file = format!("{}.csv", fs.name);
             let (code, msg) = DEIDENTIFIED_IN_HEARTH;
             run.problem(&file, Some(row.line), None, code, Severity::Warning, msg);
+            return Ok(());
+        }
+        // Nor is a row, new or moved, that names such a record or stay: the source's ids would
+        // tie the anonymous record back to the person.
+        if let Some(column) = names_deidentified(run, fs, &row) {
+            run.file_progress(fs.name).skipped += 1;
+            let file = format!("{}.csv", fs.name);
+            let (code, msg) = DEIDENTIFIED_IN_HEARTH;
+            run.problem(
+                &file,
+                Some(row.line),
+                Some(column),
+                code,
+                Severity::Warning,
+                msg,
+            );
             return Ok(());
         }
         if before.is_some_and(|s| s.hash == hash) {
@@ -1037,6 +1064,22 @@ fn row_key(fs: &FileSpec, row: &Row) -> String {
         .map(str::trim)
         .unwrap_or_default()
         .to_string()
+}
+
+/// The column by which `row` names a record or stay de-identified in Hearth, if it does.
+fn names_deidentified(run: &Run, fs: &FileSpec, row: &Row) -> Option<&'static str> {
+    if run.deidentified.is_empty() {
+        return None;
+    }
+    [("PersonalID", "Client"), ("EnrollmentID", "Enrollment")]
+        .into_iter()
+        .find(|(column, file)| {
+            fs.name != *file
+                && row
+                    .get(column)
+                    .is_some_and(|v| run.deidentified.contains(&(*file, v.trim().to_string())))
+        })
+        .map(|(column, _)| column)
 }
 
 fn parent(run: &Run, file: &str, key: Option<&str>) -> Option<Uuid> {

@@ -622,6 +622,54 @@ async fn a_merged_records_kept_rows_follow_its_stays_into_de_identification() {
         stays.iter().all(|e| !e.starts_with("Enrollment-")),
         "{stays:?}"
     );
+    let households: Vec<String> = rows(&out, "Enrollment")
+        .into_iter()
+        .filter(|r| r["PersonalID"] == survivor_hex)
+        .map(|r| r["HouseholdID"].clone())
+        .collect();
+    assert!(
+        households.iter().all(|h| !h.starts_with("H-")),
+        "{households:?}"
+    );
+
+    // A later export that hangs a new row, or moves an old one, onto the de-identified stay
+    // writes neither: nothing new hangs from the anonymous record under the source's ids.
+    let mut more = files.clone();
+    set_cell(
+        &mut more,
+        "CurrentLivingSituation.csv",
+        2,
+        "EnrollmentID",
+        "Enrollment-1",
+    );
+    set_cell(
+        &mut more,
+        "CurrentLivingSituation.csv",
+        2,
+        "PersonalID",
+        "Client-1",
+    );
+    let (_, bytes) = more.iter_mut().find(|(n, _)| n == "Services.csv").unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let first_row = text.split("\r\n").nth(1).unwrap().to_string();
+    let added = first_row.replacen("Services-1,", "Services-NEW,", 1);
+    assert!(added.contains("Enrollment-1"), "{added}");
+    *bytes = format!("{text}{added}\r\n").into_bytes();
+    let job = imported(&app, &admin, agency, &more).await;
+    assert_eq!(job["progress"]["Services"]["created"], 0, "{job:#}");
+    assert_eq!(
+        job["progress"]["CurrentLivingSituation"]["updated"], 0,
+        "{job:#}"
+    );
+    assert_eq!(kept_count(&pool, agency, "Services", "Services-NEW"), 0);
+    assert!(
+        job["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| { p["code"] == "deidentified_in_hearth" && p["file"] == "Services.csv" }),
+        "{job:#}"
+    );
 }
 
 /// A kept row names an agency that exists: checked once per statement (no row-level key).
