@@ -86,6 +86,8 @@ impl Needles {
         let d: String = digits.chars().filter(char::is_ascii_digit).collect();
         if d.len() == 9 {
             self.push_digits(&d);
+            // Its first five (area and group) as a whole run of digits.
+            self.push_digits(&d[..5]);
             let (a, b, c) = (&d[..3], &d[3..5], &d[5..]);
             for sep in ["-", " ", ".", ""] {
                 self.push(&format!("{a}{sep}{b}{sep}{c}"));
@@ -130,7 +132,12 @@ impl Needles {
     /// Whether free text holds one of the values, as a whole word in any case (an SSN's last
     /// four included): what [`scrub_text`] would remove, less the scanner's own patterns.
     pub fn found_in(&self, text: &str) -> bool {
-        !needle_ranges(text, self, true).is_empty() || !digit_ranges(text, self).is_empty()
+        if !needle_ranges(text, self, true).is_empty() || !digit_ranges(text, self).is_empty() {
+            return true;
+        }
+        // A word spelled out with spaces ("D o l o r e s") is the word.
+        let squeezed = squeeze_spelled(text);
+        squeezed != text && !needle_ranges(&squeezed, self, true).is_empty()
     }
 
     /// A date of birth in the formats people write.
@@ -159,6 +166,8 @@ impl Needles {
             "%d-%b-%Y",
             "%Y%m%d",
             "%m%d%Y",
+            "%y%m%d",
+            "%y-%m-%d",
         ] {
             let written = d.format(f).to_string();
             if !written.chars().any(char::is_alphabetic) {
@@ -236,6 +245,29 @@ fn needle_ranges(text: &str, needles: &Needles, free_text: bool) -> Vec<(usize, 
         }
     }
     ranges
+}
+
+/// `text` with every run of three or more single letters separated by single spaces written as
+/// one word ("call D o l o r e s" is "call Dolores").
+fn squeeze_spelled(text: &str) -> String {
+    let words: Vec<&str> = text.split(' ').collect();
+    let single = |w: &str| w.chars().count() == 1 && w.chars().all(char::is_alphabetic);
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let mut j = i;
+        while j < words.len() && single(words[j]) {
+            j += 1;
+        }
+        if j - i >= 3 {
+            out.push(words[i..j].concat());
+            i = j;
+        } else {
+            out.push(words[i].to_string());
+            i += 1;
+        }
+    }
+    out.join(" ")
 }
 
 /// The byte ranges of `text` where a run of digits (digits with at most one `-`, `.`, `/` or
@@ -373,6 +405,12 @@ mod tests {
             ("ticket 99321", false),
             ("INC0019932", false),
             ("order 2024-06-14", false),
+            ("ticket 810614", true),
+            ("re 81-06-14", true),
+            ("ref 524 71", true),
+            ("call R o s a l i n d", true),
+            ("plan A B C", false),
+            ("zip 52472", false),
         ] {
             assert_eq!(n.found_in(text), want, "{text}");
         }
