@@ -1,9 +1,7 @@
 DROP TRIGGER enrollment_data_agencies_deleted ON agencies;
 DROP TRIGGER enrollment_data_records_deleted ON clients;
 DROP TRIGGER enrollment_data_stays_deleted ON enrollments;
-DROP FUNCTION enrollment_data_referenced_agencies();
-DROP FUNCTION enrollment_data_referenced_records();
-DROP FUNCTION enrollment_data_referenced_stays();
+DROP FUNCTION enrollment_data_referenced();
 DROP TRIGGER enrollment_data_references_updated ON enrollment_data;
 DROP TRIGGER enrollment_data_references_inserted ON enrollment_data;
 DROP FUNCTION enrollment_data_references_check();

@@ -35,39 +35,26 @@ CREATE TRIGGER enrollment_data_references_updated AFTER UPDATE ON enrollment_dat
 
 -- The referenced side: what stay data names cannot be deleted under it. (No statement changes a
 -- stay's, record's or agency's id; an agency's deletion scans stay data, having no index for it.)
-CREATE FUNCTION enrollment_data_referenced_stays() RETURNS trigger LANGUAGE plpgsql AS $$
+-- TG_ARGV: the column of enrollment_data that names the deleted rows, and what they are.
+CREATE FUNCTION enrollment_data_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    named boolean;
 BEGIN
-    IF EXISTS (SELECT 1 FROM enrollment_data d JOIN referenced_old o ON d.enrollment_id = o.id
-                WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.id = o.id)) THEN
-        RAISE foreign_key_violation USING MESSAGE = 'a stay that stay data names cannot be removed';
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE FUNCTION enrollment_data_referenced_records() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM enrollment_data d JOIN referenced_old o ON d.client_id = o.id
-                WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = o.id)) THEN
-        RAISE foreign_key_violation USING MESSAGE = 'a record that stay data names cannot be removed';
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE FUNCTION enrollment_data_referenced_agencies() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM enrollment_data d JOIN referenced_old o ON d.entered_by_agency = o.id
-                WHERE NOT EXISTS (SELECT 1 FROM agencies a WHERE a.id = o.id)) THEN
-        RAISE foreign_key_violation USING MESSAGE = 'an agency that stay data names cannot be removed';
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM enrollment_data d JOIN referenced_old o ON d.%I = o.id)',
+                   TG_ARGV[0]) INTO named;
+    IF named THEN
+        RAISE foreign_key_violation
+            USING MESSAGE = format('a %s that stay data names cannot be removed', TG_ARGV[1]);
     END IF;
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER enrollment_data_stays_deleted AFTER DELETE ON enrollments
     REFERENCING OLD TABLE AS referenced_old
-    FOR EACH STATEMENT EXECUTE FUNCTION enrollment_data_referenced_stays();
+    FOR EACH STATEMENT EXECUTE FUNCTION enrollment_data_referenced('enrollment_id', 'stay');
 CREATE TRIGGER enrollment_data_records_deleted AFTER DELETE ON clients
     REFERENCING OLD TABLE AS referenced_old
-    FOR EACH STATEMENT EXECUTE FUNCTION enrollment_data_referenced_records();
+    FOR EACH STATEMENT EXECUTE FUNCTION enrollment_data_referenced('client_id', 'record');
 CREATE TRIGGER enrollment_data_agencies_deleted AFTER DELETE ON agencies
     REFERENCING OLD TABLE AS referenced_old
-    FOR EACH STATEMENT EXECUTE FUNCTION enrollment_data_referenced_agencies();
+    FOR EACH STATEMENT EXECUTE FUNCTION enrollment_data_referenced('entered_by_agency', 'agency');

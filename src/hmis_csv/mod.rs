@@ -119,14 +119,14 @@ impl Spec {
         use std::sync::OnceLock;
         type Sets = HashMap<&'static str, HashSet<&'static str>>;
         static SETS: [OnceLock<Sets>; 2] = [OnceLock::new(), OnceLock::new()];
-        let spec = Spec::get(self.version);
+        let lists = self.lists;
         let i = match self.version {
             Version::Fy2024 => 0,
             Version::Fy2026 => 1,
         };
         SETS[i]
             .get_or_init(|| {
-                spec.lists
+                lists
                     .iter()
                     .map(|(l, v)| (*l, v.iter().copied().collect()))
                     .collect()

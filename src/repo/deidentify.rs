@@ -141,9 +141,13 @@ pub fn requests_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec
         .load(conn)
 }
 
-/// The records merged into any of `ids`, directly or through other tombstones (their
-/// `merged_into` chain leads to one of `ids`).
-pub fn merged_into_any(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+/// The other records of the same person as any of `ids`: those sharing a `person_id` with one
+/// (the records an ROI split made of one person, and those a merge joined), and every record
+/// merged into any of these, directly or through other tombstones (a `merged_into` chain).
+pub fn other_records_of_same_person(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -151,29 +155,12 @@ pub fn merged_into_any(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec
     }
     let rows: Vec<Id> = diesel::sql_query(
         "WITH RECURSIVE t(id) AS ( \
-           SELECT c.id FROM clients c WHERE c.merged_into = ANY($1) \
+           SELECT c.id FROM clients c \
+            WHERE c.id = ANY($1) \
+               OR c.person_id IN (SELECT l.person_id FROM clients l WHERE l.id = ANY($1)) \
            UNION \
            SELECT c.id FROM clients c JOIN t ON c.merged_into = t.id) \
-         SELECT id FROM t ORDER BY id",
-    )
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
-}
-
-/// The other records of the same person as any of `ids` (sharing a `person_id`: the records an
-/// ROI split made of one person, and those a merge joined).
-pub fn same_person_as_any(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: Uuid,
-    }
-    let rows: Vec<Id> = diesel::sql_query(
-        "SELECT c.id FROM clients c \
-          WHERE c.person_id IN (SELECT l.person_id FROM clients l WHERE l.id = ANY($1)) \
-            AND NOT c.id = ANY($1) \
-          ORDER BY c.id",
+         SELECT id FROM t WHERE NOT id = ANY($1) ORDER BY id",
     )
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
     .load(conn)?;

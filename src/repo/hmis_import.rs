@@ -499,29 +499,26 @@ pub fn update_datum(
     fields: &serde_json::Value,
     created_at: Option<DateTime<Utc>>,
 ) -> QueryResult<Option<Uuid>> {
-    use crate::db::schema::enrollment_data as d;
-    let Some(before) = d::table
-        .find(id)
-        .select(d::enrollment_id)
-        .for_update()
-        .first::<Uuid>(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let day = (
-        d::enrollment_id.eq(stay),
-        d::client_id.eq(client),
-        d::occurred_on.eq(occurred_on),
-        d::collected_on.eq(occurred_on),
-        d::fields.eq(fields),
-    );
-    let q = diesel::update(d::table.find(id));
-    match created_at {
-        Some(t) => q.set((day, d::created_at.eq(t))).execute(conn)?,
-        None => q.set(day).execute(conn)?,
-    };
-    Ok(Some(before))
+    #[derive(QueryableByName)]
+    struct Before {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        enrollment_id: Uuid,
+    }
+    // `o` is the row as it was: one statement rewrites it and answers its former stay.
+    diesel::sql_query(
+        "UPDATE enrollment_data d SET enrollment_id = $2, client_id = $3, occurred_on = $4, \
+           collected_on = $4, fields = $5, created_at = COALESCE($6, d.created_at) \
+          FROM enrollment_data o WHERE d.id = $1 AND o.id = $1 RETURNING o.enrollment_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::Uuid, _>(stay)
+    .bind::<diesel::sql_types::Uuid, _>(client)
+    .bind::<diesel::sql_types::Date, _>(occurred_on)
+    .bind::<diesel::sql_types::Jsonb, _>(fields)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(created_at)
+    .get_result::<Before>(conn)
+    .optional()
+    .map(|b| b.map(|b| b.enrollment_id))
 }
 
 /// Source HouseholdIDs taken for the first time, in one `COPY`.

@@ -530,12 +530,7 @@ fn complete_in(
     // these (transitively). They are scrubbed the same way, or the old values would stay on
     // them. Found under the listed records' locks, so no merge into them (which locks both
     // records) slips by.
-    let siblings = repo::same_person_as_any(conn, &listed)?;
-    let mut tombstones = repo::merged_into_any(conn, &[listed.clone(), siblings.clone()].concat())?;
-    tombstones.extend(siblings);
-    tombstones.sort();
-    tombstones.dedup();
-    tombstones.retain(|t| !listed.contains(t));
+    let tombstones = repo::other_records_of_same_person(conn, &listed)?;
     for t in &tombstones {
         rows.extend(clients_repo::lock(conn, *t)?);
     }

@@ -842,28 +842,25 @@ fn import_file(
         let hash = import_map::row_hash(&row);
         let before = known.get(&key);
         // A row of a record de-identified in Hearth is never written again (its kept row is
-        // gone; only its source id and target remain, so it is not taken as new either).
-        if before.is_some_and(|s| s.hash == repo::DEIDENTIFIED) {
-            run.file_progress(fs.name).unchanged += 1;
+        // gone; only its source id and target remain, so it is not taken as new either); nor
+        // is a row, new or moved, that names such a record or stay: the source's ids would tie
+        // the anonymous record back to the person.
+        let own = before.is_some_and(|s| s.hash == repo::DEIDENTIFIED);
+        let names = if own {
+            None
+        } else {
+            names_deidentified(run, fs, &row)
+        };
+        if own || names.is_some() {
+            let p = run.file_progress(fs.name);
+            if own {
+                p.unchanged += 1;
+            } else {
+                p.skipped += 1;
+            }
             let file = format!("{}.csv", fs.name);
             let (code, msg) = DEIDENTIFIED_IN_HEARTH;
-            run.problem(&file, Some(row.line), None, code, Severity::Warning, msg);
-            return Ok(());
-        }
-        // Nor is a row, new or moved, that names such a record or stay: the source's ids would
-        // tie the anonymous record back to the person.
-        if let Some(column) = names_deidentified(run, fs, &row) {
-            run.file_progress(fs.name).skipped += 1;
-            let file = format!("{}.csv", fs.name);
-            let (code, msg) = DEIDENTIFIED_IN_HEARTH;
-            run.problem(
-                &file,
-                Some(row.line),
-                Some(column),
-                code,
-                Severity::Warning,
-                msg,
-            );
+            run.problem(&file, Some(row.line), names, code, Severity::Warning, msg);
             return Ok(());
         }
         if before.is_some_and(|s| s.hash == hash) {
