@@ -124,6 +124,15 @@ else
     exit 1
 fi
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# This machine's own certificate authorities (a proxy's, for the package registries), as its
+# network needs them: Debian's ca-certificates adds them to the bundle when ensure-deps installs it.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    if [ -x "$ROOT/usr/sbin/update-ca-certificates" ]; then
+        chroot "$ROOT" /usr/sbin/update-ca-certificates >/dev/null 2>&1 || true
+    fi
+fi
 # What this machine's apt needs to read its mirror (e.g. a snapshot's expired Release dates).
 for f in /etc/apt/apt.conf.d/*; do
     if grep -Eq 'Acquire::(Check-Valid-Until|Check-Date|https?::Proxy)' "$f" 2>/dev/null; then
