@@ -383,7 +383,7 @@ fn load_deidentified_and_merged(conn: &mut PgConnection) -> AppResult<usize> {
     }
     let request = json!({"client_id": ids[0], "member_ids": [ids[1], ids[2]], "dv_member_ids": [ids[3]],
                          "description": "Please make this family anonymous; one adult member is fleeing DV and leaves the household."});
-    let filed = deidentify::file(conn, &worker, parse(request)?)?;
+    let filed = deidentify::file(conn, &worker, parse(request)?, false)?;
     deidentify::complete(conn, &admin, filed.request.id, false)?;
     deidentify::vacuum_after(conn)?;
 

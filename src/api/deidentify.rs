@@ -38,11 +38,12 @@ pub struct DeidentificationPage {
 #[utoipa::path(
     tag = "deidentification",
     request_body = NewDeidentificationRequest,
-    params(IdempotencyKeyHeader),
+    params(DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 201, body = DeidentificationOutcome, headers(
             ("Location" = String, description = "The created resource"),
             ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
+            ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed (no request filed, no helpdesk notice)"),
         )),
         (status = 404, description = "No such client, or the caller may not see it"),
         (status = 409, description = "A request for this client is pending, or the record is superseded or merged"),
@@ -53,15 +54,20 @@ pub struct DeidentificationPage {
 async fn file_request(
     state: web::Data<AppState>,
     caller: Caller,
+    q: ApiQuery<DryRunQuery>,
     body: Idempotent<ApiJson<NewDeidentificationRequest>>,
-) -> AppResult<JsonReply> {
+) -> AppResult<HttpResponse> {
+    let dry = q.is_dry();
     // The answer holds ids and words, no PII: a replay is not decided again.
-    body.run(&state, caller, |conn, caller, body| {
-        let o = deidentify::file(conn, caller, body.value)?;
-        let id = o.request.id;
-        JsonReply::created(&o, format!("/v1/deidentification-requests/{id}"))
-    })
-    .await
+    let reply = body
+        .unless_dry(dry)
+        .run(&state, caller, move |conn, caller, body| {
+            let o = deidentify::file(conn, caller, body.value, dry)?;
+            let id = o.request.id;
+            JsonReply::created(&o, format!("/v1/deidentification-requests/{id}"))
+        })
+        .await?;
+    Ok(q.mark(reply))
 }
 
 /// Requests, oldest first: an agency's own, a coc_admin's CoC's, all for a system_admin. For

@@ -30,11 +30,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// HUD CoC code: the projects of this CoC's agencies, and their stays.
-    #[param(example = "IL-510")]
+    #[param(example = "IL-510", required = true)]
     pub coc: Option<String>,
     /// First day of the window (YYYY-MM-DD): stays that overlap `[start, end]` are exported.
+    #[param(required = true)]
     pub start: Option<String>,
     /// Last day of the window (YYYY-MM-DD), on or after `start`.
+    #[param(required = true)]
     pub end: Option<String>,
     /// `2026` (FY2026, "2026 v1.0", the default) or `2024` (FY2024).
     pub version: Option<String>,

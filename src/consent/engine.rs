@@ -175,6 +175,21 @@ fn push_unique(out: &mut Vec<String>, s: String) {
     }
 }
 
+/// Row 4's viewers of a de-identified open record: the agencies that take part in sharing, its
+/// contributors, and its CoC's admins and CE assessors.
+fn shares_deidentified_open(viewer: &Viewer, record: &RecordFacts) -> bool {
+    let member = viewer.acts_for_agency();
+    let shares = member && viewer.agency_shares_data;
+    let contributor = member
+        && viewer
+            .agency_id
+            .is_some_and(|a| record.contributors.contains(&a));
+    let in_record_coc = viewer.coc_code.as_deref() == Some(record.coc_code.as_str());
+    let ce_staff =
+        in_record_coc && (viewer.has_role(Role::CocAdmin) || viewer.has_role(Role::CeAssessor));
+    shares || contributor || ce_staff
+}
+
 pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) -> AccessDecision {
     use AccessBasis as B;
     use AccessLevel as L;
@@ -254,8 +269,7 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
     // Row 4: a de-identified open record needs no ROI; it is shared without PII with the
     // agencies that take part in sharing, its contributors, and its CoC's CE staff.
     let contributor = member && record.contributors.contains(&agency);
-    let ce_staff = in_record_coc && (coc_admin || viewer.has_role(Role::CeAssessor));
-    if record.deidentified_open() && (shares || contributor || ce_staff) {
+    if record.deidentified_open() && shares_deidentified_open(viewer, record) {
         let who = if shares {
             "your agency takes part in data sharing".to_string()
         } else if contributor {
@@ -439,6 +453,13 @@ pub fn decide_datum(
             });
             if released {
                 at_level(decision.level, datum.kind)
+            } else if decision.basis == Some(AccessBasis::StatewideRoi)
+                && record.deidentified_open()
+                && shares_deidentified_open(viewer, record)
+            {
+                // An ROI on a de-identified open record adds to what row 4 already shares
+                // without one: never less (data outside its windows keep their non-PII part).
+                at_level(AccessLevel::Limited, datum.kind)
             } else {
                 DatumAccess::Hidden
             }

@@ -263,6 +263,10 @@ fn datum_rule_table() {
         ("priority list, de-identified: document", plr, with(deid_open, |r| r.active_ce_enrollment = true), datum(CREATOR, "2020-01-01", Document), Some(B::PriorityList), Hidden),
         ("reading 3: windows count only ROIs covering the viewer's CoC", viewer(Some(OTHER), "WA-502", true, &[Role::CaseWorker]), rec(V::Open, vec![roi("2024-01-01", "", "", only(&["IL-510"])), roi("2024-03-01", "", "", only(&["WA-502"]))]), datum(CREATOR, "2024-02-01", Structured), Some(B::StatewideRoi), Hidden),
         ("reading 3: the covering ROI's window releases", viewer(Some(OTHER), "WA-502", true, &[Role::CaseWorker]), rec(V::Open, vec![roi("2024-01-01", "", "", only(&["IL-510"])), roi("2024-03-01", "", "", only(&["WA-502"]))]), datum(CREATOR, "2024-03-01", Structured), Some(B::StatewideRoi), Full),
+        ("ROI on a de-identified record: row 4's non-PII part before it", worker(OTHER, true), deid(IdentityMode::Anonymous, V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2020-01-01", Structured), Some(B::StatewideRoi), NonPiiOnly),
+        ("ROI on a de-identified record: free text before it", worker(OTHER, true), deid(IdentityMode::ConsentRefused, V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2020-01-01", FreeText), Some(B::StatewideRoi), Hidden),
+        ("ROI on a de-identified record: in full inside it", worker(OTHER, true), deid(IdentityMode::Anonymous, V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2024-03-05", FreeText), Some(B::StatewideRoi), Full),
+        ("ROI on a de-identified record: another CoC's admin is not row 4's", viewer(Some(OTHER), "WA-502", false, &[Role::CocAdmin]), deid(IdentityMode::Anonymous, V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2020-01-01", Structured), Some(B::StatewideRoi), Hidden),
         ("none hides everything", worker(OTHER, false), rec(V::Closed, vec![]), datum(CREATOR, "2020-01-01", Structured), None, Hidden),
     ];
     for (name, v, r, datum, basis, want) in cases {
@@ -489,6 +493,8 @@ proptest! {
         // rule 4).
         prop_assume!(!(dec.basis == Some(B::PriorityList) && r.identity.is_deidentified()));
         prop_assume!(v.agency_id != Some(x.entered_by_agency));
+        // An ROI on a de-identified open record adds to row 4 (datum_rule_table).
+        prop_assume!(!(dec.basis == Some(B::StatewideRoi) && r.deidentified_open()));
         // A viewer without a CoC is covered by no ROI, not even a statewide one.
         let inside = v.coc_code.as_deref().is_some_and(|coc| {
             let covering = r.rois.iter().filter(|roi| roi.scope.covers(coc));

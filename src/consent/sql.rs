@@ -271,14 +271,49 @@ pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumK
     // 0.4 to 0.9 s on a million clients, once per statement and per use).
     let deidentified = "COALESCE((SELECT true FROM clients dc WHERE dc.id = d.client_id \
          AND dc.identity_mode IN ('consent_refused', 'anonymous')), false)";
+    // An ROI on a de-identified open record never shows row 4's viewers less than row 4 does.
+    let deid_shared = deidentified_shared_sql(viewer, slots)
+        .map(|cond| format!(" WHEN ({basis}) = 'statewide_roi' AND {cond} THEN {at_limited}"))
+        .unwrap_or_default();
     format!(
         "(CASE WHEN ({basis}) IS NULL THEN NULL{own} \
          WHEN ({basis}) IN ('helpdesk', 'creating_agency', 'ce_assessor') THEN 'full' \
-         WHEN ({basis}) IN ('statewide_roi', 'contributor') AND {in_window} THEN 'full' \
+         WHEN ({basis}) IN ('statewide_roi', 'contributor') AND {in_window} THEN 'full'{deid_shared} \
          WHEN ({basis}) = 'priority_list' AND ({in_window} OR {deidentified}) THEN {at_limited} \
          WHEN ({basis}) IN ('coc_aggregate', 'deidentified') THEN {at_limited} \
          ELSE NULL END)"
     )
+}
+
+/// True when the datum `d`'s record is de-identified and open and the viewer is one of row 4's
+/// viewers of it (`engine::shares_deidentified_open`); `None` when the viewer is none of them.
+fn deidentified_shared_sql(viewer: &Viewer, slots: Slots) -> Option<String> {
+    let member = viewer.acts_for_agency() && viewer.agency_id.is_some();
+    let mut who = Vec::new();
+    if member && viewer.agency_shares_data {
+        who.push("TRUE".to_string());
+    }
+    if member {
+        who.push(format!(
+            "EXISTS (SELECT 1 FROM client_contributors cc WHERE cc.client_id = dc.id \
+             AND cc.agency_id = {})",
+            slots.agency()
+        ));
+    }
+    if viewer_coc(viewer).is_some()
+        && (viewer.has_role(Role::CocAdmin) || viewer.has_role(Role::CeAssessor))
+    {
+        who.push(format!("dc.coc_code = {}", slots.coc()));
+    }
+    if who.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "COALESCE((SELECT true FROM clients dc WHERE dc.id = d.client_id \
+         AND dc.identity_mode IN ('consent_refused', 'anonymous') AND dc.visibility = 'open' \
+         AND ({})), false)",
+        who.join(" OR ")
+    ))
 }
 
 /// The datum access of a stay's entry, over an `enrollments e` row, given the record's basis.

@@ -129,6 +129,50 @@ impl Needles {
         }
     }
 
+    /// The forms of a record's identity that name it in another record's text: its full name
+    /// (first and last, with or without the middle name, in either order) and a nine-digit SSN.
+    /// A first or last name alone, an SSN's last four or a date of birth could there be someone
+    /// else's, so they are left.
+    pub fn add_naming_forms(&mut self, identity: &crate::domain::identity::Identity) {
+        self.add_naming_parts(
+            [
+                &identity.first_name,
+                &identity.middle_name,
+                &identity.last_name,
+            ]
+            .map(|p| p.as_deref()),
+            identity.ssn.as_deref(),
+        );
+    }
+
+    /// [`Self::add_naming_forms`] of a first, middle and last name and an SSN.
+    pub fn add_naming_parts(
+        &mut self,
+        [first, middle, last]: [Option<&str>; 3],
+        ssn: Option<&str>,
+    ) {
+        if let (Some(f), Some(l)) = (first, last) {
+            let mut forms = vec![format!("{f} {l}"), format!("{l} {f}"), format!("{l}, {f}")];
+            if let Some(m) = middle {
+                forms.push(format!("{f} {m} {l}"));
+                forms.push(format!("{l}, {f} {m}"));
+            }
+            for form in forms {
+                self.push(&form);
+            }
+        }
+        if let Some(s) = ssn {
+            let d: String = s.chars().filter(char::is_ascii_digit).collect();
+            if d.len() == 9 {
+                self.push_digits(&d);
+                let (a, b, c) = (&d[..3], &d[3..5], &d[5..]);
+                for sep in ["-", " ", ".", ""] {
+                    self.push(&format!("{a}{sep}{b}{sep}{c}"));
+                }
+            }
+        }
+    }
+
     /// Whether free text holds one of the values, as a whole word in any case (an SSN's last
     /// four included): what [`scrub_text`] would remove, less the scanner's own patterns.
     pub fn found_in(&self, text: &str) -> bool {
@@ -189,6 +233,14 @@ pub fn scrub_values(text: &str, needles: &Needles) -> Option<String> {
     scrub(text, needles, false)
 }
 
+/// Another record's free text with the values (usually [`Needles::add_naming_forms`]) replaced,
+/// digit forms included, and nothing else: its own dates and numbers are its own.
+pub fn scrub_mentions(text: &str, needles: &Needles) -> Option<String> {
+    let mut ranges = needle_ranges(text, needles, false);
+    ranges.extend(digit_ranges(text, needles));
+    replace_ranges(text, ranges)
+}
+
 fn scrub(text: &str, needles: &Needles, free_text: bool) -> Option<String> {
     let mut ranges: Vec<(usize, usize)> = if free_text {
         pii_spans(text)
@@ -202,6 +254,10 @@ fn scrub(text: &str, needles: &Needles, free_text: bool) -> Option<String> {
     if free_text {
         ranges.extend(digit_ranges(text, needles));
     }
+    replace_ranges(text, ranges)
+}
+
+fn replace_ranges(text: &str, mut ranges: Vec<(usize, usize)>) -> Option<String> {
     if ranges.is_empty() {
         return None;
     }
@@ -358,6 +414,32 @@ mod tests {
         n.add_ssn("524719932");
         n.add_date(NaiveDate::from_ymd_opt(1981, 6, 14).unwrap());
         n
+    }
+
+    #[test]
+    fn another_records_text_loses_the_full_name_and_ssn_only() {
+        let mut n = Needles::default();
+        n.add_naming_parts(
+            [Some("Octavian"), Some("J"), Some("Fernsworth")],
+            Some("618234471"),
+        );
+        for (text, want) in [
+            (
+                "checking whether Octavian Fernsworth is related",
+                Some("checking whether [removed] is related"),
+            ),
+            (
+                "came with FERNSWORTH, OCTAVIAN J today",
+                Some("came with [removed] today"),
+            ),
+            ("ssn 618-23-4471 on file", Some("ssn [removed] on file")),
+            ("ref 6182344719x", Some("ref [removed]x")),
+            // Alone, a first or last name, the last four or a date is left.
+            ("Octavian came in; Fernsworth Street", None),
+            ("ends 4471 on 2026-03-01 call 555-0142", None),
+        ] {
+            assert_eq!(scrub_mentions(text, &n).as_deref(), want, "{text}");
+        }
     }
 
     #[test]

@@ -127,14 +127,16 @@ pub fn list_requests(
     q.load(conn)
 }
 
-/// Requests that name any of `ids` (as the client or a member).
+/// Requests that name any of `ids` (as the client, a member or a listed duplicate), whatever
+/// their status: another agency's request may have listed the record as a suspected duplicate.
 pub fn requests_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<RequestRow>> {
     dr::table
         .filter(
             dr::client_id
                 .eq_any(ids)
                 .or(dr::member_ids.overlaps_with(ids))
-                .or(dr::dv_member_ids.overlaps_with(ids)),
+                .or(dr::dv_member_ids.overlaps_with(ids))
+                .or(dr::duplicate_ids.overlaps_with(ids)),
         )
         .select(RequestRow::as_select())
         .for_update()
@@ -296,6 +298,13 @@ pub fn data_texts(
         .load(conn)
 }
 
+pub fn datum_fields(conn: &mut PgConnection, id: Uuid) -> QueryResult<serde_json::Value> {
+    enrollment_data::table
+        .find(id)
+        .select(enrollment_data::fields)
+        .first(conn)
+}
+
 pub fn set_datum_text(
     conn: &mut PgConnection,
     id: Uuid,
@@ -361,6 +370,104 @@ pub fn audit_free_parts(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Ve
             audit_events::detail,
         ))
         .load(conn)
+}
+
+/// Texts anywhere in the database that may name a record in another record's text: those whose
+/// value holds one of `like` (ILIKE patterns, usually `%last name%`) or whose digits hold one of
+/// `digits` (LIKE patterns over the text's digits alone). A superset, for
+/// `domain::scrub::scrub_mentions` to decide.
+#[derive(Default)]
+pub struct Mentions {
+    pub data: Vec<(Uuid, String)>,
+    pub roi_notes: Vec<(Uuid, String)>,
+    pub notices: Vec<(Uuid, String)>,
+    pub requests: Vec<RequestRow>,
+    pub audit: Vec<AuditFree>,
+}
+
+fn mentioning_sql(col: &str) -> String {
+    format!(
+        "({col} IS NOT NULL AND ({col} ILIKE ANY($1) \
+         OR regexp_replace({col}, '[^0-9]', '', 'g') LIKE ANY($2)))"
+    )
+}
+
+pub fn texts_mentioning(
+    conn: &mut PgConnection,
+    like: &[String],
+    digits: &[String],
+) -> QueryResult<Mentions> {
+    use diesel::sql_types::{Array, Text};
+    #[derive(QueryableByName)]
+    struct IdText {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = Text)]
+        text: String,
+    }
+    #[derive(QueryableByName)]
+    struct IdOnly {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    #[derive(QueryableByName)]
+    struct AuditId {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    if like.is_empty() && digits.is_empty() {
+        return Ok(Mentions::default());
+    }
+    let mut texts = |table: &str, col: &str| -> QueryResult<Vec<(Uuid, String)>> {
+        let rows: Vec<IdText> = diesel::sql_query(format!(
+            "SELECT id, {col} AS text FROM {table} WHERE {} FOR UPDATE",
+            mentioning_sql(col)
+        ))
+        .bind::<Array<Text>, _>(like)
+        .bind::<Array<Text>, _>(digits)
+        .load(conn)?;
+        Ok(rows.into_iter().map(|r| (r.id, r.text)).collect())
+    };
+    let data = texts("enrollment_data", "text")?;
+    let roi_notes = texts("roi_consents", "documentation_note")?;
+    let notices = texts("helpdesk_notices", "message")?;
+    let request_ids: Vec<IdOnly> = diesel::sql_query(format!(
+        "SELECT id FROM deidentification_requests WHERE {} OR {}",
+        mentioning_sql("description"),
+        mentioning_sql("rejection_reason")
+    ))
+    .bind::<Array<Text>, _>(like)
+    .bind::<Array<Text>, _>(digits)
+    .load(conn)?;
+    let request_ids: Vec<Uuid> = request_ids.into_iter().map(|r| r.id).collect();
+    let requests = dr::table
+        .filter(dr::id.eq_any(&request_ids))
+        .select(RequestRow::as_select())
+        .for_update()
+        .load(conn)?;
+    let audit_ids: Vec<AuditId> = diesel::sql_query(format!(
+        "SELECT id FROM audit_events WHERE {}",
+        mentioning_sql("access_reason")
+    ))
+    .bind::<Array<Text>, _>(like)
+    .bind::<Array<Text>, _>(digits)
+    .load(conn)?;
+    let audit = audit_events::table
+        .filter(audit_events::id.eq_any(audit_ids.into_iter().map(|r| r.id).collect::<Vec<_>>()))
+        .select((
+            audit_events::id,
+            audit_events::request_id,
+            audit_events::access_reason,
+            audit_events::detail,
+        ))
+        .load(conn)?;
+    Ok(Mentions {
+        data,
+        roi_notes,
+        notices,
+        requests,
+        audit,
+    })
 }
 
 /// The one sanctioned change to audit rows (migration `deidentification_merge`): the free

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::consent::listing::request_scope;
 use crate::consent::{AccessLevel, IdentityMode};
 use crate::domain::scan_pii;
-use crate::domain::scrub::{scrub_json, scrub_text, scrub_values, Needles};
+use crate::domain::scrub::{scrub_json, scrub_mentions, scrub_text, scrub_values, Needles};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
 use crate::repo::clients::{self as clients_repo, ClientRow};
@@ -168,6 +168,15 @@ fn notice(
 /// member of the client's open households is listed, since an anonymous household holds only
 /// anonymous members (anonymize job aid).
 pub fn file(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    input: NewDeidentificationRequest,
+    dry_run: bool,
+) -> AppResult<DeidentificationOutcome> {
+    crate::service::dry_run::run(conn, dry_run, |conn| file_in(conn, caller, input))
+}
+
+fn file_in(
     conn: &mut PgConnection,
     caller: &Caller,
     input: NewDeidentificationRequest,
@@ -487,6 +496,92 @@ fn scrub_everywhere(
     Ok(s)
 }
 
+/// The records' full names and SSNs wherever other records' texts mention them: a case note of
+/// another client ("came in with …"), a break-glass reason given on another record, another
+/// agency's de-identification request. Only these forms: a first or last name alone there may
+/// be someone else's.
+fn scrub_mentions_elsewhere(
+    conn: &mut PgConnection,
+    rows: &[ClientRow],
+    s: &mut Scrubbed,
+) -> AppResult<()> {
+    let like_escape = |v: &str| {
+        let e = v
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{e}%")
+    };
+    let mut needles = Needles::default();
+    let (mut like, mut digits) = (Vec::new(), Vec::new());
+    for row in rows {
+        let id = &row.identity;
+        needles.add_naming_forms(id);
+        if id.first_name.is_some() {
+            if let Some(last) = id.last_name.as_deref().filter(|l| l.trim().len() >= 2) {
+                like.push(like_escape(last.trim()));
+            }
+        }
+        let ssn: String = id
+            .ssn
+            .iter()
+            .flat_map(|v| v.chars())
+            .filter(char::is_ascii_digit)
+            .collect();
+        if ssn.len() == 9 {
+            digits.push(format!("%{ssn}%"));
+        }
+    }
+    let m = repo::texts_mentioning(conn, &like, &digits)?;
+    for (id, text) in m.data {
+        if let Some(clean) = scrub_mentions(&text, &needles) {
+            let fields: serde_json::Value = repo::datum_fields(conn, id)?;
+            repo::set_datum_text(conn, id, Some(&clean), &fields)?;
+            s.data += 1;
+        }
+    }
+    for (id, note) in m.roi_notes {
+        if let Some(clean) = scrub_mentions(&note, &needles) {
+            repo::set_roi_note(conn, id, &clean)?;
+            s.notes += 1;
+        }
+    }
+    for (id, message) in m.notices {
+        if let Some(clean) = scrub_mentions(&message, &needles) {
+            repo::set_notice_message(conn, id, &clean)?;
+            s.notices += 1;
+        }
+    }
+    for mut r in m.requests {
+        let d = r
+            .description
+            .as_deref()
+            .and_then(|t| scrub_mentions(t, &needles));
+        let j = r
+            .rejection_reason
+            .as_deref()
+            .and_then(|t| scrub_mentions(t, &needles));
+        if d.is_some() || j.is_some() {
+            r.description = d.or(r.description);
+            r.rejection_reason = j.or(r.rejection_reason);
+            repo::update_request(conn, &r)?;
+            s.requests += 1;
+        }
+    }
+    let audit: Vec<_> = m
+        .audit
+        .into_iter()
+        .filter_map(|(id, rid, reason, detail)| {
+            let clean = reason
+                .as_deref()
+                .and_then(|t| scrub_mentions(t, &needles))?;
+            Some((id, rid, Some(clean), detail))
+        })
+        .collect();
+    s.audit += repo::scrub_audit_rows(conn, &audit)?;
+    Ok(())
+}
+
 /// Completes a request in one transaction (see the module comment). The caller then runs
 /// [`vacuum_after`] on a connection of its own (the HTTP handler does so after answering).
 pub fn complete(
@@ -552,7 +647,8 @@ fn complete_in(
     for m in &req.dv_member_ids {
         moved += repo::split_from_household(conn, req.client_id, *m)?;
     }
-    let s = scrub_everywhere(conn, &targets, &needles)?;
+    let mut s = scrub_everywhere(conn, &targets, &needles)?;
+    scrub_mentions_elsewhere(conn, &rows, &mut s)?;
     // The request's own text is scrubbed with the rest; read it back before deciding it.
     req = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;
     req.status = RequestStatus::Completed;
