@@ -234,9 +234,13 @@ async fn put_visibility(
     };
     let dry = q.is_dry();
     let w = run_db(&state, move |conn| {
-        dry_run::run(conn, dry, |conn| {
+        let w = dry_run::run(conn, dry, |conn| {
             sharing::set_visibility(conn, &caller, id, if_match, body.value)
-        })
+        })?;
+        if dry {
+            dry_run::audit_read(conn, &caller, id)?;
+        }
+        Ok(w)
     })
     .await?;
     let version = w.client.version;
@@ -275,6 +279,9 @@ async fn designate_sharing(
             let w = dry_run::run(conn, dry, |conn| {
                 sharing::designate_sharing(conn, caller, id, body.value)
             })?;
+            if dry {
+                dry_run::audit_read(conn, caller, id)?;
+            }
             let version = w.client.version;
             Ok(JsonReply::ok(&w)?.with_etag(version).about_client(id))
         })

@@ -59,6 +59,9 @@ async fn grant(
             let o = dry_run::run(conn, dry, |conn| {
                 consents::grant(conn, caller, id, body.value)
             })?;
+            if dry {
+                dry_run::audit_read(conn, caller, id)?;
+            }
             let cid = o.consent.id;
             Ok(
                 JsonReply::created(&o, format!("/v1/clients/{id}/consents/{cid}"))?
@@ -119,6 +122,9 @@ async fn revoke(
             let o = dry_run::run(conn, dry, |conn| {
                 consents::revoke(conn, caller, id, consent_id, body.0)
             })?;
+            if dry {
+                dry_run::audit_read(conn, caller, id)?;
+            }
             Ok(JsonReply::ok(&o)?.about_client(id))
         })
         .await?;

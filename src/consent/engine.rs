@@ -190,6 +190,11 @@ fn shares_deidentified_open(viewer: &Viewer, record: &RecordFacts) -> bool {
     shares || contributor || ce_staff
 }
 
+/// Row 7's viewers: the admins of the record's CoC.
+fn coc_admin_of_record_coc(viewer: &Viewer, record: &RecordFacts) -> bool {
+    viewer.has_role(Role::CocAdmin) && viewer.coc_code.as_deref() == Some(record.coc_code.as_str())
+}
+
 pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) -> AccessDecision {
     use AccessBasis as B;
     use AccessLevel as L;
@@ -454,11 +459,12 @@ pub fn decide_datum(
             if released {
                 at_level(decision.level, datum.kind)
             } else if decision.basis == Some(AccessBasis::StatewideRoi)
-                && record.deidentified_open()
-                && shares_deidentified_open(viewer, record)
+                && ((record.deidentified_open() && shares_deidentified_open(viewer, record))
+                    || coc_admin_of_record_coc(viewer, record))
             {
-                // An ROI on a de-identified open record adds to what row 4 already shares
-                // without one: never less (data outside its windows keep their non-PII part).
+                // An ROI adds to what row 4 (a de-identified open record) or row 7 (its CoC's
+                // admins) already shows without one, never less: data outside its windows
+                // keep their non-PII part.
                 at_level(AccessLevel::Limited, datum.kind)
             } else {
                 DatumAccess::Hidden

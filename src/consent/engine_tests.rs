@@ -267,6 +267,8 @@ fn datum_rule_table() {
         ("ROI on a de-identified record: free text before it", worker(OTHER, true), deid(IdentityMode::ConsentRefused, V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2020-01-01", FreeText), Some(B::StatewideRoi), Hidden),
         ("ROI on a de-identified record: in full inside it", worker(OTHER, true), deid(IdentityMode::Anonymous, V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2024-03-05", FreeText), Some(B::StatewideRoi), Full),
         ("ROI on a de-identified record: another CoC's admin is not row 4's", viewer(Some(OTHER), "WA-502", false, &[Role::CocAdmin]), deid(IdentityMode::Anonymous, V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2020-01-01", Structured), Some(B::StatewideRoi), Hidden),
+        ("ROI: the record's CoC admin keeps row 7's non-PII part before it", viewer(Some(OTHER), "IL-510", false, &[Role::CocAdmin]), rec(V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2020-01-01", Structured), Some(B::StatewideRoi), NonPiiOnly),
+        ("ROI: the record's CoC admin, free text before it", viewer(Some(OTHER), "IL-510", false, &[Role::CocAdmin]), rec(V::Open, vec![statewide("2024-03-01")]), datum(CREATOR, "2020-01-01", FreeText), Some(B::StatewideRoi), Hidden),
         ("none hides everything", worker(OTHER, false), rec(V::Closed, vec![]), datum(CREATOR, "2020-01-01", Structured), None, Hidden),
     ];
     for (name, v, r, datum, basis, want) in cases {
@@ -495,6 +497,8 @@ proptest! {
         prop_assume!(v.agency_id != Some(x.entered_by_agency));
         // An ROI on a de-identified open record adds to row 4 (datum_rule_table).
         prop_assume!(!(dec.basis == Some(B::StatewideRoi) && r.deidentified_open()));
+        // And to row 7 for the record's CoC admins.
+        prop_assume!(!(dec.basis == Some(B::StatewideRoi) && v.has_role(Role::CocAdmin) && v.coc_code.as_deref() == Some(r.coc_code.as_str())));
         // A viewer without a CoC is covered by no ROI, not even a statewide one.
         let inside = v.coc_code.as_deref().is_some_and(|coc| {
             let covering = r.rois.iter().filter(|roi| roi.scope.covers(coc));

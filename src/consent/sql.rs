@@ -271,7 +271,8 @@ pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumK
     // 0.4 to 0.9 s on a million clients, once per statement and per use).
     let deidentified = "COALESCE((SELECT true FROM clients dc WHERE dc.id = d.client_id \
          AND dc.identity_mode IN ('consent_refused', 'anonymous')), false)";
-    // An ROI on a de-identified open record never shows row 4's viewers less than row 4 does.
+    // An ROI never shows row 4's viewers of a de-identified open record, nor row 7's (its
+    // CoC's admins), less than those rows do.
     let deid_shared = deidentified_shared_sql(viewer, slots)
         .map(|cond| format!(" WHEN ({basis}) = 'statewide_roi' AND {cond} THEN {at_limited}"))
         .unwrap_or_default();
@@ -285,8 +286,9 @@ pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumK
     )
 }
 
-/// True when the datum `d`'s record is de-identified and open and the viewer is one of row 4's
-/// viewers of it (`engine::shares_deidentified_open`); `None` when the viewer is none of them.
+/// True when the viewer is one of row 4's viewers of the datum `d`'s record, de-identified and
+/// open (`engine::shares_deidentified_open`), or an admin of its CoC (row 7); `None` when the
+/// viewer can be neither.
 fn deidentified_shared_sql(viewer: &Viewer, slots: Slots) -> Option<String> {
     let member = viewer.acts_for_agency() && viewer.agency_id.is_some();
     let mut who = Vec::new();
@@ -305,14 +307,23 @@ fn deidentified_shared_sql(viewer: &Viewer, slots: Slots) -> Option<String> {
     {
         who.push(format!("dc.coc_code = {}", slots.coc()));
     }
-    if who.is_empty() {
+    let mut cond = Vec::new();
+    if !who.is_empty() {
+        cond.push(format!(
+            "(dc.identity_mode IN ('consent_refused', 'anonymous') AND dc.visibility = 'open' \
+             AND ({}))",
+            who.join(" OR ")
+        ));
+    }
+    if viewer_coc(viewer).is_some() && viewer.has_role(Role::CocAdmin) {
+        cond.push(format!("dc.coc_code = {}", slots.coc()));
+    }
+    if cond.is_empty() {
         return None;
     }
     Some(format!(
-        "COALESCE((SELECT true FROM clients dc WHERE dc.id = d.client_id \
-         AND dc.identity_mode IN ('consent_refused', 'anonymous') AND dc.visibility = 'open' \
-         AND ({})), false)",
-        who.join(" OR ")
+        "COALESCE((SELECT true FROM clients dc WHERE dc.id = d.client_id AND ({})), false)",
+        cond.join(" OR ")
     ))
 }
 

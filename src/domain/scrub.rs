@@ -222,6 +222,41 @@ impl Needles {
     }
 }
 
+/// The (first, last) name pairs a text could name a person by, lowercased: each two words in a
+/// row in both orders ("Maria Lopez", "Lopez, Maria"), and two words around a one-letter middle
+/// initial ("Maria J. Lopez"). Words are runs of letters, digits, `'` and `-`, of two or more.
+pub fn name_pairs(text: &str) -> Vec<(String, String)> {
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-' || c == '\u{2019}'))
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    let mut push = |a: &String, b: &String| {
+        if a.chars().count() >= 2 && b.chars().count() >= 2 {
+            for p in [(a.clone(), b.clone()), (b.clone(), a.clone())] {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    };
+    for i in 0..words.len() {
+        if let Some(b) = words.get(i + 1) {
+            push(&words[i], b);
+        }
+        if let (Some(m), Some(b)) = (words.get(i + 1), words.get(i + 2)) {
+            if m.chars().count() == 1 {
+                push(&words[i], b);
+            }
+        }
+    }
+    out
+}
+
 /// Free text with every scanner match and every needle replaced, or `None` when nothing matched.
 pub fn scrub_text(text: &str, needles: &Needles) -> Option<String> {
     scrub(text, needles, true)
@@ -414,6 +449,24 @@ mod tests {
         n.add_ssn("524719932");
         n.add_date(NaiveDate::from_ymd_opt(1981, 6, 14).unwrap());
         n
+    }
+
+    #[test]
+    fn name_pairs_are_words_in_a_row_either_way() {
+        let p = name_pairs("Maria Lopez called; re: O'Brien, Sean J. Paul");
+        for (f, l) in [
+            ("maria", "lopez"),
+            ("lopez", "maria"),
+            ("o'brien", "sean"),
+            ("sean", "o'brien"),
+            ("sean", "paul"),
+        ] {
+            assert!(
+                p.contains(&(f.to_string(), l.to_string())),
+                "{f} {l}: {p:?}"
+            );
+        }
+        assert!(name_pairs("4711").is_empty());
     }
 
     #[test]

@@ -178,3 +178,26 @@ pub fn identity_modes_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<V
         .select(clients::identity_mode)
         .load(conn)
 }
+
+/// Whether some record has one of the (first, last) names, compared lowercased (a break-glass
+/// reason must name no client). The pairs' last names and first initials reach the phonetic
+/// name index (`clients_last_key_idx`).
+pub fn any_client_named(conn: &mut PgConnection, pairs: &[(String, String)]) -> QueryResult<bool> {
+    use diesel::sql_types::{Array, Bool, Text};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Bool)]
+        found: bool,
+    }
+    let (first, last): (Vec<String>, Vec<String>) = pairs.iter().cloned().unzip();
+    let r: Found = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS p(f, l) \
+           JOIN clients c ON dmetaphone(c.last_name) = dmetaphone(p.l) \
+            AND lower(left(c.first_name, 1)) = left(p.f, 1) \
+          WHERE lower(c.first_name) = p.f AND lower(c.last_name) = p.l) AS found",
+    )
+    .bind::<Array<Text>, _>(first)
+    .bind::<Array<Text>, _>(last)
+    .get_result(conn)?;
+    Ok(r.found)
+}

@@ -86,12 +86,43 @@ pub fn require_reason_not_naming(
 pub fn identity_needles<'a>(rows: impl IntoIterator<Item = &'a ClientRow>) -> Needles {
     let mut n = Needles::default();
     for row in rows {
+        let mut identity = row.identity.clone();
+        // The aliases a split writes are Hearth's words ("DO NOT USE", "CLOSED - USE THIS
+        // FILE"), not the client's: a reason may say "client", "use" or "file".
+        if identity
+            .alias
+            .as_deref()
+            .is_some_and(crate::service::split::is_split_alias)
+        {
+            identity.alias = None;
+        }
         n.add_identity(
-            &row.identity,
+            &identity,
             row.identity_mode == crate::consent::IdentityMode::Anonymous,
         );
     }
     n
+}
+
+/// A break-glass reason is stored in the audit rows of every record the access reaches, and
+/// audit rows hold no PII: besides the names of the record it is given on, it must not name
+/// any other client (a first and last name of a record, as written in the reason: "Maria Lopez
+/// called", "Lopez, Maria"). Checked for a system administrator, who may see every record, so
+/// the 400 tells nobody anything new. The answer never echoes the value.
+pub fn require_reason_names_no_client(conn: &mut PgConnection, caller: &Caller) -> AppResult<()> {
+    let Some(reason) = caller.access_reason.as_deref() else {
+        return Ok(());
+    };
+    if !caller.principal.is_system_admin() {
+        return Ok(());
+    }
+    let pairs = crate::domain::scrub::name_pairs(reason);
+    if !pairs.is_empty() && crate::repo::clients::any_client_named(conn, &pairs)? {
+        return Err(AppError::BadRequest(
+            "X-Access-Reason holds the name of a client; give a ticket number or a plain reason, and refer to clients by id.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Free text that other viewers read without PII (a de-identification request's description,
@@ -117,6 +148,7 @@ pub fn require_text_not_naming(field: &str, text: &str, rows: &[&ClientRow]) -> 
 pub fn decide(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Decided> {
     let d = decide_unaudited_reason(conn, caller, id)?;
     caller.require_reason_for(&d.decision)?;
+    require_reason_names_no_client(conn, caller)?;
     Ok(d)
 }
 
@@ -128,6 +160,21 @@ pub fn access_level_now(
     id: Uuid,
 ) -> AppResult<crate::consent::AccessLevel> {
     Ok(decide(conn, caller, id)?.decision.level)
+}
+
+/// The caller's access level to record `id` for replaying a stored answer about it, the replay
+/// audited as a read when at level full (consent.md: every read at full is audited; the stored
+/// answer may hold the record's PII).
+pub fn replay_read(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<crate::consent::AccessLevel> {
+    let d = decide(conn, caller, id)?;
+    if d.decision.level == AccessLevel::Full {
+        caller.audit(conn, Some(id), "replay", d.decision.basis, None)?;
+    }
+    Ok(d.decision.level)
 }
 
 /// As `decide`, without the break-glass reason: only for answers that hold no PII (the access

@@ -500,54 +500,75 @@ fn scrub_everywhere(
 /// another client ("came in with …"), a break-glass reason given on another record, another
 /// agency's de-identification request. Only these forms: a first or last name alone there may
 /// be someone else's.
-fn scrub_mentions_elsewhere(
-    conn: &mut PgConnection,
-    rows: &[ClientRow],
-    s: &mut Scrubbed,
-) -> AppResult<()> {
-    let like_escape = |v: &str| {
-        let e = v
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{e}%")
-    };
-    let mut needles = Needles::default();
-    let (mut like, mut digits) = (Vec::new(), Vec::new());
-    for row in rows {
-        let id = &row.identity;
-        needles.add_naming_forms(id);
-        if id.first_name.is_some() {
-            if let Some(last) = id.last_name.as_deref().filter(|l| l.trim().len() >= 2) {
-                like.push(like_escape(last.trim()));
+struct Mentions {
+    needles: Needles,
+    /// ILIKE patterns of the last names, and LIKE patterns of the SSNs' digits, that find (a
+    /// superset of) the texts to scrub.
+    like: Vec<String>,
+    digits: Vec<String>,
+}
+
+impl Mentions {
+    fn of(rows: &[ClientRow]) -> Self {
+        let like_escape = |v: &str| {
+            let e = v
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{e}%")
+        };
+        let mut m = Mentions {
+            needles: Needles::default(),
+            like: Vec::new(),
+            digits: Vec::new(),
+        };
+        for row in rows {
+            if row.identity_mode == IdentityMode::Anonymous {
+                continue;
+            }
+            let id = &row.identity;
+            m.needles.add_naming_forms(id);
+            if id.first_name.is_some() {
+                if let Some(last) = id.last_name.as_deref().filter(|l| l.trim().len() >= 2) {
+                    m.like.push(like_escape(last.trim()));
+                }
+            }
+            let ssn: String = id
+                .ssn
+                .iter()
+                .flat_map(|v| v.chars())
+                .filter(char::is_ascii_digit)
+                .collect();
+            if ssn.len() == 9 {
+                m.digits.push(format!("%{ssn}%"));
             }
         }
-        let ssn: String = id
-            .ssn
-            .iter()
-            .flat_map(|v| v.chars())
-            .filter(char::is_ascii_digit)
-            .collect();
-        if ssn.len() == 9 {
-            digits.push(format!("%{ssn}%"));
-        }
+        m
     }
-    let m = repo::texts_mentioning(conn, &like, &digits)?;
+}
+
+fn scrub_mentions_elsewhere(
+    conn: &mut PgConnection,
+    mentions: &Mentions,
+    s: &mut Scrubbed,
+) -> AppResult<()> {
+    let needles = &mentions.needles;
+    let m = repo::texts_mentioning(conn, &mentions.like, &mentions.digits)?;
     for (id, text) in m.data {
-        if let Some(clean) = scrub_mentions(&text, &needles) {
+        if let Some(clean) = scrub_mentions(&text, needles) {
             let fields: serde_json::Value = repo::datum_fields(conn, id)?;
             repo::set_datum_text(conn, id, Some(&clean), &fields)?;
             s.data += 1;
         }
     }
     for (id, note) in m.roi_notes {
-        if let Some(clean) = scrub_mentions(&note, &needles) {
+        if let Some(clean) = scrub_mentions(&note, needles) {
             repo::set_roi_note(conn, id, &clean)?;
             s.notes += 1;
         }
     }
     for (id, message) in m.notices {
-        if let Some(clean) = scrub_mentions(&message, &needles) {
+        if let Some(clean) = scrub_mentions(&message, needles) {
             repo::set_notice_message(conn, id, &clean)?;
             s.notices += 1;
         }
@@ -556,11 +577,11 @@ fn scrub_mentions_elsewhere(
         let d = r
             .description
             .as_deref()
-            .and_then(|t| scrub_mentions(t, &needles));
+            .and_then(|t| scrub_mentions(t, needles));
         let j = r
             .rejection_reason
             .as_deref()
-            .and_then(|t| scrub_mentions(t, &needles));
+            .and_then(|t| scrub_mentions(t, needles));
         if d.is_some() || j.is_some() {
             r.description = d.or(r.description);
             r.rejection_reason = j.or(r.rejection_reason);
@@ -572,9 +593,7 @@ fn scrub_mentions_elsewhere(
         .audit
         .into_iter()
         .filter_map(|(id, rid, reason, detail)| {
-            let clean = reason
-                .as_deref()
-                .and_then(|t| scrub_mentions(t, &needles))?;
+            let clean = reason.as_deref().and_then(|t| scrub_mentions(t, needles))?;
             Some((id, rid, Some(clean), detail))
         })
         .collect();
@@ -637,6 +656,8 @@ fn complete_in(
     for v in repo::contact_values(conn, &targets)? {
         needles.add_value(&v);
     }
+    // Taken before the records are made anonymous.
+    let mentions = Mentions::of(&rows);
     let policy = load_policy(conn, &req.coc_code)?;
     for row in &mut rows {
         anonymize(row, &policy, caller.today, &needles);
@@ -648,7 +669,7 @@ fn complete_in(
         moved += repo::split_from_household(conn, req.client_id, *m)?;
     }
     let mut s = scrub_everywhere(conn, &targets, &needles)?;
-    scrub_mentions_elsewhere(conn, &rows, &mut s)?;
+    scrub_mentions_elsewhere(conn, &mentions, &mut s)?;
     // The request's own text is scrubbed with the rest; read it back before deciding it.
     req = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;
     req.status = RequestStatus::Completed;

@@ -21,3 +21,21 @@ pub fn run<T>(
     tx::rollback(conn)?;
     answer
 }
+
+/// After a dry run whose answer shows record `client`: the answer disclosed the record as the
+/// caller sees it, so a read at level full is audited (consent.md: every read at full, and
+/// every break-glass read, is audited), outside the rolled-back transaction.
+pub fn audit_read(
+    conn: &mut PgConnection,
+    caller: &crate::service::context::Caller,
+    client: uuid::Uuid,
+) -> AppResult<()> {
+    use crate::error::AppError;
+    match crate::service::access::decide(conn, caller, client) {
+        Ok(d) if d.decision.level == crate::consent::AccessLevel::Full => {
+            caller.audit(conn, Some(client), "dry_run", d.decision.basis, None)
+        }
+        Ok(_) | Err(AppError::NotFound | AppError::Forbidden(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -176,6 +176,7 @@ fn prepare_with(
     tenants_repo::find_coc(conn, request.coc.as_str())?.ok_or(AppError::NotFound)?;
     let viewer = caller.viewer(conn)?;
     caller.require_break_glass_reason("HMIS CSV export")?;
+    crate::service::access::require_reason_names_no_client(conn, caller)?;
     let scope = Scope {
         viewer,
         today: caller.today,

@@ -77,7 +77,7 @@ pub fn run_idempotent(
     principal: &Principal,
     key: Option<&str>,
     fingerprint: &str,
-    access_to: impl Fn(&mut PgConnection, Uuid) -> AppResult<AccessLevel>,
+    access_to: impl Fn(&mut PgConnection, Uuid, bool) -> AppResult<AccessLevel>,
     create: impl FnOnce(&mut PgConnection) -> AppResult<StoredReply>,
 ) -> AppResult<Outcome> {
     let Some(key) = key else {
@@ -95,7 +95,7 @@ pub fn run_idempotent(
         // The level the answer was given at. A caller who wrote but may not read the record now
         // (a break-glass read needs a reason) stores none: a replay then needs full access.
         let level = match reply.client {
-            Some(c) => match access_to(conn, c) {
+            Some(c) => match access_to(conn, c, false) {
                 Ok(l) => Some(l),
                 Err(AppError::NotFound | AppError::Forbidden(_)) => None,
                 Err(e) => return Err(e),
@@ -125,12 +125,12 @@ fn replay(
     conn: &mut PgConnection,
     row: repo::StoredRow,
     fingerprint: &str,
-    access_to: &impl Fn(&mut PgConnection, Uuid) -> AppResult<AccessLevel>,
+    access_to: &impl Fn(&mut PgConnection, Uuid, bool) -> AppResult<AccessLevel>,
 ) -> AppResult<StoredReply> {
     if row.deidentified_at.is_some() {
         // Whoever may no longer see the record learns nothing more than before (404).
         if let Some(client) = row.client_id {
-            access_to(conn, client)?;
+            access_to(conn, client, false)?;
         }
         return Err(AppError::Conflict {
             code: "idempotent-replay-record-deidentified",
@@ -146,7 +146,8 @@ fn replay(
         ));
     }
     if let Some(client) = row.client_id {
-        let now = access_to(conn, client)?;
+        // A replay answers again what the first answer disclosed: audited as a read.
+        let now = access_to(conn, client, true)?;
         let then = row
             .access_level
             .as_deref()

@@ -180,6 +180,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
     crate::consent::ce::may_read_priority_list(&viewer, coc.as_str(), req.coc_view)
         .map_err(|m| AppError::Forbidden(m.into()))?;
     caller.require_break_glass_reason("read of the priority list")?;
+    crate::service::access::require_reason_names_no_client(conn, caller)?;
     if let Some(r) = &req.resume {
         if r.coc != coc.as_str() || r.coc_view != req.coc_view {
             return Err(AppError::validation(

@@ -183,6 +183,7 @@ pub fn search(
     // Every hit answers a system administrator in full: break-glass needs a reason, and the
     // reason (stored with each hit's audit row) must not hold what is searched for.
     caller.require_break_glass_reason("search")?;
+    crate::service::access::require_reason_names_no_client(conn, caller)?;
     if caller.access_reason.is_some() {
         let mut criteria = Needles::default();
         for n in [&input.first_name, &input.last_name].into_iter().flatten() {

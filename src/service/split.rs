@@ -15,6 +15,18 @@ use crate::repo::tenants as tenants_repo;
 use crate::service::context::Caller;
 
 /// A new record for `agency`, copying `old`'s identity; `old` becomes superseded by it.
+/// Whether an alias is one a split wrote ("DO NOT USE", "SHARED - ROI 2026-11-01", "CLOSED - USE
+/// THIS FILE", "DO NOT USE - CLIENT REVOKED CONSENT"): Hearth's words, not the client's.
+pub fn is_split_alias(alias: &str) -> bool {
+    let a = alias.trim();
+    matches!(
+        a,
+        "DO NOT USE" | "CLOSED - USE THIS FILE" | "DO NOT USE - CLIENT REVOKED CONSENT"
+    ) || a
+        .strip_prefix("SHARED - ROI ")
+        .is_some_and(|d| crate::domain::dates::parse_date(d).is_some())
+}
+
 pub fn split_record(
     conn: &mut PgConnection,
     caller: &Caller,
@@ -110,4 +122,24 @@ pub fn move_open_stays(
         stays_repo::insert_enrollment(conn, &reopened)?;
     }
     Ok(open.len())
+}
+
+#[cfg(test)]
+mod alias_tests {
+    use super::is_split_alias;
+
+    #[test]
+    fn the_aliases_a_split_writes_are_known_and_others_are_not() {
+        for a in [
+            "DO NOT USE",
+            "CLOSED - USE THIS FILE",
+            "DO NOT USE - CLIENT REVOKED CONSENT",
+            "SHARED - ROI 2026-11-01",
+        ] {
+            assert!(is_split_alias(a), "{a}");
+        }
+        for a in ["Shorty", "SHARED - ROI soon", "DO NOT USE ME", "Do Not Use"] {
+            assert!(!is_split_alias(a), "{a}");
+        }
+    }
 }

@@ -517,6 +517,75 @@ async fn ce_assessors_see_locked_records_only_where_the_policy_says_so() {
 }
 
 #[actix_web::test]
+async fn a_break_glass_reason_names_no_client_whatever_record_it_is_given_on() {
+    // consent.md, Audit: audit rows never hold PII. A reason is stored with the audit rows of
+    // what it reaches, so it may not name another client either (tester: "checking whether
+    // Octavian Fernsworth is related" on another record; "Maria Lopez called" on an export).
+    let app = spawn().await;
+    let t = tenant(&app, json!({})).await;
+    let (w, _) = create_identified(&app, &t.worker).await;
+    let n = Uuid::new_v4().simple().to_string();
+    let (first, last) = (
+        format!("Octavian{}", &n[..6]),
+        format!("Fernsworth{}", &n[6..12]),
+    );
+    let other = json!({"identity_mode": "identified", "first_name": first, "last_name": last,
+                       "veteran_status": 0});
+    create_with(&app, &t.worker, other).await;
+    let path = format!("/v1/clients/{w}");
+    let admin = app.admin.clone();
+    let export = format!(
+        "/v1/exports/hmis-csv?coc={}&start=2026-01-01&end=2026-12-31",
+        t.coc
+    );
+    for reason in [
+        format!("checking whether {first} {last} is related"),
+        format!(
+            "re {}, {} (ticket 7)",
+            last.to_uppercase(),
+            first.to_lowercase()
+        ),
+    ] {
+        for p in [&path, &export, &format!("/v1/cocs/{}/priority-list", t.coc)] {
+            let r = send(&app, "GET", p, &admin, None, ("X-Access-Reason", &reason)).await;
+            r.problem(400);
+            assert!(
+                !text(&r).to_lowercase().contains(&last.to_lowercase()),
+                "{p}"
+            );
+        }
+        let r = send(
+            &app,
+            "POST",
+            SEARCH,
+            &admin,
+            Some(json!({"client_id": w})),
+            ("X-Access-Reason", &reason),
+        )
+        .await;
+        r.problem(400);
+    }
+    // A first or last name alone, and plain words, are not refused.
+    for reason in [
+        format!("caller {first}"),
+        "ticket 4711 client called".to_string(),
+    ] {
+        let r = send(
+            &app,
+            "GET",
+            &path,
+            &admin,
+            None,
+            ("X-Access-Reason", &reason),
+        )
+        .await;
+        r.ok(200);
+    }
+    let trail = app.get(&format!("{path}/audit"), &admin).await;
+    assert!(!text(&trail).contains(&last), "{}", trail.body);
+}
+
+#[actix_web::test]
 async fn break_glass_needs_a_reason_for_every_answer_that_carries_pii() {
     // consent.md rule 1: a system admin's read of PII needs X-Access-Reason, 403 without.
     let app = spawn().await;

@@ -1205,3 +1205,104 @@ async fn texts_may_not_name_a_listed_duplicate() {
         .await
         .ok(200);
 }
+
+#[actix_web::test]
+async fn completion_scrubs_the_full_name_and_ssn_from_other_records_texts() {
+    // Tester: another agency's request listed the record as a suspected duplicate ("her other
+    // record is under <last name>"), and a case note of another client named it in full; both
+    // survived its de-identification. consent.md: nothing of the old values left anywhere.
+    let pool = committing_pool(2);
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let (a, worker_a) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (b, worker_b) = member(&app, &coc, false, &[Role::CaseWorker]).await;
+    let (first, last, ssn) = (canary_name(), canary_name(), canary_ssn());
+    // P: agency B's closed record, which agency A does not see.
+    let p = person(
+        &app,
+        &worker_b,
+        json!({"identity_mode": "identified", "first_name": first, "last_name": last,
+               "ssn": ssn, "veteran_status": 0}),
+        None,
+    )
+    .await;
+    let c = person(
+        &app,
+        &worker_a,
+        json!({"identity_mode": "identified", "first_name": canary_name(), "last_name": canary_name()}),
+        None,
+    )
+    .await;
+    let w = person(
+        &app,
+        &worker_a,
+        json!({"identity_mode": "identified", "first_name": canary_name(), "last_name": canary_name()}),
+        None,
+    )
+    .await;
+    let stay = enroll(&app, &worker_a, &w, app.project(a, 1).await, None, 1).await;
+    let note = format!(
+        "came in with friend {first} {last}; ssn {}-{}-{}",
+        &ssn[..3],
+        &ssn[3..5],
+        &ssn[5..]
+    );
+    app.post(
+        &format!("/v1/enrollments/{}/notes", stay["id"].as_str().unwrap()),
+        &worker_a,
+        json!({"note_date": "2024-02-01", "text": note}),
+    )
+    .await
+    .ok(201);
+    let r = app
+        .post(
+            REQUESTS,
+            &worker_a,
+            json!({"client_id": c, "duplicate_ids": [p],
+                   "description": format!("her other record is under {last} at another agency")}),
+        )
+        .await;
+    let first_request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    let complete = |id: String| format!("{REQUESTS}/{id}/complete");
+    app.post(&complete(first_request), &app.admin, json!({}))
+        .await
+        .ok(200);
+    let r = app
+        .post(
+            REQUESTS,
+            &worker_b,
+            json!({"client_id": p, "description": "client asked"}),
+        )
+        .await;
+    let second = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    let canaries = vec![first.clone(), last.clone(), ssn.clone()];
+    let mut conn = pool.get().unwrap();
+    let before = canaries_found(&mut conn, &canaries);
+    for want in [
+        "enrollment_data.text",
+        "deidentification_requests.description",
+    ] {
+        assert!(
+            before.iter().any(|(_, w)| w == want),
+            "planted in {want}: {before:?}"
+        );
+    }
+    app.post(&complete(second), &app.admin, json!({}))
+        .await
+        .ok(200);
+    let after = canaries_found(&mut conn, &canaries);
+    assert!(after.is_empty(), "residue: {after:?}");
+    // The other client's note keeps its own words.
+    let r = app
+        .get(
+            &format!("/v1/enrollments/{}/notes", stay["id"].as_str().unwrap()),
+            &worker_a,
+        )
+        .await;
+    assert!(
+        r.body.to_string().contains("came in with friend [removed]"),
+        "{}",
+        r.body
+    );
+    let _ = b;
+}

@@ -709,3 +709,45 @@ async fn an_import_replayed_with_its_key_answers_the_first_job() {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[actix_web::test]
+async fn a_replay_that_answers_a_record_in_full_is_audited() {
+    // consent.md, Audit: every read at level full appends an audit event; a replay answers the
+    // stored answer (with the record's PII) again.
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let a = app.agency(&coc, true).await;
+    let worker = app.token("cw-replay", &[Role::CaseWorker], Some(a));
+    let admin = app.token("aa-replay", &[Role::AgencyAdmin], Some(a));
+    let first = post_keyed(
+        &app,
+        "/v1/clients",
+        &worker,
+        private_client(),
+        "k-audit",
+        false,
+    )
+    .await;
+    let id = first.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let replays = |r: &Reply| {
+        r.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "replay")
+            .count()
+    };
+    let audit = format!("/v1/clients/{id}/audit");
+    assert_eq!(replays(&app.get(&audit, &admin).await), 0);
+    let again = post_keyed(
+        &app,
+        "/v1/clients",
+        &worker,
+        private_client(),
+        "k-audit",
+        false,
+    )
+    .await;
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(replays(&app.get(&audit, &admin).await), 1);
+}
