@@ -42,6 +42,55 @@ pub fn refusals_still_needed(recorded: i64, policy_threshold: i32) -> i64 {
     (i64::from(policy_threshold) - recorded).max(0)
 }
 
+/// The occasions on which the client refused (Chicago: "refused ... on two occasions"), from
+/// the days of its recorded refusals: one per distinct day, so a refusal recorded twice for one
+/// day (a double submit) counts once. `up_to`: only the occasions on or before that day.
+pub fn refusal_occasions(days: &[chrono::NaiveDate], up_to: Option<chrono::NaiveDate>) -> i64 {
+    let mut days: Vec<_> = days
+        .iter()
+        .filter(|d| up_to.is_none_or(|u| **d <= u))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days.len() as i64
+}
+
+/// Why an observational assessment dated `on` is not allowed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObservationalRefused {
+    /// Fewer refusal occasions on record than the policy's number: `needed` more.
+    RefusalsNeeded { needed: i64 },
+    /// Enough occasions are on record, but not on or before the assessment's date: the
+    /// assessment follows the refusals (Chicago: "Once an individual has refused ... on two
+    /// occasions"). `from`: the first day an observational assessment is allowed.
+    BeforeRefusals { from: chrono::NaiveDate },
+}
+
+/// Whether an observational assessment dated `on` is allowed, from the days of the client's
+/// refusals in the CoC and the CoC policy's number of refusals.
+pub fn observational_allowed(
+    refusal_days: &[chrono::NaiveDate],
+    on: chrono::NaiveDate,
+    policy_threshold: i32,
+) -> Result<(), ObservationalRefused> {
+    if refusals_still_needed(refusal_occasions(refusal_days, Some(on)), policy_threshold) == 0 {
+        return Ok(());
+    }
+    let needed = refusals_still_needed(refusal_occasions(refusal_days, None), policy_threshold);
+    if needed > 0 {
+        return Err(ObservationalRefused::RefusalsNeeded { needed });
+    }
+    // Enough occasions overall: the day the policy's number was reached.
+    let mut days = refusal_days.to_vec();
+    days.sort_unstable();
+    days.dedup();
+    let nth = usize::try_from(policy_threshold.max(1)).unwrap_or(1) - 1;
+    match days.get(nth) {
+        Some(from) => Err(ObservationalRefused::BeforeRefusals { from: *from }),
+        None => Ok(()),
+    }
+}
+
 /// Who reads a CoC's priority list: its priority list readers, CE assessors, CoC admins and
 /// the users of its agencies (the permission table has already limited the roles); a system
 /// administrator as helpdesk. The CoC view (every record with an active CE stay) is the
@@ -314,6 +363,38 @@ mod tests {
         let mut lapsed = listed.clone();
         lapsed.rois[0].expires_on = Some(day("2024-05-01"));
         assert_eq!(leaves_priority_list(&[&lapsed], &closed, today), None);
+    }
+
+    #[test]
+    fn refusals_count_by_occasion_and_precede_the_observational_assessment() {
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // A double submit: one occasion.
+        let twice = [day("2026-11-25"), day("2026-11-25")];
+        assert_eq!(refusal_occasions(&twice, None), 1);
+        assert_eq!(
+            observational_allowed(&twice, day("2026-11-26"), 2),
+            Err(ObservationalRefused::RefusalsNeeded { needed: 1 })
+        );
+        let two = [day("2026-11-25"), day("2026-11-20"), day("2026-11-25")];
+        assert_eq!(refusal_occasions(&two, None), 2);
+        assert_eq!(refusal_occasions(&two, Some(day("2026-11-24"))), 1);
+        assert_eq!(observational_allowed(&two, day("2026-11-25"), 2), Ok(()));
+        assert_eq!(observational_allowed(&two, day("2026-11-30"), 2), Ok(()));
+        // Dated before the refusals: not allowed, and the answer names the first day it is.
+        assert_eq!(
+            observational_allowed(&two, day("2026-11-02"), 2),
+            Err(ObservationalRefused::BeforeRefusals {
+                from: day("2026-11-25")
+            })
+        );
+        assert_eq!(
+            observational_allowed(&two, day("2026-11-21"), 2),
+            Err(ObservationalRefused::BeforeRefusals {
+                from: day("2026-11-25")
+            })
+        );
+        // A policy of zero refusals allows it at once.
+        assert_eq!(observational_allowed(&[], day("2026-11-02"), 0), Ok(()));
     }
 
     fn scene() -> EnrollmentScene {

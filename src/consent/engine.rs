@@ -543,6 +543,29 @@ pub fn acts_for(viewer: &Viewer, agency: uuid::Uuid) -> bool {
         || (viewer.acts_for_agency() && viewer.agency_id == Some(agency))
 }
 
+/// Who is told which record supersedes a split one (consent.md, "Grant ROI", split mode): the
+/// agency that split it (which created the new record) and system administrators; and the
+/// agency that created the split record when another agency split it, as far as it may see the
+/// new record (`level_on_new`: the record rule's level for it there). An agency the new record
+/// is not shared with is not told its id: the engine never confirms a record it does not show.
+pub fn knows_split_successor(
+    viewer: &Viewer,
+    old_creator: uuid::Uuid,
+    splitter: uuid::Uuid,
+    level_on_new: AccessLevel,
+) -> bool {
+    acts_for(viewer, splitter)
+        || (acts_for(viewer, old_creator) && level_on_new != AccessLevel::None)
+}
+
+/// A write to a record that is not active: a superseded record ("DO NOT USE") takes none but
+/// the closing out of what an agency began there before the split (exiting its own open stay,
+/// which is no new data: the ROI job aid exits stays on the old record itself); a merged record
+/// takes none (its data moved to the survivor).
+pub fn inactive_record_takes_exit_of_own_stay(lifecycle: Lifecycle) -> bool {
+    matches!(lifecycle, Lifecycle::Active | Lifecycle::Superseded)
+}
+
 /// Who reads a record's accounting of disclosures: the creating agency's agency_admin, the
 /// record's CoC admins, system administrators.
 pub fn may_read_audit(viewer: &Viewer, record: &RecordFacts) -> bool {

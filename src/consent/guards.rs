@@ -89,6 +89,12 @@ pub fn initial_visibility(
     }
 }
 
+/// The refusal of `open` for an identified record without an ROI that has not ended.
+pub const OPEN_NEEDS_ROI: &str = "An open record needs an ROI that is active or takes effect later (not revoked, not expired); record one with POST /v1/clients/{id}/consents.";
+
+/// The same refusal for designate sharing, whose body takes the ROI itself.
+pub const OPEN_NEEDS_ROI_DESIGNATE: &str = "An open record needs an ROI that is active or takes effect later (not revoked, not expired); send it in this request's `roi` field, or record one first with POST /v1/clients/{id}/consents.";
+
 /// Whether the record may be given visibility `target` now.
 ///
 /// `open` means "shared as far as the record's ROIs allow": an identified record needs an ROI
@@ -119,10 +125,7 @@ pub fn visibility_change(
         Visibility::Open
             if !is_deidentified(facts.identity) && !has_roi_not_ended(facts, today) =>
         {
-            refuse(
-                "open-needs-roi",
-                "An open record needs an ROI that is active or takes effect later (not revoked, not expired); record one with POST /v1/clients/{id}/consents.",
-            )
+            refuse("open-needs-roi", OPEN_NEEDS_ROI)
         }
         _ => Ok(()),
     }

@@ -74,7 +74,8 @@ pub struct EntryRow {
 /// the viewer's own decision on the record, the one a single read gives (`consent::sql`, with
 /// row 8's active CE enrollment known from the list); a listed record the decision gives `none`
 /// is left out, as from every other list. The refusals counted are those the datum rule
-/// releases to the viewer (a single read of the stay's refusals shows the same ones).
+/// releases to the viewer (a single read of the stay's refusals shows the same ones), one per
+/// day (occasions: `consent::ce::refusal_occasions`).
 fn entry_select(viewer: &Viewer, slots: Slots, coc_view: bool) -> String {
     let basis = listed_basis_sql(viewer, slots);
     // `OFFSET 0` keeps the basis a column computed once per row: without it PostgreSQL
@@ -86,7 +87,7 @@ fn entry_select(viewer: &Viewer, slots: Slots, coc_view: bool) -> String {
         "SELECT p.client_id, p.rank_key, p.entry_date, p.priority_score, p.assessed_on, \
            p.prioritization_status, c.veteran_status, c.first_name, c.last_name, \
            b.basis, ea.a AS entry_access, aa.a AS assessment_access, \
-           (SELECT count(*)::int4 FROM enrollment_data d \
+           (SELECT count(DISTINCT d.occurred_on)::int4 FROM enrollment_data d \
               JOIN enrollments re ON re.id = d.enrollment_id \
               JOIN projects rp ON rp.id = re.project_id JOIN agencies rg ON rg.id = rp.agency_id \
              WHERE d.client_id = p.client_id AND d.kind = 'refusal' AND rg.coc_code = $1 \

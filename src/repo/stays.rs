@@ -242,8 +242,13 @@ pub fn insert_datum(conn: &mut PgConnection, row: &DatumRow) -> QueryResult<Datu
         .get_result(conn)
 }
 
-/// Refusals recorded for a client on Coordinated Entry stays of a CoC's projects.
-pub fn count_ce_refusals(conn: &mut PgConnection, client: Uuid, coc: &str) -> QueryResult<i64> {
+/// The days on which a client refused, on Coordinated Entry stays of a CoC's projects: one
+/// entry per occasion (two refusals recorded for one day are one occasion), oldest first.
+pub fn ce_refusal_days(
+    conn: &mut PgConnection,
+    client: Uuid,
+    coc: &str,
+) -> QueryResult<Vec<NaiveDate>> {
     use crate::db::schema::{agencies, projects};
     enrollment_data::table
         .inner_join(enrollments::table.inner_join(projects::table.inner_join(agencies::table)))
@@ -251,8 +256,10 @@ pub fn count_ce_refusals(conn: &mut PgConnection, client: Uuid, coc: &str) -> Qu
         .filter(enrollment_data::kind.eq("refusal"))
         .filter(projects::project_type.eq(14))
         .filter(agencies::coc_code.eq(coc))
-        .count()
-        .get_result(conn)
+        .select(enrollment_data::occurred_on)
+        .distinct()
+        .order(enrollment_data::occurred_on)
+        .load(conn)
 }
 
 pub fn insert_contact(conn: &mut PgConnection, row: &ContactRow) -> QueryResult<ContactRow> {

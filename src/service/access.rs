@@ -22,6 +22,9 @@ pub struct Decided {
     pub decision: AccessDecision,
     /// The superseding or surviving record, if this viewer may know it.
     pub successor: Option<Uuid>,
+    /// For a superseded record: whether the agency that split it is the one that created it
+    /// (the wording of the 409 on a write).
+    pub split_by_creator: bool,
 }
 
 pub fn roi_facts(r: &RoiRow) -> RoiFacts {
@@ -200,7 +203,7 @@ pub fn decide_for(
         return Err(AppError::NotFound);
     }
     require_reason_not_naming(caller, decision.basis, &row)?;
-    let successor = successor_for(conn, &viewer, &row, caller.today)?;
+    let (successor, split_by_creator) = successor_for(conn, &viewer, &row, caller.today)?;
     Ok(Decided {
         row,
         rois,
@@ -208,30 +211,40 @@ pub fn decide_for(
         viewer,
         decision,
         successor,
+        split_by_creator,
     })
 }
 
-/// The record to use instead of a superseded or merged one, as far as this viewer may know it:
-/// a split names its new record to the splitting agency (which created it) and admins; a merge
-/// names the survivor to whoever may see the survivor.
+/// The record to use instead of a superseded or merged one, as far as this viewer may know it
+/// (a split names its new record as `consent::knows_split_successor` says; a merge names the
+/// survivor to whoever may see the survivor), and whether a split was made by the record's
+/// creating agency.
 fn successor_for(
     conn: &mut PgConnection,
     viewer: &Viewer,
     row: &ClientRow,
     today: chrono::NaiveDate,
-) -> AppResult<Option<Uuid>> {
+) -> AppResult<(Option<Uuid>, bool)> {
     let Some(next) = row.merged_into.or(row.superseded_by) else {
-        return Ok(None);
+        return Ok((None, false));
     };
     let Some((next_row, _, next_facts)) = load_facts(conn, next)? else {
-        return Ok(None);
+        return Ok((None, false));
     };
-    let known = if row.merged_into.is_some() {
-        decide_record(viewer, &next_facts, today).level != AccessLevel::None
-    } else {
-        crate::consent::acts_for(viewer, next_row.created_by_agency)
-    };
-    Ok(known.then_some(next))
+    let level = decide_record(viewer, &next_facts, today).level;
+    if row.merged_into.is_some() {
+        return Ok(((level != AccessLevel::None).then_some(next), false));
+    }
+    let known = crate::consent::knows_split_successor(
+        viewer,
+        row.created_by_agency,
+        next_row.created_by_agency,
+        level,
+    );
+    Ok((
+        known.then_some(next),
+        next_row.created_by_agency == row.created_by_agency,
+    ))
 }
 
 impl Decided {
@@ -265,11 +278,7 @@ impl Decided {
             // The detail points to use_record only where this viewer is told it.
             Lifecycle::Superseded => Err(AppError::Conflict {
                 code: "record-superseded",
-                detail: match self.successor {
-                    Some(_) => "This record is superseded (DO NOT USE); write to the record named in use_record.",
-                    None => "This record was superseded (DO NOT USE) and takes no more writes; ask the agency that created it which record to use.",
-                }
-                .into(),
+                detail: self.superseded_detail().into(),
                 use_record: self.successor,
             }),
             Lifecycle::Merged => Err(AppError::Conflict {
@@ -282,6 +291,33 @@ impl Decided {
                 use_record: self.successor,
             }),
         }
+    }
+
+    /// The 409 on a write to a superseded record, in words for this viewer.
+    fn superseded_detail(&self) -> &'static str {
+        let creator = crate::consent::acts_for(&self.viewer, self.facts.creating_agency);
+        match (self.successor, creator, self.split_by_creator) {
+            (Some(_), _, _) => "This record is superseded (DO NOT USE); write to the record named in use_record. Your agency may still exit its own open stays here.",
+            (None, true, _) => "This record was superseded (DO NOT USE) when another agency split it (an ROI granted or revoked there, ROI job aid); the record that agency goes on in is not shared with your agency. It takes no more writes, except that your agency may exit its own open stays here.",
+            (None, false, true) => "This record was superseded (DO NOT USE) and takes no more writes, except that your agency may exit its own open stays here; ask the agency that created it which record to use.",
+            (None, false, false) => "This record was superseded (DO NOT USE) and takes no more writes, except that your agency may exit its own open stays here; ask the agency that split it (the one that recorded the client's ROI change) which record to use.",
+        }
+    }
+
+    /// Exiting a stay the viewer's agency entered: allowed on a superseded record too
+    /// (`consent::inactive_record_takes_exit_of_own_stay`), with the access a write needs.
+    pub fn require_exit_of_own_stay(&self) -> AppResult<()> {
+        if crate::consent::inactive_record_takes_exit_of_own_stay(self.facts.lifecycle) {
+            if self.decision.level != AccessLevel::Full
+                && self.decision.basis != Some(AccessBasis::Deidentified)
+            {
+                return Err(AppError::Forbidden(
+                    "Your access to this record is limited (no personal identifying information); you cannot add to it.".into(),
+                ));
+            }
+            return Ok(());
+        }
+        self.require_contributable()
     }
 
     /// The record as this viewer sees it.

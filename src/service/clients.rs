@@ -26,7 +26,9 @@ crate::identity_body! {
     /// A new client record. What the server accepts depends on `identity_mode` (consent.md).
     NewClient {
         pub identity_mode: IdentityMode,
-        /// Default: `open` when `roi` is sent, `locked` for code-name records, else `closed`.
+        /// Default: `locked` for code-name records; `open` for consent-refused records (the
+        /// consent-refused job aid's default, required for Coordinated Entry; no ROI needed) and
+        /// when an `roi` that has not already ended is sent; else `closed`.
         pub visibility: Option<Visibility>,
         /// An ROI signed or given verbally at intake (needed for an `open` identified record).
         pub roi: Option<NewRoi>,

@@ -17,7 +17,7 @@ use crate::service::access::{decide, Decided};
 use crate::service::client_input::no_pii_text;
 use crate::service::client_view::{redecide, redecide_changed, ClientView};
 use crate::service::context::Caller;
-use crate::service::split::{move_open_stays, split_record};
+use crate::service::split::{move_open_stays, moved_on, split_record};
 use crate::service::tenants::{CocPolicy, RoiGrantMode};
 
 pub use crate::domain::words::RoiMethod;
@@ -249,6 +249,15 @@ fn grant_split(
         input,
         "",
     )?;
+    // The split exits the client and re-enters it on the ROI date: a day that has not come
+    // would write an exit and an entry the API itself refuses (entry_date in_future).
+    if roi.effective_from > caller.today {
+        return Err(AppError::validation(
+            "effective_from",
+            "in_future",
+            "This CoC grants ROIs in split mode, which exits the client's stays and re-enters it in a new record on the ROI date; that date must have come. Record the ROI on or after its effective_from.",
+        ));
+    }
     let new = split_record(
         conn,
         caller,
@@ -261,6 +270,8 @@ fn grant_split(
     roi.client_id = new.id;
     let roi = repo::insert_roi(conn, &roi)?;
     let moved = move_open_stays(conn, caller, d.row.id, new.id, agency, roi.effective_from)?;
+    let days = moved;
+    let moved = days.len();
     let mut changes = vec![
         format!("This record is kept closed with alias DO NOT USE; it keeps its data and is superseded by {}.", new.id),
         format!("New open record {} (alias SHARED - ROI {}) holds the ROI.", new.id, roi.effective_from),
@@ -271,9 +282,11 @@ fn grant_split(
             .to_string(),
     ];
     if moved > 0 {
+        // The days written: a stay that began after the ROI date exits and re-enters on its
+        // own entry date.
+        let on = moved_on(&days);
         changes.push(format!(
-            "{moved} open stay(s) of your agency exited on {} with the destination matching the project type, and re-entered in the new record.",
-            roi.effective_from
+            "{moved} open stay(s) of your agency exited {on} with the destination matching the project type, and re-entered in the new record {on}."
         ));
         warnings.push(
             "Complete the project's entry assessment for the new record: assessments in the old record are not visible there."
@@ -487,13 +500,16 @@ pub fn revoke(
                 "CLOSED - USE THIS FILE".into(),
                 "DO NOT USE - CLIENT REVOKED CONSENT",
             )?;
-            let moved = move_open_stays(conn, caller, client, new.id, agency, on)?;
+            // A revocation of an ROI that had not taken effect yet is dated on its
+            // effective_from; the stays move today, not on a day still to come.
+            let days = move_open_stays(conn, caller, client, new.id, agency, on.min(caller.today))?;
             changes.push(format!(
                 "Split: this record is marked DO NOT USE - CLIENT REVOKED CONSENT; your agency goes on in the new closed record {} (CLOSED - USE THIS FILE).",
                 new.id
             ));
-            if moved > 0 {
-                changes.push(format!("{moved} open stay(s) of your agency exited on {on} and re-entered in the new record."));
+            if !days.is_empty() {
+                let on = moved_on(&days);
+                changes.push(format!("{} open stay(s) of your agency exited {on} and re-entered in the new record {on}.", days.len()));
             }
             Some(new.id)
         } else {

@@ -86,11 +86,17 @@ pub fn set_visibility(
             changes.push(format!("Visibility was already {}.", target.as_str()));
         }
         let mut warnings = Vec::new();
+        let mut after = d.facts.clone();
+        after.visibility = target;
         if target == Visibility::Open {
-            let mut after = d.facts.clone();
-            after.visibility = target;
             warnings = open_warnings(&after, caller.today);
         }
+        // Closing a record with an active CE enrollment takes the client off the priority list
+        // (ROI job aid), as a revocation or a merge says.
+        warnings.extend(
+            crate::consent::ce::leaves_priority_list(&[&d.facts], &after, caller.today)
+                .map(String::from),
+        );
         let client = redecide(conn, caller, &d, id)?.ok_or(AppError::NotFound)?;
         Ok(ClientWrite {
             client,
@@ -167,7 +173,16 @@ pub fn designate_sharing(
             crate::service::access::load_facts(conn, id)?.ok_or(AppError::NotFound)?;
         let mut after = Decided { facts, ..d.clone() };
         after.facts.identity = IdentityMode::Identified;
-        check_target(&after, input.visibility, caller.today)?;
+        crate::consent::guards::visibility_change(&after.facts, input.visibility, caller.today)
+            .map_err(|r| {
+                // This body takes the ROI: say so.
+                let message = if r.code == "open-needs-roi" {
+                    crate::consent::guards::OPEN_NEEDS_ROI_DESIGNATE.to_string()
+                } else {
+                    r.message
+                };
+                AppError::conflict(r.code, message)
+            })?;
         let mut row = d.row.clone();
         row.identity = identity;
         row.identity_mode = IdentityMode::Identified;

@@ -81,9 +81,10 @@ pub fn split_record(
     Ok(new)
 }
 
-/// Exits `agency`'s open stays in `old` on `on`, with the destination that matches each
-/// project's type, and opens the same stays in `new` from that day, flagged for a new entry
-/// assessment. Answers how many moved.
+/// Exits `agency`'s open stays in `old` on `on` (or on the stay's entry date, for a stay that
+/// began after `on`), with the destination that matches each project's type, and opens the
+/// same stays in `new` from that day, flagged for a new entry assessment. Answers the day
+/// written for each stay moved.
 pub fn move_open_stays(
     conn: &mut PgConnection,
     caller: &Caller,
@@ -91,8 +92,9 @@ pub fn move_open_stays(
     new: Uuid,
     agency: Uuid,
     on: NaiveDate,
-) -> AppResult<usize> {
+) -> AppResult<Vec<NaiveDate>> {
     let open = stays_repo::lock_open_stays_of_agency(conn, old, agency)?;
+    let mut days = Vec::with_capacity(open.len());
     for stay in &open {
         let (project, _) =
             tenants_repo::find_project(conn, stay.project_id)?.ok_or(AppError::NotFound)?;
@@ -120,8 +122,24 @@ pub fn move_open_stays(
             ..stay.clone()
         };
         stays_repo::insert_enrollment(conn, &reopened)?;
+        days.push(day);
     }
-    Ok(open.len())
+    Ok(days)
+}
+
+/// The days a split wrote, in words: "on 2026-11-01" or "on 2026-11-01 (2), 2026-11-20 (1)".
+pub fn moved_on(days: &[NaiveDate]) -> String {
+    let mut distinct = days.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() == 1 {
+        return format!("on {}", distinct[0]);
+    }
+    let parts: Vec<String> = distinct
+        .iter()
+        .map(|d| format!("{d} ({})", days.iter().filter(|x| *x == d).count()))
+        .collect();
+    format!("on {}", parts.join(", "))
 }
 
 #[cfg(test)]

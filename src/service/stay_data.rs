@@ -61,6 +61,8 @@ pub struct NewService {
     pub quantity: Option<f64>,
     /// Free text.
     pub note: Option<String>,
+    /// When the data was collected (default: the datum's own date). Other agencies see it only
+    /// if this day falls in an ROI window. Not before the datum's date nor the stay's entry.
     pub collected_on: Option<NaiveDate>,
 }
 
@@ -83,6 +85,8 @@ pub struct NewAssessment {
     pub assessment_location: Option<String>,
     /// Free text (assessment notes).
     pub text: Option<String>,
+    /// When the data was collected (default: the datum's own date). Other agencies see it only
+    /// if this day falls in an ROI window. Not before the datum's date nor the stay's entry.
     pub collected_on: Option<NaiveDate>,
 }
 
@@ -107,6 +111,8 @@ pub struct NewCeEvent {
     pub result_date: Option<NaiveDate>,
     /// Free text.
     pub note: Option<String>,
+    /// When the data was collected (default: the datum's own date). Other agencies see it only
+    /// if this day falls in an ROI window. Not before the datum's date nor the stay's entry.
     pub collected_on: Option<NaiveDate>,
 }
 
@@ -120,6 +126,8 @@ pub struct NewCurrentLivingSituation {
     pub verified_by: Option<String>,
     /// Free text.
     pub note: Option<String>,
+    /// When the data was collected (default: the datum's own date). Other agencies see it only
+    /// if this day falls in an ROI window. Not before the datum's date nor the stay's entry.
     pub collected_on: Option<NaiveDate>,
 }
 
@@ -131,6 +139,8 @@ pub struct NewCurrentLivingSituation {
 pub struct NewRefusal {
     pub refused_on: NaiveDate,
     pub reason_code: Option<RefusalReason>,
+    /// When the data was collected (default: the datum's own date). Other agencies see it only
+    /// if this day falls in an ROI window. Not before the datum's date nor the stay's entry.
     pub collected_on: Option<NaiveDate>,
 }
 
@@ -140,6 +150,8 @@ pub struct NewCaseNote {
     pub note_date: NaiveDate,
     /// Free text; refused for anonymous and code-name records when it matches a PII pattern.
     pub text: String,
+    /// When the data was collected (default: the datum's own date). Other agencies see it only
+    /// if this day falls in an ROI window. Not before the datum's date nor the stay's entry.
     pub collected_on: Option<NaiveDate>,
 }
 
@@ -202,6 +214,8 @@ pub struct Datum {
     pub date: NaiveDate,
     pub fields: StayFields,
     pub text: Option<String>,
+    /// When the data was collected (default: the datum's own date). Other agencies see it only
+    /// if this day falls in an ROI window. Not before the datum's date nor the stay's entry.
     pub collected_on: Option<NaiveDate>,
 }
 
@@ -457,6 +471,17 @@ pub fn add(
         }
         if let Some(c) = d.collected_on {
             check_date("collected_on", c, caller.today, &mut errs);
+            // collected_on places the datum in the datum rule's ROI windows: data is not
+            // collected before the day it records, nor before the stay began.
+            if c < d.date || c < stay.row.entry_date {
+                errs.push(FieldError::new(
+                    "collected_on",
+                    "before_event",
+                    format!(
+                        "collected_on is on or after {date_field} and the stay's entry_date: data is collected on or after the day it records."
+                    ),
+                ));
+            }
         }
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
@@ -472,27 +497,39 @@ pub fn add(
                 ));
             }
             let coc = project_agency.coc_code;
-            let refusals = repo::count_ce_refusals(conn, stay.row.client_id, &coc)?;
+            let days = repo::ce_refusal_days(conn, stay.row.client_id, &coc)?;
             if kind == StayDatumKind::Refusal {
+                // Occasions, not records: a second refusal for the same day is the same one.
+                let mut after = days.clone();
+                after.push(d.date);
                 changes.push(format!(
-                    "The client has {} refusal(s) on record in Coordinated Entry.",
-                    refusals + 1
+                    "The client has {} refusal(s) on record in Coordinated Entry (counted by day).",
+                    crate::consent::ce::refusal_occasions(&after, None)
                 ));
             } else {
                 let policy = tenants_repo::find_coc(conn, &coc)?.ok_or(AppError::NotFound)?;
-                let needed = crate::consent::ce::refusals_still_needed(
-                    refusals,
-                    policy.observational_assessment_after_refusals,
-                );
-                if needed > 0 {
-                    return Err(AppError::validation(
-                        "assessment_kind",
-                        "refusals_needed",
-                        format!(
-                            "An observational assessment needs {} refusal(s) on record (CoC policy); {needed} more needed.",
-                            policy.observational_assessment_after_refusals
-                        ),
-                    ));
+                let threshold = policy.observational_assessment_after_refusals;
+                use crate::consent::ce::{observational_allowed, ObservationalRefused};
+                match observational_allowed(&days, d.date, threshold) {
+                    Ok(()) => {}
+                    Err(ObservationalRefused::RefusalsNeeded { needed }) => {
+                        return Err(AppError::validation(
+                            "assessment_kind",
+                            "refusals_needed",
+                            format!(
+                                "An observational assessment needs {threshold} refusal(s) on record, on different days (CoC policy); {needed} more needed."
+                            ),
+                        ));
+                    }
+                    Err(ObservationalRefused::BeforeRefusals { from }) => {
+                        return Err(AppError::validation(
+                            "assessment_date",
+                            "before_refusals",
+                            format!(
+                                "An observational assessment follows the client's refusals: {threshold} refusal(s) on or before assessment_date are needed (CoC policy); the first day that holds is {from}."
+                            ),
+                        ));
+                    }
                 }
             }
         }

@@ -484,6 +484,24 @@ impl Stay {
     }
 }
 
+impl Stay {
+    /// Exiting the stay: as adding to it, except that the agency that entered it may exit it on
+    /// a superseded record too (closing out its own stay is no new data).
+    pub fn require_exitable(&self) -> AppResult<()> {
+        if !crate::consent::acts_for(&self.record.viewer, self.row.entered_by_agency) {
+            return self.require_writable();
+        }
+        self.record.require_exit_of_own_stay()?;
+        let exit_withheld = self.row.exit_date.is_some() && self.exit == DatumAccess::Hidden;
+        if self.continuation || exit_withheld {
+            return Err(AppError::Forbidden(
+                "Your access to this stay is limited; you cannot add to it.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<EnrollmentView> {
     let stay = load_stay(conn, caller, id, false)?;
     if stay.record.decision.level == crate::consent::AccessLevel::Full {
@@ -552,7 +570,7 @@ pub fn exit(
 ) -> AppResult<EnrollmentWrite> {
     conn.transaction(|conn| {
         let stay = load_stay(conn, caller, id, true)?;
-        stay.require_writable()?;
+        stay.require_exitable()?;
         if !crate::consent::acts_for(&stay.record.viewer, stay.row.entered_by_agency) {
             return Err(AppError::Forbidden("Only the agency that enrolled the client exits the stay.".into()));
         }

@@ -419,3 +419,172 @@ async fn the_priority_list_counts_only_the_refusals_the_caller_may_see() {
         }
     }
 }
+
+/// Chicago: "Once an individual has refused ... on two occasions": refusals count by day (a
+/// double submit is one occasion), and only those on or before the observational assessment's
+/// date count for it.
+#[actix_web::test]
+async fn refusals_count_by_day_and_come_before_the_observational_assessment() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let outreach = ce_agency(&app, &coc, true).await;
+    let ce = app.project(outreach, 14).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(outreach));
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "consent_refused"}),
+        )
+        .await;
+    let client = id_of(r.ok(201), "client");
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            &w,
+            json!({"project_id": ce, "entry_date": days_ago(30), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = id_of(r.ok(201), "enrollment");
+    let refuse = format!("/v1/enrollments/{stay}/refusals");
+    let assess = format!("/v1/enrollments/{stay}/assessments");
+    let observational = |on: String| {
+        json!({"assessment_date": on, "assessment_kind": "observational",
+            "assessment_type": 3, "assessment_level": 2, "priority_score": 4.0})
+    };
+    // The same refusal posted twice: one occasion.
+    for _ in 0..2 {
+        let r = app
+            .post(&refuse, &w, json!({"refused_on": days_ago(6)}))
+            .await;
+        let changes = r.ok(201)["changes"].to_string();
+        assert!(changes.contains("1 refusal(s)"), "{changes}");
+    }
+    let r = app.post(&assess, &w, observational(days_ago(1))).await;
+    let p = r.problem(422);
+    assert_eq!(p["errors"][0]["field"], "assessment_kind", "{p}");
+    assert!(p.to_string().contains("1 more needed"), "{p}");
+    let r = app
+        .post(&refuse, &w, json!({"refused_on": days_ago(5)}))
+        .await;
+    assert!(r.ok(201)["changes"].to_string().contains("2 refusal(s)"));
+    // Dated before the refusals: refused, naming the date.
+    for before in [days_ago(20), days_ago(6)] {
+        let r = app.post(&assess, &w, observational(before)).await;
+        let p = r.problem(422);
+        assert_eq!(p["errors"][0]["field"], "assessment_date", "{p}");
+        assert_eq!(p["errors"][0]["code"], "before_refusals", "{p}");
+        assert!(p.to_string().contains(&days_ago(5)), "{p}");
+    }
+    app.post(&assess, &w, observational(days_ago(5)))
+        .await
+        .ok(201);
+    // The priority list shows occasions too.
+    let r = app.get(&format!("/v1/cocs/{coc}/priority-list"), &w).await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    let entry = items
+        .iter()
+        .find(|i| i["client_id"] == client.to_string().as_str())
+        .unwrap_or_else(|| panic!("not listed: {items:?}"));
+    assert_eq!(entry["refusal_count"], 2, "{entry}");
+}
+
+/// collected_on places a datum in the datum rule's ROI windows: it is not before the day the
+/// datum records, nor before the stay began.
+#[actix_web::test]
+async fn stay_data_is_not_collected_before_it_happened() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let outreach = ce_agency(&app, &coc, true).await;
+    let ce = app.project(outreach, 14).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(outreach));
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "consent_refused"}),
+        )
+        .await;
+    let client = id_of(r.ok(201), "client");
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            &w,
+            json!({"project_id": ce, "entry_date": days_ago(30), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = id_of(r.ok(201), "enrollment");
+    let refuse = format!("/v1/enrollments/{stay}/refusals");
+    for collected in [days_ago(7), days_ago(45)] {
+        let r = app
+            .post(
+                &refuse,
+                &w,
+                json!({"refused_on": days_ago(4), "collected_on": collected}),
+            )
+            .await;
+        let p = r.problem(422);
+        assert_eq!(p["errors"][0]["field"], "collected_on", "{p}");
+    }
+    let r = app
+        .post(
+            &format!("/v1/enrollments/{stay}/services"),
+            &w,
+            json!({"date_provided": days_ago(3), "service_type": "meal", "collected_on": days_ago(4)}),
+        )
+        .await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "collected_on");
+    let r = app
+        .post(
+            &refuse,
+            &w,
+            json!({"refused_on": days_ago(4), "collected_on": days_ago(2)}),
+        )
+        .await;
+    assert_eq!(r.ok(201)["datum"]["collected_on"], days_ago(2));
+}
+
+/// Closing a record with an active CE enrollment takes the client off the priority list: the
+/// answer says so, as a revocation's does.
+#[actix_web::test]
+async fn closing_a_listed_record_warns_that_it_leaves_the_priority_list() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let outreach = ce_agency(&app, &coc, true).await;
+    let ce = app.project(outreach, 14).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(outreach));
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "consent_refused"}),
+        )
+        .await;
+    let client = id_of(r.ok(201), "client");
+    app.post(
+        &format!("/v1/clients/{client}/enrollments"),
+        &w,
+        json!({"project_id": ce, "entry_date": days_ago(3), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let path = format!("/v1/clients/{client}");
+    let vis = format!("{path}/visibility");
+    let put = |v: &str, etag: String| Call {
+        method: "PUT",
+        path: &vis,
+        token: Some(&w),
+        body: Some(json!({"visibility": v})),
+        headers: vec![("If-Match", etag)],
+    };
+    // Private is refused (CE needs the record seen); closed is allowed, with the warning.
+    let etag = app.get(&path, &w).await.header("etag").unwrap();
+    app.send(put("private", etag.clone())).await.problem(409);
+    let r = app.send(put("closed", etag)).await;
+    let warnings = r.ok(200)["warnings"].to_string();
+    assert!(warnings.contains("priority list"), "{warnings}");
+    // Closed again: nothing leaves.
+    let etag = app.get(&path, &w).await.header("etag").unwrap();
+    let r = app.send(put("closed", etag)).await;
+    assert_eq!(r.ok(200)["warnings"], json!([]));
+}

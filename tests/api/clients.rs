@@ -884,7 +884,11 @@ async fn designate_sharing_turns_a_code_name_record_identified() {
     // Open needs an ROI, which may come in the same request.
     let (id, _) = create_with(&app, w, code.clone()).await;
     let designate = format!("/v1/clients/{id}/designate-sharing");
-    app.post(&designate, w, named("open")).await.problem(409);
+    let r = app.post(&designate, w, named("open")).await;
+    let p = r.problem(409);
+    // This body takes the ROI itself: the refusal says so.
+    assert_eq!(p["type"], "urn:hearth:problem:open-needs-roi", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("`roi` field"), "{p}");
     let mut open = named("open");
     open["roi"] = json!({"method": "verbal"});
     let r = app.post(&designate, w, open).await;

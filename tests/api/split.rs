@@ -178,16 +178,8 @@ async fn revoking_with_other_agencies_data_splits_off_a_closed_record() {
         )
         .await;
     assert!(w.problem(409).get("use_record").is_none());
-    // Nor to its own stay there; the answer points to no record B cannot be shown.
-    let w = app
-        .post(
-            &format!("/v1/enrollments/{b_stay}/exit"),
-            &tb,
-            json!({"exit_date": days_ago(0), "destination": 116}),
-        )
-        .await;
+    // The answer points to no record B cannot be shown.
     let p = w.problem(409);
-    assert!(p.get("use_record").is_none(), "{p}");
     let detail = s(&p["detail"]);
     assert!(
         !detail.contains("use_record") && detail.contains("superseded"),
@@ -197,6 +189,14 @@ async fn revoking_with_other_agencies_data_splits_off_a_closed_record() {
         detail.contains("ask the agency that created it"),
         "{detail}"
     );
+    // B may still close out its own stay there: an exit is no new data.
+    app.post(
+        &format!("/v1/enrollments/{b_stay}/exit"),
+        &tb,
+        json!({"exit_date": days_ago(0), "destination": 116}),
+    )
+    .await
+    .ok(200);
     app.get(&format!("/v1/clients/{new}"), &tb)
         .await
         .problem(404);
@@ -318,4 +318,268 @@ async fn a_split_exit_from_housing_is_no_return_from_housing() {
     assert_eq!(report["people"], 1, "{report}");
     assert_eq!(report["by_name_list"]["newly_identified"], 0, "{report}");
     assert!(!report.to_string().contains(new.as_str()));
+}
+
+/// Split mode re-enters the client on the ROI date: a date still to come is refused.
+#[actix_web::test]
+async fn a_split_grant_refuses_a_future_roi_date() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let a = app.agency(&coc, true).await;
+    let shelter = app.project(a, 0).await;
+    let ta = app.token("a", &[Role::CaseWorker], Some(a));
+    let r = app
+        .post(
+            "/v1/clients",
+            &ta,
+            json!({"identity_mode": "identified", "first_name": "Fay", "last_name": "Later"}),
+        )
+        .await;
+    let old = s(&r.ok(201)["client"]["id"]);
+    app.post(
+        &format!("/v1/clients/{old}/enrollments"),
+        &ta,
+        json!({"project_id": shelter, "entry_date": days_ago(20), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let future = (today() + chrono::Duration::days(19)).to_string();
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents"),
+            &ta,
+            json!({"method": "signed", "effective_from": future}),
+        )
+        .await;
+    let p = r.problem(422);
+    assert_eq!(p["errors"][0]["field"], "effective_from", "{p}");
+    assert!(p.to_string().contains("split"), "{p}");
+    // Nothing was split.
+    let r = app.get(&format!("/v1/clients/{old}"), &ta).await;
+    assert_eq!(r.ok(200)["lifecycle"], "active");
+    let r = app
+        .get(&format!("/v1/clients/{old}/enrollments"), &ta)
+        .await;
+    assert_eq!(r.ok(200)["items"][0]["exit_date"], Value::Null);
+}
+
+/// An ROI dated before the open stay began: the stay exits and re-enters on its own entry
+/// date, and the answer says so.
+#[actix_web::test]
+async fn a_split_answer_states_the_dates_it_wrote() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let a = app.agency(&coc, true).await;
+    let shelter = app.project(a, 0).await;
+    let ta = app.token("a", &[Role::CaseWorker], Some(a));
+    let r = app
+        .post(
+            "/v1/clients",
+            &ta,
+            json!({"identity_mode": "identified", "first_name": "Ida", "last_name": "Early"}),
+        )
+        .await;
+    let old = s(&r.ok(201)["client"]["id"]);
+    app.post(
+        &format!("/v1/clients/{old}/enrollments"),
+        &ta,
+        json!({"project_id": shelter, "entry_date": days_ago(30), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents"),
+            &ta,
+            json!({"method": "signed", "effective_from": days_ago(60)}),
+        )
+        .await;
+    let body = r.ok(201).clone();
+    let new = s(&body["client"]["id"]);
+    let changes = body["changes"].to_string();
+    assert!(
+        changes.contains(&format!("exited on {}", days_ago(30))),
+        "{changes}"
+    );
+    assert!(
+        !changes.contains(&format!("exited on {}", days_ago(60))),
+        "{changes}"
+    );
+    let r = app
+        .get(&format!("/v1/clients/{old}/enrollments"), &ta)
+        .await;
+    assert_eq!(r.ok(200)["items"][0]["exit_date"], days_ago(30));
+    let r = app
+        .get(&format!("/v1/clients/{new}/enrollments"), &ta)
+        .await;
+    assert_eq!(r.ok(200)["items"][0]["entry_date"], days_ago(30));
+}
+
+/// A split by an agency that did not create the record: the creator is told which record to
+/// use when it may see it, may close out its own stays on the old record, and the 409 on its
+/// other writes is worded for it.
+#[actix_web::test]
+async fn a_split_by_another_agency_leaves_the_creator_its_way_out() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let s1 = app.agency(&coc, true).await;
+    let s2 = app.agency(&coc, true).await;
+    let ce = app.project(s1, 14).await;
+    let shelter = app.project(s1, 0).await;
+    let s2_project = app.project(s2, 4).await;
+    let t1 = app.token("one", &[Role::CaseWorker], Some(s1));
+    let t2 = app.token("two", &[Role::CaseWorker], Some(s2));
+    // S1 creates the record shared, S2 contributes, S1 closes it.
+    let r = app
+        .post(
+            "/v1/clients",
+            &t1,
+            json!({"identity_mode": "identified", "first_name": "Sam", "last_name": "Split",
+            "roi": {"method": "verbal", "effective_from": days_ago(25)}}),
+        )
+        .await;
+    let old = s(&r.ok(201)["client"]["id"]);
+    let mut s1_stays = Vec::new();
+    for project in [ce, shelter] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{old}/enrollments"),
+                &t1,
+                json!({"project_id": project, "entry_date": days_ago(20), "relationship_to_hoh": 1}),
+            )
+            .await;
+        s1_stays.push(s(&r.ok(201)["enrollment"]["id"]));
+    }
+    app.post(
+        &format!("/v1/clients/{old}/enrollments"),
+        &t2,
+        json!({"project_id": s2_project, "entry_date": days_ago(10), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let path = format!("/v1/clients/{old}");
+    let etag = app.get(&path, &t1).await.header("etag").unwrap();
+    app.send(Call {
+        method: "PUT",
+        path: &format!("{path}/visibility"),
+        token: Some(&t1),
+        body: Some(json!({"visibility": "closed"})),
+        headers: vec![("If-Match", etag)],
+    })
+    .await
+    .ok(200);
+    // S2 grants an ROI: the split makes S2's new open record.
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents"),
+            &t2,
+            json!({"method": "signed"}),
+        )
+        .await;
+    let body = r.ok(201).clone();
+    let new = s(&body["client"]["id"]);
+    assert_eq!(body["superseded_client_id"], old.as_str());
+    // S1 is told which record to use (it sees the new one, open under the ROI).
+    let r = app.get(&path, &t1).await;
+    assert_eq!(r.ok(200)["lifecycle"], "superseded");
+    assert_eq!(r.body["superseded_by"], new.as_str(), "{}", r.body);
+    assert_eq!(
+        app.get(&format!("/v1/clients/{new}"), &t1).await.ok(200)["access"]["basis"],
+        "statewide_roi"
+    );
+    // Its other writes name the record to use.
+    let w = app
+        .post(
+            &format!("{path}/contacts"),
+            &t1,
+            json!({"kind": "phone", "value": "312-555-0100"}),
+        )
+        .await;
+    assert_eq!(w.problem(409)["use_record"], new.as_str());
+    // It closes out its own open stays on the old record, the CE stay included.
+    for stay in &s1_stays {
+        app.post(
+            &format!("/v1/enrollments/{stay}/exit"),
+            &t1,
+            json!({"exit_date": days_ago(0), "destination": 116}),
+        )
+        .await
+        .ok(200);
+    }
+}
+
+/// A split-mode revocation by a contributor: the creator is not shown the revoker's closed
+/// record, and the 409 says why in words for the creator.
+#[actix_web::test]
+async fn a_revocation_split_by_another_agency_tells_the_creator_what_happened() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let s1 = app.agency(&coc, true).await;
+    let s2 = app.agency(&coc, true).await;
+    let shelter = app.project(s1, 0).await;
+    let s2_project = app.project(s2, 4).await;
+    let t1 = app.token("one", &[Role::CaseWorker], Some(s1));
+    let t2 = app.token("two", &[Role::CaseWorker], Some(s2));
+    let r = app
+        .post(
+            "/v1/clients",
+            &t1,
+            json!({"identity_mode": "identified", "first_name": "Rae", "last_name": "Voke",
+            "roi": {"method": "verbal", "effective_from": days_ago(25)}}),
+        )
+        .await;
+    let old = s(&r.ok(201)["client"]["id"]);
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/enrollments"),
+            &t1,
+            json!({"project_id": shelter, "entry_date": days_ago(20), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let s1_stay = s(&r.ok(201)["enrollment"]["id"]);
+    app.post(
+        &format!("/v1/clients/{old}/enrollments"),
+        &t2,
+        json!({"project_id": s2_project, "entry_date": days_ago(10), "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let consents = app.get(&format!("/v1/clients/{old}/consents"), &t2).await;
+    let cid = s(&consents.ok(200)["items"][0]["id"]);
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents/{cid}/revoke"),
+            &t2,
+            json!({}),
+        )
+        .await;
+    let new = s(&r.ok(200)["client"]["id"]);
+    let r = app.get(&format!("/v1/clients/{old}"), &t1).await;
+    assert_eq!(r.ok(200)["lifecycle"], "superseded");
+    assert!(r.body.get("superseded_by").is_none(), "{}", r.body);
+    app.get(&format!("/v1/clients/{new}"), &t1)
+        .await
+        .problem(404);
+    let w = app
+        .post(
+            &format!("/v1/clients/{old}/contacts"),
+            &t1,
+            json!({"kind": "phone", "value": "312-555-0100"}),
+        )
+        .await;
+    let p = w.problem(409);
+    assert!(p.get("use_record").is_none(), "{p}");
+    let detail = s(&p["detail"]);
+    assert!(detail.contains("another agency split it"), "{detail}");
+    assert!(
+        !detail.contains("ask the agency that created it"),
+        "{detail}"
+    );
+    app.post(
+        &format!("/v1/enrollments/{s1_stay}/exit"),
+        &t1,
+        json!({"exit_date": days_ago(0), "destination": 101}),
+    )
+    .await
+    .ok(200);
 }
