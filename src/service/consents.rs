@@ -382,12 +382,19 @@ pub fn grant(
 }
 
 pub fn list(conn: &mut PgConnection, caller: &Caller, client: Uuid) -> AppResult<Vec<RoiView>> {
-    let d = decide(conn, caller, client)?;
-    let full = d.decision.level == AccessLevel::Full;
-    Ok(d.rois
-        .iter()
-        .map(|r| roi_view(r, caller.today, full))
-        .collect())
+    conn.transaction(|conn| {
+        let d = decide(conn, caller, client)?;
+        let full = d.decision.level == AccessLevel::Full;
+        // At full the list carries each ROI's documentation note (free text): a read of the
+        // record at full, audited as the other lists are.
+        if full && !d.rois.is_empty() {
+            caller.audit(conn, Some(client), "consents_read", d.decision.basis, None)?;
+        }
+        Ok(d.rois
+            .iter()
+            .map(|r| roi_view(r, caller.today, full))
+            .collect())
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

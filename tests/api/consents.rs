@@ -192,6 +192,15 @@ async fn history_lists_every_roi_oldest_first() {
     assert_eq!(items.len(), 2, "{items:?}");
     has!(items[0], {"id": first, "revoked_on": day(0), "active": false});
     has!(items[1], {"id": second, "method": "verbal", "active": true});
+    // At full the list carries documentation notes: the read is audited (consent.md, Audit).
+    let trail = app.get(&format!("{path}/audit"), &app.admin).await;
+    let reads = trail.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "consents_read")
+        .count();
+    assert_eq!(reads, 1, "{}", trail.body);
     // Someone who cannot see the record cannot see its consents.
     let other = tenant(&app, json!({})).await;
     let (_, loner) = member(&app, &other.coc, false, &[Role::CaseWorker]).await;
