@@ -34,11 +34,45 @@ fn cursor_key() -> &'static [u8] {
     })
 }
 
-fn mac(payload: &[u8]) -> Hmac<Sha256> {
+/// A key of its own for each use of the cursor key (`label`): HMAC of the label under it.
+fn subkey(label: &[u8]) -> [u8; 32] {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(cursor_key()).expect("HMAC takes any key");
-    m.update(payload);
+    m.update(label);
+    m.finalize().into_bytes().into()
+}
+
+fn keyed(label: &'static [u8]) -> Hmac<Sha256> {
+    static KEYS: std::sync::OnceLock<([u8; 32], [u8; 32])> = std::sync::OnceLock::new();
+    let (enc, mac) = KEYS.get_or_init(|| (subkey(b"cursor-stream"), subkey(b"cursor-tag")));
+    let key = if label == b"enc" { enc } else { mac };
+    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key")
+}
+
+/// XORs `data` with the keystream of `nonce`: HMAC-SHA256 under the stream key of the nonce and
+/// a block counter (HMAC as a pseudorandom function in counter mode), so a cursor reveals
+/// nothing of the page state (the last entry's rank and CE entry date are withheld from many
+/// viewers by the datum rule).
+fn stream_xor(nonce: &[u8], data: &mut [u8]) {
+    for (i, chunk) in data.chunks_mut(32).enumerate() {
+        let mut m = keyed(b"enc");
+        m.update(nonce);
+        m.update(&(i as u64).to_be_bytes());
+        let block = m.finalize().into_bytes();
+        for (b, k) in chunk.iter_mut().zip(block.iter()) {
+            *b ^= k;
+        }
+    }
+}
+
+/// The tag over the nonce and the ciphertext (encrypt, then MAC).
+fn tag(nonce: &[u8], sealed: &[u8]) -> Hmac<Sha256> {
+    let mut m = keyed(b"mac");
+    m.update(nonce);
+    m.update(sealed);
     m
 }
+
+const NONCE_LEN: usize = 16;
 
 #[derive(serde::Serialize, Deserialize)]
 struct SignedState {
@@ -47,19 +81,24 @@ struct SignedState {
     x: i64,
 }
 
-/// Signs a page state into an opaque cursor valid until `expires` (Unix seconds).
+/// Seals a page state into an opaque cursor valid until `expires` (Unix seconds): encrypted
+/// under a fresh nonce, then signed.
 pub fn sign_cursor(state: &PageState, expires: i64) -> String {
-    let payload = serde_json::to_vec(&SignedState {
+    let mut payload = serde_json::to_vec(&SignedState {
         s: state.clone(),
         x: expires,
     })
     .unwrap_or_default();
-    let tag = mac(&payload).finalize().into_bytes();
+    let nonce: [u8; NONCE_LEN] = rand::random();
+    stream_xor(&nonce, &mut payload);
+    let t = tag(&nonce, &payload).finalize().into_bytes();
+    let mut sealed = nonce.to_vec();
+    sealed.extend_from_slice(&payload);
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!("{}.{}", b64.encode(&payload), b64.encode(tag))
+    format!("{}.{}", b64.encode(&sealed), b64.encode(t))
 }
 
-/// Reads a cursor this service signed; 422 naming `cursor` (`invalid_cursor`, as every list
+/// Reads a cursor this service sealed; 422 naming `cursor` (`invalid_cursor`, as every list
 /// answers a cursor it did not issue) when tampered with, expired or malformed.
 pub fn verify_cursor(cursor: &str) -> AppResult<PageState> {
     let bad = |why: &str| {
@@ -74,11 +113,17 @@ pub fn verify_cursor(cursor: &str) -> AppResult<PageState> {
     }
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let (p, t) = cursor.split_once('.').ok_or_else(|| bad("malformed"))?;
-    let payload = b64.decode(p).map_err(|_| bad("malformed"))?;
-    let tag = b64.decode(t).map_err(|_| bad("malformed"))?;
-    mac(&payload)
-        .verify_slice(&tag)
+    let sealed = b64.decode(p).map_err(|_| bad("malformed"))?;
+    let t = b64.decode(t).map_err(|_| bad("malformed"))?;
+    if sealed.len() <= NONCE_LEN {
+        return Err(bad("malformed"));
+    }
+    let (nonce, payload) = sealed.split_at(NONCE_LEN);
+    tag(nonce, payload)
+        .verify_slice(&t)
         .map_err(|_| bad("it was not issued by this service"))?;
+    let mut payload = payload.to_vec();
+    stream_xor(nonce, &mut payload);
     let signed: SignedState = serde_json::from_slice(&payload).map_err(|_| bad("malformed"))?;
     if signed.x < Utc::now().timestamp() {
         return Err(bad("it has expired; start the pull again"));
@@ -96,6 +141,8 @@ pub struct PriorityListQuery {
     pub cursor: Option<String>,
     /// `coc` (coc_admin only): every record with an active CE stay that the caller may read,
     /// its CoC's locked, closed and private ones included at level `limited` (`coc_aggregate`).
+    /// `list` by default; with a cursor, the cursor's view (a contradicting one is a 422
+    /// `invalid_cursor`).
     pub view: Option<String>,
     /// RFC 3339: answer only the entries added, changed or removed since then (pass the
     /// `as_of` of the previous pull).
@@ -156,9 +203,11 @@ async fn get_priority_list(
             ))
         }
     };
+    // Without `view`, a cursor's own view (it carries it); `list` on a first page.
     let coc_view = match q.view.as_deref() {
-        None | Some("list") => false,
-        Some("coc") => true,
+        None => None,
+        Some("list") => Some(false),
+        Some("coc") => Some(true),
         Some(_) => {
             return Err(AppError::validation(
                 "view",
@@ -182,7 +231,6 @@ async fn get_priority_list(
         ),
     };
     let resume = q.cursor.as_deref().map(verify_cursor).transpose()?;
-    let view = if coc_view { "coc" } else { "list" };
     let page = run_db(&state, move |conn| {
         priority_list::read(
             conn,
@@ -199,6 +247,7 @@ async fn get_priority_list(
     })
     .await?;
     let (page, code) = page;
+    let view = if page.coc_view { "coc" } else { "list" };
     let expires = Utc::now().timestamp() + CURSOR_TTL_SECONDS;
     JsonReply::ok(&PriorityListPage {
         coc_code: code,

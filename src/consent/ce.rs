@@ -170,6 +170,47 @@ pub fn pulls_onto_priority_list(record: &super::RecordFacts, today: chrono::Naiv
             || super::effectively_open_for(record, &record.coc_code, today))
 }
 
+/// An active CE stay of a listed client in the list's CoC: its id, entry date and entry datum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CeStay {
+    pub id: Uuid,
+    pub entry_date: chrono::NaiveDate,
+    pub entry: super::DatumFacts,
+}
+
+/// Which active CE stay a priority list entry shows the viewer (datum rules 1, 3 and 6: what
+/// the rule releases is reachable, and an agency always sees its own): the earliest (by entry
+/// date, then id, the CoC's own rule for its CE stay) among those whose entry the datum rule
+/// releases to the viewer; so the list's own stay whenever it is released. `None`: the entry
+/// is withheld. The list's order stays the CoC's (its earliest CE stay) whatever is shown.
+pub fn shown_ce_stay<'a>(
+    viewer: &super::Viewer,
+    decision: &super::AccessDecision,
+    record: &super::RecordFacts,
+    stays: &'a [CeStay],
+) -> Option<&'a CeStay> {
+    stays
+        .iter()
+        .filter(|s| {
+            super::decide_datum(viewer, decision, record, &s.entry) != super::DatumAccess::Hidden
+        })
+        .min_by_key(|s| (s.entry_date, s.id))
+}
+
+/// Whether an open stay of a household counts in a priority list entry's household size for
+/// the viewer: the viewer may read the member's record (`decision`, the record rule's on it)
+/// and the datum rule releases the stay's entry to it. A member whose record the viewer may
+/// not read is not counted: the count would confirm that a record hidden from it exists.
+pub fn counts_in_household(
+    viewer: &super::Viewer,
+    decision: &super::AccessDecision,
+    record: &super::RecordFacts,
+    entry: &super::DatumFacts,
+) -> bool {
+    decision.level != super::AccessLevel::None
+        && super::decide_datum(viewer, decision, record, entry) != super::DatumAccess::Hidden
+}
+
 /// The warning a workflow answers when it takes a client off the priority list.
 pub const LEAVES_PRIORITY_LIST: &str =
     "The client has an active Coordinated Entry enrollment and no longer pulls onto the priority list.";

@@ -11,7 +11,8 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::sql::{
-    datum_access_sql, listed_basis_sql, may_have_seen_listed_sql, priority_listed_sql, Slots,
+    basis_sql, datum_access_sql, listed_basis_sql, may_have_seen_listed_sql, priority_listed_sql,
+    Slots,
 };
 use crate::consent::{DatumKind, Viewer};
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
@@ -35,8 +36,16 @@ pub struct EntryRow {
     pub client_id: Uuid,
     #[diesel(sql_type = Double)]
     pub rank_key: f64,
+    /// The list's CE entry date (its earliest active CE stay in the CoC): the list's order,
+    /// whether or not the viewer may see it.
     #[diesel(sql_type = Date)]
     pub entry_date: NaiveDate,
+    /// The CE stay the entry shows this viewer (`consent::ce::shown_ce_stay`): the earliest
+    /// active CE stay in the CoC whose entry the datum rule releases to it; null: withheld.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub shown_enrollment_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub shown_entry_date: Option<NaiveDate>,
     #[diesel(sql_type = Nullable<Double>)]
     pub priority_score: Option<f64>,
     #[diesel(sql_type = Nullable<Date>)]
@@ -69,38 +78,58 @@ pub struct EntryRow {
     pub months_homeless_past_three_years: Option<i16>,
 }
 
-/// The list's select over `ce_priority p`, `clients c`, the entry stay `e`, and the basis `b`,
-/// for the list of the CoC bound at `$1` and the viewer's values at `slots`. Each entry carries
-/// the viewer's own decision on the record, the one a single read gives (`consent::sql`, with
-/// row 8's active CE enrollment known from the list); a listed record the decision gives `none`
-/// is left out, as from every other list. The refusals counted are those the datum rule
-/// releases to the viewer (a single read of the stay's refusals shows the same ones), one per
-/// day (occasions: `consent::ce::refusal_occasions`).
+/// The list's select over `ce_priority p`, `clients c`, the basis `b` and the stay `e` the
+/// entry shows, for the list of the CoC bound at `$1` and the viewer's values at `slots`. Each
+/// entry carries the viewer's own decision on the record, the one a single read gives
+/// (`consent::sql`, with row 8's active CE enrollment known from the list); a listed record the
+/// decision gives `none` is left out, as from every other list. The refusals counted are those
+/// the datum rule releases to the viewer (a single read of the stay's refusals shows the same
+/// ones), one per day (occasions: `consent::ce::refusal_occasions`).
+///
+/// The entry shows the CE stay the viewer may see (`consent::ce::shown_ce_stay`; datum rules 1
+/// and 6): the earliest active CE stay of the client in the CoC whose entry the datum rule
+/// releases to the viewer, which is the list's own stay (`p.enrollment_id`) whenever that one is
+/// released. Its household size counts the household's open stays the viewer may see
+/// (`consent::ce::counts_in_household`): of a record it may read, with an entry released to it.
 fn entry_select(viewer: &Viewer, slots: Slots, coc_view: bool) -> String {
     let basis = listed_basis_sql(viewer, slots);
     // `OFFSET 0` keeps the basis a column computed once per row: without it PostgreSQL
     // flattens the lateral and copies the whole basis `CASE` (and its probes) into every
     // `WHEN` of the datum rule that reads `b.basis` (32 subplans, 24 ms of planning a page).
     let datum = datum_access_sql(viewer, slots, "b.basis", DatumKind::Structured);
+    // A household member's record: its own `clients c` (the inner alias hides the list's).
+    let member_basis = basis_sql(viewer, slots);
+    let member_datum = datum_access_sql(viewer, slots, "hb.basis", DatumKind::Structured);
     let listed = priority_listed_sql("$1", slots, coc_view);
     format!(
-        "SELECT p.client_id, p.rank_key, p.entry_date, p.priority_score, p.assessed_on, \
+        "SELECT p.client_id, p.rank_key, p.entry_date, e.id AS shown_enrollment_id, \
+           e.entry_date AS shown_entry_date, p.priority_score, p.assessed_on, \
            p.prioritization_status, c.veteran_status, c.first_name, c.last_name, \
-           b.basis, ea.a AS entry_access, aa.a AS assessment_access, \
+           b.basis, e.a AS entry_access, aa.a AS assessment_access, \
            (SELECT count(DISTINCT d.occurred_on)::int4 FROM enrollment_data d \
               JOIN enrollments re ON re.id = d.enrollment_id \
               JOIN projects rp ON rp.id = re.project_id JOIN agencies rg ON rg.id = rp.agency_id \
              WHERE d.client_id = p.client_id AND d.kind = 'refusal' AND rg.coc_code = $1 \
                AND {datum} IS NOT NULL) AS refusal_count, \
-           (SELECT count(*) FROM enrollments h WHERE h.household_id = p.household_id \
-              AND h.exit_date IS NULL) AS household_size, \
+           (SELECT count(*) FROM enrollments h JOIN clients c ON c.id = h.client_id \
+              CROSS JOIN LATERAL (SELECT {member_basis} AS basis OFFSET 0) hb \
+             WHERE h.household_id = e.household_id AND h.exit_date IS NULL \
+               AND (SELECT {member_datum} FROM (SELECT h.client_id, h.entered_by_agency, \
+                    h.collected_on) d) IS NOT NULL) AS household_size, \
            e.living_situation, e.date_to_street_essh, e.times_homeless_past_three_years, \
            e.months_homeless_past_three_years \
          FROM ce_priority p JOIN clients c ON c.id = p.client_id \
-         JOIN enrollments e ON e.id = p.enrollment_id \
          CROSS JOIN LATERAL (SELECT {basis} AS basis OFFSET 0) b \
-         CROSS JOIN LATERAL (SELECT {datum} AS a FROM (SELECT p.client_id, \
-              p.entry_agency AS entered_by_agency, p.entry_collected_on AS collected_on) d) ea \
+         LEFT JOIN LATERAL (SELECT s.id, s.household_id, s.entry_date, s.living_situation, \
+              s.date_to_street_essh, s.times_homeless_past_three_years, \
+              s.months_homeless_past_three_years, x.a \
+              FROM enrollments s JOIN projects sp ON sp.id = s.project_id \
+              JOIN agencies sg ON sg.id = sp.agency_id \
+              CROSS JOIN LATERAL (SELECT {datum} AS a FROM (SELECT s.client_id, \
+                   s.entered_by_agency, s.collected_on) d) x \
+             WHERE s.client_id = p.client_id AND sp.project_type = 14 AND s.exit_date IS NULL \
+               AND sg.coc_code = $1 AND x.a IS NOT NULL \
+             ORDER BY s.entry_date, s.id LIMIT 1) e ON TRUE \
          CROSS JOIN LATERAL (SELECT CASE WHEN p.assessment_agency IS NULL THEN NULL ELSE {datum} END AS a \
               FROM (SELECT p.client_id, p.assessment_agency AS entered_by_agency, \
               p.assessment_collected_on AS collected_on) d) aa \

@@ -49,12 +49,15 @@ pub struct PriorityEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     pub veteran_status: i16,
-    /// Open stays in the CE stay's household; null when the datum rule withholds the entry.
+    /// Open stays in the shown CE stay's household that the caller may see (of a record it may
+    /// read, with an entry the datum rule releases to it); null when the entry is withheld.
     pub household_size: Option<i64>,
     pub chronic_status: Option<ChronicStatus>,
-    /// The earliest active CE stay's entry date; null when withheld.
+    /// The entry date of the CE stay shown: the earliest active CE stay in the CoC whose entry the
+    /// datum rule releases to the caller (the list's own CE stay whenever it is released); null
+    /// when none is. The list's order uses the CoC's earliest CE stay whatever the caller sees.
     pub ce_entry_date: Option<NaiveDate>,
-    /// True when the datum rule withholds the CE stay's entry from this viewer.
+    /// True when the datum rule withholds the entry of every active CE stay from this viewer.
     pub entry_withheld: bool,
     pub latest_assessment_date: Option<NaiveDate>,
     pub priority_score: Option<f64>,
@@ -94,13 +97,16 @@ pub struct PageState {
 }
 
 pub struct Request {
-    pub coc_view: bool,
+    /// The view asked for: `None` continues a cursor's view (the list's on a first page).
+    pub coc_view: Option<bool>,
     pub limit: i64,
     pub changed_since: Option<DateTime<Utc>>,
     pub resume: Option<PageState>,
 }
 
 pub struct Page {
+    /// The view answered: the one asked for, or the cursor's.
+    pub coc_view: bool,
     pub as_of: DateTime<Utc>,
     pub items: Vec<PriorityEntry>,
     pub removed: Vec<RemovedEntry>,
@@ -118,7 +124,8 @@ pub fn parse_coc(code: &str) -> AppResult<CocCode> {
 fn chronic(r: &EntryRow) -> ChronicStatus {
     let long_stay = r
         .date_to_street_essh
-        .is_some_and(|d| (r.entry_date - d).num_days() >= 365);
+        .zip(r.shown_entry_date)
+        .is_some_and(|(d, entry)| (entry - d).num_days() >= 365);
     let often = r.times_homeless_past_three_years == Some(4)
         && matches!(r.months_homeless_past_three_years, Some(112 | 113));
     if long_stay || often {
@@ -137,7 +144,8 @@ fn entry(r: EntryRow, change: Option<ChangeKind>) -> AppResult<PriorityEntry> {
     let basis = r.basis;
     let level = level_of(basis);
     let full = level == AccessLevel::Full;
-    let entry_shown = r.entry_access.is_some();
+    // The CE stay the viewer may see (`EntryRow::shown_enrollment_id`), not always the list's.
+    let entry_shown = r.entry_access.is_some() && r.shown_entry_date.is_some();
     let assessment_shown = r.assessment_access.is_some();
     Ok(PriorityEntry {
         client_id: r.client_id,
@@ -151,7 +159,7 @@ fn entry(r: EntryRow, change: Option<ChangeKind>) -> AppResult<PriorityEntry> {
         veteran_status: r.veteran_status,
         household_size: entry_shown.then_some(r.household_size),
         chronic_status: entry_shown.then(|| chronic(&r)),
-        ce_entry_date: entry_shown.then_some(r.entry_date),
+        ce_entry_date: r.shown_entry_date.filter(|_| entry_shown),
         entry_withheld: !entry_shown,
         latest_assessment_date: if assessment_shown {
             r.assessed_on
@@ -177,19 +185,23 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
     let coc = parse_coc(code)?;
     tenants_repo::find_coc(conn, coc.as_str())?.ok_or(AppError::NotFound)?;
     let viewer = caller.viewer(conn)?;
-    crate::consent::ce::may_read_priority_list(&viewer, coc.as_str(), req.coc_view)
-        .map_err(|m| AppError::Forbidden(m.into()))?;
-    caller.require_break_glass_reason("read of the priority list")?;
-    crate::service::access::require_reason_names_no_client(conn, caller)?;
-    if let Some(r) = &req.resume {
-        if r.coc != coc.as_str() || r.coc_view != req.coc_view {
+    // A cursor carries its view: without `view` the pull goes on in it; an explicit view that
+    // contradicts it (or a cursor of another CoC's list) is another list's cursor.
+    let coc_view = match &req.resume {
+        Some(r) if r.coc != coc.as_str() || req.coc_view.is_some_and(|v| v != r.coc_view) => {
             return Err(AppError::validation(
                 "cursor",
                 "invalid_cursor",
                 "The cursor belongs to another list (CoC or view).",
-            ));
+            ))
         }
-    }
+        Some(r) => r.coc_view,
+        None => req.coc_view.unwrap_or(false),
+    };
+    crate::consent::ce::may_read_priority_list(&viewer, coc.as_str(), coc_view)
+        .map_err(|m| AppError::Forbidden(m.into()))?;
+    caller.require_break_glass_reason("read of the priority list")?;
+    crate::service::access::require_reason_names_no_client(conn, caller)?;
     let now = Utc::now();
     let since = match (&req.resume, req.changed_since) {
         (Some(r), _) => r.since,
@@ -221,7 +233,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                 &viewer,
                 &coc,
                 caller.today,
-                req.coc_view,
+                coc_view,
                 after,
                 limit + 1,
             )?;
@@ -229,7 +241,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
             rows.truncate(limit as usize);
             let next = rows.last().filter(|_| more).map(|r| PageState {
                 coc: coc.as_str().into(),
-                coc_view: req.coc_view,
+                coc_view,
                 as_of,
                 since: None,
                 rank: r.rank_key.is_finite().then_some(r.rank_key),
@@ -237,6 +249,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                 client_id: r.client_id,
             });
             Page {
+                coc_view,
                 as_of,
                 items: rows
                     .into_iter()
@@ -253,7 +266,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                 &viewer,
                 &coc,
                 caller.today,
-                req.coc_view,
+                coc_view,
                 since,
                 as_of,
                 after,
@@ -263,7 +276,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
             rows.truncate(limit as usize);
             let next = rows.last().filter(|_| more).map(|r| PageState {
                 coc: coc.as_str().into(),
-                coc_view: req.coc_view,
+                coc_view,
                 as_of,
                 since: Some(since),
                 rank: None,
@@ -288,6 +301,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                 }
             }
             Page {
+                coc_view,
                 as_of,
                 items,
                 removed,
@@ -335,7 +349,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
         None,
         "priority_list_read",
         None,
-        Some(serde_json::json!({"coc": coc.as_str(), "view": if req.coc_view { "coc" } else { "list" },
+        Some(serde_json::json!({"coc": coc.as_str(), "view": if coc_view { "coc" } else { "list" },
             "incremental": since.is_some(), "entries": page.items.len(), "removed": page.removed.len()})),
     )?;
     Ok(page)

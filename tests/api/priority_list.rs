@@ -644,3 +644,149 @@ async fn a_revocation_takes_effect_at_once_for_every_pull_that_starts_after_it()
     let r = app.get(&path, &plr).await;
     assert_eq!(r.ok(200)["items"], json!([]));
 }
+
+/// A cursor carries its view: `?cursor=` alone continues the CoC view a coc_admin started, and a
+/// contradicting `view` is another list's cursor. A cursor is opaque: decoded, it shows neither
+/// the last entry's score nor its CE entry date (withheld from many viewers by the datum rule).
+#[actix_web::test]
+async fn a_cursor_alone_continues_its_view_and_reveals_no_score_or_date() {
+    let app = spawn().await;
+    world!(app, coc, lead, outreach, ce, w);
+    let _ = outreach;
+    let closed = json!({"identity_mode": "identified", "first_name": "Cy", "last_name": "Closed"});
+    let (top, _) = on_list(&app, &w, closed, ce, 47, Some(777.25)).await;
+    let (a, _) = on_list(&app, &w, identified_open("Ada"), ce, 3, Some(30.0)).await;
+    let refused = json!({"identity_mode": "consent_refused"});
+    let (c, _) = on_list(&app, &w, refused, ce, 10, None).await;
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let admin = app.token("a", &[Role::CocAdmin], Some(lead));
+    let r = app
+        .get(&format!("{path}?view=coc&limit=1000"), &admin)
+        .await;
+    let whole = ids(r.ok(200), "items");
+    assert_eq!(whole, vec![top.clone(), a, c]);
+
+    let r = app.get(&format!("{path}?view=coc&limit=1"), &admin).await;
+    let first = r.ok(200).clone();
+    assert_eq!(ids(&first, "items"), vec![top]);
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    // Opaque: nothing readable of the page state.
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    for part in cursor.split('.') {
+        let bytes = base64::Engine::decode(&b64, part).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in [
+            "777",
+            "rank",
+            "entry_date",
+            &days_ago(47),
+            "coc_view",
+            "IL-",
+        ] {
+            assert!(!text.contains(needle), "{needle} in {text}");
+        }
+    }
+    // Without `view`: the cursor's view, page after page; every entry once.
+    let mut seen = ids(&first, "items");
+    let mut next = Some(cursor.clone());
+    while let Some(c) = next {
+        let r = app.get(&format!("{path}?limit=1&cursor={c}"), &admin).await;
+        let page = r.ok(200).clone();
+        assert_eq!(page["view"], "coc", "{page}");
+        seen.extend(ids(&page, "items"));
+        next = page["next_cursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen, whole);
+    // The same view said again is fine; a contradicting one is another list's cursor.
+    app.get(&format!("{path}?view=coc&limit=1&cursor={cursor}"), &admin)
+        .await
+        .ok(200);
+    let r = app
+        .get(&format!("{path}?view=list&limit=1&cursor={cursor}"), &admin)
+        .await;
+    let p = r.problem(422);
+    assert_eq!(p["errors"][0]["code"], "invalid_cursor", "{p}");
+    // A CoC view's cursor gives no one else the CoC view.
+    let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
+    app.get(&format!("{path}?cursor={cursor}"), &plr)
+        .await
+        .problem(403);
+}
+
+/// Datum rules 1 and 6: agency A enrolled the client in CE before the ROI, agency B in its own
+/// CE project after it. B's entry shows B's own stay (not withheld); A's shows A's; the order
+/// is the CoC's (A's earlier stay) for both. The household size counts only the members the
+/// caller may see: a closed record of another agency in the household is not counted.
+#[actix_web::test]
+async fn an_entry_shows_the_ce_stay_the_caller_may_see_and_counts_only_visible_members() {
+    let app = spawn().await;
+    world!(app, coc, lead, outreach, ce, w);
+    let b_ce = app.project(outreach, 14).await;
+    let wa = app.token("wa", &[Role::CaseWorker], Some(lead));
+    let body = json!({"identity_mode": "identified", "first_name": "Xan", "last_name": "Listed",
+                      "roi": {"method": "signed", "effective_from": days_ago(10)}});
+    // A's stay: 40 days ago, before the ROI (collected then).
+    let (x, _) = on_list(&app, &wa, body, ce, 40, None).await;
+    // Someone waiting less long than A's stay, longer than B's.
+    let (y, _) = on_list(&app, &wa, identified_open("Yul"), ce, 20, None).await;
+    // B's own CE stay, after the ROI.
+    let r = app
+        .post(
+            &format!("/v1/clients/{x}/enrollments"),
+            &w,
+            json!({"project_id": b_ce, "entry_date": days_ago(2), "relationship_to_hoh": 1}),
+        )
+        .await;
+    r.ok(201);
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let entry_of = |body: &Value, id: &str| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["client_id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    for (token, date) in [(&w, days_ago(2)), (&wa, days_ago(40))] {
+        let r = app.get(&path, token).await;
+        let body = r.ok(200).clone();
+        assert_eq!(ids(&body, "items"), vec![x.clone(), y.clone()], "{body}");
+        let e = entry_of(&body, &x);
+        assert_eq!(e["entry_withheld"], false, "{e}");
+        assert_eq!(e["ce_entry_date"], date, "{e}");
+        assert_eq!(e["household_size"], 1, "{e}");
+    }
+    // B sees its own stay in the client's stays, as the list now says.
+    let r = app.get(&format!("/v1/clients/{x}/enrollments"), &w).await;
+    assert!(r.ok(200).to_string().contains(&days_ago(2)));
+
+    // A household of Y's CE stay holds a closed record of A: hidden from a reader of another
+    // agency, who must not learn it exists from the count.
+    let r = app.get(&format!("/v1/clients/{y}/enrollments"), &wa).await;
+    let household = r.ok(200)["items"][0]["household_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let closed = json!({"identity_mode": "identified", "first_name": "Mo", "last_name": "Member"});
+    let r = app.post("/v1/clients", &wa, closed).await;
+    let m = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{m}/enrollments"),
+        &wa,
+        json!({"project_id": ce, "entry_date": days_ago(1), "relationship_to_hoh": 2,
+               "household_id": household}),
+    )
+    .await
+    .ok(201);
+    let partner = app.agency(&coc, false).await;
+    let plr = app.token("p", &[Role::PriorityListReader], Some(partner));
+    app.get(&format!("/v1/clients/{m}"), &plr)
+        .await
+        .problem(404);
+    for (token, size) in [(&plr, 1), (&wa, 2)] {
+        let r = app.get(&path, token).await;
+        let e = entry_of(r.ok(200), &y);
+        assert_eq!(e["household_size"], size, "{e}");
+    }
+}
