@@ -88,6 +88,46 @@ pub fn may_merge_while_pending(
     Ok(())
 }
 
+/// The agencies that contributed to the duplicate and to nothing of the survivor (nor created
+/// it): the merge makes them contributors of the survivor, and row 5 (`contributor`, any
+/// visibility, `full`) then shows them the survivor's identity in full, including what only the
+/// survivor holds (its SSN, DOB, contacts). consent.md asks for an explicit confirmation of a
+/// merge and nothing more, and a merge that leaves the person's data split over two records
+/// serves nobody: the merge goes ahead, and its answer (and its `?dry_run` preview) names these
+/// agencies in a warning (docs/workflows.md, "Merging records").
+pub fn contributors_gaining_full(
+    survivor_creator: Uuid,
+    survivor_contributors: &[Uuid],
+    duplicate_contributors: &[Uuid],
+) -> Vec<Uuid> {
+    let mut out: Vec<Uuid> = duplicate_contributors
+        .iter()
+        .copied()
+        .filter(|a| *a != survivor_creator && !survivor_contributors.contains(a))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Why the survivor's visibility changed: the reason `merged_visibility` gave, or that the
+/// duplicate's visibility was the more restrictive of the two and the survivor takes it.
+pub fn visibility_change_reason(
+    survivor: Visibility,
+    merged: Visibility,
+    warning: Option<&'static str>,
+) -> &'static str {
+    match warning {
+        // The more restrictive of the two is private or locked, which the merged record cannot
+        // be: closed is then less restrictive than one of them (or both).
+        Some(_) => "the more restrictive of the two visibilities (private or locked) cannot hold the merged record (see the warning), so it is closed",
+        None if openness(merged) < openness(survivor) => {
+            "the duplicate's visibility was the more restrictive of the two, and the merged record takes it"
+        }
+        None => "the merged record keeps the more restrictive of the two visibilities",
+    }
+}
+
 /// How much a visibility shares, least first: the survivor takes the less sharing of the two.
 fn openness(v: Visibility) -> u8 {
     match v {
@@ -146,6 +186,34 @@ mod tests {
         assert_eq!(merged_visibility(Locked, Open, true, false).0, Closed);
         assert_eq!(merged_visibility(Private, Open, false, true).0, Closed);
         assert_eq!(merged_visibility(Locked, Open, false, true).0, Locked);
+    }
+
+    #[test]
+    fn the_duplicates_own_contributors_gain_full_access() {
+        let id = Uuid::from_u128;
+        let (creator, both, dup_only, other) = (id(1), id(2), id(3), id(4));
+        assert_eq!(
+            contributors_gaining_full(
+                creator,
+                &[creator, both],
+                &[both, creator, dup_only, dup_only]
+            ),
+            vec![dup_only]
+        );
+        assert!(contributors_gaining_full(creator, &[other], &[creator]).is_empty());
+    }
+
+    #[test]
+    fn a_visibility_change_says_why() {
+        // private survivor, open duplicate with other contributors: closed, which is less
+        // restrictive than private: the reason is the rule, not "the more restrictive".
+        let (v, w) = merged_visibility(Private, Open, true, false);
+        assert_eq!(v, Closed);
+        assert!(visibility_change_reason(Private, v, w).contains("cannot hold"));
+        let (v, w) = merged_visibility(Open, Private, true, false);
+        assert!(visibility_change_reason(Open, v, w).contains("cannot hold"));
+        let (v, w) = merged_visibility(Open, Closed, false, false);
+        assert!(visibility_change_reason(Open, v, w).contains("more restrictive"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod dob;
 pub mod hud;
 pub mod identity;
 pub mod names;
+pub mod nicknames;
 pub mod patch;
 pub mod pii;
 pub mod quality;

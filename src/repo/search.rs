@@ -53,6 +53,19 @@ struct IdRow {
 /// stands in the partial indexes' predicates: as a bound parameter (diesel binds every DSL
 /// value) a generic plan cannot use those indexes, so PostgreSQL found the custom plan cheaper
 /// and planned the last-four lookup on every execution (0.16 ms, three times its execution).
+/// The record a client id or short UID names, a merged tombstone followed to the record it was
+/// merged into (through chains of merges), as `GET` names the survivor: SQL over the record
+/// found by `found` (a condition on `t`).
+fn surviving(found: &str) -> String {
+    format!(
+        "(WITH RECURSIVE m(id, next, depth) AS (\
+           SELECT t.id, t.merged_into, 0 FROM clients t WHERE {found} \
+           UNION ALL SELECT t.id, t.merged_into, m.depth + 1 FROM clients t \
+           JOIN m ON t.id = m.next WHERE m.depth < 32) \
+         SELECT m.id FROM m WHERE m.next IS NULL LIMIT 1)"
+    )
+}
+
 pub fn exact_ids(conn: &mut PgConnection, key: ExactKey, limit: i64) -> QueryResult<Vec<Uuid>> {
     let q = |condition: &str| {
         CachedSql::new(format!(
@@ -62,8 +75,8 @@ pub fn exact_ids(conn: &mut PgConnection, key: ExactKey, limit: i64) -> QueryRes
         .bind(limit)
     };
     let q = match key {
-        ExactKey::ClientId(id) => q("id = $2").bind(id),
-        ExactKey::ShortUid(uid) => q("short_uid = $2").bind(uid),
+        ExactKey::ClientId(id) => q(&format!("id = {}", surviving("t.id = $2"))).bind(id),
+        ExactKey::ShortUid(uid) => q(&format!("id = {}", surviving("t.short_uid = $2"))).bind(uid),
         ExactKey::Ssn(ssn) => q("ssn = $2").bind(ssn),
         ExactKey::StoredLastFour { last_four, dob } => {
             q("ssn = $2 AND dob = $3").bind(last_four).bind(dob)
@@ -104,11 +117,11 @@ pub fn exact_visible(
         let condition = match *key {
             ExactKey::ClientId(id) => {
                 params.push(id.into());
-                format!("c.id = ${n}")
+                format!("c.id = {}", surviving(&format!("t.id = ${n}")))
             }
             ExactKey::ShortUid(uid) => {
                 params.push(uid.into());
-                format!("c.short_uid = ${n}")
+                format!("c.id = {}", surviving(&format!("t.short_uid = ${n}")))
             }
             ExactKey::Ssn(ssn) => {
                 params.push(ssn.into());
@@ -193,6 +206,119 @@ pub fn name_candidates(
         }
     }
     Ok((out, truncated))
+}
+
+/// The candidates of a name search that `viewer` may see (with `full_only`, in full), at most
+/// `cap` of them, and whether there were more: `client_search_candidates` without its cap
+/// (`LIMIT NULL`), then the consent filter, then the cap. For a name too common for the capped
+/// search (`name_candidates`), so that records the caller may not see neither crowd out those
+/// it may nor decide `truncated` (api.md: a search answers only what the caller may see).
+#[allow(clippy::too_many_arguments)]
+pub fn visible_name_candidates(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: NaiveDate,
+    first: Option<&str>,
+    last: Option<&str>,
+    dob: Option<NaiveDate>,
+    cap: i32,
+    full_only: bool,
+) -> QueryResult<(Vec<NameCandidate>, bool)> {
+    let (slots, values) = visible::with_viewer(
+        viewer,
+        today,
+        vec![
+            first.into(),
+            last.into(),
+            dob.into(),
+            i64::from(cap + 1).into(),
+        ],
+    );
+    let sql = format!(
+        "SELECT x.id, x.score, x.dob_exact FROM (\
+           SELECT k.id, k.score, k.dob_exact, {basis} AS basis \
+           FROM client_search_candidates($1, $2, $3, NULL::integer) k \
+           JOIN clients c ON c.id = k.id OFFSET 0\
+         ) x WHERE {reach} LIMIT $4",
+        basis = crate::consent::sql::basis_sql(viewer, slots),
+        reach = visible::reach_sql(full_only),
+    );
+    let mut out: Vec<NameCandidate> = CachedSql::new(sql).bind_all(values).load(conn)?;
+    let truncated = out.len() > cap as usize;
+    out.truncate(cap as usize);
+    Ok((out, truncated))
+}
+
+/// What `exact_name_candidates` searches: both name parts (lower-cased, normalized), the first
+/// name's equivalents (nicknames, `domain::nicknames`), and the DOB.
+pub struct ExactNames<'a> {
+    pub first: &'a str,
+    pub last: &'a str,
+    /// The first name and its equivalents.
+    pub firsts: Vec<String>,
+    pub dob: Option<NaiveDate>,
+}
+
+/// The records named exactly as searched, whatever their DOB; or by an equivalent of the first
+/// name (a nickname); or with the parts swapped (first name entered as the last): those the
+/// phonetic and DOB arms of `client_search_candidates` miss. The DOB scores, never filters:
+/// 0.75 for the exact name (0.7 a nickname, 0.65 swapped), +0.25 for the DOB searched, -0.1
+/// for a DOB more than a year from it (none recorded: neither). The consent filter comes
+/// before the cap (at most `cap`), as in `visible_name_candidates`. Each arm is a range scan of
+/// `clients_last_key_idx`.
+pub fn exact_name_candidates(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    today: NaiveDate,
+    names: &ExactNames<'_>,
+    cap: i32,
+    full_only: bool,
+) -> QueryResult<Vec<NameCandidate>> {
+    let mut initials: Vec<String> = names
+        .firsts
+        .iter()
+        .filter_map(|f| f.chars().next().map(|c| c.to_string()))
+        .collect();
+    initials.sort();
+    initials.dedup();
+    let swapped_initial: String = names.last.chars().take(1).collect();
+    let (slots, values) = visible::with_viewer(
+        viewer,
+        today,
+        vec![
+            names.first.into(),
+            names.last.into(),
+            names.dob.into(),
+            initials.into(),
+            names.firsts.clone().into(),
+            i64::from(cap).into(),
+            swapped_initial.into(),
+        ],
+    );
+    let sql = format!(
+        "SELECT x.id, x.score, x.dob_exact FROM (\
+           SELECT c.id, (c.name_score + CASE WHEN $3::date IS NULL OR c.dob IS NULL THEN 0 \
+                   WHEN c.dob = $3::date THEN 0.25 \
+                   WHEN abs(c.dob - $3::date) > 366 THEN -0.1 ELSE 0 END)::float8 AS score, \
+                  COALESCE(c.dob = $3::date, false) AS dob_exact, {basis} AS basis \
+           FROM (\
+             (SELECT c.*, CASE WHEN lower(c.first_name) = $1 THEN 0.75 ELSE 0.7 END AS name_score \
+              FROM clients c WHERE dmetaphone(c.last_name) = dmetaphone($2) \
+              AND lower(left(c.first_name, 1)) = ANY ($4::text[]) \
+              AND lower(c.last_name) = $2 AND lower(c.first_name) = ANY ($5::text[]) \
+              AND c.lifecycle <> 'merged') \
+             UNION ALL \
+             (SELECT c.*, 0.65 AS name_score \
+              FROM clients c WHERE dmetaphone(c.last_name) = dmetaphone($1) \
+              AND lower(left(c.first_name, 1)) = $7 \
+              AND lower(c.last_name) = $1 AND lower(c.first_name) = $2 \
+              AND c.lifecycle <> 'merged')\
+           ) c OFFSET 0\
+         ) x WHERE {reach} LIMIT $6",
+        basis = crate::consent::sql::basis_sql(viewer, slots),
+        reach = visible::reach_sql(full_only),
+    );
+    CachedSql::new(sql).bind_all(values).load(conn)
 }
 
 /// The rows of `ids` (any order).

@@ -136,6 +136,18 @@ pub fn find_agency(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Agen
 }
 
 /// The agencies in `scope` (consent::listing).
+/// The names of the agencies `ids`, in the order of the ids (an unknown id is left out).
+pub fn agency_names(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String>> {
+    let rows: Vec<(Uuid, String)> = agencies::table
+        .filter(agencies::id.eq_any(ids))
+        .select((agencies::id, agencies::name))
+        .load(conn)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|(a, _)| a == id).map(|(_, n)| n.clone()))
+        .collect())
+}
+
 pub fn list_agencies(
     conn: &mut PgConnection,
     scope: &TenantScope,

@@ -274,7 +274,7 @@ pub fn clients_among(
 
 /// The rows a search keeps: those the viewer sees (`x.basis`), with `full_only` those it sees in
 /// full.
-fn reach_sql(full_only: bool) -> String {
+pub fn reach_sql(full_only: bool) -> String {
     if full_only {
         format!("x.basis IN {}", full_bases_sql())
     } else {

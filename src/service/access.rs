@@ -155,6 +155,15 @@ pub fn decide(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<D
     Ok(d)
 }
 
+/// As `decide`, for a write: first takes the record's row lock (`FOR UPDATE`, as a merge, a
+/// split or a de-identification takes it), so the lifecycle and facts decided on hold until the
+/// write commits. A write that waited for a merge of the record sees it merged (409
+/// `record-merged`) instead of attaching its row to the tombstone.
+pub fn decide_locked(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Decided> {
+    repo::lock(conn, id)?;
+    decide(conn, caller, id)
+}
+
 /// The caller's access level to record `id` now, for authorizing an idempotent replay again:
 /// 404 when it has none, 403 for a break-glass read without a reason.
 pub fn access_level_now(

@@ -13,7 +13,7 @@ use crate::consent::{decide_datum, DatumAccess, DatumFacts, DatumKind, IdentityM
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::stays::{self as repo, ContactRow, DocumentMeta, NewDocumentRow};
 use crate::repo::visible;
-use crate::service::access::{decide, Decided};
+use crate::service::access::{decide, decide_locked, Decided};
 use crate::service::context::Caller;
 use crate::service::stays::{check_date, note_contribution};
 
@@ -134,7 +134,9 @@ fn writable(
 ) -> AppResult<(Decided, Uuid)> {
     let agency =
         crate::service::clients::require_agency(caller, "Adding contact details or documents")?;
-    let d = decide(conn, caller, client)?;
+    // Under the record's row lock: a merge moving this record's contacts and documents either
+    // finished (409 record-merged) or waits for this write (and moves its row too).
+    let d = decide_locked(conn, caller, client)?;
     d.require_writable()?;
     refuse_for_mode(&d, what)?;
     Ok((d, agency))
@@ -255,7 +257,7 @@ fn delete_datum(
     delete: impl FnOnce(&mut PgConnection) -> diesel::QueryResult<usize>,
 ) -> AppResult<()> {
     conn.transaction(|conn| {
-        let d = decide(conn, caller, client)?;
+        let d = decide_locked(conn, caller, client)?;
         let (entered_by, collected_on) = find(conn)?.ok_or(AppError::NotFound)?;
         visible_datum(&d, entered_by, collected_on, kind)?;
         require_enterer(&d, entered_by)?;

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::consent::ce::leaves_priority_list;
 use crate::consent::merge::{
-    identities_may_merge, may_merge, may_merge_while_pending, merged_visibility,
-    PendingDeidentification,
+    contributors_gaining_full, identities_may_merge, may_merge, may_merge_while_pending,
+    merged_visibility, visibility_change_reason, PendingDeidentification,
 };
 use crate::consent::{Lifecycle, Visibility};
 use crate::error::{AppError, AppResult};
@@ -111,6 +111,11 @@ fn merge_in(
             .collect();
     may_merge_while_pending(survivor, duplicate, &pending)
         .map_err(|r| AppError::conflict(r.code, r.message))?;
+    let gaining = contributors_gaining_full(
+        s.facts.creating_agency,
+        &s.facts.contributors,
+        &d.facts.contributors,
+    );
     let moved = repo::move_everything(conn, duplicate, survivor)?;
     let others = repo::contributors(conn, survivor)?
         .into_iter()
@@ -134,9 +139,10 @@ fn merge_in(
     let mut row = s.row.clone();
     if visibility != s.facts.visibility {
         changes.push(format!(
-            "Visibility changed from {} to {} (the more restrictive of the two).",
+            "Visibility changed from {} to {}: {}.",
             s.facts.visibility.as_str(),
-            visibility.as_str()
+            visibility.as_str(),
+            visibility_change_reason(s.facts.visibility, visibility, warning)
         ));
         row.visibility = visibility;
     }
@@ -159,6 +165,35 @@ fn merge_in(
     warnings.extend(
         leaves_priority_list(&[&s.facts, &d.facts], &after, caller.today).map(String::from),
     );
+    // What the duplicate held of the identity and the survivor does not: the survivor keeps its
+    // own identity, so the administrator copies these over (PATCH) if they belong. Field names
+    // only, never values.
+    let lacking: Vec<&str> = [
+        (
+            "ssn",
+            s.row.identity.ssn.is_none() && d.row.identity.ssn.is_some(),
+        ),
+        (
+            "dob",
+            s.row.identity.dob.is_none() && d.row.identity.dob.is_some(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(f, lacks)| lacks.then_some(f))
+    .collect();
+    if !lacking.is_empty() {
+        warnings.push(format!(
+            "The duplicate had {} and this record has none; the merge keeps this record's identity, so copy them over with PATCH /v1/clients/{survivor} if they belong.",
+            lacking.join(" and ")
+        ));
+    }
+    if !gaining.is_empty() {
+        let names = crate::repo::tenants::agency_names(conn, &gaining)?;
+        warnings.push(format!(
+            "Agencies that contributed to the duplicate and not to this record now contribute to this record and see it in full, its identity included (consent.md row 5): {}.",
+            names.join(", ")
+        ));
+    }
     if s.facts.identity != d.facts.identity {
         warnings.push(format!(
             "The records had different identity modes ({} and {}); this record keeps its own.",

@@ -1,7 +1,9 @@
 //! Duplicate search (`POST /v1/clients/search`): by client id or short UID, by SSN (full, or last
 //! four with DOB), by name and DOB (phonetic keys and DOB variants find the candidates, pg_trgm
-//! similarity ranks them; `repo::search`). It answers only what the caller may see, via the
-//! consent filter in SQL; matching on PII reaches only records the caller sees in full.
+//! similarity ranks them; `repo::search`), with the exact name whatever the DOB, nicknames
+//! (`domain::nicknames`) and swapped parts. It answers only what the caller may see, via the
+//! consent filter in SQL; matching on PII reaches only records the caller sees in full; a name
+//! too common to score whole is filtered before it is capped.
 
 use std::collections::HashMap;
 
@@ -14,11 +16,11 @@ use uuid::Uuid;
 use crate::consent::sql::level_of;
 use crate::consent::{AccessBasis, AccessDecision, AccessLevel, Viewer};
 use crate::domain::scrub::Needles;
-use crate::domain::{normalize_name, validate_dob, Ssn};
+use crate::domain::{nicknames, normalize_name, validate_dob, Ssn};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo};
 use crate::repo::clients::ClientRow;
-use crate::repo::search::{self as search_repo, ExactKey};
+use crate::repo::search::{self as search_repo, ExactKey, ExactNames};
 use crate::repo::visible as visible_repo;
 use crate::service::access::require_reason_not_naming;
 use crate::service::client_view::{client_view, ClientView};
@@ -43,7 +45,11 @@ pub struct ClientSearch {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchHit {
-    /// 0 to 1: 1 for an exact id, UID or SSN match; name similarity (pg_trgm) plus a DOB match otherwise.
+    /// 0 to 1: 1 for an exact id, UID or SSN match (a merged record's id or UID answers the
+    /// record it was merged into); otherwise name similarity (pg_trgm; an exact name 0.75, a
+    /// nickname 0.7, first and last swapped 0.65) raised by the DOB searched (+0.25, a plausible
+    /// variant +0.15) or lowered by a DOB more than a year from it (-0.1); no DOB on the record
+    /// leaves it.
     pub score: f64,
     /// Which criteria matched (`client_id`, `short_uid`, `ssn`, `ssn_last4_dob`, `name`, `dob`).
     pub matched_on: Vec<String>,
@@ -53,8 +59,9 @@ pub struct SearchHit {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchResult {
     pub items: Vec<SearchHit>,
-    /// True when a name is too common to narrow: only the first candidates the indexes gave were
-    /// scored. Add a DOB (or the other name part) to search them all.
+    /// True when a name is too common to narrow among the records the caller may see: only the
+    /// first of them the indexes gave were scored. Add a DOB (or the other name part) to search
+    /// them all. Records the caller may not see never count.
     pub truncated: bool,
 }
 
@@ -362,7 +369,43 @@ fn by_name_and_keys(
             add(&mut found, id, *score, label);
         }
     }
-    let (candidates, truncated) = search_repo::name_candidates(conn, first, last, dob, NAME_CAP)?;
+    let (mut candidates, mut truncated) =
+        search_repo::name_candidates(conn, first, last, dob, NAME_CAP)?;
+    if truncated {
+        // Too common to score every candidate: the capped search may have stopped at records
+        // the caller may not see. Filter first, then cap, so that the hits and `truncated`
+        // depend only on what the caller may see (api.md). A name found whole (not capped) was
+        // scored whole, and its hidden candidates are dropped below, crowding nothing out.
+        (candidates, truncated) = search_repo::visible_name_candidates(
+            conn,
+            viewer,
+            caller.today,
+            first,
+            last,
+            dob,
+            NAME_CAP,
+            pii,
+        )?;
+    }
+    if let (Some(first), Some(last)) = (first, last) {
+        // The exact name whatever the DOB, nicknames, and the parts swapped.
+        let mut firsts: Vec<String> = vec![first.to_string()];
+        firsts.extend(nicknames::equivalents(first).into_iter().map(String::from));
+        let names = ExactNames {
+            first,
+            last,
+            firsts,
+            dob,
+        };
+        candidates.extend(search_repo::exact_name_candidates(
+            conn,
+            viewer,
+            caller.today,
+            &names,
+            NAME_CAP,
+            pii,
+        )?);
+    }
     for c in candidates {
         add(&mut found, c.id, c.score, "name");
         if c.dob_exact {

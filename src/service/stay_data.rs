@@ -444,7 +444,8 @@ pub fn add(
 ) -> AppResult<StayDatumWrite> {
     let agency = crate::service::clients::require_agency(caller, "Adding data to a stay")?;
     conn.transaction(|conn| {
-        let stay = load_stay(conn, caller, enrollment, false)?;
+        // Locked: a merge moving the stay's data waits for this datum, or this sees it merged.
+        let stay = load_stay(conn, caller, enrollment, true)?;
         stay.require_writable()?;
         let kind = input.kind();
         let observational = matches!(

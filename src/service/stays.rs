@@ -396,13 +396,21 @@ pub fn load_stay(
     id: Uuid,
     lock: bool,
 ) -> AppResult<Stay> {
-    let row = if lock {
-        repo::lock_enrollment(conn, id)?
+    let (row, record) = if lock {
+        // A write: the record's row lock first (in the order a merge or split takes its locks:
+        // the record, then its stays), then the stay's. A stay a merge or split moved meanwhile
+        // is decided on the record it was found on, now merged or superseded (409).
+        let client = repo::find_enrollment(conn, id)?
+            .ok_or(AppError::NotFound)?
+            .client_id;
+        let record = crate::service::access::decide_locked(conn, caller, client)?;
+        let row = repo::lock_enrollment(conn, id)?.ok_or(AppError::NotFound)?;
+        (row, record)
     } else {
-        repo::find_enrollment(conn, id)?
+        let row = repo::find_enrollment(conn, id)?.ok_or(AppError::NotFound)?;
+        let record = decide(conn, caller, row.client_id)?;
+        (row, record)
     };
-    let row = row.ok_or(AppError::NotFound)?;
-    let record = decide(conn, caller, row.client_id)?;
     let datum = DatumFacts {
         entered_by_agency: row.entered_by_agency,
         collected_on: row.collected_on,

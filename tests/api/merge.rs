@@ -509,3 +509,211 @@ async fn a_merge_that_takes_a_client_off_the_priority_list_says_so() {
     let r = app.get(&list, &worker).await;
     assert!(on_list(r.ok(200), &open), "{}", r.body);
 }
+
+/// A merge in progress, as another connection holds it: both records locked `FOR UPDATE` (as
+/// `service::merge` locks them), until a request waits on the lock; then the duplicate's
+/// contacts, documents, stays and data move, the duplicate becomes a tombstone, and it commits.
+fn hold_merge(survivor: Uuid, duplicate: Uuid) -> std::thread::JoinHandle<()> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Integer, Uuid as SqlUuid};
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = Integer)]
+        pid: i32,
+    }
+    let url = test_database_url();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let mut holder = PgConnection::establish(&url).unwrap();
+        let mut watcher = PgConnection::establish(&url).unwrap();
+        holder
+            .transaction::<_, diesel::result::Error, _>(|c| {
+                let pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+                    .get_result::<Pid>(c)?
+                    .pid;
+                diesel::sql_query(
+                    "SELECT id FROM clients WHERE id IN ($1, $2) ORDER BY id FOR UPDATE",
+                )
+                .bind::<SqlUuid, _>(survivor)
+                .bind::<SqlUuid, _>(duplicate)
+                .execute(c)?;
+                locked.send(()).unwrap();
+                // Until a request waits for this transaction (at most 20 s).
+                for _ in 0..400 {
+                    let waiting = diesel::sql_query(
+                        "SELECT count(*) AS n FROM pg_stat_activity \
+                         WHERE $1 = ANY (pg_blocking_pids(pid))",
+                    )
+                    .bind::<Integer, _>(pid)
+                    .get_result::<N>(&mut watcher)?
+                    .n;
+                    if waiting > 0 {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                for table in ["contacts", "documents", "enrollments", "enrollment_data"] {
+                    diesel::sql_query(format!(
+                        "UPDATE {table} SET client_id = $1 WHERE client_id = $2"
+                    ))
+                    .bind::<SqlUuid, _>(survivor)
+                    .bind::<SqlUuid, _>(duplicate)
+                    .execute(c)?;
+                }
+                diesel::sql_query(
+                    "UPDATE clients SET lifecycle = 'merged', merged_into = $1 WHERE id = $2",
+                )
+                .bind::<SqlUuid, _>(survivor)
+                .bind::<SqlUuid, _>(duplicate)
+                .execute(c)?;
+                Ok(())
+            })
+            .unwrap();
+    });
+    is_locked.recv().unwrap();
+    handle
+}
+
+/// Tester's finding: a contact, document or stay datum added while a merge of its record ran
+/// answered 201 and landed on the tombstone. Each such write takes the record's row lock and
+/// decides under it: it waits for the merge, then answers 409 `record-merged` naming the
+/// survivor, and nothing is attached to the tombstone.
+#[actix_web::test]
+async fn a_write_that_waits_for_a_merge_of_its_record_is_refused_not_left_on_the_tombstone() {
+    let app = spawn_with(committing_pool(4)).await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let worker = app.token(&format!("cw-{agency}"), &[Role::CaseWorker], Some(agency));
+    let project = app.project(agency, 1).await;
+    let doc = json!({"file_name": "id.txt", "content_type": "text/plain",
+                     "content_base64": "aWQgY2FyZA=="});
+    for what in ["contacts", "documents", "notes"] {
+        let survivor: Uuid = record(&app, &worker, "Keep").await.parse().unwrap();
+        let duplicate: Uuid = record(&app, &worker, "Gone").await.parse().unwrap();
+        let stay = app
+            .post(
+                &format!("/v1/clients/{duplicate}/enrollments"),
+                &worker,
+                json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+            )
+            .await
+            .ok(201)["enrollment"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (path, body) = match what {
+            "contacts" => (
+                format!("/v1/clients/{duplicate}/contacts"),
+                json!({"kind": "phone", "value": "(509) 555-0100"}),
+            ),
+            "documents" => (format!("/v1/clients/{duplicate}/documents"), doc.clone()),
+            _ => (
+                format!("/v1/enrollments/{stay}/notes"),
+                json!({"note_date": "2024-01-11", "text": "came by"}),
+            ),
+        };
+        let merge = hold_merge(survivor, duplicate);
+        let r = app.post(&path, &worker, body).await;
+        merge.join().unwrap();
+        let p = r.problem(409);
+        assert_eq!(p["type"], "urn:hearth:problem:record-merged", "{what}: {p}");
+        assert_eq!(p["use_record"], json!(survivor), "{what}: {p}");
+        // Nothing was attached to either record.
+        let list = match what {
+            "notes" => format!("/v1/enrollments/{stay}/notes"),
+            _ => format!("/v1/clients/{survivor}/{what}"),
+        };
+        let r = app.get(&list, &worker).await;
+        assert_eq!(r.ok(200)["items"], json!([]), "{what}");
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        let mut conn = committing_pool(2).get().unwrap();
+        let left = diesel::sql_query(
+            "SELECT (SELECT count(*) FROM contacts WHERE client_id = $1) \
+                  + (SELECT count(*) FROM documents WHERE client_id = $1) \
+                  + (SELECT count(*) FROM enrollment_data WHERE client_id = $1) AS n",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(duplicate)
+        .get_result::<N>(&mut conn)
+        .unwrap()
+        .n;
+        assert_eq!(left, 0, "{what} left on the tombstone");
+    }
+}
+
+/// Tester's findings: a merge of a duplicate holding an SSN and DOB into a survivor without
+/// them kept neither and said nothing; and it gave the duplicate's contributors the survivor's
+/// identity in full (row 5) without a word. Both are warnings now (field and agency names, no
+/// values); the visibility change says why it changed.
+#[actix_web::test]
+async fn a_merge_warns_of_identity_the_survivor_lacks_and_of_who_gains_full_access() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let m1 = app.agency(&coc, true).await;
+    let r = app
+        .post(
+            "/v1/agencies",
+            &app.admin,
+            json!({"coc_code": coc, "name": "Northside Outreach", "shares_data": true}),
+        )
+        .await;
+    let m2: Uuid = r.ok(201)["id"].as_str().unwrap().parse().unwrap();
+    let admin = app.token(&format!("aa-{m1}"), &[Role::AgencyAdmin], Some(m1));
+    let w1 = app.token(&format!("cw-{m1}"), &[Role::CaseWorker], Some(m1));
+    let w2 = app.token(&format!("cw-{m2}"), &[Role::CaseWorker], Some(m2));
+    let p2 = app.project(m2, 1).await;
+    // S: closed, without SSN and DOB. D: open with an ROI, with them.
+    let s = record(&app, &w1, "Sol").await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &w1,
+            json!({"identity_mode": "identified", "first_name": "Sol", "last_name": "Twin",
+                   "ssn": "531829467", "dob": "1980-04-05", "roi": {"method": "signed"}}),
+        )
+        .await;
+    let d = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{d}/enrollments"),
+        &w2,
+        json!({"project_id": p2, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+    let r = app.get(&format!("/v1/clients/{d}/consents"), &w1).await;
+    let roi = r.ok(200)["items"][0]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/clients/{d}/consents/{roi}/revoke"),
+        &w1,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(app.get(&format!("/v1/clients/{s}"), &w2).await.status, 404);
+    let r = app.post(&merge_path(&s), &admin, confirm(&d)).await;
+    let out = r.ok(200).clone();
+    let warnings = out["warnings"].to_string();
+    assert!(warnings.contains("ssn and dob"), "{out}");
+    assert!(warnings.contains("Northside Outreach"), "{out}");
+    assert!(
+        !warnings.contains("531829467") && !warnings.contains("1980"),
+        "{out}"
+    );
+    let changes = out["changes"].to_string();
+    assert!(
+        !changes.contains("(the more restrictive of the two)"),
+        "{out}"
+    );
+    // The decision of docs/workflows.md: the merge goes ahead; M2 contributes to the survivor.
+    let r = app.get(&format!("/v1/clients/{s}"), &w2).await;
+    assert_eq!(r.ok(200)["access"]["basis"], "contributor");
+}

@@ -255,3 +255,165 @@ async fn bad_search_input_is_a_4xx_naming_the_field_without_echoing_it() {
         .await;
     assert!(r.status.is_client_error(), "{}", r.body);
 }
+
+/// Tester's finding: 2,000 closed "Hollowell" records of a non-sharing agency crowded out the
+/// three open ones the caller created (items [], truncated true), and `truncated` told how many
+/// hidden records share the name. The consent filter now comes before the cap.
+#[actix_web::test]
+async fn hidden_records_neither_crowd_out_visible_ones_nor_set_truncated() {
+    let pool = test_pool();
+    let app = spawn_with(pool.clone()).await;
+    let coc = app.coc(json!({})).await;
+    let (_, m1) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (m3, _) = member(&app, &coc, false, &[Role::CaseWorker]).await;
+    let mut mine = Vec::new();
+    for (first, last) in [
+        ("Visibella", "Hollowell"),
+        ("Laterina", "Hollowell"),
+        ("Zyxwvuts", "Hollowel"),
+    ] {
+        let body = json!({"identity_mode": "identified", "first_name": first, "last_name": last,
+                          "roi": {"method": "signed"}});
+        let r = app.post("/v1/clients", &m1, body).await;
+        mine.push(r.ok(201)["client"]["id"].as_str().unwrap().to_string());
+    }
+    let search = json!({"last_name": "Hollowell", "limit": 50});
+    let before = hits(&app, &m1, search.clone()).await;
+    for hidden in [400, 1600] {
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query(
+            "INSERT INTO clients (id, short_uid, person_id, coc_code, created_by_agency, created_by_user, \
+               identity_mode, visibility, first_name, last_name, name_quality, ssn_quality, dob, dob_quality) \
+             SELECT gen_random_uuid(), upper(substr(md5(random()::text), 1, 12)), gen_random_uuid(), $1, $2, \
+               'loader', 'identified', 'closed', 'Hidden', 'Hollowell', 1, 99, DATE '1950-01-01' + i * 7, 1 \
+             FROM generate_series(1, $3) i",
+        )
+        .bind::<Text, _>(&coc)
+        .bind::<SqlUuid, _>(m3)
+        .bind::<diesel::sql_types::Integer, _>(hidden)
+        .execute(&mut conn)
+        .unwrap();
+        drop(conn);
+        // `hits` asserts truncated false; the answer is the one without hidden records.
+        let found = hits(&app, &m1, search.clone()).await;
+        assert_eq!(found, before, "{hidden} hidden");
+        for id in &mine {
+            assert!(rank_of(&found, id).is_some(), "{hidden} hidden: {found:?}");
+        }
+    }
+}
+
+/// Tester's findings: swapped first and last names found nothing, even with the exact DOB; a
+/// DOB removed an exact-name match whose DOB differed or was not collected; Bill, Liz and Bob
+/// did not find William, Elizabeth and Robert. A DOB now scores, never filters.
+#[actix_web::test]
+async fn swapped_names_nicknames_and_a_differing_dob_still_find_the_record() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let winifred = create(&app, &w, "Winifred", "Blackstock", "1975-03-14").await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ignatius",
+                   "last_name": "Pennywhistle", "veteran_status": 0}),
+        )
+        .await;
+    let ignatius = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let cornelius = create(&app, &w, "Cornelius", "Quillfeather", "1950-06-06").await;
+    let score_of = |found: &[(String, f64, Vec<String>)], id: &str| {
+        found.iter().find(|h| h.0 == id).map(|h| h.1)
+    };
+    // Swapped, with and without the DOB.
+    for criteria in [
+        json!({"first_name": "Blackstock", "last_name": "Winifred", "dob": "1975-03-14"}),
+        json!({"first_name": "Blackstock", "last_name": "Winifred"}),
+    ] {
+        let found = hits(&app, &w, criteria.clone()).await;
+        assert!(
+            rank_of(&found, &winifred).is_some(),
+            "{criteria}: {found:?}"
+        );
+    }
+    // No DOB recorded: a DOB neither finds nor drops it.
+    let alone = hits(
+        &app,
+        &w,
+        json!({"first_name": "Ignatius", "last_name": "Pennywhistle"}),
+    )
+    .await;
+    let with_dob = hits(
+        &app,
+        &w,
+        json!({"first_name": "Ignatius", "last_name": "Pennywhistle", "dob": "1990-01-01"}),
+    )
+    .await;
+    assert_eq!(score_of(&alone, &ignatius), Some(0.75), "{alone:?}");
+    assert_eq!(score_of(&with_dob, &ignatius), Some(0.75), "{with_dob:?}");
+    // A DOB far from the record's lowers the score; the same DOB raises it.
+    let name = |dob: Option<&str>| {
+        let mut c = json!({"first_name": "Cornelius", "last_name": "Quillfeather"});
+        if let Some(d) = dob {
+            c["dob"] = json!(d);
+        }
+        c
+    };
+    let none = score_of(&hits(&app, &w, name(None)).await, &cornelius).unwrap();
+    let far = score_of(&hits(&app, &w, name(Some("1990-02-02"))).await, &cornelius).unwrap();
+    let same = score_of(&hits(&app, &w, name(Some("1950-06-06"))).await, &cornelius).unwrap();
+    assert!(far < none && none < same, "{far} {none} {same}");
+    // Nicknames, both ways, without a DOB.
+    for (stored, searched) in [
+        ("William", "Bill"),
+        ("Elizabeth", "Liz"),
+        ("Robert", "Bob"),
+        ("Bill", "William"),
+    ] {
+        let id = create(&app, &w, stored, "Fairweatherly", "1966-07-08").await;
+        let found = hits(
+            &app,
+            &w,
+            json!({"first_name": searched, "last_name": "Fairweatherly"}),
+        )
+        .await;
+        assert!(
+            rank_of(&found, &id).is_some(),
+            "{searched} -> {stored}: {found:?}"
+        );
+    }
+}
+
+/// Tester's finding: after a merge, a search by the tombstone's client id or short UID answered
+/// [] though GET on it works and names the survivor. It answers the survivor now, to whoever may
+/// see the survivor.
+#[actix_web::test]
+async fn a_search_by_a_merged_records_id_or_uid_answers_the_survivor() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (_, stranger) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let admin = app.token(&format!("aa-{agency}"), &[Role::AgencyAdmin], Some(agency));
+    let survivor = create(&app, &w, "Odalys", "Merriweather", "1971-01-02").await;
+    let duplicate = create(&app, &w, "Odalis", "Merriweather", "1971-01-02").await;
+    let uid = app.get(&format!("/v1/clients/{duplicate}"), &w).await.body["short_uid"].clone();
+    app.post(
+        &format!("/v1/clients/{survivor}/merge"),
+        &admin,
+        json!({"duplicate_id": duplicate, "confirm_same_person": true}),
+    )
+    .await
+    .ok(200);
+    for criteria in [json!({"client_id": duplicate}), json!({"short_uid": uid})] {
+        let found = hits(&app, &w, criteria.clone()).await;
+        assert_eq!(found.len(), 1, "{criteria}: {found:?}");
+        assert_eq!(found[0].0, survivor, "{criteria}");
+        // Through the name path too (a name with the key).
+        let mut with_name = criteria.clone();
+        with_name["last_name"] = json!("Zzyzxqwv");
+        let found = hits(&app, &w, with_name).await;
+        assert_eq!(rank_of(&found, &survivor), Some(0), "{criteria}");
+        // Not to a caller who may not see the survivor (closed, no ROI).
+        assert!(hits(&app, &stranger, criteria.clone()).await.is_empty());
+    }
+}
