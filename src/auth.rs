@@ -193,7 +193,9 @@ impl AuthConfig {
         };
         let mut validation = Validation::new(algs[0]);
         validation.algorithms = algs;
-        validation.leeway = 30;
+        // No leeway: a token is refused from the second its `exp` passes (api.md: expired is
+        // 401), and one not valid yet (`nbf`) or issued in the future (`iat`) until that second.
+        validation.leeway = TOKEN_LEEWAY_SECS;
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -215,6 +217,16 @@ impl AuthConfig {
             })
         })?;
         let claims = data.claims;
+        // jsonwebtoken does not look at `iat`: a token issued in the future is refused, like one
+        // not valid yet.
+        if claims
+            .iat
+            .is_some_and(|iat| iat > chrono::Utc::now().timestamp() + TOKEN_LEEWAY_SECS as i64)
+        {
+            return Err(unauthorized(
+                "The bearer token was issued in the future (iat); check the issuer's clock.",
+            ));
+        }
         if claims.sub.trim().is_empty() {
             return Err(unauthorized("The bearer token's sub claim is empty."));
         }
@@ -256,6 +268,9 @@ impl AuthConfig {
     }
 }
 
+/// The clock skew allowed on `exp`, `nbf` and `iat`, in seconds: none.
+pub const TOKEN_LEEWAY_SECS: u64 = 0;
+
 /// The longest `sub` (and role word) a token may carry, in characters.
 pub const MAX_CLAIM_CHARS: usize = 255;
 
@@ -278,12 +293,17 @@ fn authenticate(req: &HttpRequest) -> Result<Principal, AppError> {
     let auth = req
         .app_data::<web::Data<Arc<AuthConfig>>>()
         .ok_or_else(|| AppError::Internal("auth configuration missing".into()))?;
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| {
-            AppError::Unauthorized("This request needs an Authorization: Bearer token.".into())
-        })?
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let first = values.next().ok_or_else(|| {
+        AppError::Unauthorized("This request needs an Authorization: Bearer token.".into())
+    })?;
+    // Two credentials: which one counts is not for Hearth to guess.
+    if values.next().is_some() {
+        return Err(AppError::BadRequest(
+            "The request carries more than one Authorization header; send exactly one.".into(),
+        ));
+    }
+    let value = first
         .to_str()
         .map_err(|_| AppError::Unauthorized("The Authorization header is malformed.".into()))?;
     let token = value

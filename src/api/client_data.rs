@@ -13,6 +13,7 @@ use crate::AppState;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(add_contact)
         .service(list_contacts)
+        .service(get_contact)
         .service(delete_contact)
         .service(
             // Documents travel base64-encoded in JSON: 5 MiB of file needs a larger body limit.
@@ -81,6 +82,26 @@ async fn list_contacts(
     })
     .await?;
     JsonReply::ok(&ContactList { items })
+}
+
+/// One contact detail (where an add's `Location` points), read as the list reads them.
+#[utoipa::path(
+    tag = "client data",
+    params(("id" = Uuid, Path), ("contact_id" = Uuid, Path)),
+    responses((status = 200, body = Contact), (status = 404, description = "No such contact, or the caller may not see it"))
+)]
+#[get("/clients/{id}/contacts/{contact_id}")]
+async fn get_contact(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<JsonReply> {
+    let (id, cid) = path.into_inner();
+    let c = run_db(&state, move |conn| {
+        client_data::get_contact(conn, &caller, id, cid)
+    })
+    .await?;
+    JsonReply::ok(&c)
 }
 
 /// Delete a contact detail (the agency that entered it).

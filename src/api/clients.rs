@@ -133,6 +133,7 @@ pub struct AccessQuery {
     /// system_admin only: explain the decision for this agency instead.
     pub agency_id: Option<Uuid>,
     /// With `agency_id`: the roles to assume, comma-separated (default `case_worker`).
+    #[param(value_type = Option<Vec<crate::consent::Role>>, style = Form, explode = false)]
     pub roles: Option<String>,
 }
 

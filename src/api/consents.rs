@@ -15,7 +15,10 @@ use crate::service::dry_run;
 use crate::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(grant).service(list).service(revoke);
+    cfg.service(grant)
+        .service(list)
+        .service(get_one)
+        .service(revoke);
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -34,7 +37,7 @@ pub struct ConsentList {
     params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 201, body = ConsentOutcome, headers(
-            ("Location" = String, description = "The created resource"),
+            ("Location" = String, description = "The created resource (absent on a dry run: nothing was stored)"),
             ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
             ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
         )),
@@ -87,6 +90,26 @@ async fn list(
     let id = id.into_inner();
     let items = run_db(&state, move |conn| consents::list(conn, &caller, id)).await?;
     JsonReply::ok(&ConsentList { items })
+}
+
+/// One ROI of the record (where a grant's `Location` points), decided as the history is.
+#[utoipa::path(
+    tag = "consents",
+    params(("id" = Uuid, Path), ("consent_id" = Uuid, Path)),
+    responses((status = 200, body = RoiView), (status = 404, description = "No such record or consent, or the caller may not see it"))
+)]
+#[get("/clients/{id}/consents/{consent_id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<JsonReply> {
+    let (id, consent_id) = path.into_inner();
+    let roi = run_db(&state, move |conn| {
+        consents::get(conn, &caller, id, consent_id)
+    })
+    .await?;
+    JsonReply::ok(&roi)
 }
 
 /// Revoke an ROI. While another ROI of the record has not ended the record stays open

@@ -20,6 +20,7 @@ use crate::AppState;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(file_request)
         .service(list_requests)
+        .service(get_request)
         .service(complete_request)
         .service(reject_request);
 }
@@ -41,7 +42,7 @@ pub struct DeidentificationPage {
     params(DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 201, body = DeidentificationOutcome, headers(
-            ("Location" = String, description = "The created resource"),
+            ("Location" = String, description = "The created resource (absent on a dry run: nothing was stored)"),
             ("Idempotent-Replayed" = String, description = "`true` when this answer replays the first request sent with this Idempotency-Key"),
             ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed (no request filed, no helpdesk notice)"),
         )),
@@ -72,7 +73,7 @@ async fn file_request(
 
 /// Requests, oldest first: an agency's own, a coc_admin's CoC's, all for a system_admin. For
 /// case workers, agency admins, CE assessors, coc_admins and system admins (a priority list
-/// reader lists none).
+/// reader is refused: 403).
 #[utoipa::path(
     tag = "deidentification",
     params(PageQuery),
@@ -92,6 +93,24 @@ async fn list_requests(
     .await?;
     let (items, next_cursor) = paginate(rows, limit, "deidentification-requests", |r| r.id);
     JsonReply::ok(&DeidentificationPage { items, next_cursor })
+}
+
+/// One request (where filing's `Location` points), to whoever lists it: an agency's own, a
+/// coc_admin's CoC's, any for a system_admin; 404 outside that.
+#[utoipa::path(
+    tag = "deidentification",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = DeidentificationRequest), (status = 404, description = "No such request, or not one the caller lists"))
+)]
+#[get("/deidentification-requests/{id}")]
+async fn get_request(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<JsonReply> {
+    let id = id.into_inner();
+    let r = run_db(&state, move |conn| deidentify::get(conn, &caller, id)).await?;
+    JsonReply::ok(&r)
 }
 
 /// Complete a pending request (system_admin), in one transaction: each record becomes

@@ -39,7 +39,18 @@ const MAX_ECHOED_KEY_CHARS: usize = 64;
 /// passes [`check_text`]. Field names in errors are JSON paths (`scope.cocs[1]`).
 pub fn check_json_body(body: &[u8]) -> AppResult<Value> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let value: Value = match serde_path_to_error::deserialize(&mut *de) {
+    let duplicates = std::cell::RefCell::new(Vec::new());
+    let mut track = serde_path_to_error::Track::new();
+    let seed = UniqueKeys {
+        path: String::new(),
+        duplicates: &duplicates,
+    };
+    let parsed = serde::de::DeserializeSeed::deserialize(
+        seed,
+        serde_path_to_error::Deserializer::new(&mut *de, &mut track),
+    )
+    .map_err(|e| serde_path_to_error::Error::new(track.path(), e));
+    let value: Value = match parsed {
         Ok(v) => v,
         Err(e) => {
             let field = field_path(e.path());
@@ -77,12 +88,111 @@ pub fn check_json_body(body: &[u8]) -> AppResult<Value> {
             "The body has bytes after its JSON value; send exactly one JSON value.".into(),
         ));
     }
-    let mut errors = Vec::new();
+    // A key sent twice: serde_json keeps the last, a proxy or another parser may keep the
+    // first; which one the caller meant is not for Hearth to guess.
+    let mut errors: Vec<FieldError> = duplicates
+        .into_inner()
+        .into_iter()
+        .take(MAX_ERRORS)
+        .map(|field| {
+            FieldError::new(
+                field,
+                "duplicate_key",
+                "This field is sent more than once in its object.",
+            )
+        })
+        .collect();
     walk(&value, &mut String::new(), None, &mut errors);
     if errors.is_empty() {
         Ok(value)
     } else {
         Err(AppError::Validation(errors))
+    }
+}
+
+/// Reads a JSON value as `serde_json::Value` does, noting every object key that repeats (its
+/// path, as [`walk`] writes paths) instead of letting the last one win silently.
+struct UniqueKeys<'a> {
+    path: String,
+    duplicates: &'a std::cell::RefCell<Vec<String>>,
+}
+
+impl UniqueKeys<'_> {
+    fn child(&self, step: &str) -> Self {
+        let mut path = self.path.clone();
+        if !step.starts_with('[') && !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(step);
+        UniqueKeys {
+            path,
+            duplicates: self.duplicates,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.child(&format!("[{}]", items.len())))? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let child = self.child(&sanitize_key(&key));
+            let value = map.next_value_seed(UniqueKeys {
+                path: child.path.clone(),
+                duplicates: self.duplicates,
+            })?;
+            if out.contains_key(&key) {
+                self.duplicates.borrow_mut().push(child.path);
+            } else {
+                out.insert(key, value);
+            }
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -374,6 +484,29 @@ mod tests {
             vec![("".into(), "bad_request".into())]
         );
         assert!(codes("{\"a\": 1}\n  ").is_empty());
+    }
+
+    #[test]
+    fn a_key_sent_twice_is_named_at_any_depth() {
+        assert_eq!(
+            codes(r#"{"identity_mode": "x", "visibility": "private", "visibility": "closed"}"#),
+            vec![("visibility".into(), "duplicate_key".into())]
+        );
+        assert_eq!(
+            codes(r#"{"roi": {"scope": {"coc_codes": [], "coc_codes": []}}}"#),
+            vec![("roi.scope.coc_codes".into(), "duplicate_key".into())]
+        );
+        assert_eq!(
+            codes(r#"{"a": [{"b": 1}, {"c": 1, "c": 2}]}"#),
+            vec![("a[1].c".into(), "duplicate_key".into())]
+        );
+        // The same key in two objects is no duplicate; values come through unchanged.
+        let v =
+            check_json_body(br#"{"a": {"k": 1.5}, "b": {"k": [true, null, -2, "s"]}}"#).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a": {"k": 1.5}, "b": {"k": [true, null, -2, "s"]}})
+        );
     }
 
     #[test]

@@ -33,12 +33,13 @@ pub struct ExportQuery {
     #[param(example = "IL-510", required = true)]
     pub coc: Option<String>,
     /// First day of the window (YYYY-MM-DD): stays that overlap `[start, end]` are exported.
-    #[param(required = true)]
+    #[param(required = true, example = "2024-10-01")]
     pub start: Option<String>,
     /// Last day of the window (YYYY-MM-DD), on or after `start`.
-    #[param(required = true)]
+    #[param(required = true, example = "2025-09-30")]
     pub end: Option<String>,
     /// `2026` (FY2026, "2026 v1.0", the default) or `2024` (FY2024).
+    #[param(value_type = Option<crate::domain::contract_words::CsvVersionWord>)]
     pub version: Option<String>,
 }
 

@@ -301,11 +301,14 @@ fn describe_data_error(path: &str, msg: &str) -> (String, &'static str, String) 
     }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = crate::api::edge::sanitize_key(rest.split('`').next().unwrap_or(""));
-        // The path already ends at the unknown key.
+        // The path usually ends at the unknown key already; inside an internally tagged enum
+        // (an ROI's `scope`) it ends at the enum, and the key is added.
         let full = if field.is_empty() {
             name
-        } else {
+        } else if field == name || field.ends_with(&format!(".{name}")) {
             field.clone()
+        } else {
+            format!("{field}.{name}")
         };
         return (
             full,
@@ -487,11 +490,13 @@ impl DryRunQuery {
         self.dry_run == Some(true)
     }
 
-    /// Marks a dry run's answer.
+    /// Marks a dry run's answer, and drops its `Location`: what it names was never stored.
     pub fn mark(&self, reply: super::reply::JsonReply) -> actix_web::HttpResponse {
         let dry = self.is_dry();
         let mut r = reply.into_response();
         if dry {
+            // Nothing was stored: no Location to point at it.
+            r.headers_mut().remove(header::LOCATION);
             r.headers_mut().insert(
                 header::HeaderName::from_static("hearth-dry-run"),
                 header::HeaderValue::from_static("true"),

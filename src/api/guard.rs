@@ -34,6 +34,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/v1/clients/{id}/audit", ReadAudit),
     ("GET", "/v1/clients/{id}/consents", ReadClient),
     ("POST", "/v1/clients/{id}/consents", ConsentWorkflow),
+    ("GET", "/v1/clients/{id}/consents/{consent_id}", ReadClient),
     (
         "POST",
         "/v1/clients/{id}/consents/{consent_id}/revoke",
@@ -47,6 +48,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ),
     ("GET", "/v1/clients/{id}/contacts", ReadClient),
     ("POST", "/v1/clients/{id}/contacts", WriteRecord),
+    ("GET", "/v1/clients/{id}/contacts/{contact_id}", ReadClient),
     (
         "DELETE",
         "/v1/clients/{id}/contacts/{contact_id}",
@@ -112,6 +114,11 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     (
         "GET",
         "/v1/deidentification-requests",
+        ListDeidentificationRequests,
+    ),
+    (
+        "GET",
+        "/v1/deidentification-requests/{id}",
         ListDeidentificationRequests,
     ),
     (

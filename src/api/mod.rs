@@ -53,7 +53,7 @@ Every response carries X-Request-Id (the caller's, when it is a short plain toke
 A method a path does not take answers 405 with Allow; a request line and headers over 128 KiB answer 431.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::domain::contract_words::CsvVersionWord)),
     tags(
         (name = "operations", description = "Liveness, readiness, metrics"),
         (name = "tenants", description = "CoCs and their consent policy, agencies, projects"),
@@ -106,6 +106,7 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
     components
         .security_schemes
         .insert("bearer".into(), RefOr::T(SecurityScheme::Http(bearer)));
+    common_header_components(components);
     api.security = Some(vec![SecurityRequirement::new(
         "bearer",
         Vec::<String>::new(),
@@ -177,6 +178,7 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
             if keyed {
                 declare_idempotency(&mut op.responses);
             }
+            declare_common_headers(&mut op.responses);
             for (code, resp) in op.responses.responses.iter_mut() {
                 // OpenAPI requires a description on every response.
                 if let RefOr::T(r) = resp {
@@ -201,6 +203,62 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
         }
     }
     api
+}
+
+/// The headers the middleware and the problem documents send whatever the operation:
+/// `X-Request-Id` on every answer, `WWW-Authenticate` on a 401, `Retry-After` on a 503. Declared
+/// once under `components/headers`, referred to from each response.
+const COMMON_HEADERS: [&str; 3] = ["X-Request-Id", "WWW-Authenticate", "Retry-After"];
+
+fn common_header_components(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::{header::HeaderBuilder, ObjectBuilder, Type};
+    let request_id = HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(
+            "The request's id: the caller's X-Request-Id when it is a short plain token, else a new one; audit rows and logs carry it",
+        ))
+        .build();
+    let www_authenticate = HeaderBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["Bearer"])),
+        ))
+        .description(Some("`Bearer`: the scheme this API authenticates with"))
+        .build();
+    let retry_after = HeaderBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        ))
+        .description(Some(
+            "Seconds to wait before trying again (the database is unreachable or every connection is busy; docs/faults.md)",
+        ))
+        .build();
+    for (name, h) in COMMON_HEADERS
+        .iter()
+        .zip([request_id, www_authenticate, retry_after])
+    {
+        components.headers.insert((*name).into(), RefOr::T(h));
+    }
+}
+
+fn declare_common_headers(responses: &mut utoipa::openapi::Responses) {
+    let reference = |name: &str| RefOr::Ref(Ref::new(format!("#/components/headers/{name}")));
+    for (code, resp) in responses.responses.iter_mut() {
+        let RefOr::T(r) = resp else { continue };
+        let names: &[&str] = match code.as_str() {
+            "401" => &COMMON_HEADERS[..2],
+            "503" => &[COMMON_HEADERS[0], COMMON_HEADERS[2]],
+            _ => &COMMON_HEADERS[..1],
+        };
+        for name in names {
+            r.headers
+                .entry((*name).into())
+                .or_insert_with(|| reference(name));
+        }
+    }
 }
 
 /// An operation that takes `Idempotency-Key` (`api::idempotent`): `Idempotent-Replayed` on its

@@ -143,9 +143,11 @@ pub struct PriorityListQuery {
     /// its CoC's locked, closed and private ones included at level `limited` (`coc_aggregate`).
     /// `list` by default; with a cursor, the cursor's view (a contradicting one is a 422
     /// `invalid_cursor`).
+    #[param(value_type = Option<crate::domain::contract_words::PriorityListView>)]
     pub view: Option<String>,
     /// RFC 3339: answer only the entries added, changed or removed since then (pass the
     /// `as_of` of the previous pull).
+    #[param(value_type = Option<String>, format = DateTime)]
     pub changed_since: Option<String>,
 }
 
@@ -153,6 +155,7 @@ pub struct PriorityListQuery {
 pub struct PriorityListPage {
     pub coc_code: String,
     /// `list` or `coc`.
+    #[schema(value_type = crate::domain::contract_words::PriorityListView)]
     pub view: String,
     /// Pass as `changed_since` in the next pull: every change before it is in this answer or an
     /// earlier one.

@@ -4,6 +4,7 @@
 //! without a database and gives the same answer wherever it is applied.
 
 pub mod coc_code;
+pub mod contract_words;
 pub mod dates;
 pub mod dob;
 pub mod hud;
@@ -21,7 +22,7 @@ pub mod words;
 pub use coc_code::CocCode;
 pub use dob::{anonymous_dob, validate_dob, AnonymousDobRule};
 pub use hud::{check_code, destination_for_project_type, destination_needs_subsidy, HudList};
-pub use names::{normalize_name, NAME_MAX_CHARS};
+pub use names::{has_hidden_characters, has_visible_word, normalize_name, NAME_MAX_CHARS};
 pub use pii::{contains_pii, pii_spans, scan_pii, PiiKind, PiiSpan};
 pub use quality::{check_quality, check_ssn_quality, QualityField};
 pub use ssn::Ssn;

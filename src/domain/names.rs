@@ -12,6 +12,22 @@ fn is_invisible_trick(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// The rule every short name-like text (a CoC, agency or project name, a file name, a contact
+/// value, who verified a living situation, where an assessment took place) shares with client
+/// names: no control character other than whitespace (a caller's own check may refuse that
+/// too), and none of the characters that make a text display as something else or compare
+/// unequal to what it looks like (`inv\u{202E}gpj.exe` shows as `invexe.jpg`; a name of
+/// zero-width spaces shows as nothing).
+pub fn has_hidden_characters(s: &str) -> bool {
+    s.chars()
+        .any(|c| (c.is_control() && !c.is_whitespace()) || is_invisible_trick(c))
+}
+
+/// A short name-like text shows something: a letter or a digit.
+pub fn has_visible_word(s: &str) -> bool {
+    s.chars().any(char::is_alphanumeric)
+}
+
 /// Tab, newline and other whitespace are folded into single spaces (a pasted name often
 /// carries them) before control characters are looked for, so only the other control
 /// characters (NUL, ESC, DEL, ...) are refused.
@@ -127,6 +143,28 @@ mod tests {
         ] {
             assert_eq!(code(s), "name_invalid_characters", "{s:?}");
         }
+    }
+
+    #[test]
+    fn short_texts_share_the_rule() {
+        for s in [
+            "inv\u{202E}gpj.exe",
+            "\u{200B}\u{200B}",
+            "Shelter\u{FEFF}",
+            "a\u{1b}b",
+        ] {
+            assert!(has_hidden_characters(s), "{s:?}");
+        }
+        for s in [
+            "Hope House",
+            "report 2024.pdf",
+            "Zoë\tÑ",
+            "کاظمی\u{200C}پور",
+        ] {
+            assert!(!has_hidden_characters(s), "{s:?}");
+        }
+        assert!(!has_visible_word("- . -"));
+        assert!(has_visible_word("211"));
     }
 
     #[test]

@@ -127,6 +127,24 @@ pub fn list_requests(
     q.load(conn)
 }
 
+/// One request, when it is within `scope` (the list's scope: an agency's own, a CoC's, all).
+pub fn find_request_in(
+    conn: &mut PgConnection,
+    scope: &RequestScope,
+    id: Uuid,
+) -> QueryResult<Option<RequestRow>> {
+    let mut q = dr::table
+        .filter(dr::id.eq(id))
+        .select(RequestRow::as_select())
+        .into_boxed();
+    match scope {
+        RequestScope::All => {}
+        RequestScope::Coc(c) => q = q.filter(dr::coc_code.eq(c.clone())),
+        RequestScope::Agency(a) => q = q.filter(dr::requested_by_agency.eq(*a)),
+    }
+    q.first(conn).optional()
+}
+
 /// Requests that name any of `ids` (as the client, a member or a listed duplicate), whatever
 /// their status: another agency's request may have listed the record as a suspected duplicate.
 pub fn requests_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<RequestRow>> {

@@ -107,8 +107,14 @@ fn contact_view(r: &ContactRow, caller: &Caller) -> Contact {
 fn check_contact(kind: ContactKind, value: &str) -> Result<String, FieldError> {
     let v = value.trim();
     let bad = |m: &str| FieldError::new("value", "invalid_contact", m);
-    if v.is_empty() || v.chars().count() > 300 || v.chars().any(char::is_control) {
-        return Err(bad("value is 1 to 300 printable characters."));
+    if v.is_empty()
+        || v.chars().count() > 300
+        || v.chars().any(char::is_control)
+        || crate::domain::has_hidden_characters(v)
+    {
+        return Err(bad(
+            "value is 1 to 300 printable characters, with no invisible or direction-changing characters.",
+        ));
     }
     match kind {
         ContactKind::Email
@@ -195,6 +201,26 @@ pub fn list_contacts(
             caller.audit(conn, Some(client), "contacts_read", d.decision.basis, None)?;
         }
         Ok(rows.iter().map(|v| contact_view(&v.row, caller)).collect())
+    })
+}
+
+/// One contact detail, read as the list reads them (the same decision and audit row); 404 when
+/// the caller may not see it or the record has none of this id.
+pub fn get_contact(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+    contact: Uuid,
+) -> AppResult<Contact> {
+    conn.transaction(|conn| {
+        let d = decide(conn, caller, client)?;
+        let rows = visible::contacts_of(conn, &d.viewer, caller.today, client)?;
+        let row = rows
+            .iter()
+            .find(|v| v.row.id == contact)
+            .ok_or(AppError::NotFound)?;
+        caller.audit(conn, Some(client), "contacts_read", d.decision.basis, None)?;
+        Ok(contact_view(&row.row, caller))
     })
 }
 
@@ -325,11 +351,13 @@ fn check_document(input: &NewDocument) -> Result<Vec<u8>, Vec<FieldError>> {
         || name
             .chars()
             .any(|c| c.is_control() || c == '/' || c == '\\')
+        || crate::domain::has_hidden_characters(name)
+        || !crate::domain::has_visible_word(name)
     {
         errs.push(FieldError::new(
             "file_name",
             "invalid_file_name",
-            "file_name is 1 to 200 characters, without slashes.",
+            "file_name is 1 to 200 characters with a letter or digit, without slashes or invisible or direction-changing characters.",
         ));
     }
     let content_type = input.content_type.trim().to_ascii_lowercase();

@@ -26,8 +26,10 @@ pub use crate::domain::words::RoiMethod;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RoiScopeBody {
-    /// Every sharing agency of the installation.
-    Statewide,
+    /// Every sharing agency of the installation. A struct variant with no fields, so that a
+    /// stray field (`coc_codes` on a statewide scope) is refused like any unknown field; a unit
+    /// variant would ignore it.
+    Statewide {},
     /// Only the listed CoCs.
     Cocs { coc_codes: Vec<String> },
 }
@@ -87,7 +89,7 @@ pub fn roi_view(r: &RoiRow, today: NaiveDate, full: bool) -> RoiView {
         expires_on: r.expires_on,
         revoked_on: r.revoked_on,
         scope: if r.scope_statewide {
-            RoiScopeBody::Statewide
+            RoiScopeBody::Statewide {}
         } else {
             RoiScopeBody::Cocs {
                 coc_codes: r.scope_cocs.clone(),
@@ -140,8 +142,8 @@ pub fn build_roi(
             "effective_from is too early.",
         ));
     }
-    let (statewide, cocs) = match input.scope.clone().unwrap_or(RoiScopeBody::Statewide) {
-        RoiScopeBody::Statewide => (true, vec![]),
+    let (statewide, cocs) = match input.scope.clone().unwrap_or(RoiScopeBody::Statewide {}) {
+        RoiScopeBody::Statewide {} => (true, vec![]),
         RoiScopeBody::Cocs { coc_codes } => {
             if coc_codes.is_empty() {
                 errs.push(FieldError::new(
@@ -162,7 +164,14 @@ pub fn build_roi(
                                 "unknown_coc",
                                 "No CoC has this code.",
                             ));
-                        } else if !out.contains(&code.as_str().to_string()) {
+                        } else if out.contains(&code.as_str().to_string()) {
+                            // Listed twice: a typo for another CoC, most likely.
+                            errs.push(FieldError::new(
+                                field,
+                                "duplicate",
+                                "This CoC is already listed in coc_codes.",
+                            ));
+                        } else {
                             out.push(code.as_str().to_string());
                         }
                     }
@@ -218,6 +227,7 @@ pub struct ConsentOutcome {
     /// as contributors), or `another_roi_active` (another ROI of the record has not ended, so the
     /// record stays open for that ROI's scope).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::contract_words::RevocationScenario>)]
     pub scenario: Option<String>,
     /// The helpdesk notice the server recorded for the CoC admins, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -397,6 +407,23 @@ pub fn list(conn: &mut PgConnection, caller: &Caller, client: Uuid) -> AppResult
     })
 }
 
+/// One ROI of the record, decided as the history is (`list`); 404 when the record has none of
+/// this id.
+pub fn get(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    client: Uuid,
+    consent: Uuid,
+) -> AppResult<RoiView> {
+    let d = decide(conn, caller, client)?;
+    let full = d.decision.level == AccessLevel::Full;
+    d.rois
+        .iter()
+        .find(|r| r.id == consent)
+        .map(|r| roi_view(r, caller.today, full))
+        .ok_or(AppError::NotFound)
+}
+
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRoi {
@@ -549,4 +576,24 @@ pub fn revoke(
             superseded_client_id: split.map(|_| client),
         })
     })
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::RoiScopeBody;
+
+    #[test]
+    fn a_statewide_scope_takes_no_coc_codes() {
+        let read = |s: &str| serde_json::from_str::<RoiScopeBody>(s);
+        assert_eq!(
+            read(r#"{"type": "statewide"}"#).unwrap(),
+            RoiScopeBody::Statewide {}
+        );
+        assert!(read(r#"{"type": "statewide", "coc_codes": ["IL-510"]}"#).is_err());
+        assert!(read(r#"{"type": "cocs", "coc_codes": ["IL-510"], "x": 1}"#).is_err());
+        assert_eq!(
+            serde_json::to_value(RoiScopeBody::Statewide {}).unwrap(),
+            serde_json::json!({"type": "statewide"})
+        );
+    }
 }

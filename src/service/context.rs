@@ -15,6 +15,13 @@ use crate::repo::audit::{self, NewAuditEvent};
 /// server knows of the records concerned is checked too, where they are known
 /// ([`Caller::require_reason_free_of`]).
 pub fn access_reason(raw: &str) -> AppResult<String> {
+    // A tab, a newline or any other control character could forge a log line or an audit
+    // field: the header is plain text on one line.
+    if raw.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(
+            "X-Access-Reason must be plain text with no control character (such as a tab).".into(),
+        ));
+    }
     let s = raw.trim().to_string();
     if s.is_empty() || s.chars().count() > 500 {
         return Err(AppError::BadRequest(

@@ -316,6 +316,20 @@ pub fn list(
         .collect())
 }
 
+/// One request, to whoever lists it (`list`'s scope); 404 outside it.
+pub fn get(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<DeidentificationRequest> {
+    let p = &caller.principal;
+    let coc = crate::service::viewer::caller_coc(conn, p)?;
+    let scope = request_scope(&p.roles, p.agency_id, coc.as_deref())
+        .map_err(|m| AppError::Forbidden(m.into()))?;
+    let row = repo::find_request_in(conn, &scope, id)?.ok_or(AppError::NotFound)?;
+    Ok(view(&row))
+}
+
 fn pending(conn: &mut PgConnection, id: Uuid) -> AppResult<RequestRow> {
     // Who may decide is the permission table's (AdministerDeidentification: system admins).
     let row = repo::lock_request(conn, id)?.ok_or(AppError::NotFound)?;

@@ -60,6 +60,7 @@ pub struct ImportProblem {
     pub column: Option<String>,
     pub code: String,
     /// `error` or `warning`.
+    #[schema(value_type = crate::domain::contract_words::ProblemSeverity)]
     pub severity: String,
     pub message: String,
 }

@@ -40,6 +40,7 @@ pub struct HmisRecord {
     #[schema(value_type = Object)]
     pub invalid: serde_json::Map<String, serde_json::Value>,
     /// `full`, or `non_pii` (free text, domestic-violence columns left out).
+    #[schema(value_type = crate::domain::contract_words::DatumAccessWord)]
     pub access: String,
     pub entered_by_agency_id: Uuid,
     pub entered_by_your_agency: bool,
@@ -86,7 +87,7 @@ fn shown(
         source_id: k.source_id,
         fields,
         invalid,
-        access: if full { "full" } else { "non_pii" }.into(),
+        access: crate::domain::contract_words::DatumAccessWord::of(full).into(),
         entered_by_agency_id: k.entered_by_agency,
         entered_by_your_agency: caller.principal.agency_id == Some(k.entered_by_agency),
         collected_on,

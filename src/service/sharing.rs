@@ -296,6 +296,8 @@ pub struct AuditEvent {
     pub actor: String,
     pub actor_agency_id: Option<Uuid>,
     pub action: String,
+    /// Why the actor had access (the decision's basis), when the action read the record.
+    #[schema(value_type = Option<crate::domain::words::AccessBasis>)]
     pub basis: Option<String>,
     pub request_id: Option<String>,
     /// A system administrator's stated reason for a break-glass read.
@@ -339,6 +341,7 @@ pub struct HelpdeskNotice {
     pub id: Uuid,
     pub coc_code: String,
     pub client_id: Option<Uuid>,
+    #[schema(value_type = crate::domain::contract_words::HelpdeskNoticeKind)]
     pub kind: String,
     pub message: String,
     pub created_by_agency: Option<Uuid>,

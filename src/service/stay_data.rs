@@ -171,6 +171,7 @@ pub struct StayDatum {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `full`, or `non_pii` (the structured part only).
+    #[schema(value_type = crate::domain::contract_words::DatumAccessWord)]
     pub access: String,
     pub entered_by_agency_id: Uuid,
     pub entered_by_your_agency: bool,
@@ -201,7 +202,7 @@ fn view(
         date: r.occurred_on,
         fields,
         text: if full { r.text.clone() } else { None },
-        access: if full { "full" } else { "non_pii" }.into(),
+        access: crate::domain::contract_words::DatumAccessWord::of(full).into(),
         entered_by_agency_id: r.entered_by_agency,
         entered_by_your_agency: caller.principal.agency_id == Some(r.entered_by_agency),
         collected_on: r.collected_on,
@@ -268,6 +269,20 @@ impl NewStayDatum {
         let text = |field: &str, v: &Option<String>, errs: &mut Vec<FieldError>| {
             free_text(field, v, mode, errs)
         };
+        // A short name-like text (who verified, where): the rule client names follow too.
+        let short = |field: &str, v: &Option<String>, errs: &mut Vec<FieldError>| {
+            if v.as_deref()
+                .is_some_and(crate::domain::has_hidden_characters)
+            {
+                errs.push(FieldError::new(
+                    field,
+                    "invalid_characters",
+                    format!("{field} must not contain control, invisible or direction-changing characters."),
+                ));
+                return None;
+            }
+            free_text(field, v, mode, errs)
+        };
         match self {
             Self::Service(s) => {
                 let slug_ok = !s.service_type.is_empty()
@@ -329,7 +344,7 @@ impl NewStayDatum {
                         "priority_score is a number from -1,000,000 to 1,000,000.",
                     ));
                 }
-                let location = text("assessment_location", &a.assessment_location, errs);
+                let location = short("assessment_location", &a.assessment_location, errs);
                 Datum {
                     date: a.assessment_date,
                     fields: StayFields::Assessment(AssessmentFields {
@@ -365,7 +380,7 @@ impl NewStayDatum {
                         "result_date is on or after event_date.",
                     ));
                 }
-                let location = text(
+                let location = short(
                     "location_crisis_or_ph_housing",
                     &e.location_crisis_or_ph_housing,
                     errs,
@@ -391,7 +406,7 @@ impl NewStayDatum {
                     Some(c.current_living_situation),
                     errs,
                 );
-                let verified_by = text("verified_by", &c.verified_by, errs);
+                let verified_by = short("verified_by", &c.verified_by, errs);
                 Datum {
                     date: c.information_date,
                     fields: StayFields::CurrentLivingSituation(CurrentLivingSituationFields {

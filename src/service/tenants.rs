@@ -190,11 +190,16 @@ fn require_system_admin(p: &Principal, action: &str) -> AppResult<()> {
 
 fn check_display_name(field: &str, name: &str) -> AppResult<String> {
     let n = name.trim();
-    if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
+    if n.is_empty()
+        || n.chars().count() > 200
+        || n.chars().any(char::is_control)
+        || crate::domain::has_hidden_characters(n)
+        || !crate::domain::has_visible_word(n)
+    {
         return Err(AppError::validation(
             field,
             "invalid_name",
-            "Must be 1 to 200 printable characters.",
+            "Must be 1 to 200 printable characters with a letter or digit, and no invisible or direction-changing characters.",
         ));
     }
     Ok(n.to_string())

@@ -358,3 +358,56 @@ async fn string_claims_with_control_characters_or_an_overlong_sub_are_malformed(
         assert_eq!(r.status, 200, "{sub}: {}", r.body);
     }
 }
+
+/// No clock leeway: a token expired seconds ago is refused, and so is one issued in the future;
+/// two Authorization headers are a malformed request; an access reason holding a tab is refused
+/// naming the header.
+#[actix_web::test]
+async fn no_leeway_no_future_iat_one_authorization_and_a_plain_reason() {
+    let app = spawn().await;
+    let now = chrono::Utc::now().timestamp();
+    let mut expired = claims(0);
+    expired.exp = now - 10;
+    let p = app.get("/v1/cocs", &sign(&expired, SECRET)).await;
+    assert!(p.problem(401)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    let mut future = claims(3600);
+    future.iat = Some(now + 120);
+    let p = app.get("/v1/cocs", &sign(&future, SECRET)).await;
+    assert!(p.problem(401)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("issued in the future"));
+    // Just issued, or with an iat a second ago: fine.
+    let mut fresh = claims(3600);
+    fresh.iat = Some(now - 1);
+    assert_eq!(app.get("/v1/cocs", &sign(&fresh, SECRET)).await.status, 200);
+
+    let other = app.token("w", &[Role::SystemAdmin], None);
+    let req = actix_web::test::TestRequest::get()
+        .uri("/v1/cocs")
+        .append_header(("Authorization", format!("Bearer {}", app.admin)))
+        .append_header(("Authorization", format!("Bearer {other}")))
+        .to_request();
+    let r = app.raw(req).await;
+    assert!(r.problem(400)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("more than one Authorization"));
+
+    let r = app
+        .send(Call {
+            method: "GET",
+            path: "/v1/clients/00000000-0000-4000-8000-000000000001",
+            token: Some(&app.admin),
+            body: None,
+            headers: vec![("X-Access-Reason", "ticket\tHD-4411".into())],
+        })
+        .await;
+    assert!(r.problem(400)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("X-Access-Reason"));
+}

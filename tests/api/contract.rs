@@ -2,7 +2,7 @@
 //! Regenerate it with `cargo run -- openapi > openapi/openapi.json` (or run this test with
 //! HEARTH_UPDATE_OPENAPI=1).
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::harness::*;
 
@@ -133,4 +133,94 @@ async fn contract_shape() {
         }
     }
     assert!(operations >= 12);
+}
+
+/// The headers every answer may carry are declared, and fixed word sets are enums: a client
+/// generated from the contract meets no undeclared header and no unlisted word.
+#[actix_web::test]
+async fn common_headers_and_word_sets_are_declared() {
+    let doc = generated();
+    let headers = &doc["components"]["headers"];
+    assert_eq!(
+        headers["WWW-Authenticate"]["schema"]["enum"],
+        json!(["Bearer"])
+    );
+    assert_eq!(headers["Retry-After"]["schema"]["type"], "integer");
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (code, resp) in op["responses"].as_object().unwrap() {
+                let h = &resp["headers"];
+                let r = |name: &str| h[name]["$ref"].as_str().map(str::to_string);
+                let want = |name: &str| Some(format!("#/components/headers/{name}"));
+                assert_eq!(
+                    r("X-Request-Id"),
+                    want("X-Request-Id"),
+                    "{method} {path} {code}"
+                );
+                if code == "401" {
+                    assert_eq!(
+                        r("WWW-Authenticate"),
+                        want("WWW-Authenticate"),
+                        "{method} {path}"
+                    );
+                }
+                if code == "503" {
+                    assert_eq!(r("Retry-After"), want("Retry-After"), "{method} {path}");
+                }
+            }
+        }
+    }
+    let schemas = &doc["components"]["schemas"];
+    let words = |schema: &str, field: &str| -> Vec<String> {
+        let p = &schemas[schema]["properties"][field];
+        let r = p["$ref"]
+            .as_str()
+            .or_else(|| p["oneOf"][0]["$ref"].as_str())
+            .unwrap_or_else(|| panic!("{schema}.{field}: {p}"));
+        let name = r.rsplit('/').next().unwrap();
+        schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}"))
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(words("StayDatum", "access"), ["full", "non_pii"]);
+    assert_eq!(words("HmisRecord", "access"), ["full", "non_pii"]);
+    assert!(words("AuditEvent", "basis").contains(&"statewide_roi".to_string()));
+    assert_eq!(words("PriorityListPage", "view"), ["list", "coc"]);
+    assert_eq!(words("ConsentOutcome", "scenario").len(), 3);
+    assert!(words("HelpdeskNotice", "kind").contains(&"deidentification_requested".to_string()));
+    assert_eq!(words("ImportProblem", "severity"), ["error", "warning"]);
+    let param = |path: &str, name: &str| -> Value {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]
+            .clone()
+    };
+    let priority = "/v1/cocs/{code}/priority-list";
+    assert!(param(priority, "view")["$ref"].is_string());
+    assert_eq!(param(priority, "changed_since")["format"], "date-time");
+    assert_eq!(
+        param("/v1/clients/{id}/access", "roles")["items"]["$ref"],
+        "#/components/schemas/Role"
+    );
+    assert_eq!(
+        param("/v1/exports/hmis-csv", "version")["$ref"],
+        "#/components/schemas/CsvVersionWord"
+    );
+    assert_eq!(schemas["CsvVersionWord"]["enum"], json!(["2024", "2026"]));
+    // The list of de-identification requests refuses a priority list reader: it says 403.
+    let summary = format!(
+        "{} {}",
+        doc["paths"]["/v1/deidentification-requests"]["get"]["summary"],
+        doc["paths"]["/v1/deidentification-requests"]["get"]["description"]
+    );
+    assert!(
+        summary.contains("403") && !summary.contains("lists none"),
+        "{summary}"
+    );
 }

@@ -1017,7 +1017,10 @@ async fn every_number_is_bounded_and_every_wrong_type_is_named() {
                     .filter(|o| o["in"] == "query" && o["required"] == true && o["name"] != name)
                     .map(|o| {
                         let n = o["name"].as_str().unwrap();
-                        format!("{n}={}", world.uuid_for(n))
+                        match o["example"].as_str() {
+                            Some(example) => format!("{n}={example}"),
+                            None => format!("{n}={}", world.uuid_for(n)),
+                        }
                     })
                     .collect();
                 for v in bad {
@@ -1121,7 +1124,11 @@ async fn a_wrong_method_on_a_known_path_is_405_with_allow() {
         ("PUT", "/v1/cocs/IL-510".to_string(), "GET, HEAD"),
         ("OPTIONS", "/v1/cocs".to_string(), "GET, HEAD, POST"),
         ("GET", "/v1/clients/search".to_string(), "POST"),
-        ("PUT", format!("/v1/clients/{id}/contacts/{id}"), "DELETE"),
+        (
+            "PUT",
+            format!("/v1/clients/{id}/contacts/{id}"),
+            "GET, HEAD, DELETE",
+        ),
         ("POST", "/healthz".to_string(), "GET, HEAD"),
         ("POST", "/openapi.json".to_string(), "GET, HEAD"),
         ("DELETE", "/docs".to_string(), "GET, HEAD"),

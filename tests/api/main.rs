@@ -25,6 +25,7 @@ mod idempotency;
 mod layering;
 mod merge;
 mod ops;
+mod outside_tester;
 mod permissions;
 mod pii_scan;
 mod priority_list;

@@ -1,0 +1,333 @@
+//! Findings of an outside tester who coded against `openapi/openapi.json`: a body with a key
+//! sent twice, scopes that say more than they mean, `Location` headers that must resolve (and
+//! none on a dry run), and short name-like texts that could display as something else.
+
+use actix_web::test::TestRequest;
+use hearth::consent::Role;
+use serde_json::{json, Value};
+
+use crate::clients::{member, Svc};
+use crate::deidentify::{household, request_body};
+use crate::harness::*;
+
+/// A POST whose body is sent exactly as written (a `json!` value cannot hold a key twice).
+async fn post_raw<S: Svc>(app: &TestApp<S>, path: &str, token: &str, body: &str) -> Reply {
+    let req = TestRequest::post()
+        .uri(path)
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string())
+        .to_request();
+    app.raw(req).await
+}
+
+fn codes(r: &Reply) -> Vec<(String, String)> {
+    r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_key_sent_twice_is_refused_at_any_depth_naming_it() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let r = post_raw(
+        &app,
+        "/v1/clients",
+        &w,
+        r#"{"identity_mode":"consent_refused","visibility":"private","visibility":"closed"}"#,
+    )
+    .await;
+    r.problem(422);
+    assert_eq!(
+        codes(&r),
+        vec![("visibility".into(), "duplicate_key".into())]
+    );
+    let r = post_raw(
+        &app,
+        "/v1/clients",
+        &w,
+        &format!(
+            r#"{{"identity_mode":"identified","first_name":"Ana","last_name":"Rivera",
+                "roi":{{"method":"verbal","scope":{{"type":"cocs","coc_codes":["{coc}"],"coc_codes":["{coc}"]}}}}}}"#
+        ),
+    )
+    .await;
+    r.problem(422);
+    assert_eq!(
+        codes(&r),
+        vec![("roi.scope.coc_codes".into(), "duplicate_key".into())]
+    );
+    // Nothing was created by either.
+    let r = app
+        .post("/v1/clients/search", &w, json!({"last_name": "Rivera"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[actix_web::test]
+async fn an_roi_scope_says_exactly_what_it_means() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let client = |scope: Value| {
+        json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera",
+               "roi": {"method": "verbal", "scope": scope}})
+    };
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            client(json!({"type": "statewide", "coc_codes": [coc]})),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(
+        r.error_fields(),
+        vec!["roi.scope.coc_codes".to_string()],
+        "{}",
+        r.body
+    );
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            client(json!({"type": "cocs", "coc_codes": [coc, coc]})),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(
+        codes(&r),
+        vec![("roi.scope.coc_codes[1]".into(), "duplicate".into())]
+    );
+    // Each alone is fine.
+    for scope in [
+        json!({"type": "statewide"}),
+        json!({"type": "cocs", "coc_codes": [coc]}),
+    ] {
+        app.post("/v1/clients", &w, client(scope)).await.ok(201);
+    }
+}
+
+#[actix_web::test]
+async fn every_location_resolves_and_a_dry_run_has_none() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    // Another CoC's worker sees the closed record at no level: 404 on the list and the item.
+    let far = app.coc(json!({})).await;
+    let (_, stranger) = member(&app, &far, true, &[Role::CaseWorker]).await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+
+    // A consent.
+    let path = format!("/v1/clients/{id}/consents");
+    let dry = app
+        .post(
+            &format!("{path}?dry_run=true"),
+            &w,
+            json!({"method": "signed", "scope": {"type": "cocs", "coc_codes": [coc]}}),
+        )
+        .await;
+    dry.ok(201);
+    assert_eq!(dry.header("hearth-dry-run").as_deref(), Some("true"));
+    assert_eq!(dry.header("location"), None, "a dry run stores nothing");
+    let r = app
+        .post(
+            &path,
+            &w,
+            json!({"method": "signed", "scope": {"type": "cocs", "coc_codes": [coc]}}),
+        )
+        .await;
+    let granted = r.ok(201).clone();
+    let location = r.header("location").unwrap();
+    let got = app.get(&location, &w).await;
+    assert_eq!(got.ok(200), &granted["consent"]);
+    app.get(&location, &stranger).await.problem(404);
+    app.get(&path, &stranger).await.problem(404);
+    app.get(&format!("{path}/{}", uuid::Uuid::now_v7()), &w)
+        .await
+        .problem(404);
+
+    // A contact, read as the list reads it: the same audit row.
+    let actions = |r: &Reply| -> usize {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "contacts_read")
+            .count()
+    };
+    let audit = format!("/v1/clients/{id}/audit?limit=200");
+    let r = app
+        .post(
+            &format!("/v1/clients/{id}/contacts"),
+            &w,
+            json!({"kind": "phone", "value": "555 0100 123"}),
+        )
+        .await;
+    let added = r.ok(201).clone();
+    let location = r.header("location").unwrap();
+    let before = actions(&app.get(&audit, &app.admin).await);
+    let got = app.get(&location, &w).await;
+    assert_eq!(got.ok(200)["id"], added["id"]);
+    assert_eq!(got.body["value"], "555 0100 123");
+    let after = actions(&app.get(&audit, &app.admin).await);
+    assert_eq!(after, before + 1, "the item read is audited like the list");
+    app.get(&location, &stranger).await.problem(404);
+    app.get(
+        &format!("/v1/clients/{id}/contacts/{}", uuid::Uuid::now_v7()),
+        &w,
+    )
+    .await
+    .problem(404);
+
+    // A de-identification request: to whoever lists it.
+    let h = household(&app, json!({})).await;
+    let dry = app
+        .post(
+            "/v1/deidentification-requests?dry_run=true",
+            &h.worker,
+            request_body(&h),
+        )
+        .await;
+    dry.ok(201);
+    assert_eq!(dry.header("location"), None, "a dry run stores nothing");
+    let r = app
+        .post("/v1/deidentification-requests", &h.worker, request_body(&h))
+        .await;
+    let filed = r.ok(201).clone();
+    let location = r.header("location").unwrap();
+    assert_eq!(
+        app.get(&location, &h.worker).await.ok(200),
+        &filed["request"]
+    );
+    let (_, coc_admin) = member(&app, &h.coc, true, &[Role::CocAdmin]).await;
+    app.get(&location, &coc_admin).await.ok(200);
+    app.get(&location, &app.admin).await.ok(200);
+    let (_, other) = member(&app, &h.coc, true, &[Role::CaseWorker]).await;
+    app.get(&location, &other).await.problem(404);
+    let (_, reader) = member(&app, &h.coc, true, &[Role::PriorityListReader]).await;
+    app.get(&location, &reader).await.problem(403);
+    app.get("/v1/deidentification-requests", &reader)
+        .await
+        .problem(403);
+}
+
+#[actix_web::test]
+async fn short_names_refuse_direction_overrides_and_invisible_text() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let spoofs = [
+        "inv\u{202e}gpj.exe",
+        "\u{200b}\u{200b}\u{200b}",
+        "Hope\u{feff}House",
+    ];
+    for bad in spoofs {
+        let r = app
+            .post(
+                "/v1/cocs",
+                &app.admin,
+                json!({"code": random_coc_code(), "name": bad}),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), vec!["name".to_string()], "{bad:?}");
+        let r = app
+            .post(
+                "/v1/agencies",
+                &app.admin,
+                json!({"coc_code": coc, "name": bad}),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), vec!["name".to_string()], "{bad:?}");
+        let r = app
+            .post(
+                "/v1/projects",
+                &app.admin,
+                json!({"agency_id": agency, "name": bad, "project_type": 1}),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), vec!["name".to_string()], "{bad:?}");
+    }
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    for bad in spoofs {
+        let r = app
+            .post(
+                &format!("/v1/clients/{id}/documents"),
+                &w,
+                json!({"file_name": bad, "content_type": "text/plain", "content_base64": "aGVsbG8="}),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), vec!["file_name".to_string()], "{bad:?}");
+    }
+    let project = app.project(agency, 4).await;
+    let r = app
+        .post(
+            &format!("/v1/clients/{id}/enrollments"),
+            &w,
+            json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    let cls = format!("/v1/enrollments/{stay}/current-living-situations");
+    for bad in ["Out\u{202e}reach", "\u{200b}"] {
+        let r = app
+            .post(
+                &cls,
+                &w,
+                json!({"information_date": "2024-02-01", "current_living_situation": 116, "verified_by": bad}),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), vec!["verified_by".to_string()], "{bad:?}");
+    }
+    // Plain names still pass, accents and joiners included.
+    app.post(
+        "/v1/agencies",
+        &app.admin,
+        json!({"coc_code": coc, "name": "Zoë's Place 211"}),
+    )
+    .await
+    .ok(201);
+    app.post(
+        &format!("/v1/clients/{id}/documents"),
+        &w,
+        json!({"file_name": "intake 2024.txt", "content_type": "text/plain", "content_base64": "aGVsbG8="}),
+    )
+    .await
+    .ok(201);
+    app.post(
+        &cls,
+        &w,
+        json!({"information_date": "2024-02-01", "current_living_situation": 116, "verified_by": "Outreach, north"}),
+    )
+    .await
+    .ok(201);
+}
