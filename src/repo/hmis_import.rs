@@ -286,13 +286,18 @@ pub const HOUSEHOLD: &str = "Household";
 /// writes it again.
 pub const DEIDENTIFIED: &str = "deidentified";
 
+/// A project an import made: the source's `DateCreated` and `DateUpdated` as its times when the
+/// row gives them, else the import's.
 pub fn insert_project(
     conn: &mut PgConnection,
     id: Uuid,
     agency: Uuid,
     name: &str,
     project_type: i16,
+    created: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
 ) -> QueryResult<usize> {
+    let now = Utc::now();
     diesel::insert_into(projects::table)
         .values((
             projects::id.eq(id),
@@ -300,6 +305,8 @@ pub fn insert_project(
             projects::name.eq(name),
             projects::project_type.eq(project_type),
             projects::ce_entry_point.eq(false),
+            projects::created_at.eq(created.unwrap_or(now)),
+            projects::updated_at.eq(updated.or(created).unwrap_or(now)),
         ))
         .execute(conn)
 }
@@ -309,13 +316,20 @@ pub fn update_project(
     id: Uuid,
     name: &str,
     project_type: i16,
+    created: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
 ) -> QueryResult<usize> {
     diesel::update(projects::table.find(id))
         .set((
             projects::name.eq(name),
             projects::project_type.eq(project_type),
             projects::version.eq(projects::version + 1),
-            projects::updated_at.eq(Utc::now()),
+            projects::created_at.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                "COALESCE(",
+            )
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(created)
+            .sql(", created_at)")),
+            projects::updated_at.eq(updated.unwrap_or_else(Utc::now)),
         ))
         .execute(conn)
 }

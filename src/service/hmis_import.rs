@@ -930,15 +930,24 @@ fn import_file(
             Ok(Some(target)) => {
                 invalid.sort();
                 invalid.dedup_by(|a, b| a.0 == b.0);
-                for (col, _) in &invalid {
+                for (col, value) in &invalid {
                     let file = format!("{}.csv", fs.name);
+                    let message = if value == import_map::PII_WITHHELD {
+                        // An unreadable SSN or DOB is personal identifying information: the
+                        // record keeps none and the value is not recorded either.
+                        "a value that cannot be read: not kept (personal identifying \
+                         information: not recorded either); its data quality is 99 (not \
+                         collected) unless the source sent 8 or 9"
+                    } else {
+                        "a value outside its code list: kept as not collected, the value recorded"
+                    };
                     run.problem(
                         &file,
                         Some(row.line),
                         Some(col),
                         "kept_as_invalid",
                         Severity::Warning,
-                        "a value outside its code list: kept as not collected, the value recorded",
+                        message,
                     );
                 }
                 let invalid_json = (!invalid.is_empty()).then(|| {
@@ -1134,14 +1143,18 @@ fn write_project(
         Ok(p) => p,
         Err(u) => return Ok(Err(u)),
     };
+    // The source's stamps are the project's times, not the import's.
+    let (created, updated) = (utc(p.date_created), utc(p.date_updated));
     let id = match before {
         Some(id) => {
-            db.with(|c| repo::update_project(c, id, &p.name, p.project_type))?;
+            db.with(|c| repo::update_project(c, id, &p.name, p.project_type, created, updated))?;
             id
         }
         None => {
             let id = Uuid::now_v7();
-            db.with(|c| repo::insert_project(c, id, run.agency, &p.name, p.project_type))?;
+            db.with(|c| {
+                repo::insert_project(c, id, run.agency, &p.name, p.project_type, created, updated)
+            })?;
             id
         }
     };
@@ -1168,11 +1181,30 @@ fn write_client(
     before: Option<Uuid>,
     invalid: &mut Invalid,
 ) -> AppResult<Written> {
-    let c = match import_map::client(row, invalid) {
+    let now = Utc::now();
+    let c = match import_map::client(row, invalid, now.date_naive()) {
         Ok(c) => c,
         Err(u) => return Ok(Err(u)),
     };
-    let now = Utc::now();
+    // What the API would refuse is not kept: one warning per column, its code, never the value.
+    for (column, code) in &c.not_kept {
+        let message = if column.ends_with("DataQuality") {
+            "a data quality code that does not go with the value kept: set as HUD would \
+             (1 for nine digits, 2 for the last four; 2 for a DOB sent with a code for none, \
+             99 for none sent with a code for one)"
+        } else {
+            "a value the API refuses: not kept; its data quality is 99 (not collected) \
+             unless the source sent 8 or 9"
+        };
+        run.problem(
+            "Client.csv",
+            Some(row.line),
+            Some(column),
+            code,
+            Severity::Warning,
+            message,
+        );
+    }
     let named = c.identity.first_name.is_some() || c.identity.last_name.is_some();
     let identity = ImportedIdentity {
         identity_mode: if named {
