@@ -100,7 +100,7 @@ fn household(conn: &mut PgConnection, round: usize) -> Uuid {
     }
     let request =
         json!({"client_id": ids[0], "member_ids": [ids[1], ids[2]], "dv_member_ids": [ids[3]]});
-    deidentify::file(conn, &worker, parse(request))
+    deidentify::file(conn, &worker, parse(request), false)
         .expect("file")
         .request
         .id
