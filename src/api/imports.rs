@@ -55,7 +55,7 @@ pub struct ImportQuery {
         (status = 403, description = "Not a system administrator, nor an agency administrator of this agency"),
         (status = 413, description = "The upload is over HEARTH_IMPORT_MAX_BYTES"),
         (status = 415, description = "The body is not sent as application/zip"),
-        (status = 422, description = "No agency has this id"),
+        (status = 422, description = "No agency has this id, or the body is empty"),
     )
 )]
 #[post("/imports/hmis-csv")]
@@ -110,6 +110,18 @@ async fn submit_import(
             .map_err(|e| AppError::Internal(format!("import upload file: {e}")))
     }
     .await;
+    // An empty body is refused now, not by the job later (`not_a_zip`).
+    let upload = upload.and_then(|()| {
+        if size == 0 {
+            Err(AppError::Validation(vec![crate::error::FieldError::new(
+                "body",
+                "empty",
+                "The body is empty: send the HMIS CSV files as one zip.",
+            )]))
+        } else {
+            Ok(())
+        }
+    });
     if let Err(e) = upload {
         let _ = std::fs::remove_file(&path);
         return Err(e);

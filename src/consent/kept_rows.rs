@@ -36,6 +36,22 @@ pub fn kept_row_kind(file: &str, disability_type: Option<&str>) -> crate::consen
     }
 }
 
+/// The files whose rows are parts of an Assessment, naming it by `AssessmentID`: a row of
+/// them is collected with its Assessment (dated by its `AssessmentDate` at import) and shown
+/// only when its Assessment, of the same stay, is shown too ("the questions and results of an
+/// Assessment left out go with it").
+pub const ASSESSMENT_PARTS: &[&str] = &["AssessmentQuestions", "AssessmentResults"];
+
+/// Whether a kept `file` row is a part of an Assessment ([`ASSESSMENT_PARTS`]).
+pub fn is_assessment_part(file: &str) -> bool {
+    ASSESSMENT_PARTS.contains(&file)
+}
+
+/// SQL over a kept row `h`: true when it is not a part of an Assessment. Such a part never
+/// releases a stay on its own: its Assessment, collected the same day, does.
+pub const NOT_ASSESSMENT_PART_SQL: &str =
+    "h.file NOT IN ('AssessmentQuestions', 'AssessmentResults')";
+
 /// Where a kept Disabilities row holds its `DisabilityType` (`hmis_csv::kept` keeps a row's
 /// values as an array in a fixed column order; a test there holds this to it).
 pub const DISABILITY_TYPE_AT: usize = 4;

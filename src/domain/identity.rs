@@ -154,8 +154,45 @@ impl ClientPatch {
             (sent(&self.ssn_data_quality), "ssn_data_quality"),
             (sent(&self.dob_data_quality), "dob_data_quality"),
         ];
+        // A stored value the patch does not touch is not judged again: a record may hold one
+        // today's rules refuse (an HMIS CSV import before they applied to it). It stays as it
+        // is; the rest of the patch is validated as usual.
+        use IdentityMode as M;
+        let name_quality_kept = self.name_data_quality.is_none()
+            && mode == M::Identified
+            && !matches!(current.name_quality, 1 | 2);
+        let ssn_kept = self.ssn.is_none()
+            && self.ssn_data_quality.is_none()
+            && mode == M::Identified
+            && match current.ssn.as_deref().map(Ssn::parse) {
+                Some(Ok(v)) => check_ssn_quality(Some(&v), current.ssn_quality).is_err(),
+                Some(Err(_)) => true,
+                None => check_ssn_quality(None, current.ssn_quality).is_err(),
+            };
+        let dob_kept = self.dob.is_none()
+            && self.dob_data_quality.is_none()
+            && self.birth_year.is_none()
+            && matches!(mode, M::Identified | M::ConsentRefused)
+            && (current.dob.is_some_and(|d| validate_dob(d, today).is_err())
+                || check_quality(
+                    QualityField::Dob,
+                    current.dob.is_some(),
+                    current.dob_quality,
+                )
+                .is_err());
         let mut f = current.sent_in(mode);
         self.apply(&mut f);
+        if name_quality_kept {
+            f.name_data_quality = None;
+        }
+        if ssn_kept {
+            f.ssn = None;
+            f.ssn_data_quality = None;
+        }
+        if dob_kept {
+            f.dob = None;
+            f.dob_data_quality = None;
+        }
         if new_race {
             f.race_none = None;
         }
@@ -175,6 +212,17 @@ impl ClientPatch {
             f.ssn_data_quality = None;
         }
         let mut identity = validate_identity(&f, mode, policy, short_uid, today)?;
+        if name_quality_kept {
+            identity.name_quality = current.name_quality;
+        }
+        if ssn_kept {
+            identity.ssn = current.ssn.clone();
+            identity.ssn_quality = current.ssn_quality;
+        }
+        if dob_kept {
+            identity.dob = current.dob;
+            identity.dob_quality = current.dob_quality;
+        }
         if mode == IdentityMode::Anonymous {
             // Names were generated at creation; the DOB changes only with a new birth year.
             identity.first_name = current.first_name.clone();

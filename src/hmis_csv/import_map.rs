@@ -31,6 +31,8 @@ pub struct ProjectIn {
     pub project_id: String,
     pub name: String,
     pub project_type: i16,
+    pub date_created: Option<NaiveDateTime>,
+    pub date_updated: Option<NaiveDateTime>,
 }
 
 /// Client.csv, both versions: the record's identity as Hearth declares it
@@ -42,6 +44,9 @@ pub struct ClientIn {
     pub date_created: Option<NaiveDateTime>,
     pub date_updated: Option<NaiveDateTime>,
     pub user_id: Option<String>,
+    /// Values read but not kept because the API refuses them (`domain::ssn`, `domain::dob`,
+    /// `domain::quality`): (HUD column, the API's error code). Never the value.
+    pub not_kept: Vec<(&'static str, &'static str)>,
 }
 
 /// Enrollment.csv: the columns Hearth keeps on its stay (the whole row is kept beside it).
@@ -194,34 +199,97 @@ pub fn project(row: &Row) -> Result<ProjectIn, Unusable> {
         project_id,
         name,
         project_type,
+        date_created: timestamp(row, "DateCreated"),
+        date_updated: timestamp(row, "DateUpdated"),
     })
 }
 
-pub fn client(row: &Row, invalid: &mut Invalid) -> Result<ClientIn, Unusable> {
-    let personal_id = required(row, "PersonalID")?;
-    let mut ssn = text(row, "SSN");
-    if let Some(s) = &ssn {
-        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        ssn = if s.len() == 9 && digits.len() == 9 {
-            Some(digits)
-        } else if digits.len() == 4 && s.ends_with(&digits) {
-            // HUD's partial SSN: unknown digits written as `x`, the last four known.
-            Some(digits)
-        } else {
-            invalid.push(("SSN", PII_WITHHELD.to_string()));
-            None
-        };
+/// The quality code of a value that is not kept: the code sent when it says why there is none
+/// (8, 9, 99), else 99 ("Data not collected"), as for a value never sent.
+fn quality_without_value(sent: i16) -> i16 {
+    if matches!(sent, 8 | 9 | 99) {
+        sent
+    } else {
+        99
     }
+}
+
+/// Client.csv, both versions. The SSN and DOB are held to the API's own rules
+/// (`domain::ssn::Ssn::parse`, `domain::dob::validate_dob` on `today`, `domain::quality`): a
+/// value the API would refuse is not kept (named in `not_kept` by column and code, its data
+/// quality then 99 unless the source sent 8 or 9), so an imported record can be edited like
+/// any other.
+pub fn client(row: &Row, invalid: &mut Invalid, today: NaiveDate) -> Result<ClientIn, Unusable> {
+    use crate::domain::dob::validate_dob;
+    use crate::domain::quality::{check_quality, QualityField};
+    use crate::domain::ssn::Ssn;
+    let personal_id = required(row, "PersonalID")?;
+    let mut not_kept: Vec<(&'static str, &'static str)> = Vec::new();
+    let ssn = match text(row, "SSN") {
+        None => None,
+        Some(s) => {
+            let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+            let readable = if s.len() == 9 && digits.len() == 9 {
+                Some(digits)
+            } else if digits.len() == 4 && s.ends_with(&digits) {
+                // HUD's partial SSN: unknown digits written as `x`, the last four known.
+                Some(digits)
+            } else {
+                invalid.push(("SSN", PII_WITHHELD.to_string()));
+                None
+            };
+            match readable.map(|d| Ssn::parse(&d)) {
+                Some(Ok(v)) => Some(v),
+                Some(Err(e)) => {
+                    not_kept.push(("SSN", e.code));
+                    None
+                }
+                None => None,
+            }
+        }
+    };
     let dob = match text(row, "DOB") {
         None => None,
         Some(_) => match date(row, "DOB") {
-            Some(d) => Some(d),
+            Some(d) => match validate_dob(d, today) {
+                Ok(()) => Some(d),
+                Err(e) => {
+                    not_kept.push(("DOB", e.code));
+                    None
+                }
+            },
             None => {
                 invalid.push(("DOB", PII_WITHHELD.to_string()));
                 None
             }
         },
     };
+    let ssn_sent = text(row, "SSN").is_some();
+    let dob_sent = text(row, "DOB").is_some();
+    let mut ssn_quality = code(row, "SSNDataQuality", QUALITY, Some(99), invalid).unwrap_or(99);
+    match &ssn {
+        // Nine digits are a full SSN (1), four the last four (2): the API holds the code to it.
+        Some(v) if v.quality() != ssn_quality => {
+            not_kept.push(("SSNDataQuality", "quality_mismatch"));
+            ssn_quality = v.quality();
+        }
+        Some(_) => {}
+        None if ssn_sent => ssn_quality = quality_without_value(ssn_quality),
+        None if check_quality(QualityField::Ssn, false, ssn_quality).is_err() => {
+            not_kept.push(("SSNDataQuality", "quality_mismatch"));
+            ssn_quality = 99;
+        }
+        None => {}
+    }
+    let mut dob_quality = code(row, "DOBDataQuality", QUALITY, Some(99), invalid).unwrap_or(99);
+    if dob.is_none() && dob_sent {
+        dob_quality = quality_without_value(dob_quality);
+    } else if check_quality(QualityField::Dob, dob.is_some(), dob_quality).is_err() {
+        not_kept.push(("DOBDataQuality", "quality_mismatch"));
+        // A DOB the source sent with a code for none: HUD's "approximate or partial" (2)
+        // claims the least; no DOB with a code for one: not collected.
+        dob_quality = if dob.is_some() { 2 } else { 99 };
+    }
     let mut race = Vec::new();
     for (col, r) in [
         ("AmIndAKNative", Race::AmIndAkNative),
@@ -260,10 +328,10 @@ pub fn client(row: &Row, invalid: &mut Invalid) -> Result<ClientIn, Unusable> {
         name_suffix: text(row, "NameSuffix"),
         alias: None,
         name_quality: code(row, "NameDataQuality", QUALITY, Some(99), invalid).unwrap_or(99),
-        ssn,
-        ssn_quality: code(row, "SSNDataQuality", QUALITY, Some(99), invalid).unwrap_or(99),
+        ssn: ssn.map(|v| v.digits().to_string()),
+        ssn_quality,
         dob,
-        dob_quality: code(row, "DOBDataQuality", QUALITY, Some(99), invalid).unwrap_or(99),
+        dob_quality,
         race_none: if race.is_empty() {
             race_none.or(Some(99))
         } else {
@@ -283,6 +351,7 @@ pub fn client(row: &Row, invalid: &mut Invalid) -> Result<ClientIn, Unusable> {
         date_created: timestamp(row, "DateCreated"),
         date_updated: timestamp(row, "DateUpdated"),
         user_id: text(row, "UserID"),
+        not_kept,
     })
 }
 

@@ -210,6 +210,15 @@ mod tests {
         assert!(KEPT_ROW_WHOLLY_PII_SQL.contains(&format!("h.fields->>{DISABILITY_TYPE_AT})")));
     }
 
+    #[test]
+    fn the_migration_dating_assessment_parts_reads_assessment_id_where_it_is_kept() {
+        let sql = include_str!("../../migrations/2026-12-06-000000_assessment_parts_dated/up.sql");
+        for f in crate::consent::kept_rows::ASSESSMENT_PARTS {
+            let at = position(f, "AssessmentID").unwrap();
+            assert!(sql.contains(&format!("q.fields->>{at})")), "{f}");
+        }
+    }
+
     /// The migration that rewrote earlier kept objects as arrays lists each file's order as it
     /// was then: a prefix of today's (a later version only appends).
     #[test]

@@ -132,7 +132,13 @@ fn special(file: &str, column: &str, i: usize, coc: &str, spec: &Spec) -> Option
         ("Client", "FirstName") => FIRST[i % FIRST.len()].into(),
         ("Client", "LastName") => LAST[(i / FIRST.len()) % LAST.len()].into(),
         ("Client", "MiddleName") | ("Client", "NameSuffix") => String::new(),
-        ("Client", "SSN") => format!("{:09}", 100_000_000 + i),
+        // Shapes SSA issues (no group 00, no serial 0000): the import keeps what the API takes.
+        ("Client", "SSN") => format!(
+            "{:03}{:02}{:04}",
+            101 + (i / (9_999 * 99)) % 500,
+            (i / 9_999) % 99 + 1,
+            i % 9_999 + 1
+        ),
         ("Client", "DOB") => format!("{}-{:02}-{:02}", 1950 + i % 55, i % 12 + 1, i % 28 + 1),
         ("Client", "NameDataQuality" | "SSNDataQuality" | "DOBDataQuality") => "1".into(),
         ("Client", "AdditionalRaceEthnicity" | "DifferentIdentityText") => String::new(),

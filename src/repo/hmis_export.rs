@@ -117,12 +117,14 @@ fn stays_sql(s: &Scope, slots: Slots, join: &str, basis: &str, extra: &str) -> S
                (SELECT min(d.occurred_on) FROM enrollment_data d WHERE d.enrollment_id = e.id \
                 AND (CASE WHEN d.kind = 'case_note' THEN {free} ELSE {structured} END) IS NOT NULL), \
                (SELECT min(d.collected_on) FROM hmis_rows h CROSS JOIN LATERAL ({KEPT_ROW_FACTS_SQL}) d \
-                WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {kept} IS NOT NULL), \
+                WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {not_part} \
+                AND {kept} IS NOT NULL), \
                CASE WHEN xa.exit_access IS NOT NULL THEN e.exit_date END) \
              END AS first_released OFFSET 0) r \
            WHERE a.coc_code = $1 AND c.lifecycle <> 'merged' AND b.basis IS NOT NULL {extra}) x \
          WHERE (x.entry_access IS NOT NULL OR x.first_released IS NOT NULL) \
            AND x.entry_on <= $3 AND (x.exit_date IS NULL OR x.exit_date >= $2)",
+        not_part = crate::consent::kept_rows::NOT_ASSESSMENT_PART_SQL,
     )
 }
 
@@ -619,8 +621,10 @@ pub struct KeptDataRow {
 /// rows by stay and order, one range per stay, so a statement reads at most [`ROWS`] rows
 /// however many a stay holds. Each comes with the
 /// typed datum it became, if any, and the viewer's datum access to it (the datum rule over the
-/// datum, or over the row's agency and collection day for a row kept only whole); a row the
-/// viewer may not see comes without its values (the cursor passes it).
+/// datum, or over the row's agency and collection day for a row kept only whole; a part of an
+/// Assessment, `consent::kept_rows::ASSESSMENT_PARTS`, only when the viewer also sees the
+/// Assessment it names, kept of the same stay); a row the viewer may not see comes without its
+/// values (the cursor passes it).
 pub fn imported_page(
     conn: &mut PgConnection,
     s: &Scope,
@@ -663,6 +667,14 @@ pub fn imported_page(
          LEFT JOIN enrollment_data dt ON h.target_id IS NOT NULL AND dt.id = h.target_id \
            AND dt.kind IN {EXPORTED_KINDS} \
          CROSS JOIN LATERAL (SELECT CASE \
+             WHEN h.target_id IS NULL AND ({ref_id}) IS NOT NULL THEN CASE WHEN \
+               (SELECT {kept} FROM hmis_rows a CROSS JOIN LATERAL (SELECT e.client_id, \
+                   a.agency_id AS entered_by_agency, \
+                   COALESCE(a.collected_on, e.entry_date) AS collected_on) d \
+                 WHERE a.agency_id = h.agency_id AND a.file = 'Assessment' \
+                   AND a.source_id = btrim({ref_id}) COLLATE \"C\" \
+                   AND a.enrollment_id = h.enrollment_id) IS NOT NULL \
+               THEN (SELECT {kept} FROM ({KEPT_ROW_FACTS_SQL}) d) END \
              WHEN h.target_id IS NULL THEN (SELECT {kept} FROM ({KEPT_ROW_FACTS_SQL}) d) \
              WHEN dt.id IS NOT NULL THEN (SELECT {datum} FROM \
                (SELECT dt.client_id, dt.entered_by_agency, dt.collected_on) d) \

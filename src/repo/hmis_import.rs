@@ -111,6 +111,75 @@ pub fn lock_agency_imports(conn: &mut PgConnection, agency: Uuid) -> QueryResult
     Ok(())
 }
 
+/// The files whose rows are parts of an Assessment (its `AssessmentID`): dated by it.
+pub const ASSESSMENT_PARTS: &[&str] = crate::consent::kept_rows::ASSESSMENT_PARTS;
+
+/// The collection day of the Assessment rows `ids` the agency imported (the day of the datum a
+/// row became, else of the kept row): the day their questions and results are dated by.
+pub fn assessment_days(
+    conn: &mut PgConnection,
+    agency: Uuid,
+    ids: &[String],
+) -> QueryResult<HashMap<String, NaiveDate>> {
+    use diesel::sql_types::{Array, Date, Nullable, Text, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct Day {
+        #[diesel(sql_type = Text)]
+        source_id: String,
+        #[diesel(sql_type = Nullable<Date>)]
+        day: Option<NaiveDate>,
+    }
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<Day> = diesel::sql_query(
+        "SELECT a.source_id, COALESCE(d.collected_on, a.collected_on) AS day FROM hmis_rows a \
+         LEFT JOIN enrollment_data d ON a.target_id IS NOT NULL AND d.id = a.target_id \
+         WHERE a.agency_id = $1 AND a.file = 'Assessment' AND a.source_id = ANY($2)",
+    )
+    .bind::<SqlUuid, _>(agency)
+    .bind::<Array<Text>, _>(ids)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((r.source_id, r.day?)))
+        .collect())
+}
+
+/// Dates the AssessmentQuestions and AssessmentResults rows the agency kept of the Assessment
+/// rows `ids` by their Assessment's day again (an Assessment row changed by a later import).
+pub fn redate_assessment_parts(
+    conn: &mut PgConnection,
+    agency: Uuid,
+    ids: &[String],
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let named = ASSESSMENT_PARTS
+        .iter()
+        .filter_map(|f| {
+            let at = crate::hmis_csv::kept::position(f, "AssessmentID")?;
+            Some(format!(
+                "(q.file = '{f}' AND q.fields->>{at} = a.source_id)"
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    diesel::sql_query(format!(
+        "UPDATE hmis_rows q SET collected_on = a.day FROM ( \
+           SELECT a.source_id, COALESCE(d.collected_on, a.collected_on) AS day FROM hmis_rows a \
+           LEFT JOIN enrollment_data d ON a.target_id IS NOT NULL AND d.id = a.target_id \
+           WHERE a.agency_id = $1 AND a.file = 'Assessment' AND a.source_id = ANY($2)) a \
+         WHERE q.agency_id = $1 AND q.file IN ('AssessmentQuestions', 'AssessmentResults') \
+           AND ({named}) AND a.day IS NOT NULL AND q.collected_on IS DISTINCT FROM a.day"
+    ))
+    .bind::<SqlUuid, _>(agency)
+    .bind::<Array<Text>, _>(ids)
+    .execute(conn)
+}
+
 /// A source row taken before: the Hearth row it became and the hash of its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
@@ -217,13 +286,18 @@ pub const HOUSEHOLD: &str = "Household";
 /// writes it again.
 pub const DEIDENTIFIED: &str = "deidentified";
 
+/// A project an import made: the source's `DateCreated` and `DateUpdated` as its times when the
+/// row gives them, else the import's.
 pub fn insert_project(
     conn: &mut PgConnection,
     id: Uuid,
     agency: Uuid,
     name: &str,
     project_type: i16,
+    created: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
 ) -> QueryResult<usize> {
+    let now = Utc::now();
     diesel::insert_into(projects::table)
         .values((
             projects::id.eq(id),
@@ -231,6 +305,8 @@ pub fn insert_project(
             projects::name.eq(name),
             projects::project_type.eq(project_type),
             projects::ce_entry_point.eq(false),
+            projects::created_at.eq(created.unwrap_or(now)),
+            projects::updated_at.eq(updated.or(created).unwrap_or(now)),
         ))
         .execute(conn)
 }
@@ -240,13 +316,20 @@ pub fn update_project(
     id: Uuid,
     name: &str,
     project_type: i16,
+    created: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
 ) -> QueryResult<usize> {
     diesel::update(projects::table.find(id))
         .set((
             projects::name.eq(name),
             projects::project_type.eq(project_type),
             projects::version.eq(projects::version + 1),
-            projects::updated_at.eq(Utc::now()),
+            projects::created_at.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                "COALESCE(",
+            )
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(created)
+            .sql(", created_at)")),
+            projects::updated_at.eq(updated.unwrap_or_else(Utc::now)),
         ))
         .execute(conn)
 }

@@ -205,7 +205,8 @@ pub fn kept_rows_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<Ve
 /// A kept row's agency, collection day, file and `DisabilityType`.
 pub type KeptFacts = (Uuid, Option<NaiveDate>, String, Option<String>);
 
-/// The datum facts of a stay's rows kept only whole (no typed row of their own): agency,
+/// The datum facts of a stay's rows kept only whole (no typed row of their own, and not a part
+/// of an Assessment, `consent::kept_rows::ASSESSMENT_PARTS`): agency,
 /// collection day, file and `DisabilityType` (what `consent::kept_rows::kept_row_kind` reads).
 pub fn kept_facts_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<Vec<KeptFacts>> {
     use diesel::dsl::sql;
@@ -213,6 +214,8 @@ pub fn kept_facts_of(conn: &mut PgConnection, enrollment: Uuid) -> QueryResult<V
     hmis_rows::table
         .filter(hmis_rows::enrollment_id.eq(enrollment))
         .filter(hmis_rows::target_id.is_null())
+        // The parts of an Assessment release nothing on their own: their Assessment does.
+        .filter(hmis_rows::file.ne_all(crate::consent::kept_rows::ASSESSMENT_PARTS))
         .select((
             hmis_rows::agency_id,
             hmis_rows::collected_on,

@@ -216,6 +216,12 @@ struct Run {
     /// Source keys of records and stays de-identified in Hearth (Client, Enrollment): a row
     /// that names one is not written, so nothing new hangs from the anonymous record.
     deidentified: HashSet<(&'static str, String)>,
+    /// The day the row being written is collected on when it is not its own: an
+    /// AssessmentQuestions or AssessmentResults row is its Assessment's (`AssessmentDate`).
+    dated_by: Option<chrono::NaiveDate>,
+    /// Assessment rows taken before that this import changed: their questions and results
+    /// are dated again by them once the file is written.
+    assessments_changed: Vec<String>,
     /// Strict mode: a row that cannot be imported ends the import (nothing is written).
     strict: bool,
     /// Set when strict mode met such a row (the error that ends the import is this one).
@@ -326,6 +332,8 @@ fn run_inner(
         kept_deleted: HashSet::new(),
         deidentified: HashSet::new(),
         strict: mode == ImportMode::Strict,
+        dated_by: None,
+        assessments_changed: Vec::new(),
         strict_refused: false,
     };
     // The validator's findings: set-level errors end the job in either mode; row errors end it
@@ -756,7 +764,10 @@ fn import_file(
     run.file_progress(fs.name);
     let mut pending = Pending::default();
     let run_agency = run.agency;
-    let mut handle = |row: Row, known: &HashMap<String, repo::Source>| -> AppResult<()> {
+    let mut handle = |row: Row,
+                      known: &HashMap<String, repo::Source>,
+                      days: &HashMap<String, chrono::NaiveDate>|
+     -> AppResult<()> {
         run.rows_read += 1;
         if run.rows_read.is_multiple_of(2_000) {
             progress_now(pool, run);
@@ -889,6 +900,13 @@ fn import_file(
         }
         let target = before.map(|s| s.target);
         pending.fresh = !known.contains_key(&key) && !ids.contains_key(&key);
+        // A part of an Assessment is collected with it: the Assessment's day, not the day the
+        // source created the row.
+        run.dated_by = row
+            .get("AssessmentID")
+            .filter(|_| repo::ASSESSMENT_PARTS.contains(&fs.name))
+            .and_then(|a| days.get(a.trim()))
+            .copied();
         let written = match fs.name {
             "Organization" => import_map::organization(&row).map(|o| {
                 keep(
@@ -913,15 +931,24 @@ fn import_file(
             Ok(Some(target)) => {
                 invalid.sort();
                 invalid.dedup_by(|a, b| a.0 == b.0);
-                for (col, _) in &invalid {
+                for (col, value) in &invalid {
                     let file = format!("{}.csv", fs.name);
+                    let message = if value == import_map::PII_WITHHELD {
+                        // An unreadable SSN or DOB is personal identifying information: the
+                        // record keeps none and the value is not recorded either.
+                        "a value that cannot be read: not kept (personal identifying \
+                         information: not recorded either); its data quality is 99 (not \
+                         collected) unless the source sent 8 or 9"
+                    } else {
+                        "a value outside its code list: kept as not collected, the value recorded"
+                    };
                     run.problem(
                         &file,
                         Some(row.line),
                         Some(col),
                         "kept_as_invalid",
                         Severity::Warning,
-                        "a value outside its code list: kept as not collected, the value recorded",
+                        message,
                     );
                 }
                 let invalid_json = (!invalid.is_empty()).then(|| {
@@ -938,6 +965,9 @@ fn import_file(
                 debug_assert_eq!(kept.source_id, key);
                 kept.row_hash = hash;
                 kept.invalid = invalid_json;
+                if fs.name == "Assessment" && before.is_some() {
+                    run.assessments_changed.push(key.clone());
+                }
                 if is_parent {
                     ids.insert(key, target);
                 }
@@ -977,8 +1007,21 @@ fn import_file(
             }
             (None, false) => &none,
         };
+        // The days of the Assessments this chunk's questions or results belong to (written
+        // before them: Assessment.csv comes first, in this import or an earlier one).
+        let days = if repo::ASSESSMENT_PARTS.contains(&fs.name) {
+            let mut named: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.get("AssessmentID").map(|a| a.trim().to_string()))
+                .collect();
+            named.sort();
+            named.dedup();
+            db.with(|c| repo::assessment_days(c, run_agency, &named))?
+        } else {
+            HashMap::new()
+        };
         for row in rows.drain(..) {
-            handle(row, known)?;
+            handle(row, known, &days)?;
         }
         Ok(())
     };
@@ -992,6 +1035,12 @@ fn import_file(
     })?;
     chunk(&mut rows)?;
     db.flush(&mut pending)?;
+    // Questions and results an earlier import kept of an Assessment this one changed follow
+    // its day (those of this import are dated as they are read).
+    if fs.name == "Assessment" && !run.assessments_changed.is_empty() {
+        let changed = std::mem::take(&mut run.assessments_changed);
+        db.with(|c| repo::redate_assessment_parts(c, run.agency, &changed))?;
+    }
     // Only the files other rows point to need their ids after they are written.
     if is_parent {
         run.ids.insert(fs.name, ids);
@@ -1095,14 +1144,18 @@ fn write_project(
         Ok(p) => p,
         Err(u) => return Ok(Err(u)),
     };
+    // The source's stamps are the project's times, not the import's.
+    let (created, updated) = (utc(p.date_created), utc(p.date_updated));
     let id = match before {
         Some(id) => {
-            db.with(|c| repo::update_project(c, id, &p.name, p.project_type))?;
+            db.with(|c| repo::update_project(c, id, &p.name, p.project_type, created, updated))?;
             id
         }
         None => {
             let id = Uuid::now_v7();
-            db.with(|c| repo::insert_project(c, id, run.agency, &p.name, p.project_type))?;
+            db.with(|c| {
+                repo::insert_project(c, id, run.agency, &p.name, p.project_type, created, updated)
+            })?;
             id
         }
     };
@@ -1129,11 +1182,30 @@ fn write_client(
     before: Option<Uuid>,
     invalid: &mut Invalid,
 ) -> AppResult<Written> {
-    let c = match import_map::client(row, invalid) {
+    let now = Utc::now();
+    let c = match import_map::client(row, invalid, now.date_naive()) {
         Ok(c) => c,
         Err(u) => return Ok(Err(u)),
     };
-    let now = Utc::now();
+    // What the API would refuse is not kept: one warning per column, its code, never the value.
+    for (column, code) in &c.not_kept {
+        let message = if column.ends_with("DataQuality") {
+            "a data quality code that does not go with the value kept: set as HUD would \
+             (1 for nine digits, 2 for the last four; 2 for a DOB sent with a code for none, \
+             99 for none sent with a code for one)"
+        } else {
+            "a value the API refuses: not kept; its data quality is 99 (not collected) \
+             unless the source sent 8 or 9"
+        };
+        run.problem(
+            "Client.csv",
+            Some(row.line),
+            Some(column),
+            code,
+            Severity::Warning,
+            message,
+        );
+    }
     let named = c.identity.first_name.is_some() || c.identity.last_name.is_some();
     let identity = ImportedIdentity {
         identity_mode: if named {
@@ -1458,7 +1530,7 @@ fn keep(
         enrollment_id: enrollment,
         fields: repo::JsonText(crate::hmis_csv::kept::encode(row, skip)),
         target_id: target,
-        collected_on: import_map::collected_on(row),
+        collected_on: run.dated_by.or_else(|| import_map::collected_on(row)),
         // Set once the row is written (`import_file`).
         row_hash: String::new(),
         invalid: None,

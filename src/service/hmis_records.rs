@@ -10,8 +10,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use std::collections::HashSet;
+
 use crate::consent::kept_rows::{
-    kept_column_shown, kept_row_kind, kept_row_shown, stay_part, StayPart,
+    is_assessment_part, kept_column_shown, kept_row_kind, kept_row_shown, stay_part, StayPart,
 };
 use crate::consent::{decide_datum, AccessLevel, DatumAccess, DatumFacts};
 use crate::error::AppResult;
@@ -129,7 +131,7 @@ pub fn list(
     enrollment: Uuid,
 ) -> AppResult<Vec<HmisRecord>> {
     let stay = load_stay(conn, caller, enrollment, false)?;
-    let mut out = Vec::new();
+    let mut decided = Vec::new();
     for k in repo::kept_rows_of(conn, enrollment)? {
         let collected_on = k.collected_on.unwrap_or(stay.row.entry_date);
         // The stay's own rows are shown as its entry (none for a continuation) and its exit
@@ -153,6 +155,26 @@ pub fn list(
             DatumAccess::Full => true,
             DatumAccess::NonPiiOnly => false,
         };
+        decided.push((k, collected_on, full));
+    }
+    // The questions and results of an Assessment the caller does not see (or that is not kept
+    // of this stay) are left out with it, as the export leaves them out.
+    let assessments: HashSet<(Uuid, String)> = decided
+        .iter()
+        .filter(|(k, _, _)| k.file == "Assessment")
+        .map(|(k, _, _)| (k.entered_by_agency, k.source_id.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for (k, collected_on, full) in decided {
+        if is_assessment_part(&k.file) {
+            let named = crate::hmis_csv::kept::position(&k.file, "AssessmentID")
+                .and_then(|at| k.fields.get(at))
+                .and_then(|v| v.as_str())
+                .map(|a| (k.entered_by_agency, a.trim().to_string()));
+            if !named.is_some_and(|a| assessments.contains(&a)) {
+                continue;
+            }
+        }
         out.extend(shown(caller, k, collected_on, full));
     }
     // consent.md, Audit: every read at level full is audited, once per request and client.

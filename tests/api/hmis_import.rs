@@ -237,6 +237,11 @@ async fn a_vendor_export_imports_closed_and_importing_it_again_changes_nothing()
     let kept_dates = "SELECT count(*) AS n FROM clients
                       WHERE created_by_agency = $1 AND created_at = '2024-01-31 13:45:00+00'";
     assert_eq!(count(&pool, kept_dates, agency), 20);
+    // So are a project's (its DateCreated and DateUpdated).
+    let project_dates = "SELECT count(*) AS n FROM projects
+                         WHERE agency_id = $1 AND created_at = '2024-01-31 13:45:00+00'
+                           AND updated_at = '2024-01-31 13:45:00+00'";
+    assert_eq!(count(&pool, project_dates, agency), 3);
 
     // The agency's case worker reads an imported record in full.
     let worker = app.token("import-worker", &[Role::CaseWorker], Some(agency));
@@ -445,6 +450,13 @@ async fn bad_uploads_are_problems_never_a_5xx_nor_half_an_import() {
     let admin = app.admin.clone();
     let q = format!("agency={agency}");
     let clients = "SELECT count(*) AS n FROM clients WHERE created_by_agency = $1";
+
+    // An empty body: refused up front, no job.
+    let jobs = "SELECT count(*) AS n FROM import_jobs WHERE agency_id = $1";
+    let r = upload(&app, &admin, &q, Vec::new()).await;
+    let p = r.problem(422);
+    assert!(p.to_string().contains("\"body\""), "{p}");
+    assert_eq!(count(&pool, jobs, agency), 0);
 
     // Not a zip.
     let job = import(&app, &admin, &q, b"PK? no, plain text".to_vec()).await;
@@ -1029,4 +1041,133 @@ async fn two_agencies_with_colliding_source_ids_export_unique_keys() {
             "{f}"
         );
     }
+}
+
+/// A Client row's SSN and DOB are held to the API's own rules: a value the API refuses is not
+/// kept (a warning names the column and the API's code, never the value; its data quality is
+/// 99), so the record can be edited like any other; and a patch does not fail on a stored value
+/// it does not touch (a record imported before those rules applied).
+#[actix_web::test]
+async fn an_ssn_or_dob_the_api_refuses_is_not_imported_and_the_record_stays_editable() {
+    let (pool, app, coc, agency) = world(4).await;
+    let admin = app.token("import-admin-ssn", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 6, &coc);
+    let refused = [
+        (1, "SSN", "000000000", "ssn_placeholder"),
+        (2, "SSN", "123456789", "ssn_placeholder"),
+        (3, "SSN", "100000005", "ssn_placeholder"),
+        (4, "DOB", "2030-01-01", "dob_in_future"),
+    ];
+    for (row, column, value, _) in refused {
+        set_cell(&mut files, "Client.csv", row, column, value);
+    }
+    // Unreadable: not kept either, and the warning says so.
+    set_cell(&mut files, "Client.csv", 5, "SSN", "12345");
+    let job = import(
+        &app,
+        &admin,
+        &format!("agency={agency}&mode=lenient"),
+        sample::zip(&files),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(file_progress(&job, "Client", "created"), 6);
+    let problems = job["problems"].as_array().unwrap();
+    let text = serde_json::to_string(problems).unwrap();
+    for (row, column, value, code) in refused {
+        assert!(!text.contains(value), "never the value: {text}");
+        let p = problems
+            .iter()
+            .find(|p| p["file"] == "Client.csv" && p["column"] == column && p["code"] == code)
+            .unwrap_or_else(|| panic!("row {row}: {problems:#?}"));
+        assert_eq!(p["severity"], "warning");
+        assert!(p["message"].as_str().unwrap().contains("not kept"), "{p}");
+    }
+    let unreadable = problems
+        .iter()
+        .find(|p| p["column"] == "SSN" && p["code"] == "kept_as_invalid")
+        .unwrap_or_else(|| panic!("{problems:#?}"));
+    let message = unreadable["message"].as_str().unwrap();
+    assert!(message.contains("not kept"), "{message}");
+    assert!(!message.contains("the value recorded"), "{message}");
+    assert!(!text.contains("12345\""), "{text}");
+
+    #[derive(QueryableByName)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        source: String,
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        ssn: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::SmallInt)]
+        ssn_quality: i16,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+        dob: Option<chrono::NaiveDate>,
+        #[diesel(sql_type = diesel::sql_types::SmallInt)]
+        dob_quality: i16,
+    }
+    let kept: Vec<Kept> = diesel::sql_query(
+        "SELECT h.source_id AS source, c.id, c.ssn, c.ssn_quality, c.dob, c.dob_quality
+           FROM hmis_rows h JOIN clients c ON c.id = h.target_id
+          WHERE h.agency_id = $1 AND h.file = 'Client' ORDER BY h.seq",
+    )
+    .bind::<SqlUuid, _>(agency)
+    .load(&mut pool.get().unwrap())
+    .unwrap();
+    for k in &kept[..3] {
+        assert_eq!(
+            (k.ssn.as_deref(), k.ssn_quality),
+            (None, 99),
+            "{}",
+            k.source
+        );
+        assert!(k.dob.is_some());
+    }
+    assert_eq!((kept[3].dob, kept[3].dob_quality), (None, 99));
+    assert!(kept[3].ssn.is_some());
+    assert_eq!((kept[4].ssn.as_deref(), kept[4].ssn_quality), (None, 99));
+    assert_eq!(kept[5].ssn_quality, 1);
+
+    // Every imported record takes a patch of a field it does not hold wrongly.
+    let worker = app.token("import-worker-ssn", &[Role::CaseWorker], Some(agency));
+    let patch = |id: Uuid| {
+        let app = &app;
+        let worker = &worker;
+        async move {
+            let path = format!("/v1/clients/{id}");
+            let etag = app.get(&path, worker).await.header("etag").unwrap();
+            let r = app
+                .patch(&path, worker, Some(&etag), json!({"middle_name": "Q"}))
+                .await;
+            assert_eq!(r.ok(200)["client"]["middle_name"], "Q");
+        }
+    };
+    for k in &kept {
+        patch(k.id).await;
+    }
+    // A record that holds such values already (imported before): a patch that does not touch
+    // them succeeds and leaves them as they are; one that sends them is refused as ever.
+    let id = kept[5].id;
+    diesel::sql_query(
+        "UPDATE clients SET ssn = '123456789', ssn_quality = 1, dob = '2030-01-01',
+                name_quality = 99 WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .execute(&mut pool.get().unwrap())
+    .unwrap();
+    patch(id).await;
+    let held: Kept = diesel::sql_query(
+        "SELECT '' AS source, id, ssn, ssn_quality, dob, dob_quality FROM clients WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(&mut pool.get().unwrap())
+    .unwrap();
+    assert_eq!(held.ssn.as_deref(), Some("123456789"));
+    assert_eq!(held.dob, chrono::NaiveDate::from_ymd_opt(2030, 1, 1));
+    let path = format!("/v1/clients/{id}");
+    let etag = app.get(&path, &worker).await.header("etag").unwrap();
+    app.patch(&path, &worker, Some(&etag), json!({"ssn": "000000000"}))
+        .await
+        .problem(422);
 }

@@ -1065,3 +1065,144 @@ async fn a_code_outside_its_list_exports_as_99_and_stays_visible_as_sent() {
         json!({"DisabilityType": "77"})
     );
 }
+
+/// The source ids of `file` among a stay's hmis-records as `token` sees them.
+async fn listed<S: crate::clients::Svc>(
+    app: &crate::harness::TestApp<S>,
+    token: &str,
+    stay: Uuid,
+    file: &str,
+) -> Vec<String> {
+    let r = app
+        .get(&format!("/v1/enrollments/{stay}/hmis-records"), token)
+        .await;
+    r.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["file"] == file)
+        .map(|r| r["source_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The keys of `file`'s rows in an export.
+fn exported_keys(
+    out: &std::collections::BTreeMap<String, String>,
+    file: &str,
+    key: &str,
+) -> Vec<String> {
+    let mut keys: Vec<String> = rows(out, file)
+        .into_iter()
+        .map(|r| r[key].clone())
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[actix_web::test]
+async fn assessment_questions_and_results_go_with_their_assessment() {
+    let (pool, app, coc, agency) = world(2).await;
+    let admin = app.token("kept-admin-aq", &[Role::AgencyAdmin], Some(agency));
+    let mut files = sample::generate(Version::Fy2026, 2, &coc);
+    // Client-1: the assessment was done before the ROI window opens (2024-01-20), its
+    // questions and results entered after it. Client-2: the other way round.
+    set_cell(
+        &mut files,
+        "Assessment.csv",
+        1,
+        "AssessmentDate",
+        "2024-01-05",
+    );
+    for file in ["AssessmentQuestions.csv", "AssessmentResults.csv"] {
+        set_cell(&mut files, file, 2, "DateCreated", "2024-01-05 09:00:00");
+    }
+    imported(&app, &admin, agency, &files).await;
+    let stays = [
+        stay_of(&pool, agency, "Enrollment-1"),
+        stay_of(&pool, agency, "Enrollment-2"),
+    ];
+    let worker = app.token("kept-worker-aq", &[Role::CaseWorker], Some(agency));
+    for source in ["Client-1", "Client-2"] {
+        let client = target_of(&pool, agency, "Client", source);
+        app.post(
+            &format!("/v1/clients/{client}/consents"),
+            &worker,
+            json!({"method": "signed", "effective_from": "2024-01-20"}),
+        )
+        .await
+        .ok(201);
+    }
+    let sharer = app.agency(&coc, true).await;
+    let other = app.token("kept-sharer-aq", &[Role::CaseWorker], Some(sharer));
+    let lead = app.token("kept-sharer-admin-aq", &[Role::AgencyAdmin], Some(sharer));
+
+    let want = |w: [&[&str]; 3]| -> Vec<Vec<String>> {
+        w.iter()
+            .map(|k| k.iter().map(|s| s.to_string()).collect())
+            .collect()
+    };
+    let (api, export) = assessment_views(&app, &other, &lead, &coc, &stays).await;
+    let expected = want([
+        &["Assessment-2"],
+        &["AssessmentQuestions-2"],
+        &["AssessmentResults-2"],
+    ]);
+    assert_eq!(api, expected, "the API");
+    assert_eq!(export, expected, "the export");
+
+    // The source moves Assessment-1 into the window: its questions and results, unchanged
+    // rows, follow it.
+    set_cell(
+        &mut files,
+        "Assessment.csv",
+        1,
+        "AssessmentDate",
+        "2024-01-25",
+    );
+    imported(&app, &admin, agency, &files).await;
+    let (api, export) = assessment_views(&app, &other, &lead, &coc, &stays).await;
+    let expected = want([
+        &["Assessment-1", "Assessment-2"],
+        &["AssessmentQuestions-1", "AssessmentQuestions-2"],
+        &["AssessmentResults-1", "AssessmentResults-2"],
+    ]);
+    assert_eq!(api, expected, "the API");
+    assert_eq!(export, expected, "the export");
+}
+
+/// The Assessment, AssessmentQuestions and AssessmentResults keys of `stays` that the API shows
+/// `worker`, and those the export gives `admin` (checked against the validator first).
+async fn assessment_views<S: crate::clients::Svc>(
+    app: &crate::harness::TestApp<S>,
+    worker: &str,
+    admin: &str,
+    coc: &str,
+    stays: &[Uuid],
+) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let mut api = Vec::new();
+    for file in ["Assessment", "AssessmentQuestions", "AssessmentResults"] {
+        let mut keys = Vec::new();
+        for stay in stays {
+            keys.extend(listed(app, worker, *stay, file).await);
+        }
+        keys.sort();
+        api.push(keys);
+    }
+    let bytes = app
+        .get(
+            &format!("/v1/exports/hmis-csv?coc={coc}&start=2024-01-01&end=2024-12-31&version=2026"),
+            admin,
+        )
+        .await
+        .raw
+        .clone();
+    let (errors, _) = crate::hmis_export::validation_errors(&bytes);
+    assert!(errors.is_empty(), "the export validates: {errors:#?}");
+    let out = unzip(&bytes);
+    let export = vec![
+        exported_keys(&out, "Assessment", "AssessmentID"),
+        exported_keys(&out, "AssessmentQuestions", "AssessmentQuestionID"),
+        exported_keys(&out, "AssessmentResults", "AssessmentResultID"),
+    ];
+    (api, export)
+}

@@ -1,0 +1,1 @@
+-- The former days (DateCreated) are not kept: nothing to undo.
