@@ -106,7 +106,8 @@ mount_in_root() { # type target [options]
 
 now() { date +%s; }
 
-say "repository $REPO at $(git -C "$REPO" rev-parse --short HEAD) ($(git -C "$REPO" log -1 --format=%cd --date=iso))"
+COMMIT="$(git -C "$REPO" rev-parse HEAD)"
+say "repository $REPO at ${COMMIT:0:7} ($(git -C "$REPO" log -1 --format=%cd --date=iso))"
 [ -z "$(git -C "$REPO" status --porcelain)" ] || say "note: uncommitted changes are not part of the check (it clones HEAD)"
 say "Debian $SUITE from $MIRROR into $ROOT"
 say "the README's two commands: '${COMMANDS[0]}', then '${COMMANDS[1]}'"
@@ -160,7 +161,7 @@ record "copy the Rust toolchain ($toolchain)" $(($(now) - t)) pass
 # 3. The clone, where a newcomer puts it: /root is 0700.
 t=$(now)
 git clone -q "$REPO" "$ROOT/root/hearth"
-git -C "$ROOT/root/hearth" checkout -q "$(git -C "$REPO" rev-parse HEAD)"
+git -C "$ROOT/root/hearth" checkout -q "$COMMIT"
 record "git clone into /root/hearth (/root is $(stat -c %a "$ROOT/root"))" $(($(now) - t)) pass
 
 mount_in_root proc proc
@@ -230,7 +231,7 @@ test_build=$(grep -E '^ *Finished .test. profile' "$WORK/test.log" | tail -n 1 |
 record "${COMMANDS[1]} ($counts; build ${test_build:-?})" $(($(now) - t)) $result
 
 echo
-echo "Fresh-machine check, finished $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD), Debian $SUITE minbase from $MIRROR, $(nproc) cores, load average $LOAD_START at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end:"
+echo "Fresh-machine check, finished $(date -u '+%Y-%m-%d %H:%M UTC'), commit ${COMMIT:0:7}, Debian $SUITE minbase from $MIRROR, $(nproc) cores, load average $LOAD_START at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end:"
 echo
 echo "| step | time | result |"
 echo "|---|---|---|"
