@@ -130,7 +130,9 @@ async fn patch_client(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AccessQuery {
-    /// system_admin only: explain the decision for this agency instead.
+    /// An admin explains the decision for this agency instead: a system_admin for any agency, a
+    /// coc_admin for an agency of its CoC, an agency_admin for its own (e.g. with other `roles`);
+    /// 403 for other callers, 422 `unknown_agency` for an agency the admin does not administer.
     pub agency_id: Option<Uuid>,
     /// With `agency_id`: the roles to assume, comma-separated (default `case_worker`).
     #[param(value_type = Option<Vec<crate::consent::Role>>, style = Form, explode = false)]

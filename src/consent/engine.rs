@@ -574,3 +574,12 @@ pub fn may_read_audit(viewer: &Viewer, record: &RecordFacts) -> bool {
         || (viewer.has_role(Role::CocAdmin)
             && viewer.coc_code.as_deref() == Some(record.coc_code.as_str()))
 }
+
+/// Who may ask for another agency's access decision on a record ("Explaining a decision": an
+/// admin can ask the same for another agency): a system administrator for any agency, a CoC
+/// admin for an agency of its CoC, an agency admin for its own agency (with other roles).
+pub fn may_ask_for_agency(viewer: &Viewer, agency: uuid::Uuid, agency_coc: &str) -> bool {
+    viewer.has_role(Role::SystemAdmin)
+        || (viewer.has_role(Role::CocAdmin) && viewer.coc_code.as_deref() == Some(agency_coc))
+        || (viewer.has_role(Role::AgencyAdmin) && viewer.agency_id == Some(agency))
+}

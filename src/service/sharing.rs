@@ -236,7 +236,7 @@ pub struct AccessExplanation {
     pub reasons: Vec<String>,
 }
 
-/// A system administrator may ask for another agency's decision.
+/// An admin may ask for another agency's decision (`consent::engine::may_ask_for_agency`).
 pub struct AskFor {
     pub agency_id: Uuid,
     pub roles: Vec<Role>,
@@ -251,12 +251,29 @@ pub fn explain(
     let viewer = match ask_for {
         None => caller.viewer(conn)?,
         Some(a) => {
-            caller
-                .principal
-                .require_any(&[Role::SystemAdmin], "Asking for another agency's access")?;
-            let agency = tenants_repo::find_agency(conn, a.agency_id)?.ok_or_else(|| {
-                AppError::validation("agency_id", "unknown_agency", "No agency has this id.")
-            })?;
+            let me = caller.viewer(conn)?;
+            let agency = tenants_repo::find_agency(conn, a.agency_id)?.filter(|g| {
+                crate::consent::engine::may_ask_for_agency(&me, g.id, g.coc_code.as_str())
+            });
+            // An agency the caller may not ask for answers as an unknown one (no oracle).
+            let agency = match agency {
+                Some(g) => g,
+                None if me.has_role(Role::SystemAdmin)
+                    || me.has_role(Role::CocAdmin)
+                    || me.has_role(Role::AgencyAdmin) =>
+                {
+                    return Err(AppError::validation(
+                        "agency_id",
+                        "unknown_agency",
+                        "No agency you administer (your own, or one of your CoC's) has this id.",
+                    ))
+                }
+                None => {
+                    return Err(AppError::Forbidden(
+                        "Asking for another agency's access needs one of the roles: system_admin, coc_admin (an agency of its CoC), agency_admin (its own agency).".into(),
+                    ))
+                }
+            };
             Viewer {
                 agency_id: Some(agency.id),
                 coc_code: Some(agency.coc_code.into()),

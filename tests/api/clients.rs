@@ -820,8 +820,21 @@ async fn access_is_explained_and_an_admin_can_ask_for_another_agency() {
         )
         .await;
     assert_eq!(r.ok(200)["basis"], "creating_agency");
-    // Only an admin may ask for someone else; a hidden record is a 404 here too.
+    // Only an admin may ask for someone else: a CoC admin for an agency of its CoC, an agency
+    // admin for its own agency; a hidden record is a 404 here too.
     app.get(&for_other, &t.worker).await.problem(403);
+    let (_, coc_admin) = member(&app, &t.coc, false, &[Role::CocAdmin]).await;
+    let e = app.get(&for_creator, &coc_admin).await;
+    assert_eq!(e.ok(200)["basis"], "creating_agency", "{}", e.body);
+    let r = app.get(&for_other, &coc_admin).await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "agency_id");
+    let own_admin = app.token("aa-own", &[Role::AgencyAdmin], Some(t.agency));
+    let as_worker = format!("{for_creator}&roles=case_worker");
+    assert_eq!(
+        app.get(&as_worker, &own_admin).await.ok(200)["basis"],
+        "creating_agency"
+    );
+    app.get(&for_other, &own_admin).await.problem(422);
     app.get(&path, &other.worker).await.problem(404);
 }
 
