@@ -237,13 +237,9 @@ async fn put_visibility(
     };
     let dry = q.is_dry();
     let w = run_db(&state, move |conn| {
-        let w = dry_run::run(conn, dry, |conn| {
+        dry_run::run_about(conn, dry, &caller, id, |conn| {
             sharing::set_visibility(conn, &caller, id, if_match, body.value)
-        })?;
-        if dry {
-            dry_run::audit_read(conn, &caller, id)?;
-        }
-        Ok(w)
+        })
     })
     .await?;
     let version = w.client.version;
@@ -279,12 +275,9 @@ async fn designate_sharing(
     let reply = body
         .unless_dry(dry)
         .run(&state, caller, move |conn, caller, body| {
-            let w = dry_run::run(conn, dry, |conn| {
+            let w = dry_run::run_about(conn, dry, caller, id, |conn| {
                 sharing::designate_sharing(conn, caller, id, body.value)
             })?;
-            if dry {
-                dry_run::audit_read(conn, caller, id)?;
-            }
             let version = w.client.version;
             Ok(JsonReply::ok(&w)?.with_etag(version).about_client(id))
         })

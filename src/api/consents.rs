@@ -59,12 +59,9 @@ async fn grant(
     let reply = body
         .unless_dry(dry)
         .run(&state, caller, move |conn, caller, body| {
-            let o = dry_run::run(conn, dry, |conn| {
+            let o = dry_run::run_about(conn, dry, caller, id, |conn| {
                 consents::grant(conn, caller, id, body.value)
             })?;
-            if dry {
-                dry_run::audit_read(conn, caller, id)?;
-            }
             let cid = o.consent.id;
             Ok(
                 JsonReply::created(&o, format!("/v1/clients/{id}/consents/{cid}"))?
@@ -142,12 +139,9 @@ async fn revoke(
     let reply = body
         .unless_dry(dry)
         .run(&state, caller, move |conn, caller, body| {
-            let o = dry_run::run(conn, dry, |conn| {
+            let o = dry_run::run_about(conn, dry, caller, id, |conn| {
                 consents::revoke(conn, caller, id, consent_id, body.0)
             })?;
-            if dry {
-                dry_run::audit_read(conn, caller, id)?;
-            }
             Ok(JsonReply::ok(&o)?.about_client(id))
         })
         .await?;

@@ -270,7 +270,7 @@ where
     use crate::service::idempotency::{run_idempotent, Outcome, StoredReply};
     let outcome = run_db(state, move |conn| {
         let access_to = |conn: &mut PgConnection, client: Uuid, replay: bool| match &replayer {
-            Some(c) if replay => crate::service::access::replay_read(conn, c, client),
+            Some(c) if replay => crate::service::access::audit_full_read(conn, c, client, "replay"),
             Some(c) => crate::service::access::access_level_now(conn, c, client),
             None => Err(AppError::Internal(
                 "an answer about a client needs Idempotent::run with the caller".into(),

@@ -50,9 +50,6 @@ async fn merge_client(
         .unless_dry(dry)
         .run(&state, caller, move |conn, caller, body| {
             let o = merge::merge(conn, caller, id, body.value, dry)?;
-            if dry {
-                crate::service::dry_run::audit_read(conn, caller, id)?;
-            }
             Ok(JsonReply::ok(&o)?.about_client(id))
         })
         .await?;

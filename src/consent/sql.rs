@@ -155,27 +155,9 @@ fn basis_sql_with(viewer: &Viewer, slots: Slots, active_ce: &str) -> String {
     if let (true, Some(open)) = (shares || coc_admin, &open_here) {
         arms.push((open.clone(), AccessBasis::StatewideRoi));
     }
-    // A scalar probe of the primary key (at most one row), not `EXISTS`: PostgreSQL turns an
-    // `EXISTS` in a `CASE` into a hash of every contribution of the agency, built once per use,
-    // a fixed cost that dominated a page of the priority list (docs/benchmarks.md).
-    let contributor = format!(
-        "COALESCE((SELECT true FROM client_contributors cc WHERE cc.client_id = c.id \
-         AND cc.agency_id = {agency}), false)"
-    );
+    let contributor = contributor_probe("c", slots);
     // Row 4: who sees a de-identified open record without an ROI.
-    let mut deid_viewers = Vec::new();
-    if member {
-        deid_viewers.push(contributor.clone());
-    }
-    if shares {
-        deid_viewers.push("TRUE".into());
-    }
-    if let Some(coc) = coc
-        .as_ref()
-        .filter(|_| coc_admin || viewer.has_role(Role::CeAssessor))
-    {
-        deid_viewers.push(format!("c.coc_code = {coc}"));
-    }
+    let deid_viewers = deidentified_viewers_sql(viewer, slots, "c");
     if !deid_viewers.is_empty() {
         arms.push((
             format!("({DEIDENTIFIED_OPEN} AND ({}))", deid_viewers.join(" OR ")),
@@ -286,27 +268,42 @@ pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumK
     )
 }
 
-/// True when the viewer is one of row 4's viewers of the datum `d`'s record, de-identified and
-/// open (`engine::shares_deidentified_open`), or an admin of its CoC (row 7); `None` when the
-/// viewer can be neither.
-fn deidentified_shared_sql(viewer: &Viewer, slots: Slots) -> Option<String> {
+/// A scalar probe of the primary key, not `EXISTS`: PostgreSQL turns an `EXISTS` in a `CASE`
+/// into a hash of every contribution of the agency, built once per use, a fixed cost that
+/// dominated a page of the priority list (docs/benchmarks.md). True when the viewer's agency
+/// contributed to the record aliased `client`.
+fn contributor_probe(client: &str, slots: Slots) -> String {
+    format!(
+        "COALESCE((SELECT true FROM client_contributors cc WHERE cc.client_id = {client}.id \
+         AND cc.agency_id = {}), false)",
+        slots.agency()
+    )
+}
+
+/// Row 4's viewers of the record aliased `client`, were it de-identified and open
+/// (`engine::shares_deidentified_open`): conditions, one of which holds for such a viewer;
+/// none for a viewer that can be none of them.
+fn deidentified_viewers_sql(viewer: &Viewer, slots: Slots, client: &str) -> Vec<String> {
     let member = viewer.acts_for_agency() && viewer.agency_id.is_some();
     let mut who = Vec::new();
-    if member && viewer.agency_shares_data {
-        who.push("TRUE".to_string());
-    }
     if member {
-        who.push(format!(
-            "EXISTS (SELECT 1 FROM client_contributors cc WHERE cc.client_id = dc.id \
-             AND cc.agency_id = {})",
-            slots.agency()
-        ));
+        who.push(contributor_probe(client, slots));
+    }
+    if member && viewer.agency_shares_data {
+        who.push("TRUE".into());
     }
     if viewer_coc(viewer).is_some()
         && (viewer.has_role(Role::CocAdmin) || viewer.has_role(Role::CeAssessor))
     {
-        who.push(format!("dc.coc_code = {}", slots.coc()));
+        who.push(format!("{client}.coc_code = {}", slots.coc()));
     }
+    who
+}
+
+/// True when the viewer is one of row 4's viewers of the datum `d`'s record, de-identified and
+/// open, or an admin of its CoC (row 7); `None` when the viewer can be neither.
+fn deidentified_shared_sql(viewer: &Viewer, slots: Slots) -> Option<String> {
+    let who = deidentified_viewers_sql(viewer, slots, "dc");
     let mut cond = Vec::new();
     if !who.is_empty() {
         cond.push(format!(

@@ -316,11 +316,11 @@ pub fn data_texts(
         .load(conn)
 }
 
-pub fn datum_fields(conn: &mut PgConnection, id: Uuid) -> QueryResult<serde_json::Value> {
-    enrollment_data::table
-        .find(id)
-        .select(enrollment_data::fields)
-        .first(conn)
+/// A datum's free text alone (its structured fields untouched).
+pub fn set_datum_text_only(conn: &mut PgConnection, id: Uuid, text: &str) -> QueryResult<usize> {
+    diesel::update(enrollment_data::table.find(id))
+        .set(enrollment_data::text.eq(text))
+        .execute(conn)
 }
 
 pub fn set_datum_text(
@@ -390,10 +390,9 @@ pub fn audit_free_parts(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Ve
         .load(conn)
 }
 
-/// Texts anywhere in the database that may name a record in another record's text: those whose
-/// value holds one of `like` (ILIKE patterns, usually `%last name%`) or whose digits hold one of
-/// `digits` (LIKE patterns over the text's digits alone). A superset, for
-/// `domain::scrub::scrub_mentions` to decide.
+/// Texts anywhere in the database that may name a record in another record's text: those that
+/// hold one of `last_names` (in any case) or whose digits hold one of `ssns` (nine digits). A
+/// superset, for `domain::scrub::scrub_mentions` to decide.
 #[derive(Default)]
 pub struct Mentions {
     pub data: Vec<(Uuid, String)>,
@@ -412,9 +411,19 @@ fn mentioning_sql(col: &str) -> String {
 
 pub fn texts_mentioning(
     conn: &mut PgConnection,
-    like: &[String],
-    digits: &[String],
+    last_names: &[String],
+    ssns: &[String],
 ) -> QueryResult<Mentions> {
+    let contains = |v: &String| {
+        let e = v
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{e}%")
+    };
+    let like: Vec<String> = last_names.iter().map(contains).collect();
+    let digits: Vec<String> = ssns.iter().map(contains).collect();
+    let (like, digits) = (&like, &digits);
     use diesel::sql_types::{Array, Text};
     #[derive(QueryableByName)]
     struct IdText {

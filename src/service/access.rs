@@ -174,17 +174,18 @@ pub fn access_level_now(
     Ok(decide(conn, caller, id)?.decision.level)
 }
 
-/// The caller's access level to record `id` for replaying a stored answer about it, the replay
-/// audited as a read when at level full (consent.md: every read at full is audited; the stored
-/// answer may hold the record's PII).
-pub fn replay_read(
+/// The caller's access level to record `id` for an answer that shows the record again (an
+/// idempotent replay, `replay`; a dry run, `dry_run`): at level full it is a read of the
+/// record's PII, audited as `action` (consent.md: every read at full is audited).
+pub fn audit_full_read(
     conn: &mut PgConnection,
     caller: &Caller,
     id: Uuid,
+    action: &str,
 ) -> AppResult<crate::consent::AccessLevel> {
     let d = decide(conn, caller, id)?;
     if d.decision.level == AccessLevel::Full {
-        caller.audit(conn, Some(id), "replay", d.decision.basis, None)?;
+        caller.audit(conn, Some(id), action, d.decision.basis, None)?;
     }
     Ok(d.decision.level)
 }

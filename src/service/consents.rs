@@ -17,7 +17,7 @@ use crate::service::access::{decide, Decided};
 use crate::service::client_input::no_pii_text;
 use crate::service::client_view::{redecide, redecide_changed, ClientView};
 use crate::service::context::Caller;
-use crate::service::split::{move_open_stays, moved_on, split_record};
+use crate::service::split::{self, move_open_stays, moved_on, split_record};
 use crate::service::tenants::{CocPolicy, RoiGrantMode};
 
 pub use crate::domain::words::RoiMethod;
@@ -274,8 +274,8 @@ fn grant_split(
         &d.row,
         agency,
         Visibility::Open,
-        format!("SHARED - ROI {}", roi.effective_from),
-        "DO NOT USE",
+        format!("{}{}", split::ALIAS_SHARED_PREFIX, roi.effective_from),
+        split::ALIAS_DO_NOT_USE,
     )?;
     roi.client_id = new.id;
     let roi = repo::insert_roi(conn, &roi)?;
@@ -531,8 +531,8 @@ pub fn revoke(
                 &row,
                 agency,
                 Visibility::Closed,
-                "CLOSED - USE THIS FILE".into(),
-                "DO NOT USE - CLIENT REVOKED CONSENT",
+                split::ALIAS_CLOSED.into(),
+                split::ALIAS_REVOKED,
             )?;
             // A revocation of an ROI that had not taken effect yet is dated on its
             // effective_from; the stays move today, not on a day still to come.

@@ -516,25 +516,17 @@ fn scrub_everywhere(
 /// be someone else's.
 struct Mentions {
     needles: Needles,
-    /// ILIKE patterns of the last names, and LIKE patterns of the SSNs' digits, that find (a
-    /// superset of) the texts to scrub.
-    like: Vec<String>,
-    digits: Vec<String>,
+    /// The last names and nine-digit SSNs that find (a superset of) the texts to scrub.
+    last_names: Vec<String>,
+    ssns: Vec<String>,
 }
 
 impl Mentions {
     fn of(rows: &[ClientRow]) -> Self {
-        let like_escape = |v: &str| {
-            let e = v
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{e}%")
-        };
         let mut m = Mentions {
             needles: Needles::default(),
-            like: Vec::new(),
-            digits: Vec::new(),
+            last_names: Vec::new(),
+            ssns: Vec::new(),
         };
         for row in rows {
             if row.identity_mode == IdentityMode::Anonymous {
@@ -544,7 +536,7 @@ impl Mentions {
             m.needles.add_naming_forms(id);
             if id.first_name.is_some() {
                 if let Some(last) = id.last_name.as_deref().filter(|l| l.trim().len() >= 2) {
-                    m.like.push(like_escape(last.trim()));
+                    m.last_names.push(last.trim().to_string());
                 }
             }
             let ssn: String = id
@@ -554,7 +546,7 @@ impl Mentions {
                 .filter(char::is_ascii_digit)
                 .collect();
             if ssn.len() == 9 {
-                m.digits.push(format!("%{ssn}%"));
+                m.ssns.push(ssn);
             }
         }
         m
@@ -567,11 +559,10 @@ fn scrub_mentions_elsewhere(
     s: &mut Scrubbed,
 ) -> AppResult<()> {
     let needles = &mentions.needles;
-    let m = repo::texts_mentioning(conn, &mentions.like, &mentions.digits)?;
+    let m = repo::texts_mentioning(conn, &mentions.last_names, &mentions.ssns)?;
     for (id, text) in m.data {
         if let Some(clean) = scrub_mentions(&text, needles) {
-            let fields: serde_json::Value = repo::datum_fields(conn, id)?;
-            repo::set_datum_text(conn, id, Some(&clean), &fields)?;
+            repo::set_datum_text_only(conn, id, &clean)?;
             s.data += 1;
         }
     }

@@ -22,20 +22,24 @@ pub fn run<T>(
     answer
 }
 
-/// After a dry run whose answer shows record `client`: the answer disclosed the record as the
-/// caller sees it, so a read at level full is audited (consent.md: every read at full, and
-/// every break-glass read, is audited), outside the rolled-back transaction.
-pub fn audit_read(
+/// [`run`] for a workflow whose answer shows record `client`: after a dry run the answer
+/// disclosed the record as the caller sees it, so a read at level full is audited (`dry_run`;
+/// consent.md: every read at full, and every break-glass read, is audited), outside the
+/// rolled-back transaction.
+pub fn run_about<T>(
     conn: &mut PgConnection,
+    dry: bool,
     caller: &crate::service::context::Caller,
     client: uuid::Uuid,
-) -> AppResult<()> {
+    workflow: impl FnOnce(&mut PgConnection) -> AppResult<T>,
+) -> AppResult<T> {
     use crate::error::AppError;
-    match crate::service::access::decide(conn, caller, client) {
-        Ok(d) if d.decision.level == crate::consent::AccessLevel::Full => {
-            caller.audit(conn, Some(client), "dry_run", d.decision.basis, None)
+    let answer = run(conn, dry, workflow)?;
+    if dry {
+        match crate::service::access::audit_full_read(conn, caller, client, "dry_run") {
+            Ok(_) | Err(AppError::NotFound | AppError::Forbidden(_)) => {}
+            Err(e) => return Err(e),
         }
-        Ok(_) | Err(AppError::NotFound | AppError::Forbidden(_)) => Ok(()),
-        Err(e) => Err(e),
     }
+    Ok(answer)
 }

@@ -62,7 +62,7 @@ pub fn merge(
             "A record cannot be merged into itself.",
         ));
     }
-    crate::service::dry_run::run(conn, dry_run, |conn| {
+    crate::service::dry_run::run_about(conn, dry_run, caller, survivor, |conn| {
         conn.transaction(|conn| merge_in(conn, caller, survivor, input.duplicate_id))
     })
 }

@@ -15,16 +15,20 @@ use crate::repo::tenants as tenants_repo;
 use crate::service::context::Caller;
 
 /// A new record for `agency`, copying `old`'s identity; `old` becomes superseded by it.
-/// Whether an alias is one a split wrote ("DO NOT USE", "SHARED - ROI 2026-11-01", "CLOSED - USE
-/// THIS FILE", "DO NOT USE - CLIENT REVOKED CONSENT"): Hearth's words, not the client's.
+/// The aliases a split writes (the ROI job aid's words): the record a grant leaves behind, the
+/// record a revocation leaves behind, the new closed record of a revocation, and (with the ROI
+/// date after it) the new open record of a grant.
+pub const ALIAS_DO_NOT_USE: &str = "DO NOT USE";
+pub const ALIAS_REVOKED: &str = "DO NOT USE - CLIENT REVOKED CONSENT";
+pub const ALIAS_CLOSED: &str = "CLOSED - USE THIS FILE";
+pub const ALIAS_SHARED_PREFIX: &str = "SHARED - ROI ";
+
+/// Whether an alias is one a split wrote: Hearth's words, not the client's.
 pub fn is_split_alias(alias: &str) -> bool {
     let a = alias.trim();
-    matches!(
-        a,
-        "DO NOT USE" | "CLOSED - USE THIS FILE" | "DO NOT USE - CLIENT REVOKED CONSENT"
-    ) || a
-        .strip_prefix("SHARED - ROI ")
-        .is_some_and(|d| crate::domain::dates::parse_date(d).is_some())
+    [ALIAS_DO_NOT_USE, ALIAS_REVOKED, ALIAS_CLOSED].contains(&a)
+        || a.strip_prefix(ALIAS_SHARED_PREFIX)
+            .is_some_and(|d| crate::domain::dates::parse_date(d).is_some())
 }
 
 pub fn split_record(
