@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use hearth::auth::{parse_ttl, AuthConfig};
 use hearth::config::Config;
 use hearth::consent::Role;
-use hearth::db::{build_pool, run_migrations, SessionSettings};
+use hearth::db::{build_pool_keeping, run_migrations, SessionSettings};
 use hearth::{AppState, Database};
 use uuid::Uuid;
 
@@ -498,11 +498,22 @@ fn with_database(
     config: &Config,
     f: impl FnOnce(&hearth::db::DbPool, &Database) -> Result<(), String>,
 ) -> Result<(), String> {
+    with_database_keeping(config, 0, f)
+}
+
+/// `min_idle`: connections the pool keeps open in the background (the server's; a command
+/// that runs and exits keeps none, `db::build_pool_keeping`).
+fn with_database_keeping(
+    config: &Config,
+    min_idle: u32,
+    f: impl FnOnce(&hearth::db::DbPool, &Database) -> Result<(), String>,
+) -> Result<(), String> {
     let db = Database::open(config)?;
     let result = (|| {
-        let pool = build_pool(
+        let pool = build_pool_keeping(
             &db.url,
             config.pool_size,
+            min_idle,
             config.pool_checkout_timeout,
             SessionSettings {
                 statement_timeout: config.statement_timeout,
@@ -524,7 +535,7 @@ fn with_database(
 }
 
 fn serve(config: &Config, demo: bool) -> Result<(), String> {
-    with_database(config, |pool, db| {
+    with_database_keeping(config, 2, |pool, db| {
         {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let n = hearth::service::hmis_import::fail_interrupted(&mut conn)

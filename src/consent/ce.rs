@@ -114,8 +114,8 @@ pub fn may_read_priority_list(
 }
 
 /// Which listed records a viewer of its own CoC's priority list may have seen while they were
-/// listed: the over-estimate, from facts that do not change with time, of the records on which
-/// the record rule gave it more than `none`. An incremental pull names a client no longer
+/// listed: the over-estimate, from the record's facts while it was listed, of the records on
+/// which the record rule gave it more than `none`. An incremental pull names a client no longer
 /// listed only to a viewer that may have seen it (`may_have_seen_listed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListReach {
@@ -123,8 +123,22 @@ pub enum ListReach {
     /// 4, 7 reach every record on the list of the viewer's CoC).
     Every,
     /// `own_agency`: the records its agency created or contributed to (rows 2, 4, 5);
-    /// `in_coc`: the records of its CoC (a priority list reader, row 8; a CE assessor, row 4).
-    Some { own_agency: bool, in_coc: bool },
+    /// `in_coc`: which records of its CoC.
+    Some { own_agency: bool, in_coc: InCoc },
+}
+
+/// Which listed records of its CoC a viewer that is neither an admin nor a sharing agency
+/// reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InCoc {
+    /// None of them (beyond its own agency's).
+    No,
+    /// Every one: a priority list reader (row 8 reaches every listed record of its CoC).
+    Listed,
+    /// The de-identified ones: a CE assessor (row 4; row 6's locked records are never on the
+    /// list's own view). An identified record listed on its ROI is row 3's, for sharing
+    /// agencies only.
+    Deidentified,
 }
 
 pub fn list_reach(viewer: &super::Viewer) -> ListReach {
@@ -136,27 +150,40 @@ pub fn list_reach(viewer: &super::Viewer) -> ListReach {
     {
         return ListReach::Every;
     }
+    let in_coc = if viewer.has_role(Role::PriorityListReader) {
+        InCoc::Listed
+    } else if viewer.has_role(Role::CeAssessor) {
+        InCoc::Deidentified
+    } else {
+        InCoc::No
+    };
     ListReach::Some {
         own_agency: member && viewer.agency_id.is_some(),
-        in_coc: viewer.has_role(Role::PriorityListReader) || viewer.has_role(Role::CeAssessor),
+        in_coc,
     }
 }
 
-/// Whether `viewer` may have seen `record` on the priority list of its own CoC while it was
-/// listed. Never false where the record rule gives a listed record more than `none` to a viewer
-/// of the list's CoC (a table test holds it to `decide_record`); true in a few cases where it
-/// gave `none` (a de-identified record of another CoC to a coc_admin), which costs only the
-/// naming of a client id to the CoC's own admin.
+/// Whether `viewer` may have seen `record` (its facts while it was listed) on the priority list
+/// of its own CoC. Never false where the record rule gives a listed record more than `none` to
+/// a viewer of the list's CoC (a table test holds it to `decide_record`); true in a few cases
+/// where it gave `none` (a de-identified record of another CoC to a coc_admin), which costs
+/// only the naming of a client id to the CoC's own admin.
 pub fn may_have_seen_listed(viewer: &super::Viewer, record: &super::RecordFacts) -> bool {
     match list_reach(viewer) {
         ListReach::Every => true,
         ListReach::Some { own_agency, in_coc } => {
             let agency = viewer.agency_id;
+            let of_coc = viewer.coc_code.as_deref() == Some(record.coc_code.as_str());
             (own_agency
                 && agency.is_some_and(|a| {
                     a == record.creating_agency || record.contributors.contains(&a)
                 }))
-                || (in_coc && viewer.coc_code.as_deref() == Some(record.coc_code.as_str()))
+                || (of_coc
+                    && match in_coc {
+                        InCoc::No => false,
+                        InCoc::Listed => true,
+                        InCoc::Deidentified => record.identity.is_deidentified(),
+                    })
         }
     }
 }
@@ -343,9 +370,26 @@ mod tests {
                                         }
                                         if matches!(
                                             list_reach(&v),
-                                            ListReach::Some { in_coc: false, .. }
+                                            ListReach::Some {
+                                                in_coc: InCoc::No,
+                                                ..
+                                            }
                                         ) && !record.contributors.contains(&agency)
                                         {
+                                            assert!(!may_have_seen_listed(&v, &record));
+                                        }
+                                        // A CE assessor of a non-sharing agency never saw an
+                                        // identified record listed on its ROI (row 3 is for
+                                        // sharing agencies): the pull must not name it.
+                                        if list_reach(&v)
+                                            == (ListReach::Some {
+                                                own_agency: true,
+                                                in_coc: InCoc::Deidentified,
+                                            })
+                                            && !record.contributors.contains(&agency)
+                                            && !record.identity.is_deidentified()
+                                        {
+                                            assert_eq!(level, AccessLevel::None);
                                             assert!(!may_have_seen_listed(&v, &record));
                                         }
                                     }

@@ -429,11 +429,12 @@ pub fn full_bases_sql() -> String {
 }
 
 /// SQL that is true when `viewer` may have seen `c` on its CoC's priority list while `c` was
-/// listed (`consent::ce::may_have_seen_listed`, which this follows term for term): an
-/// incremental pull names a client as no longer listed only to such a viewer, so it never
-/// names a record the viewer could not have read (record rule row 9).
-pub fn may_have_seen_listed_sql(viewer: &Viewer, slots: Slots) -> String {
-    use super::ce::ListReach;
+/// listed (`consent::ce::may_have_seen_listed`, which this follows term for term), where
+/// `identity_then` is `c`'s identity mode (text) while it was listed: an incremental pull names
+/// a client as no longer listed only to such a viewer, so it never names a record the viewer
+/// could not have read (record rule row 9).
+pub fn may_have_seen_listed_sql(viewer: &Viewer, slots: Slots, identity_then: &str) -> String {
+    use super::ce::{InCoc, ListReach};
     match super::ce::list_reach(viewer) {
         ListReach::Every => "TRUE".into(),
         ListReach::Some { own_agency, in_coc } => {
@@ -446,8 +447,16 @@ pub fn may_have_seen_listed_sql(viewer: &Viewer, slots: Slots) -> String {
                      AND cc.agency_id = {agency}), false)"
                 ));
             }
-            if in_coc && viewer_coc(viewer).is_some() {
-                any.push(format!("c.coc_code = {}", slots.coc()));
+            if viewer_coc(viewer).is_some() {
+                let coc = slots.coc();
+                match in_coc {
+                    InCoc::No => {}
+                    InCoc::Listed => any.push(format!("c.coc_code = {coc}")),
+                    InCoc::Deidentified => any.push(format!(
+                        "(c.coc_code = {coc} AND COALESCE(({identity_then}) \
+                         IN ('consent_refused', 'anonymous'), false))"
+                    )),
+                }
             }
             if any.is_empty() {
                 "FALSE".into()

@@ -253,10 +253,24 @@ pub fn build_pool(
     checkout_timeout: Duration,
     settings: SessionSettings,
 ) -> Result<DbPool, String> {
+    build_pool_keeping(url, size, size.min(2), checkout_timeout, settings)
+}
+
+/// [`build_pool`] keeping `min_idle` connections open in the background. A command that runs
+/// and exits keeps none: a connection being opened on the pool's thread while the process
+/// exits can crash it (libpq and its TLS library are torn down under it: `hearth migrate`
+/// ended in SIGSEGV about once in twelve runs).
+pub fn build_pool_keeping(
+    url: &str,
+    size: u32,
+    min_idle: u32,
+    checkout_timeout: Duration,
+    settings: SessionSettings,
+) -> Result<DbPool, String> {
     let health = Arc::new(Health::default());
     let pool = Pool::builder()
         .max_size(size)
-        .min_idle(Some(size.min(2)))
+        .min_idle(Some(min_idle.min(size)))
         .connection_timeout(checkout_timeout)
         // After PostgreSQL restarts, every pooled connection is dead; the checkout test
         // (`Manager::is_valid`: a `SELECT 1` when the connection was idle or the database looks

@@ -739,8 +739,8 @@ impl Importers {
     /// per agency (`hmis_csv::export_ids`): its agency is not one of the CoC's importers
     /// (`param`, this list as a `uuid[]` parameter), another of them imported the same id in the
     /// same file, or Hearth made a row of the file in the CoC (`coc`, the CoC code's parameter)
-    /// whose id (32 hex digits) it is. On the source ids' primary keys: one probe per other
-    /// importer.
+    /// whose id (32 hex digits) it is. One probe of the index by file and source id
+    /// (`hmis_rows_source_idx`), however many agencies imported.
     pub fn rewrite_sql(
         &self,
         file: &str,
@@ -760,14 +760,13 @@ impl Importers {
             format!(
                 "OR {} OR ({file} = 'Household' AND {})",
                 probe(format!(
-                    "unnest({param}::uuid[]) oa(id) JOIN hmis_rows o ON o.agency_id = oa.id \
-                     AND o.file = {file} AND o.source_id = ({id}) COLLATE \"C\" \
-                     WHERE oa.id <> {agency}"
+                    "hmis_rows o WHERE o.file = {file} AND o.source_id = ({id}) COLLATE \"C\" \
+                     AND o.agency_id <> {agency} AND o.agency_id = ANY({param}::uuid[])"
                 )),
                 probe(format!(
-                    "unnest({param}::uuid[]) oa(id) JOIN import_sources o ON o.agency_id = oa.id \
-                     AND o.file = 'Household' AND o.source_id = ({id}) COLLATE \"default\" \
-                     WHERE oa.id <> {agency}"
+                    "import_sources o WHERE o.file = 'Household' \
+                     AND o.source_id = ({id}) COLLATE \"default\" \
+                     AND o.agency_id <> {agency} AND o.agency_id = ANY({param}::uuid[])"
                 )),
             )
         } else {

@@ -248,7 +248,13 @@ pub fn changes(
     );
     let select = entry_select(viewer, slots, coc_view);
     // Listed at `since` for this viewer: listed then, and a record it may have seen there.
-    let seen = may_have_seen_listed_sql(viewer, slots);
+    // Its identity mode while it was listed at `since`: the log's last word before it.
+    let seen = may_have_seen_listed_sql(
+        viewer,
+        slots,
+        "SELECT l.identity_mode FROM ce_list_log l WHERE l.client_id = c.id \
+         AND l.coc_code = $1 AND l.at < $2 ORDER BY l.at DESC, l.id DESC LIMIT 1",
+    );
     let after_sql = if after.is_some() {
         "AND k.client_id > $4"
     } else {

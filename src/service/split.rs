@@ -118,6 +118,16 @@ pub fn move_open_stays(
             destination: None,
             destination_subsidy_type: None,
             entry_assessment_required: true,
+            // Nothing of the old entry assessment: it was collected before the ROI (the ROI job
+            // aid: "no data entered on [the old record]'s assessments will be visible within
+            // this new client record"; complete the project's entry assessment again).
+            living_situation: None,
+            length_of_stay: None,
+            los_under_threshold: None,
+            previous_street_essh: None,
+            date_to_street_essh: None,
+            times_homeless_past_three_years: None,
+            months_homeless_past_three_years: None,
             entered_by_user: caller.principal.sub.clone(),
             collected_on: day,
             version: 1,

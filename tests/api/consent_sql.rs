@@ -943,7 +943,7 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
             let (slots, values) = with_viewer(&viewer, today, vec![ids.clone().into()]);
             let sql = format!(
                 "SELECT c.id, CASE WHEN {} THEN 'yes' END AS basis FROM clients c WHERE c.id = ANY($1)",
-                may_have_seen_listed_sql(&viewer, slots)
+                may_have_seen_listed_sql(&viewer, slots, "c.identity_mode")
             );
             let rows: Vec<Row> = CachedSql::new(sql)
                 .bind_all(values)

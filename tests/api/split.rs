@@ -29,7 +29,10 @@ async fn granting_an_roi_splits_the_record_as_the_job_aid_does() {
         .post(
             &format!("/v1/clients/{old}/enrollments"),
             &ta,
-            json!({"project_id": shelter, "entry_date": days_ago(20), "relationship_to_hoh": 1}),
+            json!({"project_id": shelter, "entry_date": days_ago(20), "relationship_to_hoh": 1,
+                   "living_situation": 215, "length_of_stay": 4, "los_under_threshold": 1,
+                   "previous_street_essh": 1, "date_to_street_essh": days_ago(200),
+                   "times_homeless_past_three_years": 3, "months_homeless_past_three_years": 105}),
         )
         .await;
     let old_stay = s(&r.ok(201)["enrollment"]["id"]);
@@ -81,6 +84,25 @@ async fn granting_an_roi_splits_the_record_as_the_job_aid_does() {
     assert_eq!(stays.len(), 1);
     assert_eq!(stays[0]["entry_assessment_required"], true);
     assert_eq!(stays[0]["exit_date"], Value::Null);
+    // Nothing of the entry assessment collected before the ROI comes along (the ROI job aid:
+    // complete the entry assessment again), not even for the agency that made it.
+    for field in [
+        "living_situation",
+        "length_of_stay",
+        "los_under_threshold",
+        "previous_street_essh",
+        "date_to_street_essh",
+        "times_homeless_past_three_years",
+        "months_homeless_past_three_years",
+    ] {
+        assert_eq!(stays[0][field], Value::Null, "{field}: {}", stays[0]);
+    }
+    let r = app
+        .get(&format!("/v1/clients/{new}/enrollments"), &tb)
+        .await;
+    let seen = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["living_situation"], Value::Null, "{}", seen[0]);
     // Writes to the old record are refused, naming the record to use.
     let r = app
         .post(
