@@ -790,3 +790,72 @@ async fn an_entry_shows_the_ce_stay_the_caller_may_see_and_counts_only_visible_m
         assert_eq!(e["household_size"], size, "{e}");
     }
 }
+
+/// An incremental pull names a client as no longer listed only to a caller that may have seen
+/// it listed: a CE assessor of an agency that does not share data never saw an identified
+/// record listed on its ROI (row 3 is for sharing agencies), so neither its exit from CE nor a
+/// change to its entry hands the assessor its id; a de-identified open record (row 4) it did
+/// see is named when it leaves. The CoC's priority list reader sees both leave (row 8).
+#[actix_web::test]
+async fn removals_name_only_records_the_caller_may_have_seen_listed() {
+    let pool = isolated_committing_pool(4);
+    let app = spawn_with(pool.clone()).await;
+    world!(app, coc, lead, outreach, ce, w);
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let r = app
+        .post(
+            "/v1/agencies",
+            &app.admin,
+            json!({"coc_code": coc, "name": "Quiet", "shares_data": false, "participates_in_ce": true}),
+        )
+        .await;
+    let quiet: Uuid = r.ok(201)["id"].as_str().unwrap().parse().unwrap();
+    let assessor = app.token("q-cea", &[Role::CeAssessor], Some(quiet));
+    let reader = app.token("q-plr", &[Role::PriorityListReader], Some(quiet));
+    let (ada, ada_stay) = on_list(&app, &w, identified_open("Ada"), ce, 3, Some(30.0)).await;
+    let (kim, kim_stay) = on_list(&app, &w, identified_open("Kim"), ce, 3, Some(20.0)).await;
+    let anon = json!({"identity_mode": "anonymous", "visibility": "open", "birth_year": 1970});
+    let (b, b_stay) = on_list(&app, &w, anon, ce, 2, Some(50.0)).await;
+    for c in [&ada, &kim, &b] {
+        backdate(&pool, c, 1);
+    }
+    let r = app.get(&path, &assessor).await;
+    let full = r.ok(200).clone();
+    assert_eq!(ids(&full, "items"), vec![b.clone()], "{full}");
+    let as_of = full["as_of"].as_str().unwrap().to_string();
+    let as_of_reader = app.get(&path, &reader).await.ok(200)["as_of"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Ada and the anonymous client leave CE; Kim stays, with a new assessment.
+    for stay in [&ada_stay, &b_stay] {
+        app.post(
+            &format!("/v1/enrollments/{stay}/exit"),
+            &w,
+            json!({"exit_date": days_ago(0), "destination": 435, "destination_subsidy_type": 419}),
+        )
+        .await
+        .ok(200);
+    }
+    app.post(
+        &format!("/v1/enrollments/{kim_stay}/assessments"),
+        &w,
+        json!({"assessment_date": days_ago(0), "assessment_type": 3, "assessment_level": 2,
+               "prioritization_status": 1, "priority_score": 25.0}),
+    )
+    .await
+    .ok(201);
+    let since = |t: &str| format!("{path}?changed_since={}", t.replace('+', "%2B"));
+    let r = app.get(&since(&as_of), &assessor).await;
+    let body = r.ok(200).clone();
+    assert_eq!(ids(&body, "removed"), vec![b.clone()], "{body}");
+    assert!(ids(&body, "items").is_empty(), "{body}");
+    let r = app.get(&since(&as_of_reader), &reader).await;
+    let body = r.ok(200).clone();
+    let mut removed = ids(&body, "removed");
+    removed.sort();
+    let mut want = vec![ada.clone(), b.clone()];
+    want.sort();
+    assert_eq!(removed, want, "{body}");
+    assert_eq!(ids(&body, "items"), vec![kim.clone()], "{body}");
+}
