@@ -234,6 +234,7 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                 &coc,
                 caller.today,
                 coc_view,
+                as_of,
                 after,
                 limit + 1,
             )?;

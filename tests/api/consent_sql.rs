@@ -817,7 +817,14 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                     continue;
                 }
                 let rows = hearth::repo::priority_list::page(
-                    &mut conn, &viewer, &code, today, coc_view, None, 1000,
+                    &mut conn,
+                    &viewer,
+                    &code,
+                    today,
+                    coc_view,
+                    chrono::Utc::now(),
+                    None,
+                    1000,
                 )
                 .unwrap();
                 // The CE stay each entry shows, and its household size: the engine's
@@ -1109,7 +1116,17 @@ fn the_filter_is_prepared_once_per_connection() {
         for _ in 0..8 {
             let ids = vec![Uuid::new_v4(); 1 + i];
             visible::clients_among(&mut conn, v, today, &ids, true).unwrap();
-            priority_list::page(&mut conn, v, &coc, today, false, None, 10 + i as i64).unwrap();
+            priority_list::page(
+                &mut conn,
+                v,
+                &coc,
+                today,
+                false,
+                chrono::Utc::now(),
+                None,
+                10 + i as i64,
+            )
+            .unwrap();
         }
     }
     let prepared: Vec<Prepared> = diesel::sql_query(

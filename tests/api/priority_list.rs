@@ -859,3 +859,69 @@ async fn removals_name_only_records_the_caller_may_have_seen_listed() {
     assert_eq!(removed, want, "{body}");
     assert_eq!(ids(&body, "items"), vec![kim.clone()], "{body}");
 }
+
+/// A full pull names each client at most once while the list changes under it: pages after
+/// the first leave out entries written since the pull's `as_of` (one that moved behind the
+/// cursor would come twice, one that moved ahead of it never), and the next incremental pull
+/// from that `as_of` answers them.
+#[actix_web::test]
+async fn a_paged_full_pull_names_each_client_once_while_scores_change() {
+    let pool = isolated_committing_pool(4);
+    let app = spawn_with(pool.clone()).await;
+    world!(app, coc, lead, outreach, ce, w);
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
+    let mut clients = Vec::new();
+    for (i, score) in [60.0, 50.0, 40.0, 30.0, 20.0, 10.0].into_iter().enumerate() {
+        let name = format!("P{i}");
+        clients.push(on_list(&app, &w, identified_open(&name), ce, 3, Some(score)).await);
+    }
+    let order: Vec<String> = clients.iter().map(|c| c.0.clone()).collect();
+    let r = app.get(&format!("{path}?limit=2"), &plr).await;
+    let first = r.ok(200).clone();
+    assert_eq!(ids(&first, "items"), order[..2].to_vec(), "{first}");
+    let as_of = first["as_of"].as_str().unwrap().to_string();
+    // The first listed falls to the end; the fifth rises ahead of the cursor.
+    for (stay, score) in [(&clients[0].1, 5.0), (&clients[4].1, 55.0)] {
+        app.post(
+            &format!("/v1/enrollments/{stay}/assessments"),
+            &w,
+            json!({"assessment_date": days_ago(0), "assessment_type": 3, "assessment_level": 2,
+                   "prioritization_status": 1, "priority_score": score}),
+        )
+        .await
+        .ok(201);
+    }
+    let mut seen = ids(&first, "items");
+    let mut cursor = first["next_cursor"].as_str().map(str::to_string);
+    while let Some(c) = cursor {
+        let r = app.get(&format!("{path}?limit=2&cursor={c}"), &plr).await;
+        let page = r.ok(200).clone();
+        assert_eq!(page["as_of"].as_str().unwrap(), as_of, "{page}");
+        seen.extend(ids(&page, "items"));
+        cursor = page["next_cursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(
+        seen,
+        vec![
+            order[0].clone(),
+            order[1].clone(),
+            order[2].clone(),
+            order[3].clone(),
+            order[5].clone()
+        ],
+        "each client once, the moved ones only where the pull met them before they moved"
+    );
+    let r = app
+        .get(
+            &format!("{path}?changed_since={}", as_of.replace('+', "%2B")),
+            &plr,
+        )
+        .await;
+    let body = r.ok(200).clone();
+    let mut changed = ids(&body, "items");
+    changed.sort();
+    let mut want = vec![order[0].clone(), order[4].clone()];
+    want.sort();
+    assert_eq!(changed, want, "{body}");
+}
