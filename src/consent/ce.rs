@@ -173,7 +173,8 @@ pub fn may_have_seen_listed(viewer: &super::Viewer, record: &super::RecordFacts)
         ListReach::Every => true,
         ListReach::Some { own_agency, in_coc } => {
             let agency = viewer.agency_id;
-            let of_coc = viewer.coc_code.as_deref() == Some(record.coc_code.as_str());
+            // The list judges a record by its own CoC, the viewer's (`RecordFacts::on_list`).
+            let of_coc = viewer.coc_code.is_some();
             (own_agency
                 && agency.is_some_and(|a| {
                     a == record.creating_agency || record.contributors.contains(&a)

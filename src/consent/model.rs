@@ -104,6 +104,21 @@ pub struct RecordFacts {
     pub locked_visible_to_ce_assessors: bool,
 }
 
+impl RecordFacts {
+    /// The record as a priority list of `list_coc` judges it (consent.md: "The priority list and
+    /// the CoC's own reports judge a record by the list's or report's CoC"): of that CoC, under
+    /// its policy (`locked_visible_to_ce_assessors`). A record created in another CoC and listed
+    /// here (an active CE stay here, an ROI covering this CoC) is the list's readers' as any
+    /// other of the list (row 8), and its CoC admin's (row 7).
+    pub fn on_list(&self, list_coc: &str, locked_visible_to_ce_assessors: bool) -> RecordFacts {
+        RecordFacts {
+            coc_code: list_coc.to_string(),
+            locked_visible_to_ce_assessors,
+            ..self.clone()
+        }
+    }
+}
+
 impl IdentityMode {
     /// Consent-refused and anonymous records hold no name, SSN or exact date of birth by
     /// construction (consent.md, record rule row 4).

@@ -116,7 +116,7 @@ pub fn priority_listed_sql(list_coc: &str, slots: Slots, any_visibility: bool) -
 /// The access basis of `viewer` on `c` as a SQL text expression (`NULL` for level none), with
 /// the viewer's values at `slots`.
 pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
-    basis_sql_with(viewer, slots, ACTIVE_CE_ENROLLMENT)
+    basis_sql_with(viewer, slots, ACTIVE_CE_ENROLLMENT, Judged::InRecordCoc)
 }
 
 /// `basis_sql` over rows of a priority list (`ce_priority`): each is an active CE stay of its
@@ -124,10 +124,40 @@ pub fn basis_sql(viewer: &Viewer, slots: Slots) -> String {
 /// The answer is the engine's, as `basis_sql`'s (`tests/api/consent_sql.rs` compares a list
 /// page with the engine).
 pub fn listed_basis_sql(viewer: &Viewer, slots: Slots) -> String {
-    basis_sql_with(viewer, slots, "TRUE")
+    basis_sql_with(viewer, slots, "TRUE", Judged::OnList)
 }
 
-fn basis_sql_with(viewer: &Viewer, slots: Slots, active_ce: &str) -> String {
+/// Which CoC a statement judges a record by where a row of the record rule names "the record's
+/// CoC" (rows 4, 6, 7, 8): its own, or, on a priority list, the list's (consent.md: "The priority
+/// list and the CoC's own reports judge a record by the list's or report's CoC";
+/// `RecordFacts::on_list` is the engine's side). A list is read by staff of its own CoC (or a
+/// system administrator, whose basis does not depend on it): there the record's CoC is the
+/// viewer's, and the CoC's policy is the list's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Judged {
+    InRecordCoc,
+    OnList,
+}
+
+impl Judged {
+    /// SQL: the record aliased `client` counts as of the viewer's CoC (bound at `coc`).
+    fn of_viewer_coc(self, client: &str, coc: &str) -> String {
+        match self {
+            Judged::InRecordCoc => format!("{client}.coc_code = {coc}"),
+            Judged::OnList => "TRUE".into(),
+        }
+    }
+
+    /// SQL: the code of the CoC whose policy applies to the record aliased `client`.
+    fn policy_coc(self, client: &str, coc: &str) -> String {
+        match self {
+            Judged::InRecordCoc => format!("{client}.coc_code"),
+            Judged::OnList => coc.to_string(),
+        }
+    }
+}
+
+fn basis_sql_with(viewer: &Viewer, slots: Slots, active_ce: &str, judged: Judged) -> String {
     if viewer.has_role(Role::SystemAdmin) {
         return format!("'{}'::text", AccessBasis::Helpdesk.as_str());
     }
@@ -157,7 +187,7 @@ fn basis_sql_with(viewer: &Viewer, slots: Slots, active_ce: &str) -> String {
     }
     let contributor = contributor_probe("c", slots);
     // Row 4: who sees a de-identified open record without an ROI.
-    let deid_viewers = deidentified_viewers_sql(viewer, slots, "c");
+    let deid_viewers = deidentified_viewers_sql(viewer, slots, "c", judged);
     if !deid_viewers.is_empty() {
         arms.push((
             format!("({DEIDENTIFIED_OPEN} AND ({}))", deid_viewers.join(" OR ")),
@@ -171,12 +201,13 @@ fn basis_sql_with(viewer: &Viewer, slots: Slots, active_ce: &str) -> String {
         ));
     }
     if let Some(coc) = &coc {
-        let in_coc = format!("c.coc_code = {coc}");
+        let in_coc = judged.of_viewer_coc("c", coc);
+        let policy_coc = judged.policy_coc("c", coc);
         if viewer.has_role(Role::CeAssessor) {
             arms.push((
                 format!(
                     "({in_coc} AND c.visibility = 'locked' AND \
-                     (SELECT k.locked_visible_to_ce_assessors FROM cocs k WHERE k.code = c.coc_code))"
+                     (SELECT k.locked_visible_to_ce_assessors FROM cocs k WHERE k.code = {policy_coc}))"
                 ),
                 AccessBasis::CeAssessor,
             ));
@@ -225,6 +256,27 @@ pub fn viewer_current_sql(slots: Slots, shares: &str) -> String {
 /// basis expression (usually `basis_sql` over the joined `clients c`) and the viewer's values at
 /// `slots`.
 pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumKind) -> String {
+    datum_access_sql_judged(viewer, slots, basis, kind, Judged::InRecordCoc)
+}
+
+/// `datum_access_sql` for a datum of a record on a priority list, judged by the list's CoC (the
+/// basis given is `listed_basis_sql`'s).
+pub fn listed_datum_access_sql(
+    viewer: &Viewer,
+    slots: Slots,
+    basis: &str,
+    kind: DatumKind,
+) -> String {
+    datum_access_sql_judged(viewer, slots, basis, kind, Judged::OnList)
+}
+
+fn datum_access_sql_judged(
+    viewer: &Viewer,
+    slots: Slots,
+    basis: &str,
+    kind: DatumKind,
+    judged: Judged,
+) -> String {
     let at_limited = if kind == DatumKind::Structured {
         "'non_pii'"
     } else {
@@ -255,7 +307,7 @@ pub fn datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str, kind: DatumK
          AND dc.identity_mode IN ('consent_refused', 'anonymous')), false)";
     // An ROI never shows row 4's viewers of a de-identified open record, nor row 7's (its
     // CoC's admins), less than those rows do.
-    let deid_shared = deidentified_shared_sql(viewer, slots)
+    let deid_shared = deidentified_shared_sql(viewer, slots, judged)
         .map(|cond| format!(" WHEN ({basis}) = 'statewide_roi' AND {cond} THEN {at_limited}"))
         .unwrap_or_default();
     format!(
@@ -283,7 +335,12 @@ fn contributor_probe(client: &str, slots: Slots) -> String {
 /// Row 4's viewers of the record aliased `client`, were it de-identified and open
 /// (`engine::shares_deidentified_open`): conditions, one of which holds for such a viewer;
 /// none for a viewer that can be none of them.
-fn deidentified_viewers_sql(viewer: &Viewer, slots: Slots, client: &str) -> Vec<String> {
+fn deidentified_viewers_sql(
+    viewer: &Viewer,
+    slots: Slots,
+    client: &str,
+    judged: Judged,
+) -> Vec<String> {
     let member = viewer.acts_for_agency() && viewer.agency_id.is_some();
     let mut who = Vec::new();
     if member {
@@ -295,15 +352,15 @@ fn deidentified_viewers_sql(viewer: &Viewer, slots: Slots, client: &str) -> Vec<
     if viewer_coc(viewer).is_some()
         && (viewer.has_role(Role::CocAdmin) || viewer.has_role(Role::CeAssessor))
     {
-        who.push(format!("{client}.coc_code = {}", slots.coc()));
+        who.push(judged.of_viewer_coc(client, &slots.coc()));
     }
     who
 }
 
 /// True when the viewer is one of row 4's viewers of the datum `d`'s record, de-identified and
 /// open, or an admin of its CoC (row 7); `None` when the viewer can be neither.
-fn deidentified_shared_sql(viewer: &Viewer, slots: Slots) -> Option<String> {
-    let who = deidentified_viewers_sql(viewer, slots, "dc");
+fn deidentified_shared_sql(viewer: &Viewer, slots: Slots, judged: Judged) -> Option<String> {
+    let who = deidentified_viewers_sql(viewer, slots, "dc", judged);
     let mut cond = Vec::new();
     if !who.is_empty() {
         cond.push(format!(
@@ -313,7 +370,7 @@ fn deidentified_shared_sql(viewer: &Viewer, slots: Slots) -> Option<String> {
         ));
     }
     if viewer_coc(viewer).is_some() && viewer.has_role(Role::CocAdmin) {
-        cond.push(format!("dc.coc_code = {}", slots.coc()));
+        cond.push(judged.of_viewer_coc("dc", &slots.coc()));
     }
     if cond.is_empty() {
         return None;
@@ -447,14 +504,14 @@ pub fn may_have_seen_listed_sql(viewer: &Viewer, slots: Slots, identity_then: &s
                      AND cc.agency_id = {agency}), false)"
                 ));
             }
+            // The list judges a record by its own CoC, the viewer's: every listed record is in
+            // it, whichever CoC created it.
             if viewer_coc(viewer).is_some() {
-                let coc = slots.coc();
                 match in_coc {
                     InCoc::No => {}
-                    InCoc::Listed => any.push(format!("c.coc_code = {coc}")),
+                    InCoc::Listed => any.push("TRUE".into()),
                     InCoc::Deidentified => any.push(format!(
-                        "(c.coc_code = {coc} AND COALESCE(({identity_then}) \
-                         IN ('consent_refused', 'anonymous'), false))"
+                        "COALESCE(({identity_then}) IN ('consent_refused', 'anonymous'), false)"
                     )),
                 }
             }

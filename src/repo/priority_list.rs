@@ -11,8 +11,8 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::consent::sql::{
-    basis_sql, datum_access_sql, listed_basis_sql, may_have_seen_listed_sql, priority_listed_sql,
-    Slots,
+    basis_sql, datum_access_sql, listed_basis_sql, listed_datum_access_sql,
+    may_have_seen_listed_sql, priority_listed_sql, Slots,
 };
 use crate::consent::{DatumKind, Viewer};
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
@@ -96,7 +96,7 @@ fn entry_select(viewer: &Viewer, slots: Slots, coc_view: bool) -> String {
     // `OFFSET 0` keeps the basis a column computed once per row: without it PostgreSQL
     // flattens the lateral and copies the whole basis `CASE` (and its probes) into every
     // `WHEN` of the datum rule that reads `b.basis` (32 subplans, 24 ms of planning a page).
-    let datum = datum_access_sql(viewer, slots, "b.basis", DatumKind::Structured);
+    let datum = listed_datum_access_sql(viewer, slots, "b.basis", DatumKind::Structured);
     // A household member's record: its own `clients c` (the inner alias hides the list's).
     let member_basis = basis_sql(viewer, slots);
     let member_datum = datum_access_sql(viewer, slots, "hb.basis", DatumKind::Structured);
@@ -150,6 +150,7 @@ fn list_values(
 }
 
 /// One page of the list, in order, after `after`.
+#[allow(clippy::too_many_arguments)]
 pub fn page(
     conn: &mut PgConnection,
     viewer: &Viewer,

@@ -803,6 +803,19 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                 .filter(|c| world.cocs.contains(c))
                 .unwrap_or_else(|| world.cocs[0].clone());
             let code = hearth::domain::CocCode::parse(&list_coc).unwrap();
+            // The list judges a record by the list's CoC and its policy (`RecordFacts::on_list`).
+            #[derive(QueryableByName)]
+            struct Policy {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                locked_visible_to_ce_assessors: bool,
+            }
+            let list_policy = diesel::sql_query(
+                "SELECT locked_visible_to_ce_assessors FROM cocs WHERE code = $1",
+            )
+            .bind::<Text, _>(&list_coc)
+            .get_result::<Policy>(&mut conn)
+            .unwrap()
+            .locked_visible_to_ce_assessors;
             let on_list: Vec<Uuid> = diesel::sql_query(
                 "SELECT client_id AS id, NULL::text AS basis FROM ce_priority WHERE coc_code = $1",
             )
@@ -835,7 +848,8 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                         .iter()
                         .find(|(c, _)| *c == e.client_id)
                         .unwrap()
-                        .1;
+                        .1
+                        .on_list(&list_coc, list_policy);
                     let decision = decide_record(&viewer, facts, today);
                     let stays: Vec<CeStay> = diesel::sql_query(
                         "SELECT e.id, e.entry_date, e.entered_by_agency, e.collected_on \
@@ -934,7 +948,8 @@ fn sql_filter_equals_the_engine_on_random_worlds() {
                         let listed = coc_view
                             || hearth::consent::effectively_open_for(facts, &list_coc, today)
                             || facts.deidentified_open();
-                        let basis = decide_record(&viewer, facts, today).basis?;
+                        let on_list = facts.on_list(&list_coc, list_policy);
+                        let basis = decide_record(&viewer, &on_list, today).basis?;
                         listed.then(|| (*id, basis.as_str().to_string()))
                     })
                     .collect();

@@ -925,3 +925,80 @@ async fn a_paged_full_pull_names_each_client_once_while_scores_change() {
     want.sort();
     assert_eq!(changed, want, "{body}");
 }
+
+/// The priority list judges a record by the list's CoC (consent.md, record rule): a record
+/// created in another CoC, open with a statewide ROI and enrolled in this CoC's Coordinated
+/// Entry, is on this CoC's list for its priority list reader (row 8) as any other entry, in
+/// full pulls and in incremental ones. A single read still judges the record by its own CoC.
+#[actix_web::test]
+async fn a_record_of_another_coc_listed_here_is_judged_by_the_lists_coc() {
+    let pool = isolated_committing_pool(4);
+    let app = spawn_with(pool.clone()).await;
+    world!(app, coc, lead, outreach, ce, w);
+    let _ = outreach;
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let elsewhere = app.coc(json!({})).await;
+    let far = ce_agency(&app, &elsewhere, false).await;
+    let far_worker = app.token("far", &[Role::CaseWorker], Some(far));
+    let r = app
+        .post("/v1/clients", &far_worker, identified_open("Wren"))
+        .await;
+    let wren = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let reader = app.token("plr", &[Role::PriorityListReader], Some(lead));
+    let as_of = app.get(&path, &reader).await.ok(200)["as_of"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            &format!("/v1/clients/{wren}/enrollments"),
+            &w,
+            json!({"project_id": ce, "entry_date": days_ago(2), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/enrollments/{stay}/assessments"),
+        &w,
+        json!({"assessment_date": days_ago(0), "assessment_type": 3, "assessment_level": 2,
+               "prioritization_status": 1, "priority_score": 70.0}),
+    )
+    .await
+    .ok(201);
+    let r = app.get(&path, &reader).await;
+    let body = r.ok(200).clone();
+    assert_eq!(ids(&body, "items"), vec![wren.clone()], "{body}");
+    assert_eq!(body["items"][0]["access"]["level"], "limited", "{body}");
+    assert_eq!(
+        body["items"][0]["access"]["basis"], "priority_list",
+        "{body}"
+    );
+    assert_eq!(body["items"][0]["first_name"], Value::Null, "{body}");
+    let r = app
+        .get(
+            &format!("{path}?changed_since={}", as_of.replace('+', "%2B")),
+            &reader,
+        )
+        .await;
+    let body = r.ok(200).clone();
+    assert_eq!(ids(&body, "items"), vec![wren.clone()], "{body}");
+    app.get(&format!("/v1/clients/{wren}"), &reader)
+        .await
+        .problem(404);
+    // Exited from this CoC's CE, it leaves the list, and the reader is told.
+    app.post(
+        &format!("/v1/enrollments/{stay}/exit"),
+        &w,
+        json!({"exit_date": days_ago(0), "destination": 435, "destination_subsidy_type": 419}),
+    )
+    .await
+    .ok(200);
+    let r = app
+        .get(
+            &format!("{path}?changed_since={}", as_of.replace('+', "%2B")),
+            &reader,
+        )
+        .await;
+    let body = r.ok(200).clone();
+    assert!(ids(&body, "items").is_empty(), "{body}");
+}
