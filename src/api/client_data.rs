@@ -4,7 +4,8 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use uuid::Uuid;
 
-use crate::api::support::{run_db, ApiJson, IdempotencyKeyHeader, Idempotent, JsonReply};
+use crate::api::pages::{page_of, PageQuery};
+use crate::api::support::{run_db, ApiJson, ApiQuery, IdempotencyKeyHeader, Idempotent, JsonReply};
 use crate::error::AppResult;
 use crate::service::client_data::{self, Contact, Document, NewContact, NewDocument};
 use crate::service::context::Caller;
@@ -29,11 +30,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ContactList {
     pub items: Vec<Contact>,
+    pub next_cursor: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct DocumentList {
     pub items: Vec<Document>,
+    pub next_cursor: Option<String>,
 }
 
 /// Add a contact detail (refused for anonymous and code-name records).
@@ -67,7 +70,7 @@ async fn add_contact(
 /// The contact details the caller may see (full access to the datum only).
 #[utoipa::path(
     tag = "client data",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, body = ContactList), (status = 404, description = "No such record, or the caller may not see it"))
 )]
 #[get("/clients/{id}/contacts")]
@@ -75,13 +78,17 @@ async fn list_contacts(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
+    let list = format!("contacts:{id}");
+    q.check(&list)?;
     let items = run_db(&state, move |conn| {
         client_data::list_contacts(conn, &caller, id)
     })
     .await?;
-    JsonReply::ok(&ContactList { items })
+    let (items, next_cursor) = page_of(items, &q, &list, |c| c.id)?;
+    JsonReply::ok(&ContactList { items, next_cursor })
 }
 
 /// One contact detail (where an add's `Location` points), read as the list reads them.
@@ -162,7 +169,7 @@ async fn add_document(
 /// The documents the caller may see (metadata).
 #[utoipa::path(
     tag = "client data",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, body = DocumentList), (status = 404, description = "No such record, or the caller may not see it"))
 )]
 #[get("")]
@@ -170,13 +177,17 @@ async fn list_documents(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
+    let list = format!("documents:{id}");
+    q.check(&list)?;
     let items = run_db(&state, move |conn| {
         client_data::list_documents(conn, &caller, id)
     })
     .await?;
-    JsonReply::ok(&DocumentList { items })
+    let (items, next_cursor) = page_of(items, &q, &list, |d| d.id)?;
+    JsonReply::ok(&DocumentList { items, next_cursor })
 }
 
 /// The document's bytes, with its content type (audited).

@@ -4,6 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::pages::{page_of, PageQuery};
 use crate::api::support::ApiQuery;
 use crate::api::support::{
     run_db, ApiJson, DryRunQuery, IdempotencyKeyHeader, Idempotent, JsonReply, OptionalApiJson,
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ConsentList {
     pub items: Vec<RoiView>,
+    pub next_cursor: Option<String>,
 }
 
 /// Record an ROI. One that has not ended (active, or taking effect later) opens the record: in
@@ -75,7 +77,7 @@ async fn grant(
 /// The record's ROI history, oldest first.
 #[utoipa::path(
     tag = "consents",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, body = ConsentList), (status = 404, description = "No such record, or the caller may not see it"))
 )]
 #[get("/clients/{id}/consents")]
@@ -83,10 +85,14 @@ async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
+    let list = format!("consents:{id}");
+    q.check(&list)?;
     let items = run_db(&state, move |conn| consents::list(conn, &caller, id)).await?;
-    JsonReply::ok(&ConsentList { items })
+    let (items, next_cursor) = page_of(items, &q, &list, |c| c.id)?;
+    JsonReply::ok(&ConsentList { items, next_cursor })
 }
 
 /// One ROI of the record (where a grant's `Location` points), decided as the history is.

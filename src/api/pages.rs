@@ -31,6 +31,14 @@ impl PageQuery {
         }
     }
 
+    /// Checks `limit` and `cursor` (a cursor of `list`) before the list is read, so a bad one
+    /// is a 422 whatever the list holds.
+    pub fn check(&self, list: &str) -> AppResult<()> {
+        self.limit()?;
+        self.after::<serde_json::Value>(list)?;
+        Ok(())
+    }
+
     /// Where the page of `list` starts: the key in a cursor that `list` issued (another list's
     /// cursor, or one this service never issued, is a 422 `invalid_cursor`).
     pub fn after<T: DeserializeOwned>(&self, list: &str) -> AppResult<Option<T>> {
@@ -93,6 +101,54 @@ pub fn paginate<T, K: Serialize>(
     }
 }
 
+/// Where a page of a list answered whole starts: after the item with key `k`, found again by
+/// its key (or, when it is gone since, at the place it had, `i`).
+#[derive(Serialize, Deserialize)]
+struct Resume<K> {
+    i: usize,
+    k: K,
+}
+
+/// A page of a list its service answers whole, in its own order (a record's or a stay's own
+/// lists: consents, contacts, stays, services, ...): the items after the cursor's, at most
+/// `limit`, and the cursor of the next page. `list` names the list and its record, so a cursor
+/// of another list (or another record's) is a 422 `invalid_cursor`. The list is read again for
+/// each page: one that changed between pages goes on after the last item answered, or, when
+/// that one is gone, from the place it had.
+pub fn page_of<T, K>(
+    items: Vec<T>,
+    q: &PageQuery,
+    list: &str,
+    key: impl Fn(&T) -> K,
+) -> AppResult<(Vec<T>, Option<String>)>
+where
+    K: Serialize + DeserializeOwned + PartialEq,
+{
+    let limit = q.limit()? as usize;
+    let start = match q.after::<Resume<K>>(list)? {
+        None => 0,
+        Some(r) => items
+            .iter()
+            .position(|t| key(t) == r.k)
+            .map(|at| at + 1)
+            .unwrap_or(r.i.min(items.len())),
+    };
+    let end = start.saturating_add(limit).min(items.len());
+    let more = end < items.len();
+    let next = match (more, end.checked_sub(1).and_then(|last| items.get(last))) {
+        (true, Some(last)) => Some(encode_cursor(
+            list,
+            &Resume {
+                i: end,
+                k: key(last),
+            },
+        )),
+        _ => None,
+    };
+    let page = items.into_iter().skip(start).take(end - start).collect();
+    Ok((page, next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +191,29 @@ mod tests {
             }
         }
         assert_eq!(query(None).after::<uuid::Uuid>("agencies").unwrap(), None);
+    }
+
+    #[test]
+    fn a_list_answered_whole_pages_by_its_items_keys() {
+        let q = |limit: u32, cursor: Option<String>| PageQuery {
+            limit: Some(limit),
+            cursor,
+        };
+        let items: Vec<u32> = (1..=5).collect();
+        let (p1, c1) = page_of(items.clone(), &q(2, None), "l:1", |i| *i).unwrap();
+        assert_eq!(p1, vec![1, 2]);
+        let (p2, c2) = page_of(items.clone(), &q(2, c1.clone()), "l:1", |i| *i).unwrap();
+        assert_eq!(p2, vec![3, 4]);
+        let (p3, c3) = page_of(items.clone(), &q(2, c2.clone()), "l:1", |i| *i).unwrap();
+        assert_eq!((p3, c3), (vec![5], None));
+        // The last item answered is gone: the next page starts where it was.
+        let fewer: Vec<u32> = vec![1, 3, 4, 5];
+        let (p, _) = page_of(fewer, &q(2, c1.clone()), "l:1", |i| *i).unwrap();
+        assert_eq!(p, vec![4, 5]);
+        // Another record's list refuses the cursor.
+        assert!(page_of(items, &q(2, c1), "l:2", |i| *i).is_err());
+        let (all, none) =
+            page_of((1..=3).collect::<Vec<u32>>(), &q(3, None), "l:1", |i| *i).unwrap();
+        assert_eq!((all.len(), none), (3, None));
     }
 }

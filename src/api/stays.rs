@@ -5,7 +5,10 @@ use actix_web::{get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::support::{run_db, ApiJson, IdempotencyKeyHeader, Idempotent, JsonReply, NoBody};
+use crate::api::pages::{page_of, PageQuery};
+use crate::api::support::{
+    run_db, ApiJson, ApiQuery, IdempotencyKeyHeader, Idempotent, JsonReply, NoBody,
+};
 use crate::error::AppResult;
 use crate::service::context::Caller;
 use crate::service::hmis_records::{self, HmisRecord};
@@ -41,6 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct HmisRecordList {
     pub items: Vec<HmisRecord>,
+    pub next_cursor: Option<String>,
 }
 
 /// The source rows an HMIS CSV import kept of the stay (its Enrollment and Exit rows, and the
@@ -49,7 +53,7 @@ pub struct HmisRecordList {
 /// domestic-violence columns and HIV/AIDS rows are left out.
 #[utoipa::path(
     tag = "stays",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, body = HmisRecordList), (status = 404, description = "No such stay, or the caller may not see it"))
 )]
 #[get("/enrollments/{id}/hmis-records")]
@@ -57,10 +61,15 @@ async fn list_hmis_records(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
+    let list = format!("hmis-records:{id}");
+    q.check(&list)?;
     let items = run_db(&state, move |conn| hmis_records::list(conn, &caller, id)).await?;
-    JsonReply::ok(&HmisRecordList { items })
+    let (items, next_cursor) =
+        page_of(items, &q, &list, |r| (r.file.clone(), r.source_id.clone()))?;
+    JsonReply::ok(&HmisRecordList { items, next_cursor })
 }
 
 /// The source Client rows an HMIS CSV import kept of the record (the columns Hearth has no field
@@ -68,7 +77,7 @@ async fn list_hmis_records(
 /// the caller may see the record: in full at level `full`, else without free text.
 #[utoipa::path(
     tag = "stays",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, body = HmisRecordList), (status = 404, description = "No such record, or the caller may not see it"))
 )]
 #[get("/clients/{id}/hmis-records")]
@@ -76,23 +85,30 @@ async fn list_client_hmis_records(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
+    let list = format!("client-hmis-records:{id}");
+    q.check(&list)?;
     let items = run_db(&state, move |conn| {
         hmis_records::list_for_client(conn, &caller, id)
     })
     .await?;
-    JsonReply::ok(&HmisRecordList { items })
+    let (items, next_cursor) =
+        page_of(items, &q, &list, |r| (r.file.clone(), r.source_id.clone()))?;
+    JsonReply::ok(&HmisRecordList { items, next_cursor })
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct EnrollmentList {
     pub items: Vec<EnrollmentView>,
+    pub next_cursor: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct StayDatumList {
     pub items: Vec<StayDatum>,
+    pub next_cursor: Option<String>,
 }
 
 /// Enroll the client in one of the caller's agency's projects; start a household (head,
@@ -133,7 +149,7 @@ async fn create_enrollment(
 /// The client's stays the caller may see (datum rule), newest first.
 #[utoipa::path(
     tag = "stays",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, body = EnrollmentList), (status = 404, description = "No such record, or the caller may not see it"))
 )]
 #[get("/clients/{id}/enrollments")]
@@ -141,10 +157,14 @@ async fn list_enrollments(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
+    let list = format!("enrollments:{id}");
+    q.check(&list)?;
     let items = run_db(&state, move |conn| stays::list(conn, &caller, id)).await?;
-    JsonReply::ok(&EnrollmentList { items })
+    let (items, next_cursor) = page_of(items, &q, &list, |e| e.id)?;
+    JsonReply::ok(&EnrollmentList { items, next_cursor })
 }
 
 /// Read a stay.
@@ -246,9 +266,13 @@ async fn list(
     caller: Caller,
     id: Uuid,
     kind: StayDatumKind,
+    q: ApiQuery<PageQuery>,
 ) -> AppResult<JsonReply> {
+    let list = format!("{}:{id}", kind.as_str());
+    q.check(&list)?;
     let items = run_db(&state, move |conn| stay_data::list(conn, &caller, id, kind)).await?;
-    JsonReply::ok(&StayDatumList { items })
+    let (items, next_cursor) = page_of(items, &q, &list, |d| d.id)?;
+    JsonReply::ok(&StayDatumList { items, next_cursor })
 }
 
 macro_rules! stay_datum_routes {
@@ -275,12 +299,12 @@ macro_rules! stay_datum_routes {
         #[doc = concat!("The stay's ", $what, " the caller may see (datum rule), oldest first.")]
         #[utoipa::path(
             tag = "stays",
-            params(("id" = Uuid, Path)),
+            params(("id" = Uuid, Path), PageQuery),
             responses((status = 200, body = StayDatumList), (status = 404, description = "No such stay, or the caller may not see it"))
         )]
         #[get($path)]
-        async fn $list(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> AppResult<JsonReply> {
-            list(state, caller, id.into_inner(), StayDatumKind::$variant).await
+        async fn $list(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>, q: ApiQuery<PageQuery>) -> AppResult<JsonReply> {
+            list(state, caller, id.into_inner(), StayDatumKind::$variant, q).await
         }
     };
 }

@@ -1146,3 +1146,111 @@ where
         }
     }
 }
+
+/// A record's and a stay's own lists page as every list does (README: `limit` 1 to 200,
+/// default 50, `cursor`, `{items, next_cursor}`): five services in pages of two, each once and
+/// in the list's order; a cursor of another stay's list, or a limit out of range, is a 422.
+#[actix_web::test]
+async fn a_stays_data_and_a_records_lists_page_with_limit_and_cursor() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let shelter = app.project(agency, 0).await;
+    let w = app.token("w", &[Role::CaseWorker], Some(agency));
+    let client = id_of(
+        app.post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Pia", "last_name": "Paged"}),
+        )
+        .await
+        .ok(201),
+        "client",
+    );
+    let mut stays = Vec::new();
+    for days in [30, 20] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{client}/enrollments"),
+                &w,
+                json!({"project_id": shelter, "entry_date": days_ago(days), "relationship_to_hoh": 1}),
+            )
+            .await;
+        stays.push(id_of(r.ok(201), "enrollment"));
+        if days == 30 {
+            app.post(
+                &format!("/v1/enrollments/{}/exit", stays[0]),
+                &w,
+                json!({"exit_date": days_ago(25), "destination": 435, "destination_subsidy_type": 419}),
+            )
+            .await
+            .ok(200);
+        }
+    }
+    let stay = &stays[1];
+    for d in 1..=5 {
+        app.post(
+            &format!("/v1/enrollments/{stay}/services"),
+            &w,
+            json!({"date_provided": days_ago(d), "service_type": "meal"}),
+        )
+        .await
+        .ok(201);
+    }
+    let path = format!("/v1/enrollments/{stay}/services");
+    let all = app.get(&path, &w).await.ok(200).clone();
+    let want: Vec<Value> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].clone())
+        .collect();
+    assert_eq!(want.len(), 5);
+    assert_eq!(all["next_cursor"], Value::Null);
+    let mut got = Vec::new();
+    let mut url = format!("{path}?limit=2");
+    let mut first_cursor = None;
+    loop {
+        let page = app.get(&url, &w).await.ok(200).clone();
+        assert!(page["items"].as_array().unwrap().len() <= 2, "{page}");
+        got.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                first_cursor.get_or_insert(c.to_string());
+                url = format!("{path}?limit=2&cursor={c}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(got, want);
+    let cursor = first_cursor.unwrap();
+    let other = format!("/v1/enrollments/{}/services?cursor={cursor}", stays[0]);
+    let p = app.get(&other, &w).await.problem(422).clone();
+    assert!(p.to_string().contains("invalid_cursor"), "{p}");
+    for bad in ["limit=0", "limit=201", "limit=x"] {
+        app.get(&format!("{path}?{bad}"), &w).await.problem(422);
+    }
+    // The record's stays, one at a time.
+    let path = format!("/v1/clients/{client}/enrollments");
+    let page = app
+        .get(&format!("{path}?limit=1"), &w)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let c = page["next_cursor"].as_str().unwrap().to_string();
+    let page2 = app
+        .get(&format!("{path}?limit=1&cursor={c}"), &w)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(page2["items"].as_array().unwrap().len(), 1);
+    assert_ne!(page["items"][0]["id"], page2["items"][0]["id"]);
+    assert_eq!(page2["next_cursor"], Value::Null);
+}
