@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::clients::{member, Svc};
 use crate::deidentify::{household, request_body};
+use crate::fixtures::days_ago;
 use crate::harness::*;
 
 /// A POST whose body is sent exactly as written (a `json!` value cannot hold a key twice).
@@ -330,4 +331,151 @@ async fn short_names_refuse_direction_overrides_and_invisible_text() {
     )
     .await
     .ok(201);
+}
+
+/// `?dry_run` where an operation has no dry run is refused (422 naming `dry_run`) and nothing is
+/// written; where it has one, a malformed value is a 422; any other parameter an operation does
+/// not take is refused the same way (README Conventions).
+#[actix_web::test]
+async fn a_dry_run_where_there_is_none_is_refused_and_writes_nothing() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let project = app.project(agency, 0).await;
+    let names = |r: &Reply| codes(r);
+    let refused = |r: &Reply, field: &str, what: &str| {
+        assert_eq!(r.status, 422, "{what}: {}", r.body);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "{what}"
+        );
+        assert_eq!(
+            names(r),
+            vec![(field.to_string(), "unknown_parameter".to_string())],
+            "{what}"
+        );
+    };
+    let search = |last: &'static str| {
+        let app = &app;
+        let w = &w;
+        async move {
+            app.post("/v1/clients/search", w, json!({"last_name": last}))
+                .await
+                .ok(200)["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let body =
+        json!({"identity_mode": "identified", "first_name": "Dara", "last_name": "Quillfeather"});
+    for q in [
+        "dry_run=true",
+        "dry_run=false",
+        "dry_run=maybe",
+        "x=1&dry_run=true",
+    ] {
+        let r = app
+            .post(&format!("/v1/clients?{q}"), &w, body.clone())
+            .await;
+        let field = if q.starts_with('x') { "x" } else { "dry_run" };
+        refused(&r, field, q);
+    }
+    assert_eq!(search("Quillfeather").await, 0, "no record was written");
+
+    let r = app.post("/v1/clients", &w, body.clone()).await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let etag = r.header("etag").unwrap();
+    let r = app
+        .patch(
+            &format!("/v1/clients/{id}?dry_run=true"),
+            &w,
+            Some(&etag),
+            json!({"veteran_status": 1}),
+        )
+        .await;
+    refused(&r, "dry_run", "PATCH");
+    let got = app.get(&format!("/v1/clients/{id}"), &w).await;
+    assert_eq!(got.header("etag").as_deref(), Some(etag.as_str()));
+    assert_ne!(got.body["veteran_status"], 1);
+
+    let r = app
+        .post(
+            &format!("/v1/clients/{id}/contacts?dry_run=true"),
+            &w,
+            json!({"kind": "phone", "value": "312-555-0188"}),
+        )
+        .await;
+    refused(&r, "dry_run", "contacts");
+    let contacts = app.get(&format!("/v1/clients/{id}/contacts"), &w).await;
+    assert_eq!(contacts.ok(200)["items"], json!([]));
+
+    let enroll = format!("/v1/clients/{id}/enrollments");
+    let stay_body =
+        json!({"project_id": project, "entry_date": days_ago(5), "relationship_to_hoh": 1});
+    refused(
+        &app.post(&format!("{enroll}?dry_run=true"), &w, stay_body.clone())
+            .await,
+        "dry_run",
+        "enrollments",
+    );
+    assert_eq!(app.get(&enroll, &w).await.ok(200)["items"], json!([]));
+    let r = app.post(&enroll, &w, stay_body).await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+
+    let services = format!("/v1/enrollments/{stay}/services");
+    refused(
+        &app.post(
+            &format!("{services}?dry_run=true"),
+            &w,
+            json!({"date_provided": days_ago(1), "service_type": "meal"}),
+        )
+        .await,
+        "dry_run",
+        "services",
+    );
+    assert_eq!(app.get(&services, &w).await.ok(200)["items"], json!([]));
+    refused(
+        &app.post(
+            &format!("/v1/enrollments/{stay}/exit?dry_run=true"),
+            &w,
+            json!({"exit_date": days_ago(1), "destination": 101}),
+        )
+        .await,
+        "dry_run",
+        "exit",
+    );
+    let e = app.get(&format!("/v1/enrollments/{stay}"), &w).await;
+    assert!(e.ok(200)["exit_date"].is_null(), "{}", e.body);
+
+    // A read refuses an unknown parameter too; a parameter it takes is fine.
+    refused(
+        &app.get(&format!("/v1/clients/{id}?dry_run=true"), &w).await,
+        "dry_run",
+        "GET",
+    );
+    refused(&app.get("/v1/cocs?page=2", &w).await, "page", "list");
+    app.get("/v1/cocs?limit=1", &w).await.ok(200);
+
+    // Where there is a dry run, it runs, and a malformed value is named.
+    let vis = format!("/v1/clients/{id}/visibility");
+    let r = app
+        .put(
+            &format!("{vis}?dry_run=maybe"),
+            &w,
+            json!({"visibility": "open"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.error_fields(), vec!["dry_run".to_string()]);
+    let r = app
+        .put(
+            &format!("{vis}?dry_run=true"),
+            &w,
+            json!({"visibility": "private"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("hearth-dry-run").as_deref(), Some("true"));
 }
