@@ -479,3 +479,69 @@ async fn a_dry_run_where_there_is_none_is_refused_and_writes_nothing() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("hearth-dry-run").as_deref(), Some("true"));
 }
+
+/// A dry run names no version that does not exist: no `ETag` (the record keeps its own, which
+/// still works as `If-Match`), and no `Location` on a 201.
+#[actix_web::test]
+async fn a_dry_run_sends_no_etag_of_a_version_that_does_not_exist() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let etag = r.header("etag").unwrap();
+    let vis = format!("/v1/clients/{id}/visibility");
+    let dry = app
+        .put(
+            &format!("{vis}?dry_run=true"),
+            &w,
+            json!({"visibility": "private"}),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert_eq!(dry.header("hearth-dry-run").as_deref(), Some("true"));
+    assert_eq!(dry.header("etag"), None, "a dry run made no new version");
+    let got = app.get(&format!("/v1/clients/{id}"), &w).await;
+    assert_eq!(got.header("etag").as_deref(), Some(etag.as_str()));
+    let r = app
+        .patch(
+            &format!("/v1/clients/{id}"),
+            &w,
+            Some(&etag),
+            json!({"veteran_status": 1}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "the ETag held before the dry run still works: {}",
+        r.body
+    );
+    let real = app.put(&vis, &w, json!({"visibility": "private"})).await;
+    assert_eq!(real.status, 200, "{}", real.body);
+    assert!(real.header("etag").is_some());
+
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "code_name", "first_name": "Sparrow"}),
+        )
+        .await;
+    let code = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let dry = app
+        .post(
+            &format!("/v1/clients/{code}/designate-sharing?dry_run=true"),
+            &w,
+            json!({"visibility": "closed", "first_name": "Sam", "last_name": "Dry"}),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert_eq!(dry.header("etag"), None);
+    assert_eq!(dry.header("location"), None);
+}
