@@ -545,3 +545,67 @@ async fn a_dry_run_sends_no_etag_of_a_version_that_does_not_exist() {
     assert_eq!(dry.header("etag"), None);
     assert_eq!(dry.header("location"), None);
 }
+
+/// A stay datum has no URL of its own: its 201's `Location` is the stay it belongs to, and the
+/// contract says exactly that (not "the created resource").
+#[actix_web::test]
+async fn a_stay_datums_location_is_its_stay_and_the_contract_says_so() {
+    let api = serde_json::to_value(hearth::api::openapi()).unwrap();
+    for kind in [
+        "services",
+        "assessments",
+        "ce-events",
+        "current-living-situations",
+        "notes",
+        "refusals",
+    ] {
+        let path = format!("/v1/enrollments/{{id}}/{kind}");
+        let d = api["paths"][&path]["post"]["responses"]["201"]["headers"]["Location"]
+            ["description"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: no Location"));
+        assert!(
+            d.contains("Not the created datum") && d.contains("/v1/enrollments/{id}"),
+            "{path}: {d}"
+        );
+    }
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let project = app.project(agency, 0).await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/v1/clients/{id}/enrollments"),
+            &w,
+            json!({"project_id": project, "entry_date": days_ago(5), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    let notes = format!("/v1/enrollments/{stay}/notes");
+    let r = app
+        .post(
+            &notes,
+            &w,
+            json!({"note_date": days_ago(1), "text": "called back"}),
+        )
+        .await;
+    let datum = r.ok(201)["datum"]["id"].clone();
+    assert!(datum.is_string(), "{}", r.body);
+    let location = r.header("location").unwrap();
+    assert_eq!(location, format!("/v1/enrollments/{stay}"));
+    assert_eq!(app.get(&location, &w).await.ok(200)["id"], stay.as_str());
+    let listed = app.get(&notes, &w).await;
+    assert!(listed.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["id"] == datum));
+}
