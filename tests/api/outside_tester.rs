@@ -609,3 +609,170 @@ async fn a_stay_datums_location_is_its_stay_and_the_contract_says_so() {
         .iter()
         .any(|n| n["id"] == datum));
 }
+
+/// README's role table says what a system administrator may do: everything but data entry,
+/// which needs a token for an agency (403). The table and the behaviour agree.
+#[actix_web::test]
+async fn a_system_admin_changes_records_but_enters_no_data() {
+    let readme = include_str!("../../README.md");
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `system_admin` |"))
+        .expect("README role table row for system_admin");
+    for words in [
+        "needs a token for an agency",
+        "creating a record",
+        "contact details and documents",
+        "recording an ROI",
+        "enrolling",
+        "adding data to a stay",
+        "filing a de-identification request",
+    ] {
+        assert!(
+            row.contains(words),
+            "README system_admin row lacks {words:?}: {row}"
+        );
+    }
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let project = app.project(agency, 0).await;
+    let agency_needed = |r: &Reply, what: &str| {
+        let p = r.problem(403);
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("needs a token for an agency"),
+            "{what}: {p}"
+        );
+    };
+    let ident = json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"});
+    agency_needed(
+        &admin_call(&app, "POST", "/v1/clients", ident.clone()).await,
+        "create",
+    );
+    let r = app.post("/v1/clients", &w, ident).await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let etag = r.header("etag").unwrap();
+    let base = format!("/v1/clients/{id}");
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("{base}/contacts"),
+            json!({"kind": "phone", "value": "312-555-0188"}),
+        )
+        .await,
+        "contact",
+    );
+    agency_needed(
+        &admin_call(&app, "POST", &format!("{base}/documents"), json!({"file_name": "n.txt", "content_type": "text/plain", "content_base64": "aGVsbG8="}),
+        )
+        .await,
+        "document",
+    );
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("{base}/consents"),
+            json!({"method": "signed", "scope": {"type": "cocs", "coc_codes": [coc]}}),
+        )
+        .await,
+        "consent",
+    );
+    let stay_body =
+        json!({"project_id": project, "entry_date": days_ago(5), "relationship_to_hoh": 1});
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("{base}/enrollments"),
+            stay_body.clone(),
+        )
+        .await,
+        "enroll",
+    );
+    let r = app
+        .post(&format!("{base}/enrollments"), &w, stay_body)
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("/v1/enrollments/{stay}/notes"),
+            json!({"note_date": days_ago(1), "text": "called"}),
+        )
+        .await,
+        "note",
+    );
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("/v1/enrollments/{stay}/services"),
+            json!({"date_provided": days_ago(1), "service_type": "meal"}),
+        )
+        .await,
+        "service",
+    );
+    // What it may change: the record, its visibility, a stay's exit.
+    let r = app
+        .send(Call {
+            method: "PATCH",
+            path: &base,
+            token: Some(&app.admin),
+            body: Some(json!({"veteran_status": 1})),
+            headers: vec![
+                ("If-Match", etag),
+                ("X-Access-Reason", "helpdesk ticket".into()),
+            ],
+        })
+        .await;
+    assert_eq!(r.status, 200, "patch: {}", r.body);
+    let r = app
+        .send(Call {
+            method: "PUT",
+            path: &format!("{base}/visibility"),
+            token: Some(&app.admin),
+            body: Some(json!({"visibility": "private"})),
+            headers: vec![("X-Access-Reason", "helpdesk ticket".into())],
+        })
+        .await;
+    assert_eq!(r.status, 200, "visibility: {}", r.body);
+    let r = app
+        .send(Call {
+            method: "POST",
+            path: &format!("/v1/enrollments/{stay}/exit"),
+            token: Some(&app.admin),
+            body: Some(json!({"exit_date": days_ago(1), "destination": 101})),
+            headers: vec![("X-Access-Reason", "helpdesk ticket".into())],
+        })
+        .await;
+    assert_eq!(r.status, 200, "exit: {}", r.body);
+    let h = household(&app, json!({})).await;
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            "/v1/deidentification-requests",
+            request_body(&h),
+        )
+        .await,
+        "de-identification request",
+    );
+}
+
+/// A system administrator's call, with the reason its reads of PII need.
+async fn admin_call<S: Svc>(app: &TestApp<S>, method: &str, path: &str, body: Value) -> Reply {
+    app.send(Call {
+        method,
+        path,
+        token: Some(&app.admin),
+        body: Some(body),
+        headers: vec![("X-Access-Reason", "helpdesk ticket".into())],
+    })
+    .await
+}
