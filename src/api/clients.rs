@@ -209,7 +209,7 @@ async fn get_access(
     params(("id" = Uuid, Path), DryRunQuery, ("If-Match" = Option<String>, Header, description = "Optional: the record's current ETag")),
     responses(
         (status = 200, body = ClientWrite, headers(
-            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("ETag" = String, description = "The version of the record after the change; send it as If-Match to change it. Absent on a dry run: the record keeps its version and its ETag"),
             ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
         )),
         (status = 404, description = "No such record, or the caller may not see it"),
@@ -254,7 +254,7 @@ async fn put_visibility(
     params(("id" = Uuid, Path), DryRunQuery, IdempotencyKeyHeader),
     responses(
         (status = 200, body = ClientWrite, headers(
-            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+            ("ETag" = String, description = "The version of the record after the change; send it as If-Match to change it. Absent on a dry run: the record keeps its version and its ETag"),
             ("Hearth-Dry-Run" = String, description = "`true` on a dry run: the answer of the change, none of it committed"),
         )),
         (status = 404, description = "No such record, or the caller may not see it"),

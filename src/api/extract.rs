@@ -490,13 +490,16 @@ impl DryRunQuery {
         self.dry_run == Some(true)
     }
 
-    /// Marks a dry run's answer, and drops its `Location`: what it names was never stored.
+    /// Marks a dry run's answer, and drops its `Location` and `ETag`: what the one names was
+    /// never stored, and the version the other names does not exist (the record kept its
+    /// version, whose `ETag` the caller already holds).
     pub fn mark(&self, reply: super::reply::JsonReply) -> actix_web::HttpResponse {
         let dry = self.is_dry();
         let mut r = reply.into_response();
         if dry {
-            // Nothing was stored: no Location to point at it.
+            // Nothing was stored: no Location to point at it, no new version to name.
             r.headers_mut().remove(header::LOCATION);
+            r.headers_mut().remove(header::ETAG);
             r.headers_mut().insert(
                 header::HeaderName::from_static("hearth-dry-run"),
                 header::HeaderValue::from_static("true"),

@@ -5,12 +5,17 @@
 //! the action. An operation without a row is refused (fail closed), and a test walks the
 //! contract's operation list so that a new endpoint without a row fails it.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use actix_web::http::Method;
 use actix_web::HttpRequest;
 
 use crate::auth::Principal;
 use crate::consent::permissions::{roles_for, roles_permit, Action};
 use crate::error::AppError;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::RefOr;
 
 use Action::*;
 
@@ -162,6 +167,7 @@ pub fn authorize(req: &HttpRequest, principal: Principal) -> Result<Principal, A
         ));
     };
     if roles_permit(&principal.roles, action) {
+        check_query(method.as_str(), &pattern, req.query_string())?;
         return Ok(principal);
     }
     let detail = if principal.roles.is_empty() {
@@ -178,6 +184,69 @@ pub fn authorize(req: &HttpRequest, principal: Principal) -> Result<Principal, A
         )
     };
     Err(AppError::Forbidden(detail))
+}
+
+/// The query parameters each operation takes, by (method, route pattern), as the contract lists
+/// them: the one place that knows which operations have a dry run.
+fn query_params() -> &'static HashMap<(String, String), Vec<String>> {
+    static PARAMS: OnceLock<HashMap<(String, String), Vec<String>>> = OnceLock::new();
+    PARAMS.get_or_init(|| {
+        let mut out = HashMap::new();
+        for (path, item) in super::openapi().paths.paths {
+            let ops = [
+                ("GET", item.get),
+                ("POST", item.post),
+                ("PUT", item.put),
+                ("PATCH", item.patch),
+                ("DELETE", item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let names = op
+                    .parameters
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|p| match p {
+                        RefOr::T(p) if p.parameter_in == ParameterIn::Query => Some(p.name),
+                        _ => None,
+                    })
+                    .collect();
+                out.insert((method.to_string(), path.clone()), names);
+            }
+        }
+        out
+    })
+}
+
+/// 422 naming the first query parameter the operation does not take (README Conventions): a
+/// `dry_run` on an operation without a dry run is refused before anything is written, rather
+/// than ignored while the write is committed; likewise any other parameter the contract does not
+/// list for the operation (a body's unknown field is refused the same way). A parameter it takes
+/// is parsed by the handler's [`super::extract::ApiQuery`], so a malformed value is a 422 too.
+pub fn check_query(method: &str, pattern: &str, query: &str) -> Result<(), AppError> {
+    if query.is_empty() {
+        return Ok(());
+    }
+    let method = if method.eq_ignore_ascii_case("HEAD") {
+        "GET"
+    } else {
+        method
+    };
+    let key = (method.to_ascii_uppercase(), pattern.to_string());
+    let taken = query_params().get(&key).map(Vec::as_slice).unwrap_or(&[]);
+    for (name, _) in form_urlencoded::parse(query.as_bytes()) {
+        if taken.iter().any(|t| *t == name) {
+            continue;
+        }
+        let field = crate::api::edge::sanitize_key(&name);
+        let message = if name == "dry_run" {
+            "This operation has no dry run: it does not take dry_run, and nothing was written."
+        } else {
+            "This operation does not take this query parameter; nothing was done."
+        };
+        return Err(AppError::validation(&field, "unknown_parameter", message));
+    }
+    Ok(())
 }
 
 fn role_list(action: Action) -> String {

@@ -157,13 +157,24 @@ fn finalize(mut api: OpenApiDoc) -> OpenApiDoc {
                 defaults.extend([
                     ("413", "The request body is too large"),
                     ("415", "The body is not sent as application/json"),
-                    ("422", "Invalid fields (each named in errors)"),
+                    (
+                        "422",
+                        "Invalid fields, or a query parameter this operation does not take (each named in errors)",
+                    ),
                 ]);
             }
             if has_query {
                 defaults.push((
                     "422",
-                    "A query parameter of the wrong type, out of its list or out of range (named in errors)",
+                    "A query parameter of the wrong type, out of its list or out of range, or one this operation does not take (named in errors)",
+                ));
+            }
+            if !public {
+                // api::guard::check_query: `dry_run` where there is no dry run, or any other
+                // parameter the operation does not list.
+                defaults.push((
+                    "422",
+                    "A query parameter this operation does not take, `dry_run` included (named in errors)",
                 ));
             }
             if has_path {

@@ -284,7 +284,7 @@ macro_rules! stay_datum_routes {
             params(("id" = Uuid, Path), IdempotencyKeyHeader),
             responses(
                 (status = 201, body = StayDatumWrite, headers(
-                    ("Location" = String, description = "The stay"),
+                    ("Location" = String, description = "Not the created datum: the stay it belongs to (`/v1/enrollments/{id}`, this path's stay). A datum has no URL of its own; it is in the body (`datum`, with its `id`), and this path's GET lists it"),
                 )),
                 (status = 404, description = "No such stay, or the caller may not see it"),
                 (status = 409, description = "Superseded or merged record"),

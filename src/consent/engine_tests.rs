@@ -253,6 +253,7 @@ fn datum_rule_table() {
         ("priority list: structured out of window", plr.clone(), on_list, datum(CREATOR, "2024-02-05", Structured), Some(B::PriorityList), Hidden),
         ("aggregate: structured", admin.clone(), rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", Structured), Some(B::CocAggregate), NonPiiOnly),
         ("aggregate: free text", admin.clone(), rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", FreeText), Some(B::CocAggregate), Hidden),
+        ("aggregate: a case note (a stay datum: its text is its free text)", admin.clone(), rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", crate::consent::STAY_DATUM_KIND), Some(B::CocAggregate), NonPiiOnly),
         ("aggregate: document", admin.clone(), rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", Document), Some(B::CocAggregate), Hidden),
         ("aggregate: contact", admin, rec(V::Locked, vec![]), datum(CREATOR, "2020-01-01", Contact), Some(B::CocAggregate), Hidden),
         ("de-identified: structured before any ROI", sharer_wa.clone(), deid_open.clone(), datum(CREATOR, "2020-01-01", Structured), Some(B::Deidentified), NonPiiOnly),

@@ -146,6 +146,14 @@ pub enum DatumKind {
     Contact,
 }
 
+/// The kind of every datum attached to a stay (services, assessments, CE events, current living
+/// situations, case notes, refusals) for the datum rule: structured. Its date, its agency and its
+/// codes are its non-PII part; its text (a case note's, a service's note, an assessment's text)
+/// is its free text, shown at level `full` only. A case note is no exception: datum rule 4
+/// ("every datum's non-PII part is visible; free text ... not") answers it at `limited` with its
+/// date and agency and without its text, as it answers a service.
+pub const STAY_DATUM_KIND: DatumKind = DatumKind::Structured;
+
 /// Anything attached to a record, reduced to what the datum rule looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DatumFacts {

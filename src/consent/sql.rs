@@ -418,21 +418,25 @@ pub fn exit_may_be_withheld_sql(viewer: &Viewer, slots: Slots) -> String {
     }
 }
 
+/// The datum access of a stay datum `d` (`enrollment_data`, any kind: [`STAY_DATUM_KIND`]).
+pub fn stay_datum_access_sql(viewer: &Viewer, slots: Slots, basis: &str) -> String {
+    datum_access_sql(viewer, slots, basis, super::STAY_DATUM_KIND)
+}
+
 /// True when data of the stay `e` is released to the viewer (datum rule 6: the stay is then
-/// reachable as a continuation even where its entry is not): its exit, its data (case notes are
-/// free text), the rows an import kept of it (not the parts of an Assessment: their Assessment,
+/// reachable as a continuation even where its entry is not): its exit, its data (a case note's
+/// date and agency as a service's), the rows an import kept of it (not the parts of an Assessment: their Assessment,
 /// collected the same day, releases what they would).
 pub fn stay_has_released_data_sql(viewer: &Viewer, slots: Slots, basis: &str) -> String {
     format!(
         "({} IS NOT NULL \
          OR EXISTS (SELECT 1 FROM enrollment_data d WHERE d.enrollment_id = e.id AND \
-         (CASE WHEN d.kind = 'case_note' THEN {} ELSE {} END) IS NOT NULL) \
+         {} IS NOT NULL) \
          OR EXISTS (SELECT 1 FROM hmis_rows h CROSS JOIN LATERAL ({}) d \
            WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {} \
            AND {} IS NOT NULL))",
         stay_exit_access_sql(viewer, slots, basis),
-        datum_access_sql(viewer, slots, basis, DatumKind::FreeText),
-        datum_access_sql(viewer, slots, basis, DatumKind::Structured),
+        stay_datum_access_sql(viewer, slots, basis),
         KEPT_ROW_FACTS_SQL,
         crate::consent::kept_rows::NOT_ASSESSMENT_PART_SQL,
         kept_row_access_sql(viewer, slots, basis),

@@ -180,8 +180,16 @@ impl ClientPatch {
                     current.dob_quality,
                 )
                 .is_err());
+        // The alias, likewise: a split writes its job-aid marker ("SHARED - ROI <date>", "DO NOT
+        // USE") as the alias of a record whose mode refuses a client-given alias (anonymous,
+        // consent-refused, code name). A patch that does not send `alias` keeps it unjudged; one
+        // that sends it is validated as at creation.
+        let alias_kept = self.alias.is_none();
         let mut f = current.sent_in(mode);
         self.apply(&mut f);
+        if alias_kept {
+            f.alias = None;
+        }
         if name_quality_kept {
             f.name_data_quality = None;
         }
@@ -222,6 +230,9 @@ impl ClientPatch {
         if dob_kept {
             identity.dob = current.dob;
             identity.dob_quality = current.dob_quality;
+        }
+        if alias_kept {
+            identity.alias = current.alias.clone();
         }
         if mode == IdentityMode::Anonymous {
             // Names were generated at creation; the DOB changes only with a new birth year.

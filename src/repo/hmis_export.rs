@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::consent::sql::{
     basis_sql, datum_access_sql, exit_may_be_withheld_sql, full_bases_sql, kept_row_access_sql,
-    stay_entry_access_sql, stay_exit_access_sql, Slots, KEPT_ROW_FACTS_SQL,
+    stay_datum_access_sql, stay_entry_access_sql, stay_exit_access_sql, Slots, KEPT_ROW_FACTS_SQL,
 };
 use crate::consent::{DatumKind, Viewer};
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
@@ -90,8 +90,7 @@ pub fn projects_of(conn: &mut PgConnection, coc: &CocCode) -> QueryResult<Vec<Pr
 fn stays_sql(s: &Scope, slots: Slots, join: &str, basis: &str, extra: &str) -> String {
     let entry = stay_entry_access_sql(&s.viewer, slots, "b.basis");
     let exit = stay_exit_access_sql(&s.viewer, slots, "b.basis");
-    let structured = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::Structured);
-    let free = datum_access_sql(&s.viewer, slots, "b.basis", DatumKind::FreeText);
+    let stay_datum = stay_datum_access_sql(&s.viewer, slots, "b.basis");
     let kept = kept_row_access_sql(&s.viewer, slots, "b.basis");
     format!(
         "SELECT x.* FROM (SELECT e.id, e.client_id, e.project_id, e.household_id, \
@@ -115,7 +114,7 @@ fn stays_sql(s: &Scope, slots: Slots, join: &str, basis: &str, extra: &str) -> S
            CROSS JOIN LATERAL (SELECT {exit} AS exit_access OFFSET 0) xa \
            CROSS JOIN LATERAL (SELECT CASE WHEN ea.entry_access IS NULL THEN LEAST( \
                (SELECT min(d.occurred_on) FROM enrollment_data d WHERE d.enrollment_id = e.id \
-                AND (CASE WHEN d.kind = 'case_note' THEN {free} ELSE {structured} END) IS NOT NULL), \
+                AND {stay_datum} IS NOT NULL), \
                (SELECT min(d.collected_on) FROM hmis_rows h CROSS JOIN LATERAL ({KEPT_ROW_FACTS_SQL}) d \
                 WHERE h.enrollment_id = e.id AND h.target_id IS NULL AND {not_part} \
                 AND {kept} IS NOT NULL), \

@@ -211,8 +211,8 @@ pub fn enrollments_of(
     Ok(CachedSql::new(sql).bind_all(values).load(conn)?)
 }
 
-/// A stay's data of one kind (`enrollment_data.kind`) the viewer sees, oldest first. Case notes
-/// are free text (`DatumKind::FreeText`), the other kinds structured.
+/// A stay's data of one kind (`enrollment_data.kind`) the viewer sees, oldest first, judged as
+/// `datum_kind` (`consent::STAY_DATUM_KIND`).
 pub fn stay_data_of(
     conn: &mut PgConnection,
     viewer: &Viewer,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::consent::{DatumAccess, DatumKind, IdentityMode};
+use crate::consent::{DatumAccess, IdentityMode};
 use crate::domain::stay_data::{
     AssessmentFields, CaseNoteFields, CeEventFields, CurrentLivingSituationFields, RefusalFields,
     ServiceFields, StayFields,
@@ -587,11 +587,7 @@ pub fn list(
     kind: StayDatumKind,
 ) -> AppResult<Vec<StayDatum>> {
     let stay = load_stay(conn, caller, enrollment, false)?;
-    let datum_kind = if kind == StayDatumKind::CaseNote {
-        DatumKind::FreeText
-    } else {
-        DatumKind::Structured
-    };
+    let datum_kind = crate::consent::STAY_DATUM_KIND;
     let rows = visible::stay_data_of(
         conn,
         &stay.record.viewer,

@@ -425,14 +425,10 @@ pub fn load_stay(
             // Datum rule 6 looks at the stay's data only when its entry is withheld.
             let mut data: Vec<DatumFacts> = repo::stay_data_facts(conn, row.id)?
                 .into_iter()
-                .map(|(entered_by_agency, collected_on, kind)| DatumFacts {
+                .map(|(entered_by_agency, collected_on, _kind)| DatumFacts {
                     entered_by_agency,
                     collected_on,
-                    kind: if kind == "case_note" {
-                        DatumKind::FreeText
-                    } else {
-                        DatumKind::Structured
-                    },
+                    kind: crate::consent::STAY_DATUM_KIND,
                 })
                 .collect();
             // The rows an HMIS CSV import kept of the stay are its data too.

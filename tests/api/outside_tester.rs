@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::clients::{member, Svc};
 use crate::deidentify::{household, request_body};
+use crate::fixtures::days_ago;
 use crate::harness::*;
 
 /// A POST whose body is sent exactly as written (a `json!` value cannot hold a key twice).
@@ -330,4 +331,448 @@ async fn short_names_refuse_direction_overrides_and_invisible_text() {
     )
     .await
     .ok(201);
+}
+
+/// `?dry_run` where an operation has no dry run is refused (422 naming `dry_run`) and nothing is
+/// written; where it has one, a malformed value is a 422; any other parameter an operation does
+/// not take is refused the same way (README Conventions).
+#[actix_web::test]
+async fn a_dry_run_where_there_is_none_is_refused_and_writes_nothing() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let project = app.project(agency, 0).await;
+    let names = |r: &Reply| codes(r);
+    let refused = |r: &Reply, field: &str, what: &str| {
+        assert_eq!(r.status, 422, "{what}: {}", r.body);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "{what}"
+        );
+        assert_eq!(
+            names(r),
+            vec![(field.to_string(), "unknown_parameter".to_string())],
+            "{what}"
+        );
+    };
+    let search = |last: &'static str| {
+        let app = &app;
+        let w = &w;
+        async move {
+            app.post("/v1/clients/search", w, json!({"last_name": last}))
+                .await
+                .ok(200)["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let body =
+        json!({"identity_mode": "identified", "first_name": "Dara", "last_name": "Quillfeather"});
+    for q in [
+        "dry_run=true",
+        "dry_run=false",
+        "dry_run=maybe",
+        "x=1&dry_run=true",
+    ] {
+        let r = app
+            .post(&format!("/v1/clients?{q}"), &w, body.clone())
+            .await;
+        let field = if q.starts_with('x') { "x" } else { "dry_run" };
+        refused(&r, field, q);
+    }
+    assert_eq!(search("Quillfeather").await, 0, "no record was written");
+
+    let r = app.post("/v1/clients", &w, body.clone()).await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let etag = r.header("etag").unwrap();
+    let r = app
+        .patch(
+            &format!("/v1/clients/{id}?dry_run=true"),
+            &w,
+            Some(&etag),
+            json!({"veteran_status": 1}),
+        )
+        .await;
+    refused(&r, "dry_run", "PATCH");
+    let got = app.get(&format!("/v1/clients/{id}"), &w).await;
+    assert_eq!(got.header("etag").as_deref(), Some(etag.as_str()));
+    assert_ne!(got.body["veteran_status"], 1);
+
+    let r = app
+        .post(
+            &format!("/v1/clients/{id}/contacts?dry_run=true"),
+            &w,
+            json!({"kind": "phone", "value": "312-555-0188"}),
+        )
+        .await;
+    refused(&r, "dry_run", "contacts");
+    let contacts = app.get(&format!("/v1/clients/{id}/contacts"), &w).await;
+    assert_eq!(contacts.ok(200)["items"], json!([]));
+
+    let enroll = format!("/v1/clients/{id}/enrollments");
+    let stay_body =
+        json!({"project_id": project, "entry_date": days_ago(5), "relationship_to_hoh": 1});
+    refused(
+        &app.post(&format!("{enroll}?dry_run=true"), &w, stay_body.clone())
+            .await,
+        "dry_run",
+        "enrollments",
+    );
+    assert_eq!(app.get(&enroll, &w).await.ok(200)["items"], json!([]));
+    let r = app.post(&enroll, &w, stay_body).await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+
+    let services = format!("/v1/enrollments/{stay}/services");
+    refused(
+        &app.post(
+            &format!("{services}?dry_run=true"),
+            &w,
+            json!({"date_provided": days_ago(1), "service_type": "meal"}),
+        )
+        .await,
+        "dry_run",
+        "services",
+    );
+    assert_eq!(app.get(&services, &w).await.ok(200)["items"], json!([]));
+    refused(
+        &app.post(
+            &format!("/v1/enrollments/{stay}/exit?dry_run=true"),
+            &w,
+            json!({"exit_date": days_ago(1), "destination": 101}),
+        )
+        .await,
+        "dry_run",
+        "exit",
+    );
+    let e = app.get(&format!("/v1/enrollments/{stay}"), &w).await;
+    assert!(e.ok(200)["exit_date"].is_null(), "{}", e.body);
+
+    // A read refuses an unknown parameter too; a parameter it takes is fine.
+    refused(
+        &app.get(&format!("/v1/clients/{id}?dry_run=true"), &w).await,
+        "dry_run",
+        "GET",
+    );
+    refused(&app.get("/v1/cocs?page=2", &w).await, "page", "list");
+    app.get("/v1/cocs?limit=1", &w).await.ok(200);
+
+    // Where there is a dry run, it runs, and a malformed value is named.
+    let vis = format!("/v1/clients/{id}/visibility");
+    let r = app
+        .put(
+            &format!("{vis}?dry_run=maybe"),
+            &w,
+            json!({"visibility": "open"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.error_fields(), vec!["dry_run".to_string()]);
+    let r = app
+        .put(
+            &format!("{vis}?dry_run=true"),
+            &w,
+            json!({"visibility": "private"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("hearth-dry-run").as_deref(), Some("true"));
+}
+
+/// A dry run names no version that does not exist: no `ETag` (the record keeps its own, which
+/// still works as `If-Match`), and no `Location` on a 201.
+#[actix_web::test]
+async fn a_dry_run_sends_no_etag_of_a_version_that_does_not_exist() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let etag = r.header("etag").unwrap();
+    let vis = format!("/v1/clients/{id}/visibility");
+    let dry = app
+        .put(
+            &format!("{vis}?dry_run=true"),
+            &w,
+            json!({"visibility": "private"}),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert_eq!(dry.header("hearth-dry-run").as_deref(), Some("true"));
+    assert_eq!(dry.header("etag"), None, "a dry run made no new version");
+    let got = app.get(&format!("/v1/clients/{id}"), &w).await;
+    assert_eq!(got.header("etag").as_deref(), Some(etag.as_str()));
+    let r = app
+        .patch(
+            &format!("/v1/clients/{id}"),
+            &w,
+            Some(&etag),
+            json!({"veteran_status": 1}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "the ETag held before the dry run still works: {}",
+        r.body
+    );
+    let real = app.put(&vis, &w, json!({"visibility": "private"})).await;
+    assert_eq!(real.status, 200, "{}", real.body);
+    assert!(real.header("etag").is_some());
+
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "code_name", "first_name": "Sparrow"}),
+        )
+        .await;
+    let code = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let dry = app
+        .post(
+            &format!("/v1/clients/{code}/designate-sharing?dry_run=true"),
+            &w,
+            json!({"visibility": "closed", "first_name": "Sam", "last_name": "Dry"}),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert_eq!(dry.header("etag"), None);
+    assert_eq!(dry.header("location"), None);
+}
+
+/// A stay datum has no URL of its own: its 201's `Location` is the stay it belongs to, and the
+/// contract says exactly that (not "the created resource").
+#[actix_web::test]
+async fn a_stay_datums_location_is_its_stay_and_the_contract_says_so() {
+    let api = serde_json::to_value(hearth::api::openapi()).unwrap();
+    for kind in [
+        "services",
+        "assessments",
+        "ce-events",
+        "current-living-situations",
+        "notes",
+        "refusals",
+    ] {
+        let path = format!("/v1/enrollments/{{id}}/{kind}");
+        let d = api["paths"][&path]["post"]["responses"]["201"]["headers"]["Location"]
+            ["description"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: no Location"));
+        assert!(
+            d.contains("Not the created datum") && d.contains("/v1/enrollments/{id}"),
+            "{path}: {d}"
+        );
+    }
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let project = app.project(agency, 0).await;
+    let r = app
+        .post(
+            "/v1/clients",
+            &w,
+            json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"}),
+        )
+        .await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/v1/clients/{id}/enrollments"),
+            &w,
+            json!({"project_id": project, "entry_date": days_ago(5), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    let notes = format!("/v1/enrollments/{stay}/notes");
+    let r = app
+        .post(
+            &notes,
+            &w,
+            json!({"note_date": days_ago(1), "text": "called back"}),
+        )
+        .await;
+    let datum = r.ok(201)["datum"]["id"].clone();
+    assert!(datum.is_string(), "{}", r.body);
+    let location = r.header("location").unwrap();
+    assert_eq!(location, format!("/v1/enrollments/{stay}"));
+    assert_eq!(app.get(&location, &w).await.ok(200)["id"], stay.as_str());
+    let listed = app.get(&notes, &w).await;
+    assert!(listed.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["id"] == datum));
+}
+
+/// README's role table says what a system administrator may do: everything but data entry,
+/// which needs a token for an agency (403). The table and the behaviour agree.
+#[actix_web::test]
+async fn a_system_admin_changes_records_but_enters_no_data() {
+    let readme = include_str!("../../README.md");
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `system_admin` |"))
+        .expect("README role table row for system_admin");
+    for words in [
+        "needs a token for an agency",
+        "creating a record",
+        "contact details and documents",
+        "recording an ROI",
+        "enrolling",
+        "adding data to a stay",
+        "filing a de-identification request",
+    ] {
+        assert!(
+            row.contains(words),
+            "README system_admin row lacks {words:?}: {row}"
+        );
+    }
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (agency, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let project = app.project(agency, 0).await;
+    let agency_needed = |r: &Reply, what: &str| {
+        let p = r.problem(403);
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("needs a token for an agency"),
+            "{what}: {p}"
+        );
+    };
+    let ident = json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera"});
+    agency_needed(
+        &admin_call(&app, "POST", "/v1/clients", ident.clone()).await,
+        "create",
+    );
+    let r = app.post("/v1/clients", &w, ident).await;
+    let id = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let etag = r.header("etag").unwrap();
+    let base = format!("/v1/clients/{id}");
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("{base}/contacts"),
+            json!({"kind": "phone", "value": "312-555-0188"}),
+        )
+        .await,
+        "contact",
+    );
+    agency_needed(
+        &admin_call(&app, "POST", &format!("{base}/documents"), json!({"file_name": "n.txt", "content_type": "text/plain", "content_base64": "aGVsbG8="}),
+        )
+        .await,
+        "document",
+    );
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("{base}/consents"),
+            json!({"method": "signed", "scope": {"type": "cocs", "coc_codes": [coc]}}),
+        )
+        .await,
+        "consent",
+    );
+    let stay_body =
+        json!({"project_id": project, "entry_date": days_ago(5), "relationship_to_hoh": 1});
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("{base}/enrollments"),
+            stay_body.clone(),
+        )
+        .await,
+        "enroll",
+    );
+    let r = app
+        .post(&format!("{base}/enrollments"), &w, stay_body)
+        .await;
+    let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("/v1/enrollments/{stay}/notes"),
+            json!({"note_date": days_ago(1), "text": "called"}),
+        )
+        .await,
+        "note",
+    );
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            &format!("/v1/enrollments/{stay}/services"),
+            json!({"date_provided": days_ago(1), "service_type": "meal"}),
+        )
+        .await,
+        "service",
+    );
+    // What it may change: the record, its visibility, a stay's exit.
+    let r = app
+        .send(Call {
+            method: "PATCH",
+            path: &base,
+            token: Some(&app.admin),
+            body: Some(json!({"veteran_status": 1})),
+            headers: vec![
+                ("If-Match", etag),
+                ("X-Access-Reason", "helpdesk ticket".into()),
+            ],
+        })
+        .await;
+    assert_eq!(r.status, 200, "patch: {}", r.body);
+    let r = app
+        .send(Call {
+            method: "PUT",
+            path: &format!("{base}/visibility"),
+            token: Some(&app.admin),
+            body: Some(json!({"visibility": "private"})),
+            headers: vec![("X-Access-Reason", "helpdesk ticket".into())],
+        })
+        .await;
+    assert_eq!(r.status, 200, "visibility: {}", r.body);
+    let r = app
+        .send(Call {
+            method: "POST",
+            path: &format!("/v1/enrollments/{stay}/exit"),
+            token: Some(&app.admin),
+            body: Some(json!({"exit_date": days_ago(1), "destination": 101})),
+            headers: vec![("X-Access-Reason", "helpdesk ticket".into())],
+        })
+        .await;
+    assert_eq!(r.status, 200, "exit: {}", r.body);
+    let h = household(&app, json!({})).await;
+    agency_needed(
+        &admin_call(
+            &app,
+            "POST",
+            "/v1/deidentification-requests",
+            request_body(&h),
+        )
+        .await,
+        "de-identification request",
+    );
+}
+
+/// A system administrator's call, with the reason its reads of PII need.
+async fn admin_call<S: Svc>(app: &TestApp<S>, method: &str, path: &str, body: Value) -> Reply {
+    app.send(Call {
+        method,
+        path,
+        token: Some(&app.admin),
+        body: Some(body),
+        headers: vec![("X-Access-Reason", "helpdesk ticket".into())],
+    })
+    .await
 }

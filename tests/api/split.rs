@@ -605,3 +605,68 @@ async fn a_revocation_split_by_another_agency_tells_the_creator_what_happened() 
     .await
     .ok(200);
 }
+
+/// A split of an anonymous or consent-refused record writes the job aid's alias on records whose
+/// mode refuses a client-given alias: a later patch of other fields keeps it unjudged and
+/// succeeds, a patch that sends an alias is still refused, and the old "DO NOT USE" record is
+/// refused as superseded, not for its alias.
+#[actix_web::test]
+async fn a_split_alias_does_not_block_a_patch_of_other_fields() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let a = app.agency(&coc, true).await;
+    let ta = app.token("a", &[Role::CaseWorker], Some(a));
+    for mode in ["consent_refused", "anonymous"] {
+        let r = app
+            .post(
+                "/v1/clients",
+                &ta,
+                match mode {
+                    "anonymous" => {
+                        json!({"identity_mode": mode, "visibility": "closed", "birth_year": 1980})
+                    }
+                    _ => {
+                        json!({"identity_mode": mode, "visibility": "closed", "dob": "1980-02-03"})
+                    }
+                },
+            )
+            .await;
+        let old = s(&r.ok(201)["client"]["id"]);
+        let r = app
+            .post(
+                &format!("/v1/clients/{old}/consents"),
+                &ta,
+                json!({"method": "signed"}),
+            )
+            .await;
+        let body = r.ok(201).clone();
+        let new = s(&body["client"]["id"]);
+        assert_ne!(new, old, "{mode}: {body}");
+        let alias = s(&body["client"]["alias"]);
+        assert!(alias.starts_with("SHARED - ROI "), "{mode}: {body}");
+
+        let path = format!("/v1/clients/{new}");
+        let etag = app.get(&path, &ta).await.header("etag").unwrap();
+        let r = app
+            .patch(&path, &ta, Some(&etag), json!({"veteran_status": 1}))
+            .await;
+        assert_eq!(r.status, 200, "{mode}: {}", r.body);
+        assert_eq!(r.body["client"]["veteran_status"], 1, "{mode}");
+        assert_eq!(r.body["client"]["alias"], alias.as_str(), "{mode}: kept");
+        let etag = r.header("etag").unwrap();
+        let r = app
+            .patch(&path, &ta, Some(&etag), json!({"alias": "Sunny"}))
+            .await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), vec!["alias".to_string()], "{mode}");
+
+        let old_path = format!("/v1/clients/{old}");
+        let o = app.get(&old_path, &ta).await;
+        assert_eq!(o.ok(200)["alias"], "DO NOT USE", "{mode}");
+        let etag = o.header("etag").unwrap();
+        let r = app
+            .patch(&old_path, &ta, Some(&etag), json!({"veteran_status": 1}))
+            .await;
+        assert_eq!(r.status, 409, "{mode}: superseded, not 422: {}", r.body);
+    }
+}

@@ -782,10 +782,23 @@ async fn a_coc_admin_sees_structured_data_without_free_text() {
     assert_eq!(item["fields"]["priority_score"], 14.5);
     assert!(item.get("text").is_none());
     assert!(item["fields"].get("assessment_location").is_none());
+    // A case note is a datum like the others (datum rule 4): its date and agency, not its text.
     let notes = app
         .get(&format!("/v1/enrollments/{stay}/notes"), &coc_admin)
         .await;
-    assert_eq!(notes.ok(200)["items"].as_array().unwrap().len(), 0);
+    let items = notes.ok(200)["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", notes.body);
+    let note = &items[0];
+    assert_eq!(note["access"], "non_pii");
+    assert_eq!(note["kind"], "case_note");
+    assert_eq!(note["date"], days_ago(3).as_str());
+    assert!(note["entered_by_agency_id"].is_string());
+    assert!(note.get("text").is_none_or(|t| t.is_null()), "{note}");
+    assert!(
+        !notes.body.to_string().contains("drop-in"),
+        "{}",
+        notes.body
+    );
     // Limited access writes nothing.
     app.post(
         &format!("/v1/enrollments/{stay}/notes"),
