@@ -145,6 +145,28 @@ pub fn require_text_not_naming(field: &str, text: &str, rows: &[&ClientRow]) -> 
         })
 }
 
+/// Free text that other viewers read without PII (a de-identification request's description, a
+/// rejection's reason) must not name any client by first and last name, whichever record holds
+/// it and whoever the caller may see: the same test as a system administrator's break-glass
+/// reason (`require_reason_names_no_client`: `domain::scrub::name_pairs`, then
+/// `repo::clients::any_client_named`). The refusal names the field, never the value nor a
+/// record; it tells the caller only that some record of the installation has that name.
+pub fn require_text_names_no_client(
+    conn: &mut PgConnection,
+    field: &str,
+    text: &str,
+) -> AppResult<Option<FieldError>> {
+    let pairs = crate::domain::scrub::name_pairs(text);
+    if pairs.is_empty() || !repo::any_client_named(conn, &pairs)? {
+        return Ok(None);
+    }
+    Ok(Some(FieldError::new(
+        field,
+        "names_a_client",
+        format!("{field} holds the name of a client; refer to clients by id, and give a ticket number or a plain reason."),
+    )))
+}
+
 /// Decides the caller's access to record `id`. Level none answers 404, exactly as an unknown id.
 /// A system administrator's (break-glass) access to a record needs `X-Access-Reason`, whatever
 /// the endpoint: every answer about a record may carry PII.

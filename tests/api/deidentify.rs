@@ -1306,3 +1306,85 @@ async fn completion_scrubs_the_full_name_and_ssn_from_other_records_texts() {
     );
     let _ = b;
 }
+
+/// Tester's finding: A2 filed a request listing A1's record (which A2 cannot see) as a
+/// duplicate, with the description "dup of <that client's first and last name>"; it was
+/// accepted and the CoC admin read the name. A description (and a rejection's reason) may name
+/// no client of the installation by first and last name, as a break-glass reason may not: 422
+/// naming the field, whoever the caller may see.
+#[actix_web::test]
+async fn texts_may_not_name_any_client_by_first_and_last_name() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w1) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (_, w2) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (first, last) = (canary_name(), canary_name());
+    let r = app
+        .post(
+            "/v1/clients",
+            &w1,
+            json!({"identity_mode": "identified", "first_name": first, "last_name": last}),
+        )
+        .await;
+    let p = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/v1/clients",
+            &w2,
+            json!({"identity_mode": "identified", "first_name": canary_name(), "last_name": canary_name()}),
+        )
+        .await;
+    let q = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.get(&format!("/v1/clients/{p}"), &w2).await.problem(404);
+    for (duplicates, text) in [
+        (json!([p]), format!("dup of {first} {last}")),
+        (json!([p]), format!("dup of {last}, {first}")),
+        // Not listed at all: any client's name.
+        (json!([]), format!("same person as {first} {last}?")),
+    ] {
+        let r = app
+            .post(
+                REQUESTS,
+                &w2,
+                json!({"client_id": q, "duplicate_ids": duplicates, "description": text}),
+            )
+            .await;
+        let pr = r.problem(422);
+        assert_eq!(pr["errors"][0]["field"], "description", "{text}: {pr}");
+        assert_eq!(pr["errors"][0]["code"], "names_a_client", "{text}: {pr}");
+        let raw = String::from_utf8_lossy(&r.raw).to_string();
+        assert!(!raw.contains(&first) && !raw.contains(&last), "{pr}");
+    }
+    let r = app
+        .post(
+            REQUESTS,
+            &w2,
+            json!({"client_id": q, "duplicate_ids": [p], "description": "ticket 2 duplicate"}),
+        )
+        .await;
+    let id = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    // A rejection's reason, read by the filing agency and the CoC's admins: no client of the
+    // request, nor any other.
+    let (other_first, other_last) = (canary_name(), canary_name());
+    app.post(
+        "/v1/clients",
+        &w1,
+        json!({"identity_mode": "identified", "first_name": other_first, "last_name": other_last}),
+    )
+    .await
+    .ok(201);
+    let path = format!("{REQUESTS}/{id}/reject");
+    let r = app
+        .post(
+            &path,
+            &app.admin,
+            json!({"reason": format!("that is {other_first} {other_last}, not a duplicate")}),
+        )
+        .await;
+    let pr = r.problem(422);
+    assert_eq!(pr["errors"][0]["field"], "reason", "{pr}");
+    assert_eq!(pr["errors"][0]["code"], "names_a_client", "{pr}");
+    app.post(&path, &app.admin, json!({"reason": "not a duplicate"}))
+        .await
+        .ok(200);
+}
