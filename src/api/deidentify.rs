@@ -35,7 +35,8 @@ pub struct DeidentificationPage {
 /// anonymous; members fleeing domestic violence are also removed from the household. The
 /// description is refused when it holds PII, the names of the request's records included, or
 /// the first and last name of any client (the CoC's admins read it without PII). While the request is pending, neither record of a merge
-/// may be one it names. Records a helpdesk notice.
+/// may be one it names (its client, members and listed duplicates), but for the merge it asks
+/// for: a listed duplicate merged into a record it de-identifies. Records a helpdesk notice.
 #[utoipa::path(
     tag = "deidentification",
     request_body = NewDeidentificationRequest,

@@ -63,11 +63,14 @@ pub struct PendingDeidentification {
 }
 
 /// Whether two records may be merged while de-identification requests naming either are pending
-/// (409 `deidentification-pending` otherwise). Completing a request anonymises its records and
-/// every record merged into them, so a merge that made one of them a tombstone, or joined it to a
-/// record the request does not name, would leave the identity (or the data) on a record that
-/// stays identified. The one merge allowed is the one the request asks for: a duplicate it lists
-/// merged into a record it de-identifies (the completion then scrubs its tombstone too).
+/// (409 `deidentification-pending` otherwise). A request names its client, its members and the
+/// suspected duplicates it lists (`duplicate_ids`). Completing a request anonymises its records
+/// and every record merged into them, so a merge that made one of them a tombstone, or joined it
+/// to a record the request does not name, would leave the identity (or the data) on a record that
+/// stays identified; a listed duplicate merged into (or absorbing) a record the request does not
+/// name would carry the person's identity away from the records the administrator reviews. The
+/// one merge allowed is the one the request asks for: a duplicate it lists merged into a record
+/// it de-identifies (the completion then scrubs its tombstone too).
 pub fn may_merge_while_pending(
     survivor: Uuid,
     duplicate: Uuid,
@@ -79,7 +82,9 @@ pub fn may_merge_while_pending(
             && !r.targets.contains(&duplicate)
     };
     let names = |r: &PendingDeidentification| {
-        r.targets.contains(&survivor) || r.targets.contains(&duplicate)
+        [survivor, duplicate]
+            .iter()
+            .any(|x| r.targets.contains(x) || r.duplicates.contains(x))
     };
     if pending.iter().any(|r| names(r) && !asked_for(r)) {
         return Err(Refusal {
@@ -334,9 +339,12 @@ mod tests {
             (member, listed, true),
             // A record it de-identifies into a listed duplicate: the identity would stay there.
             (listed, client, false),
-            // Records it does not de-identify.
-            (listed, other, true),
-            (other, listed, true),
+            // A listed duplicate and a record the request does not name, either way (the
+            // tester's case: it answered 200).
+            (listed, other, false),
+            (other, listed, false),
+            // Records it does not name.
+            (other, id(5), true),
         ] {
             let got = may_merge_while_pending(survivor, duplicate, &pending);
             assert_eq!(got.is_ok(), ok, "{survivor} <- {duplicate}");

@@ -379,6 +379,20 @@ async fn a_merge_waits_while_a_deidentification_request_is_pending() {
         .post(&merge_path(&h.head), &admin, confirm(&h.member))
         .await;
     refused(&r, "head <- member");
+    // Tester's finding: the listed duplicate merged into a record the request does not name, or
+    // such a record into it, answered 200. The request names its duplicates too.
+    for (survivor, duplicate) in [(&other, &listed), (&listed, &other)] {
+        for dry in ["?dry_run=true", ""] {
+            let r = app
+                .post(
+                    &format!("{}{dry}", merge_path(survivor)),
+                    &admin,
+                    confirm(duplicate),
+                )
+                .await;
+            refused(&r, &format!("{survivor} <- {duplicate} {dry}"));
+        }
+    }
     let r = app.get(&format!("/v1/clients/{other}"), &h.worker).await;
     assert_eq!(r.ok(200)["lifecycle"], "active");
     // The listed duplicate into the client: what the request asks the administrator to do.
