@@ -876,3 +876,107 @@ async fn a_merge_never_shows_a_private_record_and_warns_who_gains_a_closed_ones_
         assert!(gains_survivor.contains("Westside Outreach"), "{out}");
     }
 }
+
+/// Tester's finding: b merged into a, then a into c; a write to b answered 409 with use_record
+/// a, itself a tombstone. use_record names the final, live survivor (as search follows the
+/// chain); GET of b still names its direct survivor in merged_into.
+#[actix_web::test]
+async fn use_record_follows_a_chain_of_merges_to_the_live_record() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let admin = app.token(&format!("aa-{agency}"), &[Role::AgencyAdmin], Some(agency));
+    let worker = app.token(&format!("cw-{agency}"), &[Role::CaseWorker], Some(agency));
+    let project = app.project(agency, 1).await;
+    let a = record(&app, &worker, "Bea").await;
+    let b = record(&app, &worker, "Bea").await;
+    let c = record(&app, &worker, "Bea").await;
+    app.post(&merge_path(&a), &admin, confirm(&b)).await.ok(200);
+    app.post(&merge_path(&c), &admin, confirm(&a)).await.ok(200);
+    for tomb in [&b, &a] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{tomb}/enrollments"),
+                &worker,
+                json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+            )
+            .await;
+        let p = r.problem(409);
+        assert_eq!(p["type"], "urn:hearth:problem:record-merged", "{p}");
+        assert_eq!(p["use_record"], json!(c), "{tomb}: {p}");
+        // Merging into a tombstone names the live record too.
+        let r = app.post(&merge_path(tomb), &admin, confirm(&c)).await;
+        assert_eq!(r.problem(409)["use_record"], json!(c), "{tomb}");
+    }
+    let r = app.get(&format!("/v1/clients/{b}"), &worker).await;
+    assert_eq!(r.ok(200)["merged_into"], json!(a));
+    app.post(
+        &format!("/v1/clients/{c}/enrollments"),
+        &worker,
+        json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+}
+
+/// Tester's finding: two open anonymous records that agency B3 read (row 4) were merged; the
+/// tombstone is closed, so B3 got 404 on it, though consent.md says a merged record names the
+/// survivor to whoever may see the survivor. B3 now gets the tombstone's pointer (its id,
+/// lifecycle and merged_into, access level none, nothing else of it); an agency that cannot see
+/// the survivor still gets a 404 exactly like an unknown id's.
+#[actix_web::test]
+async fn a_merged_tombstone_names_the_survivor_to_whoever_may_see_the_survivor() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let creator = app.agency(&coc, true).await;
+    let b3 = app.agency(&coc, true).await;
+    let outsider = app.agency(&coc, false).await;
+    let admin = app.token(
+        &format!("aa-{creator}"),
+        &[Role::AgencyAdmin],
+        Some(creator),
+    );
+    let worker = app.token(&format!("cw-{creator}"), &[Role::CaseWorker], Some(creator));
+    let w3 = app.token(&format!("cw-{b3}"), &[Role::CaseWorker], Some(b3));
+    let wo = app.token(
+        &format!("cw-{outsider}"),
+        &[Role::CaseWorker],
+        Some(outsider),
+    );
+    let anon = || json!({"identity_mode": "anonymous", "visibility": "open", "birth_year": 1980});
+    let r = app.post("/v1/clients", &worker, anon()).await;
+    let survivor = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app.post("/v1/clients", &worker, anon()).await;
+    let duplicate = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    for id in [&survivor, &duplicate] {
+        let r = app.get(&format!("/v1/clients/{id}"), &w3).await;
+        assert_eq!(r.ok(200)["access"]["basis"], "deidentified");
+        app.get(&format!("/v1/clients/{id}"), &wo)
+            .await
+            .problem(404);
+    }
+    app.post(&merge_path(&survivor), &admin, confirm(&duplicate))
+        .await
+        .ok(200);
+
+    let r = app.get(&format!("/v1/clients/{duplicate}"), &w3).await;
+    assert_eq!(
+        r.ok(200).clone(),
+        json!({"id": duplicate, "lifecycle": "merged", "merged_into": survivor,
+               "access": {"level": "none", "basis": null}}),
+    );
+    assert!(r.header("etag").is_none());
+    let r = app.get(&format!("/v1/clients/{survivor}"), &w3).await;
+    r.ok(200);
+    // The creator still reads the tombstone itself.
+    let r = app.get(&format!("/v1/clients/{duplicate}"), &worker).await;
+    assert_eq!(r.ok(200)["merged_into"], json!(survivor));
+    assert_eq!(r.body["access"]["level"], "full");
+    // Whoever cannot see the survivor learns nothing.
+    let a = app.get(&format!("/v1/clients/{duplicate}"), &wo).await;
+    let b = app
+        .get(&format!("/v1/clients/{}", Uuid::now_v7()), &wo)
+        .await;
+    a.problem(404);
+    assert_eq!(a.raw, b.raw);
+}
