@@ -250,8 +250,9 @@ pub fn decide_for(
 /// The record to use instead of a superseded or merged one, as far as this viewer may know it
 /// (a split names its new record as `consent::knows_split_successor` says; a merge names the
 /// survivor to whoever may see the survivor), and whether a split was made by the record's
-/// creating agency.
-fn successor_for(
+/// creating agency. Every answer that shows a record's `superseded_by` or `merged_into` asks
+/// here (a single read, a search hit).
+pub fn successor_for(
     conn: &mut PgConnection,
     viewer: &Viewer,
     row: &ClientRow,
