@@ -1033,7 +1033,8 @@ fn demo_data_holds_a_deidentified_household_and_a_merged_pair() {
     let q = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid'";
     assert_eq!(count(&mut conn, q), 6);
     let anonymous = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid' \
-                     AND identity_mode = 'anonymous' AND last_name = 'Anonymous' AND ssn IS NULL";
+                     AND identity_mode = 'anonymous' AND ssn IS NULL \
+                     AND last_name IN ('Anonymous', 'Anonymous ' || short_uid)";
     assert_eq!(count(&mut conn, anonymous), 4);
     let completed = "SELECT count(*) AS n FROM deidentification_requests r JOIN clients c ON c.id = r.client_id \
                      WHERE c.created_by_user = 'demo-loader-deid' AND r.status = 'completed' \
@@ -1387,4 +1388,67 @@ async fn texts_may_not_name_any_client_by_first_and_last_name() {
     app.post(&path, &app.admin, json!({"reason": "not a duplicate"}))
         .await
         .ok(200);
+}
+
+/// Spokane job aid, "PLEASE REMEMBER": after de-identification "the client's last name will now
+/// include their client ID". In a CoC whose policy is `anonymous_anonymous`, completion left
+/// "Anonymous Anonymous"; the de-identified record's last name is "Anonymous <short UID>" now
+/// (and stays so through a later patch), and the record is still found by its client id and
+/// short UID. Under `uid_anonymous` the first name is the short UID already.
+#[actix_web::test]
+async fn a_deidentified_records_last_name_holds_its_client_id() {
+    let app = spawn().await;
+    let h = household(
+        &app,
+        json!({"anonymous_name_format": "anonymous_anonymous"}),
+    )
+    .await;
+    let r = app.post(REQUESTS, &h.worker, request_body(&h)).await;
+    let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("{REQUESTS}/{request}/complete"),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    for id in [&h.head, &h.member, &h.dv] {
+        let r = app.get(&format!("/v1/clients/{id}"), &h.worker).await;
+        let v = r.ok(200).clone();
+        let uid = v["short_uid"].as_str().unwrap().to_string();
+        assert_eq!(v["identity_mode"], "anonymous", "{v}");
+        assert_eq!(v["first_name"], "Anonymous", "{v}");
+        assert_eq!(v["last_name"], format!("Anonymous {uid}"), "{v}");
+        for criteria in [json!({"client_id": id}), json!({"short_uid": uid})] {
+            let r = app
+                .post("/v1/clients/search", &h.worker, criteria.clone())
+                .await;
+            let found = r.ok(200)["items"].as_array().unwrap().clone();
+            assert_eq!(found.len(), 1, "{criteria}: {found:?}");
+            assert_eq!(found[0]["client"]["id"], json!(id), "{criteria}");
+            assert_eq!(
+                found[0]["client"]["last_name"],
+                format!("Anonymous {uid}"),
+                "{criteria}"
+            );
+        }
+    }
+    // A later patch keeps the name.
+    let r = app.get(&format!("/v1/clients/{}", h.head), &h.worker).await;
+    let etag = r.header("etag").unwrap();
+    let uid = r.body["short_uid"].as_str().unwrap().to_string();
+    let r = app
+        .patch(
+            &format!("/v1/clients/{}", h.head),
+            &h.worker,
+            Some(&etag),
+            json!({"veteran_status": 1}),
+        )
+        .await;
+    assert_eq!(
+        r.ok(200)["client"]["last_name"],
+        format!("Anonymous {uid}"),
+        "{}",
+        r.body
+    );
 }
