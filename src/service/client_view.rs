@@ -81,7 +81,7 @@ pub struct MergedTombstoneView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum ClientAnswer {
-    Record(ClientView),
+    Record(Box<ClientView>),
     Merged(MergedTombstoneView),
 }
 

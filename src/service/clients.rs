@@ -246,7 +246,7 @@ pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<Clie
         if d.decision.level == AccessLevel::Full {
             caller.audit(conn, Some(id), "read", d.decision.basis, None)?;
         }
-        d.view().map(ClientAnswer::Record)
+        d.view().map(|v| ClientAnswer::Record(Box::new(v)))
     })
 }
 
