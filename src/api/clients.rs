@@ -13,7 +13,7 @@ use crate::api::support::{
 };
 use crate::consent::Role;
 use crate::error::{AppError, AppResult};
-use crate::service::client_view::ClientView;
+use crate::service::client_view::ClientAnswer;
 use crate::service::clients::{self, ClientPatch, ClientWrite, NewClient};
 use crate::service::context::Caller;
 use crate::service::dry_run;
@@ -70,6 +70,9 @@ async fn create_client(
 
 /// Read a record, decided by the consent engine. Level `none` answers 404 exactly like an
 /// unknown id; level `limited` carries no PII keys. A system_admin needs `X-Access-Reason`.
+/// One exception: a merged tombstone at level `none` whose survivor the caller may see answers
+/// 200 with its id, `lifecycle: merged`, `merged_into` and `access: {level: none}` and nothing
+/// else (`MergedTombstoneView`, no ETag); to anyone else it stays a 404.
 #[utoipa::path(
     tag = "clients",
     params(
@@ -77,10 +80,10 @@ async fn create_client(
         ("X-Access-Reason" = Option<String>, Header, description = "system_admin only: why this break-glass read (audited; no PII)"),
     ),
     responses(
-        (status = 200, body = ClientView, headers(
-            ("ETag" = String, description = "The version of the record; send it as If-Match to change it"),
+        (status = 200, body = ClientAnswer, headers(
+            ("ETag" = String, description = "The version of the record; send it as If-Match to change it (absent on a merged tombstone's pointer)"),
         )),
-        (status = 404, description = "No such record, or the caller may not see it"),
+        (status = 404, description = "No such record, or the caller may not see it (nor, for a merged record, its survivor)"),
     )
 )]
 #[get("/clients/{id}")]
@@ -91,7 +94,11 @@ async fn get_client(
 ) -> AppResult<JsonReply> {
     let id = id.into_inner();
     let v = run_db(&state, move |conn| clients::get(conn, &caller, id)).await?;
-    Ok(JsonReply::ok(&v)?.with_etag(v.version))
+    match &v {
+        ClientAnswer::Record(r) => Ok(JsonReply::ok(&v)?.with_etag(r.version)),
+        // Not the caller's to change: no ETag.
+        ClientAnswer::Merged(_) => JsonReply::ok(&v),
+    }
 }
 
 /// Update a record's identity and demographic fields (a JSON merge patch). Needs `If-Match`.

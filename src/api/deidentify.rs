@@ -33,9 +33,10 @@ pub struct DeidentificationPage {
 
 /// File a request to make a client (the head of household) and listed household members
 /// anonymous; members fleeing domestic violence are also removed from the household. The
-/// description is refused when it holds PII, the names of the request's records included (the
-/// CoC's admins read it without PII). While the request is pending, neither record of a merge
-/// may be one it names. Records a helpdesk notice.
+/// description is refused when it holds PII, the names of the request's records included, or
+/// the first and last name of any client (the CoC's admins read it without PII). While the request is pending, neither record of a merge
+/// may be one it names (its client, members and listed duplicates), but for the merge it asks
+/// for: a listed duplicate merged into a record it de-identifies. Records a helpdesk notice.
 #[utoipa::path(
     tag = "deidentification",
     request_body = NewDeidentificationRequest,
@@ -48,7 +49,7 @@ pub struct DeidentificationPage {
         )),
         (status = 404, description = "No such client, or the caller may not see it"),
         (status = 409, description = "A request for this client is pending, or the record is superseded or merged"),
-        (status = 422, description = "A member not in the household, an unlisted household member, PII in the description (a PII pattern, or a name, alias, SSN or date of birth of a record of the request: `names_the_client`)"),
+        (status = 422, description = "A member not in the household, an unlisted household member, PII in the description (a PII pattern, or a name, alias, SSN or date of birth of a record of the request: `names_the_client`; any client's first and last name: `names_a_client`)"),
     )
 )]
 #[post("/deidentification-requests")]
@@ -166,7 +167,7 @@ async fn complete_request(
         (status = 200, body = DeidentificationOutcome),
         (status = 404, description = "No such request"),
         (status = 409, description = "The request is already completed or rejected"),
-        (status = 422, description = "No reason, or PII in it: a PII pattern, or a name, alias, SSN or date of birth of a record of the request (`names_the_client`)"),
+        (status = 422, description = "No reason, or PII in it: a PII pattern, or a name, alias, SSN or date of birth of a record of the request (`names_the_client`), or any client's first and last name (`names_a_client`)"),
     )
 )]
 #[post("/deidentification-requests/{id}/reject")]

@@ -21,7 +21,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// contact, document, ROI and contribution moves here; the duplicate becomes a tombstone naming
 /// this record; this record takes the more restrictive visibility; both share one person_id.
 /// Warnings say what the caller should know: the visibility it could not keep, different
-/// identity modes, and a client the merge takes off the Coordinated Entry priority list.
+/// identity modes, a client the merge takes off the Coordinated Entry priority list, and, for
+/// each record, the agencies that gain its data (the duplicate's contributors gaining this
+/// record; this record's creator and contributors gaining the duplicate's). A private or locked
+/// record is never merged where an agency that could not see it would see the merged record.
 #[utoipa::path(
     tag = "clients",
     request_body = MergeClients,
@@ -32,7 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         )),
         (status = 403, description = "Not a system_admin, or an agency_admin merging a record its agency did not create"),
         (status = 404, description = "No such record, or the caller may not see it"),
-        (status = 409, description = "A tombstone (use_record names the survivor to those who may see it), or records that cannot be merged: `different-coc`; `identity-modes-differ` (a de-identified record, anonymous or consent_refused, merges only with a record of its own identity mode, either way); `deidentification-pending` (a pending de-identification request names either record: it is completed or rejected first; only a duplicate it lists may meanwhile be merged into a record it de-identifies)"),
+        (status = 409, description = "A tombstone (use_record names the survivor to those who may see it), or records that cannot be merged: `different-coc`; `identity-modes-differ` (a de-identified record, anonymous or consent_refused, merges only with a record of its own identity mode, either way); `restricted-record-would-be-shared` (either record is private or locked, and the merged record would be seen by an agency that could not see it: another agency created or contributed to the other record, or the other record is open with an ROI); `deidentification-pending` (a pending de-identification request names either record, as its client, a member or a listed duplicate: it is completed or rejected first; only a duplicate it lists may meanwhile be merged into a record it de-identifies)"),
         (status = 422, description = "No confirmation, or a record merged into itself"),
     )
 )]

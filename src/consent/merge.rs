@@ -3,8 +3,10 @@
 
 use uuid::Uuid;
 
-use super::guards::Refusal;
-use super::{IdentityMode, Role, Viewer, Visibility};
+use chrono::NaiveDate;
+
+use super::guards::{has_roi_not_ended, Refusal};
+use super::{IdentityMode, RecordFacts, Role, Viewer, Visibility};
 
 /// A system administrator merges any two records; an agency administrator only two records its
 /// own agency created.
@@ -61,11 +63,14 @@ pub struct PendingDeidentification {
 }
 
 /// Whether two records may be merged while de-identification requests naming either are pending
-/// (409 `deidentification-pending` otherwise). Completing a request anonymises its records and
-/// every record merged into them, so a merge that made one of them a tombstone, or joined it to a
-/// record the request does not name, would leave the identity (or the data) on a record that
-/// stays identified. The one merge allowed is the one the request asks for: a duplicate it lists
-/// merged into a record it de-identifies (the completion then scrubs its tombstone too).
+/// (409 `deidentification-pending` otherwise). A request names its client, its members and the
+/// suspected duplicates it lists (`duplicate_ids`). Completing a request anonymises its records
+/// and every record merged into them, so a merge that made one of them a tombstone, or joined it
+/// to a record the request does not name, would leave the identity (or the data) on a record that
+/// stays identified; a listed duplicate merged into (or absorbing) a record the request does not
+/// name would carry the person's identity away from the records the administrator reviews. The
+/// one merge allowed is the one the request asks for: a duplicate it lists merged into a record
+/// it de-identifies (the completion then scrubs its tombstone too).
 pub fn may_merge_while_pending(
     survivor: Uuid,
     duplicate: Uuid,
@@ -77,7 +82,9 @@ pub fn may_merge_while_pending(
             && !r.targets.contains(&duplicate)
     };
     let names = |r: &PendingDeidentification| {
-        r.targets.contains(&survivor) || r.targets.contains(&duplicate)
+        [survivor, duplicate]
+            .iter()
+            .any(|x| r.targets.contains(x) || r.duplicates.contains(x))
     };
     if pending.iter().any(|r| names(r) && !asked_for(r)) {
         return Err(Refusal {
@@ -108,6 +115,80 @@ pub fn contributors_gaining_full(
     out.sort();
     out.dedup();
     out
+}
+
+/// The agencies that see a record as the agency it is: its creator (row 2) and its contributors
+/// (row 5), sorted.
+fn audience(record: &RecordFacts) -> Vec<Uuid> {
+    let mut out: Vec<Uuid> = std::iter::once(record.creating_agency)
+        .chain(record.contributors.iter().copied())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The agencies that created or contributed to `other` and neither created nor contributed to
+/// `record`: after a merge they see `record`'s data (moved to, or kept on, the merged record) as
+/// the merged record's creator or contributors, which they could not before (unless an ROI
+/// shared it). The merge answer names them for each side (docs/workflows.md, "Merging
+/// records").
+pub fn agencies_gaining_data_of(record: &RecordFacts, other: &RecordFacts) -> Vec<Uuid> {
+    let before = audience(record);
+    audience(other)
+        .into_iter()
+        .filter(|a| !before.contains(a))
+        .collect()
+}
+
+/// A `private` record is seen only by its creating agency (consent.md), a `locked` one only by
+/// its creator and contributors (and, by policy, CE assessors); both can be given that
+/// visibility only while no other agency contributed. A merge must not undo that: when either
+/// record is private or locked, the merge is refused (409 `restricted-record-would-be-shared`)
+/// where the merged record would be seen by an agency that could not see that record: the
+/// other record was created or contributed to by another agency (row 2 or 5 on the merged
+/// record), or it is open with an ROI that has not ended (the client's consent to share the
+/// merged record, which cannot hold data the client asked to keep private). The administrator
+/// makes the record closed first (where the client agrees), and the merge then warns who gains
+/// what; or keeps both records.
+pub fn restricted_records_stay_unshared(
+    survivor: &RecordFacts,
+    duplicate: &RecordFacts,
+    today: NaiveDate,
+) -> Result<(), Refusal> {
+    for (record, other, which) in [
+        (survivor, duplicate, "this record (the survivor)"),
+        (duplicate, survivor, "the duplicate"),
+    ] {
+        if !matches!(record.visibility, Visibility::Private | Visibility::Locked) {
+            continue;
+        }
+        let others_see = !agencies_gaining_data_of(record, other).is_empty();
+        let other_shared = other.visibility == Visibility::Open && has_roi_not_ended(other, today);
+        if others_see || other_shared {
+            return Err(Refusal {
+                code: "restricted-record-would-be-shared",
+                message: format!(
+                    "{} is {}: no agency but the ones that already see it may see its data, and the merged record would be seen by {}. Make it closed first (PUT /v1/clients/{{id}}/visibility) if the client agrees to that, or keep both records.",
+                    capitalised(which),
+                    record.visibility.as_str(),
+                    if others_see {
+                        "another agency that created or contributed to the other record"
+                    } else {
+                        "every agency its ROI shares the other (open) record with"
+                    }
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// Why the survivor's visibility changed: the reason `merged_visibility` gave, or that the
@@ -258,9 +339,12 @@ mod tests {
             (member, listed, true),
             // A record it de-identifies into a listed duplicate: the identity would stay there.
             (listed, client, false),
-            // Records it does not de-identify.
-            (listed, other, true),
-            (other, listed, true),
+            // A listed duplicate and a record the request does not name, either way (the
+            // tester's case: it answered 200).
+            (listed, other, false),
+            (other, listed, false),
+            // Records it does not name.
+            (other, id(5), true),
         ] {
             let got = may_merge_while_pending(survivor, duplicate, &pending);
             assert_eq!(got.is_ok(), ok, "{survivor} <- {duplicate}");
@@ -278,6 +362,65 @@ mod tests {
             },
         ];
         assert!(may_merge_while_pending(client, listed, &two).is_err());
+    }
+
+    fn facts(creator: Uuid, contributors: &[Uuid], visibility: Visibility) -> RecordFacts {
+        RecordFacts {
+            creating_agency: creator,
+            coc_code: "WA-502".into(),
+            visibility,
+            identity: IdentityMode::Identified,
+            lifecycle: crate::consent::Lifecycle::Active,
+            rois: vec![],
+            contributors: contributors.to_vec(),
+            active_ce_enrollment: false,
+            locked_visible_to_ce_assessors: false,
+        }
+    }
+
+    #[test]
+    fn a_private_or_locked_record_merges_only_where_no_one_new_would_see_it() {
+        let id = Uuid::from_u128;
+        let (a1, a2) = (id(1), id(2));
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let refused = |s: &RecordFacts, d: &RecordFacts| {
+            let r = restricted_records_stay_unshared(s, d, today);
+            assert_eq!(
+                r.as_ref().err().map(|r| r.code),
+                Some("restricted-record-would-be-shared"),
+                "{s:?} <- {d:?}"
+            );
+        };
+        for restricted in [Private, Locked] {
+            let own = facts(a1, &[a1], restricted);
+            // The tester's cases: the other record has another agency's data, or another
+            // agency created it (a system administrator's merge), either side.
+            for other in [facts(a1, &[a1, a2], Closed), facts(a2, &[a2], Closed)] {
+                refused(&other, &own);
+                refused(&own, &other);
+            }
+            // The other record is open with an ROI.
+            let mut open = facts(a1, &[a1], Open);
+            open.rois.push(crate::consent::RoiFacts {
+                effective_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                expires_on: None,
+                revoked_on: None,
+                scope: crate::consent::RoiScope::Statewide,
+            });
+            refused(&open, &own);
+            refused(&own, &open);
+            // Two records of one agency, nobody else's data: as before.
+            for other in [facts(a1, &[a1], Closed), facts(a1, &[], Private)] {
+                assert!(restricted_records_stay_unshared(&own, &other, today).is_ok());
+                assert!(restricted_records_stay_unshared(&other, &own, today).is_ok());
+            }
+        }
+        // Closed records of two agencies merge; each side's newcomers are named.
+        let (s, d) = (facts(a1, &[a1], Closed), facts(a2, &[a2], Closed));
+        assert!(restricted_records_stay_unshared(&s, &d, today).is_ok());
+        assert_eq!(agencies_gaining_data_of(&d, &s), vec![a1]);
+        assert_eq!(agencies_gaining_data_of(&s, &d), vec![a2]);
+        assert!(agencies_gaining_data_of(&s, &facts(a1, &[], Closed)).is_empty());
     }
 
     #[test]

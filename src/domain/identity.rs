@@ -73,6 +73,21 @@ impl AnonymousPolicy {
         };
         (first, "Anonymous".to_string())
     }
+
+    /// The first and last name a de-identified record (an existing client made anonymous)
+    /// takes. The Spokane job aid promises that after de-identification "the client's last name
+    /// will now include their client ID", so staff tell the records apart and find them by it:
+    /// under `anonymous_anonymous` the last name is "Anonymous <short UID>"; under
+    /// `uid_anonymous` the first name is already the short UID, so the names are those of
+    /// [`AnonymousPolicy::names`].
+    pub fn deidentified_names(&self, short_uid: &str) -> (String, String) {
+        match self.name_format {
+            AnonymousNameFormat::UidAnonymous => self.names(short_uid),
+            AnonymousNameFormat::AnonymousAnonymous => {
+                ("Anonymous".to_string(), format!("Anonymous {short_uid}"))
+            }
+        }
+    }
 }
 
 impl Identity {
@@ -83,7 +98,7 @@ impl Identity {
         let birth_year = self.dob.map(|d| d.year());
         let (dob, dob_quality) =
             anonymous_dob(policy.dob_rule, birth_year, today).unwrap_or((None, 99));
-        let (first, last) = policy.names(short_uid);
+        let (first, last) = policy.deidentified_names(short_uid);
         self.first_name = Some(first);
         self.middle_name = None;
         self.last_name = Some(last);
@@ -233,6 +248,17 @@ impl ClientPatch {
         }
         if alias_kept {
             identity.alias = current.alias.clone();
+        }
+        if mode == IdentityMode::Anonymous {
+            // A de-identified record keeps the names de-identification gave it (its last name
+            // holds its client id under `anonymous_anonymous`): a patch sends no names.
+            let (first, last) = policy.deidentified_names(short_uid);
+            if current.first_name.as_deref() == Some(first.as_str())
+                && current.last_name.as_deref() == Some(last.as_str())
+            {
+                identity.first_name = Some(first);
+                identity.last_name = Some(last);
+            }
         }
         if mode == IdentityMode::Anonymous {
             // Names were generated at creation; the DOB changes only with a new birth year.
@@ -1104,6 +1130,16 @@ mod tests {
         };
         identified.anonymize(&spokane, "U2", today);
         assert_eq!(identified.first_name.as_deref(), Some("Anonymous"));
+        // The job aid: "the client's last name will now include their client ID".
+        assert_eq!(identified.last_name.as_deref(), Some("Anonymous U2"));
+        // A later patch keeps those names.
+        let patch: ClientPatch =
+            serde_json::from_value(serde_json::json!({"veteran_status": 1})).unwrap();
+        let after = patch
+            .patched(&identified, IdentityMode::Anonymous, &spokane, "U2", today)
+            .unwrap();
+        assert_eq!(after.last_name.as_deref(), Some("Anonymous U2"));
+        assert_eq!(after.veteran_status, 1);
         assert_eq!((identified.ssn.clone(), identified.ssn_quality), (None, 9));
         assert_eq!(identified.dob, Some(day(1991, 1, 1)));
     }

@@ -104,6 +104,30 @@ pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ClientRow>>
         .optional()
 }
 
+/// The record a merged tombstone's `merged_into` chain ends at (the final survivor, through
+/// chains of merges: b into a, then a into c gives c), as search follows it
+/// (`repo::search::surviving`); `None` for a record that was not merged, or a chain that does
+/// not end within 32 steps.
+pub fn final_survivor(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Uuid>> {
+    use diesel::sql_types::Uuid as SqlUuid;
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let r: Option<Found> = diesel::sql_query(
+        "WITH RECURSIVE m(id, next, depth) AS (\
+           SELECT t.id, t.merged_into, 0 FROM clients t WHERE t.id = $1 \
+           UNION ALL SELECT t.id, t.merged_into, m.depth + 1 FROM clients t \
+           JOIN m ON t.id = m.next WHERE m.depth < 32) \
+         SELECT m.id FROM m WHERE m.next IS NULL AND m.depth > 0 LIMIT 1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .optional()?;
+    Ok(r.map(|f| f.id))
+}
+
 /// Writes every column and bumps the version.
 pub fn update(conn: &mut PgConnection, row: &ClientRow) -> QueryResult<ClientRow> {
     let mut next = row.clone();

@@ -81,8 +81,8 @@ pub fn pending_for_client(conn: &mut PgConnection, client: Uuid) -> QueryResult<
     .get_result(conn)
 }
 
-/// The pending requests that name any of `ids` as a record to de-identify (the client or a
-/// member).
+/// The pending requests that name any of `ids`: as a record to de-identify (the client or a
+/// member) or as a suspected duplicate (`duplicate_ids`).
 pub fn pending_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<RequestRow>> {
     dr::table
         .filter(
@@ -90,7 +90,8 @@ pub fn pending_naming(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<
                 dr::client_id
                     .eq_any(ids)
                     .or(dr::member_ids.overlaps_with(ids))
-                    .or(dr::dv_member_ids.overlaps_with(ids)),
+                    .or(dr::dv_member_ids.overlaps_with(ids))
+                    .or(dr::duplicate_ids.overlaps_with(ids)),
             ),
         )
         .select(RequestRow::as_select())

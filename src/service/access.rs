@@ -145,6 +145,28 @@ pub fn require_text_not_naming(field: &str, text: &str, rows: &[&ClientRow]) -> 
         })
 }
 
+/// Free text that other viewers read without PII (a de-identification request's description, a
+/// rejection's reason) must not name any client by first and last name, whichever record holds
+/// it and whoever the caller may see: the same test as a system administrator's break-glass
+/// reason (`require_reason_names_no_client`: `domain::scrub::name_pairs`, then
+/// `repo::clients::any_client_named`). The refusal names the field, never the value nor a
+/// record; it tells the caller only that some record of the installation has that name.
+pub fn require_text_names_no_client(
+    conn: &mut PgConnection,
+    field: &str,
+    text: &str,
+) -> AppResult<Option<FieldError>> {
+    let pairs = crate::domain::scrub::name_pairs(text);
+    if pairs.is_empty() || !repo::any_client_named(conn, &pairs)? {
+        return Ok(None);
+    }
+    Ok(Some(FieldError::new(
+        field,
+        "names_a_client",
+        format!("{field} holds the name of a client; refer to clients by id, and give a ticket number or a plain reason."),
+    )))
+}
+
 /// Decides the caller's access to record `id`. Level none answers 404, exactly as an unknown id.
 /// A system administrator's (break-glass) access to a record needs `X-Access-Reason`, whatever
 /// the endpoint: every answer about a record may carry PII.
@@ -228,23 +250,24 @@ pub fn decide_for(
 /// The record to use instead of a superseded or merged one, as far as this viewer may know it
 /// (a split names its new record as `consent::knows_split_successor` says; a merge names the
 /// survivor to whoever may see the survivor), and whether a split was made by the record's
-/// creating agency.
-fn successor_for(
+/// creating agency. Every answer that shows a record's `superseded_by` or `merged_into` asks
+/// here (a single read, a search hit).
+pub fn successor_for(
     conn: &mut PgConnection,
     viewer: &Viewer,
     row: &ClientRow,
     today: chrono::NaiveDate,
 ) -> AppResult<(Option<Uuid>, bool)> {
-    let Some(next) = row.merged_into.or(row.superseded_by) else {
+    if row.merged_into.is_some() {
+        return Ok((merged_survivor_for(conn, viewer, row.id, today)?, false));
+    }
+    let Some(next) = row.superseded_by else {
         return Ok((None, false));
     };
     let Some((next_row, _, next_facts)) = load_facts(conn, next)? else {
         return Ok((None, false));
     };
     let level = decide_record(viewer, &next_facts, today).level;
-    if row.merged_into.is_some() {
-        return Ok(((level != AccessLevel::None).then_some(next), false));
-    }
     let known = crate::consent::knows_split_successor(
         viewer,
         row.created_by_agency,
@@ -255,6 +278,58 @@ fn successor_for(
         known.then_some(next),
         next_row.created_by_agency == row.created_by_agency,
     ))
+}
+
+/// The record to use instead of merged tombstone `id`: the final survivor of its `merged_into`
+/// chain (b merged into a, then a into c: c, the live record, not a), when this viewer may see
+/// it (consent.md: a merged record names the survivor to whoever may see the survivor); `None`
+/// otherwise, so nothing confirms the tombstone to anyone else.
+pub fn merged_survivor_for(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    today: chrono::NaiveDate,
+) -> AppResult<Option<Uuid>> {
+    let Some(last) = repo::final_survivor(conn, id)? else {
+        return Ok(None);
+    };
+    let Some((_, _, facts)) = load_facts(conn, last)? else {
+        return Ok(None);
+    };
+    Ok((decide_record(viewer, &facts, today).level != AccessLevel::None).then_some(last))
+}
+
+/// The answer a read of record `id` gives a viewer at level `none` on it, when `id` is a merged
+/// tombstone and the viewer may see the final survivor of its chain (`merged_survivor_for`):
+/// its id, lifecycle and `merged_into`. `None` otherwise (the read answers 404, as for an
+/// unknown id).
+pub fn merged_tombstone_for(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<Option<crate::service::client_view::MergedTombstoneView>> {
+    let Some((row, _, _)) = load_facts(conn, id)? else {
+        return Ok(None);
+    };
+    let Some(into) = row
+        .merged_into
+        .filter(|_| row.lifecycle == Lifecycle::Merged)
+    else {
+        return Ok(None);
+    };
+    let viewer = caller.viewer(conn)?;
+    if merged_survivor_for(conn, &viewer, id, caller.today)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(crate::service::client_view::MergedTombstoneView {
+        id,
+        lifecycle: Lifecycle::Merged,
+        merged_into: into,
+        access: crate::service::client_view::AccessView {
+            level: AccessLevel::None,
+            basis: None,
+        },
+    }))
 }
 
 impl Decided {

@@ -46,7 +46,8 @@ crate::identity_view! {
         /// For a superseded record: the record to use (seen by the creating agency and admins).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub superseded_by: Option<Uuid>,
-        /// For a merged record: the survivor.
+        /// For a merged record: the record it was merged into (which may itself have been
+        /// merged since; a write's 409 `use_record` names the final, live survivor).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub merged_into: Option<Uuid>,
     }
@@ -58,6 +59,30 @@ crate::identity_view! {
         #[serde(skip)]
         pub version: i32,
     }
+}
+
+/// A merged tombstone as answered to a viewer whose level on it is `none` but who may see the
+/// survivor (consent.md: a merged record "names the survivor to whoever may see the survivor"):
+/// its id, that it was merged, and the record it was merged into; nothing else of it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergedTombstoneView {
+    pub id: Uuid,
+    /// Always `merged`.
+    pub lifecycle: Lifecycle,
+    /// The record it was merged into (which may itself have been merged since; a write's 409
+    /// `use_record` names the final, live survivor).
+    pub merged_into: Uuid,
+    /// Level `none`, basis null: the tombstone itself is not shared with the caller.
+    pub access: AccessView,
+}
+
+/// `GET /v1/clients/{id}`: the record as the caller sees it, or (to a viewer who may not see a
+/// merged tombstone but may see its survivor) the tombstone's pointer to the survivor.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ClientAnswer {
+    Record(Box<ClientView>),
+    Merged(MergedTombstoneView),
 }
 
 fn format_ssn(s: &str) -> String {
@@ -94,7 +119,9 @@ pub fn client_view(
         access: decision.into(),
         person_id: crate::consent::listing::sees_person_id(viewer).then_some(row.person_id),
         superseded_by: row.superseded_by.filter(|s| successor == Some(*s)),
-        merged_into: row.merged_into.filter(|s| successor == Some(*s)),
+        // The direct survivor, to a viewer told the record to use (`successor`: the final
+        // survivor of the chain, which this one leads to).
+        merged_into: row.merged_into.filter(|_| successor.is_some()),
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,

@@ -17,7 +17,7 @@ use crate::repo::clients::{self as repo, ClientRow};
 use crate::repo::tenants as tenants_repo;
 use crate::service::access::{decide, roi_facts};
 use crate::service::client_input::validate_identity;
-use crate::service::client_view::{client_view, ClientView};
+use crate::service::client_view::{client_view, ClientAnswer, ClientView};
 use crate::service::consents::{build_roi, NewRoi};
 use crate::service::context::Caller;
 use crate::service::tenants::CocPolicy;
@@ -231,13 +231,22 @@ pub(crate) fn ended_roi_warning(
 }
 
 /// Reads a record; a full read is audited, and a helpdesk read needs a reason.
-pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<ClientView> {
+/// A record as the caller sees it; a merged tombstone the caller may not see answers its
+/// pointer to the survivor when the caller may see the survivor, else 404 like an unknown id.
+pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> AppResult<ClientAnswer> {
     conn.transaction(|conn| {
-        let d = decide(conn, caller, id)?;
+        let d = match decide(conn, caller, id) {
+            Err(AppError::NotFound) => {
+                return crate::service::access::merged_tombstone_for(conn, caller, id)?
+                    .map(ClientAnswer::Merged)
+                    .ok_or(AppError::NotFound)
+            }
+            r => r?,
+        };
         if d.decision.level == AccessLevel::Full {
             caller.audit(conn, Some(id), "read", d.decision.basis, None)?;
         }
-        d.view()
+        d.view().map(|v| ClientAnswer::Record(Box::new(v)))
     })
 }
 

@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
 use crate::repo::clients::{self as clients_repo, ClientRow};
 use crate::repo::deidentify::{self as repo, RequestRow};
-use crate::service::access::{decide, require_text_not_naming};
+use crate::service::access::{decide, require_text_names_no_client, require_text_not_naming};
 use crate::service::consents::load_policy;
 use crate::service::context::Caller;
 use crate::service::tenants::CocPolicy;
@@ -255,6 +255,10 @@ fn file_in(
             }
             let rows: Vec<&ClientRow> = named.iter().collect();
             errs.extend(require_text_not_naming("description", text, &rows));
+            // Nor any other client, by first and last name: the CoC's admins read it.
+            if errs.iter().all(|e| e.field != "description") {
+                errs.extend(require_text_names_no_client(conn, "description", text)?);
+            }
         }
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
@@ -369,6 +373,9 @@ pub fn reject(
             }
             let rows: Vec<&ClientRow> = rows.iter().collect();
             errs.extend(require_text_not_naming("reason", text, &rows));
+            if errs.iter().all(|e| e.field != "reason") {
+                errs.extend(require_text_names_no_client(conn, "reason", text)?);
+            }
         }
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));

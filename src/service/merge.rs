@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use crate::consent::ce::leaves_priority_list;
 use crate::consent::merge::{
-    contributors_gaining_full, identities_may_merge, may_merge, may_merge_while_pending,
-    merged_visibility, visibility_change_reason, PendingDeidentification,
+    agencies_gaining_data_of, contributors_gaining_full, identities_may_merge, may_merge,
+    may_merge_while_pending, merged_visibility, restricted_records_stay_unshared,
+    visibility_change_reason, PendingDeidentification,
 };
 use crate::consent::{Lifecycle, Visibility};
 use crate::error::{AppError, AppResult};
@@ -111,11 +112,16 @@ fn merge_in(
             .collect();
     may_merge_while_pending(survivor, duplicate, &pending)
         .map_err(|r| AppError::conflict(r.code, r.message))?;
+    // A private or locked record is never shown to an agency that could not see it.
+    restricted_records_stay_unshared(&s.facts, &d.facts, caller.today)
+        .map_err(|r| AppError::conflict(r.code, r.message))?;
     let gaining = contributors_gaining_full(
         s.facts.creating_agency,
         &s.facts.contributors,
         &d.facts.contributors,
     );
+    // The other direction: the survivor's creator and contributors see what moves here.
+    let gaining_duplicate = agencies_gaining_data_of(&d.facts, &s.facts);
     let moved = repo::move_everything(conn, duplicate, survivor)?;
     let others = repo::contributors(conn, survivor)?
         .into_iter()
@@ -191,6 +197,13 @@ fn merge_in(
         let names = crate::repo::tenants::agency_names(conn, &gaining)?;
         warnings.push(format!(
             "Agencies that contributed to the duplicate and not to this record now contribute to this record and see it in full, its identity included (consent.md row 5): {}.",
+            names.join(", ")
+        ));
+    }
+    if !gaining_duplicate.is_empty() {
+        let names = crate::repo::tenants::agency_names(conn, &gaining_duplicate)?;
+        warnings.push(format!(
+            "Agencies that created or contributed to this record and not to the duplicate now see the duplicate's data moved here (its stays, data, contacts and documents) as this record's creator or contributors (consent.md rows 2 and 5), where only an ROI could have shared it with them before: {}.",
             names.join(", ")
         ));
     }

@@ -318,11 +318,17 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
             .iter()
             .filter(|e| e.access.basis == Some(crate::consent::AccessBasis::Helpdesk))
         {
-            // An anonymous record's generated name ("Anonymous") is no one's.
+            // An anonymous record's generated name ("Anonymous", or a de-identified record's
+            // "Anonymous <short UID>") is no one's.
             for n in [&e.first_name, &e.last_name]
                 .into_iter()
                 .flatten()
-                .filter(|n| !n.eq_ignore_ascii_case("anonymous"))
+                .filter(|n| {
+                    !n.eq_ignore_ascii_case("anonymous")
+                        && !n
+                            .get(..10)
+                            .is_some_and(|p| p.eq_ignore_ascii_case("anonymous "))
+                })
             {
                 names.add_value(n);
             }

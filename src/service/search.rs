@@ -268,10 +268,17 @@ pub fn search(
             require_reason_not_naming(caller, Some(basis), &row)?;
             events.push(caller.event(Some(row.id), "search_result", Some(basis)));
         }
+        // A split's "DO NOT USE" record names its new record under the rule a single read
+        // follows (consent.md: seen only by the agency that split it and admins).
+        let successor = if row.superseded_by.is_some() || row.merged_into.is_some() {
+            crate::service::access::successor_for(conn, &viewer, &row, caller.today)?.0
+        } else {
+            None
+        };
         items.push(SearchHit {
             score: (f.score * 1000.0).round() / 1000.0,
             matched_on: f.matched_on.iter().map(|s| s.to_string()).collect(),
-            client: client_view(&row, &viewer, &decision, None)?,
+            client: client_view(&row, &viewer, &decision, successor)?,
         });
     }
     audit_repo::append(conn, &events)?;

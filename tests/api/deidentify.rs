@@ -1033,7 +1033,8 @@ fn demo_data_holds_a_deidentified_household_and_a_merged_pair() {
     let q = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid'";
     assert_eq!(count(&mut conn, q), 6);
     let anonymous = "SELECT count(*) AS n FROM clients WHERE created_by_user = 'demo-loader-deid' \
-                     AND identity_mode = 'anonymous' AND last_name = 'Anonymous' AND ssn IS NULL";
+                     AND identity_mode = 'anonymous' AND ssn IS NULL \
+                     AND last_name IN ('Anonymous', 'Anonymous ' || short_uid)";
     assert_eq!(count(&mut conn, anonymous), 4);
     let completed = "SELECT count(*) AS n FROM deidentification_requests r JOIN clients c ON c.id = r.client_id \
                      WHERE c.created_by_user = 'demo-loader-deid' AND r.status = 'completed' \
@@ -1305,4 +1306,149 @@ async fn completion_scrubs_the_full_name_and_ssn_from_other_records_texts() {
         r.body
     );
     let _ = b;
+}
+
+/// Tester's finding: A2 filed a request listing A1's record (which A2 cannot see) as a
+/// duplicate, with the description "dup of <that client's first and last name>"; it was
+/// accepted and the CoC admin read the name. A description (and a rejection's reason) may name
+/// no client of the installation by first and last name, as a break-glass reason may not: 422
+/// naming the field, whoever the caller may see.
+#[actix_web::test]
+async fn texts_may_not_name_any_client_by_first_and_last_name() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let (_, w1) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (_, w2) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (first, last) = (canary_name(), canary_name());
+    let r = app
+        .post(
+            "/v1/clients",
+            &w1,
+            json!({"identity_mode": "identified", "first_name": first, "last_name": last}),
+        )
+        .await;
+    let p = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/v1/clients",
+            &w2,
+            json!({"identity_mode": "identified", "first_name": canary_name(), "last_name": canary_name()}),
+        )
+        .await;
+    let q = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    app.get(&format!("/v1/clients/{p}"), &w2).await.problem(404);
+    for (duplicates, text) in [
+        (json!([p]), format!("dup of {first} {last}")),
+        (json!([p]), format!("dup of {last}, {first}")),
+        // Not listed at all: any client's name.
+        (json!([]), format!("same person as {first} {last}?")),
+    ] {
+        let r = app
+            .post(
+                REQUESTS,
+                &w2,
+                json!({"client_id": q, "duplicate_ids": duplicates, "description": text}),
+            )
+            .await;
+        let pr = r.problem(422);
+        assert_eq!(pr["errors"][0]["field"], "description", "{text}: {pr}");
+        assert_eq!(pr["errors"][0]["code"], "names_a_client", "{text}: {pr}");
+        let raw = String::from_utf8_lossy(&r.raw).to_string();
+        assert!(!raw.contains(&first) && !raw.contains(&last), "{pr}");
+    }
+    let r = app
+        .post(
+            REQUESTS,
+            &w2,
+            json!({"client_id": q, "duplicate_ids": [p], "description": "ticket 2 duplicate"}),
+        )
+        .await;
+    let id = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    // A rejection's reason, read by the filing agency and the CoC's admins: no client of the
+    // request, nor any other.
+    let (other_first, other_last) = (canary_name(), canary_name());
+    app.post(
+        "/v1/clients",
+        &w1,
+        json!({"identity_mode": "identified", "first_name": other_first, "last_name": other_last}),
+    )
+    .await
+    .ok(201);
+    let path = format!("{REQUESTS}/{id}/reject");
+    let r = app
+        .post(
+            &path,
+            &app.admin,
+            json!({"reason": format!("that is {other_first} {other_last}, not a duplicate")}),
+        )
+        .await;
+    let pr = r.problem(422);
+    assert_eq!(pr["errors"][0]["field"], "reason", "{pr}");
+    assert_eq!(pr["errors"][0]["code"], "names_a_client", "{pr}");
+    app.post(&path, &app.admin, json!({"reason": "not a duplicate"}))
+        .await
+        .ok(200);
+}
+
+/// Spokane job aid, "PLEASE REMEMBER": after de-identification "the client's last name will now
+/// include their client ID". In a CoC whose policy is `anonymous_anonymous`, completion left
+/// "Anonymous Anonymous"; the de-identified record's last name is "Anonymous <short UID>" now
+/// (and stays so through a later patch), and the record is still found by its client id and
+/// short UID. Under `uid_anonymous` the first name is the short UID already.
+#[actix_web::test]
+async fn a_deidentified_records_last_name_holds_its_client_id() {
+    let app = spawn().await;
+    let h = household(
+        &app,
+        json!({"anonymous_name_format": "anonymous_anonymous"}),
+    )
+    .await;
+    let r = app.post(REQUESTS, &h.worker, request_body(&h)).await;
+    let request = r.ok(201)["request"]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("{REQUESTS}/{request}/complete"),
+        &app.admin,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    for id in [&h.head, &h.member, &h.dv] {
+        let r = app.get(&format!("/v1/clients/{id}"), &h.worker).await;
+        let v = r.ok(200).clone();
+        let uid = v["short_uid"].as_str().unwrap().to_string();
+        assert_eq!(v["identity_mode"], "anonymous", "{v}");
+        assert_eq!(v["first_name"], "Anonymous", "{v}");
+        assert_eq!(v["last_name"], format!("Anonymous {uid}"), "{v}");
+        for criteria in [json!({"client_id": id}), json!({"short_uid": uid})] {
+            let r = app
+                .post("/v1/clients/search", &h.worker, criteria.clone())
+                .await;
+            let found = r.ok(200)["items"].as_array().unwrap().clone();
+            assert_eq!(found.len(), 1, "{criteria}: {found:?}");
+            assert_eq!(found[0]["client"]["id"], json!(id), "{criteria}");
+            assert_eq!(
+                found[0]["client"]["last_name"],
+                format!("Anonymous {uid}"),
+                "{criteria}"
+            );
+        }
+    }
+    // A later patch keeps the name.
+    let r = app.get(&format!("/v1/clients/{}", h.head), &h.worker).await;
+    let etag = r.header("etag").unwrap();
+    let uid = r.body["short_uid"].as_str().unwrap().to_string();
+    let r = app
+        .patch(
+            &format!("/v1/clients/{}", h.head),
+            &h.worker,
+            Some(&etag),
+            json!({"veteran_status": 1}),
+        )
+        .await;
+    assert_eq!(
+        r.ok(200)["client"]["last_name"],
+        format!("Anonymous {uid}"),
+        "{}",
+        r.body
+    );
 }

@@ -379,6 +379,20 @@ async fn a_merge_waits_while_a_deidentification_request_is_pending() {
         .post(&merge_path(&h.head), &admin, confirm(&h.member))
         .await;
     refused(&r, "head <- member");
+    // Tester's finding: the listed duplicate merged into a record the request does not name, or
+    // such a record into it, answered 200. The request names its duplicates too.
+    for (survivor, duplicate) in [(&other, &listed), (&listed, &other)] {
+        for dry in ["?dry_run=true", ""] {
+            let r = app
+                .post(
+                    &format!("{}{dry}", merge_path(survivor)),
+                    &admin,
+                    confirm(duplicate),
+                )
+                .await;
+            refused(&r, &format!("{survivor} <- {duplicate} {dry}"));
+        }
+    }
     let r = app.get(&format!("/v1/clients/{other}"), &h.worker).await;
     assert_eq!(r.ok(200)["lifecycle"], "active");
     // The listed duplicate into the client: what the request asks the administrator to do.
@@ -716,4 +730,253 @@ async fn a_merge_warns_of_identity_the_survivor_lacks_and_of_who_gains_full_acce
     // The decision of docs/workflows.md: the merge goes ahead; M2 contributes to the survivor.
     let r = app.get(&format!("/v1/clients/{s}"), &w2).await;
     assert_eq!(r.ok(200)["access"]["basis"], "contributor");
+}
+
+async fn named_agency<S: Svc>(app: &TestApp<S>, coc: &str, name: &str) -> Uuid {
+    let r = app
+        .post(
+            "/v1/agencies",
+            &app.admin,
+            json!({"coc_code": coc, "name": name, "shares_data": true}),
+        )
+        .await;
+    r.ok(201)["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// Tester's findings: (a) a system administrator merged agency A2's closed record (A1 got 404
+/// on it) into A1's record, and A1 then read A2's note and address, the only warning naming A2
+/// gaining A1's data; (b) A1's private record merged into A1's open record (ROI, A2 a
+/// contributor) gave A2 the private record's note. Now a merge that would show a private (or
+/// locked) record to an agency that could not see it is refused (409
+/// `restricted-record-would-be-shared`, the dry run too), and a merge of closed records names
+/// the agencies gaining each side's data.
+#[actix_web::test]
+async fn a_merge_never_shows_a_private_record_and_warns_who_gains_a_closed_ones_data() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let a1 = named_agency(&app, &coc, "Eastside Shelter").await;
+    let a2 = named_agency(&app, &coc, "Westside Outreach").await;
+    let admin1 = app.token(&format!("aa-{a1}"), &[Role::AgencyAdmin], Some(a1));
+    let w1 = app.token(&format!("cw-{a1}"), &[Role::CaseWorker], Some(a1));
+    let w2 = app.token(&format!("cw-{a2}"), &[Role::CaseWorker], Some(a2));
+    let p1 = app.project(a1, 1).await;
+    let p2 = app.project(a2, 1).await;
+    let stay_with_note = |client: String, token: String, project: Uuid, text: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    &format!("/v1/clients/{client}/enrollments"),
+                    &token,
+                    json!({"project_id": project, "entry_date": "2026-01-10", "relationship_to_hoh": 1}),
+                )
+                .await;
+            let stay = r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string();
+            app.post(
+                &format!("/v1/enrollments/{stay}/notes"),
+                &token,
+                json!({"note_date": "2026-01-11", "text": text}),
+            )
+            .await
+            .ok(201);
+            stay
+        }
+    };
+
+    // (b) A1's private record into A1's open record that A2 contributed to.
+    let r = app
+        .post(
+            "/v1/clients",
+            &w1,
+            json!({"identity_mode": "identified", "first_name": "Teo", "last_name": "Twin",
+                   "roi": {"method": "signed", "effective_from": "2026-01-01"}}),
+        )
+        .await;
+    let open = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    stay_with_note(open.clone(), w2.clone(), p2, "outreach contact").await;
+    let private = record(&app, &w1, "Teo").await;
+    app.put(
+        &format!("/v1/clients/{private}/visibility"),
+        &w1,
+        json!({"visibility": "private"}),
+    )
+    .await
+    .ok(200);
+    let private_stay = stay_with_note(private.clone(), w1.clone(), p1, "private-record note").await;
+    let refused = |r: &Reply, what: &str| {
+        assert_eq!(
+            r.problem(409)["type"],
+            "urn:hearth:problem:restricted-record-would-be-shared",
+            "{what}: {}",
+            r.body
+        );
+    };
+    for (survivor, duplicate) in [(&open, &private), (&private, &open)] {
+        for dry in ["", "?dry_run=true"] {
+            let r = app
+                .post(
+                    &format!("{}{dry}", merge_path(survivor)),
+                    &admin1,
+                    confirm(duplicate),
+                )
+                .await;
+            refused(&r, &format!("{survivor} <- {duplicate} {dry}"));
+        }
+    }
+    // Nothing moved: A2 still cannot read the private record's note.
+    app.get(&format!("/v1/enrollments/{private_stay}/notes"), &w2)
+        .await
+        .problem(404);
+    let r = app.get(&format!("/v1/clients/{private}"), &w1).await;
+    assert_eq!(r.ok(200)["lifecycle"], "active");
+
+    // A system administrator merging A2's closed record into A1's private one: refused too.
+    let a2_closed = record(&app, &w2, "Rina").await;
+    stay_with_note(a2_closed.clone(), w2.clone(), p2, "A2-only note").await;
+    let r = as_admin(
+        &app,
+        "POST",
+        &merge_path(&private),
+        Some(confirm(&a2_closed)),
+    )
+    .await;
+    refused(&r, "private <- a2 closed (system admin)");
+
+    // (a) A2's closed record into A1's closed record, by a system administrator: it goes ahead,
+    // and both directions are named, in the dry run as in the merge.
+    let a1_closed = record(&app, &w1, "Rina").await;
+    app.get(&format!("/v1/clients/{a2_closed}"), &w1)
+        .await
+        .problem(404);
+    for dry in ["?dry_run=true", ""] {
+        let r = as_admin(
+            &app,
+            "POST",
+            &format!("{}{dry}", merge_path(&a1_closed)),
+            Some(confirm(&a2_closed)),
+        )
+        .await;
+        let out = r.ok(200).clone();
+        let warnings: Vec<String> = out["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect();
+        let gains_duplicate = warnings
+            .iter()
+            .find(|w| w.contains("see the duplicate's data"))
+            .unwrap_or_else(|| panic!("{dry}: {out}"));
+        assert!(gains_duplicate.contains("Eastside Shelter"), "{out}");
+        assert!(!gains_duplicate.contains("Westside Outreach"), "{out}");
+        let gains_survivor = warnings
+            .iter()
+            .find(|w| w.contains("contributed to the duplicate and not to this record"))
+            .unwrap_or_else(|| panic!("{dry}: {out}"));
+        assert!(gains_survivor.contains("Westside Outreach"), "{out}");
+    }
+}
+
+/// Tester's finding: b merged into a, then a into c; a write to b answered 409 with use_record
+/// a, itself a tombstone. use_record names the final, live survivor (as search follows the
+/// chain); GET of b still names its direct survivor in merged_into.
+#[actix_web::test]
+async fn use_record_follows_a_chain_of_merges_to_the_live_record() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let agency = app.agency(&coc, true).await;
+    let admin = app.token(&format!("aa-{agency}"), &[Role::AgencyAdmin], Some(agency));
+    let worker = app.token(&format!("cw-{agency}"), &[Role::CaseWorker], Some(agency));
+    let project = app.project(agency, 1).await;
+    let a = record(&app, &worker, "Bea").await;
+    let b = record(&app, &worker, "Bea").await;
+    let c = record(&app, &worker, "Bea").await;
+    app.post(&merge_path(&a), &admin, confirm(&b)).await.ok(200);
+    app.post(&merge_path(&c), &admin, confirm(&a)).await.ok(200);
+    for tomb in [&b, &a] {
+        let r = app
+            .post(
+                &format!("/v1/clients/{tomb}/enrollments"),
+                &worker,
+                json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+            )
+            .await;
+        let p = r.problem(409);
+        assert_eq!(p["type"], "urn:hearth:problem:record-merged", "{p}");
+        assert_eq!(p["use_record"], json!(c), "{tomb}: {p}");
+        // Merging into a tombstone names the live record too.
+        let r = app.post(&merge_path(tomb), &admin, confirm(&c)).await;
+        assert_eq!(r.problem(409)["use_record"], json!(c), "{tomb}");
+    }
+    let r = app.get(&format!("/v1/clients/{b}"), &worker).await;
+    assert_eq!(r.ok(200)["merged_into"], json!(a));
+    app.post(
+        &format!("/v1/clients/{c}/enrollments"),
+        &worker,
+        json!({"project_id": project, "entry_date": "2024-01-10", "relationship_to_hoh": 1}),
+    )
+    .await
+    .ok(201);
+}
+
+/// Tester's finding: two open anonymous records that agency B3 read (row 4) were merged; the
+/// tombstone is closed, so B3 got 404 on it, though consent.md says a merged record names the
+/// survivor to whoever may see the survivor. B3 now gets the tombstone's pointer (its id,
+/// lifecycle and merged_into, access level none, nothing else of it); an agency that cannot see
+/// the survivor still gets a 404 exactly like an unknown id's.
+#[actix_web::test]
+async fn a_merged_tombstone_names_the_survivor_to_whoever_may_see_the_survivor() {
+    let app = spawn().await;
+    let coc = app.coc(json!({})).await;
+    let creator = app.agency(&coc, true).await;
+    let b3 = app.agency(&coc, true).await;
+    let outsider = app.agency(&coc, false).await;
+    let admin = app.token(
+        &format!("aa-{creator}"),
+        &[Role::AgencyAdmin],
+        Some(creator),
+    );
+    let worker = app.token(&format!("cw-{creator}"), &[Role::CaseWorker], Some(creator));
+    let w3 = app.token(&format!("cw-{b3}"), &[Role::CaseWorker], Some(b3));
+    let wo = app.token(
+        &format!("cw-{outsider}"),
+        &[Role::CaseWorker],
+        Some(outsider),
+    );
+    let anon = || json!({"identity_mode": "anonymous", "visibility": "open", "birth_year": 1980});
+    let r = app.post("/v1/clients", &worker, anon()).await;
+    let survivor = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app.post("/v1/clients", &worker, anon()).await;
+    let duplicate = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    for id in [&survivor, &duplicate] {
+        let r = app.get(&format!("/v1/clients/{id}"), &w3).await;
+        assert_eq!(r.ok(200)["access"]["basis"], "deidentified");
+        app.get(&format!("/v1/clients/{id}"), &wo)
+            .await
+            .problem(404);
+    }
+    app.post(&merge_path(&survivor), &admin, confirm(&duplicate))
+        .await
+        .ok(200);
+
+    let r = app.get(&format!("/v1/clients/{duplicate}"), &w3).await;
+    assert_eq!(
+        r.ok(200).clone(),
+        json!({"id": duplicate, "lifecycle": "merged", "merged_into": survivor,
+               "access": {"level": "none", "basis": null}}),
+    );
+    assert!(r.header("etag").is_none());
+    let r = app.get(&format!("/v1/clients/{survivor}"), &w3).await;
+    r.ok(200);
+    // The creator still reads the tombstone itself.
+    let r = app.get(&format!("/v1/clients/{duplicate}"), &worker).await;
+    assert_eq!(r.ok(200)["merged_into"], json!(survivor));
+    assert_eq!(r.body["access"]["level"], "full");
+    // Whoever cannot see the survivor learns nothing.
+    let a = app.get(&format!("/v1/clients/{duplicate}"), &wo).await;
+    let b = app
+        .get(&format!("/v1/clients/{}", Uuid::now_v7()), &wo)
+        .await;
+    a.problem(404);
+    assert_eq!(a.raw, b.raw);
 }

@@ -417,3 +417,57 @@ async fn a_search_by_a_merged_records_id_or_uid_answers_the_survivor() {
         assert!(hits(&app, &stranger, criteria.clone()).await.is_empty());
     }
 }
+
+/// Tester's finding: a split's "DO NOT USE" record answered its `superseded_by` on GET to the
+/// agency that split it (and admins) but not in a search hit. A hit carries it under the same
+/// rule (consent.md, Grant ROI: seen only by the agency that split it and admins).
+#[actix_web::test]
+async fn a_search_hit_of_a_split_record_names_its_new_record_as_get_does() {
+    let app = spawn().await;
+    let coc = app.coc(json!({"roi_grant_mode": "split"})).await;
+    let (_, w) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let (_, other) = member(&app, &coc, true, &[Role::CaseWorker]).await;
+    let old = create(&app, &w, "Perpetua", "Vandersloot", "1966-03-04").await;
+    let r = app
+        .post(
+            &format!("/v1/clients/{old}/consents"),
+            &w,
+            json!({"method": "signed"}),
+        )
+        .await;
+    let new = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+    let r = app.get(&format!("/v1/clients/{old}"), &w).await;
+    assert_eq!(r.ok(200)["superseded_by"], json!(new));
+    let hit_of = |body: &Value, id: &str| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["client"]["id"] == json!(id))
+            .map(|h| h["client"].clone())
+    };
+    for criteria in [
+        json!({"client_id": old}),
+        json!({"first_name": "Perpetua", "last_name": "Vandersloot", "dob": "1966-03-04"}),
+    ] {
+        let r = app.post(SEARCH, &w, criteria.clone()).await;
+        let hit = hit_of(r.ok(200), &old).unwrap_or_else(|| panic!("{criteria}: {}", r.body));
+        assert_eq!(hit["superseded_by"], json!(new), "{criteria}: {hit}");
+        assert_eq!(hit["lifecycle"], "superseded");
+        // A system administrator too.
+        let r = crate::clients::send(
+            &app,
+            "POST",
+            SEARCH,
+            &app.admin,
+            Some(criteria.clone()),
+            ("X-Access-Reason", "duplicate review ticket 9"),
+        )
+        .await;
+        let hit = hit_of(r.ok(200), &old).unwrap_or_else(|| panic!("{criteria}: {}", r.body));
+        assert_eq!(hit["superseded_by"], json!(new), "admin {criteria}: {hit}");
+    }
+    // Another agency does not see the old (closed) record at all.
+    let r = app.post(SEARCH, &other, json!({"client_id": old})).await;
+    assert!(hit_of(r.ok(200), &old).is_none());
+}
