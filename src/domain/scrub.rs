@@ -4,6 +4,8 @@
 //! formats, contact values), is replaced by [`REMOVED`]. Pure: no I/O, no clock.
 
 use chrono::NaiveDate;
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::pii::{normalize_char, normalized, pii_spans};
 
@@ -24,6 +26,18 @@ pub struct Needles {
     /// Shorter digit forms (an SSN's last four, a date of birth with a two-digit year or
     /// unpadded parts), found in free text as a whole run of digits (`ref4471`).
     digits_whole: Vec<String>,
+    /// Full names ([`Needles::add_naming_parts`]), each as the word patterns that name the
+    /// person, matched over any separators a person types between words ([`name_ranges`]).
+    names: Vec<Vec<NamePart>>,
+}
+
+/// One word of a full name's pattern.
+#[derive(Debug, Clone, PartialEq)]
+enum NamePart {
+    /// A word, as [`compat_folded`] writes it.
+    Word(Vec<char>),
+    /// Any one-letter word (a middle initial, with or without its dot).
+    Initial,
 }
 
 fn fold(ch: char) -> char {
@@ -36,6 +50,7 @@ impl Needles {
             && self.text_only.is_empty()
             && self.digits_within.is_empty()
             && self.digits_whole.is_empty()
+            && self.names.is_empty()
     }
 
     fn push_digits(&mut self, s: &str) {
@@ -145,20 +160,37 @@ impl Needles {
         );
     }
 
-    /// [`Self::add_naming_forms`] of a first, middle and last name and an SSN.
+    /// [`Self::add_naming_forms`] of a first, middle and last name and an SSN. The full name is
+    /// found as words, whatever stands between them of whitespace (line breaks and tabs
+    /// included), hyphens, underscores, commas, dots and apostrophes, in any case and Unicode
+    /// compatibility form (full-width letters): first and last; first, middle (or any initial)
+    /// and last; last and first, with the middle name or an initial after the first.
     pub fn add_naming_parts(
         &mut self,
         [first, middle, last]: [Option<&str>; 3],
         ssn: Option<&str>,
     ) {
-        if let (Some(f), Some(l)) = (first, last) {
-            let mut forms = vec![format!("{f} {l}"), format!("{l} {f}"), format!("{l}, {f}")];
-            if let Some(m) = middle {
-                forms.push(format!("{f} {m} {l}"));
-                forms.push(format!("{l}, {f} {m}"));
+        let part = |s: Option<&str>| -> Vec<NamePart> {
+            s.map(name_words)
+                .unwrap_or_default()
+                .into_iter()
+                .map(NamePart::Word)
+                .collect()
+        };
+        let (f, m, l) = (part(first), part(middle), part(last));
+        if !f.is_empty() && !l.is_empty() {
+            let i = vec![NamePart::Initial];
+            let mut forms = vec![[&f[..], &l].concat(), [&f[..], &i, &l].concat()];
+            forms.push([&l[..], &f].concat());
+            forms.push([&l[..], &f, &i].concat());
+            if !m.is_empty() {
+                forms.push([&f[..], &m, &l].concat());
+                forms.push([&l[..], &f, &m].concat());
             }
             for form in forms {
-                self.push(&form);
+                if !self.names.contains(&form) {
+                    self.names.push(form);
+                }
             }
         }
         if let Some(s) = ssn {
@@ -176,7 +208,10 @@ impl Needles {
     /// Whether free text holds one of the values, as a whole word in any case (an SSN's last
     /// four included): what [`scrub_text`] would remove, less the scanner's own patterns.
     pub fn found_in(&self, text: &str) -> bool {
-        if !needle_ranges(text, self, true).is_empty() || !digit_ranges(text, self).is_empty() {
+        if !needle_ranges(text, self, true).is_empty()
+            || !digit_ranges(text, self).is_empty()
+            || !name_ranges(text, self).is_empty()
+        {
             return true;
         }
         // A word spelled out with spaces ("D o l o r e s") is the word.
@@ -257,6 +292,119 @@ pub fn name_pairs(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// `text` in the form full names are compared in, char by char: the PII scanner's
+/// normalization (full-width and other-script digits, dashes and spaces; zero-width chars
+/// dropped), then the Unicode compatibility decomposition (NFKD: two texts are equal in it
+/// exactly when their NFKC forms are), lowercased. With the byte offset in `text` of each char,
+/// and the text's length at the end.
+fn compat_folded(text: &str) -> (Vec<char>, Vec<usize>) {
+    let mut c = Vec::with_capacity(text.len());
+    let mut at_byte = Vec::with_capacity(text.len() + 1);
+    for (b, ch) in text.char_indices() {
+        let Some(n) = normalize_char(ch) else {
+            continue;
+        };
+        decompose_compatible(n, |d| {
+            for l in d.to_lowercase() {
+                c.push(l);
+                at_byte.push(b);
+            }
+        });
+    }
+    at_byte.push(text.len());
+    (c, at_byte)
+}
+
+/// A char of a word: a letter or digit, or a combining mark on one (an accent, decomposed).
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || is_combining_mark(c)
+}
+
+/// The words of a folded text ([`compat_folded`]): (start, end) char positions.
+fn word_spans(c: &[char]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        if is_word_char(c[i]) {
+            let s = i;
+            while i < c.len() && is_word_char(c[i]) {
+                i += 1;
+            }
+            out.push((s, i));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The words of a name, folded ([`compat_folded`]).
+fn name_words(s: &str) -> Vec<Vec<char>> {
+    let (c, _) = compat_folded(s);
+    word_spans(&c)
+        .into_iter()
+        .map(|(a, b)| c[a..b].to_vec())
+        .collect()
+}
+
+/// What may stand between two words of a full name as a person types it: whitespace of any kind
+/// and length (line breaks, tabs), hyphens, underscores, commas, dots (an initial's) and
+/// apostrophes.
+fn joins_name_words(sep: &[char]) -> bool {
+    !sep.is_empty()
+        && sep
+            .iter()
+            .all(|c| c.is_whitespace() || matches!(c, '-' | '_' | ',' | '.' | '\'' | '\u{2019}'))
+}
+
+/// The byte ranges of `text` where one of the full names ([`Needles::add_naming_parts`])
+/// stands, as whole words joined by [`joins_name_words`], in any case and compatibility form.
+fn name_ranges(text: &str, needles: &Needles) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    if needles.names.is_empty() {
+        return ranges;
+    }
+    let (c, at_byte) = compat_folded(text);
+    let words = word_spans(&c);
+    let joined: Vec<bool> = words
+        .windows(2)
+        .map(|w| joins_name_words(&c[w[0].1..w[1].0]))
+        .collect();
+    for form in &needles.names {
+        'at: for s in 0..words.len().saturating_sub(form.len() - 1) {
+            for (k, part) in form.iter().enumerate() {
+                let (a, b) = words[s + k];
+                let fits = match part {
+                    NamePart::Word(w) => c[a..b] == w[..],
+                    NamePart::Initial => b - a == 1 && c[a].is_alphabetic(),
+                };
+                if !fits || (k > 0 && !joined[s + k - 1]) {
+                    continue 'at;
+                }
+            }
+            ranges.push((at_byte[words[s].0], at_byte[words[s + form.len() - 1].1]));
+        }
+    }
+    ranges
+}
+
+/// The word that finds (a superset of) the texts naming a person in full, for a database
+/// search in the texts' NFKC form ignoring case: the longest word of the last name, in NFKC
+/// form, lowercased. `None` without a word.
+pub fn mention_key(last_name: &str) -> Option<String> {
+    let n: String = last_name
+        .chars()
+        .filter_map(normalize_char)
+        .collect::<String>()
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase();
+    n.split(|c: char| !is_word_char(c))
+        .max_by_key(|w| w.chars().count())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+}
+
 /// Free text with every scanner match and every needle replaced, or `None` when nothing matched.
 pub fn scrub_text(text: &str, needles: &Needles) -> Option<String> {
     scrub(text, needles, true)
@@ -273,6 +421,7 @@ pub fn scrub_values(text: &str, needles: &Needles) -> Option<String> {
 pub fn scrub_mentions(text: &str, needles: &Needles) -> Option<String> {
     let mut ranges = needle_ranges(text, needles, false);
     ranges.extend(digit_ranges(text, needles));
+    ranges.extend(name_ranges(text, needles));
     replace_ranges(text, ranges)
 }
 
@@ -286,6 +435,7 @@ fn scrub(text: &str, needles: &Needles, free_text: bool) -> Option<String> {
         Vec::new()
     };
     ranges.extend(needle_ranges(text, needles, free_text));
+    ranges.extend(name_ranges(text, needles));
     if free_text {
         ranges.extend(digit_ranges(text, needles));
     }
@@ -470,6 +620,20 @@ mod tests {
     }
 
     #[test]
+    fn mention_keys_are_the_last_names_longest_word() {
+        assert_eq!(mention_key("Fernsworth").as_deref(), Some("fernsworth"));
+        assert_eq!(
+            mention_key("van der Berg-Smithson").as_deref(),
+            Some("smithson")
+        );
+        assert_eq!(
+            mention_key("\u{ff22}\u{ff4c}\u{ff41}\u{ff43}\u{ff4b}").as_deref(),
+            Some("black")
+        );
+        assert_eq!(mention_key(" - "), None);
+    }
+
+    #[test]
     fn another_records_text_loses_the_full_name_and_ssn_only() {
         let mut n = Needles::default();
         n.add_naming_parts(
@@ -487,8 +651,31 @@ mod tests {
             ),
             ("ssn 618-23-4471 on file", Some("ssn [removed] on file")),
             ("ref 6182344719x", Some("ref [removed]x")),
-            // Alone, a first or last name, the last four or a date is left.
+            // Whatever whitespace, punctuation, case or compatibility form stands between and
+            // in the words, with or without the middle name or an initial.
+            (
+                "with Octavian  Fernsworth today",
+                Some("with [removed] today"),
+            ),
+            ("with Octavian\nFernsworth", Some("with [removed]")),
+            ("with Octavian\t \r\n Fernsworth.", Some("with [removed].")),
+            ("with Octavian J. Fernsworth", Some("with [removed]")),
+            ("with Octavian Q Fernsworth", Some("with [removed]")),
+            ("with Octavian-Fernsworth", Some("with [removed]")),
+            ("with octavian_fernsworth", Some("with [removed]")),
+            ("re Fernsworth,Octavian J.", Some("re [removed].")),
+            ("re fernsworth octavian", Some("re [removed]")),
+            (
+                "with \u{ff2f}\u{ff43}\u{ff54}\u{ff41}\u{ff56}\u{ff49}\u{ff41}\u{ff4e} \u{ff26}\u{ff45}\u{ff52}\u{ff4e}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff54}\u{ff48}",
+                Some("with [removed]"),
+            ),
+            ("with Octa\u{200b}vian Fernsworth", Some("with [removed]")),
+            // Alone, a first or last name, the last four or a date is left; another word
+            // between them is not a middle initial.
             ("Octavian came in; Fernsworth Street", None),
+            ("Octavian and Fernsworth", None),
+            ("Octavian; Fernsworth", None),
+            ("Octavianx Fernsworth", None),
             ("ends 4471 on 2026-03-01 call 555-0142", None),
         ] {
             assert_eq!(scrub_mentions(text, &n).as_deref(), want, "{text}");

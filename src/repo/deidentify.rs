@@ -391,9 +391,11 @@ pub fn audit_free_parts(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Ve
         .load(conn)
 }
 
-/// Texts anywhere in the database that may name a record in another record's text: those that
-/// hold one of `last_names` (in any case) or whose digits hold one of `ssns` (nine digits). A
-/// superset, for `domain::scrub::scrub_mentions` to decide.
+/// Texts anywhere in the database that may name a record in another record's text: those whose
+/// NFKC form (full-width letters and digits read as ASCII), zero-width chars dropped, holds one
+/// of `last_names` (words from `domain::scrub::mention_key`, in any case) or whose digits hold
+/// one of `ssns` (nine digits). A superset, for `domain::scrub::scrub_mentions` to decide; one
+/// scan of each table.
 #[derive(Default)]
 pub struct Mentions {
     pub data: Vec<(Uuid, String)>,
@@ -404,9 +406,14 @@ pub struct Mentions {
 }
 
 fn mentioning_sql(col: &str) -> String {
+    // The scrubber reads text the same way (`domain::scrub::compat_folded`): zero-width chars
+    // dropped, compatibility forms folded.
+    let folded = format!(
+        "regexp_replace(normalize({col}, NFKC), '[\\u200B-\\u200D\\u2060\\uFEFF\\u00AD]', '', 'g')"
+    );
     format!(
-        "({col} IS NOT NULL AND ({col} ILIKE ANY($1) \
-         OR regexp_replace({col}, '[^0-9]', '', 'g') LIKE ANY($2)))"
+        "({col} IS NOT NULL AND ({folded} ILIKE ANY($1) \
+         OR regexp_replace({folded}, '[^0-9]', '', 'g') LIKE ANY($2)))"
     )
 }
 

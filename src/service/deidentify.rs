@@ -12,7 +12,9 @@ use uuid::Uuid;
 use crate::consent::listing::request_scope;
 use crate::consent::{AccessLevel, IdentityMode};
 use crate::domain::scan_pii;
-use crate::domain::scrub::{scrub_json, scrub_mentions, scrub_text, scrub_values, Needles};
+use crate::domain::scrub::{
+    mention_key, scrub_json, scrub_mentions, scrub_text, scrub_values, Needles,
+};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::repo::audit::{self as audit_repo, NoticeRow};
 use crate::repo::clients::{self as clients_repo, ClientRow};
@@ -523,7 +525,8 @@ fn scrub_everywhere(
 /// be someone else's.
 struct Mentions {
     needles: Needles,
-    /// The last names and nine-digit SSNs that find (a superset of) the texts to scrub.
+    /// The last names' longest words (`mention_key`) and the nine-digit SSNs that find (a
+    /// superset of) the texts to scrub.
     last_names: Vec<String>,
     ssns: Vec<String>,
 }
@@ -542,8 +545,10 @@ impl Mentions {
             let id = &row.identity;
             m.needles.add_naming_forms(id);
             if id.first_name.is_some() {
-                if let Some(last) = id.last_name.as_deref().filter(|l| l.trim().len() >= 2) {
-                    m.last_names.push(last.trim().to_string());
+                if let Some(key) = id.last_name.as_deref().and_then(mention_key) {
+                    if !m.last_names.contains(&key) {
+                        m.last_names.push(key);
+                    }
                 }
             }
             let ssn: String = id

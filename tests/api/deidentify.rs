@@ -1222,8 +1222,8 @@ async fn completion_scrubs_the_full_name_and_ssn_from_other_records_texts() {
     let p = person(
         &app,
         &worker_b,
-        json!({"identity_mode": "identified", "first_name": first, "last_name": last,
-               "ssn": ssn, "veteran_status": 0}),
+        json!({"identity_mode": "identified", "first_name": first, "middle_name": "Jo",
+               "last_name": last, "ssn": ssn, "veteran_status": 0}),
         None,
     )
     .await;
@@ -1255,6 +1255,38 @@ async fn completion_scrubs_the_full_name_and_ssn_from_other_records_texts() {
     )
     .await
     .ok(201);
+    // Tester: the full name written with other spacing, an initial, other separators, other
+    // case or full-width letters stayed (workflows.md: "with or without the middle name, in
+    // either order").
+    let wide = |s: &str| -> String {
+        s.chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+            .collect()
+    };
+    let variants = [
+        format!("{first}  {last}"),
+        format!("{first}\n{last}"),
+        format!("{first}\t\r\n{last}"),
+        format!("{first} J. {last}"),
+        format!("{first} J {last}"),
+        format!("{first} Jo {last}"),
+        format!("{last}, {first}"),
+        format!("{last},{first} Jo"),
+        format!("{first}-{last}"),
+        format!("{first}_{last}"),
+        format!("{} {}", first.to_uppercase(), last.to_lowercase()),
+        format!("{} {}", wide(&first), wide(&last)),
+        format!("{}\u{3000}J. {}", wide(&first), wide(&last)),
+    ];
+    for v in &variants {
+        app.post(
+            &format!("/v1/enrollments/{}/notes", stay["id"].as_str().unwrap()),
+            &worker_a,
+            json!({"note_date": "2024-02-02", "text": format!("came in with friend {v} today")}),
+        )
+        .await
+        .ok(201);
+    }
     let r = app
         .post(
             REQUESTS,
@@ -1305,6 +1337,22 @@ async fn completion_scrubs_the_full_name_and_ssn_from_other_records_texts() {
         "{}",
         r.body
     );
+    #[derive(QueryableByName)]
+    struct T {
+        #[diesel(sql_type = Text)]
+        text: String,
+    }
+    let texts: Vec<T> = diesel::sql_query(
+        "SELECT d.text FROM enrollment_data d WHERE d.enrollment_id = $1 \
+           AND d.text LIKE 'came in with friend % today' ORDER BY d.text",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(Uuid::parse_str(stay["id"].as_str().unwrap()).unwrap())
+    .load(&mut conn)
+    .unwrap();
+    assert_eq!(texts.len(), variants.len());
+    for t in &texts {
+        assert_eq!(t.text, "came in with friend [removed] today");
+    }
     let _ = b;
 }
 
