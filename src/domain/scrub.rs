@@ -259,33 +259,53 @@ impl Needles {
 
 /// The (first, last) name pairs a text could name a person by, lowercased: each two words in a
 /// row in both orders ("Maria Lopez", "Lopez, Maria"), and two words around a one-letter middle
-/// initial ("Maria J. Lopez"). Words are runs of letters, digits, `'` and `-`, of two or more.
+/// initial ("Maria J. Lopez"). Words are runs of letters, digits and `'`, of two or more, read
+/// in the text's Unicode compatibility form (full-width letters are letters); a hyphen both
+/// joins words ("Garcia-Lopez") and separates them ("Maria-Lopez"), so both readings count,
+/// and two words in a row also count joined by one ("Ana Garcia Lopez" names "Garcia-Lopez").
 pub fn name_pairs(text: &str) -> Vec<(String, String)> {
-    let words: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-' || c == '\u{2019}'))
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
+    let text: String = text
+        .chars()
+        .filter_map(normalize_char)
+        .collect::<String>()
+        .nfkc()
         .collect();
     let mut out = Vec::new();
-    let mut push = |a: &String, b: &String| {
+    let mut push = |a: &str, b: &str| {
         if a.chars().count() >= 2 && b.chars().count() >= 2 {
-            for p in [(a.clone(), b.clone()), (b.clone(), a.clone())] {
+            for p in [
+                (a.to_string(), b.to_string()),
+                (b.to_string(), a.to_string()),
+            ] {
                 if !out.contains(&p) {
                     out.push(p);
                 }
             }
         }
     };
-    for i in 0..words.len() {
-        if let Some(b) = words.get(i + 1) {
-            push(&words[i], b);
-        }
-        if let (Some(m), Some(b)) = (words.get(i + 1), words.get(i + 2)) {
-            if m.chars().count() == 1 {
+    for hyphen_joins in [true, false] {
+        let words: Vec<String> = text
+            .split(|c: char| {
+                !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}' || (hyphen_joins && c == '-'))
+            })
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        for i in 0..words.len() {
+            if let Some(b) = words.get(i + 1) {
                 push(&words[i], b);
+            }
+            if let (Some(m), Some(b)) = (words.get(i + 1), words.get(i + 2)) {
+                if m.chars().count() == 1 {
+                    push(&words[i], b);
+                }
+                if !hyphen_joins {
+                    push(&words[i], &format!("{m}-{b}"));
+                    push(&format!("{}-{m}", words[i]), b);
+                }
             }
         }
     }
@@ -617,6 +637,21 @@ mod tests {
             );
         }
         assert!(name_pairs("4711").is_empty());
+    }
+
+    #[test]
+    fn name_pairs_read_hyphens_both_ways_and_full_width_letters() {
+        for (text, f, l) in [
+            ("call from Maria-Lopez", "maria", "lopez"),
+            ("call from Ana Garcia-Lopez", "ana", "garcia-lopez"),
+            ("call from Ana Garcia Lopez", "ana", "garcia-lopez"),
+            ("call from Maria_Lopez", "maria", "lopez"),
+            ("call from \u{ff2d}\u{ff41}\u{ff52}\u{ff49}\u{ff41} \u{ff2c}\u{ff4f}\u{ff50}\u{ff45}\u{ff5a}", "maria", "lopez"),
+            ("call from Maria\u{2010}Lopez", "maria", "lopez"),
+        ] {
+            let p = name_pairs(text);
+            assert!(p.contains(&(f.to_string(), l.to_string())), "{text}: {p:?}");
+        }
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub fn identity_needles<'a>(rows: impl IntoIterator<Item = &'a ClientRow>) -> Ne
 /// A break-glass reason is stored in the audit rows of every record the access reaches, and
 /// audit rows hold no PII: besides the names of the record it is given on, it must not name
 /// any other client (a first and last name of a record, as written in the reason: "Maria Lopez
-/// called", "Lopez, Maria"). Checked for a system administrator, who may see every record, so
+/// called", "Lopez, Maria", "Maria-Lopez", "Maria_Lopez"; `domain::scrub::name_pairs`). Checked for a system administrator, who may see every record, so
 /// the 400 tells nobody anything new. The answer never echoes the value.
 pub fn require_reason_names_no_client(conn: &mut PgConnection, caller: &Caller) -> AppResult<()> {
     let Some(reason) = caller.access_reason.as_deref() else {

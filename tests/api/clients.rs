@@ -545,6 +545,10 @@ async fn a_break_glass_reason_names_no_client_whatever_record_it_is_given_on() {
             last.to_uppercase(),
             first.to_lowercase()
         ),
+        // Tester: a hyphen got past ("call from Maria-Lopez"); so would other separators.
+        format!("call from {first}-{last}"),
+        format!("call from {first}_{last}"),
+        format!("call from {first} {last}-{}", &n[12..16]),
     ] {
         for p in [&path, &export, &format!("/v1/cocs/{}/priority-list", t.coc)] {
             let r = send(&app, "GET", p, &admin, None, ("X-Access-Reason", &reason)).await;
