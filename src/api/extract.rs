@@ -35,21 +35,47 @@ impl FromRequest for RequestId {
     }
 }
 
-/// Accepts a caller's request id only if it is short and plain, so it is safe to log, echo and
-/// keep in audit rows: a UUID or a hex trace id, or a token with no run of four or more digits
-/// (digits joined by `-`, `.` or `_` count as one run), where an SSN, a date of birth or a phone
-/// number could hide. Anything else is replaced by a fresh id.
+/// Accepts a caller's request id only when it is opaque, so it is safe to echo, log and keep in
+/// audit rows (which hold no PII): a name ("Bartholomew-Kettering"), a word, an SSN, a date of
+/// birth or a phone number sent as one is replaced by a fresh id, and the request goes on.
+/// Opaque is, in ASCII:
+/// - a UUID (`8-4-4-4-12` hex digits) or 32 hex digits (a W3C trace id);
+/// - 16 hex digits (a W3C span id);
+/// - a W3C `traceparent` (`2-32-16-2` hex digits);
+/// - any other token of at most 64 letters, digits, `-`, `_` and `.` with no two letters in a
+///   row (a run of letters could spell a word or a name) and no run of four or more digits
+///   (digits joined by `-`, `.` or `_` count as one run: an SSN, a date of birth or a phone
+///   number could hide there), such as `a1-b2-c3` or `7f3e-9a1c`.
 pub fn sanitize_request_id(v: &str) -> Option<String> {
-    let plain = !v.is_empty()
-        && v.len() <= 128
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if !plain {
-        return None;
+    opaque_request_id(v).then(|| v.to_string())
+}
+
+/// The most chars a caller's request id may have (a traceparent is 55).
+pub const REQUEST_ID_MAX: usize = 64;
+
+fn opaque_request_id(v: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|c| c.is_ascii_hexdigit());
+    let groups: Vec<&str> = v.split('-').collect();
+    let shaped = |lens: &[usize]| {
+        groups.len() == lens.len() && groups.iter().zip(lens).all(|(g, n)| hex(g, *n))
+    };
+    if shaped(&[8, 4, 4, 4, 12]) || hex(v, 32) || hex(v, 16) || shaped(&[2, 32, 16, 2]) {
+        return true;
     }
-    let id_like = (v.len() == 36 && uuid::Uuid::try_parse(v).is_ok())
-        || (matches!(v.len(), 16 | 32) && v.chars().all(|c| c.is_ascii_hexdigit()));
-    (id_like || longest_digit_run(v) < 4).then(|| v.to_string())
+    !v.is_empty()
+        && v.len() <= REQUEST_ID_MAX
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && longest_letter_run(v) < 2
+        && longest_digit_run(v) < 4
+}
+
+/// The most ASCII letters in a row in `v`.
+fn longest_letter_run(v: &str) -> usize {
+    v.split(|c: char| !c.is_ascii_alphabetic())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The most digits in a run of `v`, a separator (`-`, `.`, `_`) between two digits joining
@@ -80,10 +106,14 @@ mod request_id_tests {
     fn a_request_id_that_could_hold_pii_is_not_taken() {
         for ok in [
             "0190c1b2-9932-7000-8000-000000009932",
+            "0190C1B2-9932-7000-8000-00000000BEEF",
             "4bf92f3577b34da6a3ce929d0e0e4736",
-            "req-abc-42",
-            "batch.7.of.9",
-            "front-end_call-A1B2",
+            "00f067aa0ba902b7",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "a1-b2-c3",
+            "7f3e-9a1c",
+            "r1.2.3",
+            "42",
         ] {
             assert_eq!(sanitize_request_id(ok).as_deref(), Some(ok), "{ok}");
         }
@@ -99,6 +129,16 @@ mod request_id_tests {
             "fade19830722beef0",
             "a b",
             "",
+            // A name, or a word: it could be one.
+            "Bartholomew-Kettering",
+            "Bartholomew_Kettering",
+            "Jo-Li",
+            "req-abc-42",
+            "batch.7.of.9",
+            "deadbeef",
+            // Not a UUID's shape, and too long otherwise.
+            "0190c1b2-9932-7000-8000-000000009932-1",
+            &"a1".repeat(33),
         ] {
             assert_eq!(sanitize_request_id(pii), None, "{pii}");
         }
