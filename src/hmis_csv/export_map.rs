@@ -302,7 +302,15 @@ pub fn client_row(v: Version, export_id: &str, k: &ClientIn<'_>) -> Vec<String> 
     for (code, column) in GENDER_COLUMNS {
         c.set(column, i32::from(k.gender.contains(code)));
     }
-    c.opt("GenderNone", k.gender_none)
+    // GenderNone (list 1.6) is set exactly when no gender column is 1: a record with neither a
+    // gender nor a reason (an FY2026 import, which collects no gender, written as FY2024) was
+    // not asked, 99 "data not collected", its gender columns 0 (FY2024 spec, 3.6.1).
+    let gender_none = if k.gender.is_empty() {
+        k.gender_none.or(Some(99))
+    } else {
+        None
+    };
+    c.opt("GenderNone", gender_none)
         .opt("Sex", k.sex)
         .set("VeteranStatus", k.veteran_status);
     c.stamps(k.created_at, k.updated_at, k.user);
@@ -597,6 +605,27 @@ mod tests {
             "1"
         );
         assert_eq!(cell(Version::Fy2026, "Client", &full, "Sex"), "0");
+    }
+
+    #[test]
+    fn a_gender_never_collected_is_99_in_fy2024() {
+        let v = Version::Fy2024;
+        // An FY2026 import: no gender, no reason.
+        let row = client_row(v, "E", &client(true, &[], &[]));
+        assert_eq!(cell(v, "Client", &row, "GenderNone"), "99");
+        for (_, column) in GENDER_COLUMNS {
+            assert_eq!(cell(v, "Client", &row, column), "0", "{column}");
+        }
+        // A reason recorded stands; a gender recorded leaves GenderNone blank.
+        let mut refused = client(true, &[], &[]);
+        refused.gender_none = Some(9);
+        assert_eq!(
+            cell(v, "Client", &client_row(v, "E", &refused), "GenderNone"),
+            "9"
+        );
+        let row = client_row(v, "E", &client(true, &[], &[1]));
+        assert_eq!(cell(v, "Client", &row, "GenderNone"), "");
+        assert_eq!(cell(v, "Client", &row, "Man"), "1");
     }
 
     #[test]
