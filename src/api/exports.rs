@@ -99,8 +99,11 @@ impl futures_util::Stream for Body {
 /// The CoC's HMIS data as HUD HMIS CSV (a zip of the version's 24 files, header-only files
 /// included), as the consent engine lets the caller see it: records it may not see are absent,
 /// records it sees at level `limited` have their PII columns blank (names, SSN, DOB; their data
-/// quality codes as recorded), data the datum rule withholds is absent. Every client exported
-/// at level `full` gets an audit row. A system administrator needs `X-Access-Reason`.
+/// quality codes as recorded), data the datum rule withholds is absent. The agencies and
+/// projects the caller may see (`GET /v1/agencies`, `GET /v1/projects`) are described whole; of
+/// another agency, only the project of a stay the caller is shown, and its organization, by
+/// their ids alone. Every client exported at level `full` gets an audit row. A system
+/// administrator needs `X-Access-Reason`.
 #[utoipa::path(
     tag = "hmis csv",
     params(ExportQuery),

@@ -30,6 +30,38 @@ impl TenantScope {
             TenantScope::CocAndSharing(own) => own == coc || shares_data,
         }
     }
+
+    /// How an HMIS CSV export describes an agency of `coc` with `shares_data` (and each of its
+    /// projects, its staff, and the rows an import kept of them) to this caller: whole when the
+    /// API shows it ([`Self::includes`]); otherwise only a project that an exported row names
+    /// (a stay the caller is shown, with its project's id), by its ids alone, with its
+    /// organization and the users the exported rows name; otherwise not at all.
+    pub fn export_description(
+        &self,
+        coc: &str,
+        shares_data: bool,
+        referenced: bool,
+    ) -> ExportDescription {
+        if self.includes(coc, shares_data) {
+            ExportDescription::Whole
+        } else if referenced {
+            ExportDescription::IdsOnly
+        } else {
+            ExportDescription::Absent
+        }
+    }
+}
+
+/// What an HMIS CSV export writes of an agency's project (`TenantScope::export_description`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportDescription {
+    /// As Hearth holds it and an import kept it: every descriptor file.
+    Whole,
+    /// A row of Project, Organization and ProjectCoC with its ids (no name, address, funding,
+    /// beds, nor any row an import kept), and a bare User row per user an exported row names.
+    IdsOnly,
+    /// Nothing.
+    Absent,
 }
 
 /// The helpdesk notices a caller may list.
@@ -110,6 +142,15 @@ mod tests {
         assert!(TenantScope::of(true, None)
             .unwrap()
             .includes("WA-502", false));
+        use ExportDescription::*;
+        assert_eq!(s.export_description("IL-510", false, false), Whole);
+        assert_eq!(s.export_description("WA-502", true, false), Whole);
+        assert_eq!(s.export_description("WA-502", false, true), IdsOnly);
+        assert_eq!(s.export_description("WA-502", false, false), Absent);
+        assert_eq!(
+            TenantScope::Everything.export_description("WA-502", false, false),
+            Whole
+        );
     }
 
     /// Roles, the token's agency, that agency's CoC, and the answer.

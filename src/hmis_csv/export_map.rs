@@ -199,6 +199,63 @@ pub fn project_row(v: Version, export_id: &str, p: &ProjectIn<'_>) -> Vec<String
     c.into_values()
 }
 
+/// The name written for an agency or a project an export names by its ids alone (one the caller
+/// may not see through the API, whose stay it is shown: `consent::listing::ExportDescription`).
+pub const NOT_SHOWN: &str = "(not shown)";
+
+/// Organization.csv's row of an agency named by its ids alone: a fixed name, and
+/// `VictimServiceProvider` 1 whatever the agency is (the flag is not shown; 1 asks a reader for
+/// the care a victim service provider's data needs).
+pub fn organization_ids_row(
+    v: Version,
+    export_id: &str,
+    organization_id: &str,
+    at: DateTime<Utc>,
+) -> Vec<String> {
+    let mut c = Cells::new(v, "Organization", export_id);
+    c.set("OrganizationID", organization_id)
+        .set("OrganizationName", NOT_SHOWN)
+        .set("VictimServiceProvider", 1);
+    c.stamps(at, at, SYSTEM_USER);
+    c.into_values()
+}
+
+/// Project.csv's row of a project named by its ids alone: a fixed name, no type, operating since
+/// `created` (the day its id tells already).
+pub fn project_ids_row(
+    v: Version,
+    export_id: &str,
+    project_id: &str,
+    organization_id: &str,
+    created: DateTime<Utc>,
+) -> Vec<String> {
+    let mut c = Cells::new(v, "Project", export_id);
+    c.set("ProjectID", project_id)
+        .set("OrganizationID", organization_id)
+        .set("ProjectName", NOT_SHOWN)
+        .set("OperatingStartDate", created.date_naive())
+        .set("ContinuumProject", 1);
+    c.stamps(created, created, SYSTEM_USER);
+    c.into_values()
+}
+
+/// ProjectCoC.csv's row of a project named by its ids alone: the exported CoC, no geography.
+pub fn project_coc_ids_row(
+    v: Version,
+    export_id: &str,
+    project_id: &str,
+    coc: &str,
+    created: DateTime<Utc>,
+) -> Vec<String> {
+    let mut c = Cells::new(v, "ProjectCoC", export_id);
+    c.set("ProjectCoCID", project_id)
+        .set("ProjectID", project_id)
+        .set("CoCCode", coc)
+        .set("Geocode", UNKNOWN_GEOCODE);
+    c.stamps(created, created, SYSTEM_USER);
+    c.into_values()
+}
+
 /// HUD has no "unknown" geocode; Hearth keeps none (docs/hmis-csv.md).
 pub const UNKNOWN_GEOCODE: &str = "000000";
 

@@ -20,6 +20,7 @@ use diesel::sql_types::{Array, Date, Int2, Jsonb, Nullable, Text, Timestamptz, U
 use diesel::PgConnection;
 use uuid::Uuid;
 
+use crate::consent::listing::TenantScope;
 use crate::consent::sql::{
     basis_sql, datum_access_sql, exit_may_be_withheld_sql, full_bases_sql, kept_row_access_sql,
     stay_datum_access_sql, stay_entry_access_sql, stay_exit_access_sql, Slots, KEPT_ROW_FACTS_SQL,
@@ -35,6 +36,9 @@ use crate::repo::tenants::{AgencyRow, ProjectRow};
 #[derive(Debug, Clone)]
 pub struct Scope {
     pub viewer: Viewer,
+    /// The agencies (and their projects) the caller may see through the API: what the
+    /// descriptor files describe (`consent::listing::TenantScope::export_description`).
+    pub tenants: TenantScope,
     pub today: NaiveDate,
     pub coc: CocCode,
     pub start: NaiveDate,

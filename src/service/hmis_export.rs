@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use crate::consent::listing::ExportDescription;
 use crate::consent::sql::level_of;
 use crate::consent::{AccessBasis, AccessLevel};
 use crate::domain::stay_data::StayFields;
@@ -175,10 +176,12 @@ fn prepare_with(
 ) -> AppResult<Plan> {
     tenants_repo::find_coc(conn, request.coc.as_str())?.ok_or(AppError::NotFound)?;
     let viewer = caller.viewer(conn)?;
+    let tenants = crate::service::tenants::visibility_coc(conn, &caller.principal)?;
     caller.require_break_glass_reason("HMIS CSV export")?;
     crate::service::access::require_reason_names_no_client(conn, caller)?;
     let scope = Scope {
         viewer,
+        tenants,
         today: caller.today,
         coc: request.coc.clone(),
         start: request.start,
@@ -431,6 +434,9 @@ struct Encoder<'a, W: Write> {
     /// Assessments of the current page left out for a code outside its list, by agency and source
     /// id: their questions and results are left out too.
     left_out: HashSet<(Uuid, String)>,
+    /// The projects of the stays written (at most the CoC's projects): the descriptor files,
+    /// written after this pass, describe them.
+    stay_projects: HashSet<Uuid>,
 }
 
 impl<W: Write> Encoder<'_, W> {
@@ -547,7 +553,7 @@ impl<W: Write> Encoder<'_, W> {
             // A continuation's entry is withheld: nothing of its source rows is shown.
             let entry_shown = st.entry_access.is_some();
             let entry_kept = kept.get(&("Enrollment", st.id)).filter(|_| entry_shown);
-            self.merged(
+            let written = self.merged(
                 "Enrollment",
                 Some(map::enrollment_row(v, eid, &stay)),
                 entry_kept.copied(),
@@ -559,6 +565,9 @@ impl<W: Write> Encoder<'_, W> {
                     ("HouseholdID", household),
                 ],
             )?;
+            if written {
+                self.stay_projects.insert(st.project_id);
+            }
             // The exit is a datum of its own: a withheld exit has no row (its columns come out
             // null), a released one is shown at its own access, also in a continuation.
             if let Some(row) = map::exit_row(v, eid, &stay).filter(|_| st.exit_access.is_some()) {
@@ -895,7 +904,7 @@ fn write_in_snapshot<W: Write + Send>(
     let eid = plan.export_id.as_str();
     let s = &plan.scope;
     let mut z = ExportWriter::new(out, v);
-    let mut users: BTreeSet<String> = BTreeSet::new();
+    let users: BTreeSet<String> = BTreeSet::new();
     let mut done: Vec<(String, u64)> = Vec::new();
     z.begin("Export").map_err(io)?;
     z.row(&map::export_row(&map::ExportInfo {
@@ -915,8 +924,8 @@ fn write_in_snapshot<W: Write + Send>(
     let imported = importers.any();
     let agencies = repo::agencies_of(conn, &s.coc)?;
     let projects = repo::projects_of(conn, &s.coc)?;
-    // The rows an import kept of the CoC's agencies, projects and staff, by file, and who holds
-    // which of their ids.
+    // Who holds which id of the CoC's agencies, projects and staff, and the rows an import kept
+    // of them (written after the pass: the descriptor files, below).
     let mut owners = Owners::new(agencies.iter().map(|a| a.id));
     for a in &agencies {
         owners.hearth("Organization", map::id(a.id));
@@ -924,131 +933,22 @@ fn write_in_snapshot<W: Write + Send>(
     for p in &projects {
         owners.hearth("Project", map::id(p.id));
     }
-    let mut descriptors: HashMap<String, Vec<repo::KeptRow>> = HashMap::new();
-    for k in repo::kept_descriptors(conn, &s.coc)? {
+    // Of every agency of the CoC, so an id is written the same whoever exports.
+    let kept = repo::kept_descriptors(conn, &s.coc)?;
+    for k in &kept {
         owners.hold(&k.file, &k.source_id, k.agency_id);
-        descriptors.entry(k.file.clone()).or_default().push(k);
     }
     let owners = owners;
-    let kept_in = |file: &str| descriptors.get(file).map(Vec::as_slice).unwrap_or(&[]);
-    let as_is_over = |k: &repo::KeptRow, file: &str, typed: Option<Vec<String>>| {
-        let fields = fields_of(k)?;
-        let ids = descriptor_ids(v, file, k, &fields, &owners);
-        let ids: Vec<(&str, &str)> = ids.iter().map(|(c, x)| (*c, x.as_str())).collect();
-        merge(Merge {
-            version: v,
-            file,
-            export_id: eid,
-            typed,
-            kept: Some(&fields),
-            invalid: invalid_of(k).as_ref(),
-            full: true,
-            ids: &ids,
-        })
-    };
-    let as_is = |k: &repo::KeptRow, file: &str| as_is_over(k, file, None);
     // A project an import made keeps its source ProjectID and OrganizationID (as exported).
-    let project_kept: HashMap<Uuid, &repo::KeptRow> = kept_in("Project")
+    let project_kept: HashMap<Uuid, &repo::KeptRow> = kept
         .iter()
+        .filter(|k| k.file == "Project")
         .filter_map(|k| Some((k.target_id?, k)))
         .collect();
     let project_ids: HashMap<Uuid, String> = project_kept
         .iter()
         .map(|(id, k)| (*id, owners.id("Project", k.agency_id, &k.source_id)))
         .collect();
-
-    z.begin("Organization").map_err(io)?;
-    for a in &agencies {
-        let kept_orgs: Vec<&repo::KeptRow> = kept_in("Organization")
-            .iter()
-            .filter(|k| k.agency_id == a.id)
-            .collect();
-        let own = map::organization_row(
-            v,
-            eid,
-            &map::OrganizationIn {
-                id: a.id,
-                name: &a.name,
-                victim_service_provider: a.victim_service_provider,
-                created_at: a.created_at,
-                updated_at: a.updated_at,
-            },
-        );
-        for k in &kept_orgs {
-            // Over the agency's own row: a required value sent outside its list stands as the
-            // agency's.
-            if let Some(row) = as_is_over(k, "Organization", Some(own.clone())) {
-                note_user(v, "Organization", &row, &mut users);
-                z.row(&row).map_err(io)?;
-            }
-        }
-        // The agency itself, unless every project of it came with its source organization.
-        let own_projects = projects
-            .iter()
-            .any(|p| p.agency_id == a.id && !project_kept.contains_key(&p.id));
-        if kept_orgs.is_empty() || own_projects {
-            let row = own;
-            note_user(v, "Organization", &row, &mut users);
-            z.row(&row).map_err(io)?;
-        }
-    }
-    finish(&mut z, &mut done, "Organization", progress)?;
-
-    z.begin("Project").map_err(io)?;
-    let mut exported_projects = Vec::new();
-    for p in &projects {
-        let k = project_kept.get(&p.id).copied();
-        let kept = k.and_then(fields_of);
-        let pid = project_ids
-            .get(&p.id)
-            .cloned()
-            .unwrap_or_else(|| map::id(p.id));
-        let mut ids = match (k, &kept) {
-            (Some(k), Some(f)) => descriptor_ids(v, "Project", k, f, &owners),
-            _ => Vec::new(),
-        };
-        ids.retain(|(c, _)| *c != "ProjectID");
-        ids.push(("ProjectID", pid.clone()));
-        if !ids.iter().any(|(c, _)| *c == "OrganizationID") {
-            ids.push(("OrganizationID", map::id(p.agency_id)));
-        }
-        let ids: Vec<(&str, &str)> = ids.iter().map(|(c, x)| (*c, x.as_str())).collect();
-        if let Some(row) = merge(Merge {
-            version: v,
-            file: "Project",
-            export_id: eid,
-            typed: Some(map::project_row(v, eid, &project_in(p, s.coc.as_str()))),
-            kept: kept.as_ref(),
-            invalid: k.and_then(invalid_of).as_ref(),
-            full: true,
-            ids: &ids,
-        }) {
-            note_user(v, "Project", &row, &mut users);
-            z.row(&row).map_err(io)?;
-        }
-        exported_projects.push(pid);
-    }
-    finish(&mut z, &mut done, "Project", progress)?;
-
-    z.begin("ProjectCoC").map_err(io)?;
-    let mut with_coc: HashSet<String> = HashSet::new();
-    for k in kept_in("ProjectCoC") {
-        if let Some(row) = as_is(k, "ProjectCoC") {
-            if let Some(i) = column_index(v, "ProjectCoC", "ProjectID") {
-                with_coc.insert(row[i].clone());
-            }
-            note_user(v, "ProjectCoC", &row, &mut users);
-            z.row(&row).map_err(io)?;
-        }
-    }
-    for (p, pid) in projects.iter().zip(&exported_projects) {
-        if !with_coc.contains(pid) {
-            let row = map::project_coc_row(v, eid, &project_in(p, s.coc.as_str()));
-            note_user(v, "ProjectCoC", &row, &mut users);
-            z.row(&row).map_err(io)?;
-        }
-    }
-    finish(&mut z, &mut done, "ProjectCoC", progress)?;
 
     // One pass over the candidate clients: Client.csv is streamed, the stays and their data go
     // to spools (appended below), so each page's consent is decided once for every file.
@@ -1070,6 +970,7 @@ fn write_in_snapshot<W: Write + Send>(
         ids: HashMap::new(),
         stay_client: HashMap::new(),
         left_out: HashSet::new(),
+        stay_projects: HashSet::new(),
     };
     // The database work (this thread, which holds the snapshot) and the encoding (a second
     // thread) overlap: heads of pages and pages of data rows go from one to the other through a
@@ -1084,7 +985,7 @@ fn write_in_snapshot<W: Write + Send>(
                     Msg::Data(rows) => e.data(rows)?,
                 }
             }
-            Ok((e.z, e.spools, e.users))
+            Ok((e.z, e.spools, e.users, e.stay_projects))
         });
         let produced = (|| -> AppResult<()> {
             let mut after = Uuid::nil();
@@ -1152,7 +1053,7 @@ fn write_in_snapshot<W: Write + Send>(
             .unwrap_or_else(|_| Err(AppError::Internal("the export's encoder panicked".into())));
         (produced, consumed)
     });
-    let (mut z, mut spools, mut users) = consumed?;
+    let (mut z, mut spools, mut users, stay_projects) = consumed?;
     produced?;
     finish(&mut z, &mut done, "Client", progress)?;
     for file in &spool_files {
@@ -1164,7 +1065,182 @@ fn write_in_snapshot<W: Write + Send>(
         done.push((file.to_string(), n));
     }
 
-    // The other files that describe the CoC's projects, as an import kept them.
+    // The files that describe the CoC (Organization, Project, ProjectCoC, Funder, Inventory,
+    // Affiliation, HMISParticipation, CEParticipation, User), written after the pass because
+    // which projects the stays name is known only then: the agencies the caller may see through
+    // the API whole, and of the others only the projects of the stays written, by their ids
+    // (`consent::listing::TenantScope::export_description`), so every row's ProjectID,
+    // OrganizationID and UserID is in the zip and nothing else of a hidden agency is.
+    let description = |a: &tenants_repo::AgencyRow, referenced: bool| {
+        s.tenants
+            .export_description(a.coc_code.as_str(), a.shares_data, referenced)
+    };
+    let agency_of: HashMap<Uuid, &tenants_repo::AgencyRow> =
+        agencies.iter().map(|a| (a.id, a)).collect();
+    let project_description = |p: &tenants_repo::ProjectRow| {
+        agency_of
+            .get(&p.agency_id)
+            .map_or(ExportDescription::Absent, |a| {
+                description(a, stay_projects.contains(&p.id))
+            })
+    };
+    let mut descriptors: HashMap<&str, Vec<&repo::KeptRow>> = HashMap::new();
+    for k in &kept {
+        let whole = agency_of
+            .get(&k.agency_id)
+            .is_some_and(|a| description(a, false) == ExportDescription::Whole);
+        if whole {
+            descriptors.entry(k.file.as_str()).or_default().push(k);
+        }
+    }
+    let kept_in = |file: &str| descriptors.get(file).map(Vec::as_slice).unwrap_or(&[]);
+    let as_is_over = |k: &repo::KeptRow, file: &str, typed: Option<Vec<String>>| {
+        let fields = fields_of(k)?;
+        let ids = descriptor_ids(v, file, k, &fields, &owners);
+        let ids: Vec<(&str, &str)> = ids.iter().map(|(c, x)| (*c, x.as_str())).collect();
+        merge(Merge {
+            version: v,
+            file,
+            export_id: eid,
+            typed,
+            kept: Some(&fields),
+            invalid: invalid_of(k).as_ref(),
+            full: true,
+            ids: &ids,
+        })
+    };
+    let as_is = |k: &repo::KeptRow, file: &str| as_is_over(k, file, None);
+    // Each project written, with its exported ProjectID and OrganizationID.
+    let mut exported_projects = Vec::new();
+    for p in &projects {
+        let d = project_description(p);
+        if d == ExportDescription::Absent {
+            continue;
+        }
+        let k = project_kept.get(&p.id).copied();
+        let kept = k.and_then(fields_of);
+        let pid = project_ids
+            .get(&p.id)
+            .cloned()
+            .unwrap_or_else(|| map::id(p.id));
+        let mut ids = match (k, &kept) {
+            (Some(k), Some(f)) => descriptor_ids(v, "Project", k, f, &owners),
+            _ => Vec::new(),
+        };
+        ids.retain(|(c, _)| *c != "ProjectID");
+        if !ids.iter().any(|(c, _)| *c == "OrganizationID") {
+            ids.push(("OrganizationID", map::id(p.agency_id)));
+        }
+        let org = ids
+            .iter()
+            .find(|(c, _)| *c == "OrganizationID")
+            .map(|(_, x)| x.clone())
+            .unwrap_or_default();
+        exported_projects.push((p, d, pid, org, k, kept, ids));
+    }
+
+    z.begin("Organization").map_err(io)?;
+    for a in agencies
+        .iter()
+        .filter(|a| description(a, false) == ExportDescription::Whole)
+    {
+        let kept_orgs: Vec<&repo::KeptRow> = kept_in("Organization")
+            .iter()
+            .copied()
+            .filter(|k| k.agency_id == a.id)
+            .collect();
+        let own = map::organization_row(
+            v,
+            eid,
+            &map::OrganizationIn {
+                id: a.id,
+                name: &a.name,
+                victim_service_provider: a.victim_service_provider,
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+            },
+        );
+        for k in &kept_orgs {
+            // Over the agency's own row: a required value sent outside its list stands as the
+            // agency's.
+            if let Some(row) = as_is_over(k, "Organization", Some(own.clone())) {
+                note_user(v, "Organization", &row, &mut users);
+                z.row(&row).map_err(io)?;
+            }
+        }
+        // The agency itself, unless every project of it came with its source organization.
+        let own_projects = projects
+            .iter()
+            .any(|p| p.agency_id == a.id && !project_kept.contains_key(&p.id));
+        if kept_orgs.is_empty() || own_projects {
+            let row = own;
+            note_user(v, "Organization", &row, &mut users);
+            z.row(&row).map_err(io)?;
+        }
+    }
+    // The organizations of the projects named by their ids alone, by their ids alone.
+    let ids_only_orgs: BTreeSet<&str> = exported_projects
+        .iter()
+        .filter(|x| x.1 == ExportDescription::IdsOnly)
+        .map(|x| x.3.as_str())
+        .collect();
+    for org in ids_only_orgs {
+        z.row(&map::organization_ids_row(v, eid, org, plan.exported_at))
+            .map_err(io)?;
+    }
+    finish(&mut z, &mut done, "Organization", progress)?;
+
+    z.begin("Project").map_err(io)?;
+    for (p, d, pid, org, k, kept, ids) in &exported_projects {
+        let row = if *d == ExportDescription::IdsOnly {
+            Some(map::project_ids_row(v, eid, pid, org, p.created_at))
+        } else {
+            let mut ids: Vec<(&str, &str)> = ids.iter().map(|(c, x)| (*c, x.as_str())).collect();
+            ids.push(("ProjectID", pid));
+            merge(Merge {
+                version: v,
+                file: "Project",
+                export_id: eid,
+                typed: Some(map::project_row(v, eid, &project_in(p, s.coc.as_str()))),
+                kept: kept.as_ref(),
+                invalid: k.and_then(invalid_of).as_ref(),
+                full: true,
+                ids: &ids,
+            })
+        };
+        if let Some(row) = row {
+            note_user(v, "Project", &row, &mut users);
+            z.row(&row).map_err(io)?;
+        }
+    }
+    finish(&mut z, &mut done, "Project", progress)?;
+
+    z.begin("ProjectCoC").map_err(io)?;
+    let mut with_coc: HashSet<String> = HashSet::new();
+    for k in kept_in("ProjectCoC") {
+        if let Some(row) = as_is(k, "ProjectCoC") {
+            if let Some(i) = column_index(v, "ProjectCoC", "ProjectID") {
+                with_coc.insert(row[i].clone());
+            }
+            note_user(v, "ProjectCoC", &row, &mut users);
+            z.row(&row).map_err(io)?;
+        }
+    }
+    for (p, d, pid, ..) in &exported_projects {
+        let row = match d {
+            _ if with_coc.contains(pid) => continue,
+            ExportDescription::IdsOnly => {
+                map::project_coc_ids_row(v, eid, pid, s.coc.as_str(), p.created_at)
+            }
+            _ => map::project_coc_row(v, eid, &project_in(p, s.coc.as_str())),
+        };
+        note_user(v, "ProjectCoC", &row, &mut users);
+        z.row(&row).map_err(io)?;
+    }
+    finish(&mut z, &mut done, "ProjectCoC", progress)?;
+
+    // The other files that describe the projects, as an import kept them (of the agencies the
+    // caller may see: a project named by its ids alone has none).
     for file in [
         "Funder",
         "Inventory",
@@ -1185,8 +1261,8 @@ fn write_in_snapshot<W: Write + Send>(
         finish(&mut z, &mut done, file, progress)?;
     }
 
-    // User.csv: the users an import kept, then the others the rows above name (staff, not
-    // clients).
+    // User.csv: the users an import kept (of the agencies the caller may see), then the others
+    // the rows above name (staff, not clients), by their ids alone.
     z.begin("User").map_err(io)?;
     for k in kept_in("User") {
         if let Some(row) = as_is(k, "User") {

@@ -390,8 +390,9 @@ pub fn list_agencies(
         .collect())
 }
 
-/// The agencies and projects the caller may see (consent::listing).
-fn visibility_coc(conn: &mut PgConnection, p: &Principal) -> AppResult<TenantScope> {
+/// The agencies and projects the caller may see (consent::listing): the API's lists and reads,
+/// and the descriptor files of an HMIS CSV export (`service::hmis_export`).
+pub(crate) fn visibility_coc(conn: &mut PgConnection, p: &Principal) -> AppResult<TenantScope> {
     let coc = if p.is_system_admin() {
         None
     } else {

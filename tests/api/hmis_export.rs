@@ -1222,3 +1222,224 @@ async fn a_head_of_the_export_discloses_nothing_and_is_not_audited() {
         "{actions:?}"
     );
 }
+
+/// Tester: an agency admin of one CoC exported another CoC and read, in Organization.csv and
+/// Project.csv, a victim service provider and its project that `GET /v1/agencies/{id}` and
+/// `GET /v1/projects/{id}` answer 404 to the same caller. The descriptor files (Organization,
+/// Project, ProjectCoC, Funder, Inventory, Affiliation, HMISParticipation, CEParticipation,
+/// User, as Hearth writes them or an import kept them) describe the agencies and projects the
+/// API shows the caller (consent::listing::TenantScope); of the others, only a project whose
+/// stay the caller is shown (the API answers it with its project's and agency's ids) is named,
+/// by its ids alone, with its organization and the users the rows name. Every stay the API
+/// shows stays in the export, and the zip validates.
+#[actix_web::test]
+async fn an_export_describes_only_the_agencies_and_projects_the_api_shows_the_caller() {
+    use crate::hmis_import::{imported, set_cell, world};
+    use hearth::hmis_csv::sample;
+    let (_pool, app, coc, shown) = world(4).await;
+    let hidden = app.agency(&coc, false).await;
+    // A second agency that does not share, whose projects hold no stay the caller is shown.
+    let absent = app.agency(&coc, false).await;
+    let absent_project = app.project(absent, 1).await;
+    let files_shown = sample::generate(Version::Fy2026, 2, &coc);
+    let mut files_hidden = sample::generate(Version::Fy2026, 2, &coc);
+    set_cell(
+        &mut files_hidden,
+        "Organization.csv",
+        1,
+        "OrganizationName",
+        "Hiddenhaven",
+    );
+    for row in 1..=3 {
+        set_cell(
+            &mut files_hidden,
+            "Project.csv",
+            row,
+            "ProjectName",
+            "Hiddenhaven",
+        );
+    }
+    set_cell(
+        &mut files_hidden,
+        "User.csv",
+        1,
+        "UserLastName",
+        "Hiddenhaven",
+    );
+    imported(&app, &app.admin, shown, &files_shown).await;
+    imported(&app, &app.admin, hidden, &files_hidden).await;
+    let hidden_project = app.project(hidden, 1).await;
+    let shown_project = app.project(shown, 1).await;
+    // An open record of each agency under a statewide ROI, with a stay at its own project.
+    let mut stays = BTreeMap::new();
+    for (agency, project) in [(hidden, hidden_project), (shown, shown_project)] {
+        let w = app.token(&format!("w-{agency}"), &[Role::CaseWorker], Some(agency));
+        let roi = json!({"method": "signed", "scope": {"type": "statewide"}});
+        let r = app
+            .post(
+                "/v1/clients",
+                &w,
+                json!({"identity_mode": "identified", "first_name": "Ana", "last_name": "Rivera",
+                       "veteran_status": 0, "visibility": "open", "roi": roi}),
+            )
+            .await;
+        let c = id_of(r.ok(201), "client");
+        let r = app
+            .post(
+                &format!("/v1/clients/{c}/enrollments"),
+                &w,
+                json!({"project_id": project, "entry_date": days_ago(0), "relationship_to_hoh": 1,
+                       "living_situation": 116, "length_of_stay": 2, "previous_street_essh": 1,
+                       "date_to_street_essh": days_ago(400), "times_homeless_past_three_years": 4,
+                       "months_homeless_past_three_years": 113}),
+            )
+            .await;
+        stays.insert(agency, id_of(r.ok(201), "enrollment"));
+    }
+    // The caller: an agency admin of a sharing agency of another CoC.
+    let other = app.coc(json!({})).await;
+    let own = app.agency(&other, true).await;
+    let caller = app.token("aa-other", &[Role::AgencyAdmin], Some(own));
+    for a in [hidden, absent] {
+        app.get(&format!("/v1/agencies/{a}"), &caller)
+            .await
+            .problem(404);
+    }
+    for p in [hidden_project, absent_project] {
+        app.get(&format!("/v1/projects/{p}"), &caller)
+            .await
+            .problem(404);
+    }
+    app.get(&format!("/v1/agencies/{shown}"), &caller)
+        .await
+        .ok(200);
+    app.get(&format!("/v1/projects/{shown_project}"), &caller)
+        .await
+        .ok(200);
+    // The API shows the caller the stay at the hidden agency's project, with its ids.
+    let seen = app
+        .get(&format!("/v1/enrollments/{}", stays[&hidden]), &caller)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(seen["project_id"], json!(hidden_project.to_string()));
+    assert_eq!(seen["entered_by_agency_id"], json!(hidden.to_string()));
+    let export = |token: String, reason: bool| {
+        let app = &app;
+        let path = format!("/v1/exports/hmis-csv?coc={coc}&start=2000-01-01&end=2030-01-31");
+        async move {
+            let headers = if reason {
+                vec![("X-Access-Reason", "CoC submission".to_string())]
+            } else {
+                vec![]
+            };
+            let r = app
+                .send(Call {
+                    method: "GET",
+                    path: &path,
+                    token: Some(&token),
+                    body: None,
+                    headers,
+                })
+                .await;
+            assert_eq!(
+                r.status.as_u16(),
+                200,
+                "{}",
+                String::from_utf8_lossy(&r.raw)
+            );
+            r.raw.to_vec()
+        }
+    };
+    // A system administrator sees every agency: the hidden ones are there, whole.
+    let all = unzip(&export(app.admin.clone(), true).await);
+    assert!(all["Organization.csv"].contains("Hiddenhaven"));
+    assert!(all["Project.csv"].contains(&hex(&absent_project.to_string())));
+
+    let zip = export(caller.clone(), false).await;
+    let (errors, warnings) = validation_errors(&zip);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("orphan_key") || w.contains("coc_not_in_project")),
+        "{warnings:#?}"
+    );
+    let out = unzip(&zip);
+    for (file, text) in &out {
+        // Nothing of the agency without a stay shown, nor of what the hidden one imported.
+        assert!(!text.contains("Hiddenhaven"), "{file}: {text}");
+        assert!(!text.contains(&hex(&absent.to_string())), "{file}: {text}");
+        assert!(
+            !text.contains(&hex(&absent_project.to_string())),
+            "{file}: {text}"
+        );
+    }
+    // Every stay the API shows: the hidden project's too.
+    let enrollments = rows(&out, "Enrollment");
+    let stay_projects: BTreeSet<String> =
+        enrollments.iter().map(|r| r["ProjectID"].clone()).collect();
+    assert_eq!(
+        stay_projects,
+        BTreeSet::from([
+            hex(&shown_project.to_string()),
+            hex(&hidden_project.to_string())
+        ])
+    );
+    assert_eq!(rows(&out, "Client").len(), 2);
+    let projects = rows(&out, "Project");
+    let ids: BTreeSet<String> = projects.iter().map(|r| r["ProjectID"].clone()).collect();
+    // The shown agency's four (the three it imported and the one Hearth made), and the hidden
+    // project of the stay shown, by its ids alone.
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert!(ids.contains(&hex(&shown_project.to_string())));
+    let named = projects
+        .iter()
+        .find(|r| r["ProjectID"] == hex(&hidden_project.to_string()))
+        .unwrap();
+    assert_eq!(named["OrganizationID"], hex(&hidden.to_string()));
+    assert_eq!(named["ProjectName"], "(not shown)");
+    assert_eq!(named["ProjectType"], "");
+    let orgs = rows(&out, "Organization");
+    // The shown agency's (its imported organization and itself), and the hidden one's ids.
+    assert_eq!(orgs.len(), 3, "{orgs:?}");
+    let org = orgs
+        .iter()
+        .find(|r| r["OrganizationID"] == hex(&hidden.to_string()))
+        .unwrap();
+    assert_eq!(org["OrganizationName"], "(not shown)");
+    let coc_rows = rows(&out, "ProjectCoC");
+    let of_hidden: Vec<_> = coc_rows
+        .iter()
+        .filter(|r| r["ProjectID"] == hex(&hidden_project.to_string()))
+        .collect();
+    assert_eq!(of_hidden.len(), 1);
+    assert_eq!(of_hidden[0]["Geocode"], "000000");
+    let shown_ids: BTreeSet<String> = ids
+        .iter()
+        .filter(|p| **p != hex(&hidden_project.to_string()))
+        .cloned()
+        .collect();
+    for file in [
+        "Funder",
+        "Inventory",
+        "Affiliation",
+        "HMISParticipation",
+        "CEParticipation",
+    ] {
+        let r = rows(&out, file);
+        assert!(!r.is_empty(), "{file}");
+        for row in r {
+            assert!(shown_ids.contains(&row["ProjectID"]), "{file}: {row:?}");
+        }
+    }
+    // The hidden agency's staff: the one who entered the stay, by its id alone.
+    let user = enrollments
+        .iter()
+        .find(|r| r["ProjectID"] == hex(&hidden_project.to_string()))
+        .unwrap()["UserID"]
+        .clone();
+    let users = rows(&out, "User");
+    let u = users.iter().find(|r| r["UserID"] == user).unwrap();
+    assert_eq!(u["UserLastName"], "");
+}
