@@ -49,7 +49,7 @@ pub struct DeidentificationPage {
         )),
         (status = 404, description = "No such client, or the caller may not see it"),
         (status = 409, description = "A request for this client is pending, or the record is superseded or merged"),
-        (status = 422, description = "A member not in the household, an unlisted household member, PII in the description (a PII pattern, or a name, alias, SSN or date of birth of a record of the request: `names_the_client`; any client's first and last name: `names_a_client`)"),
+        (status = 422, description = "A member not in the household, an unlisted household member, PII in the description (a PII pattern, or a name, alias, SSN or date of birth of a record of the request the filer sees in full: `names_the_client`). The description is read by the filing agency and system administrators only; a CoC admin reads it as null"),
     )
 )]
 #[post("/deidentification-requests")]

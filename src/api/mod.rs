@@ -49,7 +49,7 @@ use support::{sanitize_request_id, RequestId};
         title = "Hearth",
         description = "HMIS client records with a consent engine that decides, for every request, who may see what. \
 Errors are application/problem+json (RFC 9457). Authenticate with a bearer JWT (claims sub, agency_id, roles, iss, aud, exp, iat). \
-Every response carries X-Request-Id (the caller's when it is opaque: a UUID, a hex trace or span id, a traceparent, or up to 64 letters, digits, '-', '_' and '.' with no two letters in a row and no run of four digits; else a new one) and X-Content-Type-Options: nosniff. \
+Every response carries X-Request-Id (the caller's when it is opaque: a UUID, a hex trace or span id, or a traceparent; else a new one) and X-Content-Type-Options: nosniff. \
 A method a path does not take answers 405 with Allow; a request line and headers over 128 KiB answer 431.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
@@ -226,7 +226,7 @@ fn common_header_components(components: &mut utoipa::openapi::Components) {
     let request_id = HeaderBuilder::new()
         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .description(Some(
-            "The request's id: the caller's X-Request-Id when it is opaque (a UUID; 32 or 16 hex digits, a W3C trace or span id; a W3C traceparent; or up to 64 ASCII letters, digits, '-', '_' and '.' with no two letters in a row, where a word or a name could be spelled, and no run of four or more digits, where an SSN, a date of birth or a phone number could hide), else a new UUID; audit rows and logs carry it",
+            "The request's id: the caller's X-Request-Id when it is opaque (a UUID; 32 or 16 hex digits, a W3C trace or span id; a W3C traceparent; nothing else, since a free-form token could spell a name or an SSN), else a new UUID; audit rows and logs carry it",
         ))
         .build();
     let www_authenticate = HeaderBuilder::new()

@@ -122,6 +122,21 @@ pub fn request_scope(
         .ok_or("Listing de-identification requests needs a token for an agency.")
 }
 
+/// Whether a reader of a de-identification request (within its [`RequestScope`]) reads its
+/// `description`: free text the filing agency wrote about its client, so only that agency and
+/// the system administrators who complete requests. A CoC's admins, who may see the records
+/// without PII only, read the rest of the request (datum rule: no free text below `full`). The
+/// text is checked at filing against the names of the records the filer sees in full, never
+/// against every client of the installation, which would tell the filer whether a name it
+/// guesses is anyone's (record rule row 9).
+pub fn reads_request_description(
+    roles: &[Role],
+    agency: Option<Uuid>,
+    requesting_agency: Uuid,
+) -> bool {
+    roles.contains(&Role::SystemAdmin) || agency == Some(requesting_agency)
+}
+
 /// HUD 5.08 Personal ID ties a person's records together; it is seen only by system
 /// administrators (and in the CoC's aggregate outputs, which show counts, not ids).
 pub fn sees_person_id(viewer: &super::Viewer) -> bool {
@@ -131,6 +146,15 @@ pub fn sees_person_id(viewer: &super::Viewer) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_requests_description_is_read_by_its_agency_and_system_admins_only() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert!(reads_request_description(&[Role::CaseWorker], Some(a), a));
+        assert!(reads_request_description(&[Role::SystemAdmin], None, a));
+        assert!(!reads_request_description(&[Role::CocAdmin], Some(b), a));
+        assert!(reads_request_description(&[Role::CocAdmin], Some(a), a));
+    }
 
     #[test]
     fn scopes() {

@@ -325,8 +325,8 @@ pub fn merged_tombstone_for(
         id,
         lifecycle: Lifecycle::Merged,
         merged_into: into,
-        access: crate::service::client_view::AccessView {
-            level: AccessLevel::None,
+        access: crate::service::client_view::NoAccessView {
+            level: crate::service::client_view::NoneLevel::None,
             basis: None,
         },
     }))

@@ -73,7 +73,23 @@ pub struct MergedTombstoneView {
     /// `use_record` names the final, live survivor).
     pub merged_into: Uuid,
     /// Level `none`, basis null: the tombstone itself is not shared with the caller.
-    pub access: AccessView,
+    pub access: NoAccessView,
+}
+
+/// The level of a caller who is not shown the record: always `none` (which also tells this
+/// answer from a `ClientView`, whose level is `full` or `limited`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoneLevel {
+    None,
+}
+
+/// `access` of an answer that shows nothing of the record: level `none`, basis null.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NoAccessView {
+    pub level: NoneLevel,
+    /// Always null.
+    pub basis: Option<AccessBasis>,
 }
 
 /// `GET /v1/clients/{id}`: the record as the caller sees it, or (to a viewer who may not see a

@@ -75,6 +75,21 @@ pub struct DeidentificationRequest {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
+/// The request as `caller` reads it: its description only where
+/// `consent::listing::reads_request_description` allows.
+fn view_for(caller: &Caller, r: &RequestRow) -> DeidentificationRequest {
+    let mut v = view(r);
+    let p = &caller.principal;
+    if !crate::consent::listing::reads_request_description(
+        &p.roles,
+        p.agency_id,
+        r.requested_by_agency,
+    ) {
+        v.description = None;
+    }
+    v
+}
+
 fn view(r: &RequestRow) -> DeidentificationRequest {
     DeidentificationRequest {
         id: r.id,
@@ -257,10 +272,9 @@ fn file_in(
             }
             let rows: Vec<&ClientRow> = named.iter().collect();
             errs.extend(require_text_not_naming("description", text, &rows));
-            // Nor any other client, by first and last name: the CoC's admins read it.
-            if errs.iter().all(|e| e.field != "description") {
-                errs.extend(require_text_names_no_client(conn, "description", text)?);
-            }
+            // Not every client of the installation: a refusal would tell the filer whether a
+            // name it guesses is anyone's (row 9). The CoC's admins do not read the text
+            // (`consent::listing::reads_request_description`).
         }
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
@@ -297,7 +311,7 @@ fn file_in(
         )?;
         caller.audit(conn, Some(row.client_id), "deidentification_requested", d.decision.basis, Some(serde_json::json!({"request_id": row.id})))?;
         Ok(DeidentificationOutcome {
-            request: view(&row),
+            request: view_for(caller, &row),
             changes: vec![format!("Request filed for {people} record(s); a system administrator will complete it.")],
             warnings: vec!["Keep each client id in your agency's own tracking sheet: after de-identification the records are found by id only.".into()],
             helpdesk_notice_id: notice_id,
@@ -318,7 +332,7 @@ pub fn list(
         .map_err(|m| AppError::Forbidden(m.into()))?;
     Ok(repo::list_requests(conn, &scope, after, limit)?
         .iter()
-        .map(view)
+        .map(|r| view_for(caller, r))
         .collect())
 }
 
@@ -333,7 +347,7 @@ pub fn get(
     let scope = request_scope(&p.roles, p.agency_id, coc.as_deref())
         .map_err(|m| AppError::Forbidden(m.into()))?;
     let row = repo::find_request_in(conn, &scope, id)?.ok_or(AppError::NotFound)?;
-    Ok(view(&row))
+    Ok(view_for(caller, &row))
 }
 
 fn pending(conn: &mut PgConnection, id: Uuid) -> AppResult<RequestRow> {
@@ -403,7 +417,7 @@ pub fn reject(
             Some(serde_json::json!({"request_id": row.id})),
         )?;
         Ok(DeidentificationOutcome {
-            request: view(&row),
+            request: view_for(caller, &row),
             changes: vec!["Request rejected; no record changed.".into()],
             warnings: vec![],
             helpdesk_notice_id: notice_id,
@@ -741,7 +755,7 @@ fn complete_in(
         )?;
     }
     Ok(DeidentificationOutcome {
-        request: view(&req),
+        request: view_for(caller, &req),
         changes,
         warnings,
         helpdesk_notice_id: notice_id,

@@ -1047,9 +1047,12 @@ async fn audit_trail_lists_reads_and_writes_without_pii_for_its_audience() {
     let audit = format!("{path}/audit");
     app.get(&path, &t.worker).await.ok(200);
     let other = tenant(&app, json!({})).await;
-    let rid = ("X-Request-Id", "r4-a2-x9");
+    let rid = ("X-Request-Id", "0190c1b2-1111-7000-8000-0000000000a9");
     let r = send(&app, "GET", &path, &other.worker, None, rid).await;
-    assert_eq!(r.header("x-request-id").as_deref(), Some("r4-a2-x9"));
+    assert_eq!(
+        r.header("x-request-id").as_deref(),
+        Some("0190c1b2-1111-7000-8000-0000000000a9")
+    );
     // Tester: a client's name sent as the request id was echoed and kept in the audit row.
     let named = ("X-Request-Id", "Bartholomew-Kettering");
     let r = send(&app, "GET", &path, &other.worker, None, named).await;
@@ -1070,7 +1073,8 @@ async fn audit_trail_lists_reads_and_writes_without_pii_for_its_audience() {
     has!(create, {"basis": "creating_agency", "actor_agency_id": t.agency});
     let own_read = pick(&|e| e["action"] == "read").expect("read");
     assert!(own_read["basis"] == "creating_agency" && own_read["request_id"].is_string());
-    let shared = pick(&|e| e["request_id"] == "r4-a2-x9").expect("the sharing read");
+    let shared = pick(&|e| e["request_id"] == "0190c1b2-1111-7000-8000-0000000000a9")
+        .expect("the sharing read");
     assert!(
         pick(&|e| e["request_id"] == echoed.as_str()).is_some(),
         "{items:?}"

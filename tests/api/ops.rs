@@ -58,10 +58,16 @@ async fn request_ids_are_echoed_or_generated() {
             path: "/healthz",
             token: None,
             body: None,
-            headers: vec![("X-Request-Id", "a1-b2-c3".into())],
+            headers: vec![(
+                "X-Request-Id",
+                "0190c1b2-9932-7000-8000-0000000000c3".into(),
+            )],
         })
         .await;
-    assert_eq!(r.header("x-request-id").as_deref(), Some("a1-b2-c3"));
+    assert_eq!(
+        r.header("x-request-id").as_deref(),
+        Some("0190c1b2-9932-7000-8000-0000000000c3")
+    );
     let r = app
         .send(Call {
             method: "GET",
