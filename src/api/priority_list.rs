@@ -173,9 +173,13 @@ pub struct PriorityListPage {
 /// de-identified open records, by the latest CE assessment's score (descending, none last),
 /// then CE entry date, then client id. For the CoC's priority list readers, CE assessors,
 /// coc_admins and the users of its agencies. Each entry carries the caller's own decision on
-/// the record (`access`), the one `GET /v1/clients/{id}` gives it; a listed record that the
-/// caller may not read (level `none`) is left out, as from every list. Basis `priority_list`
-/// is the priority_list_reader role's (record rule row 8).
+/// the record (`access`), judged by the list's CoC (consent.md: "The priority list ... judge[s] a
+/// record by the list's ... CoC"): the one `GET /v1/clients/{id}` gives it for a record of this
+/// CoC; a record created in another CoC and listed here (a CE stay here) is judged as one of
+/// this CoC on the list only, and a single read still judges it by its own CoC (it may answer
+/// 404). A listed record that the caller may not read on the list (level `none`) is left out,
+/// as from every list. Basis `priority_list` is the priority_list_reader role's (record rule
+/// row 8).
 #[utoipa::path(
     tag = "coordinated entry",
     params(("code" = String, Path, description = "HUD CoC code", example = "IL-510"), PriorityListQuery),

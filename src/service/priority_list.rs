@@ -41,7 +41,9 @@ pub struct PriorityEntry {
     /// In an incremental pull: whether the entry is new to the list or changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeKind>,
-    /// The caller's decision on the record: the same as `GET /v1/clients/{id}` answers it.
+    /// The caller's decision on the record, judged by the list's CoC: the same as
+    /// `GET /v1/clients/{id}` answers it for a record of this CoC (a record of another CoC
+    /// listed here is judged as one of this CoC on the list only).
     pub access: AccessView,
     /// At level `full` only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,6 +195,14 @@ pub fn read(conn: &mut PgConnection, caller: &Caller, code: &str, req: Request) 
                 "cursor",
                 "invalid_cursor",
                 "The cursor belongs to another list (CoC or view).",
+            ))
+        }
+        // The cursor carries its pull's changed_since too: one sent beside it must be the same.
+        Some(r) if req.changed_since.is_some_and(|s| Some(s) != r.since) => {
+            return Err(AppError::validation(
+                "cursor",
+                "invalid_cursor",
+                "The cursor belongs to another pull (its changed_since differs); leave changed_since out to go on with it.",
             ))
         }
         Some(r) => r.coc_view,

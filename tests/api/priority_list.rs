@@ -706,6 +706,16 @@ async fn a_cursor_alone_continues_its_view_and_reveals_no_score_or_date() {
         .await;
     let p = r.problem(422);
     assert_eq!(p["errors"][0]["code"], "invalid_cursor", "{p}");
+    // A full pull's cursor with a changed_since beside it is another pull's (a tester's
+    // finding: the changed_since was dropped without a word).
+    let r = app
+        .get(
+            &format!("{path}?limit=1&cursor={cursor}&changed_since=2026-01-01T00:00:00Z"),
+            &admin,
+        )
+        .await;
+    let p = r.problem(422);
+    assert_eq!(p["errors"][0]["code"], "invalid_cursor", "{p}");
     // A CoC view's cursor gives no one else the CoC view.
     let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
     app.get(&format!("{path}?cursor={cursor}"), &plr)
