@@ -109,10 +109,23 @@ pub fn move_open_stays(
         exited.destination = Some(destination as i16);
         exited.destination_subsidy_type = subsidy.map(|s| s as i16);
         stays_repo::update_enrollment(conn, &exited)?;
+        // A household of this person alone starts anew with the new record: its id would tie
+        // the new record to the superseded one for whoever sees both stays (the ROI job aid: a
+        // new record and a new entry). A household with others' open stays keeps them together.
+        let with_others = stays_repo::household(conn, stay.household_id)?
+            .iter()
+            .any(|m| m.client_id != old && m.exit_date.is_none());
+        let (household_id, relationship_to_hoh) = if with_others {
+            (stay.household_id, stay.relationship_to_hoh)
+        } else {
+            (Uuid::now_v7(), 1)
+        };
         let now = Utc::now();
         let reopened = EnrollmentRow {
             id: Uuid::now_v7(),
             client_id: new,
+            household_id,
+            relationship_to_hoh,
             entry_date: day,
             exit_date: None,
             destination: None,

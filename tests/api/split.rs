@@ -103,6 +103,15 @@ async fn granting_an_roi_splits_the_record_as_the_job_aid_does() {
     let seen = r.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0]["living_situation"], Value::Null, "{}", seen[0]);
+    // Alone in its household, the stay starts a new one: the old household id would tie the
+    // new record to the superseded one for whoever sees both stays.
+    let old_household = app
+        .get(&format!("/v1/enrollments/{old_stay}"), &ta)
+        .await
+        .ok(200)["household_id"]
+        .clone();
+    assert_ne!(stays[0]["household_id"], old_household);
+    assert_eq!(stays[0]["relationship_to_hoh"], 1);
     // Writes to the old record are refused, naming the record to use.
     let r = app
         .post(
