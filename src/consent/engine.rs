@@ -294,7 +294,7 @@ pub fn decide_record(viewer: &Viewer, record: &RecordFacts, today: NaiveDate) ->
     }
 
     // Row 5: revoking consent leaves a record shared with those who contributed.
-    if contributor && matches!(record.visibility, Visibility::Closed | Visibility::Open) {
+    if contributor && contribution_shares(record.visibility) {
         let mut reasons = vec![format!(
             "The record is {}, and your agency has entered data into it.",
             record.visibility.as_str()
@@ -582,4 +582,12 @@ pub fn may_ask_for_agency(viewer: &Viewer, agency: uuid::Uuid, agency_coc: &str)
     viewer.has_role(Role::SystemAdmin)
         || (viewer.has_role(Role::CocAdmin) && viewer.coc_code.as_deref() == Some(agency_coc))
         || (viewer.has_role(Role::AgencyAdmin) && viewer.agency_id == Some(agency))
+}
+
+/// Whether contributing to a record gives the contributor's agency access to it (record rule
+/// row 5): while it is `closed` or `open`. A locked or private record keeps its own rules (a
+/// CE assessor's agency that enrolls a locked record is recorded as contributing, and gains
+/// access once the client chooses `closed` or `open`).
+pub fn contribution_shares(visibility: Visibility) -> bool {
+    matches!(visibility, Visibility::Closed | Visibility::Open)
 }

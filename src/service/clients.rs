@@ -290,7 +290,7 @@ pub fn patch(
         let mut changes = vec!["Record updated.".to_string()];
         if let Some(agency) = caller.principal.agency_id {
             if repo::add_contributor(conn, id, agency)? {
-                changes.push("Your agency is now a contributor to this record.".into());
+                changes.push(crate::service::stays::contribution_change(conn, id)?);
             }
         }
         caller.audit(conn, Some(id), "update", d.decision.basis, None)?;

@@ -171,9 +171,23 @@ pub fn note_contribution(
     changes: &mut Vec<String>,
 ) -> AppResult<()> {
     if client_repo::add_contributor(conn, client, agency)? {
-        changes.push("Your agency is now a contributor to this record.".into());
+        changes.push(contribution_change(conn, client)?);
     }
     Ok(())
+}
+
+/// What a first contribution says: the agency is a contributor, and whether that shares the
+/// record with it now (`consent::contribution_shares`: not while the record is locked or
+/// private).
+pub fn contribution_change(conn: &mut PgConnection, client: Uuid) -> AppResult<String> {
+    let visibility = client_repo::lock(conn, client)?.map(|r| r.visibility);
+    Ok(match visibility {
+        Some(v) if !crate::consent::contribution_shares(v) => format!(
+            "Your agency is recorded as a contributor to this record. While it is {}, that gives              your agency no access to it; it does once the client chooses closed or open.",
+            v.as_str()
+        ),
+        _ => "Your agency is now a contributor to this record.".into(),
+    })
 }
 
 fn code(list: HudList, field: &'static str, v: Option<i16>, errs: &mut Vec<FieldError>) {

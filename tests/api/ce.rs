@@ -588,3 +588,49 @@ async fn closing_a_listed_record_warns_that_it_leaves_the_priority_list() {
     let r = app.send(put("closed", etag)).await;
     assert_eq!(r.ok(200)["warnings"], json!([]));
 }
+
+/// A tester's finding: a CE assessor's agency that enrolled a locked record was told "Your agency
+/// is now a contributor to this record" and then got 404 on the record (record rule row 5 shares
+/// a record with its contributors while it is closed or open). The write now says what the
+/// contribution does while the record is locked; the assessor still sees it (row 6).
+#[actix_web::test]
+async fn contributing_to_a_locked_record_says_it_gives_no_access_yet() {
+    let app = spawn().await;
+    let coc = app
+        .coc(json!({"locked_visible_to_ce_assessors": true}))
+        .await;
+    let lead = ce_agency(&app, &coc, true).await;
+    let other = ce_agency(&app, &coc, true).await;
+    let ce = app.project(lead, 14).await;
+    let creator = app.token("c", &[Role::CaseWorker], Some(lead));
+    let assessor = app.token("a", &[Role::CeAssessor], Some(other));
+    let worker = app.token("w", &[Role::CaseWorker], Some(other));
+    let r = app
+        .post(
+            "/v1/clients",
+            &creator,
+            json!({"identity_mode": "code_name", "first_name": "Shorty"}),
+        )
+        .await;
+    let client = id_of(r.ok(201), "client");
+    assert_eq!(r.body["client"]["visibility"], "locked");
+    let r = app
+        .post(
+            &format!("/v1/clients/{client}/enrollments"),
+            &assessor,
+            json!({"project_id": ce, "entry_date": days_ago(2), "relationship_to_hoh": 1}),
+        )
+        .await;
+    let changes = r.ok(201)["changes"].to_string();
+    assert!(
+        changes.contains("recorded as a contributor") && changes.contains("locked"),
+        "{changes}"
+    );
+    assert!(!changes.contains("is now a contributor"), "{changes}");
+    app.get(&format!("/v1/clients/{client}"), &assessor)
+        .await
+        .ok(200);
+    app.get(&format!("/v1/clients/{client}"), &worker)
+        .await
+        .problem(404);
+}
