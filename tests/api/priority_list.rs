@@ -1012,3 +1012,81 @@ async fn a_record_of_another_coc_listed_here_is_judged_by_the_lists_coc() {
     let body = r.ok(200).clone();
     assert!(ids(&body, "items").is_empty(), "{body}");
 }
+
+/// A tester's finding: a household member leaving (an exit, or its record closed) changes the
+/// head's `household_size`, but nothing of the head's own was written, so an incremental pull
+/// never sent the head again and a partner's copy kept the old size. Now a member's change
+/// refreshes the household's listed clients: the next pull answers the head, changed.
+#[actix_web::test]
+async fn a_household_members_change_reaches_the_heads_entry_in_incremental_pulls() {
+    let pool = isolated_committing_pool(4);
+    let app = spawn_with(pool.clone()).await;
+    world!(app, coc, lead, outreach, ce, w);
+    let _ = outreach;
+    let path = format!("/v1/cocs/{coc}/priority-list");
+    let plr = app.token("p", &[Role::PriorityListReader], Some(lead));
+    let refused = json!({"identity_mode": "consent_refused", "visibility": "open"});
+    let (head, head_stay) = on_list(&app, &w, refused.clone(), ce, 3, Some(20.0)).await;
+    let household = app
+        .get(&format!("/v1/enrollments/{head_stay}"), &w)
+        .await
+        .ok(200)["household_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut members = Vec::new();
+    for _ in 0..2 {
+        let r = app.post("/v1/clients", &w, refused.clone()).await;
+        let m = r.ok(201)["client"]["id"].as_str().unwrap().to_string();
+        let r = app
+            .post(
+                &format!("/v1/clients/{m}/enrollments"),
+                &w,
+                json!({"project_id": ce, "entry_date": days_ago(3), "relationship_to_hoh": 2,
+                       "household_id": household}),
+            )
+            .await;
+        members.push((
+            m,
+            r.ok(201)["enrollment"]["id"].as_str().unwrap().to_string(),
+        ));
+    }
+    for c in std::iter::once(&head).chain(members.iter().map(|m| &m.0)) {
+        backdate(&pool, c, 1);
+    }
+    let r = app.get(&path, &plr).await;
+    let full = r.ok(200).clone();
+    let as_of = full["as_of"].as_str().unwrap().to_string();
+    let head_entry = full["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["client_id"] == head.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(head_entry["household_size"], 3, "{full}");
+    // One member leaves the household's stay.
+    app.post(
+        &format!("/v1/enrollments/{}/exit", members[0].1),
+        &w,
+        json!({"exit_date": days_ago(0), "destination": 435, "destination_subsidy_type": 419}),
+    )
+    .await
+    .ok(200);
+    let r = app
+        .get(
+            &format!("{path}?changed_since={}", as_of.replace('+', "%2B")),
+            &plr,
+        )
+        .await;
+    let body = r.ok(200).clone();
+    let head_now = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["client_id"] == head.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the head is not answered again: {body}"));
+    assert_eq!(head_now["household_size"], 2, "{body}");
+    assert_eq!(head_now["change"], "changed", "{body}");
+}
