@@ -16,44 +16,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N="${BENCH_CLIENTS:-10000}"
 AGENCIES="${BENCH_AGENCIES:-70}"
-HEARTH="${HEARTH_BIN:-$ROOT/target/release/hearth}"
-[ -x "$HEARTH" ] || HEARTH="$ROOT/target/debug/hearth"
-PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-TMP="$(mktemp -d /tmp/hearth-exportimporters.XXXXXX)"
-PGDATA="$TMP/pg"; PG_STARTED=""
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    local rc=$?; trap - EXIT
-    [ -n "$PG_STARTED" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
-    if [ "$rc" = 0 ]; then rm -rf "$TMP"; else log "logs in $TMP"; fi
-    exit "$rc"
-}
-trap cleanup EXIT
-PGPORT=$(( 20000 + RANDOM % 40000 )); mkdir -p "$TMP/sock"
-[ "$(id -u)" = 0 ] && chown postgres "$TMP" "$TMP/sock"; chmod 755 "$TMP"
-as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --no-instructions >/dev/null
-cat >>"$PGDATA/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$TMP/sock'
-shared_buffers = 256MB
-CONF
-as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start >/dev/null; PG_STARTED=1
-PSQL=("$PG_BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -X -q -v ON_ERROR_STOP=1)
-"${PSQL[@]}" -c "CREATE DATABASE bench"
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench" RUST_LOG=warn
-export HEARTH_DATA_DIR="$TMP/data"
-"$HEARTH" migrate >/dev/null
-AGENCY=00000000-0000-4000-8000-0000000000a1
-"${PSQL[@]}" -d bench -c "INSERT INTO cocs (code, name) VALUES ('IL-510', 'Bench CoC');
-  INSERT INTO agencies (id, coc_code, name, shares_data) VALUES ('$AGENCY', 'IL-510', 'Bench agency', true);"
-log "binary: $HEARTH"
+BENCH_TMP_NAME=hearth-exportimporters
+# shellcheck source=benches/hmis_bench_world.sh
+source "$ROOT/benches/hmis_bench_world.sh"
 "$HEARTH" sample-csv --clients "$N" --coc IL-510 --out "$TMP/sample.zip" 2>/dev/null
 "$HEARTH" import-csv "$TMP/sample.zip" --agency "$AGENCY" >/dev/null 2>&1
 ROWS=$("${PSQL[@]}" -d bench -tAc "SELECT count(*) FROM hmis_rows")
 log "$N clients imported: $ROWS kept rows"
-now() { date +%s.%N; }
 export_once() {
     local t0 t1
     t0=$(now)

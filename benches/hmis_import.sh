@@ -15,40 +15,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N="${BENCH_CLIENTS:-10000}"
 STAYS="${BENCH_STAYS:-2}"
-HEARTH="${HEARTH_BIN:-$ROOT/target/release/hearth}"
-[ -x "$HEARTH" ] || HEARTH="$ROOT/target/debug/hearth"
-PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-TMP="$(mktemp -d /tmp/hearth-importbench.XXXXXX)"
-PGDATA="$TMP/pg"; PG_STARTED=""
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    local rc=$?; trap - EXIT
-    [ -n "$PG_STARTED" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
-    if [ "$rc" = 0 ]; then rm -rf "$TMP"; else log "logs in $TMP"; fi
-    exit "$rc"
-}
-trap cleanup EXIT
-PGPORT=$(( 20000 + RANDOM % 40000 )); mkdir -p "$TMP/sock"
-[ "$(id -u)" = 0 ] && chown postgres "$TMP" "$TMP/sock"; chmod 755 "$TMP"
-as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --no-instructions >/dev/null
-cat >>"$PGDATA/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$TMP/sock'
-shared_buffers = 256MB
-CONF
-as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$TMP/pg.log" -w start >/dev/null; PG_STARTED=1
-PSQL=("$PG_BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -X -q -v ON_ERROR_STOP=1)
-"${PSQL[@]}" -c "CREATE DATABASE bench"
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench"
-export RUST_LOG=warn
-"$HEARTH" migrate >/dev/null
-AGENCY=00000000-0000-4000-8000-0000000000a1
-"${PSQL[@]}" -d bench -c "INSERT INTO cocs (code, name) VALUES ('IL-510', 'Bench CoC');
-  INSERT INTO agencies (id, coc_code, name, shares_data) VALUES ('$AGENCY', 'IL-510', 'Bench agency', true);"
+BENCH_TMP_NAME=hearth-importbench
+# shellcheck source=benches/hmis_bench_world.sh
+source "$ROOT/benches/hmis_bench_world.sh"
 
-log "binary: $HEARTH"
 log "generating an export of $N clients, $STAYS enrollments each"
 "$HEARTH" sample-csv --clients "$N" --stays "$STAYS" --coc IL-510 --out "$TMP/export.zip" 2>/dev/null
 mkdir "$TMP/files" && (cd "$TMP/files" && unzip -q ../export.zip)
@@ -56,7 +26,6 @@ ROWS=$(for f in "$TMP"/files/*.csv; do tail -n +2 "$f" | wc -l; done | paste -sd
 SIZE=$(du -sk "$TMP/files" | cut -f1)
 log "$ROWS data rows in 24 files, ${SIZE} KiB"
 
-now() { date +%s.%N; }
 log "import into an empty database"
 T0=$(now)
 /usr/bin/time -f '%M' -o "$TMP/rss" "$HEARTH" import-csv "$TMP/export.zip" --agency "$AGENCY" >"$TMP/import.out" 2>"$TMP/import.err"

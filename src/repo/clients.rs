@@ -104,28 +104,34 @@ pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<ClientRow>>
         .optional()
 }
 
-/// The record a merged tombstone's `merged_into` chain ends at (the final survivor, through
-/// chains of merges: b into a, then a into c gives c), as search follows it
-/// (`repo::search::surviving`); `None` for a record that was not merged, or a chain that does
-/// not end within 32 steps.
-pub fn final_survivor(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Uuid>> {
-    use diesel::sql_types::Uuid as SqlUuid;
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
-    }
-    let r: Option<Found> = diesel::sql_query(
-        "WITH RECURSIVE m(id, next, depth) AS (\
-           SELECT t.id, t.merged_into, 0 FROM clients t WHERE t.id = $1 \
+/// SQL: the record a client found by `found` (a condition on `t`) names, a merged tombstone
+/// followed through its `merged_into` chain (b into a, then a into c gives c) to the live
+/// record; NULL when the chain does not end within 32 steps. Search and the tombstone's
+/// `use_record` both follow it here.
+pub(crate) fn survivor_sql(found: &str) -> String {
+    format!(
+        "(WITH RECURSIVE m(id, next, depth) AS (\
+           SELECT t.id, t.merged_into, 0 FROM clients t WHERE {found} \
            UNION ALL SELECT t.id, t.merged_into, m.depth + 1 FROM clients t \
            JOIN m ON t.id = m.next WHERE m.depth < 32) \
-         SELECT m.id FROM m WHERE m.next IS NULL AND m.depth > 0 LIMIT 1",
+         SELECT m.id FROM m WHERE m.next IS NULL LIMIT 1)"
     )
-    .bind::<SqlUuid, _>(id)
-    .get_result(conn)
-    .optional()?;
-    Ok(r.map(|f| f.id))
+}
+
+/// The record a merged tombstone's `merged_into` chain ends at (the final survivor,
+/// [`survivor_sql`]); `None` for a record that was not merged, or a chain that does not end
+/// within 32 steps.
+pub fn final_survivor(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Uuid>> {
+    use diesel::sql_types::{Nullable, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        id: Option<Uuid>,
+    }
+    let r: Found = diesel::sql_query(format!("SELECT {} AS id", survivor_sql("t.id = $1")))
+        .bind::<SqlUuid, _>(id)
+        .get_result(conn)?;
+    Ok(r.id.filter(|last| *last != id))
 }
 
 /// Writes every column and bumps the version.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::consent::Viewer;
 use crate::db::cached_sql::{padded_ids, CachedSql, Value};
 use crate::db::schema::clients;
-use crate::repo::clients::ClientRow;
+use crate::repo::clients::{survivor_sql, ClientRow};
 use crate::repo::visible::{self, FoundClient};
 
 /// An exact key a caller searches by.
@@ -53,19 +53,6 @@ struct IdRow {
 /// stands in the partial indexes' predicates: as a bound parameter (diesel binds every DSL
 /// value) a generic plan cannot use those indexes, so PostgreSQL found the custom plan cheaper
 /// and planned the last-four lookup on every execution (0.16 ms, three times its execution).
-/// The record a client id or short UID names, a merged tombstone followed to the record it was
-/// merged into (through chains of merges), as `GET` names the survivor: SQL over the record
-/// found by `found` (a condition on `t`).
-fn surviving(found: &str) -> String {
-    format!(
-        "(WITH RECURSIVE m(id, next, depth) AS (\
-           SELECT t.id, t.merged_into, 0 FROM clients t WHERE {found} \
-           UNION ALL SELECT t.id, t.merged_into, m.depth + 1 FROM clients t \
-           JOIN m ON t.id = m.next WHERE m.depth < 32) \
-         SELECT m.id FROM m WHERE m.next IS NULL LIMIT 1)"
-    )
-}
-
 pub fn exact_ids(conn: &mut PgConnection, key: ExactKey, limit: i64) -> QueryResult<Vec<Uuid>> {
     let q = |condition: &str| {
         CachedSql::new(format!(
@@ -75,8 +62,10 @@ pub fn exact_ids(conn: &mut PgConnection, key: ExactKey, limit: i64) -> QueryRes
         .bind(limit)
     };
     let q = match key {
-        ExactKey::ClientId(id) => q(&format!("id = {}", surviving("t.id = $2"))).bind(id),
-        ExactKey::ShortUid(uid) => q(&format!("id = {}", surviving("t.short_uid = $2"))).bind(uid),
+        ExactKey::ClientId(id) => q(&format!("id = {}", survivor_sql("t.id = $2"))).bind(id),
+        ExactKey::ShortUid(uid) => {
+            q(&format!("id = {}", survivor_sql("t.short_uid = $2"))).bind(uid)
+        }
         ExactKey::Ssn(ssn) => q("ssn = $2").bind(ssn),
         ExactKey::StoredLastFour { last_four, dob } => {
             q("ssn = $2 AND dob = $3").bind(last_four).bind(dob)
@@ -117,11 +106,11 @@ pub fn exact_visible(
         let condition = match *key {
             ExactKey::ClientId(id) => {
                 params.push(id.into());
-                format!("c.id = {}", surviving(&format!("t.id = ${n}")))
+                format!("c.id = {}", survivor_sql(&format!("t.id = ${n}")))
             }
             ExactKey::ShortUid(uid) => {
                 params.push(uid.into());
-                format!("c.id = {}", surviving(&format!("t.short_uid = ${n}")))
+                format!("c.id = {}", survivor_sql(&format!("t.short_uid = ${n}")))
             }
             ExactKey::Ssn(ssn) => {
                 params.push(ssn.into());

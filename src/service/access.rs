@@ -119,8 +119,7 @@ pub fn require_reason_names_no_client(conn: &mut PgConnection, caller: &Caller) 
     if !caller.principal.is_system_admin() {
         return Ok(());
     }
-    let pairs = crate::domain::scrub::name_pairs(reason);
-    if !pairs.is_empty() && crate::repo::clients::any_client_named(conn, &pairs)? {
+    if names_any_client(conn, reason)? {
         return Err(AppError::BadRequest(
             "X-Access-Reason holds the name of a client; give a ticket number or a plain reason, and refer to clients by id.".into(),
         ));
@@ -128,11 +127,11 @@ pub fn require_reason_names_no_client(conn: &mut PgConnection, caller: &Caller) 
     Ok(())
 }
 
-/// Free text that other viewers read without PII (a de-identification request's description,
-/// shown to the CoC's admins; a rejection's reason) must not name the records it is about, as
-/// a break-glass reason must not (`require_reason_not_naming`): their names, alias, SSN or date
-/// of birth. `rows` are the records the caller sees in full, so the answer tells it nothing it
-/// does not know. The error names the field, never the value.
+/// Free text about the records of a request (a de-identification request's description, a
+/// rejection's reason) must not name them, as a break-glass reason must not
+/// (`require_reason_not_naming`): their names, alias, SSN or date of birth. `rows` are the
+/// records the caller sees in full, so the answer tells it nothing it does not know. The error
+/// names the field, never the value.
 pub fn require_text_not_naming(field: &str, text: &str, rows: &[&ClientRow]) -> Option<FieldError> {
     identity_needles(rows.iter().copied())
         .found_in(text)
@@ -145,19 +144,25 @@ pub fn require_text_not_naming(field: &str, text: &str, rows: &[&ClientRow]) -> 
         })
 }
 
-/// Free text that other viewers read without PII (a de-identification request's description, a
-/// rejection's reason) must not name any client by first and last name, whichever record holds
-/// it and whoever the caller may see: the same test as a system administrator's break-glass
-/// reason (`require_reason_names_no_client`: `domain::scrub::name_pairs`, then
-/// `repo::clients::any_client_named`). The refusal names the field, never the value nor a
-/// record; it tells the caller only that some record of the installation has that name.
+/// Whether `text` holds a first and last name of some client of the installation, as two words
+/// in a row in either order (`domain::scrub::name_pairs`, then `repo::clients::any_client_named`).
+/// Asked only of a writer who may see every record (a system administrator), since the answer
+/// tells whether anyone bears a name.
+fn names_any_client(conn: &mut PgConnection, text: &str) -> AppResult<bool> {
+    let pairs = crate::domain::scrub::name_pairs(text);
+    Ok(!pairs.is_empty() && repo::any_client_named(conn, &pairs)?)
+}
+
+/// A rejection's reason, written by a system administrator and read by the filing agency and
+/// the CoC's admins (who see the records without PII), must not name any client by first and
+/// last name: the break-glass reason's test (`names_any_client`). The refusal names the field,
+/// never the value nor a record.
 pub fn require_text_names_no_client(
     conn: &mut PgConnection,
     field: &str,
     text: &str,
 ) -> AppResult<Option<FieldError>> {
-    let pairs = crate::domain::scrub::name_pairs(text);
-    if pairs.is_empty() || !repo::any_client_named(conn, &pairs)? {
+    if !names_any_client(conn, text)? {
         return Ok(None);
     }
     Ok(Some(FieldError::new(
@@ -308,6 +313,12 @@ pub fn merged_tombstone_for(
     caller: &Caller,
     id: Uuid,
 ) -> AppResult<Option<crate::service::client_view::MergedTombstoneView>> {
+    // Only a tombstone has a final survivor: any other record the caller may not see costs
+    // this one lookup on its way to the 404, not a second read of its facts.
+    let viewer = caller.viewer(conn)?;
+    if merged_survivor_for(conn, &viewer, id, caller.today)?.is_none() {
+        return Ok(None);
+    }
     let Some((row, _, _)) = load_facts(conn, id)? else {
         return Ok(None);
     };
@@ -317,10 +328,6 @@ pub fn merged_tombstone_for(
     else {
         return Ok(None);
     };
-    let viewer = caller.viewer(conn)?;
-    if merged_survivor_for(conn, &viewer, id, caller.today)?.is_none() {
-        return Ok(None);
-    }
     Ok(Some(crate::service::client_view::MergedTombstoneView {
         id,
         lifecycle: Lifecycle::Merged,
